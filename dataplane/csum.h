@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csum.h - Internet checksums (RFC 1071) and incremental update (RFC 1624).
+ *
+ * All values are in network byte order as they sit in the packet; sums are
+ * folded 16-bit one's complement.  Full checksums cost a pass over the
+ * bytes; functions that rewrite headers (NAT, LB) use the incremental forms,
+ * which cost a few instructions regardless of packet size.
+ */
+#ifndef NFB_CSUM_H
+#define NFB_CSUM_H
+
+#include "dataplane/pkt.h"
+
+/* Unfolded 32-bit partial sum of `len` bytes, added to `sum`. */
+uint32_t csum_partial(const void *buf, uint32_t len, uint32_t sum);
+/* Fold a partial sum to 16 bits and complement it: the value to store. */
+uint16_t csum_fold(uint32_t sum);
+
+/* IPv4 header checksum over `ihl_bytes` (the csum field must be included as
+ * stored; the result is 0 for a correct header when verifying). */
+uint16_t csum_ipv4_hdr(const void *ip, uint32_t ihl_bytes);
+
+/* Pseudo-header partial sums (RFC 793 / RFC 8200 8.1).  `l4_len` in host
+ * order, `proto` the IP protocol number. */
+uint32_t csum_pseudo_v4(uint32_t src_be, uint32_t dst_be, uint8_t proto, uint32_t l4_len);
+uint32_t csum_pseudo_v6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+			uint32_t l4_len);
+
+/*
+ * Compute and store the L4 checksum of a parsed packet (TCP, UDP, ICMP,
+ * ICMPv6), and the IPv4 header checksum if IPv4.  Returns 0, or -SYS_EINVAL
+ * if the packet has no complete L4 header.  A UDP/IPv4 result of 0 is stored
+ * as 0xffff (RFC 768).
+ */
+int csum_fill(struct pkt *p);
+
+/* Verify: returns true if the IPv4 header (if any) and the L4 checksum are
+ * correct.  UDP/IPv4 with checksum 0 (none) counts as correct. */
+bool csum_verify(const struct pkt *p);
+
+/*
+ * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').  Update a stored checksum when a
+ * 16- or 32-bit field changes from `old` to `new` (network order).
+ */
+uint16_t csum_update16(uint16_t csum, uint16_t old_v, uint16_t new_v);
+uint16_t csum_update32(uint16_t csum, uint32_t old_v, uint32_t new_v);
+/* Same for a 128-bit field (IPv6 address), given as 16 bytes each. */
+uint16_t csum_update128(uint16_t csum, const uint8_t old_v[16], const uint8_t new_v[16]);
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flowtable.h - fixed-capacity flow table with per-entry expiry.
+ *
+ * The building block of the firewall (connection tracking), NAT (bindings)
+ * and load balancer (sticky flows).
+ *
+ * - Capacity is fixed at creation; all memory is taken then (entries +
+ *   buckets, reported by ft_memory()).  Nothing is allocated afterwards.
+ * - Lookup, insert and delete are O(1): a key hashes to a 64-byte bucket of
+ *   8 signature slots; a full bucket spills into the next ones, with an
+ *   overflow count so lookups stop at the first bucket that never spilled.
+ * - Both directions: the table stores a key as inserted; ft_lookup() finds
+ *   it from either that key or its reverse, and says which (FT_DIR_*).  One
+ *   entry per connection, not two.  Functions that rewrite addresses (NAT)
+ *   insert a second key for the translated tuple and link the two through
+ *   `user` data.
+ * - Expiry: each entry has a deadline.  Refreshing it on a hit is one store
+ *   (ft_touch).  A timer wheel visits entries near their deadline and deletes
+ *   the ones that really expired (re-filing those refreshed meanwhile); a
+ *   lookup that finds an expired entry that the wheel has not reached yet
+ *   treats it as a miss, so timeouts are exact to the tick regardless of how
+ *   far the wheel has got.
+ * - Time is whatever clock the caller passes as `now` (nanoseconds); tests
+ *   and pcap replay drive it explicitly.
+ *
+ * Entries are addressed by a stable index in [0, capacity); a function may
+ * keep its own per-flow arrays of that size next to the table.
+ * Single-threaded: one table per core, no locks.
+ */
+#ifndef NFB_FLOWTABLE_H
+#define NFB_FLOWTABLE_H
+
+#include "dataplane/flow.h"
+
+#define FT_MISS (-1)
+#define FT_DIR_ORIG 0   /* key equals the inserted key */
+#define FT_DIR_REPLY 1  /* key equals the reverse of the inserted key */
+
+/* Time resolution of deadlines: 2^20 ns (about 1.05 ms). */
+#define FT_TICK_SHIFT 20
+
+struct ft_entry {
+	struct flow_key key;    /* as inserted */
+	uint32_t deadline;      /* tick at which the entry expires */
+	uint32_t hash;          /* flow_hash(key) */
+	uint32_t wheel_next;    /* timer wheel links (entry indices) */
+	uint32_t wheel_prev;
+	uint64_t user;          /* the function's: state, a linked index, ... */
+};
+_Static_assert(sizeof(struct ft_entry) == 64, "one cache line per entry");
+
+struct ft;
+
+/* Called for each entry the wheel expires, before it is deleted. */
+typedef void (*ft_expire_fn)(void *ctx, uint32_t idx, struct ft_entry *e);
+
+/* Create a table for `capacity` entries (>= 1, <= 2^26).  NULL if memory is
+ * short or capacity is out of range. */
+struct ft *ft_create(uint32_t capacity);
+void ft_destroy(struct ft *t);
+
+uint32_t ft_capacity(const struct ft *t);
+uint32_t ft_count(const struct ft *t);
+/* Bytes used by entries and by buckets. */
+void ft_memory(const struct ft *t, size_t *entry_bytes, size_t *bucket_bytes);
+
+/* Convert a duration in nanoseconds to ticks (rounded up). */
+static inline uint32_t ft_ticks(uint64_t ns)
+{
+	return (uint32_t)((ns + (1ull << FT_TICK_SHIFT) - 1) >> FT_TICK_SHIFT);
+}
+
+/*
+ * Find `k` (with its precomputed flow_hash) in either direction.  Returns
+ * the entry index, and *dir = FT_DIR_ORIG or FT_DIR_REPLY (dir may be NULL);
+ * FT_MISS if absent or if its deadline has passed at `now`.
+ */
+int32_t ft_lookup(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_t now,
+		  int *dir);
+
+/* Look up n keys (n <= 64) with prefetching; idx[i] = index or FT_MISS.
+ * Returns a bitmask of hits. */
+uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
+			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx);
+
+/*
+ * Insert `k` with deadline now + timeout_ns.  Returns the new entry index,
+ * -SYS_EEXIST if the key (either direction) is present and live, or
+ * -SYS_ENOSPC if the table is full.  `user` is stored in the entry.
+ */
+int32_t ft_insert(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_t now,
+		  uint64_t timeout_ns, uint64_t user);
+
+/* Delete by index (the wheel and buckets are unlinked in O(1)). */
+void ft_delete(struct ft *t, uint32_t idx);
+
+static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx);
+
+/* Refresh: the entry now expires at now + timeout (one store). */
+static inline void ft_touch(struct ft_entry *e, uint64_t now, uint32_t timeout_ticks)
+{
+	e->deadline = (uint32_t)(now >> FT_TICK_SHIFT) + timeout_ticks;
+}
+
+/*
+ * Advance the timer wheel to `now`, deleting expired entries (calling `fn`
+ * first, if not NULL).  Does at most `budget` entry visits so a loop turn
+ * stays short; unfinished work continues on the next call.  Returns the
+ * number of entries deleted.
+ */
+uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn, void *ctx);
+
+/* Iterate live entries (cold path: `flows` dumps, tests).  Returns the next
+ * live index >= from, or FT_MISS. */
+int32_t ft_next(const struct ft *t, uint32_t from);
+
+/* ---- inline accessors ---------------------------------------------------- */
+struct ft_public {
+	struct ft_entry *entries;
+};
+static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx)
+{
+	/* struct ft begins with struct ft_public (see flowtable.c). */
+	return &((struct ft_public *)t)->entries[idx];
+}
+
+#endif

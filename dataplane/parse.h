@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parse.h - header parsing and validation.
+ *
+ * parse_pkt() walks Ethernet, up to two VLAN tags (802.1Q 0x8100, 802.1ad
+ * 0x88a8), then ARP, IPv4 (options allowed; fragments flagged) or IPv6
+ * (extension headers walked up to PARSE_IPV6_EXT_MAX; fragments flagged), then
+ * TCP, UDP, ICMP or ICMPv6.  It fills pkt.l3, l3_off, l3_len, l4_proto,
+ * l4_off and flags.
+ *
+ * Every length is checked against pkt.len before a byte is read.  A frame that
+ * is truncated or inconsistent returns a PARSE_ERR_* reason (> 0); the caller
+ * drops it and counts it under that reason.  Parsing never reads past
+ * data + len.  Ethertypes and IP protocols we do not interpret are not
+ * errors: the packet is returned as PARSE_OK with what was understood
+ * (pkt.l3 == PKT_L3_NONE, or no PKT_F_L4).
+ *
+ * Frames with an Ethernet padding tail (IP total length < frame) are fine;
+ * pkt.l3_len records the IP length.  Checksums are not verified here: that is
+ * a function's choice (csum.h), and costs a pass over the payload.
+ */
+#ifndef NFB_PARSE_H
+#define NFB_PARSE_H
+
+#include "dataplane/pkt.h"
+
+#define PARSE_IPV6_EXT_MAX 8    /* extension headers walked before giving up */
+#define PARSE_FRAME_MAX 9216    /* larger frames are "oversized" */
+
+/* X-macro so names and the enum never drift apart. */
+#define PARSE_ERRORS(X)                                                         \
+	X(OK, "ok")                                                             \
+	X(RUNT, "frame shorter than an Ethernet header (incl. zero length)")   \
+	X(OVERSIZED, "frame longer than the largest supported frame")          \
+	X(VLAN_TRUNC, "truncated VLAN tag")                                    \
+	X(VLAN_DEPTH, "more than two VLAN tags")                               \
+	X(ARP_TRUNC, "truncated ARP")                                          \
+	X(IPV4_TRUNC, "truncated IPv4 header")                                 \
+	X(IPV4_VERSION, "IPv4 ethertype but version is not 4")                 \
+	X(IPV4_IHL, "IPv4 IHL below 5 or past the frame")                      \
+	X(IPV4_TOTLEN, "IPv4 total length below IHL or past the frame")        \
+	X(IPV4_FRAG, "IPv4 fragment offset+length beyond 65535")               \
+	X(IPV6_TRUNC, "truncated IPv6 header")                                 \
+	X(IPV6_VERSION, "IPv6 ethertype but version is not 6")                 \
+	X(IPV6_PLEN, "IPv6 payload length past the frame")                     \
+	X(IPV6_EXT_TRUNC, "IPv6 extension header runs past the packet")        \
+	X(IPV6_EXT_DEPTH, "too many IPv6 extension headers")                   \
+	X(TCP_TRUNC, "truncated TCP header")                                   \
+	X(TCP_DOFF, "TCP data offset below 5 or past the packet")              \
+	X(UDP_TRUNC, "truncated UDP header")                                   \
+	X(UDP_LEN, "UDP length below 8 or past the packet")                    \
+	X(ICMP_TRUNC, "truncated ICMP header")                                 \
+	X(ICMP6_TRUNC, "truncated ICMPv6 header")
+
+enum parse_result {
+#define PARSE_ENUM_(name, text) PARSE_ERR_##name,
+	PARSE_ERRORS(PARSE_ENUM_)
+#undef PARSE_ENUM_
+	PARSE_ERR_COUNT
+};
+#define PARSE_OK PARSE_ERR_OK
+
+/* Parse one frame; returns PARSE_OK or the reason it is malformed. */
+enum parse_result parse_pkt(struct pkt *p);
+
+/* Short stable identifier ("ipv4_ihl") and a human sentence, per reason. */
+const char *parse_err_name(enum parse_result r);
+const char *parse_err_text(enum parse_result r);
+
+/* Counters per reason, kept by whoever drops (the main loop). */
+struct parse_counters {
+	uint64_t by_reason[PARSE_ERR_COUNT]; /* [PARSE_OK] counts good packets */
+};
+
+/* ---- wire header layouts (packed; read through pkt_l3/pkt_l4) ----------- */
+#define ETH_HLEN 14
+#define ETH_TYPE_IPV4 0x0800
+#define ETH_TYPE_ARP 0x0806
+#define ETH_TYPE_VLAN 0x8100
+#define ETH_TYPE_QINQ 0x88a8
+#define ETH_TYPE_IPV6 0x86dd
+
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ICMPV6_ 58
+
+struct eth_hdr {
+	uint8_t dst[6], src[6];
+	uint16_t type;
+} __attribute__((packed));
+
+struct ipv4_hdr {
+	uint8_t ver_ihl, tos;
+	uint16_t total_len, id, frag_off;
+	uint8_t ttl, proto;
+	uint16_t csum;
+	uint32_t src, dst;
+} __attribute__((packed));
+#define IPV4_MF 0x2000
+#define IPV4_OFFMASK 0x1fff
+
+struct ipv6_hdr {
+	uint32_t ver_tc_flow;
+	uint16_t payload_len;
+	uint8_t next, hop_limit;
+	uint8_t src[16], dst[16];
+} __attribute__((packed));
+
+struct tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t doff_res, flags;
+	uint16_t window, csum, urg;
+} __attribute__((packed));
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+struct udp_hdr {
+	uint16_t sport, dport, len, csum;
+} __attribute__((packed));
+
+struct icmp_hdr {
+	uint8_t type, code;
+	uint16_t csum;
+	uint32_t rest;
+} __attribute__((packed));
+
+#endif

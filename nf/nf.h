@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nf.h - the contract every network function fills.
+ *
+ * A function is a `static const struct nf_ops` registered with NF_REGISTER();
+ * the registry is a linker section, so adding a function never edits a
+ * central list, and an image links exactly one function.
+ *
+ * Life cycle (cold path: create, configure, stats, destroy):
+ *   st = ops->create(env)            allocate state (flow tables sized by env)
+ *   ops->configure(st, cfg, errors)  validate and apply a config; may be
+ *                                    called again on a running function
+ *                                    (reload).  All or nothing: on error it
+ *                                    returns < 0 with errors filled and the
+ *                                    previous config stays in force; flow
+ *                                    state survives a successful reload.
+ *   ops->process(st, batch, now)     hot path, once per received burst
+ *   ops->expire(st, now)             once per loop turn (timers)
+ *   ops->stats(st, writer)           counters, on demand and at exit
+ *   ops->destroy(st)
+ *
+ * process() decides every packet of the batch by setting pkt.out_port to a
+ * port index or PKT_DROP, and may rewrite the packet in place.  It may also
+ * emit new packets (e.g. a TCP RST) with nf_batch_emit(); those are sent
+ * after the batch.  The main loop transmits, frees drops, and counts.
+ * All packets handed to process() parsed cleanly (parse.h); malformed ones
+ * were dropped and counted before.
+ *
+ * `now` is nanoseconds on the loop's clock: the TSC in the image, the pcap
+ * timestamps in a replay, a counter in tests.
+ */
+#ifndef NFB_NF_H
+#define NFB_NF_H
+
+#include "dataplane/pkt.h"
+#include "dataplane/port.h"
+
+struct cfg;
+struct cfg_errors;
+struct stats_writer;
+
+/* What a function is given at creation. */
+struct nf_env {
+	struct pkt_pool *pool;  /* for packets the function generates */
+	uint16_t n_ports;       /* ports wired to the function */
+	uint32_t flow_capacity; /* flow-table size the platform can afford */
+};
+
+#define NF_EMIT_MAX 32
+
+struct nf_batch {
+	struct pkt **pkts;      /* received, parsed packets */
+	uint16_t n;
+	uint16_t n_emit;
+	struct pkt *emit[NF_EMIT_MAX]; /* generated packets, out_port set */
+};
+
+/* Queue a generated packet; returns false (and frees it) if full. */
+static inline bool nf_batch_emit(struct nf_batch *b, struct pkt *p)
+{
+	if (unlikely(b->n_emit >= NF_EMIT_MAX)) {
+		pkt_free(p);
+		return false;
+	}
+	p->flags |= PKT_F_GENERATED;
+	b->emit[b->n_emit++] = p;
+	return true;
+}
+
+struct nf_ops {
+	const char *name;       /* "fwd", "firewall", ... (the CLI's NF name) */
+	const char *summary;    /* one line for --help */
+	void *(*create)(const struct nf_env *env);
+	int (*configure)(void *st, const struct cfg *cfg, struct cfg_errors *errors);
+	void (*process)(void *st, struct nf_batch *batch, uint64_t now);
+	void (*expire)(void *st, uint64_t now);       /* may be NULL */
+	void (*stats)(void *st, struct stats_writer *w);
+	void (*destroy)(void *st);
+};
+
+/* Registration: a pointer in section "nfb_nf"; the linker provides
+ * __start_nfb_nf/__stop_nfb_nf around all of them. */
+#define NF_REGISTER(ops)                                                          \
+	static const struct nf_ops *const nf_reg_##ops                            \
+		__attribute__((used, section("nfb_nf"), aligned(sizeof(void *)))) = &ops
+
+/* Find a registered function by name; NULL if unknown. */
+const struct nf_ops *nf_find(const char *name);
+/* Iterate: returns the i-th registered function, NULL past the end. */
+const struct nf_ops *nf_at(unsigned i);
+
+#endif
