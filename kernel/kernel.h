@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel.h - what the unikernel offers its drivers and its one application.
+ *
+ * Memory is identity mapped: a virtual address is its physical address, so
+ * drivers hand pointers straight to devices (virtio descriptors, rings).
+ * The image is single-core and runs with interrupts disabled except inside
+ * k_wait_for_interrupt().  Everything here is image-only (freestanding).
+ */
+#ifndef NFB_KERNEL_H
+#define NFB_KERNEL_H
+
+#include "dataplane/sys.h"
+
+/* ---- port and memory-mapped I/O ------------------------------------------- */
+static inline void k_outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0,%1" ::"a"(v), "Nd"(port)); }
+static inline void k_outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(port)); }
+static inline void k_outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0,%1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t k_inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t k_inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t k_inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+
+static inline uint8_t k_mmio_r8(uintptr_t a) { return *(volatile uint8_t *)a; }
+static inline uint16_t k_mmio_r16(uintptr_t a) { return *(volatile uint16_t *)a; }
+static inline uint32_t k_mmio_r32(uintptr_t a) { return *(volatile uint32_t *)a; }
+static inline void k_mmio_w8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline void k_mmio_w16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
+static inline void k_mmio_w32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+
+/* Make [addr, addr+len) accessible as uncached device memory (MMIO BARs and
+ * windows above RAM are not mapped at boot).  Returns 0 or -SYS_ENOMEM. */
+int k_map_mmio(uintptr_t addr, size_t len);
+
+/* ---- exit ------------------------------------------------------------------ */
+/* End the VM.  QEMU's exit status becomes (code << 1) | 1 through
+ * isa-debug-exit; `nfbox run` maps it back to `code`. Never returns. */
+__attribute__((noreturn)) void k_exit(int code);
+/* Print "PANIC: msg", registers and a backtrace, exit non-zero. */
+__attribute__((noreturn)) void k_panic(const char *fmt, ...) SYS_PRINTF(1, 2);
+
+/* ---- boot information ------------------------------------------------------- */
+const char *k_cmdline(void);            /* "" if none */
+uint64_t k_boot_tsc(void);              /* TSC at guest entry */
+uint64_t k_tsc_hz(void);                /* calibrated TSC frequency */
+uint64_t k_ram_bytes(void);             /* usable RAM from the memory map */
+
+/* ---- QEMU fw_cfg ----------------------------------------------------------------- */
+/* Read a named fw_cfg file (e.g. "opt/nfbox/config") into sys_alloc'd memory
+ * (NUL-terminated for convenience).  -SYS_ENOENT if absent or no fw_cfg. */
+int k_fwcfg_read(const char *name, char **data, size_t *len);
+
+/* ---- PCI (config space through the 0xCF8/0xCFC mechanism or ECAM) ---------- */
+struct k_pci_dev {
+	uint8_t bus, dev, fn;
+	uint16_t vendor, device;
+	uint8_t class_code, subclass;
+	uint64_t bar[6];        /* decoded base addresses (0 if unused) */
+	uint64_t bar_size[6];
+	bool bar_is_io[6];
+};
+/* Enumerate all functions on all buses; calls fn for each.  BARs that the
+ * firmware left unassigned are assigned here and memory decoding and bus
+ * mastering are enabled. */
+void k_pci_scan(void (*fn)(void *ctx, struct k_pci_dev *d), void *ctx);
+uint32_t k_pci_read32(const struct k_pci_dev *d, uint16_t off);
+uint16_t k_pci_read16(const struct k_pci_dev *d, uint16_t off);
+uint8_t k_pci_read8(const struct k_pci_dev *d, uint16_t off);
+void k_pci_write32(const struct k_pci_dev *d, uint16_t off, uint32_t v);
+void k_pci_write16(const struct k_pci_dev *d, uint16_t off, uint16_t v);
+void k_pci_write8(const struct k_pci_dev *d, uint16_t off, uint8_t v);
+
+/* ---- interrupts (used only by adaptive polling; never on the fast path) ----- */
+/* Vectors 48..239 are free for devices. */
+typedef void (*k_irq_fn)(void *ctx);
+int k_irq_register(uint8_t vector, k_irq_fn fn, void *ctx);
+/* Route an ISA/GSI line (virtio-mmio on microvm) through the IOAPIC. */
+int k_ioapic_route(uint32_t gsi, uint8_t vector, bool level_triggered);
+/* MSI/MSI-X message that delivers `vector` to this CPU. */
+void k_msi_message(uint8_t vector, uint64_t *addr, uint32_t *data);
+/* Atomically enable interrupts and halt until one arrives (sti; hlt), then
+ * disable them again.  Returns after the handler has run. */
+void k_wait_for_interrupt(void);
+
+#endif
