@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nf.h - the contract every network function fills.
+ * nf.h - the contract every network function (nf/<name>/) fills.
+ *
+ * It lives in dataplane/ because the main loop drives it: layers only look
+ * down, and nf/ sits above the dataplane.
  *
  * A function is a `static const struct nf_ops` registered with NF_REGISTER();
  * the registry is a linker section, so adding a function never edits a
