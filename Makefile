@@ -28,6 +28,7 @@ TOOL_SRC     := $(wildcard tools/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 TESTLIB_SRC  := $(wildcard tests/lib/*.c)
 BENCH_SRC    := $(wildcard bench/*.c)
+TOOLLIB_SRC  := tools/cfgfile.c
 
 LIB_SRC := $(PORTABLE_SRC) $(NF_SRC) $(HOSTED_SRC)
 
@@ -94,7 +95,7 @@ test: unit golden
 BENCH_BINS := $(patsubst bench/%.c,$(B)/rel/bench/%,$(filter-out bench/common.c,$(BENCH_SRC)))
 .PHONY: bench-bins
 bench-bins: $(BENCH_BINS)
-$(B)/rel/bench/%: $(B)/rel/bench/%.o $(call obj,rel,$(filter bench/common.c,$(BENCH_SRC))) $(REL_LIB)
+$(B)/rel/bench/%: $(B)/rel/bench/%.o $(call obj,rel,$(filter bench/common.c,$(BENCH_SRC)) $(TOOLLIB_SRC)) $(REL_LIB)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS) $(if $(findstring ft_vs,$*),$(DPDK_LIBS))
 
 bench: bench-bins $(B)/nfbox

@@ -68,7 +68,8 @@ struct pkt {
 	uint16_t nf_mark;       /* free for the function (e.g. a rule index) */
 	struct pkt_pool *pool;  /* where to return it */
 	uint64_t nf_data;       /* free for the function (e.g. a flow index) */
-	uint8_t reserved[16];
+	uint64_t rx_ts;         /* receive time (ns) if the port knows it (pcap), else 0 */
+	uint8_t reserved[8];
 } sys_cache_aligned;
 
 _Static_assert(sizeof(struct pkt) == PKT_META_SIZE, "metadata must be one cache line");
@@ -95,6 +96,7 @@ static inline void pkt_reset(struct pkt *p)
 	p->vlan_tci = 0;
 	p->nf_mark = 0;
 	p->nf_data = 0;
+	p->rx_ts = 0;
 }
 
 /* Header accessors.  Valid only after a successful parse. */

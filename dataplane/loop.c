@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* loop.c - the main loop (see loop.h for the contract). */
+#include "dataplane/loop.h"
+
+#include "dataplane/stats.h"
+
+#define LOOP_EXPIRE_INTERVAL_NS 1000000ull
+
+void loop_init(struct loop *l, const struct nf_ops *nf, void *nf_st, struct port **ports,
+	       uint16_t n_ports)
+{
+	memset(l, 0, sizeof(*l));
+	l->nf = nf;
+	l->nf_st = nf_st;
+	l->n_ports = n_ports > PORT_MAX ? PORT_MAX : n_ports;
+	for (uint16_t i = 0; i < l->n_ports; i++)
+		l->ports[i] = ports[i];
+	l->expire_interval = LOOP_EXPIRE_INTERVAL_NS;
+}
+
+static void txq_flush(struct loop *l, uint16_t port_id)
+{
+	struct loop_txq *q = &l->txq[port_id];
+	struct port *port = l->ports[port_id];
+	if (q->n == 0)
+		return;
+	uint16_t sent = port->tx_burst(port, q->pkts, q->n);
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += q->pkts[i]->len;
+	port->stats.tx_pkts += sent;
+	port->stats.tx_bytes += bytes;
+	if (unlikely(sent < q->n)) {
+		/* The ring is full: the caller owns the rest (port.h).  Dropping
+		 * here rather than retrying keeps the loop from stalling behind
+		 * a slow peer; it is counted where the operator looks first. */
+		port->stats.tx_full += (uint64_t)(q->n - sent);
+		pkt_free_bulk(q->pkts + sent, (uint32_t)(q->n - sent));
+	}
+	q->n = 0;
+}
+
+static inline void txq_push(struct loop *l, struct pkt *p, struct pkt **drops, uint16_t *n_drops)
+{
+	uint16_t o = p->out_port;
+	if (unlikely(o >= l->n_ports)) {
+		if (o == PKT_DROP)
+			l->c.nf_drops++;
+		else
+			l->c.bad_port_drops++;
+		drops[(*n_drops)++] = p;
+		return;
+	}
+	struct loop_txq *q = &l->txq[o];
+	q->pkts[q->n++] = p;
+	if (unlikely(q->n == LOOP_TXQ_SIZE))
+		txq_flush(l, o);
+}
+
+/* Process at most PORT_BURST_MAX packets (the batch arrays are that big). */
+static void process_chunk(struct loop *l, struct pkt **pkts, uint16_t n, uint64_t now)
+{
+	struct pkt *good[PORT_BURST_MAX];
+	struct pkt *drops[PORT_BURST_MAX + NF_EMIT_MAX];
+	uint16_t n_good = 0, n_drops = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct pkt *p = pkts[i];
+		if (i + 2 < n)
+			sys_prefetch_w(pkts[i + 2]->data);
+		enum parse_result r = parse_pkt(p);
+		if (likely(r == PARSE_OK)) {
+			p->out_port = PKT_DROP;
+			good[n_good++] = p;
+		} else {
+			l->parse.by_reason[r]++;
+			drops[n_drops++] = p;
+		}
+	}
+	l->parse.by_reason[PARSE_OK] += n_good;
+
+	struct nf_batch b;
+	b.pkts = good;
+	b.n = n_good;
+	b.n_emit = 0;
+	if (likely(n_good))
+		l->nf->process(l->nf_st, &b, now);
+
+	for (uint16_t i = 0; i < n_good; i++)
+		txq_push(l, good[i], drops, &n_drops);
+	l->c.emitted += b.n_emit;
+	for (uint16_t i = 0; i < b.n_emit; i++)
+		txq_push(l, b.emit[i], drops, &n_drops);
+	if (n_drops)
+		pkt_free_bulk(drops, n_drops);
+}
+
+void loop_process(struct loop *l, struct pkt **pkts, uint16_t n, uint64_t now)
+{
+	while (n) {
+		uint16_t chunk = n > PORT_BURST_MAX ? PORT_BURST_MAX : n;
+		process_chunk(l, pkts, chunk, now);
+		pkts += chunk;
+		n = (uint16_t)(n - chunk);
+	}
+}
+
+uint16_t loop_rx_port(struct loop *l, struct port *port, uint64_t now)
+{
+	struct pkt *pkts[PORT_BURST_MAX];
+	uint16_t n = port->rx_burst(port, pkts, PORT_BURST_MAX);
+	if (n == 0)
+		return 0;
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		pkts[i]->port = port->id;
+		bytes += pkts[i]->len;
+	}
+	port->stats.rx_pkts += n;
+	port->stats.rx_bytes += bytes;
+	process_chunk(l, pkts, n, now);
+	return n;
+}
+
+void loop_flush(struct loop *l)
+{
+	for (uint16_t i = 0; i < l->n_ports; i++) {
+		txq_flush(l, i);
+		if (l->ports[i]->ops->reclaim)
+			l->ports[i]->ops->reclaim(l->ports[i]);
+	}
+}
+
+void loop_timers(struct loop *l, uint64_t now)
+{
+	if (!l->nf->expire || now - l->last_expire < l->expire_interval)
+		return;
+	l->last_expire = now;
+	l->nf->expire(l->nf_st, now);
+}
+
+uint32_t loop_poll(struct loop *l, uint64_t now)
+{
+	uint32_t got = 0;
+	for (uint16_t i = 0; i < l->n_ports; i++)
+		got += loop_rx_port(l, l->ports[i], now);
+	loop_flush(l);
+	loop_timers(l, now);
+	l->c.turns++;
+	if (!got)
+		l->c.idle_turns++;
+	return got;
+}
+
+void loop_stats(struct loop *l, struct stats_writer *w)
+{
+	for (uint16_t i = 0; i < l->n_ports; i++) {
+		const struct port *p = l->ports[i];
+		char sec[16];
+		snprintf(sec, sizeof(sec), "port%u", (unsigned)i);
+		stats_section(w, sec);
+		stats_str(w, "name", p->name);
+		stats_u64(w, "rx_pkts", p->stats.rx_pkts);
+		stats_u64(w, "rx_bytes", p->stats.rx_bytes);
+		stats_u64(w, "tx_pkts", p->stats.tx_pkts);
+		stats_u64(w, "tx_bytes", p->stats.tx_bytes);
+		stats_u64(w, "tx_full", p->stats.tx_full);
+		stats_u64(w, "rx_nobuf", p->stats.rx_nobuf);
+		stats_u64(w, "rx_errors", p->stats.rx_errors);
+	}
+	stats_section(w, "malformed");
+	uint64_t total = 0;
+	for (int r = PARSE_OK + 1; r < PARSE_ERR_COUNT; r++)
+		total += l->parse.by_reason[r];
+	stats_u64(w, "total", total);
+	for (int r = PARSE_OK + 1; r < PARSE_ERR_COUNT; r++)
+		if (l->parse.by_reason[r])
+			stats_u64(w, parse_err_name((enum parse_result)r), l->parse.by_reason[r]);
+	stats_section(w, "loop");
+	stats_u64(w, "parsed_ok", l->parse.by_reason[PARSE_OK]);
+	stats_u64(w, "nf_drops", l->c.nf_drops);
+	stats_u64(w, "bad_port_drops", l->c.bad_port_drops);
+	stats_u64(w, "emitted", l->c.emitted);
+	if (l->nf->stats)
+		l->nf->stats(l->nf_st, w);
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nfbox replay - run a function hosted over pcap files.
+ *
+ * Inputs of several ports are merged in timestamp order and the function's
+ * clock is the timestamp of the packet being processed, so a stateful
+ * function sees a request before its reply and timeouts are reproducible.
+ * Packets with the same timestamp on several ports go lowest port first.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/loop.h"
+#include "dataplane/stats.h"
+#include "drivers/pcap/pcap_port.h"
+#include "tools/cfgfile.h"
+#include "tools/cmd.h"
+
+#define REPLAY_POOL 8192
+#define REPLAY_FLOWS_DEFAULT (1u << 20)
+
+struct port_arg {
+	const char *spec; /* as written: PORT=FILE */
+	const char *port; /* name or number */
+	const char *file;
+};
+
+struct replay_opts {
+	const char *nf, *config, *stats_file;
+	struct port_arg in[PORT_MAX], out[PORT_MAX];
+	unsigned n_in, n_out;
+	bool json;
+	uint32_t flows;
+};
+
+static int parse_port_arg(const char *opt, const char *val, struct port_arg *pa)
+{
+	const char *eq = val ? strchr(val, '=') : NULL;
+	if (!eq || eq == val || !eq[1]) {
+		fprintf(stderr, "nfbox replay: %s needs PORT=FILE (e.g. %s 0=in.pcap), got '%s'\n",
+			opt, opt, val ? val : "");
+		return -1;
+	}
+	pa->spec = val;
+	pa->port = strndup(val, (size_t)(eq - val));
+	pa->file = eq + 1;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct replay_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->flows = REPLAY_FLOWS_DEFAULT;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--in") == 0 || strcmp(a, "--out") == 0) {
+			bool in = a[2] == 'i';
+			unsigned *n = in ? &o->n_in : &o->n_out;
+			if (*n == PORT_MAX) {
+				fprintf(stderr, "nfbox replay: at most %d %s files\n", PORT_MAX, a);
+				return -1;
+			}
+			if (parse_port_arg(a, v, in ? &o->in[*n] : &o->out[*n]))
+				return -1;
+			(*n)++;
+			i++;
+		} else if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
+			if (!v) {
+				fprintf(stderr, "nfbox replay: %s needs a FILE\n", a);
+				return -1;
+			}
+			o->config = v;
+			i++;
+		} else if (strcmp(a, "--stats") == 0) {
+			if (!v) {
+				fprintf(stderr, "nfbox replay: --stats needs a FILE\n");
+				return -1;
+			}
+			o->stats_file = v;
+			i++;
+		} else if (strcmp(a, "--flows") == 0) {
+			char *end;
+			unsigned long n = v ? strtoul(v, &end, 10) : 0;
+			if (!v || *end || n == 0 || n > (1ul << 26)) {
+				fprintf(stderr, "nfbox replay: --flows needs a number 1..67108864\n");
+				return -1;
+			}
+			o->flows = (uint32_t)n;
+			i++;
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "nfbox replay: unknown option '%s' (try --help)\n", a);
+			return -1;
+		} else if (!o->nf) {
+			o->nf = a;
+		} else {
+			fprintf(stderr, "nfbox replay: unexpected argument '%s'\n", a);
+			return -1;
+		}
+	}
+	if (!o->nf) {
+		fprintf(stderr, "nfbox replay: which function? (try 'nfbox replay --help')\n");
+		return -1;
+	}
+	if (!o->n_in) {
+		fprintf(stderr, "nfbox replay: nothing to replay: give at least one --in PORT=FILE\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* A port is named by number or by the config's `port N name NAME`. */
+static int resolve_port(const struct cfg *cfg, const struct port_arg *pa)
+{
+	char *end;
+	long n = strtol(pa->port, &end, 10);
+	if (*end == '\0' && end != pa->port) {
+		if (n < 0 || n >= PORT_MAX) {
+			fprintf(stderr, "nfbox replay: port %ld out of range 0-%d in '%s'\n", n,
+				PORT_MAX - 1, pa->spec);
+			return -1;
+		}
+		return (int)n;
+	}
+	int idx = cfg_port_by_name(cfg, pa->port);
+	if (idx < 0) {
+		fprintf(stderr, "nfbox replay: no port named '%s' in '%s'", pa->port, pa->spec);
+		if (cfg_port_count(cfg)) {
+			fprintf(stderr, " (the config names:");
+			for (unsigned i = 0; i < CFG_PORT_MAX; i++)
+				if (cfg_port_name(cfg, i))
+					fprintf(stderr, " %s", cfg_port_name(cfg, i));
+			fprintf(stderr, ")");
+		}
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	return idx;
+}
+
+struct replay {
+	struct pkt_pool *pool;
+	struct port ports[PORT_MAX];
+	struct port *port_ptrs[PORT_MAX];
+	struct pcapport *pp[PORT_MAX];
+	uint16_t n_ports;
+	struct loop loop;
+};
+
+/* Feed every input in global timestamp order (see the file comment). */
+static void run_merged(struct replay *r)
+{
+	for (;;) {
+		int best = -1;
+		uint64_t best_ts = 0;
+		for (int i = 0; i < r->n_ports; i++) {
+			uint64_t ts;
+			if (pcapport_next_ts(r->pp[i], &ts) && (best < 0 || ts < best_ts)) {
+				best = i;
+				best_ts = ts;
+			}
+		}
+		if (best < 0)
+			break;
+		/* The others' earliest frame bounds this burst; on a tie the lower
+		 * port number goes first. */
+		uint64_t limit = UINT64_MAX;
+		bool inclusive = true;
+		for (int i = 0; i < r->n_ports; i++) {
+			uint64_t ts;
+			if (i == best || !pcapport_next_ts(r->pp[i], &ts))
+				continue;
+			if (ts < limit) {
+				limit = ts;
+				inclusive = i > best;
+			}
+		}
+		/* Span 0: a burst holds frames of one timestamp only, so `now`
+		 * is exactly each packet's capture time. */
+		pcapport_set_rx_limit(r->pp[best], limit, inclusive, 0);
+		for (int i = 0; i < r->n_ports; i++)
+			pcapport_set_clock(r->pp[i], best_ts);
+		loop_rx_port(&r->loop, &r->ports[best], best_ts);
+		loop_flush(&r->loop);
+		loop_timers(&r->loop, best_ts);
+	}
+	loop_flush(&r->loop);
+}
+
+static int print_stats(struct replay *r, const struct replay_opts *o)
+{
+	size_t size = 1 << 20;
+	char *buf = malloc(size);
+	if (!buf)
+		return -1;
+	struct stats_writer w;
+	stats_init(&w, buf, size, o->json ? STATS_JSON : STATS_TEXT);
+	loop_stats(&r->loop, &w);
+	for (int i = 0; i < r->n_ports; i++)
+		if (pcapport_rx_skipped(r->pp[i]))
+			fprintf(stderr, "nfbox replay: port %d: %llu frames longer than %u bytes skipped\n",
+				i, (unsigned long long)pcapport_rx_skipped(r->pp[i]), PKT_DATA_ROOM);
+	const char *text = stats_finish(&w);
+	fputs(text, stdout);
+	int rc = 0;
+	if (o->stats_file) {
+		FILE *f = fopen(o->stats_file, "w");
+		if (!f || fputs(text, f) < 0) {
+			fprintf(stderr, "nfbox replay: cannot write %s: %s\n", o->stats_file,
+				strerror(errno));
+			rc = -1;
+		}
+		if (f)
+			fclose(f);
+	}
+	free(buf);
+	return rc;
+}
+
+static int replay_run(int argc, char **argv)
+{
+	struct replay_opts o;
+	if (parse_args(argc, argv, &o))
+		return 2;
+	const struct nf_ops *nf = nf_find(o.nf);
+	if (!nf) {
+		fprintf(stderr, "nfbox replay: unknown function '%s' (known: ", o.nf);
+		cfgfile_list_functions(stderr);
+		fprintf(stderr, ")\n");
+		return 2;
+	}
+	int rc = 1;
+	struct replay *r = calloc(1, sizeof(*r));
+	struct cfg *cfg = NULL;
+	void *st = NULL;
+	const char *in_file[PORT_MAX] = { 0 }, *out_file[PORT_MAX] = { 0 };
+	if (!r)
+		goto out;
+
+	/* The config first: port names in --in/--out come from it.  It is
+	 * parsed once to learn the ports, then applied to the function. */
+	if (cfgfile_parse("nfbox replay", o.config, &cfg, stderr))
+		goto out;
+	int max_port = 1; /* a function has at least two ports */
+	for (unsigned i = 0; i < CFG_PORT_MAX; i++)
+		if (cfg_port_name(cfg, i) && (int)i > max_port)
+			max_port = (int)i;
+	for (unsigned k = 0; k < o.n_in + o.n_out; k++) {
+		bool in = k < o.n_in;
+		const struct port_arg *pa = in ? &o.in[k] : &o.out[k - o.n_in];
+		int idx = resolve_port(cfg, pa);
+		if (idx < 0) {
+			rc = 2;
+			goto out;
+		}
+		const char **slot = in ? &in_file[idx] : &out_file[idx];
+		if (*slot) {
+			fprintf(stderr, "nfbox replay: port %d has two %s files ('%s' and '%s')\n", idx,
+				in ? "--in" : "--out", *slot, pa->file);
+			rc = 2;
+			goto out;
+		}
+		*slot = pa->file;
+		if (idx > max_port)
+			max_port = idx;
+	}
+	r->n_ports = (uint16_t)(max_port + 1);
+
+	r->pool = pkt_pool_create(REPLAY_POOL);
+	if (!r->pool) {
+		fprintf(stderr, "nfbox replay: out of memory\n");
+		goto out;
+	}
+	for (uint16_t i = 0; i < r->n_ports; i++) {
+		char err[512], name[PORT_NAME_MAX];
+		const char *cname = cfg_port_name(cfg, i);
+		snprintf(name, sizeof(name), "%s", cname ? cname : "");
+		if (!cname)
+			snprintf(name, sizeof(name), "port%u", i);
+		r->pp[i] = pcapport_open(&r->ports[i], i, name, in_file[i], out_file[i], r->pool,
+					 err, sizeof(err));
+		if (!r->pp[i]) {
+			fprintf(stderr, "nfbox replay: %s\n", err);
+			goto out;
+		}
+		r->port_ptrs[i] = &r->ports[i];
+	}
+
+	struct nf_env env = { .pool = r->pool, .n_ports = r->n_ports, .flow_capacity = o.flows };
+	st = nf->create(&env);
+	if (!st) {
+		fprintf(stderr, "nfbox replay: cannot create %s (out of memory? try --flows)\n",
+			nf->name);
+		goto out;
+	}
+	if (cfgfile_apply("nfbox replay", nf, st, cfg, stderr))
+		goto out;
+	loop_init(&r->loop, nf, st, r->port_ptrs, r->n_ports);
+	run_merged(r);
+	rc = print_stats(r, &o) ? 1 : 0;
+out:
+	if (st)
+		nf->destroy(st);
+	if (r) {
+		for (int i = 0; i < PORT_MAX; i++)
+			pcapport_close(r->pp[i]);
+		pkt_pool_destroy(r->pool);
+		free(r);
+	}
+	cfg_free(cfg);
+	for (unsigned k = 0; k < o.n_in; k++)
+		free((void *)o.in[k].port);
+	for (unsigned k = 0; k < o.n_out; k++)
+		free((void *)o.out[k].port);
+	return rc;
+}
+
+static const struct nfbox_cmd replay_cmd = {
+	.name = "replay",
+	.summary = "run a function hosted over pcap files and print its counters",
+	.usage =
+		"usage: nfbox replay NF [--config FILE] --in PORT=IN.pcap ... [--out PORT=OUT.pcap ...]\n"
+		"                       [--json] [--stats FILE] [--flows N]\n\n"
+		"Runs function NF (fwd, firewall, ...) on this machine with pcap files as its\n"
+		"ports.  PORT is a port number or a name from the config's `port N name NAME`.\n"
+		"Inputs of several ports are merged in timestamp order and the function's clock\n"
+		"is the packet timestamps, so state and timeouts behave as on the wire and the\n"
+		"output is reproducible.  Output packets keep their input timestamps.\n\n"
+		"  --config FILE   the function's config (default: empty)\n"
+		"  --in PORT=FILE  a pcap (Ethernet) received on PORT; repeatable\n"
+		"  --out PORT=FILE write what the function sends out of PORT; repeatable\n"
+		"  --json          print counters as JSON instead of text\n"
+		"  --stats FILE    also write the counters to FILE\n"
+		"  --flows N       flow-table capacity for stateful functions (default 1048576)\n\n"
+		"Counters: per port, malformed packets by reason (dropped before the function\n"
+		"sees them), and the function's own.\n",
+	.run = replay_run,
+};
+CMD_REGISTER(replay_cmd);
