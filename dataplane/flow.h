@@ -11,6 +11,12 @@
  * flow_hash() is symmetric: a key and its reverse (src<->dst, sport<->dport)
  * hash alike, so a table can find both directions of a flow with one entry
  * (flowtable.h).  It uses the SSE4.2 CRC32C instruction: a few cycles.
+ *
+ * The reverse of an ICMP/ICMPv6 key swaps the addresses only: the echo
+ * identifier stays in sport (dport stays 0), which is exactly the key the
+ * reply packet produces.  The hash orders the two addresses and, separately,
+ * the two ports, so it is symmetric under both kinds of reversal.  The price
+ * is that a:1->b:2 and a:2->b:1 collide; the table tells them apart by key.
  */
 #ifndef NFB_FLOW_H
 #define NFB_FLOW_H
@@ -44,8 +50,29 @@ _Static_assert(sizeof(struct flow_key) == 40, "flow_key is 40 bytes, no holes");
  */
 int flow_key_from_pkt(const struct pkt *p, uint16_t zone, struct flow_key *k);
 
-/* The key of the opposite direction. */
+/* The key of the opposite direction (ICMP: addresses swapped, ports kept). */
 void flow_key_reverse(const struct flow_key *k, struct flow_key *rev);
+
+static inline bool flow_proto_has_id(uint8_t proto)
+{
+	return proto == 1 /* ICMP */ || proto == 58 /* ICMPv6 */;
+}
+
+/* The last 8 bytes of a key (ports, proto, family, zone) as one word, and
+ * that word for the reverse key: lets a table compare a key against the
+ * reverse of another without building it. */
+static inline uint64_t flow_key_tail(const struct flow_key *k)
+{
+	return ((const uint64_t *)k)[4];
+}
+static inline uint64_t flow_key_tail_reverse(uint64_t tail)
+{
+	uint8_t proto = (uint8_t)(tail >> 32);
+	if (flow_proto_has_id(proto))
+		return tail;
+	uint32_t ports = (uint32_t)tail;
+	return (tail & 0xffffffff00000000ull) | (ports >> 16) | (ports << 16);
+}
 
 static inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
 {
@@ -54,10 +81,25 @@ static inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *
 		(x[4] ^ y[4])) == 0;
 }
 
-/* Symmetric 32-bit hash: flow_hash(k) == flow_hash(reverse(k)). */
+/* True if `b` is the reverse of `a` (flow_key_reverse(a) == b). */
+static inline bool flow_key_eq_reverse(const struct flow_key *a, const struct flow_key *b)
+{
+	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+	return ((x[0] ^ y[2]) | (x[1] ^ y[3]) | (x[2] ^ y[0]) | (x[3] ^ y[1]) |
+		(x[4] ^ flow_key_tail_reverse(y[4]))) == 0;
+}
+
+/* Symmetric 32-bit hash: flow_hash(k) == flow_hash(reverse(k)).  All 32 bits
+ * are mixed; tables may take the bucket from the high bits and a signature
+ * from the low ones. */
 uint32_t flow_hash(const struct flow_key *k);
 
-/* Format "tcp 10.0.0.1:1234 -> 10.0.0.2:80" (or [v6]:port) into buf. */
+/*
+ * Format "tcp 10.0.0.1:1234 -> 10.0.0.2:80", "udp [2001:db8::1]:53 -> ...",
+ * "icmp 10.0.0.1 -> 10.0.0.2 id 7", "proto 47 ..." and " zone N" when the
+ * zone is not 0.  Returns what snprintf returns: the length of the whole
+ * text, which was truncated if >= size.
+ */
 int flow_key_format(const struct flow_key *k, char *buf, size_t size);
 
 #endif

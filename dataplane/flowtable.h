@@ -20,7 +20,16 @@
  *   the ones that really expired (re-filing those refreshed meanwhile); a
  *   lookup that finds an expired entry that the wheel has not reached yet
  *   treats it as a miss, so timeouts are exact to the tick regardless of how
- *   far the wheel has got.
+ *   far the wheel has got.  An entry is live while now's tick is before its
+ *   deadline: alive at deadline - 1, expired at the deadline tick.
+ * - Only ft_expire deletes expired entries, so every entry that expires is
+ *   reported to its callback exactly once (a NAT returns its port there).
+ *   Until the wheel reaches it, an expired entry is invisible: lookups miss,
+ *   and ft_insert of the same key succeeds with a new entry.  It still
+ *   occupies its index and counts in ft_count()/ft_next() until then; call
+ *   ft_expire every loop turn and -SYS_ENOSPC stays about live entries.
+ * - Shortening a deadline with ft_touch takes effect at once for lookups;
+ *   the wheel reaps the entry no later than where it was filed before.
  * - Time is whatever clock the caller passes as `now` (nanoseconds); tests
  *   and pcap replay drive it explicitly.
  *
@@ -62,7 +71,8 @@ void ft_destroy(struct ft *t);
 
 uint32_t ft_capacity(const struct ft *t);
 uint32_t ft_count(const struct ft *t);
-/* Bytes used by entries and by buckets. */
+/* Bytes used by entries, and by the index (buckets plus timer-wheel heads,
+ * the wheel being at most 1/16 of a u32 per entry). */
 void ft_memory(const struct ft *t, size_t *entry_bytes, size_t *bucket_bytes);
 
 /* Convert a duration in nanoseconds to ticks (rounded up). */
@@ -85,14 +95,18 @@ uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
 			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx);
 
 /*
- * Insert `k` with deadline now + timeout_ns.  Returns the new entry index,
- * -SYS_EEXIST if the key (either direction) is present and live, or
- * -SYS_ENOSPC if the table is full.  `user` is stored in the entry.
+ * Insert `k` with deadline now + timeout_ns (timeouts clamp at 2^30 ticks,
+ * about 13 days).  Returns the new entry index, -SYS_EEXIST if the key
+ * (either direction) is present and live, or -SYS_ENOSPC if all `capacity`
+ * entries are in use.  `user` is stored in the entry.  `hash` must be the
+ * same value for every call about one key; flow_hash() is the intended one
+ * (both directions then hash alike).
  */
 int32_t ft_insert(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_t now,
 		  uint64_t timeout_ns, uint64_t user);
 
-/* Delete by index (the wheel and buckets are unlinked in O(1)). */
+/* Delete by index (the wheel and buckets are unlinked in O(1)).  Deleting a
+ * free index, or one already deleted, is a no-op. */
 void ft_delete(struct ft *t, uint32_t idx);
 
 static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx);
@@ -107,12 +121,15 @@ static inline void ft_touch(struct ft_entry *e, uint64_t now, uint32_t timeout_t
  * Advance the timer wheel to `now`, deleting expired entries (calling `fn`
  * first, if not NULL).  Does at most `budget` entry visits so a loop turn
  * stays short; unfinished work continues on the next call.  Returns the
- * number of entries deleted.
+ * number of entries deleted.  Idle ticks are skipped 64 at a time and not
+ * counted.  `fn` may delete or insert entries (the expiring one included);
+ * whatever it leaves of the expiring entry is deleted when it returns.
  */
 uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn, void *ctx);
 
-/* Iterate live entries (cold path: `flows` dumps, tests).  Returns the next
- * live index >= from, or FT_MISS. */
+/* Iterate entries in use (cold path: `flows` dumps, tests), expired ones
+ * the wheel has not reaped included.  Returns the next index >= from, or
+ * FT_MISS. */
 int32_t ft_next(const struct ft *t, uint32_t from);
 
 /* ---- inline accessors ---------------------------------------------------- */

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flowtable.c - the flow table of flowtable.h.
+ *
+ * Index: an array of 64-byte buckets, each with 8 slots (16-bit signature,
+ * 32-bit entry index).  A key's home bucket comes from the high bits of its
+ * hash (multiply-shift, so the bucket count need not be a power of two and
+ * the table can sit at 75% slot occupancy when full), its signature from the
+ * low 16 bits.  A full bucket spills into the following ones (linear probing
+ * by bucket); `spill` counts the entries stored past a bucket whose probe
+ * path crosses it, so a search stops at the first bucket with spill == 0 and
+ * a delete decrements the counts it crosses.  No tombstones: a freed slot is
+ * reusable at once and chains shrink as entries leave.
+ *
+ * Entries: one cache line each, on a free list threaded through wheel_next
+ * while free (wheel_prev == FT_FREE marks them).
+ *
+ * Timer wheel: W slots, one per tick, each a doubly linked list threaded
+ * through the entries.  Invariant: every filed entry sits in the slot of a
+ * tick in [cur, cur + W - 1], so a slot names exactly one tick.  An entry is
+ * filed at its deadline, or at cur + W - 1 if that is further away; ft_touch
+ * only moves the deadline, and when the wheel reaches the entry it is either
+ * expired (deleted) or re-filed closer to its new deadline.  A list node
+ * index >= capacity denotes a slot head, so unlinking needs no search.
+ */
+#include "dataplane/flowtable.h"
+
+#define FT_SLOTS 8
+#define FT_MAX_CAPACITY (1u << 26)
+#define FT_BULK_MAX 64
+#define FT_NIL 0xffffffffu
+#define FT_FREE 0xfffffffeu  /* wheel_prev of a free entry */
+#define FT_DYING 0xfffffffdu /* wheel_prev while the expire callback runs */
+/* 1024 ticks ~ 1.07 s, 2^18 ticks ~ 4.6 min: an entry with a longer timeout
+ * is revisited (and re-filed) once per wheel turn. */
+#define FT_WHEEL_MIN 1024u
+#define FT_WHEEL_MAX (1u << 18)
+/* Deadlines compare by signed difference; keep timeouts well inside it. */
+#define FT_TIMEOUT_MAX_TICKS (1u << 30)
+
+struct ft_bucket {
+	uint16_t sig[FT_SLOTS];
+	uint32_t idx[FT_SLOTS];
+	uint32_t spill;
+	uint8_t used; /* slot bitmap */
+	uint8_t pad[11];
+} sys_cache_aligned;
+_Static_assert(sizeof(struct ft_bucket) == 64, "one cache line per bucket");
+
+struct ft {
+	struct ft_public pub; /* first: ft_entry() reads it */
+	struct ft_bucket *buckets;
+	uint32_t n_buckets;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t free_head;
+	uint32_t *wheel;       /* first entry of each slot, or FT_NIL */
+	uint64_t *wheel_bits;  /* non-empty slots, to skip idle ticks fast */
+	uint32_t wheel_mask;
+	uint32_t wheel_cur;    /* next tick whose slot the wheel visits */
+	bool wheel_started;
+};
+
+/* ---- small pieces ---------------------------------------------------------- */
+
+static inline uint32_t ft_home(const struct ft *t, uint32_t hash)
+{
+	return (uint32_t)(((uint64_t)hash * t->n_buckets) >> 32);
+}
+
+static inline uint32_t ft_bnext(const struct ft *t, uint32_t bi)
+{
+	return ++bi == t->n_buckets ? 0 : bi;
+}
+
+static inline uint16_t ft_sig(uint32_t hash) { return (uint16_t)hash; }
+
+static inline uint32_t ft_tick(uint64_t now) { return (uint32_t)(now >> FT_TICK_SHIFT); }
+
+static inline bool ft_live(const struct ft_entry *e, uint32_t tick)
+{
+	return (int32_t)(e->deadline - tick) > 0;
+}
+
+/* SSE2 through vector extensions and builtins, not <emmintrin.h>: GCC 12's
+ * intrinsics headers pull in <stdlib.h>, absent from a -nostdinc build. */
+typedef short ft_v8hi __attribute__((vector_size(16)));
+typedef char ft_v16qi __attribute__((vector_size(16)));
+
+/* Slots of `b` holding signature `sig`, as a bitmap. */
+static inline uint32_t ft_match(const struct ft_bucket *b, uint16_t sig)
+{
+	ft_v8hi s = *(const ft_v8hi *)b->sig;
+	ft_v8hi eq = (ft_v8hi)(s == (short)sig);
+	/* pcmpeqw, then a saturating pack turns each 0xffff/0 lane into one
+	 * 0xff/0 byte for pmovmskb. */
+	ft_v16qi packed = __builtin_ia32_packsswb128(eq, (ft_v8hi){0});
+	return (uint32_t)__builtin_ia32_pmovmskb128(packed) & b->used;
+}
+
+/* 0: not this flow; 1 + FT_DIR_ORIG or 1 + FT_DIR_REPLY.  `q` is the query
+ * key as words, `rtail` the tail of its reverse. */
+static inline int ft_key_dir(const struct ft_entry *e, const uint64_t *q, uint64_t rtail)
+{
+	const uint64_t *s = (const uint64_t *)&e->key;
+	if (((s[0] ^ q[0]) | (s[1] ^ q[1]) | (s[2] ^ q[2]) | (s[3] ^ q[3]) | (s[4] ^ q[4])) == 0)
+		return 1 + FT_DIR_ORIG;
+	if (((s[0] ^ q[2]) | (s[1] ^ q[3]) | (s[2] ^ q[0]) | (s[3] ^ q[1]) | (s[4] ^ rtail)) == 0)
+		return 1 + FT_DIR_REPLY;
+	return 0;
+}
+
+/* ---- timer wheel ------------------------------------------------------------- */
+
+static inline uint32_t *ft_wnext(struct ft *t, uint32_t node)
+{
+	return node < t->capacity ? &t->pub.entries[node].wheel_next
+				  : &t->wheel[node - t->capacity];
+}
+
+static void ft_wheel_link(struct ft *t, uint32_t i, uint32_t tick)
+{
+	uint32_t s = tick & t->wheel_mask;
+	struct ft_entry *e = &t->pub.entries[i];
+	uint32_t first = t->wheel[s];
+	e->wheel_next = first;
+	e->wheel_prev = t->capacity + s;
+	if (first != FT_NIL)
+		t->pub.entries[first].wheel_prev = i;
+	else
+		t->wheel_bits[s >> 6] |= 1ull << (s & 63);
+	t->wheel[s] = i;
+}
+
+static void ft_wheel_unlink(struct ft *t, uint32_t i)
+{
+	struct ft_entry *e = &t->pub.entries[i];
+	uint32_t prev = e->wheel_prev, next = e->wheel_next;
+	*ft_wnext(t, prev) = next;
+	if (next != FT_NIL)
+		t->pub.entries[next].wheel_prev = prev;
+	else if (prev >= t->capacity && t->wheel[prev - t->capacity] == FT_NIL) {
+		uint32_t s = prev - t->capacity;
+		t->wheel_bits[s >> 6] &= ~(1ull << (s & 63));
+	}
+}
+
+/* The tick to file a deadline under, within the wheel's window. */
+static inline uint32_t ft_file_tick(const struct ft *t, uint32_t deadline)
+{
+	int32_t d = (int32_t)(deadline - t->wheel_cur);
+	if (d < 0)
+		d = 0;
+	if (d > (int32_t)t->wheel_mask)
+		d = (int32_t)t->wheel_mask;
+	return t->wheel_cur + (uint32_t)d;
+}
+
+/* Distance from slot `s` to the next non-empty slot, if it is <= span;
+ * otherwise span + 1.  Reads one bitmap word per 64 idle ticks. */
+static uint32_t ft_wheel_gap(const struct ft *t, uint32_t s, uint32_t span)
+{
+	uint32_t limit = span < t->wheel_mask ? span : t->wheel_mask;
+	for (uint32_t d = 0; d <= limit;) {
+		uint32_t pos = (s + d) & t->wheel_mask;
+		uint64_t w = t->wheel_bits[pos >> 6] >> (pos & 63);
+		if (w) {
+			uint32_t r = d + (uint32_t)__builtin_ctzll(w);
+			return r <= limit ? r : span + 1;
+		}
+		d += 64 - (pos & 63);
+	}
+	return span + 1;
+}
+
+/* ---- create / destroy ---------------------------------------------------------- */
+
+struct ft *ft_create(uint32_t capacity)
+{
+	if (capacity == 0 || capacity > FT_MAX_CAPACITY)
+		return NULL;
+	struct ft *t = sys_alloc(sizeof(*t), SYS_CACHE_LINE);
+	if (!t)
+		return NULL;
+	t->capacity = capacity;
+	/* 6 of 8 slots per bucket when full: spills stay short. */
+	t->n_buckets = (capacity + 5) / 6;
+	uint32_t w = FT_WHEEL_MIN;
+	while (w < FT_WHEEL_MAX && w < capacity / 16)
+		w <<= 1;
+	t->wheel_mask = w - 1;
+
+	t->pub.entries = sys_alloc((size_t)capacity * sizeof(struct ft_entry), SYS_CACHE_LINE);
+	if (!t->pub.entries)
+		goto fail_entries;
+	t->buckets = sys_alloc((size_t)t->n_buckets * sizeof(struct ft_bucket), SYS_CACHE_LINE);
+	if (!t->buckets)
+		goto fail_buckets;
+	t->wheel = sys_alloc((size_t)w * sizeof(uint32_t), SYS_CACHE_LINE);
+	if (!t->wheel)
+		goto fail_wheel;
+	t->wheel_bits = sys_alloc(w / 8, SYS_CACHE_LINE);
+	if (!t->wheel_bits)
+		goto fail_bits;
+
+	memset(t->wheel, 0xff, (size_t)w * sizeof(uint32_t));
+	for (uint32_t i = 0; i < capacity; i++) {
+		t->pub.entries[i].wheel_next = i + 1 < capacity ? i + 1 : FT_NIL;
+		t->pub.entries[i].wheel_prev = FT_FREE;
+	}
+	t->free_head = 0;
+	return t;
+
+fail_bits:
+	sys_free(t->wheel);
+fail_wheel:
+	sys_free(t->buckets);
+fail_buckets:
+	sys_free(t->pub.entries);
+fail_entries:
+	sys_free(t);
+	return NULL;
+}
+
+void ft_destroy(struct ft *t)
+{
+	if (!t)
+		return;
+	sys_free(t->wheel_bits);
+	sys_free(t->wheel);
+	sys_free(t->buckets);
+	sys_free(t->pub.entries);
+	sys_free(t);
+}
+
+uint32_t ft_capacity(const struct ft *t) { return t->capacity; }
+uint32_t ft_count(const struct ft *t) { return t->count; }
+
+void ft_memory(const struct ft *t, size_t *entry_bytes, size_t *bucket_bytes)
+{
+	size_t w = (size_t)t->wheel_mask + 1;
+	if (entry_bytes)
+		*entry_bytes = (size_t)t->capacity * sizeof(struct ft_entry);
+	if (bucket_bytes)
+		*bucket_bytes = (size_t)t->n_buckets * sizeof(struct ft_bucket) +
+				w * sizeof(uint32_t) + w / 8;
+}
+
+/* ---- lookup ----------------------------------------------------------------------- */
+
+/* Search from bucket `bi` on.  Expired entries are skipped, not returned
+ * and not deleted: a live entry with the same key may sit further on (it
+ * was inserted after the old one expired), and the old one is left for the
+ * wheel so its owner hears of it through the expire callback. */
+static int32_t ft_find(const struct ft *t, const uint64_t *q, uint32_t hash, uint32_t bi,
+		       uint32_t tick, int *dir)
+{
+	uint16_t sig = ft_sig(hash);
+	uint64_t rtail = flow_key_tail_reverse(q[4]);
+	for (;;) {
+		const struct ft_bucket *b = &t->buckets[bi];
+		for (uint32_t m = ft_match(b, sig); m; m &= m - 1) {
+			uint32_t i = b->idx[__builtin_ctz(m)];
+			const struct ft_entry *e = &t->pub.entries[i];
+			int d = ft_key_dir(e, q, rtail);
+			if (d && ft_live(e, tick)) {
+				if (dir)
+					*dir = d - 1;
+				return (int32_t)i;
+			}
+		}
+		if (!b->spill)
+			return FT_MISS;
+		bi = ft_bnext(t, bi);
+	}
+}
+
+int32_t ft_lookup(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_t now,
+		  int *dir)
+{
+	return ft_find(t, (const uint64_t *)k, hash, ft_home(t, hash), ft_tick(now), dir);
+}
+
+/*
+ * Three passes so the memory latency of one key overlaps the others': the
+ * buckets are prefetched, then each bucket's signatures name an entry to
+ * prefetch, then keys are compared.  Spills and signature collisions fall
+ * back to ft_find().
+ */
+uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
+			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx)
+{
+	uint32_t bkt[FT_BULK_MAX];
+	uint8_t cand[FT_BULK_MAX];
+	uint32_t tick = ft_tick(now);
+	uint64_t hits = 0;
+
+	if (n > FT_BULK_MAX)
+		n = FT_BULK_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		bkt[i] = ft_home(t, hashes[i]);
+		sys_prefetch(&t->buckets[bkt[i]]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ft_bucket *b = &t->buckets[bkt[i]];
+		uint32_t m = ft_match(b, ft_sig(hashes[i]));
+		cand[i] = (uint8_t)m;
+		if (m)
+			sys_prefetch(&t->pub.entries[b->idx[__builtin_ctz(m)]]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ft_bucket *b = &t->buckets[bkt[i]];
+		const uint64_t *q = (const uint64_t *)keys[i];
+		uint64_t rtail = flow_key_tail_reverse(q[4]);
+		int32_t r = FT_MISS;
+		for (uint32_t m = cand[i]; m; m &= m - 1) {
+			uint32_t e = b->idx[__builtin_ctz(m)];
+			if (ft_key_dir(&t->pub.entries[e], q, rtail) &&
+			    ft_live(&t->pub.entries[e], tick)) {
+				r = (int32_t)e;
+				break;
+			}
+		}
+		if (r == FT_MISS && b->spill)
+			r = ft_find(t, q, hashes[i], ft_bnext(t, bkt[i]), tick, NULL);
+		idx[i] = r;
+		hits |= (uint64_t)(r != FT_MISS) << i;
+	}
+	return hits;
+}
+
+/* ---- insert / delete ---------------------------------------------------------------- */
+
+int32_t ft_insert(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_t now,
+		  uint64_t timeout_ns, uint64_t user)
+{
+	const uint64_t *q = (const uint64_t *)k;
+	uint64_t rtail = flow_key_tail_reverse(q[4]);
+	uint32_t tick = ft_tick(now);
+	uint16_t sig = ft_sig(hash);
+	uint32_t home = ft_home(t, hash), bi = home, dest = FT_NIL;
+
+	/* One walk both proves the key absent and finds the first free slot
+	 * on its probe path. */
+	for (;;) {
+		const struct ft_bucket *b = &t->buckets[bi];
+		for (uint32_t m = ft_match(b, sig); m; m &= m - 1) {
+			const struct ft_entry *e = &t->pub.entries[b->idx[__builtin_ctz(m)]];
+			if (ft_key_dir(e, q, rtail) && ft_live(e, tick))
+				return -SYS_EEXIST;
+		}
+		if (dest == FT_NIL && b->used != 0xff)
+			dest = bi;
+		if (!b->spill)
+			break;
+		bi = ft_bnext(t, bi);
+	}
+	if (t->free_head == FT_NIL)
+		return -SYS_ENOSPC;
+	/* Slots outnumber entries, so a free one exists while an entry is
+	 * free: this walk ends. */
+	if (dest == FT_NIL) {
+		do
+			bi = ft_bnext(t, bi);
+		while (t->buckets[bi].used == 0xff);
+		dest = bi;
+	}
+	for (bi = home; bi != dest; bi = ft_bnext(t, bi))
+		t->buckets[bi].spill++;
+
+	uint32_t i = t->free_head;
+	struct ft_entry *e = &t->pub.entries[i];
+	t->free_head = e->wheel_next;
+	e->key = *k;
+	e->hash = hash;
+	uint64_t ticks = ft_ticks(timeout_ns);
+	e->deadline = tick + (uint32_t)SYS_MIN(ticks, (uint64_t)FT_TIMEOUT_MAX_TICKS);
+	e->user = user;
+	if (!t->wheel_started) {
+		t->wheel_cur = tick;
+		t->wheel_started = true;
+	}
+	ft_wheel_link(t, i, ft_file_tick(t, e->deadline));
+
+	struct ft_bucket *b = &t->buckets[dest];
+	uint32_t s = (uint32_t)__builtin_ctz(~(uint32_t)b->used);
+	b->sig[s] = sig;
+	b->idx[s] = i;
+	b->used |= (uint8_t)(1u << s);
+	t->count++;
+	return (int32_t)i;
+}
+
+/* Remove from the index: walk the probe path from the home bucket to the
+ * slot, giving back the spill count of every bucket crossed. */
+static void ft_unindex(struct ft *t, uint32_t idx, uint32_t hash)
+{
+	uint16_t sig = ft_sig(hash);
+	uint32_t bi = ft_home(t, hash);
+	for (;;) {
+		struct ft_bucket *b = &t->buckets[bi];
+		for (uint32_t m = ft_match(b, sig); m; m &= m - 1) {
+			uint32_t s = (uint32_t)__builtin_ctz(m);
+			if (b->idx[s] == idx) {
+				b->used &= (uint8_t)~(1u << s);
+				return;
+			}
+		}
+		b->spill--;
+		bi = ft_bnext(t, bi);
+	}
+}
+
+void ft_delete(struct ft *t, uint32_t idx)
+{
+	if (idx >= t->capacity)
+		return;
+	struct ft_entry *e = &t->pub.entries[idx];
+	if (e->wheel_prev == FT_FREE)
+		return; /* already deleted (e.g. by an expire callback) */
+	ft_unindex(t, idx, e->hash);
+	if (e->wheel_prev != FT_DYING)
+		ft_wheel_unlink(t, idx);
+	e->wheel_prev = FT_FREE;
+	e->wheel_next = t->free_head;
+	t->free_head = idx;
+	t->count--;
+}
+
+/* ---- expiry ---------------------------------------------------------------------------- */
+
+uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn, void *ctx)
+{
+	uint32_t tick = ft_tick(now), deleted = 0;
+
+	if (!t->wheel_started || t->count == 0) {
+		/* Nothing filed: jump instead of walking idle ticks. */
+		t->wheel_cur = tick;
+		t->wheel_started = true;
+		return 0;
+	}
+	while ((int32_t)(tick - t->wheel_cur) >= 0) {
+		uint32_t s = t->wheel_cur & t->wheel_mask;
+		uint32_t i = t->wheel[s];
+		if (i == FT_NIL) {
+			t->wheel_cur += ft_wheel_gap(t, s, tick - t->wheel_cur);
+			continue;
+		}
+		if (budget == 0)
+			break;
+		budget--;
+		struct ft_entry *e = &t->pub.entries[i];
+		ft_wheel_unlink(t, i);
+		if (ft_live(e, tick)) {
+			/* Refreshed since it was filed: deadline > tick >= cur,
+			 * so it lands in a later slot and this loop moves on. */
+			ft_wheel_link(t, i, ft_file_tick(t, e->deadline));
+			continue;
+		}
+		/* The callback may delete this or other entries, and insert
+		 * (reusing this index); DYING tells us whether it is still
+		 * ours to delete afterwards. */
+		e->wheel_prev = FT_DYING;
+		if (fn)
+			fn(ctx, i, e);
+		if (e->wheel_prev == FT_DYING)
+			ft_delete(t, i);
+		deleted++;
+	}
+	return deleted;
+}
+
+/* ---- iteration ---------------------------------------------------------------------------- */
+
+int32_t ft_next(const struct ft *t, uint32_t from)
+{
+	for (uint32_t i = from; i < t->capacity; i++)
+		if (t->pub.entries[i].wheel_prev != FT_FREE)
+			return (int32_t)i;
+	return FT_MISS;
+}
