@@ -1,0 +1,45 @@
+#!/bin/bash
+# deps.sh - install the Debian 12 packages nfbox needs, only if missing.
+# Sourced by demo.sh and test.sh; safe to run again and again.
+#   scripts/deps.sh [build|test|all]
+set -euo pipefail
+
+NFBOX_PKGS_BUILD=(build-essential binutils pkg-config libpcap-dev)
+# Tests: cmocka, scapy (crafting packets), tshark (a real dissector's
+# opinion), clang's libFuzzer, QEMU for the images, DPDK testpmd for the
+# vhost-user peers, iproute2 for taps.
+NFBOX_PKGS_TEST=(libcmocka-dev python3-scapy tshark clang libclang-rt-14-dev
+	qemu-system-x86 dpdk libdpdk-dev iproute2)
+# Benchmarks and chains: DPDK headers (rte_hash/rte_acl side by side), OVS-DPDK.
+NFBOX_PKGS_ALL=(openvswitch-switch-dpdk valgrind)
+
+nfbox_install_deps() {
+	local want=("${NFBOX_PKGS_BUILD[@]}")
+	case "${1:-all}" in
+	build) ;;
+	test) want+=("${NFBOX_PKGS_TEST[@]}") ;;
+	*) want+=("${NFBOX_PKGS_TEST[@]}" "${NFBOX_PKGS_ALL[@]}") ;;
+	esac
+	local missing=()
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "nfbox: missing Debian packages: ${missing[*]}" >&2
+		echo "nfbox: run as root, or: apt-get install ${missing[*]}" >&2
+		return 1
+	fi
+	echo "nfbox: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	# tshark asks whether non-root users may capture; the answer does not
+	# matter to us, but the question must not block an unattended install.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	nfbox_install_deps "${1:-all}"
+fi

@@ -1,0 +1,25 @@
+#!/bin/bash
+# test.sh - install what the tests need (Debian 12, as root), build, and run
+# every test: unit (cmocka), golden pcaps, fuzz smoke, image and vhost-user
+# tests.  Hosted code runs under ASan+UBSan.  Ends with "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/deps.sh
+nfbox_install_deps all || exit 1
+
+echo "== build"
+if ! make -j2 all >build.log 2>&1; then
+	tail -40 build.log
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "== test"
+make -k --no-print-directory test 2>&1 | tee "$log"
+pass=$(grep -c '^PASS ' "$log")
+fail=$(grep -c '^FAIL ' "$log")
+# A suite that died before printing its lines still fails the run.
+if [ "${PIPESTATUS[0]}" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
