@@ -38,17 +38,19 @@ REL_LIB  := $(call obj,rel,$(LIB_SRC))
 ASAN_LIB := $(call obj,asan,$(LIB_SRC))
 PCAP_LIBS := -lpcap
 
-# Optional DPDK (bench only): rte_hash side by side with our flow table.
+# DPDK (bench only): rte_hash, rte_acl side by side with ours.  A bench whose
+# name contains "_vs_rte" is linked with DPDK.
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null | sed 's/-march=[^ ]*//')
 DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 .PHONY: all test unit golden bench fuzz install clean images help
-all: $(B)/nfbox $(B)/asan/nfbox unit-bins bench-bins
+all: $(B)/nfbox $(B)/asan/nfbox unit-bins bench-bins fuzz-bins
 
 help:
 	@echo "make            build the nfbox command (build/nfbox), tests and benchmarks"
 	@echo "make test       run every test (ASan+UBSan hosted; image tests when possible)"
 	@echo "make bench      run the benchmarks (tables on stdout, CSV in build/bench/)"
+	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300) each"
 	@echo "make install    install nfbox into $(PREFIX)/bin"
 
 # ---- compile rules ---------------------------------------------------------
@@ -88,7 +90,7 @@ unit: $(UNIT_BINS)
 golden: $(B)/asan/nfbox
 	@tests/golden/run.sh $(B)/asan/nfbox
 
-test: unit golden
+test: unit golden fuzz-bins
 	@tests/run-extra.sh
 
 # ---- benchmarks --------------------------------------------------------------
@@ -96,10 +98,30 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/rel/bench/%,$(filter-out bench/common.c,
 .PHONY: bench-bins
 bench-bins: $(BENCH_BINS)
 $(B)/rel/bench/%: $(B)/rel/bench/%.o $(call obj,rel,$(filter bench/common.c,$(BENCH_SRC)) $(TOOLLIB_SRC)) $(REL_LIB)
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS) $(if $(findstring ft_vs,$*),$(DPDK_LIBS))
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS) $(if $(findstring _vs_rte,$*),$(DPDK_LIBS))
 
 bench: bench-bins $(B)/nfbox
 	@bench/run.sh
+
+# ---- fuzzing (clang libFuzzer + ASan + UBSan) --------------------------------
+# tests/fuzz/fuzz_NAME.c -> build/fuzz/bin/fuzz_NAME.  `make test` runs each
+# briefly (tests/fuzz/run.sh); `make fuzz` runs each for FUZZ_SECONDS.
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CFLAGS := -std=gnu11 -I. -march=x86-64-v2 -g -O1 $(filter-out -Wshadow,$(WARN)) \
+               -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 300
+$(B)/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(B)/fuzz/bin/%: $(B)/fuzz/tests/fuzz/%.o $(call obj,fuzz,$(LIB_SRC) $(TOOLLIB_SRC))
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
+.PHONY: fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
 
 # ---- images (freestanding) ----------------------------------------------------
 -include kernel/image.mk
