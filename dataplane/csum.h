@@ -12,7 +12,9 @@
 
 #include "dataplane/pkt.h"
 
-/* Unfolded 32-bit partial sum of `len` bytes, added to `sum`. */
+/* Unfolded 32-bit partial sum of `len` bytes, added to `sum`.  Pieces can be
+ * chained (the result is the next call's `sum`) as long as every piece but
+ * the last has an even length.  Any alignment. */
 uint32_t csum_partial(const void *buf, uint32_t len, uint32_t sum);
 /* Fold a partial sum to 16 bits and complement it: the value to store. */
 uint16_t csum_fold(uint32_t sum);
@@ -30,18 +32,32 @@ uint32_t csum_pseudo_v6(const uint8_t src[16], const uint8_t dst[16], uint8_t pr
 /*
  * Compute and store the L4 checksum of a parsed packet (TCP, UDP, ICMP,
  * ICMPv6), and the IPv4 header checksum if IPv4.  Returns 0, or -SYS_EINVAL
- * if the packet has no complete L4 header.  A UDP/IPv4 result of 0 is stored
- * as 0xffff (RFC 768).
+ * if the packet has no complete L4 header.  A UDP result of 0 is stored
+ * as 0xffff (RFC 768, RFC 8200 8.1).
+ *
+ * Details: the IPv4 header checksum is refreshed even when -SYS_EINVAL is
+ * returned.  Fragments (PKT_F_FRAG) count as "no complete L4 header": their
+ * L4 checksum covers the reassembled datagram.  UDP is summed over its own
+ * length field, TCP/ICMP/ICMPv6 over the rest of the IP packet.  For IPv6
+ * with a Routing header whose segments left is non-zero, the pseudo-header
+ * uses the final destination from that header (RFC 8200 8.1; types 0, 2
+ * and 4).  The packet must have parsed with PARSE_OK.
  */
 int csum_fill(struct pkt *p);
 
 /* Verify: returns true if the IPv4 header (if any) and the L4 checksum are
- * correct.  UDP/IPv4 with checksum 0 (none) counts as correct. */
+ * correct.  UDP/IPv4 with checksum 0 (none) counts as correct; UDP/IPv6
+ * with checksum 0 does not (RFC 8200 8.1).  Packets with no checksummable
+ * L4 (see csum_fill: fragments, other protocols) are judged by their IPv4
+ * header alone (true for non-IPv4). */
 bool csum_verify(const struct pkt *p);
 
 /*
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').  Update a stored checksum when a
- * 16- or 32-bit field changes from `old` to `new` (network order).
+ * 16- or 32-bit field changes from `old` to `new` (network order).  The
+ * result may differ from a full recompute only as 0x0000 vs 0xffff (the two
+ * one's complement zeros); a UDP checksum of 0 ("none") must not be updated
+ * at all, and an updated UDP checksum of 0 must be stored as 0xffff.
  */
 uint16_t csum_update16(uint16_t csum, uint16_t old_v, uint16_t new_v);
 uint16_t csum_update32(uint16_t csum, uint32_t old_v, uint32_t new_v);

@@ -18,6 +18,45 @@
  * Frames with an Ethernet padding tail (IP total length < frame) are fine;
  * pkt.l3_len records the IP length.  Checksums are not verified here: that is
  * a function's choice (csum.h), and costs a pass over the payload.
+ *
+ * What the fields mean after PARSE_OK:
+ *  - flags: the parser clears and sets PKT_F_VLAN..PKT_F_L4; it keeps
+ *    PKT_F_GENERATED.  hash, port, out_port and the nf_* fields are untouched.
+ *  - vlan_tci: the outer tag's TCI in host byte order (0 if untagged).
+ *  - l3_len: IP total length (IPv4), 40 + payload length (IPv6), or the
+ *    ARP length the parser required (see ARP below); 0 otherwise.
+ *  - l4_off / l4_proto: for IP packets, where the upper-layer payload starts
+ *    (after options and walked extension headers) and its protocol number,
+ *    even without PKT_F_L4 (unknown protocol, ESP, no-next-header 59, later
+ *    fragment).  PKT_F_L4 promises a complete TCP (data offset included),
+ *    UDP (8 bytes), ICMP (8 bytes) or ICMPv6 header (4 bytes, 8 for echo
+ *    request/reply, which carry the identifier) inside the IP packet.
+ *    ICMPv6 after IPv4 or ICMP after IPv6 is "a protocol we do not
+ *    interpret".
+ *  - Every length after the IP header is bounded by the IP packet, not the
+ *    frame: padding is never parsed as headers.
+ * After an error the fields hold whatever was understood before it.
+ *
+ * Decisions:
+ *  - Checks run outside-in; the first failure is the reason.  Frames longer
+ *    than PARSE_FRAME_MAX are OVERSIZED whatever they hold.
+ *  - ARP (RFC 826): needs 8 + 2 * (hln + pln) bytes; Ethernet/IPv4 ARP
+ *    (hrd 1, pro 0x0800) needs at least 28 whatever hln/pln say, so a
+ *    function that checked hrd and pro can read the IPv4 fields.
+ *  - IPv4 fragments: PKT_F_FRAG if MF or offset is set; PKT_F_FRAG_LATER
+ *    and no L4 parsing if offset != 0.  A first fragment must hold its
+ *    whole L4 header (tiny fragments, RFC 1858 3.2 / RFC 7112 5): if not,
+ *    the L4 reason is returned (TCP_TRUNC, TCP_DOFF, UDP_TRUNC, ICMP_TRUNC,
+ *    ICMP6_TRUNC).  In a first fragment the UDP length is checked for >= 8
+ *    only: it covers the whole datagram.  Same rules for IPv6 fragments.
+ *  - IPv6: at most PARSE_IPV6_EXT_MAX extension headers (hop-by-hop,
+ *    routing, fragment, destination options, AH) are walked; one more is
+ *    IPV6_EXT_DEPTH.  A fragment header with offset 0 and M clear is an
+ *    atomic fragment (RFC 6946) and parses as a whole packet (no
+ *    PKT_F_FRAG).  Jumbograms (RFC 2675: payload length 0 with hop-by-hop)
+ *    are unsupported, since they exceed PARSE_FRAME_MAX by definition, and
+ *    return IPV6_PLEN; UDP length 0 (jumbo UDP) is UDP_LEN.
+ *  - A third VLAN tag is VLAN_DEPTH without reading it.
  */
 #ifndef NFB_PARSE_H
 #define NFB_PARSE_H

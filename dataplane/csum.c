@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csum.c - Internet checksum (RFC 1071) and incremental update (RFC 1624).
+ *
+ * Byte order: every 16-bit quantity here is "as it sits in memory", loaded
+ * with a plain little-endian load.  RFC 1071 2(B) shows the one's complement
+ * sum is byte-order independent: summing byte-swapped words gives the
+ * byte-swapped sum, so storing the result back with a plain store puts the
+ * right bytes on the wire and no swap is ever needed.  The same property
+ * (RFC 1071 2(C)) lets us add 64-bit words and fold at the end.
+ */
+#include "dataplane/csum.h"
+
+#include "dataplane/parse.h"
+
+/* Fold a 64-bit end-around-carry sum to 32 bits (still unfolded to 16). */
+static inline uint32_t fold64(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32); /* at most 0x1_ffff_fffe */
+	s = (s & 0xffffffffu) + (s >> 32); /* no carry left */
+	return (uint32_t)s;
+}
+
+/* Fold to 16 bits without complementing. */
+static inline uint16_t fold32(uint32_t s)
+{
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * The sum proper.  64-bit words are added into a 128-bit accumulator: the
+ * compiler turns that into add/adc pairs, and the high half collects the
+ * carries that RFC 1071's end-around carry adds back at the end.  Four
+ * words per iteration keep the loads ahead of the adds.
+ *
+ * Parity: bytes are consumed in even-sized steps until the last one, so an
+ * odd final byte lands in the low byte of its 16-bit word, as if padded
+ * with a zero byte (RFC 1071 4.1).  A partial sum over an odd length can
+ * therefore only be the last piece of a chained computation.
+ */
+uint32_t csum_partial(const void *buf, uint32_t len, uint32_t sum)
+{
+	const uint8_t *b = buf;
+	unsigned __int128 acc = sum;
+
+	while (len >= 32) {
+		acc += sys_ld64(b);
+		acc += sys_ld64(b + 8);
+		acc += sys_ld64(b + 16);
+		acc += sys_ld64(b + 24);
+		b += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		acc += sys_ld64(b);
+		b += 8;
+		len -= 8;
+	}
+	if (len & 4) {
+		acc += sys_ld32(b);
+		b += 4;
+	}
+	if (len & 2) {
+		acc += sys_ld16(b);
+		b += 2;
+	}
+	if (len & 1)
+		acc += *b;
+
+	uint64_t lo = (uint64_t)acc, hi = (uint64_t)(acc >> 64);
+	uint64_t s = lo + hi;
+	s += s < hi; /* end-around carry of the 64-bit addition */
+	return fold64(s);
+}
+
+uint16_t csum_fold(uint32_t sum)
+{
+	return (uint16_t)~fold32(sum);
+}
+
+uint16_t csum_ipv4_hdr(const void *ip, uint32_t ihl_bytes)
+{
+	return csum_fold(csum_partial(ip, ihl_bytes, 0));
+}
+
+/*
+ * RFC 793 3.1 pseudo-header: src, dst, zero, protocol, TCP length.  Read as
+ * memory words: [0, proto] loads as proto << 8; the length is a 16-bit
+ * big-endian field, added as its byte swap.  A 32-bit value in the sum is
+ * the same as its two 16-bit halves (2^16 == 1 mod 0xffff).
+ */
+uint32_t csum_pseudo_v4(uint32_t src_be, uint32_t dst_be, uint8_t proto, uint32_t l4_len)
+{
+	uint64_t s = (uint64_t)src_be + dst_be + ((uint32_t)proto << 8) +
+		     sys_be16((uint16_t)l4_len);
+	return fold64(s);
+}
+
+/* RFC 8200 8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next
+ * header - the last as a 32-bit big-endian word [0, 0, 0, proto]. */
+uint32_t csum_pseudo_v6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+			uint32_t l4_len)
+{
+	uint64_t s = (uint64_t)sys_be32(l4_len) + ((uint32_t)proto << 24);
+	s += sys_ld64(src) & 0xffffffffu;
+	s += sys_ld64(src) >> 32;
+	s += sys_ld64(src + 8) & 0xffffffffu;
+	s += sys_ld64(src + 8) >> 32;
+	s += sys_ld64(dst) & 0xffffffffu;
+	s += sys_ld64(dst) >> 32;
+	s += sys_ld64(dst + 8) & 0xffffffffu;
+	s += sys_ld64(dst + 8) >> 32;
+	return fold64(s);
+}
+
+/* ---- whole packets -------------------------------------------------------- */
+
+#define IP6_HOPOPTS 0
+#define IP6_ROUTING 43
+#define IP6_FRAGMENT 44
+#define IP6_AH 51
+#define IP6_DSTOPTS 60
+
+/*
+ * RFC 8200 8.1: with a Routing header, the pseudo-header uses the final
+ * destination.  Until the last segment is reached (segments left > 0) that
+ * address is in the routing header: the last address for types 0 and 2
+ * (RFC 5095, RFC 6275 6.4), Segment List[0] for the SRH (RFC 8754 2 - the
+ * list is stored in reverse).  parse_pkt() bounded every header we walk.
+ */
+static const uint8_t *ipv6_final_dst(const struct pkt *p)
+{
+	const uint8_t *ip = pkt_l3(p);
+	const uint8_t *dst = ip + 24;
+
+	if (!(p->flags & PKT_F_IPV6_EXT))
+		return dst;
+	const uint8_t *h = ip + 40;
+	const uint8_t *end = pkt_l4(p);
+	uint8_t next = ip[6];
+	while (h < end) {
+		uint32_t hlen;
+		if (next == IP6_FRAGMENT)
+			hlen = 8;
+		else if (next == IP6_AH)
+			hlen = ((uint32_t)h[1] + 2) * 4;
+		else if (next == IP6_HOPOPTS || next == IP6_DSTOPTS || next == IP6_ROUTING)
+			hlen = ((uint32_t)h[1] + 1) * 8;
+		else
+			break;
+		if (next == IP6_ROUTING && h[3] != 0 && hlen >= 24) {
+			if (h[2] == 0 || h[2] == 2)
+				return h + hlen - 16;
+			if (h[2] == 4)
+				return h + 8;
+		}
+		next = h[0];
+		h += hlen;
+	}
+	return dst;
+}
+
+/* Where the checksum field sits in the L4 header, or -1. */
+static int l4_csum_off(const struct pkt *p)
+{
+	switch (p->l4_proto) {
+	case IPPROTO_TCP_:
+		return 16;
+	case IPPROTO_UDP_:
+		return 6;
+	case IPPROTO_ICMP_:
+		return p->l3 == PKT_L3_IPV4 ? 2 : -1;
+	case IPPROTO_ICMPV6_:
+		return p->l3 == PKT_L3_IPV6 ? 2 : -1;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * The L4 bytes a checksum covers and the matching pseudo-header sum.
+ * Returns false when the packet has no checksummable L4: no complete L4
+ * header, or a fragment (the checksum covers the reassembled datagram).
+ */
+static bool l4_span(const struct pkt *p, uint32_t *len_out, uint32_t *pseudo_out, int *off_out)
+{
+	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG)) != PKT_F_L4)
+		return false;
+	int off = l4_csum_off(p);
+	if (off < 0)
+		return false;
+
+	const uint8_t *ip = pkt_l3(p);
+	const uint8_t *l4 = pkt_l4(p);
+	uint32_t len = (uint32_t)p->l3_off + p->l3_len - p->l4_off;
+	/* UDP covers its own length (RFC 768), which may be shorter than the
+	 * IP payload; parse_pkt() checked it is within it. */
+	if (p->l4_proto == IPPROTO_UDP_)
+		len = sys_be16(sys_ld16(l4 + 4));
+
+	uint32_t pseudo = 0;
+	if (p->l3 == PKT_L3_IPV4) {
+		if (p->l4_proto != IPPROTO_ICMP_) /* RFC 792: no pseudo-header */
+			pseudo = csum_pseudo_v4(sys_ld32(ip + 12), sys_ld32(ip + 16), p->l4_proto,
+						len);
+	} else {
+		pseudo = csum_pseudo_v6(ip + 8, ipv6_final_dst(p), p->l4_proto, len);
+	}
+	*len_out = len;
+	*pseudo_out = pseudo;
+	*off_out = off;
+	return true;
+}
+
+int csum_fill(struct pkt *p)
+{
+	if (p->l3 == PKT_L3_IPV4) {
+		uint8_t *ip = pkt_l3(p);
+		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+		sys_st16(ip + 10, 0);
+		sys_st16(ip + 10, csum_ipv4_hdr(ip, ihl));
+	}
+
+	uint32_t len, pseudo;
+	int off;
+	if (!l4_span(p, &len, &pseudo, &off))
+		return -SYS_EINVAL;
+	uint8_t *l4 = pkt_l4(p);
+	sys_st16(l4 + off, 0);
+	uint16_t c = csum_fold(csum_partial(l4, len, pseudo));
+	/* RFC 768 / RFC 8200 8.1: a computed zero is sent as all ones, since
+	 * zero means "no checksum" for UDP/IPv4 (and is invalid for IPv6). */
+	if (c == 0 && p->l4_proto == IPPROTO_UDP_)
+		c = 0xffff;
+	sys_st16(l4 + off, c);
+	return 0;
+}
+
+bool csum_verify(const struct pkt *p)
+{
+	if (p->l3 == PKT_L3_IPV4) {
+		const uint8_t *ip = pkt_l3(p);
+		if (csum_ipv4_hdr(ip, (uint32_t)(ip[0] & 0x0f) * 4) != 0)
+			return false;
+	}
+
+	uint32_t len, pseudo;
+	int off;
+	if (!l4_span(p, &len, &pseudo, &off))
+		return true;
+	const uint8_t *l4 = pkt_l4(p);
+	if (p->l4_proto == IPPROTO_UDP_ && sys_ld16(l4 + 6) == 0)
+		return p->l3 == PKT_L3_IPV4; /* RFC 768 "none"; RFC 8200 8.1 forbids it */
+	/* Summing the stored checksum with the data gives all ones when right. */
+	return csum_fold(csum_partial(l4, len, pseudo)) == 0;
+}
+
+/* ---- RFC 1624 ------------------------------------------------------------- */
+
+/* Eqn. 3: HC' = ~(~HC + ~m + m'), one's complement throughout. */
+uint16_t csum_update16(uint16_t csum, uint16_t old_v, uint16_t new_v)
+{
+	uint32_t s = (uint32_t)(uint16_t)~csum + (uint16_t)~old_v + new_v;
+	return (uint16_t)~fold32(s);
+}
+
+uint16_t csum_update32(uint16_t csum, uint32_t old_v, uint32_t new_v)
+{
+	/* ~m of a 32-bit field is the complement of each half: adding ~old
+	 * as a 32-bit word adds both halves (2^16 == 1 mod 0xffff). */
+	uint64_t s = (uint64_t)(uint16_t)~csum + (uint32_t)~old_v + new_v;
+	return (uint16_t)~fold32(fold64(s));
+}
+
+uint16_t csum_update128(uint16_t csum, const uint8_t old_v[16], const uint8_t new_v[16])
+{
+	uint64_t s = (uint16_t)~csum;
+	for (int i = 0; i < 16; i += 4)
+		s += (uint64_t)(uint32_t)~sys_ld32(old_v + i) + sys_ld32(new_v + i);
+	return (uint16_t)~fold32(fold64(s));
+}
