@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio_transport.h - device discovery for the image (virtio-mmio on
+ * microvm, virtio-pci modern on q35 / microvm pcie=on).  Image only.
+ */
+#ifndef NFB_VIRTIO_TRANSPORT_H
+#define NFB_VIRTIO_TRANSPORT_H
+
+#include "drivers/virtio/virtio.h"
+
+/*
+ * Fill out[0..ret) with devices of type `device_id` (sys_alloc'd handles), in
+ * QEMU command-line order, at most `max`.  Nothing is negotiated yet.
+ *
+ * MMIO: the `virtio_mmio.device=SIZE@BASE:IRQ` entries of the kernel command
+ * line (QEMU microvm adds them when ACPI is off) in their order; else QEMU
+ * microvm's fixed slots (base 0xfeb00000, 512-byte stride, 24 slots and GSI
+ * 24+i with the second IOAPIC, else 8 slots and GSI 16+i), scanned from the
+ * highest slot down: QEMU plugs the first -device into the highest free slot.
+ * Legacy (version 1) transports are skipped with a console hint.
+ *
+ * PCI: vendor 0x1af4, device 0x1040 + device_id, or the transitional id with
+ * modern capabilities, in bus/device/function order.
+ */
+int virtio_mmio_find(struct virtio_dev **out, int max, uint32_t device_id);
+int virtio_pci_find(struct virtio_dev **out, int max, uint32_t device_id);
+
+#endif

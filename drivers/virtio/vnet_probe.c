@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vnet_probe.c - the image's side of virtio-net: find the NICs, wire their
+ * interrupts for adaptive polling, and sleep on them (virtio_net.h).
+ * Image only.
+ */
+#include "drivers/virtio/virtio_transport.h"
+#include "drivers/virtio/vnet_priv.h"
+#include "kernel/kernel.h"
+
+#define VNET_DEV_MAX 16
+#define VNET_VECTOR_FIRST 48u  /* kernel.h: 48..239 are free for devices */
+#define VNET_VECTOR_LAST 239u
+
+static uint8_t vnet_next_vector = VNET_VECTOR_FIRST;
+
+/* A used-buffer (or config) interrupt: acknowledge it so a level-triggered
+ * line drops; the wake-up itself is all we wanted. */
+static void vnet_irq(void *ctx)
+{
+	struct virtio_dev *d = ctx;
+	d->tr->irq_ack(d);
+}
+
+/* Give the device a vector and route its interrupt there.  Failure is not
+ * fatal: the port then only busy-polls (vnet_wait_rx does not halt). */
+static void vnet_irq_setup(struct virtio_dev *d)
+{
+	d->has_irq = false;
+	if (!d->tr->irq_setup)
+		return;
+	while (vnet_next_vector <= VNET_VECTOR_LAST) {
+		uint8_t v = vnet_next_vector++;
+		if (k_irq_register(v, vnet_irq, d) == 0) {
+			d->irq_vector = v;
+			d->has_irq = d->tr->irq_setup(d) == 0;
+			return;
+		}
+	}
+}
+
+int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct port *ports,
+		   int max_ports)
+{
+	struct virtio_dev *devs[VNET_DEV_MAX];
+	int n = 0, n_ports = 0;
+	uint64_t declined_all = 0;
+
+	if (!pool || !ports || max_ports <= 0)
+		return -SYS_EINVAL;
+	if (opt && opt->queue_size && (opt->queue_size & (opt->queue_size - 1)))
+		return -SYS_EINVAL;
+
+	/* Discovery order is the port order: MMIO slots, then PCI. */
+	n += virtio_mmio_find(devs + n, VNET_DEV_MAX - n, VIRTIO_ID_NET);
+	n += virtio_pci_find(devs + n, VNET_DEV_MAX - n, VIRTIO_ID_NET);
+
+	for (int i = 0; i < n && n_ports < max_ports; i++) {
+		struct virtio_dev *d = devs[i];
+		struct vnet *vn = sys_alloc(sizeof(*vn), SYS_CACHE_LINE);
+		if (!vn)
+			return n_ports ? n_ports : -SYS_ENOMEM;
+		char name[PORT_NAME_MAX];
+		snprintf(name, sizeof(name), "vnet%d", n_ports);
+		vnet_irq_setup(d);
+		int rc = vnet_dev_init(vn, d, pool, opt, &ports[n_ports], (uint16_t)n_ports, name);
+		if (rc < 0) {
+			sys_log("%s: %s: cannot bring up (error %d)%s\n", name, d->name, rc,
+				rc == -SYS_ENOTSUP ? ": no VIRTIO_F_VERSION_1" : "");
+			sys_free(vn);
+			continue;
+		}
+		const uint8_t *m = ports[n_ports].mac;
+		sys_log("%s: virtio-%s %s mac %02x:%02x:%02x:%02x:%02x:%02x queues %u/%u%s%s\n", name,
+			d->tr->kind, d->name, m[0], m[1], m[2], m[3], m[4], m[5], vn->rx.size,
+			vn->tx.size, virtio_has(d, VIRTIO_F_EVENT_IDX) ? "" : " no-event-idx",
+			d->has_irq ? "" : " no-irq");
+		declined_all |= d->offered & ~d->features;
+		n_ports++;
+	}
+
+	/* Once, for all ports: what the devices offered that we do not use. */
+	if (declined_all) {
+		char buf[512];
+		vnet_declined_names(declined_all, 0, buf, sizeof(buf));
+		sys_log("virtio-net: declined offered features: %s\n", buf);
+	}
+	return n_ports;
+}
+
+void vnet_wait_rx(struct port *ports, int n_ports)
+{
+	bool ready = false;
+
+	/* A port without interrupts can only be polled: never halt. */
+	for (int i = 0; i < n_ports; i++) {
+		if (ports[i].ops != &vnet_port_ops)
+			continue;
+		struct vnet *vn = ports[i].priv;
+		if (!vn->dev->has_irq) {
+			sys_pause();
+			return;
+		}
+	}
+	/* Arm every RX queue (used_event = last_used, then a full barrier and a
+	 * re-check inside vq_arm: virtio 1.1 2.6.7.1, 2.6.14 note). */
+	for (int i = 0; i < n_ports; i++)
+		if (ports[i].ops == &vnet_port_ops)
+			ready |= vnet_rx_arm(ports[i].priv);
+	if (!ready)
+		k_wait_for_interrupt();
+	for (int i = 0; i < n_ports; i++)
+		if (ports[i].ops == &vnet_port_ops)
+			vnet_rx_disarm(ports[i].priv);
+}
