@@ -140,7 +140,7 @@ static const uint8_t *ipv6_final_dst(const struct pkt *p)
 	const uint8_t *h = ip + 40;
 	const uint8_t *end = pkt_l4(p);
 	uint8_t next = ip[6];
-	while (h < end) {
+	while (end - h >= 8) {
 		uint32_t hlen;
 		if (next == IP6_FRAGMENT)
 			hlen = 8;
@@ -150,6 +150,8 @@ static const uint8_t *ipv6_final_dst(const struct pkt *p)
 			hlen = ((uint32_t)h[1] + 1) * 8;
 		else
 			break;
+		if (hlen > (uint32_t)(end - h))
+			break; /* bytes changed since parsing: stay inside */
 		if (next == IP6_ROUTING && h[3] != 0 && hlen >= 24) {
 			if (h[2] == 0 || h[2] == 2)
 				return h + hlen - 16;
@@ -181,24 +183,31 @@ static int l4_csum_off(const struct pkt *p)
 
 /*
  * The L4 bytes a checksum covers and the matching pseudo-header sum.
- * Returns false when the packet has no checksummable L4: no complete L4
- * header, or a fragment (the checksum covers the reassembled datagram).
+ * Returns 1, or 0 when the packet has no checksummable L4 (no complete L4
+ * header, or a fragment: the checksum covers the reassembled datagram), or
+ * -1 when the UDP length no longer fits the IP packet (the bytes changed
+ * after parsing; nothing beyond the packet is ever read).
  */
-static bool l4_span(const struct pkt *p, uint32_t *len_out, uint32_t *pseudo_out, int *off_out)
+static int l4_span(const struct pkt *p, uint32_t *len_out, uint32_t *pseudo_out, int *off_out)
 {
 	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG)) != PKT_F_L4)
-		return false;
+		return 0;
 	int off = l4_csum_off(p);
 	if (off < 0)
-		return false;
+		return 0;
 
 	const uint8_t *ip = pkt_l3(p);
 	const uint8_t *l4 = pkt_l4(p);
 	uint32_t len = (uint32_t)p->l3_off + p->l3_len - p->l4_off;
 	/* UDP covers its own length (RFC 768), which may be shorter than the
-	 * IP payload; parse_pkt() checked it is within it. */
-	if (p->l4_proto == IPPROTO_UDP_)
-		len = sys_be16(sys_ld16(l4 + 4));
+	 * IP payload; parse_pkt() checked it is within it, but it is read
+	 * again here, so checked again. */
+	if (p->l4_proto == IPPROTO_UDP_) {
+		uint32_t ulen = sys_be16(sys_ld16(l4 + 4));
+		if (ulen < 8 || ulen > len)
+			return -1;
+		len = ulen;
+	}
 
 	uint32_t pseudo = 0;
 	if (p->l3 == PKT_L3_IPV4) {
@@ -211,21 +220,31 @@ static bool l4_span(const struct pkt *p, uint32_t *len_out, uint32_t *pseudo_out
 	*len_out = len;
 	*pseudo_out = pseudo;
 	*off_out = off;
-	return true;
+	return 1;
+}
+
+/* IPv4 header length as validated by parse_pkt(), not re-read from a
+ * byte that may have changed since; 0 if the metadata cannot be right. */
+static inline uint32_t ipv4_hlen(const struct pkt *p)
+{
+	uint32_t h = (uint32_t)p->l4_off - p->l3_off;
+	return h >= 20 && h <= 60 && h <= p->l3_len ? h : 0;
 }
 
 int csum_fill(struct pkt *p)
 {
 	if (p->l3 == PKT_L3_IPV4) {
 		uint8_t *ip = pkt_l3(p);
-		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+		uint32_t hlen = ipv4_hlen(p);
+		if (!hlen)
+			return -SYS_EINVAL;
 		sys_st16(ip + 10, 0);
-		sys_st16(ip + 10, csum_ipv4_hdr(ip, ihl));
+		sys_st16(ip + 10, csum_ipv4_hdr(ip, hlen));
 	}
 
 	uint32_t len, pseudo;
 	int off;
-	if (!l4_span(p, &len, &pseudo, &off))
+	if (l4_span(p, &len, &pseudo, &off) <= 0)
 		return -SYS_EINVAL;
 	uint8_t *l4 = pkt_l4(p);
 	sys_st16(l4 + off, 0);
@@ -242,14 +261,16 @@ bool csum_verify(const struct pkt *p)
 {
 	if (p->l3 == PKT_L3_IPV4) {
 		const uint8_t *ip = pkt_l3(p);
-		if (csum_ipv4_hdr(ip, (uint32_t)(ip[0] & 0x0f) * 4) != 0)
+		uint32_t hlen = ipv4_hlen(p);
+		if (!hlen || csum_ipv4_hdr(ip, hlen) != 0)
 			return false;
 	}
 
 	uint32_t len, pseudo;
 	int off;
-	if (!l4_span(p, &len, &pseudo, &off))
-		return true;
+	int span = l4_span(p, &len, &pseudo, &off);
+	if (span <= 0)
+		return span == 0;
 	const uint8_t *l4 = pkt_l4(p);
 	if (p->l4_proto == IPPROTO_UDP_ && sys_ld16(l4 + 6) == 0)
 		return p->l3 == PKT_L3_IPV4; /* RFC 768 "none"; RFC 8200 8.1 forbids it */
