@@ -145,6 +145,12 @@ static const char *linktype_name(int dlt)
 	return n ? n : "unknown";
 }
 
+static const char *linktype_text(int dlt)
+{
+	const char *d = pcap_datalink_val_to_description(dlt);
+	return d ? d : "no description";
+}
+
 struct pcapport *pcapport_open(struct port *port, uint16_t id, const char *name,
 			       const char *in_path, const char *out_path,
 			       struct pkt_pool *pool, char *err, size_t errlen)
@@ -172,10 +178,10 @@ struct pcapport *pcapport_open(struct port *port, uint16_t id, const char *name,
 		int dlt = pcap_datalink(pp->in);
 		if (dlt != DLT_EN10MB) {
 			snprintf(err, errlen,
-				 "%s: link type %s (%d) is not Ethernet; nfbox replays Ethernet "
+				 "%s: link type %s (%s) is not Ethernet; nfbox replays Ethernet "
 				 "captures only (e.g. capture with 'tcpdump -i IFACE' rather than "
 				 "'-i any')",
-				 in_path, linktype_name(dlt), dlt);
+				 in_path, linktype_name(dlt), linktype_text(dlt));
 			goto fail;
 		}
 	}

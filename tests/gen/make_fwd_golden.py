@@ -96,3 +96,35 @@ def negative_cases():
 
 if __name__ == "__main__":
     negative_cases()
+
+
+def malformed_corpus_case():
+    """The malformed corpus through fwd: only the `ok` frames come out, every
+    other one is counted under its reason.  Frames larger than a packet
+    buffer never reach the parser: the port counts them as rx_errors."""
+    from collections import Counter
+
+    from scapy.all import rdpcap
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "malformed")
+    pkts = rdpcap(os.path.join(root, "corpus.pcap"))
+    reasons = open(os.path.join(root, "expected.txt")).read().split()
+    assert len(pkts) == len(reasons)
+    buffer_room = 2048 - 64 - 128
+    ok = [p for p, r in zip(pkts, reasons) if r == "ok" and len(bytes(p)) <= buffer_room]
+    too_big = sum(1 for p in pkts if len(bytes(p)) > buffer_room)
+    counts = Counter(r for p, r in zip(pkts, reasons) if r != "ok" and len(bytes(p)) <= buffer_room)
+    d = os.path.join(HERE, "fwd-malformed-corpus")
+    os.makedirs(d, exist_ok=True)
+    wrpcap(os.path.join(d, "expect-out1.pcap"), ok)
+    with open(os.path.join(d, "cmd"), "w") as f:
+        f.write("fwd --in 0=../../../data/malformed/corpus.pcap\n")
+    with open(os.path.join(d, "expect-stats"), "w") as f:
+        f.write(f"port0.rx_errors {too_big}\n")
+        f.write(f"port1.tx_pkts {len(ok)}\n")
+        f.write(f"malformed.total {sum(counts.values())}\n")
+        for r, n in sorted(counts.items()):
+            f.write(f"malformed.{r} {n}\n")
+
+
+if __name__ == "__main__":
+    malformed_corpus_case()
