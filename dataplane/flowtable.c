@@ -479,3 +479,77 @@ int32_t ft_next(const struct ft *t, uint32_t from)
 			return (int32_t)i;
 	return FT_MISS;
 }
+
+/* ---- consistency check (tests, debugging) ------------------------------------------------ */
+
+int ft_check(const struct ft *t)
+{
+	const struct ft_entry *ent = t->pub.entries;
+	int err = 0;
+	/* Per bucket: the spill count its contents imply; per entry: how
+	 * often the index names it. */
+	uint32_t *spill = sys_alloc((size_t)t->n_buckets * sizeof(uint32_t), 8);
+	uint8_t *seen = sys_alloc(t->capacity, 8);
+	if (!spill || !seen) {
+		err = -SYS_ENOMEM;
+		goto out;
+	}
+	uint32_t used = 0;
+	for (uint32_t bi = 0; bi < t->n_buckets; bi++) {
+		const struct ft_bucket *b = &t->buckets[bi];
+		for (uint32_t s = 0; s < FT_SLOTS; s++) {
+			if (!(b->used & (1u << s)))
+				continue;
+			used++;
+			uint32_t i = b->idx[s];
+			if (i >= t->capacity || ent[i].wheel_prev == FT_FREE || seen[i]++ ||
+			    b->sig[s] != ft_sig(ent[i].hash)) {
+				err = -1;
+				goto out;
+			}
+			for (uint32_t h = ft_home(t, ent[i].hash); h != bi; h = ft_bnext(t, h))
+				spill[h]++;
+		}
+	}
+	if (used != t->count) {
+		err = -2;
+		goto out;
+	}
+	for (uint32_t bi = 0; bi < t->n_buckets; bi++)
+		if (spill[bi] != t->buckets[bi].spill) {
+			err = -3;
+			goto out;
+		}
+	uint32_t filed = 0;
+	for (uint32_t s = 0; s <= t->wheel_mask; s++) {
+		bool bit = (t->wheel_bits[s >> 6] >> (s & 63)) & 1;
+		if (bit != (t->wheel[s] != FT_NIL)) {
+			err = -4;
+			goto out;
+		}
+		uint32_t prev = t->capacity + s;
+		for (uint32_t i = t->wheel[s]; i != FT_NIL; prev = i, i = ent[i].wheel_next) {
+			if (i >= t->capacity || ent[i].wheel_prev != prev || !seen[i] ||
+			    ++filed > t->count) {
+				err = -5;
+				goto out;
+			}
+		}
+	}
+	if (filed != t->count) {
+		err = -6;
+		goto out;
+	}
+	uint32_t n_free = 0;
+	for (uint32_t i = t->free_head; i != FT_NIL; i = ent[i].wheel_next)
+		if (i >= t->capacity || ent[i].wheel_prev != FT_FREE || ++n_free > t->capacity) {
+			err = -7;
+			goto out;
+		}
+	if (n_free + t->count != t->capacity)
+		err = -8;
+out:
+	sys_free(seen);
+	sys_free(spill);
+	return err;
+}

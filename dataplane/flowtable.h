@@ -132,6 +132,12 @@ uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn,
  * FT_MISS. */
 int32_t ft_next(const struct ft *t, uint32_t from);
 
+/* Verify every internal invariant (index <-> entries, spill counts, wheel
+ * lists, free list) in O(capacity + buckets); allocates scratch memory.  For
+ * tests and debugging only.  Returns 0, or a negative code naming the
+ * first broken invariant (-SYS_ENOMEM if scratch memory is short). */
+int ft_check(const struct ft *t);
+
 /* ---- inline accessors ---------------------------------------------------- */
 struct ft_public {
 	struct ft_entry *entries;
