@@ -60,6 +60,9 @@
 /* ---- limits ------------------------------------------------------------- */
 #define CFG_PORT_MAX 8             /* port indices 0..7 */
 #define CFG_INCLUDE_MAX_DEPTH 16   /* nested includes below the top file */
+#define CFG_LOAD_MAX_FILES 256     /* includes + set files per parse: a file
+                                    * including another twice at every level
+                                    * would otherwise load 2^16 times */
 #define CFG_SET_MAX_ENTRIES (1u << 24) /* per set, after dedup: 16M */
 #define CFG_ERRORS_MAX 32          /* messages kept; more are only counted */
 #define CFG_ERROR_LEN 256          /* one formatted message, NUL included */

@@ -19,6 +19,7 @@ struct parser {
 	/* Files being parsed, outermost first: include-cycle detection. */
 	const char *stack[CFG_INCLUDE_MAX_DEPTH + 1];
 	unsigned depth;
+	unsigned loads; /* files loaded so far, for CFG_LOAD_MAX_FILES */
 	struct cfg_token *scratch; /* the statement being read */
 	uint32_t n_scratch, cap_scratch;
 	bool oom;
@@ -189,6 +190,10 @@ static int load(struct parser *p, const char *path, const char *from, const stru
 {
 	*text = NULL;
 	*len = 0;
+	if (p->loads >= CFG_LOAD_MAX_FILES)
+		return cfg_errorf(p->errs, at, "cannot read %s '%s': more than %u files loaded",
+				  what, path, CFG_LOAD_MAX_FILES);
+	p->loads++;
 	int rc = p->load ? p->load(p->ctx, path, from, text, len) : -SYS_ENOENT;
 	if (rc >= 0 && !*text && *len)
 		rc = -SYS_EIO;

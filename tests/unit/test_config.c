@@ -817,6 +817,42 @@ static void test_includes(void **state)
 	assert_string_equal(cfg_errors_get(&e, 0),
 			    "i16.conf:1:9: includes nested too deeply (limit 16)");
 
+	/* Fan-out: every file includes the next twice, 11 levels (within the
+	 * depth limit).  Without a cap on files loaded that is 4094 loads;
+	 * with it, an error once the cap is reached. */
+	static struct vfile fan[12];
+	static char fnames[12][32], ftexts[12][64];
+	for (int i = 0; i < 12; i++) {
+		snprintf(fnames[i], sizeof(fnames[i]), "f%d.conf", i);
+		snprintf(ftexts[i], sizeof(ftexts[i]), "include f%d.conf\ninclude f%d.conf\n", i + 1,
+			 i + 1);
+		if (i == 11)
+			snprintf(ftexts[i], sizeof(ftexts[i]), "leaf\n");
+		fan[i] = (struct vfile){fnames[i], ftexts[i]};
+	}
+	struct vfs vf = {.files = fan, .n = 12};
+	cfg_errors_init(&e);
+	assert_int_equal(parse_str("f0.conf", ftexts[0], &vf, &cfg, &e), -SYS_EINVAL);
+	assert_int_equal(vf.calls, CFG_LOAD_MAX_FILES);
+	assert_non_null(strstr(cfg_errors_get(&e, 0), "more than 256 files loaded"));
+
+	/* The same chain on disk, through the real file system. */
+	struct vfs vd = {.disk_root = "."};
+	size_t len;
+	char *text2 = read_disk("tests/data/config/main.conf", &len);
+	assert_non_null(text2);
+	cfg_errors_init(&e);
+	assert_int_equal(parse_buf("tests/data/config/main.conf", text2, len, &vd, &cfg, &e), 0);
+	free(text2);
+	assert_string_equal(vd.seen[0], "tests/data/config/sub/rules.conf");
+	assert_string_equal(vd.seen[1], "tests/data/config/lists/block.txt");
+	const struct cfg_set *blk = cfg_set_find(cfg, "block");
+	assert_int_equal(blk->n4, 2);
+	assert_int_equal(blk->n6, 1);
+	assert_int_equal(cfg_stmt_count(cfg), 1);
+	assert_string_equal(cfg_stmt_at(cfg, 0)->kw->loc.file, "tests/data/config/sub/rules.conf");
+	cfg_free(cfg);
+
 	/* No loader (the image): includes are not found. */
 	cfg_errors_init(&e);
 	assert_int_equal(cfg_parse("m.conf", "include a\n", 10, NULL, NULL, &cfg, &e), -SYS_EINVAL);
