@@ -57,17 +57,54 @@ static inline void txq_push(struct loop *l, struct pkt *p, struct pkt **drops, u
 		txq_flush(l, o);
 }
 
-/* Process at most PORT_BURST_MAX packets (the batch arrays are that big). */
-static void process_chunk(struct loop *l, struct pkt **pkts, uint16_t n, uint64_t now)
+/*
+ * Send packets that all go to port `o` (< n_ports): the common case of a
+ * burst.  With nothing queued for that port the burst goes straight to the
+ * driver (no copy into the queue, one call for the burst); otherwise it
+ * joins the queue so order is kept.
+ */
+static void txq_push_all(struct loop *l, uint16_t o, struct pkt **pkts, uint16_t n)
+{
+	struct loop_txq *q = &l->txq[o];
+	if (likely(q->n == 0)) {
+		struct port *port = l->ports[o];
+		uint16_t sent = port->tx_burst(port, pkts, n);
+		uint64_t bytes = 0;
+		for (uint16_t i = 0; i < sent; i++)
+			bytes += pkts[i]->len;
+		port->stats.tx_pkts += sent;
+		port->stats.tx_bytes += bytes;
+		if (likely(sent == n))
+			return;
+		/* The driver's ring is full: keep the rest for the next flush
+		 * rather than dropping them at once. */
+		pkts += sent;
+		n = (uint16_t)(n - sent);
+	}
+	if (unlikely(q->n + n > LOOP_TXQ_SIZE))
+		txq_flush(l, o);
+	memcpy(&q->pkts[q->n], pkts, (size_t)n * sizeof(*pkts));
+	q->n = (uint16_t)(q->n + n);
+}
+
+/*
+ * Process at most PORT_BURST_MAX packets that all arrived on `port` (the
+ * batch arrays are that big).  Returns the bytes received, for the port's
+ * counters.
+ */
+static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n,
+			      uint64_t now)
 {
 	struct pkt *good[PORT_BURST_MAX];
 	struct pkt *drops[PORT_BURST_MAX + NF_EMIT_MAX];
 	uint16_t n_good = 0, n_drops = 0;
+	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
 		if (i + 2 < n)
 			sys_prefetch_w(pkts[i + 2]->data);
+		bytes += p->len;
 		enum parse_result r = parse_pkt(p);
 		if (likely(r == PARSE_OK)) {
 			p->out_port = PKT_DROP;
@@ -82,24 +119,37 @@ static void process_chunk(struct loop *l, struct pkt **pkts, uint16_t n, uint64_
 	struct nf_batch b;
 	b.pkts = good;
 	b.n = n_good;
+	b.port = port;
 	b.n_emit = 0;
-	if (likely(n_good))
+	if (likely(n_good)) {
 		l->nf->process(l->nf_st, &b, now);
-
-	for (uint16_t i = 0; i < n_good; i++)
-		txq_push(l, good[i], drops, &n_drops);
-	l->c.emitted += b.n_emit;
-	for (uint16_t i = 0; i < b.n_emit; i++)
-		txq_push(l, b.emit[i], drops, &n_drops);
+		/* Usually a whole burst gets one verdict (fwd; a firewall's
+		 * established flows): check, then queue it in one go. */
+		uint16_t o = good[0]->out_port, diff = 0;
+		for (uint16_t i = 1; i < n_good; i++)
+			diff |= (uint16_t)(good[i]->out_port ^ o);
+		if (likely(diff == 0 && o < l->n_ports)) {
+			txq_push_all(l, o, good, n_good);
+		} else {
+			for (uint16_t i = 0; i < n_good; i++)
+				txq_push(l, good[i], drops, &n_drops);
+		}
+	}
+	if (unlikely(b.n_emit)) {
+		l->c.emitted += b.n_emit;
+		for (uint16_t i = 0; i < b.n_emit; i++)
+			txq_push(l, b.emit[i], drops, &n_drops);
+	}
 	if (n_drops)
 		pkt_free_bulk(drops, n_drops);
+	return bytes;
 }
 
-void loop_process(struct loop *l, struct pkt **pkts, uint16_t n, uint64_t now)
+void loop_process(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n, uint64_t now)
 {
 	while (n) {
 		uint16_t chunk = n > PORT_BURST_MAX ? PORT_BURST_MAX : n;
-		process_chunk(l, pkts, chunk, now);
+		process_chunk(l, port, pkts, chunk, now);
 		pkts += chunk;
 		n = (uint16_t)(n - chunk);
 	}
@@ -111,14 +161,8 @@ uint16_t loop_rx_port(struct loop *l, struct port *port, uint64_t now)
 	uint16_t n = port->rx_burst(port, pkts, PORT_BURST_MAX);
 	if (n == 0)
 		return 0;
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		pkts[i]->port = port->id;
-		bytes += pkts[i]->len;
-	}
 	port->stats.rx_pkts += n;
-	port->stats.rx_bytes += bytes;
-	process_chunk(l, pkts, n, now);
+	port->stats.rx_bytes += process_chunk(l, port->id, pkts, n, now);
 	return n;
 }
 

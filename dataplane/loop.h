@@ -55,8 +55,9 @@ void loop_init(struct loop *l, const struct nf_ops *nf, void *nf_st, struct port
  * must ingest ports in timestamp order. */
 uint16_t loop_rx_port(struct loop *l, struct port *port, uint64_t now);
 
-/* Parse, process and queue a burst the caller already received. */
-void loop_process(struct loop *l, struct pkt **pkts, uint16_t n, uint64_t now);
+/* Parse, process and queue a burst the caller already received, all from
+ * port `port` (pkt.port must already say so). */
+void loop_process(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n, uint64_t now);
 
 /* Transmit everything queued; reclaim completed TX buffers on every port. */
 void loop_flush(struct loop *l);

@@ -54,6 +54,7 @@ struct nf_env {
 struct nf_batch {
 	struct pkt **pkts;      /* received, parsed packets */
 	uint16_t n;
+	uint16_t port;          /* every packet of a batch arrived on this port */
 	uint16_t n_emit;
 	struct pkt *emit[NF_EMIT_MAX]; /* generated packets, out_port set */
 };

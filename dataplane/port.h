@@ -4,7 +4,8 @@
  * implement.
  *
  *   rx_burst(port, pkts, n): fills pkts[0..ret) with received buffers, which
- *       the caller now owns.  Returns 0 when nothing is waiting; never blocks.
+ *       the caller now owns, each with data/len set and pkt.port = port->id.
+ *       Returns 0 when nothing is waiting; never blocks.
  *   tx_burst(port, pkts, n): queues pkts[0..ret) for transmission; ownership
  *       of those passes to the port (it frees them when the device is done).
  *       pkts[ret..n) were refused (ring full) and still belong to the caller,

@@ -29,20 +29,28 @@ static uint16_t mem_rx(struct port *port, struct pkt **pkts, uint16_t n)
 	/* Drops of trace buffers were pushed back on the trace pool; they are
 	 * ours anyway, so forget them (the pool's stack never fills). */
 	mp->pool->n_free = 0;
-	uint32_t next = mp->next;
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt *p = mp->trace[next];
-		p->data = pkt_buf_start(p) + PKT_HEADROOM;
-		p->len = mp->lens[next];
-		p->flags = 0;
+	uint16_t id = port->id;
+	uint16_t done = 0;
+	while (done < n) {
+		/* A contiguous stretch of the trace: no wrap test per packet. */
+		uint32_t next = mp->next;
+		uint32_t run = SYS_MIN((uint32_t)(n - done), mp->n - next);
+		struct pkt *const *t = mp->trace + next;
+		const uint16_t *lens = mp->lens + next;
+		for (uint32_t i = 0; i < run; i++) {
+			struct pkt *p = t[i];
+			p->data = pkt_buf_start(p) + PKT_HEADROOM;
+			p->len = lens[i];
+			p->port = id;
+			pkts[done + i] = p;
+		}
 		if (mp->restore)
-			memcpy(p->data, mp->pristine + (size_t)next * PKT_MEM_RESTORE,
-			       SYS_MIN(p->len, PKT_MEM_RESTORE));
-		pkts[i] = p;
-		if (++next == mp->n)
-			next = 0;
+			for (uint32_t i = 0; i < run; i++)
+				memcpy(t[i]->data, mp->pristine + (size_t)(next + i) * PKT_MEM_RESTORE,
+				       SYS_MIN(lens[i], PKT_MEM_RESTORE));
+		done = (uint16_t)(done + run);
+		mp->next = next + run == mp->n ? 0 : next + run;
 	}
-	mp->next = next;
 	return n;
 }
 
@@ -50,8 +58,9 @@ static uint16_t mem_tx(struct port *port, struct pkt **pkts, uint16_t n)
 {
 	struct memport *mp = port->priv;
 	mp->tx_count += n;
+	/* Only packets a function generated (e.g. a RST) are not the trace's. */
 	for (uint16_t i = 0; i < n; i++)
-		if (pkts[i]->pool != mp->pool)
+		if (unlikely(pkts[i]->flags & PKT_F_GENERATED))
 			pkt_free(pkts[i]);
 	return n;
 }

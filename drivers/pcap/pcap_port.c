@@ -102,6 +102,7 @@ static uint16_t pcap_rx(struct port *port, struct pkt **pkts, uint16_t n)
 		}
 		pkt_set_data(p, pp->next_data, len);
 		p->rx_ts = ts;
+		p->port = port->id;
 		pkts[got++] = p;
 		pp->have_next = false;
 	}
