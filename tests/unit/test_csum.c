@@ -187,6 +187,13 @@ static void test_partial_matches_reference(void **state)
 		}
 		assert_int_equal(sys_be16(csum_fold(s)), (uint16_t)~ref_sum(buf + off, len));
 	}
+	/* Words chosen so the 128-bit accumulator ends at 2^65 - 1: folding
+	 * its halves then carries out of 64 bits once more. */
+	static const uint8_t wrap[24] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 0, 0,
+					 0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 0xff,
+					 0xff, 0xff, 0xff};
+	assert_int_equal(sys_be16(csum_fold(csum_partial(wrap, 24, 0))),
+			 (uint16_t)~ref_sum(wrap, 24));
 	/* All ones: the accumulator's carries are exercised hardest. */
 	memset(buf, 0xff, sizeof(buf));
 	assert_int_equal(csum_fold(csum_partial(buf, 9216, 0xffffffffu)), 0);

@@ -10,7 +10,9 @@
  * 2 KiB packet buffer, so AddressSanitizer reports any read past the end.
  * On top of the expected reasons, every well-formed frame is parsed at every
  * truncated length and with single bytes corrupted: each result must be an
- * error, or PARSE_OK with offsets that stay inside what was validated.
+ * error, or PARSE_OK with offsets that stay inside what was validated.  Each
+ * untagged IPv4 input is also parsed with a VLAN tag inserted, which takes
+ * parse_pkt() off its fast path: both paths must agree.
  *
  * The corpus is found through $NFBOX_MALFORMED_DIR, else relative to this
  * source file as the compiler saw it (the repository root when built by
@@ -200,6 +202,44 @@ static const char *ok_is_consistent(const struct pkt *p, const uint8_t *bytes)
 	return need <= avail ? NULL : "l4 header past the ip packet";
 }
 
+/*
+ * Differential check of parse_pkt()'s two paths: untagged IPv4 may take the
+ * fast path, the same frame with an 802.1Q tag inserted always takes the
+ * complete parser.  Both must agree on the reason and, shifted by the tag,
+ * on every field.  Returns the number of disagreements (printed).
+ */
+static unsigned tagged_agrees(const uint8_t *bytes, uint32_t len, const char *what, size_t i,
+			      uint32_t n)
+{
+	if (len < ETH_HLEN || len + 4 > PARSE_FRAME_MAX || bytes[12] != 0x08 || bytes[13] != 0x00)
+		return 0;
+	uint8_t *t = malloc(len + 4);
+	assert_non_null(t);
+	memcpy(t, bytes, 12);
+	t[12] = 0x81;
+	t[13] = 0x00;
+	t[14] = 0x00;
+	t[15] = 0x2a;
+	memcpy(t + 16, bytes + 12, len - 12);
+
+	struct pkt a, b;
+	enum parse_result ra = parse_exact(bytes, len, &a);
+	enum parse_result rb = parse_exact(t, len + 4, &b);
+	free(t);
+	unsigned bad = 0;
+	if (ra != rb) {
+		bad = 1;
+	} else if (ra == PARSE_OK) {
+		bad = a.l3 != b.l3 || a.l4_proto != b.l4_proto || a.l3_len != b.l3_len ||
+		      a.l3_off + 4 != b.l3_off || (a.l4_off && a.l4_off + 4 != b.l4_off) ||
+		      (a.flags | PKT_F_VLAN) != b.flags || b.vlan_tci != 0x2a || a.vlan_tci != 0;
+	}
+	if (bad)
+		fprintf(stderr, "%s %zu/%u: untagged %s, tagged %s, or fields differ\n", what, i, n,
+			parse_err_name(ra), parse_err_name(rb));
+	return bad;
+}
+
 static void test_expected_reasons(void **state)
 {
 	(void)state;
@@ -221,6 +261,7 @@ static void test_expected_reasons(void **state)
 				bad++;
 			}
 		}
+		bad += tagged_agrees(frames[i].bytes, frames[i].len, "frame", i, 0);
 	}
 	fprintf(stderr, "%zu frames, %u ok, %u mismatches\n", n_frames, ok, bad);
 	assert_int_equal(bad, 0);
@@ -250,6 +291,7 @@ static void test_truncations(void **state)
 					bad++;
 				}
 			}
+			bad += tagged_agrees(frames[i].bytes, n, "cut", i, n);
 		}
 	}
 	fprintf(stderr, "%u truncated parses\n", runs);
@@ -284,6 +326,7 @@ static void test_corruptions(void **state)
 						bad++;
 					}
 				}
+				bad += tagged_agrees(copy, len, "corrupted", i, at);
 			}
 		}
 		free(copy);
