@@ -2,8 +2,8 @@
 /*
  * replay_bench - cycles per packet of a function, hosted, from memory.
  *
- *   replay_bench NF TRACE.pcap [--config FILE] [--laps N] [--restore]
- *                [--flows N] [--label TEXT] [--csv FILE]
+ *   replay_bench NF TRACE.pcap [--config FILE] [--laps N] [--flows N]
+ *                [--label TEXT] [--csv FILE]
  *
  * The trace is loaded into buffers once (mem_port.h) and fed on port 0 to
  * the real main loop (dataplane/loop.c: parse, function, TX queueing,
@@ -41,7 +41,6 @@ int main(int argc, char **argv)
 	const char *nf_name = NULL, *trace = NULL, *config = NULL, *label = NULL, *csv = NULL;
 	unsigned laps = 9;
 	unsigned long flows = 1ul << 20;
-	bool restore = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--config") && i + 1 < argc)
@@ -54,15 +53,13 @@ int main(int argc, char **argv)
 			label = argv[++i];
 		else if (!strcmp(a, "--csv") && i + 1 < argc)
 			csv = argv[++i];
-		else if (!strcmp(a, "--restore"))
-			restore = true;
 		else if (a[0] != '-' && !nf_name)
 			nf_name = a;
 		else if (a[0] != '-' && !trace)
 			trace = a;
 		else {
 			fprintf(stderr, "usage: replay_bench NF TRACE.pcap [--config FILE] [--laps N] "
-					"[--restore] [--flows N] [--label TEXT] [--csv FILE]\n");
+					"[--flows N] [--label TEXT] [--csv FILE]\n");
 			return 2;
 		}
 	}
@@ -78,12 +75,12 @@ int main(int argc, char **argv)
 	char err[512];
 	struct port ports[2];
 	struct port *pp[2] = { &ports[0], &ports[1] };
-	struct memport *in = memport_open(&ports[0], 0, trace, 1u << 24, restore, err, sizeof(err));
+	struct memport *in = memport_open(&ports[0], 0, trace, 1u << 24, err, sizeof(err));
 	if (!in) {
 		fprintf(stderr, "replay_bench: %s\n", err);
 		return 1;
 	}
-	struct memport *out = memport_open(&ports[1], 1, NULL, 0, false, err, sizeof(err));
+	struct memport *out = memport_open(&ports[1], 1, NULL, 0, err, sizeof(err));
 	struct pkt_pool *pool = pkt_pool_create(4096);
 	struct nf_env env = { .pool = pool, .n_ports = 2, .flow_capacity = (uint32_t)flows };
 	void *st = out && pool ? nf->create(&env) : NULL;

@@ -97,12 +97,15 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 {
 	struct pkt *good[PORT_BURST_MAX];
 	struct pkt *drops[PORT_BURST_MAX + NF_EMIT_MAX];
-	uint16_t n_good = 0, n_drops = 0;
+	unsigned n_good = 0;
+	uint16_t n_drops = 0;
 	uint64_t bytes = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
+	/* Prefetch the headers two packets ahead (a device just wrote them,
+	 * so they are not in this core's cache). */
+	for (unsigned i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
-		if (i + 2 < n)
+		if (likely(i + 2 < n))
 			sys_prefetch_w(pkts[i + 2]->data);
 		bytes += p->len;
 		enum parse_result r = parse_pkt(p);
@@ -118,20 +121,20 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 
 	struct nf_batch b;
 	b.pkts = good;
-	b.n = n_good;
+	b.n = (uint16_t)n_good;
 	b.port = port;
 	b.n_emit = 0;
 	if (likely(n_good)) {
 		l->nf->process(l->nf_st, &b, now);
 		/* Usually a whole burst gets one verdict (fwd; a firewall's
 		 * established flows): check, then queue it in one go. */
-		uint16_t o = good[0]->out_port, diff = 0;
-		for (uint16_t i = 1; i < n_good; i++)
-			diff |= (uint16_t)(good[i]->out_port ^ o);
+		unsigned o = good[0]->out_port, diff = 0;
+		for (unsigned i = 1; i < n_good; i++)
+			diff |= good[i]->out_port ^ o;
 		if (likely(diff == 0 && o < l->n_ports)) {
-			txq_push_all(l, o, good, n_good);
+			txq_push_all(l, (uint16_t)o, good, (uint16_t)n_good);
 		} else {
-			for (uint16_t i = 0; i < n_good; i++)
+			for (unsigned i = 0; i < n_good; i++)
 				txq_push(l, good[i], drops, &n_drops);
 		}
 	}

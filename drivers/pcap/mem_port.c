@@ -8,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMPORT_MIN_TRACE 256
+_Static_assert((MEMPORT_RING & (MEMPORT_RING - 1)) == 0, "ring size is a power of two");
+_Static_assert(MEMPORT_HDR == 128 && PKT_DATA_ROOM >= MEMPORT_HDR, "copy is one or two lines");
 
 struct memport {
-	struct pkt **trace;
-	uint8_t *pristine;      /* first PKT_MEM_RESTORE bytes of each frame */
+	uint8_t *hdrs;          /* MEMPORT_HDR bytes of each frame, zero padded */
 	uint16_t *lens;
 	uint32_t n, next;
-	bool restore;
-	struct pkt_pool *pool;  /* owns the trace buffers; kept "all allocated" */
+	uint32_t ring_pos;
+	struct pkt *ring[MEMPORT_RING];
+	struct pkt_pool *pool;  /* owns the ring; kept "all allocated" */
 	uint64_t tx_count;
 	uint64_t bytes;
 };
@@ -26,31 +27,30 @@ static uint16_t mem_rx(struct port *port, struct pkt **pkts, uint16_t n)
 	struct memport *mp = port->priv;
 	if (!mp->n)
 		return 0;
-	/* Drops of trace buffers were pushed back on the trace pool; they are
+	/* Drops of ring buffers were pushed back on the ring's pool; they are
 	 * ours anyway, so forget them (the pool's stack never fills). */
 	mp->pool->n_free = 0;
 	uint16_t id = port->id;
-	uint16_t done = 0;
-	while (done < n) {
-		/* A contiguous stretch of the trace: no wrap test per packet. */
-		uint32_t next = mp->next;
-		uint32_t run = SYS_MIN((uint32_t)(n - done), mp->n - next);
-		struct pkt *const *t = mp->trace + next;
-		const uint16_t *lens = mp->lens + next;
-		for (uint32_t i = 0; i < run; i++) {
-			struct pkt *p = t[i];
-			p->data = pkt_buf_start(p) + PKT_HEADROOM;
-			p->len = lens[i];
-			p->port = id;
-			pkts[done + i] = p;
-		}
-		if (mp->restore)
-			for (uint32_t i = 0; i < run; i++)
-				memcpy(t[i]->data, mp->pristine + (size_t)(next + i) * PKT_MEM_RESTORE,
-				       SYS_MIN(lens[i], PKT_MEM_RESTORE));
-		done = (uint16_t)(done + run);
-		mp->next = next + run == mp->n ? 0 : next + run;
+	uint32_t next = mp->next, pos = mp->ring_pos;
+	for (unsigned i = 0; i < n; i++) {
+		struct pkt *p = mp->ring[pos++ & (MEMPORT_RING - 1)];
+		const uint8_t *h = mp->hdrs + (size_t)next * MEMPORT_HDR;
+		uint16_t len = mp->lens[next];
+		uint8_t *d = pkt_buf_start(p) + PKT_HEADROOM;
+		/* Fixed-size copies compile to a few vector moves. */
+		memcpy(d, h, 64);
+		if (len > 64)
+			memcpy(d + 64, h + 64, 64);
+		p->data = d;
+		p->len = len;
+		p->port = id;
+		p->flags = 0;
+		pkts[i] = p;
+		if (unlikely(++next == mp->n))
+			next = 0;
 	}
+	mp->next = next;
+	mp->ring_pos = pos;
 	return n;
 }
 
@@ -58,8 +58,8 @@ static uint16_t mem_tx(struct port *port, struct pkt **pkts, uint16_t n)
 {
 	struct memport *mp = port->priv;
 	mp->tx_count += n;
-	/* Only packets a function generated (e.g. a RST) are not the trace's. */
-	for (uint16_t i = 0; i < n; i++)
+	/* Only packets a function generated (e.g. a RST) are not the ring's. */
+	for (unsigned i = 0; i < n; i++)
 		if (unlikely(pkts[i]->flags & PKT_F_GENERATED))
 			pkt_free(pkts[i]);
 	return n;
@@ -89,64 +89,58 @@ static int load(struct memport *mp, const char *path, uint32_t max_pkts, char *e
 		pcap_close(pc);
 		return -1;
 	}
-	/* Count first so every buffer comes from one right-sized pool. */
+	uint32_t cap = 4096;
+	mp->hdrs = malloc((size_t)cap * MEMPORT_HDR);
+	mp->lens = malloc(cap * sizeof(*mp->lens));
 	struct pcap_pkthdr *h;
 	const u_char *d;
-	uint32_t count = 0;
-	while (count < max_pkts && pcap_next_ex(pc, &h, &d) == 1)
-		if (h->caplen <= PKT_DATA_ROOM)
-			count++;
-	pcap_close(pc);
-	/* A buffer must not be handed out again while an earlier lap still
-	 * holds it in a TX queue: keep the trace well longer than what a loop
-	 * turn can have in flight. */
-	if (count < MEMPORT_MIN_TRACE) {
-		snprintf(err, errlen, "%s: %u usable frames; a benchmark trace needs at least %u",
-			 path, count, MEMPORT_MIN_TRACE);
-		return -1;
-	}
-	mp->pool = pkt_pool_create(count);
-	mp->trace = calloc(count, sizeof(*mp->trace));
-	mp->lens = calloc(count, sizeof(*mp->lens));
-	mp->pristine = calloc(count, PKT_MEM_RESTORE);
-	if (!mp->pool || !mp->trace || !mp->lens || !mp->pristine ||
-	    pkt_alloc_bulk(mp->pool, mp->trace, count) != count) {
-		snprintf(err, errlen, "%s: out of memory for %u frames", path, count);
-		return -1;
-	}
-	pc = pcap_open_offline(path, ebuf);
-	if (!pc) {
-		snprintf(err, errlen, "cannot reopen %s: %s", path, ebuf);
-		return -1;
-	}
-	uint32_t i = 0;
-	while (i < count && pcap_next_ex(pc, &h, &d) == 1) {
+	while (mp->hdrs && mp->lens && mp->n < max_pkts && pcap_next_ex(pc, &h, &d) == 1) {
 		if (h->caplen > PKT_DATA_ROOM)
 			continue;
-		pkt_set_data(mp->trace[i], d, h->caplen);
-		mp->lens[i] = (uint16_t)h->caplen;
-		memcpy(mp->pristine + (size_t)i * PKT_MEM_RESTORE, d,
-		       SYS_MIN(h->caplen, PKT_MEM_RESTORE));
+		if (mp->n == cap) {
+			cap *= 2;
+			uint8_t *nh = realloc(mp->hdrs, (size_t)cap * MEMPORT_HDR);
+			uint16_t *nl = realloc(mp->lens, cap * sizeof(*mp->lens));
+			if (nh)
+				mp->hdrs = nh;
+			if (nl)
+				mp->lens = nl;
+			if (!nh || !nl)
+				break;
+		}
+		uint8_t *dst = mp->hdrs + (size_t)mp->n * MEMPORT_HDR;
+		memset(dst, 0, MEMPORT_HDR);
+		memcpy(dst, d, SYS_MIN(h->caplen, MEMPORT_HDR));
+		mp->lens[mp->n++] = (uint16_t)h->caplen;
 		mp->bytes += h->caplen;
-		i++;
 	}
 	pcap_close(pc);
-	mp->n = i;
+	if (!mp->n) {
+		snprintf(err, errlen, "%s: no usable frames (or out of memory)", path);
+		return -1;
+	}
 	return 0;
 }
 
 struct memport *memport_open(struct port *port, uint16_t id, const char *pcap_path,
-			     uint32_t max_pkts, bool restore, char *err, size_t errlen)
+			     uint32_t max_pkts, char *err, size_t errlen)
 {
 	struct memport *mp = calloc(1, sizeof(*mp));
 	if (!mp) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	mp->restore = restore;
-	if (pcap_path && load(mp, pcap_path, max_pkts, err, errlen)) {
-		memport_close(mp);
-		return NULL;
+	if (pcap_path) {
+		mp->pool = pkt_pool_create(MEMPORT_RING);
+		if (!mp->pool || pkt_alloc_bulk(mp->pool, mp->ring, MEMPORT_RING) != MEMPORT_RING) {
+			snprintf(err, errlen, "out of memory for %u buffers", MEMPORT_RING);
+			memport_close(mp);
+			return NULL;
+		}
+		if (load(mp, pcap_path, max_pkts, err, errlen)) {
+			memport_close(mp);
+			return NULL;
+		}
 	}
 	char name[PORT_NAME_MAX];
 	snprintf(name, sizeof(name), "mem%u", id);
@@ -159,9 +153,8 @@ void memport_close(struct memport *mp)
 	if (!mp)
 		return;
 	pkt_pool_destroy(mp->pool);
-	free(mp->trace);
+	free(mp->hdrs);
 	free(mp->lens);
-	free(mp->pristine);
 	free(mp);
 }
 
