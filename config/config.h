@@ -34,6 +34,7 @@
  *     include "PATH" (or a bare path)
  *                               relative to the including file, at most
  *                               CFG_INCLUDE_MAX_DEPTH deep, cycles rejected
+ * `port`, `set` and `include` are therefore reserved as statement keywords.
  * Every other statement is kept, in file order, for the function: its
  * keyword and its tokens, each with its location.  The function walks a
  * statement with a cursor (cfg_cursor_init and the cfg_take_* helpers
@@ -322,13 +323,21 @@ static inline const struct cfg_addr *cfg_addr_spec_item(const struct cfg_addr_sp
 }
 int cfg_take_addr_spec(struct cfg_cursor *c, const char *what, struct cfg_addr_spec *out);
 
+/* One address or prefix (no list, set or negation), e.g. a NAT or VIP
+ * address.  With `host_only`, a prefix shorter than 32/128 bits is an
+ * error ("expected WHAT (a single address), got '10.0.0.0/8'").  Note that
+ * "addr:port" is not a token (anything with ':' lexes as IPv6): functions
+ * spell ports as separate words, e.g. `backend 10.0.0.2 port 80`. */
+int cfg_take_addr(struct cfg_cursor *c, const char *what, bool host_only, struct cfg_addr *out);
+
 /* Trailing tokens are an error ("unexpected 'X' at end of statement").
  * Returns -SYS_EINVAL too if the cursor failed earlier, so it is the one
  * check a function needs per statement. */
 int cfg_expect_end(struct cfg_cursor *c);
 
 /* Record an error at `tok` (NULL: at the end of the statement) and mark the
- * cursor failed.  Returns -SYS_EINVAL. */
+ * cursor failed; on a cursor that already failed, record nothing (one
+ * error per statement).  Returns -SYS_EINVAL. */
 int cfg_error_at(struct cfg_cursor *c, const struct cfg_token *tok, const char *fmt, ...)
 	SYS_PRINTF(3, 4);
 /* "unknown keyword 'X'" at the statement's keyword.  Returns -SYS_EINVAL. */

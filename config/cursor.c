@@ -332,3 +332,20 @@ int cfg_take_addr_spec(struct cfg_cursor *c, const char *what, struct cfg_addr_s
 	*out = s;
 	return 0;
 }
+
+int cfg_take_addr(struct cfg_cursor *c, const char *what, bool host_only, struct cfg_addr *out)
+{
+	if (c->failed)
+		return -SYS_EINVAL;
+	const struct cfg_token *t = cfg_peek(c);
+	if (!t || t->kind != CFG_TOK_ADDR)
+		return expected(c, what, t);
+	if (host_only && t->addr.prefix != (t->addr.family == CFG_AF_V4 ? 32 : 128)) {
+		char full[120];
+		snprintf(full, sizeof(full), "%s (a single address)", what);
+		return expected(c, full, t);
+	}
+	c->pos++;
+	*out = t->addr;
+	return 0;
+}

@@ -190,6 +190,10 @@ static int fw_stmt(struct fw *fw, const struct cfg *cfg, const struct cfg_stmt *
 		unsigned a = 0;
 		cfg_take_one_of(&c, "default action", actions, &a);
 		fw->default_action = a;
+	} else if (strcmp(kw, "log-to") == 0) {
+		struct cfg_addr a;
+		if (cfg_take_addr(&c, "collector address", true, &a) == 0 && a.family != CFG_AF_V4)
+			return cfg_error_at(&c, &s->tok[0], "collector must be IPv4");
 	} else if (strcmp(kw, "stateful") == 0) {
 		unsigned on = 0;
 		cfg_take_one_of(&c, "on or off", onoff, &on);
@@ -497,6 +501,11 @@ static const struct err_case err_cases[] = {
 	 {"main.conf:1:9: expected default action (accept|drop|reject), got 'maybe'"}},
 	{"unknown protocol", "accept proto sctpx\n", {{0}},
 	 {"main.conf:1:14: unknown protocol 'sctpx'"}},
+	{"host only", "log-to 10.0.0.0/8\n", {{0}},
+	 {"main.conf:1:8: expected collector address (a single address), got '10.0.0.0/8'"}},
+	{"host only family", "log-to ::1\n", {{0}}, {"main.conf:1:8: collector must be IPv4"}},
+	{"addr port is not a token", "log-to 10.0.0.2:80\n", {{0}},
+	 {"main.conf:1:8: bad IPv6 address '10.0.0.2:80'"}},
 	{"negated any", "accept src !any\n", {{0}}, {"main.conf:1:13: '!any' matches nothing"}},
 	{"bad in addr list", "accept src { 10.0.0.1 , foo }\n", {{0}},
 	 {"main.conf:1:25: expected address or prefix, got 'foo'"}},
