@@ -32,16 +32,35 @@ static inline void k_mmio_w32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a
 int k_map_mmio(uintptr_t addr, size_t len);
 
 /* ---- exit ------------------------------------------------------------------ */
+/* Exit codes of an image (`nfbox run` returns them as its own status). */
+#define K_EXIT_OK 0
+#define K_EXIT_CONFIG 1         /* the config was rejected (FILE:LINE:COL printed) */
+#define K_EXIT_CRASH 3          /* CPU exception, panic, stack smashing */
+#define K_EXIT_PLATFORM 70      /* unusable machine: no memory map, CPU too old, ... */
+
 /* End the VM.  QEMU's exit status becomes (code << 1) | 1 through
  * isa-debug-exit; `nfbox run` maps it back to `code`. Never returns. */
 __attribute__((noreturn)) void k_exit(int code);
 /* Print "PANIC: msg", registers and a backtrace, exit non-zero. */
 __attribute__((noreturn)) void k_panic(const char *fmt, ...) SYS_PRINTF(1, 2);
 
+/* Symbol for a code address ("name+0xoff", or "?"), as snprintf returns. */
+int k_symbolize(uint64_t addr, char *buf, size_t size);
+/* Print a frame-pointer backtrace starting at (rip, rbp) on the console. */
+void k_backtrace(uint64_t rip, uint64_t rbp);
+
+/* ---- console ------------------------------------------------------------------ */
+/* One byte of serial input, or -1 if none is waiting (one port read: call it
+ * at most every few milliseconds from a polling loop). */
+int k_console_getc(void);
+/* Let serial input end a k_wait_for_interrupt() (IRQ 4 through the IOAPIC). */
+void k_console_wake_on_input(bool on);
+
 /* ---- boot information ------------------------------------------------------- */
 const char *k_cmdline(void);            /* "" if none */
 uint64_t k_boot_tsc(void);              /* TSC at guest entry */
 uint64_t k_tsc_hz(void);                /* calibrated TSC frequency */
+uint64_t k_tsc_to_ns(uint64_t ticks);   /* TSC ticks -> nanoseconds */
 uint64_t k_ram_bytes(void);             /* usable RAM from the memory map */
 
 /* ---- QEMU fw_cfg ----------------------------------------------------------------- */
@@ -80,5 +99,9 @@ void k_msi_message(uint8_t vector, uint64_t *addr, uint32_t *data);
 /* Atomically enable interrupts and halt until one arrives (sti; hlt), then
  * disable them again.  Returns after the handler has run. */
 void k_wait_for_interrupt(void);
+/* Arm a one-shot wakeup interrupt when the TSC reaches `tsc` (LAPIC
+ * TSC-deadline timer, SDM vol. 3A 11.5.4.1); 0 disarms.  Lets an idle loop
+ * halt and still run its timers. */
+void k_wakeup_at(uint64_t tsc);
 
 #endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * console.c - the serial console: a 16550 UART at I/O port 0x3f8 (COM1).
+ *
+ * Transmit is polled.  Under a hypervisor every port access is a VM exit
+ * (each one tens of microseconds when nested), so output goes out in
+ * FIFO-sized chunks with one `rep outsb`: wait for THRE (the FIFO is empty,
+ * 16550 datasheet "LSR bit 5"), then write up to 16 bytes at once.  KVM
+ * turns a string OUT into a single exit.
+ *
+ * Receive is used only for the shutdown/control line: k_console_getc()
+ * polls LSR.DR, and k_console_rx_irq() lets an idle image halt until a byte
+ * arrives (IER bit 0 + MCR.OUT2, which gates the UART's IRQ line on PCs).
+ */
+#include "kernel/kernel_priv.h"
+
+#define COM1 0x3f8
+#define UART_THR 0
+#define UART_RBR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define FIFO_SIZE 16
+
+static bool con_up;
+
+void k_console_init(void)
+{
+	/* Firmware-independent minimum: 8N1, FIFOs on and cleared.  The baud
+	 * divisor does not matter to an emulated UART and costs three exits. */
+	k_outb(COM1 + UART_IER, 0);
+	k_outb(COM1 + UART_LCR, 0x03);
+	k_outb(COM1 + UART_FCR, 0x07);
+	con_up = true;
+}
+
+static void tx_chunk(const char *s, size_t n)
+{
+	/* Bounded wait: a missing UART reads 0xff (THRE set) and a wedged one
+	 * must not hang a crash report forever. */
+	for (unsigned spin = 0; spin < 100000; spin++) {
+		if (k_inb(COM1 + UART_LSR) & LSR_THRE)
+			break;
+		sys_pause();
+	}
+	__asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"((uint16_t)(COM1 + UART_THR)) : "memory");
+}
+
+void k_console_write(const char *s, size_t n)
+{
+	if (!con_up)
+		k_console_init();
+	while (n) {
+		size_t c = n < FIFO_SIZE ? n : FIFO_SIZE;
+		tx_chunk(s, c);
+		s += c;
+		n -= c;
+	}
+}
+
+int k_console_getc(void)
+{
+	if (!(k_inb(COM1 + UART_LSR) & LSR_DR))
+		return -1;
+	return k_inb(COM1 + UART_RBR);
+}
+
+void k_console_rx_irq(bool on)
+{
+	k_outb(COM1 + UART_IER, on ? 0x01 : 0);
+	k_outb(COM1 + UART_MCR, on ? 0x0b : 0x03); /* DTR | RTS | OUT2 */
+}
+
+void k_vprintf(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	k_console_write(buf, (size_t)n);
+}
+
+void k_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	k_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void sys_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	k_vprintf(fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trap.c - the IDT, fatal exceptions, panics and symbolized backtraces.
+ *
+ * A crash is never silent: every exception prints its name, error code,
+ * RIP/RSP/CR2/CR3/RFLAGS and all GPRs, then a frame-pointer backtrace
+ * (the image is built with -fno-omit-frame-pointer) with names from the
+ * symbol table the builder links in (kernel/ksyms.h), and ends the VM with
+ * K_EXIT_CRASH.  Exceptions run on IST1 (cpu.c), so a kernel stack overflow
+ * into the guard page still gets reported.
+ */
+#include "kernel/kernel_priv.h"
+#include "kernel/ksyms.h"
+
+struct k_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vec, err;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU (SDM vol. 3A 6.14.2) */
+};
+_Static_assert(sizeof(struct k_regs) == 22 * 8, "isr.S pushes 22 quadwords");
+
+/* ---- IDT (SDM vol. 3A 6.14.1: 64-bit interrupt gate) ---------------------- */
+struct idt_gate {
+	uint16_t off_lo;
+	uint16_t sel;
+	uint8_t ist;
+	uint8_t type;   /* 0x8e: present, DPL 0, 64-bit interrupt gate */
+	uint16_t off_mid;
+	uint32_t off_hi;
+	uint32_t zero;
+};
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
+
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+extern char isr_stubs[];
+
+void k_trap_init(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		uint64_t a = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
+		idt[v] = (struct idt_gate){
+			.off_lo = (uint16_t)a,
+			.sel = 0x08,
+			.ist = v < 32 ? 1 : 0, /* exceptions on their own stack */
+			.type = 0x8e,
+			.off_mid = (uint16_t)(a >> 16),
+			.off_hi = (uint32_t)(a >> 32),
+		};
+	}
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+	__asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+/* ---- symbols ---------------------------------------------------------------- */
+static const struct ksyms_hdr *ksyms(void)
+{
+	const struct ksyms_hdr *h = (const void *)__ksyms_start;
+	if ((size_t)(__ksyms_end - __ksyms_start) < sizeof(*h) || h->magic != KSYMS_MAGIC ||
+	    h->total_size > (size_t)(__ksyms_end - __ksyms_start) ||
+	    h->names_off < sizeof(*h) + (uint64_t)h->count * sizeof(struct ksym) ||
+	    h->names_off > h->total_size)
+		return NULL;
+	return h;
+}
+
+/* Name of the function containing addr and addr's offset in it; NULL if
+ * unknown (no table, or addr outside every symbol). */
+const char *k_sym_lookup(uint64_t addr, uint64_t *off)
+{
+	const struct ksyms_hdr *h = ksyms();
+	if (!h || h->count == 0)
+		return NULL;
+	const struct ksym *s = (const void *)(h + 1);
+	const char *names = (const char *)h + h->names_off;
+	/* Binary search for the last symbol at or below addr. */
+	uint32_t lo = 0, hi = h->count;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (s[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (s[lo].addr > addr || (s[lo].size && addr - s[lo].addr >= s[lo].size) ||
+	    s[lo].name >= h->total_size - h->names_off)
+		return NULL;
+	*off = addr - s[lo].addr;
+	return names + s[lo].name;
+}
+
+int k_symbolize(uint64_t addr, char *buf, size_t size)
+{
+	uint64_t off;
+	const char *name = k_sym_lookup(addr, &off);
+	if (!name)
+		return snprintf(buf, size, "?");
+	return snprintf(buf, size, "%s+%#lx", name, (unsigned long)off);
+}
+
+/* ---- reporting ----------------------------------------------------------------- */
+static const char *const exc_names[32] = {
+	[0] = "divide error (#DE)",
+	[1] = "debug (#DB)",
+	[2] = "NMI",
+	[3] = "breakpoint (#BP)",
+	[4] = "overflow (#OF)",
+	[5] = "bound range (#BR)",
+	[6] = "invalid opcode (#UD)",
+	[7] = "device not available (#NM)",
+	[8] = "double fault (#DF)",
+	[10] = "invalid TSS (#TS)",
+	[11] = "segment not present (#NP)",
+	[12] = "stack fault (#SS)",
+	[13] = "general protection (#GP)",
+	[14] = "page fault (#PF)",
+	[16] = "x87 FP error (#MF)",
+	[17] = "alignment check (#AC)",
+	[18] = "machine check (#MC)",
+	[19] = "SIMD FP exception (#XM)",
+	[20] = "virtualization (#VE)",
+	[21] = "control protection (#CP)",
+};
+
+static bool in_stack(uint64_t p)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)kstack_bottom, hi = (uint64_t)(uintptr_t)kstack_top;
+	return p >= lo && p + 16 <= hi && (p & 7) == 0;
+}
+
+static void print_frame(unsigned i, uint64_t pc, bool is_return)
+{
+	/* A return address may sit just past the end of its caller (a call to
+	 * a noreturn function): look up the call instruction's function. */
+	uint64_t off;
+	const char *name = k_sym_lookup(is_return ? pc - 1 : pc, &off);
+	if (name)
+		k_printf("  #%-2u %#018lx %s+%#lx\n", i, (unsigned long)pc, name,
+			 (unsigned long)(off + (is_return ? 1 : 0)));
+	else
+		k_printf("  #%-2u %#018lx ?\n", i, (unsigned long)pc);
+}
+
+void k_backtrace(uint64_t rip, uint64_t rbp)
+{
+	k_printf("backtrace:\n");
+	print_frame(0, rip, false);
+	for (unsigned i = 1; i < 32 && in_stack(rbp); i++) {
+		const uint64_t *fp = (const uint64_t *)(uintptr_t)rbp;
+		uint64_t ret = fp[1];
+		if (ret == 0)
+			break;
+		print_frame(i, ret, true);
+		if (fp[0] <= rbp) /* frames grow towards the stack top */
+			break;
+		rbp = fp[0];
+	}
+}
+
+static char panic_msg[256];
+static volatile int trap_depth;
+
+void k_trap(struct k_regs *r)
+{
+	if (trap_depth++) {
+		/* A fault while reporting a fault: say so and stop. */
+		k_printf("\nnfbox: nested exception %lu at %#lx while reporting; exiting\n",
+			 (unsigned long)r->vec, (unsigned long)r->rip);
+		k_exit(K_EXIT_CRASH);
+	}
+	uint64_t cr2, cr3;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	char sym[96];
+	k_symbolize(r->rip, sym, sizeof(sym));
+
+	if (panic_msg[0] && r->vec == 6)
+		k_printf("\nPANIC: %s\n", panic_msg);
+	else
+		k_printf("\nnfbox: CPU exception %lu: %s, error code %#lx\n", (unsigned long)r->vec,
+			 r->vec < 32 && exc_names[r->vec] ? exc_names[r->vec] : "reserved",
+			 (unsigned long)r->err);
+	if (r->vec == 14)
+		k_printf("page fault at %#lx: %s %s%s%s\n", (unsigned long)cr2,
+			 (r->err & 1) ? "protection violation," : "page not present,",
+			 (r->err & 16) ? "instruction fetch" : (r->err & 2) ? "write" : "read",
+			 cr2 < 4096 ? " (NULL pointer)" : "",
+			 cr2 >= (uint64_t)(uintptr_t)kstack_guard && cr2 < (uint64_t)(uintptr_t)kstack_bottom
+				 ? " (kernel stack overflow)"
+				 : "");
+	k_printf("RIP %#018lx %s\n", (unsigned long)r->rip, sym);
+	k_printf("RSP %#018lx RFLAGS %#010lx CR2 %#018lx CR3 %#lx\n", (unsigned long)r->rsp,
+		 (unsigned long)r->rflags, (unsigned long)cr2, (unsigned long)cr3);
+	k_printf("RAX %#018lx RBX %#018lx RCX %#018lx\n", r->rax, r->rbx, r->rcx);
+	k_printf("RDX %#018lx RSI %#018lx RDI %#018lx\n", r->rdx, r->rsi, r->rdi);
+	k_printf("RBP %#018lx R8  %#018lx R9  %#018lx\n", r->rbp, r->r8, r->r9);
+	k_printf("R10 %#018lx R11 %#018lx R12 %#018lx\n", r->r10, r->r11, r->r12);
+	k_printf("R13 %#018lx R14 %#018lx R15 %#018lx\n", r->r13, r->r14, r->r15);
+	k_backtrace(r->rip, r->rbp);
+	k_exit(K_EXIT_CRASH);
+}
+
+void k_panic(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
+	if (!panic_msg[0])
+		panic_msg[0] = '?';
+	va_end(ap);
+	/* Report through the trap path: it captures every register. */
+	__asm__ volatile("ud2");
+	__builtin_unreachable();
+}
+
+/* ---- stack protector (GCC -fstack-protector-strong with
+ * -mstack-protector-guard=global reads __stack_chk_guard) ---------------- */
+uintptr_t __stack_chk_guard = 0x2f8a51c3e609d74bull;
+
+__attribute__((noreturn)) void __stack_chk_fail(void);
+__attribute__((noreturn)) void __stack_chk_fail(void)
+{
+	k_panic("stack smashing detected (stack protector canary overwritten)");
+}
+
+__attribute__((no_stack_protector)) void k_stack_guard_init(void)
+{
+	/* The low byte stays zero so a string overrun cannot reproduce it. */
+	__stack_chk_guard = (uintptr_t)(k_rdrand_or_tsc() & ~0xffull);
+}
