@@ -58,24 +58,25 @@ static inline void txq_push(struct loop *l, struct pkt *p, struct pkt **drops, u
 }
 
 /*
- * Send packets that all go to port `o` (< n_ports): the common case of a
- * burst.  With nothing queued for that port the burst goes straight to the
+ * Send packets that all go to port `o` (< n_ports), `bytes` in all: the
+ * common case of a burst.  With nothing queued for that port the burst goes straight to the
  * driver (no copy into the queue, one call for the burst); otherwise it
  * joins the queue so order is kept.
  */
-static void txq_push_all(struct loop *l, uint16_t o, struct pkt **pkts, uint16_t n)
+static void txq_push_all(struct loop *l, uint16_t o, struct pkt **pkts, uint16_t n,
+			 uint64_t bytes)
 {
 	struct loop_txq *q = &l->txq[o];
 	if (likely(q->n == 0)) {
 		struct port *port = l->ports[o];
 		uint16_t sent = port->tx_burst(port, pkts, n);
-		uint64_t bytes = 0;
-		for (uint16_t i = 0; i < sent; i++)
-			bytes += pkts[i]->len;
 		port->stats.tx_pkts += sent;
-		port->stats.tx_bytes += bytes;
-		if (likely(sent == n))
+		if (likely(sent == n)) {
+			port->stats.tx_bytes += bytes;
 			return;
+		}
+		for (uint16_t i = 0; i < sent; i++)
+			port->stats.tx_bytes += pkts[i]->len;
 		/* The driver's ring is full: keep the rest for the next flush
 		 * rather than dropping them at once. */
 		pkts += sent;
@@ -103,6 +104,7 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 
 	/* Prefetch the headers two packets ahead (a device just wrote them,
 	 * so they are not in this core's cache). */
+	uint64_t good_bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
 		if (likely(i + 2 < n))
@@ -111,6 +113,7 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 		enum parse_result r = parse_pkt(p);
 		if (likely(r == PARSE_OK)) {
 			p->out_port = PKT_DROP;
+			good_bytes += p->len;
 			good[n_good++] = p;
 		} else {
 			l->parse.by_reason[r]++;
@@ -123,16 +126,16 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 	b.pkts = good;
 	b.n = (uint16_t)n_good;
 	b.port = port;
+	b.out_all = NF_OUT_PER_PKT;
 	b.n_emit = 0;
 	if (likely(n_good)) {
 		l->nf->process(l->nf_st, &b, now);
-		/* Usually a whole burst gets one verdict (fwd; a firewall's
-		 * established flows): check, then queue it in one go. */
-		unsigned o = good[0]->out_port, diff = 0;
-		for (unsigned i = 1; i < n_good; i++)
-			diff |= good[i]->out_port ^ o;
-		if (likely(diff == 0 && o < l->n_ports)) {
-			txq_push_all(l, (uint16_t)o, good, (uint16_t)n_good);
+		uint16_t o = b.out_all;
+		if (likely(o < l->n_ports)) {
+			txq_push_all(l, o, good, (uint16_t)n_good, good_bytes);
+		} else if (o == PKT_DROP) {
+			l->c.nf_drops += n_good;
+			pkt_free_bulk(good, n_good);
 		} else {
 			for (unsigned i = 0; i < n_good; i++)
 				txq_push(l, good[i], drops, &n_drops);

@@ -23,7 +23,8 @@
  *   ops->destroy(st)
  *
  * process() decides every packet of the batch by setting pkt.out_port to a
- * port index or PKT_DROP, and may rewrite the packet in place.  It may also
+ * port index or PKT_DROP (or the whole batch at once with batch.out_all),
+ * and may rewrite the packet in place.  It may also
  * emit new packets (e.g. a TCP RST) with nf_batch_emit(); those are sent
  * after the batch.  The main loop transmits, frees drops, and counts.
  * All packets handed to process() parsed cleanly (parse.h); malformed ones
@@ -51,10 +52,18 @@ struct nf_env {
 
 #define NF_EMIT_MAX 32
 
+/* nf_batch.out_all value: verdicts are per packet, in pkt.out_port. */
+#define NF_OUT_PER_PKT 0xfffeu
+
 struct nf_batch {
 	struct pkt **pkts;      /* received, parsed packets */
 	uint16_t n;
 	uint16_t port;          /* every packet of a batch arrived on this port */
+	/* A function that sends the whole batch one way (fwd; a firewall whose
+	 * batch is all established flows) may say so here instead of setting
+	 * every pkt.out_port: a port index, or PKT_DROP.  Preset to
+	 * NF_OUT_PER_PKT. */
+	uint16_t out_all;
 	uint16_t n_emit;
 	struct pkt *emit[NF_EMIT_MAX]; /* generated packets, out_port set */
 };

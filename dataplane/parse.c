@@ -2,11 +2,11 @@
 /*
  * parse.c - header parsing and validation (contract in parse.h).
  *
- * Shape: parse_pkt() handles the common case - untagged IPv4 with a 20-byte
+ * Shape: parse_pkt() (inline in parse.h) handles the common case - untagged IPv4 with a 20-byte
  * header, not fragmented, carrying sound TCP/UDP - in straight-line code
  * with one predictable branch per check and no loop.  Everything else
  * (errors, VLAN tags, IPv4 options, fragments, IPv6, ARP, ICMP) goes to
- * parse_full(), the complete parser, whose own rare parts are out of line
+ * parse_pkt_full(), the complete parser, whose own rare parts are out of line
  * again, so each path stays small.
  *
  * Every check compares a length derived from the packet against the bytes
@@ -21,14 +21,7 @@
 /* Flags owned by the parser: cleared on entry, so a re-parse (after a
  * rewrite) starts clean.  PKT_F_GENERATED belongs to whoever made the
  * packet and is kept. */
-#define PARSE_FLAGS                                                                     \
-	(PKT_F_VLAN | PKT_F_QINQ | PKT_F_FRAG | PKT_F_FRAG_LATER | PKT_F_IPV4_OPTS |     \
-	 PKT_F_IPV6_EXT | PKT_F_L4)
-
-#define IPV4_HLEN 20
 #define IPV6_HLEN 40
-#define TCP_HLEN 20
-#define UDP_HLEN 8
 #define ICMP_HLEN 8      /* RFC 792: every message starts with 8 bytes */
 #define ICMP6_HLEN 4     /* RFC 4443 2.1: type, code, checksum */
 #define ICMP6_ECHO_HLEN 8 /* RFC 4443 4.1/4.2: + identifier, sequence */
@@ -381,8 +374,9 @@ parse_other(struct pkt *p, const uint8_t *d, uint32_t len, uint16_t type)
 
 /* ---- entry ----------------------------------------------------------------- */
 
-/* The whole parser: every kind of frame, every error reason. */
-static __attribute__((noinline)) enum parse_result parse_full(struct pkt *p)
+/* The whole parser: every kind of frame, every error reason.  The fast path
+ * of the common case is parse_pkt(), inline in parse.h. */
+enum parse_result parse_pkt_full(struct pkt *p)
 {
 	const uint8_t *d = p->data;
 	uint32_t len = p->len;
@@ -404,53 +398,6 @@ static __attribute__((noinline)) enum parse_result parse_full(struct pkt *p)
 	if (likely(type == SYS_BE16(ETH_TYPE_IPV4)))
 		return parse_ipv4(p, d, ETH_HLEN, len);
 	return parse_other(p, d, len, type);
-}
-
-/*
- * The fast path: an untagged IPv4 packet with a 20-byte header, not a
- * fragment, carrying a sound UDP or TCP header - nearly every packet of a
- * forwarding benchmark and most of real traffic.  It makes the same checks
- * as parse_full() in fewer instructions (each range check is one unsigned
- * compare; ethertype, version and IHL are one 24-bit compare) and writes
- * the metadata once.  Anything else, including every error, goes to
- * parse_full(), which starts over and finds the exact reason.
- */
-enum parse_result parse_pkt(struct pkt *p)
-{
-	const uint8_t *d = p->data;
-	uint32_t len = p->len;
-	const uint32_t l3 = ETH_HLEN, l4 = ETH_HLEN + IPV4_HLEN;
-
-	/* 34 <= len <= PARSE_FRAME_MAX; bytes 12..14 are 08 00 45. */
-	if (likely(len - l4 <= PARSE_FRAME_MAX - l4) &&
-	    likely((sys_ld32(d + 12) & 0x00ffffffu) == 0x00450008u)) {
-		uint32_t tot = sys_be16(sys_ld16(d + l3 + 2));
-		uint32_t avail = tot - IPV4_HLEN; /* wraps if tot < 20: fails below */
-		uint8_t proto = d[l3 + 9];
-		bool ok = false;
-
-		if (likely(avail <= len - l4) &&
-		    likely(!(sys_ld16(d + l3 + 6) & SYS_BE16(IPV4_MF | IPV4_OFFMASK)))) {
-			if (proto == IPPROTO_UDP_) {
-				ok = avail >= UDP_HLEN &&
-				     (uint32_t)sys_be16(sys_ld16(d + l4 + 4)) - UDP_HLEN <= avail - UDP_HLEN;
-			} else if (proto == IPPROTO_TCP_) {
-				ok = avail >= TCP_HLEN &&
-				     (uint32_t)(d[l4 + 12] >> 4) * 4 - TCP_HLEN <= avail - TCP_HLEN;
-			}
-		}
-		if (likely(ok)) {
-			p->flags = (uint16_t)((p->flags & ~PARSE_FLAGS) | PKT_F_L4);
-			p->l3 = PKT_L3_IPV4;
-			p->l4_proto = proto;
-			p->l3_off = (uint16_t)l3;
-			p->l4_off = (uint16_t)l4;
-			p->l3_len = (uint16_t)tot;
-			p->vlan_tci = 0;
-			return PARSE_OK;
-		}
-	}
-	return parse_full(p);
 }
 
 /* ---- names ---------------------------------------------------------------- */

@@ -103,8 +103,11 @@ enum parse_result {
 };
 #define PARSE_OK PARSE_ERR_OK
 
-/* Parse one frame; returns PARSE_OK or the reason it is malformed. */
-enum parse_result parse_pkt(struct pkt *p);
+/* Parse one frame; returns PARSE_OK or the reason it is malformed.  The
+ * complete parser; parse_pkt() below is the same with the common case
+ * inlined into the caller's loop. */
+enum parse_result parse_pkt_full(struct pkt *p);
+static inline enum parse_result parse_pkt(struct pkt *p);
 
 /* Short stable identifier ("ipv4_ihl") and a human sentence, per reason. */
 const char *parse_err_name(enum parse_result r);
@@ -174,5 +177,64 @@ struct icmp_hdr {
 	uint16_t csum;
 	uint32_t rest;
 } __attribute__((packed));
+
+/* ---- the inline fast path --------------------------------------------------- */
+
+/* Flags owned by the parser: cleared on entry, so a re-parse (after a
+ * rewrite) starts clean.  PKT_F_GENERATED belongs to whoever made the
+ * packet and is kept. */
+#define PARSE_FLAGS                                                                     \
+	(PKT_F_VLAN | PKT_F_QINQ | PKT_F_FRAG | PKT_F_FRAG_LATER | PKT_F_IPV4_OPTS |     \
+	 PKT_F_IPV6_EXT | PKT_F_L4)
+#define IPV4_HLEN 20
+#define TCP_HLEN 20
+#define UDP_HLEN 8
+
+/*
+ * The fast path: an untagged IPv4 packet with a 20-byte header, not a
+ * fragment, carrying a sound UDP or TCP header - nearly every packet of a
+ * forwarding benchmark and most of real traffic.  It makes the same checks
+ * as parse_pkt_full() in fewer instructions (each range check is one unsigned
+ * compare; ethertype, version and IHL are one 24-bit compare) and writes
+ * the metadata once.  Anything else, including every error, goes to
+ * parse_pkt_full(), which starts over and finds the exact reason.
+ */
+static inline enum parse_result parse_pkt(struct pkt *p)
+{
+	const uint8_t *d = p->data;
+	uint32_t len = p->len;
+	const uint32_t l3 = ETH_HLEN, l4 = ETH_HLEN + IPV4_HLEN;
+
+	/* 34 <= len <= PARSE_FRAME_MAX; bytes 12..14 are 08 00 45. */
+	if (likely(len - l4 <= PARSE_FRAME_MAX - l4) &&
+	    likely((sys_ld32(d + 12) & 0x00ffffffu) == 0x00450008u)) {
+		uint32_t tot = sys_be16(sys_ld16(d + l3 + 2));
+		uint32_t avail = tot - IPV4_HLEN; /* wraps if tot < 20: fails below */
+		uint8_t proto = d[l3 + 9];
+		bool ok = false;
+
+		if (likely(avail <= len - l4) &&
+		    likely(!(sys_ld16(d + l3 + 6) & SYS_BE16(IPV4_MF | IPV4_OFFMASK)))) {
+			if (proto == IPPROTO_UDP_) {
+				ok = avail >= UDP_HLEN &&
+				     (uint32_t)sys_be16(sys_ld16(d + l4 + 4)) - UDP_HLEN <= avail - UDP_HLEN;
+			} else if (proto == IPPROTO_TCP_) {
+				ok = avail >= TCP_HLEN &&
+				     (uint32_t)(d[l4 + 12] >> 4) * 4 - TCP_HLEN <= avail - TCP_HLEN;
+			}
+		}
+		if (likely(ok)) {
+			p->flags = (uint16_t)((p->flags & ~PARSE_FLAGS) | PKT_F_L4);
+			p->l3 = PKT_L3_IPV4;
+			p->l4_proto = proto;
+			p->l3_off = (uint16_t)l3;
+			p->l4_off = (uint16_t)l4;
+			p->l3_len = (uint16_t)tot;
+			p->vlan_tci = 0;
+			return PARSE_OK;
+		}
+	}
+	return parse_pkt_full(p);
+}
 
 #endif

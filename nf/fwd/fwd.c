@@ -60,9 +60,7 @@ static void fwd_process(void *st, struct nf_batch *b, uint64_t now)
 		f->unpaired += b->n;
 		return; /* out_port stays PKT_DROP */
 	}
-	struct pkt **pkts = b->pkts; /* not re-read after each store */
-	for (unsigned i = 0, n = b->n; i < n; i++)
-		pkts[i]->out_port = out;
+	b->out_all = out;
 	f->forwarded[b->port & (PORT_MAX - 1)] += b->n;
 }
 

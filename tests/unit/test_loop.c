@@ -188,6 +188,18 @@ static const struct nf_ops tag_ops = {
 	.name = "tag-test", .process = tag_process,
 };
 
+/* Sends every batch to port 1 with one batch-wide verdict (like fwd). */
+static void all_to_1_process(void *st, struct nf_batch *b, uint64_t now)
+{
+	(void)st;
+	(void)now;
+	b->out_all = 1;
+}
+
+static const struct nf_ops all_to_1_ops = {
+	.name = "all-to-1", .process = all_to_1_process,
+};
+
 struct rig {
 	struct pkt_pool *pool;
 	struct fake fk[3];
@@ -251,15 +263,27 @@ static void test_loop_tx_refused_is_counted_and_freed(void **state)
 {
 	(void)state;
 	struct rig r;
+	/* Per-packet verdicts: all queued, the flush gets 3 out, 7 dropped. */
 	rig_init(&r, &tag_ops, NULL, 2);
 	r.fk[1].tx_accept = 3;
 	for (int i = 0; i < 10; i++)
 		r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 1);
 	loop_poll(&r.l, 1);
-	/* 3 went straight to the driver; 7 waited in the queue, of which the
-	 * flush got 3 more out and dropped the rest as tx_full. */
+	assert_int_equal(r.ports[1].stats.tx_pkts, 3);
+	assert_int_equal(r.ports[1].stats.tx_full, 7);
+	assert_int_equal(r.ports[1].stats.tx_bytes, 3 * 60);
+	rig_done(&r);
+
+	/* A batch-wide verdict goes straight to the driver: 3 taken, the 7
+	 * refused wait in the queue, the flush gets 3 more out, 4 dropped. */
+	rig_init(&r, &all_to_1_ops, NULL, 2);
+	r.fk[1].tx_accept = 3;
+	for (int i = 0; i < 10; i++)
+		r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 1);
+	loop_poll(&r.l, 1);
 	assert_int_equal(r.ports[1].stats.tx_pkts, 6);
 	assert_int_equal(r.ports[1].stats.tx_full, 4);
+	assert_int_equal(r.ports[1].stats.tx_bytes, 6 * 60);
 	rig_done(&r);
 }
 
