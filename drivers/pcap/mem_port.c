@@ -31,25 +31,32 @@ static uint16_t mem_rx(struct port *port, struct pkt **pkts, uint16_t n)
 	 * ours anyway, so forget them (the pool's stack never fills). */
 	mp->pool->n_free = 0;
 	uint16_t id = port->id;
-	uint32_t next = mp->next, pos = mp->ring_pos;
-	for (unsigned i = 0; i < n; i++) {
-		struct pkt *p = mp->ring[pos++ & (MEMPORT_RING - 1)];
+	uint32_t pos = mp->ring_pos;
+	unsigned done = 0;
+	while (done < n) {
+		/* A stretch of the trace without wrap-around: no test per packet. */
+		uint32_t next = mp->next;
+		unsigned run = SYS_MIN((unsigned)n - done, mp->n - next);
 		const uint8_t *h = mp->hdrs + (size_t)next * MEMPORT_HDR;
-		uint16_t len = mp->lens[next];
-		uint8_t *d = pkt_buf_start(p) + PKT_HEADROOM;
-		/* Fixed-size copies compile to a few vector moves. */
-		memcpy(d, h, 64);
-		if (len > 64)
-			memcpy(d + 64, h + 64, 64);
-		p->data = d;
-		p->len = len;
-		p->port = id;
-		p->flags = 0;
-		pkts[i] = p;
-		if (unlikely(++next == mp->n))
-			next = 0;
+		const uint16_t *lens = mp->lens + next;
+		for (unsigned i = 0; i < run; i++, h += MEMPORT_HDR) {
+			struct pkt *p = mp->ring[pos++ & (MEMPORT_RING - 1)];
+			uint16_t len = lens[i];
+			uint8_t *d = pkt_buf_start(p) + PKT_HEADROOM;
+			/* Fixed-size copies compile to a few vector moves.  The
+			 * parser owns pkt.flags; ring buffers are never
+			 * PKT_F_GENERATED, so they need no reset here. */
+			memcpy(d, h, 64);
+			if (len > 64)
+				memcpy(d + 64, h + 64, 64);
+			p->data = d;
+			p->len = len;
+			p->port = id;
+			pkts[done + i] = p;
+		}
+		done += run;
+		mp->next = next + run == mp->n ? 0 : next + run;
 	}
-	mp->next = next;
 	mp->ring_pos = pos;
 	return n;
 }
