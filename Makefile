@@ -44,6 +44,8 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null | sed 's/-march=[
 DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 .PHONY: all test unit golden bench fuzz install clean images help
+# Objects made through chained pattern rules are not throw-away intermediates.
+.SECONDARY:
 all: $(B)/nfbox $(B)/asan/nfbox unit-bins bench-bins fuzz-bins
 
 help:
