@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * firewall - a stateful packet filter between two ports (0 <-> 1, and
+ * 2 <-> 3 ... for more): rules top-down, first match wins, default policy;
+ * accepted flows are tracked so their later packets, both ways, pass
+ * without rule evaluation.  The config language is in fw_rules.c, the
+ * state machine in fw_ct.h, fragments in fw_frag.h, answers to `reject`
+ * in fw_reject.h, counters in fw_stats.h.
+ *
+ * Per burst (stateful):
+ *   1. non-IP frames, later fragments and ICMP errors take their own
+ *      (cold) paths;
+ *   2. the rest get a flow key and hash, and are looked up together
+ *      (ft_lookup_bulk prefetches every bucket first);
+ *   3. a hit steps the flow's state and passes; a miss is classified
+ *      (fw_cls.h) and, if accepted, inserted.
+ * Once the burst has inserted or deleted a flow, later packets of it are
+ * looked up again rather than trusting step 2 (they may belong to the new
+ * flow, or their entry may be gone).
+ */
+#include "dataplane/parse.h"
+#include "nf/firewall/fw.h"
+#include "nf/firewall/fw_cls.h"
+#include "nf/firewall/fw_ct.h"
+#include "nf/firewall/fw_match.h"
+#include "nf/firewall/fw_reject.h"
+
+#define FW_EXPIRE_BUDGET 4096
+#define FW_FRAG_MIN 256
+#define FW_FRAG_MAX 65536
+
+/* ---- verdicts ------------------------------------------------------------- */
+static inline void fw_drop(struct fw *fw, struct pkt *p, enum fw_drop why)
+{
+	p->out_port = PKT_DROP;
+	fw->c.dropped++;
+	fw->c.drop[why]++;
+	fw->c.port[p->port & (PORT_MAX - 1)].dropped++;
+}
+
+static inline void fw_pass(struct fw *fw, struct pkt *p)
+{
+	uint16_t out = p->port ^ 1u;
+	if (unlikely(out >= fw->n_ports)) {
+		fw_drop(fw, p, FW_DROP_NO_PORT);
+		return;
+	}
+	p->out_port = out;
+	fw->c.accepted++;
+	fw->c.port[p->port & (PORT_MAX - 1)].accepted++;
+}
+
+static void fw_reject(struct fw *fw, struct nf_batch *b, struct pkt *p)
+{
+	fw_drop(fw, p, FW_DROP_REJECT);
+	struct pkt *r;
+	switch (fw_reject_build(fw->pool, p, &r)) {
+	case FW_REJECT_SENT:
+		if (nf_batch_emit(b, r)) {
+			fw->c.rejects_sent++;
+			fw->c.port[p->port & (PORT_MAX - 1)].rejected++;
+		} else {
+			fw->c.rejects_nobuf++;
+		}
+		break;
+	case FW_REJECT_NOT_DUE:
+		fw->c.rejects_not_due++;
+		break;
+	case FW_REJECT_NO_BUF:
+		fw->c.rejects_nobuf++;
+		break;
+	}
+}
+
+/* Count and log a rule decision; returns the action. */
+static unsigned fw_decide(struct fw *fw, struct pkt *p, int32_t r, uint64_t now)
+{
+	const struct fw_rules *rs = fw->rs;
+	uint32_t slot = r >= 0 ? (uint32_t)r : rs->n_rules;
+	rs->ctr[slot].pkts++;
+	rs->ctr[slot].bytes += p->len;
+	p->nf_mark = (uint16_t)(r + 1);
+	unsigned action = r >= 0 ? rs->rules[r].action : rs->def_action;
+	bool log = r >= 0 ? rs->rules[r].log : rs->def_log;
+	if (unlikely(log))
+		fw_log_pkt(&fw->log, now, p, fw_action_name(action), (unsigned)(r + 1),
+			   r >= 0 ? rs->rules[r].where : "", rs->port_name[p->port & (CFG_PORT_MAX - 1)]);
+	return action;
+}
+
+static int32_t fw_classify(struct fw *fw, const struct pkt *p)
+{
+	struct fw_key k;
+	fw_key_from_pkt(p, &k);
+	return fw_cls_classify(fw->rs->cls, &k);
+}
+
+static inline uint8_t tcp_flags(const struct pkt *p)
+{
+	return ((const struct tcp_hdr *)pkt_l4(p))->flags;
+}
+
+/* ICMP echo requests open flows; other ICMP messages are judged each time. */
+static bool fw_opens_flow(const struct pkt *p)
+{
+	if (p->l4_proto == IPPROTO_ICMP_)
+		return pkt_l4(p)[0] == 8;
+	if (p->l4_proto == IPPROTO_ICMPV6_)
+		return pkt_l4(p)[0] == 128;
+	return true;
+}
+
+static bool fw_is_icmp_error(const struct pkt *p)
+{
+	if (p->l4_proto != IPPROTO_ICMP_ && p->l4_proto != IPPROTO_ICMPV6_)
+		return false;
+	return (p->flags & PKT_F_L4) && fw_icmp_is_error(p->l4_proto, pkt_l4(p)[0]);
+}
+
+/* Judge by the rules alone, creating no state. */
+static void fw_judge(struct fw *fw, struct nf_batch *b, struct pkt *p, uint64_t now)
+{
+	switch (fw_decide(fw, p, fw_classify(fw, p), now)) {
+	case FW_ACT_ACCEPT:
+		fw_pass(fw, p);
+		break;
+	case FW_ACT_DROP:
+		fw_drop(fw, p, FW_DROP_POLICY);
+		break;
+	default:
+		fw_reject(fw, b, p);
+		break;
+	}
+}
+
+/* ---- fragments ------------------------------------------------------------ */
+static void fw_later_fragment(struct fw *fw, struct pkt *p, uint64_t now)
+{
+	struct fw_frag_key fk;
+	uint32_t off;
+	if (!fw_frag_key_from_pkt(p, &fk, &off)) {
+		fw_drop(fw, p, FW_DROP_FRAG_UNKNOWN);
+		return;
+	}
+	/* RFC 1858 3.2: a fragment overlapping the TCP header the rules saw
+	 * could rewrite its ports or flags. */
+	if (p->l4_proto == IPPROTO_TCP_ && off < 20) {
+		fw_drop(fw, p, FW_DROP_FRAG_OVERLAP);
+		return;
+	}
+	int32_t out = fw_frag_get(fw->frag, &fk, now);
+	if (out < 0) {
+		fw_drop(fw, p, FW_DROP_FRAG_NO_FIRST);
+	} else if (out == PKT_DROP) {
+		fw_drop(fw, p, FW_DROP_FRAG_DROPPED);
+	} else if (out == p->port || out >= fw->n_ports) {
+		fw_drop(fw, p, FW_DROP_WRONG_PORT);
+	} else {
+		p->out_port = (uint16_t)out;
+		fw->c.accepted++;
+		fw->c.frags_followed++;
+		fw->c.port[p->port & (PORT_MAX - 1)].accepted++;
+	}
+}
+
+static void fw_first_fragment(struct fw *fw, const struct pkt *p, uint64_t now)
+{
+	struct fw_frag_key fk;
+	uint32_t off;
+	if (!fw_frag_key_from_pkt(p, &fk, &off))
+		return;
+	fw->c.frags_tracked++;
+	if (fw_frag_put(fw->frag, &fk, p->out_port, now, fw->rs->tmo_ticks[FW_TMO_FRAG]))
+		fw->c.frags_evicted++;
+}
+
+/* ---- flows ---------------------------------------------------------------- */
+enum { FLOW_DONE, FLOW_REOPEN };
+
+/* A packet of a known flow: check its side, step its state, pass it. */
+static int fw_known(struct fw *fw, struct pkt *p, int32_t idx, const struct flow_key *k,
+		    uint64_t now)
+{
+	struct ft_entry *e = ft_entry(fw->ft, (uint32_t)idx);
+	int dir = flow_key_eq(&e->key, k) ? FT_DIR_ORIG : FT_DIR_REPLY;
+	uint64_t u = e->user;
+	if (unlikely((dir == FT_DIR_ORIG) != (p->port == fw_ct_port(u)))) {
+		fw_drop(fw, p, FW_DROP_WRONG_PORT);
+		return FLOW_DONE;
+	}
+	if (k->proto == IPPROTO_TCP_) {
+		enum fw_ct_verdict v = fw_ct_tcp(&u, dir, tcp_flags(p));
+		if (unlikely(v != FW_CT_PASS)) {
+			if (v == FW_CT_REOPEN)
+				return FLOW_REOPEN;
+			fw_drop(fw, p, FW_DROP_INVALID);
+			return FLOW_DONE;
+		}
+	} else if (dir == FT_DIR_REPLY && fw_ct_state(u) == FW_CT_ONEWAY) {
+		u = (u & ~0xffull) | FW_CT_REPLIED;
+	}
+	e->user = u;
+	ft_touch(e, now, fw->rs->tmo_ticks[fw_ct_tmo(u, k->proto)]);
+	fw->c.established++;
+	fw_pass(fw, p);
+	return FLOW_DONE;
+}
+
+/* A packet no flow knows: the rules decide; an accepted one opens a flow.
+ * Sets *changed when the table changed. */
+static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struct flow_key *k,
+		   uint32_t hash, uint64_t now, bool *changed)
+{
+	const struct fw_rules *rs = fw->rs;
+	int32_t r = fw_classify(fw, p);
+	unsigned action = fw_decide(fw, p, r, now);
+	if (action == FW_ACT_DROP) {
+		fw_drop(fw, p, FW_DROP_POLICY);
+		return;
+	}
+	if (action == FW_ACT_REJECT) {
+		fw_reject(fw, b, p);
+		return;
+	}
+	if (!fw_opens_flow(p)) {
+		fw_pass(fw, p);
+		return;
+	}
+	bool tcp = k->proto == IPPROTO_TCP_;
+	if (tcp && !fw_ct_tcp_opens(tcp_flags(p))) {
+		fw_drop(fw, p, FW_DROP_INVALID);
+		return;
+	}
+	uint64_t u = fw_ct_make(tcp ? FW_CT_SYN_SENT : FW_CT_ONEWAY, p->port, (uint32_t)(r + 1));
+	unsigned tmo = fw_ct_tmo(u, k->proto);
+	int32_t idx = ft_insert(fw->ft, k, hash, now, (uint64_t)rs->tmo_sec[tmo] * 1000000000ull, u);
+	if (idx == -SYS_ENOSPC) {
+		fw_drop(fw, p, FW_DROP_TABLE_FULL);
+		return;
+	}
+	if (idx < 0) {
+		/* -SYS_EEXIST: callers look up again after any change, so this
+		 * is unreachable; judged as a drop rather than trusted. */
+		fw_drop(fw, p, FW_DROP_INVALID);
+		return;
+	}
+	*changed = true;
+	fw->c.flows_created++;
+	fw_pass(fw, p);
+}
+
+/* An ICMP error: passes as related if it quotes a known flow and comes
+ * from that flow's far side; otherwise the rules judge it. */
+static void fw_icmp_error(struct fw *fw, struct nf_batch *b, struct pkt *p, uint64_t now)
+{
+	struct flow_key k;
+	if (fw->rs->stateful && fw_related_key(p, &k)) {
+		int dir;
+		int32_t idx = ft_lookup(fw->ft, &k, flow_hash(&k), now, &dir);
+		if (idx >= 0) {
+			unsigned orig = fw_ct_port(ft_entry(fw->ft, (uint32_t)idx)->user);
+			/* The quoted packet went out on the far side of where it
+			 * came in; its error comes back from there. */
+			bool quoted_in_orig = dir == FT_DIR_ORIG;
+			if (quoted_in_orig == (p->port != orig)) {
+				fw->c.related++;
+				fw_pass(fw, p);
+				return;
+			}
+		}
+	}
+	fw_judge(fw, b, p, now);
+}
+
+static void fw_non_ip(struct fw *fw, struct pkt *p)
+{
+	if (fw->rs->non_ip_accept) {
+		fw->c.non_ip_accepted++;
+		fw_pass(fw, p);
+	} else {
+		fw_drop(fw, p, FW_DROP_NON_IP);
+	}
+}
+
+/* Steps 1 of the file comment; false if the packet went a cold way. */
+static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uint64_t now)
+{
+	if (unlikely(p->l3 != PKT_L3_IPV4 && p->l3 != PKT_L3_IPV6)) {
+		fw_non_ip(fw, p);
+		return true;
+	}
+	if (unlikely(p->flags & PKT_F_FRAG_LATER)) {
+		fw_later_fragment(fw, p, now);
+		return true;
+	}
+	if (unlikely(p->l4_proto == IPPROTO_ICMP_ || p->l4_proto == IPPROTO_ICMPV6_) &&
+	    fw_is_icmp_error(p)) {
+		fw_icmp_error(fw, b, p, now);
+		if (p->flags & PKT_F_FRAG)
+			fw_first_fragment(fw, p, now);
+		return true;
+	}
+	return false;
+}
+
+#define FW_CHUNK 32
+
+static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts, uint16_t n,
+				uint64_t now)
+{
+	struct flow_key keys[FW_CHUNK];
+	const struct flow_key *kp[FW_CHUNK];
+	uint32_t hashes[FW_CHUNK];
+	int32_t idx[FW_CHUNK];
+	uint8_t which[FW_CHUNK];
+	uint32_t m = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct pkt *p = pkts[i];
+		if (fw_cold(fw, b, p, now))
+			continue;
+		flow_key_from_pkt(p, 0, &keys[m]);
+		hashes[m] = flow_hash(&keys[m]);
+		kp[m] = &keys[m];
+		which[m++] = (uint8_t)i;
+	}
+	if (!m)
+		return;
+	ft_lookup_bulk(fw->ft, kp, hashes, m, now, idx);
+	bool changed = false;
+	for (uint32_t j = 0; j < m; j++) {
+		struct pkt *p = pkts[which[j]];
+		int32_t x = idx[j];
+		if (unlikely(changed))
+			x = ft_lookup(fw->ft, &keys[j], hashes[j], now, NULL);
+		if (likely(x >= 0)) {
+			if (unlikely(fw_known(fw, p, x, &keys[j], now) == FLOW_REOPEN)) {
+				ft_delete(fw->ft, (uint32_t)x);
+				changed = true;
+				fw->c.flows_reopened++;
+				fw_new(fw, b, p, &keys[j], hashes[j], now, &changed);
+			}
+		} else {
+			fw_new(fw, b, p, &keys[j], hashes[j], now, &changed);
+		}
+		if (unlikely(p->flags & PKT_F_FRAG))
+			fw_first_fragment(fw, p, now);
+	}
+}
+
+static void fw_process(void *st, struct nf_batch *b, uint64_t now)
+{
+	struct fw *fw = st;
+	fw->now = now;
+	if (likely(fw->rs->stateful)) {
+		for (uint16_t i = 0; i < b->n; i += FW_CHUNK)
+			fw_process_stateful(fw, b, b->pkts + i,
+					    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
+		return;
+	}
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct pkt *p = b->pkts[i];
+		if (fw_cold(fw, b, p, now))
+			continue;
+		fw_judge(fw, b, p, now);
+		if (unlikely(p->flags & PKT_F_FRAG))
+			fw_first_fragment(fw, p, now);
+	}
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
+{
+	(void)idx;
+	(void)e;
+	((struct fw *)ctx)->c.flows_expired++;
+}
+
+static void fw_expire(void *st, uint64_t now)
+{
+	struct fw *fw = st;
+	ft_expire(fw->ft, now, FW_EXPIRE_BUDGET, fw_expired, fw);
+}
+
+static int fw_apply(struct fw *fw, const struct cfg *cfg, struct cfg_errors *errs)
+{
+	struct fw_rules *rs;
+	int rc = fw_rules_compile(cfg, errs, &rs);
+	if (rc)
+		return rc;
+	rs->cls = fw_cls_build(rs);
+	if (!rs->cls) {
+		fw_rules_free(rs);
+		cfg_errorf(errs, NULL, "out of memory building the rule classifier");
+		return -SYS_ENOMEM;
+	}
+	/* Everything is built: the swap cannot fail half-way.  Flows and
+	 * their state stay; rule counters start again with the new rules. */
+	struct fw_rules *old = fw->rs;
+	fw->rs = rs;
+	fw_rules_free(old);
+	return 0;
+}
+
+static void fw_destroy(void *st)
+{
+	struct fw *fw = st;
+	if (!fw)
+		return;
+	fw_rules_free(fw->rs);
+	ft_destroy(fw->ft);
+	fw_frag_free(fw->frag);
+	sys_free(fw);
+}
+
+static void *fw_create(const struct nf_env *env)
+{
+	struct fw *fw = sys_alloc(sizeof(*fw), SYS_CACHE_LINE);
+	if (!fw)
+		return NULL;
+	fw->pool = env->pool;
+	fw->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
+	uint32_t cap = env->flow_capacity ? env->flow_capacity : 1;
+	fw->frag_entries = SYS_MIN(SYS_MAX(cap / 16, FW_FRAG_MIN), FW_FRAG_MAX);
+	fw->ft = ft_create(cap);
+	fw->frag = fw_frag_create(fw->frag_entries);
+	/* Until configure() runs: the rules of an empty config. */
+	struct cfg *cfg = NULL;
+	struct cfg_errors *errs = sys_alloc(sizeof(*errs), 8);
+	if (errs) {
+		cfg_errors_init(errs);
+		if (cfg_parse("(none)", "", 0, NULL, NULL, &cfg, errs) == 0)
+			fw_apply(fw, cfg, errs);
+		cfg_free(cfg);
+		sys_free(errs);
+	}
+	if (!fw->ft || !fw->frag || !fw->rs) {
+		fw_destroy(fw);
+		return NULL;
+	}
+	return fw;
+}
+
+static int fw_configure(void *st, const struct cfg *cfg, struct cfg_errors *errs)
+{
+	return fw_apply(st, cfg, errs);
+}
+
+static void fw_stats(void *st, struct stats_writer *w)
+{
+	fw_stats_write(st, w);
+}
+
+static const struct nf_ops fw_ops = {
+	.name = "firewall",
+	.summary = "stateful packet filter: rules, sets, connection tracking, reject",
+	.create = fw_create,
+	.configure = fw_configure,
+	.process = fw_process,
+	.expire = fw_expire,
+	.stats = fw_stats,
+	.destroy = fw_destroy,
+};
+NF_REGISTER(fw_ops);
