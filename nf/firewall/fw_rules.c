@@ -528,7 +528,7 @@ static int rule_stmt(struct build *b, struct cfg_cursor *c, unsigned action)
 	}
 	struct fam_step order[4] = {
 		{at[M_FAMILY], fam_kw, at[M_FAMILY] ? at[M_FAMILY]->text : ""},
-		{at[M_PROTO], proto_fams, "the protocol"},
+		{at[M_PROTO], proto_fams, "the protocol (icmp is IPv4's, icmp6 IPv6's)"},
 		{at[M_SRC], r.src.fams, "the source"},
 		{at[M_DST], r.dst.fams, "the destination"},
 	};
@@ -619,7 +619,7 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 	if (strcmp(kw, "default") == 0)
 		return default_stmt(b, &c);
 	if (strcmp(kw, "stateful") == 0)
-		return onoff_stmt(&c, &b->seen_stateful, onoff, "'on' or 'off'", &b->rs->stateful);
+		return onoff_stmt(&c, &b->seen_stateful, onoff, "stateful setting", &b->rs->stateful);
 	if (strcmp(kw, "non-ip") == 0)
 		return onoff_stmt(&c, &b->seen_nonip, acc_drop, "action for non-IP frames",
 				  &b->rs->non_ip_accept);
