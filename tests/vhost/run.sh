@@ -1,0 +1,228 @@
+#!/bin/bash
+# tests/vhost/run.sh - the fwd image forwarding over vhost-user, against DPDK
+# testpmd.
+#
+#   pcap in0 -> testpmd net_pcap0 -io-> net_vhost0 -> [image NIC0 -fwd-> NIC1]
+#     -> net_vhost1 -io-> net_pcap1 -> pcap out1        (and 1 -> 0 likewise)
+#
+# testpmd is the vhost-user server (its net_vhost ports own the sockets), the
+# image is the client.  testpmd runs on core 0 (main and forwarding lcore
+# both: --lcores 0@0,1@0), the image's vCPU on core 1 (taskset).  Each test
+# passes if out1 == in0 and out0 == in1, frame for frame.  QEMU and testpmd
+# are always torn down (trap), also on failure or Ctrl-C.
+#
+# Image: $NFBOX_IMAGE, else build/images/fwd.img, else `build/nfbox build
+# fwd`.  Boot: `nfbox run`; if this nfbox has no `run` yet, QEMU is started
+# directly with the same devices (said on stderr).
+#
+# Prints one line per test and "N passed, M failed"; exits non-zero if any
+# test failed.  Tests that cannot run here (no testpmd, no image) are
+# reported as SKIP.  KEEP=1 keeps the work directory.
+set -u
+cd "$(dirname "$0")/../.."
+TOP=$PWD
+B=${B:-build}
+NFBOX=${NFBOX:-$B/nfbox}
+FRAMES=${FRAMES:-200}
+TIMEOUT_READY=${TIMEOUT_READY:-120}
+export LC_ALL=C
+
+pass=0 fail=0 skip=0
+say() { echo "$*"; }
+ok() { say "PASS vhost/$1${2:+ ($2)}"; pass=$((pass + 1)); }
+ko() { say "FAIL vhost/$1${2:+: $2}"; fail=$((fail + 1)); }
+sk() { say "SKIP vhost/$1: $2"; skip=$((skip + 1)); }
+finish() {
+	[ $skip -gt 0 ] && say "vhost: $skip skipped"
+	say "$pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+}
+
+WORK=$(mktemp -d /tmp/nfbox-vhost.XXXXXX)
+TP_PID="" VM_PID="" TP_FD=""
+stop_all() {
+	if [ -n "$TP_FD" ]; then
+		echo quit >&"$TP_FD" 2>/dev/null
+		exec {TP_FD}>&-
+		TP_FD=""
+	fi
+	for p in $VM_PID $TP_PID; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $VM_PID $TP_PID; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	VM_PID="" TP_PID=""
+}
+cleanup() {
+	stop_all
+	if [ "${KEEP:-0}" = 1 ]; then echo "vhost: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- prerequisites -----------------------------------------------------------
+TESTPMD=$(command -v dpdk-testpmd || true)
+PMDS=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | tail -1)
+QEMU=$(command -v qemu-system-x86_64 || true)
+if [ -z "$TESTPMD" ] || [ -z "$PMDS" ] || [ -z "$QEMU" ]; then
+	sk fwd-microvm "needs dpdk-testpmd, DPDK PMDs and qemu-system-x86_64"
+	finish
+fi
+if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	sk fwd-microvm "needs /usr/bin/python3 with scapy"
+	finish
+fi
+IMAGE=${NFBOX_IMAGE:-$B/images/fwd.img}
+if [ ! -f "$IMAGE" ] && [ -x "$NFBOX" ] && "$NFBOX" build fwd -o "$WORK/fwd.img" >"$WORK/build.log" 2>&1; then
+	IMAGE=$WORK/fwd.img
+fi
+if [ ! -f "$IMAGE" ]; then
+	sk fwd-microvm "no fwd image (make images, or NFBOX_IMAGE=...)"
+	finish
+fi
+KVM=1
+if [ ! -w /dev/kvm ]; then
+	KVM=0
+	echo "vhost: /dev/kvm not usable: QEMU runs with TCG (slow)" >&2
+fi
+USE_NFBOX_RUN=0
+if [ -x "$NFBOX" ] && "$NFBOX" run --help >/dev/null 2>&1; then
+	USE_NFBOX_RUN=1
+else
+	echo "vhost: '$NFBOX run' not available: starting QEMU directly" >&2
+fi
+
+# ---- testpmd -----------------------------------------------------------------
+# start_testpmd DIR: vhost-user servers DIR/s0, DIR/s1; pcap ports in DIR.
+# Port ids follow --vdev order: 0 pcap0, 1 vhost0, 2 pcap1, 3 vhost1; io
+# forwarding pairs 0<->1 and 2<->3.
+start_testpmd() {
+	local d=$1
+	mkfifo "$d/tp.in"
+	taskset -c 0 "$TESTPMD" --lcores '0@0,1@0' --no-huge -m 1024 --single-file-segments \
+		--no-pci --file-prefix "nfbvh$$" --log-level=user1,info \
+		-d "$PMDS/librte_mempool_ring.so" -d "$PMDS/librte_net_pcap.so" -d "$PMDS/librte_net_vhost.so" \
+		--vdev "net_pcap0,rx_pcap=$d/in0.pcap,tx_pcap=$d/out0.pcap" \
+		--vdev "net_vhost0,iface=$d/s0,queues=1" \
+		--vdev "net_pcap1,rx_pcap=$d/in1.pcap,tx_pcap=$d/out1.pcap" \
+		--vdev "net_vhost1,iface=$d/s1,queues=1" \
+		-- -i --no-flush-rx --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 \
+		<"$d/tp.in" >"$d/testpmd.log" 2>&1 &
+	TP_PID=$!
+	exec {TP_FD}>"$d/tp.in"
+	for _ in $(seq 100); do
+		[ -S "$d/s0" ] && [ -S "$d/s1" ] && return 0
+		kill -0 "$TP_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+tp() { echo "$*" >&"$TP_FD"; }
+
+# ---- the image ---------------------------------------------------------------
+# start_vm DIR MACHINE: boot the image with two vhost-user NICs (clients of
+# DIR/s0, DIR/s1), serial console to DIR/vm.log, every QEMU thread on core 1.
+start_vm() {
+	local d=$1 machine=$2
+	if [ $USE_NFBOX_RUN = 1 ]; then
+		"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
+			--net "vhost-user:$d/s0" --net "vhost-user:$d/s1" >"$d/run.log" 2>&1 &
+		VM_PID=$!
+		return 0
+	fi
+	local accel=(-accel tcg) dev=virtio-net-device m=$machine
+	[ $KVM = 1 ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
+	[ "$machine" = q35 ] && dev=virtio-net-pci
+	taskset -c 1 "$QEMU" -M "$m,memory-backend=mem" "${accel[@]}" -m 256M \
+		-object memory-backend-memfd,id=mem,size=256M,share=on \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$d/vm.log" -device isa-debug-exit -kernel "$IMAGE" \
+		-global virtio-mmio.force-legacy=false \
+		-chardev "socket,id=c0,path=$d/s0" -netdev vhost-user,id=n0,chardev=c0 \
+		-device "$dev,netdev=n0,mac=52:54:00:00:00:10" \
+		-chardev "socket,id=c1,path=$d/s1" -netdev vhost-user,id=n1,chardev=c1 \
+		-device "$dev,netdev=n1,mac=52:54:00:00:00:11" \
+		>"$d/run.log" 2>&1 &
+	VM_PID=$!
+}
+
+count_frames() { # FILE: frames in a pcap (0 if absent)
+	/usr/bin/python3 -c '
+import sys, os
+p = sys.argv[1]
+if not os.path.exists(p): print(0); sys.exit()
+d = open(p, "rb").read(); o = 24; n = 0
+while o + 16 <= len(d):
+    c = int.from_bytes(d[o + 8:o + 12], "little"); o += 16 + c
+    if o <= len(d): n += 1
+print(n)' "$1"
+}
+
+# fwd_test NAME MACHINE: one full boot, both directions.
+fwd_test() {
+	local name=$1 machine=$2 d=$WORK/$1
+	mkdir -p "$d"
+	/usr/bin/python3 tests/vhost/mkpcaps.py "$d" "$FRAMES" || { ko "$name" "cannot make pcaps"; return; }
+	if ! start_testpmd "$d"; then
+		ko "$name" "testpmd did not start: $(tail -3 "$d/testpmd.log" | tr '\n' ' ')"
+		stop_all
+		return
+	fi
+	start_vm "$d" "$machine"
+	local t=0
+	until grep -q ready "$d/vm.log" 2>/dev/null; do
+		if ! kill -0 "$VM_PID" 2>/dev/null; then
+			ko "$name" "VM exited before ready: $(tail -5 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"
+			stop_all
+			return
+		fi
+		t=$((t + 1))
+		if [ $t -gt $((TIMEOUT_READY * 10)) ]; then
+			ko "$name" "no 'ready' line within ${TIMEOUT_READY}s"
+			stop_all
+			return
+		fi
+		sleep 0.1
+	done
+	# Both vhost devices attached and started (DPDK vhost: "virtio is now
+	# ready for processing" once per socket).
+	for _ in $(seq 100); do
+		[ "$(grep -c 'ready for processing' "$d/testpmd.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	# Retry on a full ring rather than drop: the image's RX ring is the
+	# only buffer between the two.
+	tp "set fwd io retry"
+	tp "set burst tx delay 20 retry 2000"
+	tp "start"
+	for _ in $(seq 300); do
+		[ "$(count_frames "$d/out0.pcap")" -ge "$FRAMES" ] &&
+			[ "$(count_frames "$d/out1.pcap")" -ge "$FRAMES" ] && break
+		sleep 0.1
+	done
+	sleep 0.3 # anything extra would show up now
+	tp "stop"
+	sleep 0.5
+	stop_all
+	local r0 r1
+	r1=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in0.pcap" "$d/out1.pcap" 2>&1)
+	local s1=$?
+	r0=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in1.pcap" "$d/out0.pcap" 2>&1)
+	local s0=$?
+	if [ $s0 -eq 0 ] && [ $s1 -eq 0 ]; then
+		ok "$name" "$FRAMES frames each way, nic0->nic1 and nic1->nic0"
+	else
+		ko "$name" "nic0->nic1: $r1; nic1->nic0: $r0"
+		[ "${VERBOSE:-0}" = 1 ] && tail -n 20 "$d/vm.log" "$d/testpmd.log" >&2
+	fi
+}
+
+fwd_test fwd-microvm microvm
+if [ "${MACHINES:-microvm q35}" != microvm ]; then
+	fwd_test fwd-q35 q35
+fi
+finish
