@@ -206,6 +206,13 @@ static int fw_known(struct fw *fw, struct pkt *p, int32_t idx, const struct flow
 	return FLOW_DONE;
 }
 
+static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
+{
+	(void)idx;
+	(void)e;
+	((struct fw *)ctx)->c.flows_expired++;
+}
+
 /* A packet no flow knows: the rules decide; an accepted one opens a flow.
  * Sets *changed when the table changed. */
 static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struct flow_key *k,
@@ -233,7 +240,17 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 	}
 	uint64_t u = fw_ct_make(tcp ? FW_CT_SYN_SENT : FW_CT_ONEWAY, p->port, (uint32_t)(r + 1));
 	unsigned tmo = fw_ct_tmo(u, k->proto);
-	int32_t idx = ft_insert(fw->ft, k, hash, now, (uint64_t)rs->tmo_sec[tmo] * 1000000000ull, u);
+	uint64_t tmo_ns = (uint64_t)rs->tmo_sec[tmo] * 1000000000ull;
+	int32_t idx = ft_insert(fw->ft, k, hash, now, tmo_ns, u);
+	if (unlikely(idx == -SYS_ENOSPC)) {
+		/* Expired entries hold their slots until the wheel reaps them,
+		 * and the loop runs the wheel only after the burst: reap now
+		 * before calling the table full. */
+		if (ft_expire(fw->ft, now, FW_EXPIRE_BUDGET, fw_expired, fw)) {
+			*changed = true;
+			idx = ft_insert(fw->ft, k, hash, now, tmo_ns, u);
+		}
+	}
 	if (idx == -SYS_ENOSPC) {
 		fw_drop(fw, p, FW_DROP_TABLE_FULL);
 		return;
@@ -368,13 +385,6 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
-static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
-{
-	(void)idx;
-	(void)e;
-	((struct fw *)ctx)->c.flows_expired++;
-}
-
 static void fw_expire(void *st, uint64_t now)
 {
 	struct fw *fw = st;
