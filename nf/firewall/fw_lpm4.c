@@ -85,7 +85,9 @@ static void set_bits(uint64_t *w, uint32_t from, uint32_t to)
 	}
 }
 
-/* One sweep over the address space.  With l == NULL only counts. */
+/* One sweep over the address space in /16 steps, jumping over the empty
+ * stretches between ranges.  With l == NULL it only counts.  Ranks are
+ * filled afterwards (set_ranks). */
 static void sweep(struct fw_lpm4 *l, const struct range *r, uint32_t n, uint32_t *n2,
 		  uint32_t *n3)
 {
@@ -93,13 +95,20 @@ static void sweep(struct fw_lpm4 *l, const struct range *r, uint32_t n, uint32_t
 	for (uint32_t h = 0; h < 65536; h++) {
 		uint32_t base = h << 16;
 		enum cover c = cover(r, n, &i1, base, base | 0xffff);
-		struct blk *b1 = l ? &l->l1[h >> 6] : NULL;
-		if (b1 && (h & 63) == 0)
-			b1->rank = c2;
-		if (c == C_FULL && b1)
-			b1->in |= 1ull << (h & 63);
-		if (c != C_PART)
+		if (c == C_NONE) {
+			if (i1 == n)
+				break;
+			uint32_t next = r[i1].lo >> 16;
+			if (next > h)
+				h = next - 1; /* the loop's h++ lands on it */
 			continue;
+		}
+		struct blk *b1 = l ? &l->l1[h >> 6] : NULL;
+		if (c == C_FULL) {
+			if (b1)
+				b1->in |= 1ull << (h & 63);
+			continue;
+		}
 		if (b1)
 			b1->part |= 1ull << (h & 63);
 		/* Children of this /16; i2 restarts at i1, which still points at
@@ -108,8 +117,6 @@ static void sweep(struct fw_lpm4 *l, const struct range *r, uint32_t n, uint32_t
 		for (uint32_t m = 0; m < 256; m++) {
 			uint32_t b24 = base | (m << 8);
 			struct blk *b2 = l ? &l->l2[c2 * 4 + (m >> 6)] : NULL;
-			if (b2 && (m & 63) == 0)
-				b2->rank = c3;
 			enum cover c24 = cover(r, n, &i2, b24, b24 | 0xff);
 			if (c24 == C_FULL && b2)
 				b2->in |= 1ull << (m & 63);
@@ -131,6 +138,16 @@ static void sweep(struct fw_lpm4 *l, const struct range *r, uint32_t n, uint32_t
 	*n3 = c3;
 }
 
+/* rank = the number of `part` children in all blocks before, level-wide. */
+static void set_ranks(struct blk *b, uint32_t n)
+{
+	uint32_t sum = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		b[i].rank = sum;
+		sum += (uint32_t)__builtin_popcountll(b[i].part);
+	}
+}
+
 struct fw_lpm4 *fw_lpm4_build(const struct cfg_prefix4 *p, uint32_t n)
 {
 	struct range *r = sys_alloc((size_t)(n ? n : 1) * sizeof(*r), 8);
@@ -147,6 +164,8 @@ struct fw_lpm4 *fw_lpm4_build(const struct cfg_prefix4 *p, uint32_t n)
 	l->n2 = n2;
 	l->n3 = n3;
 	sweep(l, r, m, &n2, &n3);
+	set_ranks(l->l1, 1024);
+	set_ranks(l->l2, n2 * 4);
 	sys_free(r);
 	return l;
 fail:
