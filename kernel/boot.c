@@ -5,6 +5,7 @@
 #include "kernel/kernel_priv.h"
 
 struct k_boot k_boot;
+bool k_pvm;
 uint64_t k_boot_tsc_raw __attribute__((section(".data"))); /* entry.S writes it before clearing .bss */
 
 int k_app_main(void); /* kernel/app.c */
@@ -48,12 +49,15 @@ __attribute__((noreturn, no_stack_protector)) void k_start(const struct hvm_star
 __attribute__((noreturn, no_stack_protector)) void k_start(const struct hvm_start_info *si)
 {
 	k_boot.tsc = k_boot_tsc_raw;
+	uint16_t cs;
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	k_pvm = (cs & 3) != 0;
 	k_stack_guard_init();
 	k_console_init();
 	read_start_info(si);
 	k_cpu_init();
-	k_trap_init();
 	k_mm_init();
+
 	k_alloc_init();
 	k_time_init();
 
@@ -70,7 +74,7 @@ uint64_t k_ram_bytes(void) { return k_boot.ram_bytes; }
 
 void k_exit(int code)
 {
-	__asm__ volatile("cli");
+	k_console_flush();
 	k_outl(DEBUG_EXIT_PORT, (uint32_t)code);
 	/* No debug-exit device: ACPI S5 through q35's PM1a control block
 	 * (ICH9 PMBASE 0x600 as QEMU's q35 sets it; SLP_EN | SLP_TYP 0). */
@@ -82,5 +86,5 @@ void k_exit(int code)
 	} __attribute__((packed)) no_idt = {0, 0};
 	__asm__ volatile("lidt %0; int3" ::"m"(no_idt));
 	for (;;)
-		__asm__ volatile("hlt");
+		__asm__ volatile("ud2");
 }

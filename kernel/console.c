@@ -3,10 +3,14 @@
  * console.c - the serial console: a 16550 UART at I/O port 0x3f8 (COM1).
  *
  * Transmit is polled.  Under a hypervisor every port access is a VM exit
- * (each one tens of microseconds when nested), so output goes out in
- * FIFO-sized chunks with one `rep outsb`: wait for THRE (the FIFO is empty,
- * 16550 datasheet "LSR bit 5"), then write up to 16 bytes at once.  KVM
- * turns a string OUT into a single exit.
+ * (10-15 us each when nested, one per byte even for `rep outsb`), so:
+ *  - output goes out in FIFO-sized chunks through one gate call: wait for
+ *    THRE (FIFO empty, 16550 datasheet, LSR bit 5), then `rep outsb` up to
+ *    16 bytes;
+ *  - during boot, output is kept in a buffer and written when the image is
+ *    ready (k_console_boot_done), so printing the banner does not delay the
+ *    dataplane by milliseconds.  Anything fatal (k_exit, exceptions,
+ *    panics) flushes the buffer first, so no message is ever lost.
  *
  * Receive is used only for the shutdown/control line: k_console_getc()
  * polls LSR.DR, and k_console_rx_irq() lets an idle image halt until a byte
@@ -27,6 +31,9 @@
 #define FIFO_SIZE 16
 
 static bool con_up;
+static bool con_buffering = true;
+static char boot_buf[8192];
+static size_t boot_len;
 
 void k_console_init(void)
 {
@@ -50,16 +57,45 @@ static void tx_chunk(const char *s, size_t n)
 	__asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"((uint16_t)(COM1 + UART_THR)) : "memory");
 }
 
-void k_console_write(const char *s, size_t n)
+static void tx(const char *s, size_t n)
 {
-	if (!con_up)
-		k_console_init();
 	while (n) {
 		size_t c = n < FIFO_SIZE ? n : FIFO_SIZE;
 		tx_chunk(s, c);
 		s += c;
 		n -= c;
 	}
+}
+
+void k_console_flush(void)
+{
+	if (!con_up)
+		k_console_init();
+	if (boot_len)
+		tx(boot_buf, boot_len);
+	boot_len = 0;
+}
+
+void k_console_boot_done(void)
+{
+	k_console_flush();
+	con_buffering = false;
+}
+
+void k_console_write(const char *s, size_t n)
+{
+	if (con_buffering) {
+		if (boot_len + n > sizeof(boot_buf))
+			k_console_flush();
+		if (n <= sizeof(boot_buf)) {
+			memcpy(boot_buf + boot_len, s, n);
+			boot_len += n;
+			return;
+		}
+	}
+	if (!con_up)
+		k_console_init();
+	tx(s, n);
 }
 
 int k_console_getc(void)

@@ -1,25 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cpu.c - CPU features the image relies on, the TSS (for the exception
- * stack) and a seed for the stack protector.
+ * cpu.c - CPU features the image relies on and a seed for the stack
+ * protector.  (The GDT, TSS and syscall MSRs are static, set up in ring 0
+ * by entry.S.)
  */
 #include "kernel/kernel_priv.h"
 
-/* 64-bit TSS (SDM vol. 3A 8.7, figure 8-11). */
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss64) == 104, "TSS layout");
-
-static struct tss64 tss __attribute__((aligned(16)));
-static uint8_t ist1_stack[16384] __attribute__((aligned(16)));
-extern uint64_t k_gdt[];
+struct idt_gate {
+	uint16_t off_lo;
+	uint16_t sel;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t off_mid;
+	uint32_t off_hi;
+	uint32_t zero;
+};
+extern struct idt_gate k_idt[256]; /* entry.S */
 
 uint64_t k_rdrand_or_tsc(void)
 {
@@ -56,13 +52,4 @@ void k_cpu_init(void)
 		k_exit(70);
 	}
 
-	/* TSS with IST1 for exceptions, descriptor at GDT selector 0x18
-	 * (SDM vol. 3A 8.2.3: a 16-byte system descriptor, type 9). */
-	tss.ist[0] = (uint64_t)(uintptr_t)(ist1_stack + sizeof(ist1_stack));
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
-	uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
-	k_gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		   (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-	k_gdt[4] = base >> 32;
-	__asm__ volatile("ltr %w0" ::"r"(0x18));
 }

@@ -12,9 +12,21 @@
  * IA-32e Mode"): PAE on, CR3 -> PML4, EFER.LME, then CR0.PG; a far jump
  * into a 64-bit code segment ends compatibility mode.
  *
- * The boot page tables map the first 1 GiB with 2 MiB pages, enough for the
- * image, its stack and the loader's start_info.  mm.c replaces them with the
- * real map (W^X, NX data) before anything else runs.
+ * kvm_pvm.  Our CI machines are nested clouds whose /dev/kvm is kvm_pvm
+ * (the "Pagetable-based Virtual Machine", Documentation/virt/kvm/x86/
+ * pvm-spec.rst).  It boots an ordinary guest in an emulated "bootstrap"
+ * mode -- every instruction costs ~0.6 us (measured) -- and runs guests
+ * natively only in "PVM supervisor mode", which a user-mode SYSCALL enters
+ * (spec: "User SYSCALL event").  So this file does the few privileged
+ * steps that must happen first, drops to CPL 3 with IRETQ and executes
+ * SYSCALL, landing at smod_entry in CPL 0 (hardware, TCG) or in PVM
+ * supervisor mode (kvm_pvm).  From there on the kernel is ordinary ring-0
+ * code; boot.c tells the two apart by %cs (0x08 vs 0x33) and avoids what
+ * PVM supervisor mode refuses (MOV CR3, LTR, WRMSR, STI/HLT).
+ *
+ * Ring-0 work here is a few dozen instructions: the boot page tables, GDT,
+ * IDT and TSS are static data computed at link time (image.ld), .bss is
+ * cleared after the switch.
  */
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
@@ -24,20 +36,27 @@
 #define CR0_EM (1 << 2)
 #define CR0_NE (1 << 5)
 #define CR0_WP (1 << 16)
+#define CR0_NW (1 << 29)
+#define CR0_CD (1 << 30)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
 #define CR4_OSFXSR (1 << 9)
 #define CR4_OSXMMEXCPT (1 << 10)
 #define MSR_EFER 0xc0000080
+#define EFER_SCE (1 << 0)
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
-
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MTRR_ENABLE (1 << 11)
 #define MTRR_TYPE_WB 6
 
-#define SEL_CODE64 0x08
-#define SEL_DATA 0x10
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA 0x2b          /* 0x28 | RPL 3 */
+#define SEL_UCODE 0x33          /* 0x30 | RPL 3 */
 
 /* The PVH note.  QEMU reads the descriptor as a native-size pointer on
  * 64-bit ELF files and aligns the name to the segment's p_align, so the
@@ -64,11 +83,10 @@ pvh_start32:
 	movl %ebx, %esi         /* start_info: kept in %esi until k_start */
 
 	/* Memory types.  With MTRRs disabled (IA32_MTRR_DEF_TYPE.E = 0) all of
-	 * memory is uncacheable (SDM vol. 3A 12.11.2.1) -- which is how qboot
-	 * leaves microvm, and it makes every RAM access thousands of times
-	 * slower.  If the firmware did not enable them, make write-back the
-	 * default; devices are mapped with PCD|PWT (PAT entry 3 = UC, which
-	 * wins over WB, SDM vol. 3A table 12-7). */
+	 * memory is uncacheable (SDM vol. 3A 12.11.2.1), which is how qboot
+	 * leaves microvm.  If the firmware did not enable them, make
+	 * write-back the default; devices are mapped with PCD|PWT (PAT entry
+	 * 3 = UC, which wins over WB, SDM vol. 3A table 12-7). */
 	movl $1, %eax
 	cpuid
 	testl $(1 << 12), %edx  /* CPUID.1:EDX.MTRR */
@@ -81,36 +99,11 @@ pvh_start32:
 	xorl %edx, %edx
 	wrmsr
 1:
-
 	lgdt gdt_ptr
-	movw $SEL_DATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	movl $kstack_top, %esp
-
-	/* Clear .bss (the loader zero-fills it too, but nothing says it must
-	 * for memory beyond p_filesz of a PT_LOAD that it did not own). */
-	movl $__bss_start, %edi
-	movl $__bss_end, %ecx
-	subl %edi, %ecx
-	xorl %eax, %eax
-	rep stosb
-
-	/* Boot page tables: PML4[0] -> PDPT[0] -> PD with 512 x 2 MiB. */
-	movl $boot_pdpt, %eax
-	orl $3, %eax
-	movl %eax, boot_pml4
-	movl $boot_pd, %eax
-	orl $3, %eax
-	movl %eax, boot_pdpt
-	movl $boot_pd, %edi
-	movl $0x83, %eax        /* present | writable | page size (2 MiB) */
-	movl $512, %ecx
-2:	movl %eax, (%edi)
-	addl $0x200000, %eax
-	addl $8, %edi
-	loop 2b
+	movl $SEL_KDATA, %eax
+	movl %eax, %ds
+	movl %eax, %es
+	movl %eax, %ss
 
 	movl %cr4, %eax
 	orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
@@ -119,55 +112,191 @@ pvh_start32:
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $(EFER_LME | EFER_NXE), %eax
+	orl $(EFER_SCE | EFER_LME | EFER_NXE), %eax
 	wrmsr
-	/* SSE (SDM vol. 3A 13.1.3): CR0.EM=0, CR0.MP=1, CR4.OSFXSR/OSXMMEXCPT. */
+	/* SSE (SDM vol. 3A 13.1.3): CR0.EM=0, CR0.MP=1, CR4.OSFXSR/OSXMMEXCPT.
+	 * Caches on (CD=NW=0), supervisor writes honour read-only pages (WP). */
 	movl %cr0, %eax
-	andl $~CR0_EM, %eax
+	andl $~(CR0_EM | CR0_CD | CR0_NW), %eax
 	orl $(CR0_PE | CR0_MP | CR0_NE | CR0_WP | CR0_PG), %eax
 	movl %eax, %cr0
-	ljmp $SEL_CODE64, $long_entry
+	ljmp $SEL_KCODE, $long_entry
 
 	.code64
 long_entry:
-	movw $SEL_DATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
+	/* The IDT, complete at link time.  (The TSS is loaded later by
+	 * cpu.c, and only outside kvm_pvm: with a TSS loaded, kvm_pvm's
+	 * SYSCALL into supervisor mode fails.) */
+	lidt idt_ptr
+	/* SYSCALL (SDM vol. 2B SYSCALL; vol. 3A 5.8.8): CS/SS from
+	 * STAR[47:32], entry point LSTAR, RFLAGS bits in FMASK cleared
+	 * (IF, DF, TF, AC).  STAR[63:48] names the user selectors
+	 * 0x33/0x2b, which kvm_pvm requires to match its own (spec,
+	 * MSR_STAR). */
+	movl $MSR_STAR, %ecx
 	xorl %eax, %eax
-	movw %ax, %fs
-	movw %ax, %gs
-	movq $kstack_top, %rsp
+	movl $((0x20 << 16) | SEL_KCODE), %edx
+	wrmsr
+	movl $MSR_LSTAR, %ecx
+	movl $smod_entry, %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $MSR_FMASK, %ecx
+	movl $0x40700, %eax
+	wrmsr
 	fninit
+
+	/* kvmclock (Linux Documentation/virt/kvm/x86/msr.rst): its scale
+	 * factor gives the TSC frequency.  Read here, at CPL 0, because under
+	 * kvm_pvm the kernel later runs in PVM supervisor mode, where WRMSR
+	 * is refused (see below). */
+	movl $0x40000000, %eax
+	cpuid
+	cmpl $0x4b4d564b, %ebx  /* "KVMKVMKVM\0\0\0" */
+	jne 4f
+	cmpl $0x564b4d56, %ecx
+	jne 4f
+	cmpl $0x4d, %edx
+	jne 4f
+	movl $0x40000001, %eax
+	cpuid
+	testl $(1 << 3), %eax   /* KVM_FEATURE_CLOCKSOURCE2 */
+	jz 4f
+	movl $0x4b564d01, %ecx  /* MSR_KVM_SYSTEM_TIME_NEW */
+	movl $(k_boot_pvclock + 1), %eax
+	xorl %edx, %edx
+	wrmsr                   /* the host fills k_boot_pvclock now */
+	xorl %eax, %eax
+	xorl %edx, %edx
+	wrmsr                   /* off again: the values stay, time.c reads them */
+4:
+
+	/* Into the kernel's run mode: IRETQ to CPL 3, then SYSCALL back to
+	 * CPL 0 at smod_entry.  On hardware and TCG this is a round trip.
+	 * Under kvm_pvm it is the way into "PVM supervisor mode" (PVM spec,
+	 * Documentation/virt/kvm/x86/pvm-spec.rst: a user-mode SYSCALL
+	 * switches to supervisor mode at MSR_LSTAR), which runs natively;
+	 * code left in the boot mode is emulated one instruction at a time
+	 * (~0.6 us each, measured).  Interrupts stay off (IF=0). */
+	pushq $SEL_UDATA
+	pushq $kstack_top
+	pushq $0x2
+	pushq $SEL_UCODE
+	pushq $user_entry
+	iretq
+
+user_entry:
+	syscall                 /* to smod_entry, %esi preserved */
+smod_entry:
+	/* Clear .bss (includes the stack we are about to use; the loader
+	 * zero-fills it too, but the PVH ABI does not promise that). */
+	movl $__bss_start, %edi
+	movl $__bss_end, %ecx
+	subl %edi, %ecx
+	xorl %eax, %eax
+	rep stosb
+	movq $kstack_top, %rsp
 	xorl %ebp, %ebp         /* backtraces end here */
 	movl %esi, %edi         /* k_start(start_info) */
 	call k_start
-3:	cli
-	hlt
-	jmp 3b
+2:	ud2
+	jmp 2b
 	.size pvh_start32, . - pvh_start32
 
 	/* Writable: the CPU sets descriptors' accessed bits and LTR sets the
 	 * TSS busy bit (SDM vol. 3A 3.4.5, 7.2.2). */
-	.section .data
+	.data
 	.balign 16
 	.globl k_gdt
 k_gdt:
 	.quad 0                         /* null */
-	.quad 0x00af9b000000ffff        /* 0x08: 64-bit code, DPL 0, accessed */
-	.quad 0x00cf93000000ffff        /* 0x10: data, DPL 0, accessed */
-	.quad 0                         /* 0x18: TSS (16 bytes, filled in */
-	.quad 0                         /*       by cpu.c) */
+	.quad 0x00af9b000000ffff        /* 0x08: 64-bit code, DPL 0 */
+	.quad 0x00cf93000000ffff        /* 0x10: data, DPL 0 */
+	.quad k_tss_desc_lo             /* 0x18: TSS, a 16-byte system descriptor */
+	.quad k_tss_desc_hi             /*       computed by image.ld */
+	.quad 0x00cff3000000ffff        /* 0x28: data, DPL 3 */
+	.quad 0x00affb000000ffff        /* 0x30: 64-bit code, DPL 3 */
 k_gdt_end:
+	.balign 8
 gdt_ptr:
 	.word k_gdt_end - k_gdt - 1
 	.quad k_gdt
+	.balign 8
+idt_ptr:
+	.word 256 * 16 - 1
+	.quad k_idt
 
-	.section .bss.boot, "aw", @nobits
+/* 64-bit TSS (SDM vol. 3A 8.7, figure 8-11), no I/O bitmap. */
+	.balign 16
+	.globl k_tss
+k_tss:
+	.long 0
+	.quad k_rsp0_top, 0, 0          /* RSP0-2 */
+	.quad 0
+	.quad k_ist1_top, 0, 0, 0, 0, 0, 0      /* IST1-7 */
+	.quad 0
+	.word 0
+	.word k_tss_end - k_tss         /* I/O map base past the limit: none */
+k_tss_end:
+
+	.balign 32              /* a pvclock struct must not cross a page */
+	.globl k_boot_pvclock
+k_boot_pvclock: .fill 32, 1, 0
+
+/* Boot page tables, complete at link time: no ring-0 loop to fill them.
+ * The first GiB, identity mapped: the first 2 MiB (low memory and the
+ * image) read/write/execute, the rest no-execute.  mm.c replaces them with
+ * the real W^X map where it can load CR3 (not under kvm_pvm, which keeps
+ * these and only gains entries).  Flags 0x7 = present | writable | user
+ * (user: the IRETQ to CPL 3 above runs a few instructions there); 0x87
+ * adds page size (2 MiB), bit 63 no-execute. */
 	.balign 4096
-boot_pml4: .skip 4096
-boot_pdpt: .skip 4096
-boot_pd: .skip 4096
+	.globl boot_pml4
+boot_pml4:
+	.quad boot_pdpt + 0x7
+	.fill 511, 8, 0
+	.globl boot_pdpt
+boot_pdpt:
+	.quad boot_pd + 0x7
+	.fill 511, 8, 0
+boot_pd:
+	.quad 0x87
+	.set pa, 0x200000
+	.rept 511
+	.quad pa + 0x8000000000000087
+	.set pa, pa + 0x200000
+	.endr
+
+/* The IDT (SDM vol. 3A 6.14.1): 256 64-bit interrupt gates (type 0xe,
+ * present, DPL 0) into isr.S's 16-byte stubs; cpu.c moves exceptions
+ * (0-31) to IST1 when it can load the TSS.
+ * image.ld splits the stubs' address into the gate's three fields; the
+ * stubs are 4 KiB aligned so adding 16 * vector never carries out of the
+ * low 16 bits. */
+	.data
+	.balign 16
+	.globl k_idt
+k_idt:
+	.set v, 0
+	.rept 256
+	.word k_isr_lo16 + 16 * v
+	.word SEL_KCODE
+	.byte 0                 /* IST: cpu.c sets 1 for exceptions */
+	.byte 0x8e
+	.word k_isr_mid16
+	.long k_isr_hi32
+	.long 0
+	.set v, v + 1
+	.endr
+
+/* The TSS stacks.  The kernel never leaves ring 0 after boot, so RSP0 is
+ * unused; IST1 carries exception reports (trap.c). */
+	.bss
+	.balign 16
+	.skip 256
+k_rsp0_top:
+	.skip 16384
+k_ist1_top:
 
 /* The one kernel stack, with an unmapped guard page below it (mm.c) so
  * that an overflow faults instead of corrupting .bss. */

@@ -8,10 +8,11 @@
  * and jumps to the common code, which saves every GPR in struct k_regs
  * order (kernel/trap.h).
  *
- * Exceptions (0-31) are fatal: k_trap() prints and exits.  Device
- * interrupts (32-255) only ever arrive inside k_wait_for_interrupt(); they
- * still save the full FPU/SSE state (FXSAVE, SDM vol. 1 10.5) so handlers
- * may be ordinary C compiled with SSE.
+ * Exceptions (0-31) are fatal: k_trap() prints and exits.  CR2 is saved
+ * with the GPRs (struct k_regs starts with it).  Device interrupts
+ * (32-255) only ever arrive inside k_wait_for_interrupt(); they still save
+ * the full FPU/SSE state (FXSAVE, SDM vol. 1 10.5) so handlers may be
+ * ordinary C compiled with SSE.
  */
 
 	.macro PUSH_GPRS
@@ -66,7 +67,7 @@
 	.endm
 
 	.text
-	.balign 16
+	.balign 4096            /* entry.S's static IDT relies on this */
 	.globl isr_stubs
 isr_stubs:
 	.set v, 0
@@ -79,6 +80,8 @@ isr_stubs_end:
 
 exc_common:
 	PUSH_GPRS
+	movq %cr2, %rax
+	pushq %rax
 	movq %rsp, %rdi
 	andq $-16, %rsp
 	call k_trap             /* never returns */

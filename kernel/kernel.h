@@ -6,6 +6,11 @@
  * drivers hand pointers straight to devices (virtio descriptors, rings).
  * The image is single-core and runs with interrupts disabled except inside
  * k_wait_for_interrupt().  Everything here is image-only (freestanding).
+ *
+ * Under kvm_pvm (nested clouds, see kernel/entry.S) the kernel runs in PVM
+ * supervisor mode: natively fast, but every port access costs ~30-60 us,
+ * the adaptive-polling halt is not available (k_wait_for_interrupt returns
+ * at once) and W^X covers only what the boot map can express.
  */
 #ifndef NFB_KERNEL_H
 #define NFB_KERNEL_H
@@ -13,6 +18,7 @@
 #include "dataplane/sys.h"
 
 /* ---- port and memory-mapped I/O ------------------------------------------- */
+/* Each port access is a VM exit (~10 us when nested): keep them off hot paths. */
 static inline void k_outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0,%1" ::"a"(v), "Nd"(port)); }
 static inline void k_outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(port)); }
 static inline void k_outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0,%1" ::"a"(v), "Nd"(port)); }

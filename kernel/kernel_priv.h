@@ -53,9 +53,16 @@ struct k_boot {
 };
 extern struct k_boot k_boot;
 
+/* True when running in kvm_pvm's "PVM supervisor mode" (entry.S): code
+ * runs natively at underlying CPL 3, port I/O is emulated, but MOV CR3,
+ * LTR, WRMSR and HLT are refused.  Detected from %cs (0x33, not 0x08). */
+extern bool k_pvm;
+
 /* ---- console.c ---- */
 void k_console_init(void);
 void k_console_write(const char *s, size_t n);
+void k_console_flush(void);             /* write out what boot buffered */
+void k_console_boot_done(void);         /* stop buffering (at "ready") */
 void k_console_rx_irq(bool on);
 void k_printf(const char *fmt, ...) SYS_PRINTF(1, 2);
 void k_vprintf(const char *fmt, va_list ap) SYS_PRINTF(1, 0);
@@ -63,6 +70,7 @@ void k_vprintf(const char *fmt, va_list ap) SYS_PRINTF(1, 0);
 /* ---- mm.c ---- */
 void k_mm_init(void);
 uint64_t k_mm_first_free(void);
+uint64_t k_mm_cr3(void);
 
 /* ---- alloc.c ---- */
 void k_alloc_init(void);
@@ -72,7 +80,6 @@ size_t k_alloc_largest(void);
 
 /* ---- cpu.c / trap.c ---- */
 void k_cpu_init(void);
-void k_trap_init(void);
 const char *k_sym_lookup(uint64_t addr, uint64_t *off);
 struct k_regs;
 void k_trap(struct k_regs *r);
@@ -82,8 +89,8 @@ void k_irq_dispatch(uint64_t vector);
 void k_time_init(void);
 const char *k_tsc_source(void);
 
-/* ---- apic.c ---- */
-void k_apic_init(void);
+/* ---- acpi.c ---- */
+uint64_t k_acpi_mcfg(uint8_t *bus_end); /* ECAM base (0: none) */
 
 /* ---- misc ---- */
 void k_stack_guard_init(void);

@@ -8,7 +8,9 @@
  * with 4 KiB pages: text read+execute, rodata and the symbol table read-only
  * no-execute, data/bss read/write no-execute.  Page 0 (NULL) and the page
  * below the kernel stack are not mapped.  No page is ever writable and
- * executable.  CR0.WP makes read-only binding in ring 0 too.
+ * executable.  CR0.WP makes read-only binding in ring 0 too.  Every page
+ * is user-accessible: the image runs at CPL 3 (entry.S says why), so SMEP
+ * and SMAP stay off.
  *
  * Devices are mapped on demand with k_map_mmio() as uncached (PCD|PWT).
  */
@@ -16,6 +18,7 @@
 
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4)
 #define PTE_PS (1ull << 7)
@@ -26,12 +29,13 @@
 #define MB2 0x200000ull
 #define GB1 0x40000000ull
 
-#define ATTR_RW (PTE_P | PTE_W | PTE_NX)
-#define ATTR_RO (PTE_P | PTE_NX)
-#define ATTR_RX (PTE_P)
-#define ATTR_MMIO (PTE_P | PTE_W | PTE_NX | PTE_PCD | PTE_PWT)
+#define ATTR_RW (PTE_P | PTE_U | PTE_W | PTE_NX)
+#define ATTR_RO (PTE_P | PTE_U | PTE_NX)
+#define ATTR_RX (PTE_P | PTE_U)
+#define ATTR_MMIO (PTE_P | PTE_U | PTE_W | PTE_NX | PTE_PCD | PTE_PWT)
 
 static uint64_t *pml4;
+extern uint64_t boot_pml4[512], boot_pdpt[512]; /* entry.S: live at boot */
 static bool gb_pages;
 /* Page-table pages before the allocator exists: bump-allocated right after
  * the image (inside the first GiB, which the boot tables map). */
@@ -68,7 +72,7 @@ static uint64_t *walk(uint64_t va, int level, bool *large)
 				return NULL;
 			/* Intermediate entries allow everything; leaves restrict
 			 * (SDM vol. 3A 5.6: rights are the AND along the walk). */
-			*e = (uint64_t)(uintptr_t)n | PTE_P | PTE_W;
+			*e = (uint64_t)(uintptr_t)n | PTE_P | PTE_W | PTE_U;
 		} else if (*e & PTE_PS) {
 			*large = true;
 			return NULL;
@@ -172,9 +176,15 @@ void k_mm_init(void)
 	}
 	pt_bump = pt_end;
 
-	__asm__ volatile("mov %0, %%cr3" ::"r"(pml4) : "memory");
+	if (k_pvm) {
+		pml4 = boot_pml4;
+	} else {
+		__asm__ volatile("mov %0, %%cr3" ::"r"(pml4) : "memory");
+	}
 	mm_live = true;
 }
+
+uint64_t k_mm_cr3(void) { return (uint64_t)(uintptr_t)pml4; }
 
 /* First byte of RAM the allocator may hand out. */
 uint64_t k_mm_first_free(void) { return pt_bump; }
@@ -188,7 +198,9 @@ int k_map_mmio(uintptr_t addr, size_t len)
 	/* New mappings only: no stale TLB entry can exist for a not-present
 	 * entry on this single CPU (SDM vol. 3A 5.10.4.3), but a flush is
 	 * cheap on this cold path and covers a changed intermediate table. */
-	uint64_t cr3;
-	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3)::"memory");
+	if (!k_pvm) { /* PVM: writes to shadowed tables are tracked, see k_mm_init */
+		uint64_t cr3;
+		__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3)::"memory");
+	}
 	return rc;
 }

@@ -10,7 +10,7 @@
  *      MSR_KVM_SYSTEM_TIME_NEW): the pvclock scale factor converts TSC ticks
  *      to ns, so its inverse is the frequency;
  *   3. CPUID 0x15 (SDM vol. 3B 18.7.3): crystal Hz * EBX / EAX;
- *   4. the PIT (8254 channel 2, gated through port 0x61) over 5 ms.
+ *   4. the PIT (8254 channel 0) over 2 ms (TCG, or no kvmclock).
  * sys_now_ns() is then one RDTSC and a 64x64->128 multiply.
  */
 #include "kernel/kernel_priv.h"
@@ -44,35 +44,15 @@ struct pvclock {
 };
 _Static_assert(sizeof(struct pvclock) == 32, "pvclock_vcpu_time_info layout");
 
-static struct pvclock pvclock __attribute__((aligned(64)));
+/* entry.S enabled kvmclock on this struct for a moment at CPL 0 (the only
+ * place WRMSR works under kvm_pvm) and turned it off again. */
+extern struct pvclock k_boot_pvclock;
 
 static uint64_t from_kvmclock(void)
 {
-	uint32_t r[4];
-	k_cpuid(1, 0, r);
-	if (!(r[2] & (1u << 31)))
-		return 0;
-	k_cpuid(0x40000000u, 0, r);
-	if (r[1] != 0x4b4d564bu || r[2] != 0x564b4d56u || r[3] != 0x4d) /* "KVMKVMKVM\0\0\0" */
-		return 0;
-	k_cpuid(0x40000001u, 0, r);
-	if (!(r[0] & (1u << 3))) /* KVM_FEATURE_CLOCKSOURCE2 */
-		return 0;
-	k_wrmsr(0x4b564d01u, (uint64_t)(uintptr_t)&pvclock | 1);
-	uint32_t mul = 0;
-	int8_t shift = 0;
-	for (int i = 0; i < 100; i++) {
-		uint32_t v = *(volatile uint32_t *)&pvclock.version;
-		sys_barrier();
-		mul = pvclock.tsc_to_system_mul;
-		shift = pvclock.tsc_shift;
-		sys_barrier();
-		if (!(v & 1) && v == *(volatile uint32_t *)&pvclock.version && mul)
-			break;
-		mul = 0;
-	}
-	k_wrmsr(0x4b564d01u, 0); /* stop the host writing into our memory */
-	if (!mul)
+	uint32_t mul = k_boot_pvclock.tsc_to_system_mul;
+	int8_t shift = k_boot_pvclock.tsc_shift;
+	if (!mul || (k_boot_pvclock.version & 1))
 		return 0;
 	/* ns = ((ticks << shift) * mul) >> 32 (shift may be negative)
 	 *  => ticks per second = (1e9 << 32) / mul, then undo the shift. */
@@ -92,28 +72,34 @@ static uint64_t from_cpuid15(void)
 	return (uint64_t)r[2] * r[1] / r[0];
 }
 
-/* 8254 PIT, channel 2 in mode 0 (interrupt on terminal count), its gate
- * and output on port 0x61 bits 0 and 5 (8254 datasheet; PC/AT wiring). */
+/* 8254 PIT channel 0 (its gate is always on; channel 2's needs port 0x61,
+ * which microvm lacks) in mode 2, read back with the latch command
+ * (8254 datasheet, "Counter Latch Command"), over ~2 ms. */
+static uint16_t pit_read0(void)
+{
+	k_outb(0x43, 0x00);
+	uint8_t lo = k_inb(0x40);
+	uint8_t hi = k_inb(0x40);
+	return (uint16_t)(lo | (hi << 8));
+}
+
 static uint64_t from_pit(void)
 {
-	const uint32_t pit_hz = 1193182, ms = 5, count = pit_hz * ms / 1000;
-	uint8_t p61 = k_inb(0x61);
-	k_outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
-	k_outb(0x43, 0xb0);                            /* ch 2, lo/hi, mode 0 */
-	k_outb(0x42, count & 0xff);
+	const uint32_t pit_hz = 1193182, want = pit_hz / 500; /* 2 ms */
+	k_outb(0x43, 0x34); /* channel 0, lobyte/hibyte, mode 2, binary */
+	k_outb(0x40, 0xff);
+	k_outb(0x40, 0xff);
+	uint16_t c0 = pit_read0();
 	uint64_t t0 = sys_rdtsc();
-	k_outb(0x42, (uint8_t)(count >> 8)); /* counting starts on this write */
-	uint64_t t1 = 0;
-	for (uint32_t spin = 0; spin < 50000000u; spin++) {
-		if (k_inb(0x61) & 0x20) {
-			t1 = sys_rdtsc();
-			break;
-		}
+	uint32_t elapsed = 0;
+	for (uint32_t spin = 0; spin < 1000000u && elapsed < want; spin++) {
+		uint16_t c = pit_read0();
+		elapsed = (uint16_t)(c0 - c); /* counts down, wraps at 16 bits */
 	}
-	k_outb(0x61, p61);
-	if (!t1 || t1 <= t0)
-		return 0;
-	return (t1 - t0) * 1000 / ms;
+	uint64_t t1 = sys_rdtsc();
+	if (elapsed < want || t1 <= t0)
+		return 0; /* no PIT */
+	return (t1 - t0) * pit_hz / elapsed;
 }
 
 void k_time_init(void)

@@ -6,53 +6,20 @@
  * RIP/RSP/CR2/CR3/RFLAGS and all GPRs, then a frame-pointer backtrace
  * (the image is built with -fno-omit-frame-pointer) with names from the
  * symbol table the builder links in (kernel/ksyms.h), and ends the VM with
- * K_EXIT_CRASH.  Exceptions run on IST1 (cpu.c), so a kernel stack overflow
- * into the guard page still gets reported.
+ * K_EXIT_CRASH.  Exceptions enter on IST1 (cpu.c) and isr.S hands a copy of
+ * the frame to k_trap() in ring 3 on a stack of its own, so a stack
+ * overflow into the guard page still gets reported.
  */
 #include "kernel/kernel_priv.h"
 #include "kernel/ksyms.h"
 
 struct k_regs {
+	uint64_t cr2; /* read by isr.S */
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vec, err;
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU (SDM vol. 3A 6.14.2) */
 };
-_Static_assert(sizeof(struct k_regs) == 22 * 8, "isr.S pushes 22 quadwords");
-
-/* ---- IDT (SDM vol. 3A 6.14.1: 64-bit interrupt gate) ---------------------- */
-struct idt_gate {
-	uint16_t off_lo;
-	uint16_t sel;
-	uint8_t ist;
-	uint8_t type;   /* 0x8e: present, DPL 0, 64-bit interrupt gate */
-	uint16_t off_mid;
-	uint32_t off_hi;
-	uint32_t zero;
-};
-_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
-
-static struct idt_gate idt[256] __attribute__((aligned(16)));
-extern char isr_stubs[];
-
-void k_trap_init(void)
-{
-	for (unsigned v = 0; v < 256; v++) {
-		uint64_t a = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
-		idt[v] = (struct idt_gate){
-			.off_lo = (uint16_t)a,
-			.sel = 0x08,
-			.ist = v < 32 ? 1 : 0, /* exceptions on their own stack */
-			.type = 0x8e,
-			.off_mid = (uint16_t)(a >> 16),
-			.off_hi = (uint32_t)(a >> 32),
-		};
-	}
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
-	__asm__ volatile("lidt %0" ::"m"(idtr));
-}
+_Static_assert(sizeof(struct k_regs) == 23 * 8, "isr.S copies 23 quadwords");
 
 /* ---- symbols ---------------------------------------------------------------- */
 static const struct ksyms_hdr *ksyms(void)
@@ -137,10 +104,10 @@ static void print_frame(unsigned i, uint64_t pc, bool is_return)
 	uint64_t off;
 	const char *name = k_sym_lookup(is_return ? pc - 1 : pc, &off);
 	if (name)
-		k_printf("  #%-2u %#018lx %s+%#lx\n", i, (unsigned long)pc, name,
+		k_printf("  #%-2u 0x%016lx %s+0x%lx\n", i, (unsigned long)pc, name,
 			 (unsigned long)(off + (is_return ? 1 : 0)));
 	else
-		k_printf("  #%-2u %#018lx ?\n", i, (unsigned long)pc);
+		k_printf("  #%-2u 0x%016lx ?\n", i, (unsigned long)pc);
 }
 
 void k_backtrace(uint64_t rip, uint64_t rbp)
@@ -164,40 +131,39 @@ static volatile int trap_depth;
 
 void k_trap(struct k_regs *r)
 {
+	k_console_flush();
 	if (trap_depth++) {
 		/* A fault while reporting a fault: say so and stop. */
 		k_printf("\nnfbox: nested exception %lu at %#lx while reporting; exiting\n",
 			 (unsigned long)r->vec, (unsigned long)r->rip);
 		k_exit(K_EXIT_CRASH);
 	}
-	uint64_t cr2, cr3;
-	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	uint64_t cr2 = r->cr2, cr3 = k_mm_cr3();
 	char sym[96];
 	k_symbolize(r->rip, sym, sizeof(sym));
 
 	if (panic_msg[0] && r->vec == 6)
 		k_printf("\nPANIC: %s\n", panic_msg);
 	else
-		k_printf("\nnfbox: CPU exception %lu: %s, error code %#lx\n", (unsigned long)r->vec,
+		k_printf("\nnfbox: CPU exception %lu: %s, error code 0x%lx\n", (unsigned long)r->vec,
 			 r->vec < 32 && exc_names[r->vec] ? exc_names[r->vec] : "reserved",
 			 (unsigned long)r->err);
 	if (r->vec == 14)
-		k_printf("page fault at %#lx: %s %s%s%s\n", (unsigned long)cr2,
+		k_printf("page fault at 0x%lx: %s %s%s%s\n", (unsigned long)cr2,
 			 (r->err & 1) ? "protection violation," : "page not present,",
 			 (r->err & 16) ? "instruction fetch" : (r->err & 2) ? "write" : "read",
 			 cr2 < 4096 ? " (NULL pointer)" : "",
 			 cr2 >= (uint64_t)(uintptr_t)kstack_guard && cr2 < (uint64_t)(uintptr_t)kstack_bottom
 				 ? " (kernel stack overflow)"
 				 : "");
-	k_printf("RIP %#018lx %s\n", (unsigned long)r->rip, sym);
-	k_printf("RSP %#018lx RFLAGS %#010lx CR2 %#018lx CR3 %#lx\n", (unsigned long)r->rsp,
+	k_printf("RIP 0x%016lx %s (ring %lu)\n", (unsigned long)r->rip, sym, (unsigned long)(r->cs & 3));
+	k_printf("RSP 0x%016lx RFLAGS 0x%08lx CR2 0x%016lx CR3 0x%lx\n", (unsigned long)r->rsp,
 		 (unsigned long)r->rflags, (unsigned long)cr2, (unsigned long)cr3);
-	k_printf("RAX %#018lx RBX %#018lx RCX %#018lx\n", r->rax, r->rbx, r->rcx);
-	k_printf("RDX %#018lx RSI %#018lx RDI %#018lx\n", r->rdx, r->rsi, r->rdi);
-	k_printf("RBP %#018lx R8  %#018lx R9  %#018lx\n", r->rbp, r->r8, r->r9);
-	k_printf("R10 %#018lx R11 %#018lx R12 %#018lx\n", r->r10, r->r11, r->r12);
-	k_printf("R13 %#018lx R14 %#018lx R15 %#018lx\n", r->r13, r->r14, r->r15);
+	k_printf("RAX 0x%016lx RBX 0x%016lx RCX 0x%016lx\n", r->rax, r->rbx, r->rcx);
+	k_printf("RDX 0x%016lx RSI 0x%016lx RDI 0x%016lx\n", r->rdx, r->rsi, r->rdi);
+	k_printf("RBP 0x%016lx R8  0x%016lx R9  0x%016lx\n", r->rbp, r->r8, r->r9);
+	k_printf("R10 0x%016lx R11 0x%016lx R12 0x%016lx\n", r->r10, r->r11, r->r12);
+	k_printf("R13 0x%016lx R14 0x%016lx R15 0x%016lx\n", r->r13, r->r14, r->r15);
 	k_backtrace(r->rip, r->rbp);
 	k_exit(K_EXIT_CRASH);
 }
