@@ -82,9 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pkt *pkts[8];
 		uint8_t *frames[8];
 		uint16_t n = 0;
+		uint8_t burst_port = data[off] & 1;
 		now += (uint64_t)data[off + 1] * 50000000ull;
 		while (n < 8 && off + 4 <= size) {
 			uint8_t port = data[off];
+			if ((port & 1) != burst_port)
+				break; /* a burst comes from one port (nf.h) */
 			size_t len = (size_t)data[off + 2] | ((size_t)data[off + 3] << 8);
 			off += 4;
 			if (len > size - off)
@@ -107,11 +110,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (port & 0x80)
 				break; /* end of burst */
 		}
-		struct nf_batch b = {.pkts = pkts, .n = n};
+		struct nf_batch b = {.pkts = pkts, .n = n, .port = burst_port, .out_all = NF_OUT_PER_PKT};
 		nf->process(st, &b, now);
 		for (uint16_t i = 0; i < n; i++) {
-			if (pkts[i]->out_port != PKT_DROP && pkts[i]->out_port > 1)
-				abort(); /* only the two ports exist */
+			uint16_t out = b.out_all != NF_OUT_PER_PKT ? b.out_all : pkts[i]->out_port;
+			if (out != PKT_DROP && (out > 1 || out == burst_port))
+				abort(); /* only the two ports exist, and never back */
 			pkt_free(pkts[i]);
 			free(frames[i]);
 		}
