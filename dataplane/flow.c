@@ -8,18 +8,6 @@
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129
 
-/* Arbitrary non-zero start, so the all-zero key does not hash to 0, the
- * value pkt.hash holds while nobody has computed it. */
-#define FLOW_HASH_SEED 0x9e3779b9u
-
-/* The CRC32C instruction through the compiler builtin rather than
- * <nmmintrin.h>: GCC 12's intrinsics headers pull in <stdlib.h> (for
- * _mm_malloc), which a -nostdinc image build does not have. */
-static inline uint64_t flow_crc(uint64_t crc, uint64_t v)
-{
-	return __builtin_ia32_crc32di(crc, v);
-}
-
 static void flow_ports(const struct pkt *p, struct flow_key *k)
 {
 	/* A later fragment has no L4 header at l4_off, and a header parse
@@ -82,26 +70,10 @@ void flow_key_reverse(const struct flow_key *k, struct flow_key *rev)
 	*rev = r;
 }
 
-/*
- * Symmetry comes from ordering: the smaller address goes first and, on its
- * own, the smaller port.  Pairing each port with its address would separate
- * a:1->b:2 from a:2->b:1, but then the ICMP reversal (ports kept) would not
- * be symmetric, and those collisions cost a key compare, not correctness.
- */
-uint32_t flow_hash(const struct flow_key *k)
+/* The IPv4 case is inline in flow.h. */
+uint32_t flow_hash_v6(const struct flow_key *k)
 {
 	const uint64_t *w = (const uint64_t *)k;
-	uint64_t tail = w[4];
-	uint32_t sp = (uint16_t)tail, dp = (uint16_t)(tail >> 16);
-	uint64_t ports = sp < dp ? (sp << 16 | dp) : (dp << 16 | sp);
-	uint64_t meta = (tail & 0xffffffff00000000ull) | ports;
-
-	if (likely(k->family == FLOW_FAMILY_V4)) {
-		uint64_t s = k->src.v4, d = k->dst.v4;
-		uint64_t addrs = s < d ? (s << 32 | d) : (d << 32 | s);
-		return (uint32_t)flow_crc(flow_crc(FLOW_HASH_SEED, addrs), meta);
-	}
-
 	const uint64_t *lo = w, *hi = w + 2;
 	if (w[0] > w[2] || (w[0] == w[2] && w[1] > w[3])) {
 		lo = w + 2;
@@ -109,12 +81,12 @@ uint32_t flow_hash(const struct flow_key *k)
 	}
 	/* Two independent chains: CRC32 has a 3-cycle latency but a
 	 * throughput of one per cycle. */
-	uint64_t a = flow_crc(FLOW_HASH_SEED, lo[0]);
-	uint64_t b = flow_crc(~(uint64_t)FLOW_HASH_SEED, hi[0]);
-	a = flow_crc(a, lo[1]);
-	b = flow_crc(b, hi[1]);
-	a = flow_crc(a, meta);
-	return (uint32_t)flow_crc(a, b);
+	uint64_t a = flow_crc_(FLOW_HASH_SEED, lo[0]);
+	uint64_t b = flow_crc_(~(uint64_t)FLOW_HASH_SEED, hi[0]);
+	a = flow_crc_(a, lo[1]);
+	b = flow_crc_(b, hi[1]);
+	a = flow_crc_(a, flow_hash_meta_(w[4]));
+	return (uint32_t)flow_crc_(a, b);
 }
 
 /* ---- formatting (cold) ----------------------------------------------------- */

@@ -90,7 +90,9 @@ int32_t ft_lookup(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
 		  int *dir);
 
 /* Look up n keys (n <= 64) with prefetching; idx[i] = index or FT_MISS.
- * Returns a bitmask of hits. */
+ * Returns a bitmask of hits.  `hashes` may be NULL: the table then computes
+ * flow_hash() of each key itself, overlapped with its bucket prefetches,
+ * which is faster than hashing the whole batch first. */
 uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
 			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx);
 
