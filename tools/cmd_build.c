@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nfbox build NF [--config FILE] [-o IMAGE] [--debug]
+ *
+ * Makes a bootable image for one function by linking prebuilt objects --
+ * nothing is compiled here, only binutils run (ld, nm, objcopy):
+ *
+ *   LIBDIR/nfbox-base.o   kernel, virtio, dataplane, config (kernel/image.mk)
+ *   LIBDIR/nf/NF.o        the function (or NF given as a path to a .o)
+ *   LIBDIR/image.ld       the layout
+ *   config.o              "NAME\0TEXT" in section .config_blob (kernel/app.c)
+ *   ksyms.o               the symbol table for backtraces (kernel/ksyms.h)
+ *
+ * The symbol table needs the final addresses, so the image is linked twice:
+ * pass 1 with an empty table, `nm` on the result, the table generated, pass
+ * 2 with it.  image.ld puts .ksyms last, so its size moves nothing else; the
+ * build checks that every symbol kept its pass-1 address.
+ *
+ * The config is checked first with the same parser and the same function
+ * code the image runs (as `nfbox check` does).  A config that includes
+ * other files or reads sets from files is flattened -- ports, sets with
+ * their entries, then the statements -- since the image has no files; one
+ * that does not is baked byte for byte, so the image's error positions
+ * match the file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kernel/ksyms.h"
+#include "tools/cfgfile.h"
+#include "tools/cmd.h"
+
+#define PROG "nfbox build"
+
+static const char *tool(const char *env, const char *dflt)
+{
+	const char *v = getenv(env);
+	return v && *v ? v : dflt;
+}
+
+/* Run argv; with `out` set, capture stdout into a malloc'd buffer.
+ * Returns the exit status, or -1 if it could not run. */
+static int run_tool(char *const argv[], char **out, size_t *out_len)
+{
+	int pfd[2] = {-1, -1};
+	if (out && pipe(pfd) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (out) {
+			dup2(pfd[1], 1);
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, PROG ": cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (out) {
+		close(pfd[1]);
+		size_t cap = 65536, n = 0;
+		char *buf = malloc(cap);
+		ssize_t r;
+		while (buf && (r = read(pfd[0], buf + n, cap - n - 1)) > 0) {
+			n += (size_t)r;
+			if (n + 1 == cap) {
+				char *b2 = realloc(buf, cap *= 2);
+				if (!b2) {
+					free(buf);
+					buf = NULL;
+				}
+				buf = b2;
+			}
+		}
+		close(pfd[0]);
+		if (buf)
+			buf[n] = '\0';
+		*out = buf;
+		*out_len = n;
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (out && !*out)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	int ok = fwrite(a, 1, alen, f) == alen && (!blen || fwrite(b, 1, blen, f) == blen);
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* A blob file -> a relocatable object with the bytes in `section`. */
+static int blob_object(const char *blob, const char *obj, const char *section)
+{
+	char rename[128];
+	snprintf(rename, sizeof(rename), ".data=%s,alloc,load,readonly,data,contents", section);
+	char *argv[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), "-I", "binary", "-O", "elf64-x86-64",
+			"-B", "i386:x86-64", "--rename-section", rename, (char *)blob, (char *)obj,
+			NULL};
+	return run_tool(argv, NULL, NULL);
+}
+
+/* ---- config: check and flatten --------------------------------------------- */
+
+struct loader_ctx {
+	unsigned files;
+};
+
+static int counting_loader(void *ctx, const char *path, const char *from_file, char **text,
+			   size_t *len)
+{
+	((struct loader_ctx *)ctx)->files++;
+	return cfgfile_loader(NULL, path, from_file, text, len);
+}
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(1);
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+/* Render a parsed config as one self-contained text: what the parser keeps
+ * (config.h) -- ports, sets with their entries, then every statement's
+ * keyword and tokens in file order. */
+static void flatten(const struct cfg *cfg, struct sbuf *b)
+{
+	sb_printf(b, "# flattened by nfbox build: includes and set files expanded\n");
+	for (unsigned i = 0; i < CFG_PORT_MAX; i++)
+		if (cfg_port_name(cfg, i))
+			sb_printf(b, "port %u name %s\n", i, cfg_port_name(cfg, i));
+	for (uint32_t i = 0; i < cfg_set_count(cfg); i++) {
+		const struct cfg_set *s = cfg_set_at(cfg, i);
+		char a[64];
+		sb_printf(b, "set %s {", s->name);
+		for (uint32_t j = 0; j < s->n4; j++) {
+			struct cfg_addr ad = {.family = CFG_AF_V4, .prefix = s->v4[j].len};
+			uint32_t v = s->v4[j].addr;
+			ad.a[0] = (uint8_t)(v >> 24);
+			ad.a[1] = (uint8_t)(v >> 16);
+			ad.a[2] = (uint8_t)(v >> 8);
+			ad.a[3] = (uint8_t)v;
+			cfg_addr_format(&ad, a, sizeof(a));
+			sb_printf(b, "%s%s", j % 8 ? " " : "\n  ", a);
+		}
+		for (uint32_t j = 0; j < s->n6; j++) {
+			struct cfg_addr ad = {.family = CFG_AF_V6, .prefix = s->v6[j].len};
+			memcpy(ad.a, s->v6[j].addr, 16);
+			cfg_addr_format(&ad, a, sizeof(a));
+			sb_printf(b, "%s%s", j % 4 ? " " : "\n  ", a);
+		}
+		sb_printf(b, "\n}\n");
+	}
+	for (uint32_t i = 0; i < cfg_stmt_count(cfg); i++) {
+		const struct cfg_stmt *st = cfg_stmt_at(cfg, i);
+		sb_printf(b, "%s", cfg_stmt_keyword(st));
+		for (uint32_t t = 0; t < st->n_tok; t++) {
+			const struct cfg_token *k = &st->tok[t];
+			switch (k->kind) {
+			case CFG_TOK_STRING:
+				sb_printf(b, " \"%s\"", k->text);
+				break;
+			case CFG_TOK_SETREF:
+				sb_printf(b, " @%s", k->text);
+				break;
+			case CFG_TOK_LBRACE:
+				sb_printf(b, " {");
+				break;
+			case CFG_TOK_RBRACE:
+				sb_printf(b, " }");
+				break;
+			case CFG_TOK_BANG:
+				sb_printf(b, " !");
+				break;
+			default:
+				sb_printf(b, " %s", k->text);
+				break;
+			}
+		}
+		sb_printf(b, "\n");
+	}
+}
+
+static void sb_append(struct sbuf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *q = realloc(b->p, cap);
+		if (!q) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(1);
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void print_errors(const struct cfg_errors *e)
+{
+	for (unsigned i = 0; cfg_errors_get(e, i); i++)
+		fprintf(stderr, "%s\n", cfg_errors_get(e, i));
+	if (e->count > CFG_ERRORS_MAX)
+		fprintf(stderr, "... and %u more errors\n", e->count - CFG_ERRORS_MAX);
+}
+
+/* Parse `text` as `name`; if `nf` is known here, configure a throwaway
+ * instance too.  Prints errors; returns the cfg or NULL. */
+static struct cfg *check_text(const char *name, const char *text, size_t len,
+			      const struct nf_ops *nf, struct loader_ctx *lc)
+{
+	struct cfg_errors *errs = malloc(sizeof(*errs));
+	if (!errs)
+		return NULL;
+	cfg_errors_init(errs);
+	struct cfg *cfg = NULL;
+	int rc = cfg_parse(name, text, len, counting_loader, lc, &cfg, errs);
+	if (rc) {
+		print_errors(errs);
+		free(errs);
+		return NULL;
+	}
+	free(errs);
+	if (nf) {
+		struct nf_env env = {.pool = NULL, .n_ports = PORT_MAX, .flow_capacity = 1024};
+		void *st = nf->create(&env);
+		if (!st) {
+			fprintf(stderr, PROG ": out of memory creating %s\n", nf->name);
+			cfg_free(cfg);
+			return NULL;
+		}
+		rc = cfgfile_apply(PROG, nf, st, cfg, stderr);
+		nf->destroy(st);
+		if (rc) {
+			cfg_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
+/* Produce the blob "NAME\0TEXT" in *blob.  0 or exit status. */
+int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
+int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len)
+{
+	const struct nf_ops *nf = nf_name ? nf_find(nf_name) : NULL;
+	char *text = NULL;
+	size_t len = 0;
+	const char *name = path ? path : "(no config)";
+	if (path) {
+		int rc = cfgfile_read(path, &text, &len);
+		if (rc) {
+			fprintf(stderr, "nfbox: cannot read %s: %s\n", path, strerror(-rc));
+			return 1;
+		}
+	}
+	struct loader_ctx lc = {0};
+	struct cfg *cfg = check_text(name, text ? text : "", len, nf, &lc);
+	if (!cfg) {
+		sys_free(text);
+		return 1;
+	}
+	struct sbuf out = {0};
+	sb_append(&out, name, strlen(name) + 1); /* with its NUL */
+	if (lc.files == 0) {
+		/* Self-contained: bake it byte for byte. */
+		sb_append(&out, text ? text : "", len);
+		cfg_free(cfg);
+	} else {
+		struct sbuf flat = {0};
+		flatten(cfg, &flat);
+		cfg_free(cfg);
+		/* The flattened text must mean the same thing: check it again. */
+		struct loader_ctx lc2 = {0};
+		struct cfg *again = check_text(name, flat.p, flat.len, nf, &lc2);
+		if (!again || lc2.files) {
+			fprintf(stderr, "nfbox: %s: the flattened config does not check (a bug)\n",
+				name);
+			free(flat.p);
+			return 1;
+		}
+		cfg_free(again);
+		sb_append(&out, flat.p, flat.len);
+		free(flat.p);
+	}
+	sys_free(text);
+	*blob = out.p;
+	*blob_len = out.len;
+	return 0;
+}
+
+/* ---- the symbol table --------------------------------------------------------- */
+
+struct sym {
+	uint64_t addr, size;
+	char *name;
+};
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Text symbols from `nm -n -S --defined-only`: "ADDR [SIZE] TYPE NAME". */
+static struct sym *read_syms(const char *elf, size_t *count)
+{
+	char *argv[] = {(char *)tool("NFBOX_NM", "nm"), "-n", "-S", "--defined-only", (char *)elf,
+			NULL};
+	char *out;
+	size_t len;
+	if (run_tool(argv, &out, &len) != 0) {
+		fprintf(stderr, PROG ": nm %s failed\n", elf);
+		return NULL;
+	}
+	size_t cap = 1024, n = 0;
+	struct sym *s = malloc(cap * sizeof(*s));
+	for (char *line = strtok(out, "\n"); line && s; line = strtok(NULL, "\n")) {
+		char *f[4];
+		int nf = 0;
+		for (char *t = strtok_r(line, " ", &line); t && nf < 4; t = strtok_r(NULL, " ", &line))
+			f[nf++] = t;
+		const char *type, *name;
+		uint64_t size = 0;
+		if (nf == 4) {
+			size = strtoull(f[1], NULL, 16);
+			type = f[2];
+			name = f[3];
+		} else if (nf == 3) {
+			type = f[1];
+			name = f[2];
+		} else {
+			continue;
+		}
+		if (!strchr("tTwW", type[0]) || name[0] == '.')
+			continue;
+		if (n == cap) {
+			struct sym *s2 = realloc(s, (cap *= 2) * sizeof(*s));
+			if (!s2) {
+				free(s);
+				s = NULL;
+				break;
+			}
+			s = s2;
+		}
+		s[n].addr = strtoull(f[0], NULL, 16);
+		s[n].size = size;
+		s[n].name = strdup(name);
+		n++;
+	}
+	free(out);
+	if (!s)
+		return NULL;
+	qsort(s, n, sizeof(*s), sym_cmp);
+	*count = n;
+	return s;
+}
+
+static int write_ksyms(const char *path, const struct sym *s, size_t n)
+{
+	size_t names = 0;
+	for (size_t i = 0; i < n; i++)
+		names += strlen(s[i].name) + 1;
+	size_t off = sizeof(struct ksyms_hdr) + n * sizeof(struct ksym);
+	size_t total = off + names;
+	uint8_t *buf = calloc(1, total);
+	if (!buf)
+		return -1;
+	struct ksyms_hdr h = {KSYMS_MAGIC, (uint32_t)n, (uint32_t)off, (uint32_t)total};
+	memcpy(buf, &h, sizeof(h));
+	size_t np = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ksym k = {s[i].addr, (uint32_t)s[i].size, (uint32_t)np};
+		memcpy(buf + sizeof(h) + i * sizeof(k), &k, sizeof(k));
+		size_t l = strlen(s[i].name) + 1;
+		memcpy(buf + off + np, s[i].name, l);
+		np += l;
+	}
+	int rc = write_file(path, buf, total, NULL, 0);
+	free(buf);
+	return rc;
+}
+
+static void free_syms(struct sym *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i].name);
+	free(s);
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static int link_image(const char *out, const char *ld_script, const char *base, const char *nfo,
+		      const char *cfgo, const char *ksymo)
+{
+	char *argv[] = {(char *)tool("NFBOX_LD", "ld"), "-static", "-nostdlib", "-no-pie",
+			"-z", "max-page-size=4096", "-z", "noexecstack",
+			"-T", (char *)ld_script, "-o", (char *)out, (char *)base, (char *)nfo,
+			(char *)cfgo, (char *)ksymo, NULL};
+	return run_tool(argv, NULL, NULL);
+}
+
+static char tmpdir[PATH_MAX];
+
+static void cleanup_tmp(void)
+{
+	if (!tmpdir[0])
+		return;
+	static const char *files[] = {"config.bin", "config.o", "ksyms0.bin", "ksyms0.o",
+				      "ksyms.bin", "ksyms.o", "pass1.elf", "pass2.elf"};
+	char p[PATH_MAX + 32];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, files[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+static int build_run(int argc, char **argv)
+{
+	const char *nf_arg = NULL, *config = NULL, *out = NULL;
+	int debug = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--debug") == 0)
+			debug = 1;
+		else if (argv[i][0] == '-') {
+			fprintf(stderr, PROG ": unknown option '%s' (try 'nfbox build --help')\n",
+				argv[i]);
+			return 2;
+		} else if (!nf_arg)
+			nf_arg = argv[i];
+		else {
+			fprintf(stderr, PROG ": one function per image ('%s' is extra)\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!nf_arg) {
+		fprintf(stderr, PROG ": which function? (try 'nfbox build --help')\n");
+		return 2;
+	}
+
+	const char *lib = cmd_libdir();
+	char base[PATH_MAX], script[PATH_MAX], nfo[PATH_MAX], dflt_out[PATH_MAX];
+	snprintf(base, sizeof(base), "%s/nfbox-base.o", lib);
+	snprintf(script, sizeof(script), "%s/image.ld", lib);
+	/* NF: a registered name (LIBDIR/nf/NAME.o), or a path to an object
+	 * (test-only functions). */
+	const char *nf_name = NULL;
+	if (strchr(nf_arg, '/') || strstr(nf_arg, ".o")) {
+		snprintf(nfo, sizeof(nfo), "%s", nf_arg);
+	} else {
+		snprintf(nfo, sizeof(nfo), "%s/nf/%s.o", lib, nf_arg);
+		nf_name = nf_arg;
+		if (access(nfo, R_OK) != 0) {
+			fprintf(stderr, PROG ": unknown function '%s': no %s (known here: ",
+				nf_arg, nfo);
+			cfgfile_list_functions(stderr);
+			fprintf(stderr, ")\n");
+			return 2;
+		}
+	}
+	const char *need[] = {base, script, nfo};
+	for (int i = 0; i < 3; i++)
+		if (access(need[i], R_OK) != 0) {
+			fprintf(stderr, PROG ": cannot read %s: %s (image objects: 'make image-objs')\n",
+				need[i], strerror(errno));
+			return 1;
+		}
+	if (!out) {
+		const char *b = strrchr(nf_arg, '/');
+		b = b ? b + 1 : nf_arg;
+		snprintf(dflt_out, sizeof(dflt_out), "%.*s.img", (int)strcspn(b, "."), b);
+		out = dflt_out;
+	}
+
+	char *blob;
+	size_t blob_len;
+	if (nfbox_config_blob(config, nf_name, &blob, &blob_len))
+		return 1;
+
+	const char *td = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/nfbox-build.XXXXXX", td && *td ? td : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, PROG ": cannot make a temporary directory: %s\n", strerror(errno));
+		return 1;
+	}
+	atexit(cleanup_tmp);
+	char p_cfgb[PATH_MAX + 32], p_cfgo[PATH_MAX + 32], p_k0b[PATH_MAX + 32], p_k0o[PATH_MAX + 32],
+		p_kb[PATH_MAX + 32], p_ko[PATH_MAX + 32], p_1[PATH_MAX + 32], p_2[PATH_MAX + 32];
+	snprintf(p_cfgb, sizeof(p_cfgb), "%s/config.bin", tmpdir);
+	snprintf(p_cfgo, sizeof(p_cfgo), "%s/config.o", tmpdir);
+	snprintf(p_k0b, sizeof(p_k0b), "%s/ksyms0.bin", tmpdir);
+	snprintf(p_k0o, sizeof(p_k0o), "%s/ksyms0.o", tmpdir);
+	snprintf(p_kb, sizeof(p_kb), "%s/ksyms.bin", tmpdir);
+	snprintf(p_ko, sizeof(p_ko), "%s/ksyms.o", tmpdir);
+	snprintf(p_1, sizeof(p_1), "%s/pass1.elf", tmpdir);
+	snprintf(p_2, sizeof(p_2), "%s/pass2.elf", tmpdir);
+
+	struct ksyms_hdr empty = {KSYMS_MAGIC, 0, sizeof(empty), sizeof(empty)};
+	if (write_file(p_cfgb, blob, blob_len, NULL, 0) || blob_object(p_cfgb, p_cfgo, ".config_blob") ||
+	    write_file(p_k0b, &empty, sizeof(empty), NULL, 0) ||
+	    blob_object(p_k0b, p_k0o, ".ksyms")) {
+		fprintf(stderr, PROG ": objcopy failed\n");
+		return 1;
+	}
+	free(blob);
+
+	/* Pass 1, the table, pass 2. */
+	if (link_image(p_1, script, base, nfo, p_cfgo, p_k0o)) {
+		fprintf(stderr, PROG ": link failed (pass 1)\n");
+		return 1;
+	}
+	size_t n1, n2;
+	struct sym *s1 = read_syms(p_1, &n1);
+	if (!s1 || write_ksyms(p_kb, s1, n1) || blob_object(p_kb, p_ko, ".ksyms")) {
+		fprintf(stderr, PROG ": cannot make the symbol table\n");
+		return 1;
+	}
+	if (link_image(p_2, script, base, nfo, p_cfgo, p_ko)) {
+		fprintf(stderr, PROG ": link failed (pass 2)\n");
+		return 1;
+	}
+	struct sym *s2 = read_syms(p_2, &n2);
+	if (!s2 || n1 != n2) {
+		fprintf(stderr, PROG ": pass 2 has %zu code symbols, pass 1 had %zu\n", n2, n1);
+		return 1;
+	}
+	for (size_t i = 0; i < n1; i++)
+		if (s1[i].addr != s2[i].addr || strcmp(s1[i].name, s2[i].name) != 0) {
+			fprintf(stderr, PROG ": %s moved between link passes (image.ld must keep .ksyms last)\n",
+				s1[i].name);
+			return 1;
+		}
+	free_syms(s1, n1);
+	free_syms(s2, n2);
+
+	/* The image: stripped unless --debug (the table above is what
+	 * backtraces use; QEMU loads only the PT_LOAD segments). */
+	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), debug ? "--strip-unneeded" : "--strip-all",
+		      p_2, (char *)out, NULL};
+	if (run_tool(oc, NULL, NULL)) {
+		fprintf(stderr, PROG ": cannot write %s\n", out);
+		return 1;
+	}
+	chmod(out, 0755);
+	struct stat sb;
+	stat(out, &sb);
+	printf("%s: %s image, %lld KiB%s%s\n", out, nf_name ? nf_name : nf_arg,
+	       (long long)(sb.st_size + 1023) / 1024, config ? ", config " : ", no config",
+	       config ? config : "");
+	return 0;
+}
+
+static const struct nfbox_cmd build_cmd = {
+	.name = "build",
+	.summary = "link a bootable unikernel image for one function",
+	.usage = "usage: nfbox build NF [--config FILE] [-o IMAGE] [--debug]\n\n"
+		 "Link a unikernel image that runs function NF (fwd, firewall, ...) from the\n"
+		 "prebuilt objects in the library directory; nothing is compiled.  FILE is\n"
+		 "checked first exactly as 'nfbox check NF FILE' would, then baked into the\n"
+		 "image (includes and set files flattened).  A config given to 'nfbox run\n"
+		 "--config' replaces the baked one at boot.\n\n"
+		 "  -o IMAGE   output (default NF.img)\n"
+		 "  --debug    keep the ELF symbol table (for gdb); backtraces work either way\n\n"
+		 "Environment: NFBOX_LIBDIR (image objects), NFBOX_LD, NFBOX_NM, NFBOX_OBJCOPY.\n",
+	.run = build_run,
+};
+CMD_REGISTER(build_cmd);
