@@ -31,6 +31,13 @@ __attribute__((weak)) uint64_t ut[8];
 void k_irq_dispatch(void);
 __attribute__((weak)) void k_irq_dispatch(void) {}
 
+#ifndef DEVAPP_TRACE
+#define DEVAPP_TRACE 0
+#endif
+#ifndef DEVAPP_SHIFT
+#define DEVAPP_SHIFT 16
+#endif
+
 int k_app_main(void);
 int k_app_main(void)
 {
@@ -47,8 +54,19 @@ int k_app_main(void)
 		(unsigned long)(sys_now_ns() / 1000));
 	if (n < 2)
 		return n < 0 ? 2 : 0;
-	uint64_t idle = 0;
+	uint64_t idle = 0, turns = 0, t_last = sys_rdtsc(), pk_last = 0;
 	for (;;) {
+		if ((++turns & ((1u << DEVAPP_SHIFT) - 1)) == 0 && DEVAPP_TRACE) {
+			uint64_t now = sys_rdtsc(), pk = ports[0].stats.rx_pkts + ports[1].stats.rx_pkts;
+			sys_log("devapp: %lu turns/s, %lu pkts/s, rx %lu/%lu tx %lu/%lu full %lu/%lu\n",
+				(unsigned long)((1ull << DEVAPP_SHIFT) * k_tsc_hz() / (now - t_last)),
+				(unsigned long)((pk - pk_last) * k_tsc_hz() / (now - t_last)),
+				(unsigned long)ports[0].stats.rx_pkts, (unsigned long)ports[1].stats.rx_pkts,
+				(unsigned long)ports[0].stats.tx_pkts, (unsigned long)ports[1].stats.tx_pkts,
+				(unsigned long)ports[0].stats.tx_full, (unsigned long)ports[1].stats.tx_full);
+			t_last = now;
+			pk_last = pk;
+		}
 		uint32_t got = 0;
 		for (int i = 0; i < n; i++) {
 			struct pkt *pk[PORT_BURST_MAX];
