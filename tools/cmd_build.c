@@ -455,7 +455,7 @@ static void cleanup_tmp(void)
 	if (!tmpdir[0])
 		return;
 	static const char *files[] = {"config.bin", "config.o", "ksyms0.bin", "ksyms0.o",
-				      "ksyms.bin", "ksyms.o", "pass1.elf", "pass2.elf"};
+				      "ksyms.bin", "ksyms.o", "pass1.elf", "pass2.elf", "info.txt"};
 	char p[PATH_MAX + 32];
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", tmpdir, files[i]);
@@ -588,7 +588,19 @@ static int build_run(int argc, char **argv)
 
 	/* The image: stripped unless --debug (the table above is what
 	 * backtraces use; QEMU loads only the PT_LOAD segments). */
+	/* .nfbox_info (not loaded) tells `nfbox run` which function's
+	 * checks a config must pass. */
+	char p_info[PATH_MAX + 32], info_arg[PATH_MAX + 64], info[128];
+	snprintf(p_info, sizeof(p_info), "%s/info.txt", tmpdir);
+	const char *short_nf = strrchr(nf_arg, '/') ? strrchr(nf_arg, '/') + 1 : nf_arg;
+	int il = snprintf(info, sizeof(info), "nf=%.*s\n", (int)strcspn(short_nf, "."), short_nf);
+	if (write_file(p_info, info, (size_t)il, NULL, 0)) {
+		fprintf(stderr, PROG ": cannot write %s\n", p_info);
+		return 1;
+	}
+	snprintf(info_arg, sizeof(info_arg), ".nfbox_info=%s", p_info);
 	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), debug ? "--strip-unneeded" : "--strip-all",
+		      "--add-section", info_arg, "--set-section-flags", ".nfbox_info=noload,readonly",
 		      p_2, (char *)out, NULL};
 	if (run_tool(oc, NULL, NULL)) {
 		fprintf(stderr, PROG ": cannot write %s\n", out);

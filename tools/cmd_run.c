@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]
+ *           [--machine microvm|q35] [--pin CPU] [--log FILE] [--append ARGS]
+ *
+ * Boots an image under QEMU and stays with it until it ends:
+ *   - KVM when /dev/kvm can be opened (-cpu host,-arch-capabilities: QEMU
+ *     7.2's plain -cpu host dies on MSR 0x10a on these hosts), else TCG,
+ *     said on stderr;
+ *   - guest RAM from a shared memfd, so vhost-user backends can map it;
+ *   - NICs: vhost-user:SOCKET[,server] (QEMU connects to the backend's
+ *     socket, or listens on it with ",server") and tap:IFNAME (created if
+ *     missing, removed again at exit); virtio-net-device on microvm,
+ *     virtio-net-pci on q35;
+ *   - the config, checked here first with the function's own code, is
+ *     handed over as fw_cfg opt/nfbox/config ("NAME\0TEXT", as `nfbox
+ *     build` bakes it);
+ *   - the serial console goes through us: to the terminal or --log FILE;
+ *     our stdin goes to it (the image understands "stats" and "quit");
+ *   - Ctrl-C / SIGTERM: we type "quit" for the image (it prints its
+ *     counters and exits), then stop QEMU if it does not end within 3 s.
+ *     QEMU runs in its own process group, so Ctrl-C reaches only us, and
+ *     dies with us (PR_SET_PDEATHSIG);
+ *   - --pin CPU pins the vCPU thread (found by its name, "CPU 0/KVM");
+ *   - our exit status is the image's k_exit() code, decoded from QEMU's
+ *     isa-debug-exit status (code << 1 | 1).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/cmd.h"
+
+#define PROG "nfbox run"
+#define MAX_NETS 8
+#define MAX_ARGS 256
+
+int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
+
+static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	got_signal = sig;
+	if (sig_pipe[1] >= 0) {
+		char c = (char)sig;
+		ssize_t r = write(sig_pipe[1], &c, 1);
+		(void)r;
+	}
+	errno = saved;
+}
+
+struct argv_b {
+	char *v[MAX_ARGS];
+	int n;
+};
+
+static void add(struct argv_b *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct argv_b *a, const char *fmt, ...)
+{
+	if (a->n >= MAX_ARGS - 1) {
+		fprintf(stderr, PROG ": too many QEMU arguments\n");
+		exit(2);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&a->v[a->n], fmt, ap) < 0)
+		exit(1);
+	va_end(ap);
+	a->v[++a->n] = NULL;
+}
+
+/* The function an image runs, from the .nfbox_info section `nfbox build`
+ * adds ("nf=NAME\n").  NULL if the image has none. */
+static char *image_nf(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	unsigned char eh[64];
+	char *res = NULL;
+	if (fread(eh, 1, 64, f) != 64 || memcmp(eh, "\177ELF\2\1", 6) != 0)
+		goto out;
+	uint64_t shoff;
+	uint16_t shentsize, shnum, shstrndx;
+	memcpy(&shoff, eh + 0x28, 8);
+	memcpy(&shentsize, eh + 0x3a, 2);
+	memcpy(&shnum, eh + 0x3c, 2);
+	memcpy(&shstrndx, eh + 0x3e, 2);
+	if (shentsize != 64 || shnum == 0 || shstrndx >= shnum || shnum > 1024)
+		goto out;
+	unsigned char *sh = malloc((size_t)shnum * 64);
+	if (!sh || fseek(f, (long)shoff, SEEK_SET) || fread(sh, 64, shnum, f) != shnum) {
+		free(sh);
+		goto out;
+	}
+	uint64_t str_off, str_size;
+	memcpy(&str_off, sh + shstrndx * 64 + 0x18, 8);
+	memcpy(&str_size, sh + shstrndx * 64 + 0x20, 8);
+	char *strs = str_size < (1 << 20) ? malloc(str_size + 1) : NULL;
+	if (strs && !fseek(f, (long)str_off, SEEK_SET) && fread(strs, 1, str_size, f) == str_size) {
+		strs[str_size] = '\0';
+		for (unsigned i = 0; i < shnum; i++) {
+			uint32_t name;
+			uint64_t off, size;
+			memcpy(&name, sh + i * 64, 4);
+			memcpy(&off, sh + i * 64 + 0x18, 8);
+			memcpy(&size, sh + i * 64 + 0x20, 8);
+			if (name >= str_size || strcmp(strs + name, ".nfbox_info") != 0 || size > 4096)
+				continue;
+			char buf[4097];
+			if (fseek(f, (long)off, SEEK_SET) || fread(buf, 1, size, f) != size)
+				break;
+			buf[size] = '\0';
+			char *nf = strstr(buf, "nf=");
+			if (nf) {
+				nf += 3;
+				nf[strcspn(nf, "\n")] = '\0';
+				res = strdup(nf);
+			}
+			break;
+		}
+	}
+	free(strs);
+	free(sh);
+out:
+	fclose(f);
+	return res;
+}
+
+static bool netdev_exists(const char *ifname)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "/sys/class/net/%s", ifname);
+	return access(p, F_OK) == 0;
+}
+
+static int run_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *made_taps[MAX_NETS];
+static int n_made_taps;
+
+static void remove_taps(void)
+{
+	for (int i = 0; i < n_made_taps; i++) {
+		char *del[] = {"ip", "link", "del", made_taps[i], NULL};
+		if (run_quiet(del) != 0)
+			fprintf(stderr, PROG ": could not remove tap %s\n", made_taps[i]);
+	}
+	n_made_taps = 0;
+}
+
+static char cfg_tmp[PATH_MAX];
+static void remove_cfg_tmp(void)
+{
+	if (cfg_tmp[0])
+		unlink(cfg_tmp);
+	cfg_tmp[0] = '\0';
+}
+
+/* Pin the vCPU thread: QEMU names it "CPU 0/KVM" (or ".../TCG"). */
+static bool pin_vcpu(pid_t qemu, int cpu)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)qemu);
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool done = false;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char p[384], comm[64] = "";
+		snprintf(p, sizeof(p), "%s/%s/comm", dir, e->d_name);
+		FILE *c = fopen(p, "r");
+		if (!c)
+			continue;
+		if (fgets(comm, sizeof(comm), c) && strncmp(comm, "CPU 0/", 6) == 0) {
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(atoi(e->d_name), sizeof(set), &set) == 0)
+				done = true;
+			else
+				fprintf(stderr, PROG ": cannot pin the vCPU thread to CPU %d: %s\n", cpu,
+					strerror(errno));
+		}
+		fclose(c);
+	}
+	closedir(d);
+	return done;
+}
+
+static int run_run(int argc, char **argv)
+{
+	const char *image = NULL, *config = NULL, *log = NULL, *machine = "microvm", *append = "";
+	const char *nets[MAX_NETS];
+	const char *extra[32];
+	int n_nets = 0, n_extra = 0, pin = -1, dry = 0, no_check = 0;
+	unsigned long mem = 64;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--config") == 0 && v)
+			config = v, i++;
+		else if (strcmp(a, "--net") == 0 && v) {
+			if (n_nets == MAX_NETS) {
+				fprintf(stderr, PROG ": at most %d --net\n", MAX_NETS);
+				return 2;
+			}
+			nets[n_nets++] = v, i++;
+		} else if (strcmp(a, "--mem") == 0 && v) {
+			char *end;
+			mem = strtoul(v, &end, 10);
+			if (*end || mem < 4 || mem > 1048576) {
+				fprintf(stderr, PROG ": --mem takes MiB (4 or more), not '%s'\n", v);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(a, "--machine") == 0 && v) {
+			machine = v, i++;
+			if (strcmp(machine, "microvm") && strcmp(machine, "q35")) {
+				fprintf(stderr, PROG ": --machine is microvm or q35, not '%s'\n", machine);
+				return 2;
+			}
+		} else if (strcmp(a, "--pin") == 0 && v) {
+			char *end;
+			pin = (int)strtol(v, &end, 10);
+			if (*end || pin < 0 || pin >= CPU_SETSIZE) {
+				fprintf(stderr, PROG ": --pin takes a CPU number, not '%s'\n", v);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(a, "--log") == 0 && v)
+			log = v, i++;
+		else if (strcmp(a, "--append") == 0 && v)
+			append = v, i++;
+		else if (strcmp(a, "--qemu-arg") == 0 && v && n_extra < 32)
+			extra[n_extra++] = v, i++;
+		else if (strcmp(a, "--no-check") == 0)
+			no_check = 1;
+		else if (strcmp(a, "--dry-run") == 0)
+			dry = 1;
+		else if (a[0] == '-') {
+			fprintf(stderr, PROG ": unknown option or missing value: '%s' (try 'nfbox run --help')\n", a);
+			return 2;
+		} else if (!image)
+			image = a;
+		else {
+			fprintf(stderr, PROG ": one image at a time ('%s' is extra)\n", a);
+			return 2;
+		}
+	}
+	if (!image) {
+		fprintf(stderr, PROG ": which image? (try 'nfbox run --help')\n");
+		return 2;
+	}
+	if (access(image, R_OK) != 0) {
+		fprintf(stderr, PROG ": cannot read %s: %s\n", image, strerror(errno));
+		return 1;
+	}
+	bool q35 = strcmp(machine, "q35") == 0;
+
+	/* The config: checked here, handed over through fw_cfg. */
+	if (config) {
+		char *blob = NULL;
+		size_t blob_len = 0;
+		if (no_check) {
+			/* Testing the image's own checks: pass the file as it is. */
+			FILE *f = fopen(config, "rb");
+			if (!f) {
+				fprintf(stderr, PROG ": cannot read %s: %s\n", config, strerror(errno));
+				return 1;
+			}
+			size_t nl = strlen(config) + 1;
+			blob = malloc(nl + (1 << 20));
+			memcpy(blob, config, nl);
+			blob_len = nl + fread(blob + nl, 1, 1 << 20, f);
+			fclose(f);
+		} else {
+			char *nf = image_nf(image);
+			int rc = nfbox_config_blob(config, nf, &blob, &blob_len);
+			free(nf);
+			if (rc)
+				return rc;
+		}
+		const char *td = getenv("TMPDIR");
+		snprintf(cfg_tmp, sizeof(cfg_tmp), "%s/nfbox-config.XXXXXX", td && *td ? td : "/tmp");
+		int fd = mkstemp(cfg_tmp);
+		if (fd < 0 || write(fd, blob, blob_len) != (ssize_t)blob_len) {
+			fprintf(stderr, PROG ": cannot write a temporary config: %s\n", strerror(errno));
+			return 1;
+		}
+		close(fd);
+		free(blob);
+		atexit(remove_cfg_tmp);
+	}
+
+	/* ---- the QEMU command line ---- */
+	struct argv_b q = {{0}, 0};
+	const char *qemu = getenv("NFBOX_QEMU");
+	add(&q, "%s", qemu && *qemu ? qemu : "qemu-system-x86_64");
+	int kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	bool kvm = kfd >= 0;
+	if (kfd >= 0)
+		close(kfd);
+	if (getenv("NFBOX_NO_KVM"))
+		kvm = false;
+	if (kvm) {
+		add(&q, "-accel");
+		add(&q, "kvm");
+		add(&q, "-cpu");
+		add(&q, "host,-arch-capabilities");
+	} else {
+		fprintf(stderr, PROG ": /dev/kvm is not usable: running with TCG (emulation, slow)\n");
+		add(&q, "-accel");
+		add(&q, "tcg");
+		add(&q, "-cpu");
+		add(&q, "max");
+	}
+	/* microvm: no option ROMs to load; q35: PVH boot through its ROM. */
+	add(&q, "-M");
+	add(&q, "%s,memory-backend=mem%s", machine, q35 ? "" : ",x-option-roms=off");
+	add(&q, "-m");
+	add(&q, "%luM", mem);
+	add(&q, "-object");
+	add(&q, "memory-backend-memfd,id=mem,size=%luM,share=on", mem);
+	add(&q, "-smp");
+	add(&q, "1");
+	add(&q, "-nodefaults");
+	add(&q, "-no-user-config");
+	add(&q, "-display");
+	add(&q, "none");
+	add(&q, "-no-reboot");
+	add(&q, "-serial");
+	add(&q, "stdio");
+	add(&q, "-device");
+	add(&q, "isa-debug-exit,iobase=0xf4,iosize=4");
+	if (!q35) {
+		/* virtio 1.x over MMIO (QEMU's default is the legacy layout). */
+		add(&q, "-global");
+		add(&q, "virtio-mmio.force-legacy=false");
+	}
+	add(&q, "-kernel");
+	add(&q, "%s", image);
+	if (*append) {
+		add(&q, "-append");
+		add(&q, "%s", append);
+	}
+	if (config) {
+		add(&q, "-fw_cfg");
+		add(&q, "name=opt/nfbox/config,file=%s", cfg_tmp);
+	}
+	const char *dev = q35 ? "virtio-net-pci" : "virtio-net-device";
+	for (int i = 0; i < n_nets; i++) {
+		const char *spec = nets[i];
+		char mac[32];
+		snprintf(mac, sizeof(mac), "52:54:00:00:00:%02x", 0x10 + i);
+		if (strncmp(spec, "vhost-user:", 11) == 0) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof(path), "%s", spec + 11);
+			bool server = false;
+			char *comma = strrchr(path, ',');
+			if (comma && strcmp(comma, ",server") == 0) {
+				server = true;
+				*comma = '\0';
+			}
+			add(&q, "-chardev");
+			add(&q, "socket,id=c%d,path=%s%s", i, path, server ? ",server=on,wait=on" : "");
+			add(&q, "-netdev");
+			add(&q, "vhost-user,id=n%d,chardev=c%d", i, i);
+		} else if (strncmp(spec, "tap:", 4) == 0) {
+			const char *ifname = spec + 4;
+			if (!*ifname || strlen(ifname) >= 16 || strchr(ifname, ',')) {
+				fprintf(stderr, PROG ": bad tap name in '%s'\n", spec);
+				return 2;
+			}
+			if (!dry && !netdev_exists(ifname)) {
+				char *mk[] = {"ip", "tuntap", "add", "dev", (char *)ifname, "mode", "tap", NULL};
+				char *up[] = {"ip", "link", "set", (char *)ifname, "up", NULL};
+				if (run_quiet(mk) != 0 || run_quiet(up) != 0) {
+					fprintf(stderr, PROG ": cannot create tap %s (needs CAP_NET_ADMIN)\n",
+						ifname);
+					remove_taps();
+					return 1;
+				}
+				made_taps[n_made_taps++] = strdup(ifname);
+			}
+			add(&q, "-netdev");
+			add(&q, "tap,id=n%d,ifname=%s,script=no,downscript=no%s", i, ifname,
+			    access("/dev/vhost-net", R_OK | W_OK) == 0 ? ",vhost=on" : "");
+		} else {
+			fprintf(stderr, PROG ": --net is vhost-user:SOCKET[,server] or tap:IFNAME, not '%s'\n",
+				spec);
+			remove_taps();
+			return 2;
+		}
+		add(&q, "-device");
+		add(&q, "%s,netdev=n%d,mac=%s", dev, i, mac);
+	}
+	for (int i = 0; i < n_extra; i++)
+		add(&q, "%s", extra[i]);
+	if (dry) {
+		for (int i = 0; i < q.n; i++)
+			printf("%s%s", i ? " " : "", q.v[i]);
+		printf("\n");
+		return 0;
+	}
+	atexit(remove_taps);
+
+	int out_fd = 1;
+	if (log) {
+		out_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out_fd < 0) {
+			fprintf(stderr, PROG ": cannot write %s: %s\n", log, strerror(errno));
+			return 1;
+		}
+	}
+
+	/* ---- run it ---- */
+	int to_q[2], from_q[2];
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) || pipe2(to_q, O_CLOEXEC) || pipe2(from_q, O_CLOEXEC)) {
+		fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		setpgid(0, 0); /* Ctrl-C is for nfbox run, not for QEMU */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(to_q[0], 0);
+		dup2(from_q[1], 1);
+		execvp(q.v[0], q.v);
+		fprintf(stderr, PROG ": cannot run %s: %s\n", q.v[0], strerror(errno));
+		_exit(127);
+	}
+	close(to_q[0]);
+	close(from_q[1]);
+
+	bool stdin_open = true;
+	bool saw_output = false, quit_sent = false, pinned = pin < 0;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double quit_at = 0, term_at = 0;
+	int status = -1;
+	for (;;) {
+		struct pollfd pf[3] = {{from_q[0], POLLIN, 0}, {sig_pipe[0], POLLIN, 0}, {0, POLLIN, 0}};
+		int npf = stdin_open ? 3 : 2;
+		int r = poll(pf, npf, 50);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
+			char buf[4096];
+			ssize_t n = read(from_q[0], buf, sizeof(buf));
+			if (n > 0) {
+				saw_output = true;
+				for (ssize_t o = 0; o < n;) {
+					ssize_t w = write(out_fd, buf + o, (size_t)(n - o));
+					if (w <= 0)
+						break;
+					o += w;
+				}
+			} else if (n == 0) {
+				close(from_q[0]);
+				from_q[0] = -1;
+			}
+		}
+		if (r > 0 && (pf[1].revents & POLLIN)) {
+			char c[16];
+			while (read(sig_pipe[0], c, sizeof(c)) > 0)
+				;
+		}
+		if (r > 0 && npf == 3 && (pf[2].revents & (POLLIN | POLLHUP))) {
+			char buf[512];
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n > 0) {
+				ssize_t w = write(to_q[1], buf, (size_t)n);
+				(void)w;
+			} else {
+				stdin_open = false; /* EOF: the console just gets no input */
+			}
+		}
+		if (!pinned && el < 5.0)
+			pinned = pin_vcpu(pid, pin);
+		if (got_signal && !quit_sent) {
+			/* Ask the image to stop (it prints its counters). */
+			ssize_t w = write(to_q[1], "\nquit\n", 6);
+			(void)w;
+			quit_sent = true;
+			quit_at = el;
+		}
+		if (quit_sent && !term_at && el - quit_at > 3.0) {
+			kill(pid, SIGTERM);
+			term_at = el;
+		}
+		if (term_at && el - term_at > 2.0)
+			kill(pid, SIGKILL);
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			/* Drain what is left of the console. */
+			if (from_q[0] >= 0) {
+				char buf[4096];
+				ssize_t n;
+				while ((n = read(from_q[0], buf, sizeof(buf))) > 0) {
+					saw_output = true;
+					ssize_t o = write(out_fd, buf, (size_t)n);
+					(void)o;
+				}
+			}
+			break;
+		}
+		if (from_q[0] < 0)
+			usleep(20000);
+	}
+	if (log)
+		close(out_fd);
+	if (!pinned)
+		fprintf(stderr, PROG ": could not find QEMU's vCPU thread to pin\n");
+
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, PROG ": QEMU killed by signal %d\n", WTERMSIG(status));
+		return got_signal ? 128 + got_signal : 1;
+	}
+	int qs = WEXITSTATUS(status);
+	if (qs & 1) {
+		if (qs == 1 && !saw_output) {
+			fprintf(stderr, PROG ": QEMU failed (see its message above)\n");
+			return 1;
+		}
+		return qs >> 1; /* isa-debug-exit: the image's exit code */
+	}
+	if (got_signal)
+		return 128 + got_signal;
+	fprintf(stderr, PROG ": the VM stopped without an exit code (reset or triple fault)\n");
+	return 3;
+}
+
+static const struct nfbox_cmd run_cmd = {
+	.name = "run",
+	.summary = "boot an image under QEMU/KVM with its NICs",
+	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
+		 "                 [--machine microvm|q35] [--pin CPU] [--log FILE]\n"
+		 "                 [--append ARGS] [--no-check] [--dry-run]\n\n"
+		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
+		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
+		 "  --net vhost-user:SOCKET       a NIC whose backend listens on SOCKET\n"
+		 "  --net vhost-user:SOCKET,server  QEMU listens on SOCKET (waits for the backend)\n"
+		 "  --net tap:IFNAME              a tap NIC (created if missing, removed at exit)\n"
+		 "  --config FILE   checked, then replaces the config built into the image\n"
+		 "  --mem MB        guest RAM (default 64; 16 is enough for fwd)\n"
+		 "  --machine M     microvm (default, virtio-mmio) or q35 (virtio-pci)\n"
+		 "  --pin CPU       pin the vCPU thread to CPU (do, next to other pollers)\n"
+		 "  --log FILE      serial console to FILE instead of the terminal\n"
+		 "  --append ARGS   kernel command line: nfbox.idle_us=N (idle spell before the\n"
+		 "                  image halts until a packet, default 200), nfbox.pool=N\n"
+		 "                  (packet buffers), nfbox.verbose=1 (boot timing)\n"
+		 "  --no-check      hand the config over unchecked (tests of the image's checks)\n"
+		 "  --dry-run       print the QEMU command line and exit\n\n"
+		 "Console input goes to the image: 'stats' prints its counters, 'quit' stops\n"
+		 "it.  Ctrl-C or SIGTERM sends 'quit', then stops QEMU if it lingers.\n"
+		 "Uses KVM when /dev/kvm is usable, else TCG (said on stderr; NFBOX_NO_KVM=1\n"
+		 "forces TCG).  NFBOX_QEMU names the QEMU binary.\n",
+	.run = run_run,
+};
+CMD_REGISTER(run_cmd);
