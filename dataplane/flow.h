@@ -109,7 +109,9 @@ static inline uint64_t flow_crc_(uint64_t crc, uint64_t v)
 }
 
 /* Ports ordered, then proto, family, zone: the key's last word, made
- * direction-free. */
+ * direction-free.  nf/firewall rebuilds the IPv4 hash from these two helpers
+ * on a key held in registers; the formula below and that copy must change
+ * together (test_flow pins the values of a few keys). */
 static inline uint64_t flow_hash_meta_(uint64_t tail)
 {
 	uint32_t sp = (uint16_t)tail, dp = (uint16_t)(tail >> 16);
