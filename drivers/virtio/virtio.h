@@ -34,6 +34,7 @@
 #define VIRTIO_F_ORDER_PLATFORM 36
 #define VIRTIO_F_SR_IOV 37
 #define VIRTIO_F_NOTIFICATION_DATA 38
+#define VIRTIO_F_RING_RESET 40 /* virtio 1.2 6 */
 
 #define VIRTIO_BIT(b) (1ull << (b))
 
