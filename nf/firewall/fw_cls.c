@@ -1,45 +1,718 @@
 /* SPDX-License-Identifier: MIT */
-/* fw_cls.c - placeholder: every rule in order, with the fast set lookups. */
+/*
+ * fw_cls.c - the fast classifier: a decision tree over packet fields with
+ * short rule lists at its leaves (the HyperSplit idea: binary splits at
+ * rule boundaries, chosen to balance the rules on both sides).
+ *
+ * Each rule becomes one or more boxes ("subrules"): a range per field
+ * (source, destination, source port, destination port, protocol, ingress
+ * port).  Address and port lists, negations and protocol lists expand into
+ * several boxes; when that would make more than CLS_EXPAND_MAX boxes, the
+ * widest fields are replaced by their hull and the box is marked `exact`.
+ * What a box cannot express (sets, TCP flags, the low 64 bits of IPv6
+ * prefixes longer than /64) also marks it exact: a packet inside an exact
+ * box is then checked against the whole rule (fw_rule_match, with the sets'
+ * LPM lookups).  IPv4 and IPv6 have a tree each; IPv6 addresses enter the
+ * tree by their upper 64 bits.
+ *
+ * Building (cold): a node holds the boxes that overlap its region, in rule
+ * order.  Boxes after the first inexact box covering the whole region are
+ * dropped (they can never win there).  Nodes of at most CLS_LEAF_MAX boxes
+ * become leaves; others split one field at the threshold that minimises the
+ * larger side plus the boxes copied to both sides, over every rule boundary
+ * of every field.  Memory is bounded by a node budget: past it, nodes turn
+ * into (longer) leaves, which costs time, never correctness.
+ *
+ * Lookup: walk down comparing one field per node (a load, a compare, an
+ * add), then test the leaf's boxes in order with SSE4.1 range compares: the
+ * first match is the first matching rule.  classify_burst walks the trees of
+ * several packets in lockstep so their node loads overlap.
+ */
 #include "nf/firewall/fw_cls.h"
+
+/* GCC vector extensions rather than <smmintrin.h>, whose chain pulls in
+ * <stdlib.h> (see flow.h).  With -march=x86-64-v2 these compile to
+ * pcmpgtq (SSE4.2) and pminuw/pmaxuw (SSE4.1). */
+typedef long long v2di __attribute__((vector_size(16)));
+typedef unsigned short v8hu __attribute__((vector_size(16)));
+
+#define CLS_DIMS 6
+#define CLS_LEAF_MAX 8
+#define CLS_EXPAND_MAX 32
+#define CLS_DEPTH_MAX 40
+#define CLS_NODES_MAX (1u << 22)
+#define BIAS 0x8000000000000000ull
+
+enum { D_SRC, D_DST, D_SPORT, D_DPORT, D_PROTO, D_INPORT };
+
+/* A box at lookup time: one cache line.  Addresses are biased so signed
+ * 64-bit compares order them as unsigned; ports, protocol and ingress port
+ * are four 16-bit lanes. */
+struct cls_box {
+	v2di alo, ahi;           /* src, dst (biased) */
+	uint64_t plo, phi;       /* sport | dport << 16 | proto << 32 | inport << 48 */
+	uint32_t rule;
+	uint32_t exact;
+	uint64_t pad;
+};
+_Static_assert(sizeof(struct cls_box) == 64, "a box is one cache line");
+
+/* A tree node: an inner node sends keys with field `dim` <= thr to child,
+ * the others to child + 1; a leaf lists `n` boxes from leaf[child]. */
+struct cls_node {
+	uint64_t thr;
+	uint32_t child;
+	uint16_t dim;
+	uint16_t n; /* 0xffff: inner node */
+};
+#define INNER 0xffffu
+
+struct cls_tree {
+	struct cls_node *nodes;
+	uint32_t n_nodes, cap_nodes;
+	uint32_t *leaf; /* box indices */
+	uint32_t n_leaf, cap_leaf;
+	struct cls_box *boxes;
+	uint32_t n_boxes;
+	uint32_t depth;
+	bool empty;
+};
 
 struct fw_cls {
 	const struct fw_rules *rs;
+	struct cls_tree t[2]; /* IPv4, IPv6 */
+	bool nomem;
 };
+
+/* ---- expanding rules into boxes (cold) ------------------------------------- */
+struct range64 {
+	uint64_t lo, hi;
+};
+
+struct bbox {
+	uint64_t lo[CLS_DIMS], hi[CLS_DIMS];
+	uint32_t rule;
+	bool exact;
+};
+
+struct rlist {
+	struct range64 *r;
+	uint32_t n, cap;
+};
+
+static bool rl_add(struct rlist *l, uint64_t lo, uint64_t hi)
+{
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 8;
+		struct range64 *r = sys_alloc(cap * sizeof(*r), 8);
+		if (!r)
+			return false;
+		if (l->r)
+			memcpy(r, l->r, l->n * sizeof(*r));
+		sys_free(l->r);
+		l->r = r;
+		l->cap = cap;
+	}
+	l->r[l->n++] = (struct range64){lo, hi};
+	return true;
+}
+
+/* Sort (insertion: lists are short) and merge overlapping/adjacent ranges. */
+static void rl_normalise(struct rlist *l)
+{
+	for (uint32_t i = 1; i < l->n; i++) {
+		struct range64 x = l->r[i];
+		uint32_t j = i;
+		while (j > 0 && l->r[j - 1].lo > x.lo) {
+			l->r[j] = l->r[j - 1];
+			j--;
+		}
+		l->r[j] = x;
+	}
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		if (w && (l->r[w - 1].hi == UINT64_MAX || l->r[i].lo <= l->r[w - 1].hi + 1)) {
+			if (l->r[i].hi > l->r[w - 1].hi)
+				l->r[w - 1].hi = l->r[i].hi;
+		} else {
+			l->r[w++] = l->r[i];
+		}
+	}
+	l->n = w;
+}
+
+/* Replace a normalised list by its complement within [0, max]. */
+static bool rl_complement(struct rlist *l, uint64_t max)
+{
+	struct rlist c = {0};
+	uint64_t next = 0;
+	bool more = true;
+	for (uint32_t i = 0; i < l->n && more; i++) {
+		if (l->r[i].lo > next && !rl_add(&c, next, l->r[i].lo - 1))
+			goto fail;
+		if (l->r[i].hi >= max)
+			more = false;
+		else
+			next = l->r[i].hi + 1;
+	}
+	if (more && !rl_add(&c, next, max))
+		goto fail;
+	sys_free(l->r);
+	*l = c;
+	return true;
+fail:
+	sys_free(c.r);
+	return false;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return sys_be64(sys_ld64(p));
+}
+
+/* Ranges of an address match for tree `fam` (0 v4, 1 v6), in the tree's
+ * coordinates (IPv4 value, or IPv6 upper half).  *exact when the ranges
+ * over-approximate. */
+static bool addr_ranges(const struct fw_addr_match *m, int fam, struct rlist *l, bool *exact)
+{
+	uint64_t max = fam ? UINT64_MAX : 0xffffffffull;
+	if (m->kind == FW_ADDR_ANY)
+		return rl_add(l, 0, max);
+	if (m->kind == FW_ADDR_SET) {
+		*exact = true;
+		return rl_add(l, 0, max);
+	}
+	bool loose = false;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct fw_prefix *p = &m->pfx[i];
+		if (p->family != (fam ? CFG_AF_V6 : CFG_AF_V4))
+			continue;
+		uint64_t lo, hi;
+		if (!fam) {
+			lo = sys_be32(sys_ld32(p->a));
+			hi = lo | (0xffffffffull >> p->len);
+		} else {
+			lo = be64(p->a);
+			hi = p->len >= 64 ? lo : lo | (UINT64_MAX >> p->len);
+			loose |= p->len > 64;
+		}
+		if (!rl_add(l, lo, hi))
+			return false;
+	}
+	rl_normalise(l);
+	if (m->negate) {
+		if (loose) {
+			/* The complement of an upper-half approximation is not
+			 * an approximation of the complement. */
+			l->n = 0;
+			*exact = true;
+			return rl_add(l, 0, max);
+		}
+		if (!rl_complement(l, max))
+			return false;
+	}
+	*exact |= loose;
+	return true;
+}
+
+static bool port_ranges(const struct fw_port_match *m, struct rlist *l)
+{
+	if (m->any)
+		return rl_add(l, 0, 65535);
+	for (uint16_t i = 0; i < m->n; i++)
+		if (!rl_add(l, m->r[i].lo, m->r[i].hi))
+			return false;
+	rl_normalise(l);
+	return m->negate ? rl_complement(l, 65535) : true;
+}
+
+static bool proto_ranges(const struct fw_rule *r, struct rlist *l)
+{
+	if (r->any_proto)
+		return rl_add(l, 0, 255);
+	for (unsigned p = 0; p < 256;) {
+		if (!((r->proto[p >> 6] >> (p & 63)) & 1)) {
+			p++;
+			continue;
+		}
+		unsigned q = p;
+		while (q + 1 < 256 && ((r->proto[(q + 1) >> 6] >> ((q + 1) & 63)) & 1))
+			q++;
+		if (!rl_add(l, p, q))
+			return false;
+		p = q + 1;
+	}
+	return true;
+}
+
+struct builder {
+	struct bbox *b;
+	uint32_t n, cap;
+	bool nomem;
+};
+
+static void add_box(struct builder *bl, const struct bbox *x)
+{
+	if (bl->n == bl->cap) {
+		uint32_t cap = bl->cap ? bl->cap * 2 : 256;
+		struct bbox *b = sys_alloc((size_t)cap * sizeof(*b), 16);
+		if (!b) {
+			bl->nomem = true;
+			return;
+		}
+		if (bl->b)
+			memcpy(b, bl->b, (size_t)bl->n * sizeof(*b));
+		sys_free(bl->b);
+		bl->b = b;
+		bl->cap = cap;
+	}
+	bl->b[bl->n++] = *x;
+}
+
+static void expand_rule(struct builder *bl, const struct fw_rule *r, uint32_t idx, int fam)
+{
+	struct rlist l[CLS_DIMS] = {{0}};
+	bool exact = r->flags_mask != 0;
+	bool ok = addr_ranges(&r->src, fam, &l[D_SRC], &exact) &&
+		  addr_ranges(&r->dst, fam, &l[D_DST], &exact) && port_ranges(&r->sport, &l[D_SPORT]) &&
+		  port_ranges(&r->dport, &l[D_DPORT]) && proto_ranges(r, &l[D_PROTO]) &&
+		  rl_add(&l[D_INPORT], r->in_port == FW_NO_PORT ? 0 : r->in_port,
+			 r->in_port == FW_NO_PORT ? 255 : r->in_port);
+	if (!ok) {
+		bl->nomem = true;
+		goto out;
+	}
+	for (int d = 0; d < CLS_DIMS; d++)
+		if (l[d].n == 0)
+			goto out; /* e.g. a negation of everything: matches nothing */
+	/* Too many combinations: hull the longest lists until it fits. */
+	for (;;) {
+		uint64_t prod = 1;
+		int widest = 0;
+		for (int d = 0; d < CLS_DIMS; d++) {
+			prod *= l[d].n;
+			if (l[d].n > l[widest].n)
+				widest = d;
+		}
+		if (prod <= CLS_EXPAND_MAX)
+			break;
+		l[widest].r[0].hi = l[widest].r[l[widest].n - 1].hi;
+		l[widest].n = 1;
+		exact = true;
+	}
+	uint32_t pos[CLS_DIMS] = {0};
+	for (;;) {
+		struct bbox x = {.rule = idx, .exact = exact};
+		for (int d = 0; d < CLS_DIMS; d++) {
+			x.lo[d] = l[d].r[pos[d]].lo;
+			x.hi[d] = l[d].r[pos[d]].hi;
+		}
+		add_box(bl, &x);
+		int d = 0;
+		while (d < CLS_DIMS && ++pos[d] == l[d].n)
+			pos[d++] = 0;
+		if (d == CLS_DIMS)
+			break;
+	}
+out:
+	for (int d = 0; d < CLS_DIMS; d++)
+		sys_free(l[d].r);
+}
+
+/* ---- building a tree (cold) -------------------------------------------------- */
+struct tbuild {
+	struct cls_tree *t;
+	const struct bbox *b;
+	uint64_t *tmp_lo, *tmp_hi; /* scratch, one per box */
+	bool nomem;
+};
+
+static uint32_t new_nodes(struct tbuild *tb, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	if (t->n_nodes + n > t->cap_nodes) {
+		uint32_t cap = t->cap_nodes ? t->cap_nodes * 2 : 1024;
+		struct cls_node *nn = sys_alloc((size_t)cap * sizeof(*nn), SYS_CACHE_LINE);
+		if (!nn) {
+			tb->nomem = true;
+			return UINT32_MAX;
+		}
+		if (t->nodes)
+			memcpy(nn, t->nodes, (size_t)t->n_nodes * sizeof(*nn));
+		sys_free(t->nodes);
+		t->nodes = nn;
+		t->cap_nodes = cap;
+	}
+	uint32_t at = t->n_nodes;
+	t->n_nodes += n;
+	return at;
+}
+
+static void make_leaf(struct tbuild *tb, uint32_t node, const uint32_t *ids, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	if (t->n_leaf + n > t->cap_leaf) {
+		uint32_t cap = t->cap_leaf ? t->cap_leaf : 1024;
+		while (cap < t->n_leaf + n)
+			cap *= 2;
+		uint32_t *l = sys_alloc((size_t)cap * sizeof(*l), 16);
+		if (!l) {
+			tb->nomem = true;
+			return;
+		}
+		if (t->leaf)
+			memcpy(l, t->leaf, (size_t)t->n_leaf * sizeof(*l));
+		sys_free(t->leaf);
+		t->leaf = l;
+		t->cap_leaf = cap;
+	}
+	if (n)
+		memcpy(t->leaf + t->n_leaf, ids, (size_t)n * sizeof(*ids));
+	t->nodes[node] = (struct cls_node){.thr = 0, .child = t->n_leaf, .dim = 0, .n = (uint16_t)n};
+	t->n_leaf += n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Heapsort: no recursion, no libc qsort in the image. */
+static void sort_u64(uint64_t *v, uint32_t n)
+{
+	for (uint32_t start = n / 2; start-- > 0;) {
+		for (uint32_t r = start;;) {
+			uint32_t c = 2 * r + 1;
+			if (c >= n)
+				break;
+			if (c + 1 < n && cmp_u64(&v[c], &v[c + 1]) < 0)
+				c++;
+			if (cmp_u64(&v[r], &v[c]) >= 0)
+				break;
+			uint64_t tmp = v[r];
+			v[r] = v[c];
+			v[c] = tmp;
+			r = c;
+		}
+	}
+	for (uint32_t end = n; end-- > 1;) {
+		uint64_t tmp = v[0];
+		v[0] = v[end];
+		v[end] = tmp;
+		for (uint32_t r = 0;;) {
+			uint32_t c = 2 * r + 1;
+			if (c >= end)
+				break;
+			if (c + 1 < end && cmp_u64(&v[c], &v[c + 1]) < 0)
+				c++;
+			if (cmp_u64(&v[r], &v[c]) >= 0)
+				break;
+			tmp = v[r];
+			v[r] = v[c];
+			v[c] = tmp;
+			r = c;
+		}
+	}
+}
+
+struct split {
+	int dim;
+	uint64_t thr;
+	uint32_t nl, nr;
+	uint64_t cost;
+};
+
+/* The best threshold on `dim`: scan every boundary with the clipped lows and
+ * highs sorted, counting boxes on each side. */
+static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
+			const uint64_t *bhi, int dim, struct split *best)
+{
+	uint64_t *lo = tb->tmp_lo, *hi = tb->tmp_hi;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bbox *x = &tb->b[ids[i]];
+		lo[i] = x->lo[dim] > blo[dim] ? x->lo[dim] : blo[dim];
+		hi[i] = x->hi[dim] < bhi[dim] ? x->hi[dim] : bhi[dim];
+	}
+	sort_u64(lo, n);
+	sort_u64(hi, n);
+	/* Candidate thresholds t: the left side is [blo, t].  Useful ones are
+	 * hi[i] (a box ends there) and lo[i] - 1 (one starts after).  Walk
+	 * both sorted lists as one merged sequence. */
+	uint32_t a = 0, b = 0; /* lows <= t, highs <= t */
+	for (;;) {
+		uint64_t c1 = b < n ? hi[b] : UINT64_MAX;
+		uint64_t c2 = a < n && lo[a] > 0 ? lo[a] - 1 : UINT64_MAX;
+		uint64_t t = c1 < c2 ? c1 : c2;
+		if (t >= bhi[dim])
+			break;
+		while (a < n && lo[a] <= t)
+			a++;
+		while (b < n && hi[b] <= t)
+			b++;
+		if (t >= blo[dim]) {
+			uint32_t nl = a, nr = n - b;
+			uint32_t big = nl > nr ? nl : nr;
+			uint64_t cost = (uint64_t)big * 2 + (nl + nr - n);
+			if (big < n && cost < best->cost)
+				*best = (struct split){dim, t, nl, nr, cost};
+		}
+		/* Boxes starting at t + 1 made this candidate; the next one is
+		 * larger and counts them anyway. */
+		while (a < n && lo[a] == t + 1)
+			a++;
+	}
+}
+
+/* Keep boxes up to (and with) the first inexact box covering the region. */
+static uint32_t prune(const struct tbuild *tb, uint32_t *ids, uint32_t n, const uint64_t *blo,
+		      const uint64_t *bhi)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bbox *x = &tb->b[ids[i]];
+		if (x->exact)
+			continue;
+		bool covers = true;
+		for (int d = 0; d < CLS_DIMS && covers; d++)
+			covers = x->lo[d] <= blo[d] && x->hi[d] >= bhi[d];
+		if (covers)
+			return i + 1;
+	}
+	return n;
+}
+
+static void build_node(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
+		       const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
+{
+	if (tb->nomem)
+		return;
+	if (depth > tb->t->depth)
+		tb->t->depth = depth;
+	n = prune(tb, ids, n, blo, bhi);
+	struct split best = {.cost = UINT64_MAX};
+	if (n > CLS_LEAF_MAX && depth < CLS_DEPTH_MAX && tb->t->n_nodes < CLS_NODES_MAX)
+		for (int d = 0; d < CLS_DIMS; d++)
+			best_on_dim(tb, ids, n, blo, bhi, d, &best);
+	if (best.cost == UINT64_MAX) {
+		make_leaf(tb, node, ids, n);
+		return;
+	}
+	uint32_t kids = new_nodes(tb, 2);
+	uint32_t *left = sys_alloc((size_t)(best.nl + best.nr) * sizeof(*left) + 4, 8);
+	if (kids == UINT32_MAX || !left) {
+		tb->nomem = true;
+		sys_free(left);
+		return;
+	}
+	tb->t->nodes[node] = (struct cls_node){.thr = best.thr, .child = kids, .dim = (uint16_t)best.dim,
+					       .n = INNER};
+	uint32_t *right = left + best.nl, nl = 0, nr = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bbox *x = &tb->b[ids[i]];
+		if (x->lo[best.dim] <= best.thr && x->hi[best.dim] >= blo[best.dim])
+			left[nl++] = ids[i];
+		if (x->hi[best.dim] > best.thr && x->lo[best.dim] <= bhi[best.dim])
+			right[nr++] = ids[i];
+	}
+	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
+	memcpy(lo2, blo, sizeof(lo2));
+	memcpy(hi2, bhi, sizeof(hi2));
+	hi2[best.dim] = best.thr;
+	build_node(tb, kids, left, nl, blo, hi2, depth + 1);
+	lo2[best.dim] = best.thr + 1;
+	build_node(tb, kids + 1, right, nr, lo2, bhi, depth + 1);
+	sys_free(left);
+}
+
+static void to_runtime(struct cls_box *o, const struct bbox *x)
+{
+	o->alo = (v2di){(long long)(x->lo[D_SRC] ^ BIAS), (long long)(x->lo[D_DST] ^ BIAS)};
+	o->ahi = (v2di){(long long)(x->hi[D_SRC] ^ BIAS), (long long)(x->hi[D_DST] ^ BIAS)};
+	o->plo = x->lo[D_SPORT] | x->lo[D_DPORT] << 16 | x->lo[D_PROTO] << 32 | x->lo[D_INPORT] << 48;
+	o->phi = x->hi[D_SPORT] | x->hi[D_DPORT] << 16 | x->hi[D_PROTO] << 32 | x->hi[D_INPORT] << 48;
+	o->rule = x->rule;
+	o->exact = x->exact;
+	o->pad = 0;
+}
+
+static bool build_tree(struct fw_cls *c, int fam)
+{
+	const struct fw_rules *rs = c->rs;
+	struct cls_tree *t = &c->t[fam];
+	struct builder bl = {0};
+	uint8_t want = fam ? FW_FAM_V6 : FW_FAM_V4;
+	for (uint32_t i = 0; i < rs->n_rules && !bl.nomem; i++)
+		if (rs->rules[i].fams & want)
+			expand_rule(&bl, &rs->rules[i], i, fam);
+	bool ok = !bl.nomem;
+	struct tbuild tb = {.t = t, .b = bl.b};
+	uint32_t *ids = sys_alloc((size_t)(bl.n + 1) * sizeof(*ids), 8);
+	tb.tmp_lo = sys_alloc((size_t)(bl.n + 1) * sizeof(uint64_t), 8);
+	tb.tmp_hi = sys_alloc((size_t)(bl.n + 1) * sizeof(uint64_t), 8);
+	t->boxes = sys_alloc((size_t)(bl.n + 1) * sizeof(*t->boxes), SYS_CACHE_LINE);
+	if (!ok || !ids || !tb.tmp_lo || !tb.tmp_hi || !t->boxes)
+		goto fail;
+	for (uint32_t i = 0; i < bl.n; i++) {
+		ids[i] = i;
+		to_runtime(&t->boxes[i], &bl.b[i]);
+	}
+	t->n_boxes = bl.n;
+	t->empty = bl.n == 0;
+	uint64_t lo[CLS_DIMS] = {0};
+	uint64_t hi[CLS_DIMS] = {fam ? UINT64_MAX : 0xffffffffull, fam ? UINT64_MAX : 0xffffffffull,
+				 65535, 65535, 255, 255};
+	if (new_nodes(&tb, 1) == UINT32_MAX)
+		goto fail;
+	build_node(&tb, 0, ids, bl.n, lo, hi, 0);
+	ok = !tb.nomem;
+	goto out;
+fail:
+	ok = false;
+out:
+	sys_free(ids);
+	sys_free(tb.tmp_lo);
+	sys_free(tb.tmp_hi);
+	sys_free(bl.b);
+	return ok;
+}
 
 struct fw_cls *fw_cls_build(const struct fw_rules *rs)
 {
-	struct fw_cls *c = sys_alloc(sizeof(*c), 8);
-	if (c)
-		c->rs = rs;
+	struct fw_cls *c = sys_alloc(sizeof(*c), SYS_CACHE_LINE);
+	if (!c)
+		return NULL;
+	c->rs = rs;
+	if (!build_tree(c, 0) || !build_tree(c, 1)) {
+		fw_cls_free(c);
+		return NULL;
+	}
 	return c;
 }
 
 void fw_cls_free(struct fw_cls *c)
 {
+	if (!c)
+		return;
+	for (int f = 0; f < 2; f++) {
+		sys_free(c->t[f].nodes);
+		sys_free(c->t[f].leaf);
+		sys_free(c->t[f].boxes);
+	}
 	sys_free(c);
+}
+
+/* ---- lookup -------------------------------------------------------------------- */
+struct ckey {
+	uint64_t d[CLS_DIMS]; /* tree coordinates */
+	v2di a;               /* src, dst biased */
+	uint64_t p;           /* ports | proto | inport, as cls_box.plo */
+};
+
+static inline void ckey_make(const struct fw_key *k, struct ckey *c)
+{
+	c->d[D_SRC] = k->src[0];
+	c->d[D_DST] = k->dst[0];
+	c->d[D_SPORT] = k->sport;
+	c->d[D_DPORT] = k->dport;
+	c->d[D_PROTO] = k->proto;
+	c->d[D_INPORT] = k->in_port;
+	c->a = (v2di){(long long)(k->src[0] ^ BIAS), (long long)(k->dst[0] ^ BIAS)};
+	c->p = (uint64_t)k->sport | (uint64_t)k->dport << 16 | (uint64_t)k->proto << 32 |
+	       (uint64_t)k->in_port << 48;
+}
+
+static inline bool box_match(const struct cls_box *b, const struct ckey *c)
+{
+	v2di out = (b->alo > c->a) | (c->a > b->ahi);
+	/* Ports, protocol, ingress port: four unsigned 16-bit lanes (the
+	 * upper four lanes are 0 everywhere and pass). */
+	v8hu p = (v8hu)(v2di){(long long)c->p, 0};
+	v8hu plo = (v8hu)(v2di){(long long)b->plo, 0}, phi = (v8hu)(v2di){(long long)b->phi, 0};
+	v2di bad = (v2di)((p < plo) | (p > phi));
+	out |= bad;
+	return (out[0] | out[1]) == 0;
+}
+
+static inline int32_t leaf_scan(const struct fw_cls *c, const struct cls_tree *t,
+				const struct cls_node *nd, const struct ckey *ck,
+				const struct fw_key *k)
+{
+	const uint32_t *ids = t->leaf + nd->child;
+	for (uint32_t i = 0; i < nd->n; i++) {
+		const struct cls_box *b = &t->boxes[ids[i]];
+		if (box_match(b, ck) &&
+		    (!b->exact || fw_rule_match(&c->rs->rules[b->rule], k, false)))
+			return (int32_t)b->rule;
+	}
+	return -1;
 }
 
 int32_t fw_cls_classify(const struct fw_cls *c, const struct fw_key *k)
 {
-	for (uint32_t i = 0; i < c->rs->n_rules; i++)
-		if (fw_rule_match(&c->rs->rules[i], k, false))
-			return (int32_t)i;
-	return -1;
+	const struct cls_tree *t = &c->t[k->fam == FW_FAM_V6];
+	if (t->empty)
+		return -1;
+	struct ckey ck;
+	ckey_make(k, &ck);
+	const struct cls_node *nd = t->nodes;
+	while (nd->n == INNER)
+		nd = &t->nodes[nd->child + (ck.d[nd->dim] > nd->thr)];
+	return leaf_scan(c, t, nd, &ck, k);
 }
+
+#define BURST 16
 
 void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint32_t n,
 			   int32_t *out)
 {
-	for (uint32_t i = 0; i < n; i++)
-		out[i] = fw_cls_classify(c, &k[i]);
+	while (n) {
+		uint32_t m = n < BURST ? n : BURST;
+		struct ckey ck[BURST];
+		const struct cls_node *nd[BURST];
+		const struct cls_tree *tr[BURST];
+		for (uint32_t i = 0; i < m; i++) {
+			tr[i] = &c->t[k[i].fam == FW_FAM_V6];
+			ckey_make(&k[i], &ck[i]);
+			nd[i] = tr[i]->nodes;
+		}
+		/* Lockstep: one level for every packet per pass, so the node
+		 * loads of different packets are in flight together. */
+		for (bool more = true; more;) {
+			more = false;
+			for (uint32_t i = 0; i < m; i++) {
+				const struct cls_node *x = nd[i];
+				if (x->n != INNER)
+					continue;
+				x = &tr[i]->nodes[x->child + (ck[i].d[x->dim] > x->thr)];
+				sys_prefetch(x);
+				nd[i] = x;
+				more = true;
+			}
+		}
+		for (uint32_t i = 0; i < m; i++)
+			if (!tr[i]->empty && nd[i]->n)
+				sys_prefetch(&tr[i]->boxes[tr[i]->leaf[nd[i]->child]]);
+		for (uint32_t i = 0; i < m; i++)
+			out[i] = tr[i]->empty ? -1 : leaf_scan(c, tr[i], nd[i], &ck[i], &k[i]);
+		k += m;
+		out += m;
+		n -= m;
+	}
 }
 
 size_t fw_cls_memory(const struct fw_cls *c)
 {
-	return sizeof(*c);
+	size_t s = sizeof(*c);
+	for (int f = 0; f < 2; f++)
+		s += (size_t)c->t[f].n_nodes * sizeof(struct cls_node) +
+		     (size_t)c->t[f].n_leaf * sizeof(uint32_t) +
+		     (size_t)c->t[f].n_boxes * sizeof(struct cls_box);
+	return s;
 }
 
 int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 {
-	return snprintf(buf, size, "linear: %u rules", c->rs->n_rules);
+	return snprintf(buf, size, "tree v4 %u nodes depth %u %u boxes, v6 %u nodes depth %u %u boxes, %zu KiB",
+			c->t[0].n_nodes, c->t[0].depth, c->t[0].n_boxes, c->t[1].n_nodes,
+			c->t[1].depth, c->t[1].n_boxes, fw_cls_memory(c) / 1024);
 }
