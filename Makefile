@@ -46,7 +46,7 @@ DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 .PHONY: all test unit golden bench fuzz install clean images help
 # Objects made through chained pattern rules are not throw-away intermediates.
 .SECONDARY:
-all: $(B)/nfbox $(B)/asan/nfbox unit-bins bench-bins fuzz-bins
+all: $(B)/nfbox $(B)/asan/nfbox unit-bins bench-bins fuzz-bins images
 
 help:
 	@echo "make            build the nfbox command (build/nfbox), tests and benchmarks"
@@ -128,7 +128,7 @@ fuzz: $(FUZZ_BINS)
 # ---- images (freestanding) ----------------------------------------------------
 -include kernel/image.mk
 
-install: $(B)/nfbox
+install: $(B)/nfbox install-image
 	install -D -m 0755 $(B)/nfbox $(DESTDIR)$(PREFIX)/bin/nfbox
 
 clean:
