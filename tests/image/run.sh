@@ -1,0 +1,199 @@
+#!/bin/bash
+# tests/image/run.sh - boot real images under QEMU and check what they say.
+#
+#   boot-microvm   fwd image boots, prints "ready", stops cleanly on SIGTERM
+#                  to nfbox run (which types "quit": counters, exit 0)
+#   boot-q35       the same on q35 (SeaBIOS, virtio-pci machine)
+#   boot-mem16     the same with --mem 16
+#   boot-tcg       the same without KVM (only when KVM is there too)
+#   config-fwcfg   a config handed over by nfbox run is the one used
+#   config-baked   a config with a set file, flattened and baked in by build
+#   bad-config-host   nfbox build refuses a bad config with FILE:LINE:COL
+#   bad-config-image  the image itself refuses it (run --no-check): the
+#                  message is FILE:LINE:COL and the exit status 1
+#   crash          a function that faults: exception, registers and a
+#                  backtrace with symbol names; exit status 3
+#
+# One line per test, then "N passed, M failed"; exit status 1 on any
+# failure.  KVM where /dev/kvm is usable, TCG otherwise (nfbox run decides).
+# Every QEMU started here is stopped on exit, also on failure.
+set -u
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+NFBOX=$B/nfbox
+export NFBOX_LIBDIR=$B/image
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/nfbox-imgtest.XXXXXX")
+PIDS=()
+PASS=0
+FAIL=0
+TIMEOUT=${TIMEOUT:-60}
+
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.5
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		pkill -KILL -P "$p" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { echo "ok   $1${2:+ ($2)}"; PASS=$((PASS + 1)); }
+ko() { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+	exit $?
+}
+
+if ! make -s -j2 "$B/nfbox" image-objs >"$WORK/make.log" 2>&1; then
+	ko build "make nfbox image-objs failed: $(tail -3 "$WORK/make.log" | tr '\n' ' ')"
+	finish
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "skip: no qemu-system-x86_64"
+	finish
+fi
+KVM=0
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && KVM=1
+
+build() { # NF OUT [build args...]
+	local nf=$1 out=$2
+	shift 2
+	"$NFBOX" build "$nf" -o "$out" "$@" >"$out.build.log" 2>&1
+}
+
+# wait_for FILE PATTERN PID: until FILE matches, PID dies or TIMEOUT.
+wait_for() {
+	local t=0
+	until grep -q -- "$2" "$1" 2>/dev/null; do
+		kill -0 "$3" 2>/dev/null || return 1
+		t=$((t + 1))
+		[ $t -gt $((TIMEOUT * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+# wait_exit PID: its exit status (after at most TIMEOUT s; 124 if it hangs).
+wait_exit() {
+	local t=0
+	while kill -0 "$1" 2>/dev/null; do
+		t=$((t + 1))
+		if [ $t -gt $((TIMEOUT * 10)) ]; then
+			kill -TERM "$1"
+			sleep 1
+			kill -KILL "$1" 2>/dev/null
+			return 124
+		fi
+		sleep 0.1
+	done
+	wait "$1"
+}
+
+# boot_test NAME IMAGE [run args...]: ready, then SIGTERM -> stats, exit 0.
+boot_test() {
+	local name=$1 img=$2 log=$WORK/$1.log
+	shift 2
+	"$NFBOX" run "$img" --log "$log" "$@" </dev/null >"$WORK/$name.out" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	if ! wait_for "$log" "ready in" "$pid"; then
+		ko "$name" "no ready line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
+		kill -TERM "$pid" 2>/dev/null
+		wait_exit "$pid" >/dev/null
+		return
+	fi
+	kill -TERM "$pid"
+	wait_exit "$pid"
+	local rc=$?
+	local ready
+	ready=$(grep -o 'ready in [0-9]* us' "$log" | head -1)
+	if [ $rc -ne 0 ]; then
+		ko "$name" "exit status $rc after SIGTERM, want 0: $(tail -3 "$log" | tr '\n' ' ')"
+	elif ! grep -q 'nfbox: stopped' "$log" || ! grep -q '^loop\.' "$log"; then
+		ko "$name" "no counters / stop message after SIGTERM"
+	else
+		ok "$name" "$ready"
+	fi
+}
+
+build fwd "$WORK/fwd.img" || { ko build-fwd "$(cat "$WORK/fwd.img.build.log")"; finish; }
+
+boot_test boot-microvm "$WORK/fwd.img" --machine microvm
+boot_test boot-q35 "$WORK/fwd.img" --machine q35
+boot_test boot-mem16 "$WORK/fwd.img" --mem 16
+if [ $KVM = 1 ]; then
+	NFBOX_NO_KVM=1 boot_test boot-tcg "$WORK/fwd.img"
+fi
+
+# ---- configs -------------------------------------------------------------------
+printf 'port 0 name inside\nport 1 name outside\n' >"$WORK/good.conf"
+boot_test config-fwcfg "$WORK/fwd.img" --config "$WORK/good.conf"
+if grep -q "config $WORK/good.conf (fw_cfg" "$WORK/config-fwcfg.log" 2>/dev/null; then :; else
+	[ -f "$WORK/config-fwcfg.log" ] && ko config-fwcfg-used "the image did not report the fw_cfg config"
+fi
+
+printf '198.51.100.0/24\n2001:db8::/32\n' >"$WORK/set.txt"
+cat >"$WORK/fw.conf" <<'EOF'
+port 0 name inside
+port 1 name outside
+set bad file "set.txt"
+drop from outside src @bad
+EOF
+if build firewall "$WORK/fw.img" --config "$WORK/fw.conf"; then
+	boot_test config-baked "$WORK/fw.img"
+else
+	ko config-baked "build failed: $(tr '\n' ' ' <"$WORK/fw.img.build.log")"
+fi
+
+printf 'port 0 name inside\nport 1 name "unterminated\n' >"$WORK/bad.conf"
+if build fwd "$WORK/bad.img" --config "$WORK/bad.conf"; then
+	ko bad-config-host "nfbox build accepted a bad config"
+elif grep -Eq "^$WORK/bad.conf:2:[0-9]+: " "$WORK/bad.img.build.log"; then
+	ok bad-config-host "$(grep -Eo "bad.conf:2:[0-9]+: .*" "$WORK/bad.img.build.log" | head -1)"
+else
+	ko bad-config-host "no FILE:LINE:COL message: $(tr '\n' ' ' <"$WORK/bad.img.build.log")"
+fi
+
+"$NFBOX" run "$WORK/fwd.img" --config "$WORK/bad.conf" --no-check --log "$WORK/badimg.log" \
+	</dev/null >"$WORK/badimg.out" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+wait_exit $pid
+rc=$?
+if [ $rc -ne 1 ]; then
+	ko bad-config-image "exit status $rc, want 1: $(tail -3 "$WORK/badimg.log" | tr '\n' ' ')"
+elif ! grep -Eq "^$WORK/bad.conf:2:[0-9]+: " "$WORK/badimg.log"; then
+	ko bad-config-image "no FILE:LINE:COL line on the console: $(tr '\n' ' ' <"$WORK/badimg.log")"
+else
+	ok bad-config-image "$(grep -Eo "bad.conf:2:[0-9]+: .*" "$WORK/badimg.log" | head -1)"
+fi
+
+# ---- a crash ----------------------------------------------------------------------
+if build "$B/image/test/nf/crash.o" "$WORK/crash.img"; then
+	"$NFBOX" run "$WORK/crash.img" --log "$WORK/crash.log" </dev/null >"$WORK/crash.out" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_exit $pid
+	rc=$?
+	missing=""
+	for want in "CPU exception 14: page fault" "page fault at 0x7e0000000000" "RIP 0x[0-9a-f]* nf_crash_level3+" \
+		"RAX 0x" "R15 0x" "backtrace:" "nf_crash_level1+" "crash_configure+" "k_app_main+"; do
+		grep -q -- "$want" "$WORK/crash.log" || missing="$missing '$want'"
+	done
+	if [ $rc -ne 3 ]; then
+		ko crash "exit status $rc, want 3: $(tail -3 "$WORK/crash.log" | tr '\n' ' ')"
+	elif [ -n "$missing" ]; then
+		ko crash "console lacks:$missing"
+	else
+		ok crash "$(grep -c '^  #' "$WORK/crash.log") frames, symbolized"
+	fi
+else
+	ko crash "build failed: $(tr '\n' ' ' <"$WORK/crash.img.build.log")"
+fi
+
+finish
