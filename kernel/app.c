@@ -8,6 +8,9 @@
  *   vnet_probe_all -> create + configure the image's single registered
  *   function -> "ready in N us" (N from the TSC at guest entry) -> loop.
  *
+ * The ready line is printed first; boot messages (buffered, console.c)
+ * follow it.
+ *
  * Both config sources hold "NAME\0TEXT": the file name the host saw, for
  * error messages, then the text (`nfbox build` and `nfbox run` write it).
  *
@@ -158,8 +161,22 @@ static void print_stats(struct loop *l)
 		k_printf("(stats truncated)\n");
 }
 
+/* nfbox.verbose=1: where boot time goes (TSC stamps, printed at ready). */
+static uint64_t phase_tsc[8];
+static const char *phase_name[8];
+static unsigned n_phase;
+
+static void phase(const char *name)
+{
+	if (n_phase < 8) {
+		phase_tsc[n_phase] = sys_rdtsc();
+		phase_name[n_phase++] = name;
+	}
+}
+
 int k_app_main(void)
 {
+	phase("kernel");
 	const struct nf_ops *nf = nf_at(0);
 	k_printf("nfbox: %s image, %lu MiB RAM, TSC %lu MHz (%s)%s\n", nf ? nf->name : "(no function)",
 		 (unsigned long)(k_ram_bytes() >> 20), (unsigned long)(k_tsc_hz() / 1000000),
@@ -170,14 +187,17 @@ int k_app_main(void)
 		return K_EXIT_PLATFORM;
 	}
 	struct cfg *cfg = load_config();
+	phase("config");
 
-	/* Packet buffers: the default leaves most of RAM to the function's
-	 * tables; 2048 buffers fill two 256-entry RX rings many times over. */
+	/* Packet buffers: 1024 by default (2 MiB): two 256-entry RX rings,
+	 * a TX ring's worth in flight, bursts.  Each buffer's first touch
+	 * is a host page fault (~5-10 us when nested), so boot time grows
+	 * with the pool; nfbox.pool=N for more. */
 	size_t free_b = k_alloc_largest();
 	uint64_t want = cmdline_u64("nfbox.pool", 0);
 	if (!want) {
 		want = free_b / 4 / PKT_BUF_SIZE;
-		want = SYS_MIN(want, 2048);
+		want = SYS_MIN(want, 1024);
 		want = SYS_MAX(want, 256);
 	}
 	struct pkt_pool *pool = pkt_pool_create((uint32_t)want);
@@ -187,6 +207,7 @@ int k_app_main(void)
 		return K_EXIT_PLATFORM;
 	}
 
+	phase("pool");
 	static struct port ports[PORT_MAX];
 	struct vnet_options vo = {.queue_size = 256};
 	int n = vnet_probe_all(pool, &vo, ports, PORT_MAX);
@@ -195,6 +216,7 @@ int k_app_main(void)
 		return K_EXIT_PLATFORM;
 	}
 
+	phase("virtio");
 	/* Flow tables: a quarter of what is left, 64-byte entries. */
 	size_t left = k_alloc_largest();
 	uint64_t flows = left / 4 / 64;
@@ -224,10 +246,26 @@ int k_app_main(void)
 		pp[i] = &ports[i];
 	loop_init(&loop, nf, st, pp, (uint16_t)n);
 
+	phase("function");
 	uint64_t ready_tsc = sys_rdtsc();
-	k_printf("nfbox: %s ready in %lu us: %d port%s, %lu buffers, %u flows\n", nf->name,
-		 (unsigned long)(k_tsc_to_ns(ready_tsc - k_boot_tsc()) / 1000), n, n == 1 ? "" : "s",
-		 (unsigned long)want, cap);
+	/* The ready line goes out first, unbuffered, and short: under kvm_pvm
+	 * every console byte is a ~40 us exit, and the host waits for this
+	 * line.  The boot messages buffered so far follow it. */
+	char rl[64];
+	int rn = snprintf(rl, sizeof(rl), "nfbox: ready in %lu us\n",
+			  (unsigned long)(k_tsc_to_ns(ready_tsc - k_boot_tsc()) / 1000));
+	k_console_write_now(rl, (size_t)rn);
+	if (cmdline_u64("nfbox.verbose", 0)) {
+		uint64_t prev = k_boot_tsc();
+		for (unsigned i = 0; i < n_phase; i++) {
+			k_printf("nfbox: boot %-8s %6lu us\n", phase_name[i],
+				 (unsigned long)(k_tsc_to_ns(phase_tsc[i] - prev) / 1000));
+			prev = phase_tsc[i];
+		}
+	}
+	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us\n",
+		 nf->name, n, n == 1 ? "" : "s", (unsigned long)want, cap,
+		 (unsigned long)cmdline_u64("nfbox.idle_us", 200));
 	k_console_boot_done();
 
 	/* ---- the main loop ---- */

@@ -82,6 +82,13 @@ void k_console_boot_done(void)
 	con_buffering = false;
 }
 
+void k_console_write_now(const char *s, size_t n)
+{
+	if (!con_up)
+		k_console_init();
+	tx(s, n);
+}
+
 void k_console_write(const char *s, size_t n)
 {
 	if (con_buffering) {

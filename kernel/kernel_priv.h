@@ -61,6 +61,7 @@ extern bool k_pvm;
 /* ---- console.c ---- */
 void k_console_init(void);
 void k_console_write(const char *s, size_t n);
+void k_console_write_now(const char *s, size_t n); /* bypasses the boot buffer */
 void k_console_flush(void);             /* write out what boot buffered */
 void k_console_boot_done(void);         /* stop buffering (at "ready") */
 void k_console_rx_irq(bool on);

@@ -7,7 +7,8 @@
  *   - KVM when /dev/kvm can be opened (-cpu host,-arch-capabilities: QEMU
  *     7.2's plain -cpu host dies on MSR 0x10a on these hosts), else TCG,
  *     said on stderr;
- *   - guest RAM from a shared memfd, so vhost-user backends can map it;
+ *   - guest RAM from a shared memfd when a NIC is vhost-user, so the
+ *     backend can map it;
  *   - NICs: vhost-user:SOCKET[,server] (QEMU connects to the backend's
  *     socket, or listens on it with ",server") and tap:IFNAME (created if
  *     missing, removed again at exit); virtio-net-device on microvm,
@@ -351,13 +352,21 @@ static int run_run(int argc, char **argv)
 		add(&q, "-cpu");
 		add(&q, "max");
 	}
+	/* Guest RAM a vhost-user backend can map: a shared memfd.  Only when
+	 * needed: it costs ~60 ms of QEMU start-up here. */
+	bool vhost_user = false;
+	for (int i = 0; i < n_nets; i++)
+		vhost_user |= strncmp(nets[i], "vhost-user:", 11) == 0;
 	/* microvm: no option ROMs to load; q35: PVH boot through its ROM. */
 	add(&q, "-M");
-	add(&q, "%s,memory-backend=mem%s", machine, q35 ? "" : ",x-option-roms=off");
+	add(&q, "%s%s%s", machine, vhost_user ? ",memory-backend=mem" : "",
+	    q35 ? "" : ",x-option-roms=off");
 	add(&q, "-m");
 	add(&q, "%luM", mem);
-	add(&q, "-object");
-	add(&q, "memory-backend-memfd,id=mem,size=%luM,share=on", mem);
+	if (vhost_user) {
+		add(&q, "-object");
+		add(&q, "memory-backend-memfd,id=mem,size=%luM,share=on", mem);
+	}
 	add(&q, "-smp");
 	add(&q, "1");
 	add(&q, "-nodefaults");
