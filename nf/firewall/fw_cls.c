@@ -57,31 +57,68 @@ struct cls_box {
 };
 _Static_assert(sizeof(struct cls_box) == 64, "a box is one cache line");
 
-/* A tree node: an inner node sends keys with field `dim` <= thr to child,
- * the others to child + 1; a leaf lists `n` boxes from leaf[child]. */
+/* A tree node: an inner node sends keys with field `info` <= thr to child,
+ * the others to child + 1.  A leaf points at itself with thr = max, so a
+ * walk of a fixed number of steps (the tree's depth) needs no test for
+ * having arrived: keys that reached their leaf stay there.  Its `info` is
+ * CLS_LEAF | its index in `leaves` << 3 (the low 3 bits, 0, pick a field
+ * to compare against max: harmless). */
 struct cls_node {
 	uint64_t thr;
 	uint32_t child;
-	uint16_t dim;
-	uint16_t n; /* 0xffff: inner node */
+	uint32_t info;
 };
-#define INNER 0xffffu
+#define CLS_LEAF 0x80000000u
+
+/* A leaf's boxes (indices into `boxes`, in rule order), and for IPv4 the
+ * same boxes laid out eight at a time for SIMD (struct leaf4). */
+struct cls_leaf {
+	uint32_t off, n;
+	uint32_t blk, nblk;
+};
+
+typedef unsigned int v4su __attribute__((vector_size(16)));
+typedef int v4si __attribute__((vector_size(16)));
+typedef short v8hi __attribute__((vector_size(16)));
+typedef char v16qi __attribute__((vector_size(16)));
+
+/* Eight IPv4 boxes, field by field, so one leaf is tested with a handful of
+ * vector compares and no branch.  Unused lanes never match (lo > hi). */
+struct leaf4 {
+	v4su slo[2], shi[2], dlo[2], dhi[2];
+	v8hu plo[4], phi[4]; /* sport, dport, proto, ingress port */
+	uint32_t rule[9];    /* rule[8] = UINT32_MAX: "no lane matched" */
+	uint32_t exact;      /* bits 2*lane: lanes needing fw_rule_match */
+	uint32_t pad[6];
+};
+_Static_assert(sizeof(struct leaf4) == 320, "five cache lines");
 
 struct cls_tree {
 	struct cls_node *nodes;
 	uint32_t n_nodes, cap_nodes;
 	uint32_t *leaf; /* box indices */
 	uint32_t n_leaf, cap_leaf;
+	struct cls_leaf *leaves;
+	uint32_t n_leaves, cap_leaves;
+	struct leaf4 *blk;
+	uint32_t n_blk;
 	struct cls_box *boxes;
 	uint32_t n_boxes;
 	uint32_t depth;
+	uint32_t min_rule; /* no box here belongs to an earlier rule */
 	bool empty;
 };
 
+/* Up to three trees per family, by which addresses a box leaves wide
+ * (EffiCuts' observation: mixing rules wide in the source with rules wide
+ * in the destination makes every split copy one kind or the other). */
+#define CLS_GROUPS 3
+#define CLS_GROUP_MIN 256 /* boxes below which one tree is best anyway */
+
 struct fw_cls {
 	const struct fw_rules *rs;
-	struct cls_tree t[2]; /* IPv4, IPv6 */
-	bool nomem;
+	struct cls_tree t[2][CLS_GROUPS]; /* [IPv4, IPv6][group] */
+	uint32_t n_trees[2];
 };
 
 /* ---- expanding rules into boxes (cold) ------------------------------------- */
@@ -348,27 +385,38 @@ static uint32_t new_nodes(struct tbuild *tb, uint32_t n)
 	return at;
 }
 
+static bool grow32(void **v, uint32_t *cap, uint32_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	uint32_t c = *cap ? *cap : 1024;
+	while (c < need)
+		c *= 2;
+	void *n = sys_alloc((size_t)c * elem, SYS_CACHE_LINE);
+	if (!n)
+		return false;
+	if (*v)
+		memcpy(n, *v, (size_t)*cap * elem);
+	sys_free(*v);
+	*v = n;
+	*cap = c;
+	return true;
+}
+
 static void make_leaf(struct tbuild *tb, uint32_t node, const uint32_t *ids, uint32_t n)
 {
 	struct cls_tree *t = tb->t;
-	if (t->n_leaf + n > t->cap_leaf) {
-		uint32_t cap = t->cap_leaf ? t->cap_leaf : 1024;
-		while (cap < t->n_leaf + n)
-			cap *= 2;
-		uint32_t *l = sys_alloc((size_t)cap * sizeof(*l), 16);
-		if (!l) {
-			tb->nomem = true;
-			return;
-		}
-		if (t->leaf)
-			memcpy(l, t->leaf, (size_t)t->n_leaf * sizeof(*l));
-		sys_free(t->leaf);
-		t->leaf = l;
-		t->cap_leaf = cap;
+	if (!grow32((void **)&t->leaf, &t->cap_leaf, t->n_leaf + n, sizeof(*t->leaf)) ||
+	    !grow32((void **)&t->leaves, &t->cap_leaves, t->n_leaves + 1, sizeof(*t->leaves))) {
+		tb->nomem = true;
+		return;
 	}
 	if (n)
 		memcpy(t->leaf + t->n_leaf, ids, (size_t)n * sizeof(*ids));
-	t->nodes[node] = (struct cls_node){.thr = 0, .child = t->n_leaf, .dim = 0, .n = (uint16_t)n};
+	t->leaves[t->n_leaves] = (struct cls_leaf){.off = t->n_leaf, .n = n};
+	t->nodes[node] = (struct cls_node){.thr = UINT64_MAX, .child = node,
+					   .info = CLS_LEAF | t->n_leaves << 3};
+	t->n_leaves++;
 	t->n_leaf += n;
 }
 
@@ -464,7 +512,9 @@ static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, cons
 	}
 }
 
-/* Keep boxes up to (and with) the first inexact box covering the region. */
+/* Within the region: keep boxes up to (and with) the first inexact box
+ * covering all of it, and (for small nodes, where it is affordable) drop
+ * boxes an earlier inexact box covers: they can never be the first match. */
 static uint32_t prune(const struct tbuild *tb, uint32_t *ids, uint32_t n, const uint64_t *blo,
 		      const uint64_t *bhi)
 {
@@ -475,10 +525,32 @@ static uint32_t prune(const struct tbuild *tb, uint32_t *ids, uint32_t n, const 
 		bool covers = true;
 		for (int d = 0; d < CLS_DIMS && covers; d++)
 			covers = x->lo[d] <= blo[d] && x->hi[d] >= bhi[d];
-		if (covers)
-			return i + 1;
+		if (covers) {
+			n = i + 1;
+			break;
+		}
 	}
-	return n;
+	if (n > 128)
+		return n;
+	uint32_t w = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		const struct bbox *y = &tb->b[ids[j]];
+		bool hidden = false;
+		for (uint32_t i = 0; i < w && !hidden; i++) {
+			const struct bbox *x = &tb->b[ids[i]];
+			if (x->exact)
+				continue;
+			hidden = true;
+			for (int d = 0; d < CLS_DIMS && hidden; d++) {
+				uint64_t lo = y->lo[d] > blo[d] ? y->lo[d] : blo[d];
+				uint64_t hi = y->hi[d] < bhi[d] ? y->hi[d] : bhi[d];
+				hidden = x->lo[d] <= lo && x->hi[d] >= hi;
+			}
+		}
+		if (!hidden)
+			ids[w++] = ids[j];
+	}
+	return w;
 }
 
 static void build_node(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
@@ -504,8 +576,7 @@ static void build_node(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t
 		sys_free(left);
 		return;
 	}
-	tb->t->nodes[node] = (struct cls_node){.thr = best.thr, .child = kids, .dim = (uint16_t)best.dim,
-					       .n = INNER};
+	tb->t->nodes[node] = (struct cls_node){.thr = best.thr, .child = kids, .info = (uint32_t)best.dim};
 	uint32_t *right = left + best.nl, nl = 0, nr = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct bbox *x = &tb->b[ids[i]];
@@ -535,43 +606,119 @@ static void to_runtime(struct cls_box *o, const struct bbox *x)
 	o->pad = 0;
 }
 
-static bool build_tree(struct fw_cls *c, int fam)
+/* Lay out every IPv4 leaf's boxes eight per struct leaf4. */
+static bool build_blocks(struct cls_tree *t)
+{
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < t->n_leaves; i++)
+		total += t->leaves[i].n ? (t->leaves[i].n + 7) / 8 : 1;
+	t->blk = sys_alloc((size_t)total * sizeof(*t->blk), SYS_CACHE_LINE);
+	if (!t->blk)
+		return false;
+	uint32_t b = 0;
+	for (uint32_t i = 0; i < t->n_leaves; i++) {
+		struct cls_leaf *lf = &t->leaves[i];
+		lf->blk = b;
+		lf->nblk = lf->n ? (lf->n + 7) / 8 : 1;
+		for (uint32_t k = 0; k < lf->nblk * 8; k++) {
+			struct leaf4 *L = &t->blk[b + k / 8];
+			unsigned h = (k & 7) >> 2, q = k & 3, lane = k & 7;
+			if (k >= lf->n) {
+				/* Never matches: lo > hi. */
+				L->slo[h][q] = 1;
+				L->shi[h][q] = 0;
+				L->rule[lane] = UINT32_MAX;
+				L->rule[8] = UINT32_MAX;
+				continue;
+			}
+			const struct cls_box *x = &t->boxes[t->leaf[lf->off + k]];
+			L->slo[h][q] = (uint32_t)((uint64_t)x->alo[0] ^ BIAS);
+			L->shi[h][q] = (uint32_t)((uint64_t)x->ahi[0] ^ BIAS);
+			L->dlo[h][q] = (uint32_t)((uint64_t)x->alo[1] ^ BIAS);
+			L->dhi[h][q] = (uint32_t)((uint64_t)x->ahi[1] ^ BIAS);
+			for (int f = 0; f < 4; f++) {
+				L->plo[f][lane] = (uint16_t)(x->plo >> (16 * f));
+				L->phi[f][lane] = (uint16_t)(x->phi >> (16 * f));
+			}
+			L->rule[lane] = x->rule;
+			L->rule[8] = UINT32_MAX;
+			if (x->exact)
+				L->exact |= 1u << (2 * lane);
+		}
+		b += lf->nblk;
+	}
+	t->n_blk = b;
+	return true;
+}
+
+static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, const uint32_t *sel,
+		       uint32_t n)
+{
+	struct tbuild tb = {.t = t};
+	struct bbox *b = sys_alloc((size_t)(n + 1) * sizeof(*b), 16);
+	uint32_t *ids = sys_alloc((size_t)(n + 1) * sizeof(*ids), 8);
+	tb.tmp_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.tmp_hi = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	t->boxes = sys_alloc((size_t)(n + 1) * sizeof(*t->boxes), SYS_CACHE_LINE);
+	bool ok = false;
+	if (!b || !ids || !tb.tmp_lo || !tb.tmp_hi || !t->boxes)
+		goto out;
+	tb.b = b;
+	t->min_rule = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		b[i] = all[sel[i]];
+		ids[i] = i;
+		to_runtime(&t->boxes[i], &b[i]);
+		if (b[i].rule < t->min_rule)
+			t->min_rule = b[i].rule;
+	}
+	t->n_boxes = n;
+	t->empty = n == 0;
+	uint64_t lo[CLS_DIMS] = {0};
+	uint64_t hi[CLS_DIMS] = {fam ? UINT64_MAX : 0xffffffffull, fam ? UINT64_MAX : 0xffffffffull,
+				 65535, 65535, 255, 255};
+	if (new_nodes(&tb, 1) == UINT32_MAX)
+		goto out;
+	build_node(&tb, 0, ids, n, lo, hi, 0);
+	ok = !tb.nomem && (fam || build_blocks(t));
+out:
+	sys_free(b);
+	sys_free(ids);
+	sys_free(tb.tmp_lo);
+	sys_free(tb.tmp_hi);
+	return ok;
+}
+
+/* Group of a box: 0 narrow destination, 1 wide destination and narrow
+ * source, 2 both wide ("wide": shorter than /16 for IPv4, /32 for IPv6). */
+static unsigned group_of(const struct bbox *x, int fam)
+{
+	uint64_t wide = fam ? 1ull << 32 : 1ull << 16;
+	if (x->hi[D_DST] - x->lo[D_DST] < wide)
+		return 0;
+	return x->hi[D_SRC] - x->lo[D_SRC] < wide ? 1 : 2;
+}
+
+static bool build_family(struct fw_cls *c, int fam)
 {
 	const struct fw_rules *rs = c->rs;
-	struct cls_tree *t = &c->t[fam];
 	struct builder bl = {0};
 	uint8_t want = fam ? FW_FAM_V6 : FW_FAM_V4;
 	for (uint32_t i = 0; i < rs->n_rules && !bl.nomem; i++)
 		if (rs->rules[i].fams & want)
 			expand_rule(&bl, &rs->rules[i], i, fam);
-	bool ok = !bl.nomem;
-	struct tbuild tb = {.t = t, .b = bl.b};
-	uint32_t *ids = sys_alloc((size_t)(bl.n + 1) * sizeof(*ids), 8);
-	tb.tmp_lo = sys_alloc((size_t)(bl.n + 1) * sizeof(uint64_t), 8);
-	tb.tmp_hi = sys_alloc((size_t)(bl.n + 1) * sizeof(uint64_t), 8);
-	t->boxes = sys_alloc((size_t)(bl.n + 1) * sizeof(*t->boxes), SYS_CACHE_LINE);
-	if (!ok || !ids || !tb.tmp_lo || !tb.tmp_hi || !t->boxes)
-		goto fail;
-	for (uint32_t i = 0; i < bl.n; i++) {
-		ids[i] = i;
-		to_runtime(&t->boxes[i], &bl.b[i]);
+	uint32_t *sel = sys_alloc((size_t)(bl.n + 1) * sizeof(*sel), 8);
+	bool ok = !bl.nomem && sel;
+	for (unsigned g = 0; g < CLS_GROUPS && ok; g++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < bl.n; i++)
+			if (bl.n <= CLS_GROUP_MIN ? g == 0 : group_of(&bl.b[i], fam) == g)
+				sel[n++] = i;
+		if (n == 0 && (g > 0 || bl.n > 0))
+			continue;
+		ok = build_tree(&c->t[fam][c->n_trees[fam]++], fam, bl.b, sel, n);
 	}
-	t->n_boxes = bl.n;
-	t->empty = bl.n == 0;
-	uint64_t lo[CLS_DIMS] = {0};
-	uint64_t hi[CLS_DIMS] = {fam ? UINT64_MAX : 0xffffffffull, fam ? UINT64_MAX : 0xffffffffull,
-				 65535, 65535, 255, 255};
-	if (new_nodes(&tb, 1) == UINT32_MAX)
-		goto fail;
-	build_node(&tb, 0, ids, bl.n, lo, hi, 0);
-	ok = !tb.nomem;
-	goto out;
-fail:
-	ok = false;
-out:
-	sys_free(ids);
-	sys_free(tb.tmp_lo);
-	sys_free(tb.tmp_hi);
+	sys_free(sel);
 	sys_free(bl.b);
 	return ok;
 }
@@ -582,7 +729,7 @@ struct fw_cls *fw_cls_build(const struct fw_rules *rs)
 	if (!c)
 		return NULL;
 	c->rs = rs;
-	if (!build_tree(c, 0) || !build_tree(c, 1)) {
+	if (!build_family(c, 0) || !build_family(c, 1)) {
 		fw_cls_free(c);
 		return NULL;
 	}
@@ -594,9 +741,14 @@ void fw_cls_free(struct fw_cls *c)
 	if (!c)
 		return;
 	for (int f = 0; f < 2; f++) {
-		sys_free(c->t[f].nodes);
-		sys_free(c->t[f].leaf);
-		sys_free(c->t[f].boxes);
+		for (unsigned g = 0; g < CLS_GROUPS; g++) {
+			struct cls_tree *t = &c->t[f][g];
+			sys_free(t->nodes);
+			sys_free(t->leaf);
+			sys_free(t->leaves);
+			sys_free(t->blk);
+			sys_free(t->boxes);
+		}
 	}
 	sys_free(c);
 }
@@ -604,7 +756,7 @@ void fw_cls_free(struct fw_cls *c)
 /* ---- lookup -------------------------------------------------------------------- */
 struct ckey {
 	uint64_t d[CLS_DIMS]; /* tree coordinates */
-	v2di a;               /* src, dst biased */
+	v2di a;               /* src, dst biased (IPv6 boxes) */
 	uint64_t p;           /* ports | proto | inport, as cls_box.plo */
 };
 
@@ -633,12 +785,12 @@ static inline bool box_match(const struct cls_box *b, const struct ckey *c)
 	return (out[0] | out[1]) == 0;
 }
 
-static inline int32_t leaf_scan(const struct fw_cls *c, const struct cls_tree *t,
-				const struct cls_node *nd, const struct ckey *ck,
-				const struct fw_key *k)
+/* IPv6 leaves: boxes one by one (IPv6 rule sets are small in practice). */
+static int32_t leaf_scan(const struct fw_cls *c, const struct cls_tree *t, const struct cls_leaf *lf,
+			 const struct ckey *ck, const struct fw_key *k)
 {
-	const uint32_t *ids = t->leaf + nd->child;
-	for (uint32_t i = 0; i < nd->n; i++) {
+	const uint32_t *ids = t->leaf + lf->off;
+	for (uint32_t i = 0; i < lf->n; i++) {
 		const struct cls_box *b = &t->boxes[ids[i]];
 		if (box_match(b, ck) &&
 		    (!b->exact || fw_rule_match(&c->rs->rules[b->rule], k, false)))
@@ -647,17 +799,81 @@ static inline int32_t leaf_scan(const struct fw_cls *c, const struct cls_tree *t
 	return -1;
 }
 
+/* The eight boxes of a block against one IPv4 key: a 16-bit mask with two
+ * bits per matching lane, no branches. */
+static inline unsigned leaf4_match(const struct leaf4 *L, const struct fw_key *k)
+{
+	v4su s = {(uint32_t)k->src[0], (uint32_t)k->src[0], (uint32_t)k->src[0], (uint32_t)k->src[0]};
+	v4su d = {(uint32_t)k->dst[0], (uint32_t)k->dst[0], (uint32_t)k->dst[0], (uint32_t)k->dst[0]};
+	v4si m0 = (s >= L->slo[0]) & (s <= L->shi[0]) & (d >= L->dlo[0]) & (d <= L->dhi[0]);
+	v4si m1 = (s >= L->slo[1]) & (s <= L->shi[1]) & (d >= L->dlo[1]) & (d <= L->dhi[1]);
+	v8hi m = __builtin_ia32_packssdw128(m0, m1);
+	const uint16_t f[4] = {k->sport, k->dport, k->proto, k->in_port};
+	for (int i = 0; i < 4; i++) {
+		v8hu x = {f[i], f[i], f[i], f[i], f[i], f[i], f[i], f[i]};
+		m &= (v8hi)((x >= L->plo[i]) & (x <= L->phi[i]));
+	}
+	return (unsigned)__builtin_ia32_pmovmskb128((v16qi)m);
+}
+
+/* The general case: several blocks, or lanes that need the whole rule. */
+static int32_t leaf4_find_slow(const struct fw_cls *c, const struct cls_tree *t,
+			       const struct cls_leaf *lf, const struct fw_key *k)
+{
+	for (uint32_t b = 0; b < lf->nblk; b++) {
+		const struct leaf4 *L = &t->blk[lf->blk + b];
+		unsigned m = leaf4_match(L, k);
+		while (m) {
+			unsigned lane = (unsigned)__builtin_ctz(m) >> 1;
+			if (!((L->exact >> (2 * lane)) & 1) ||
+			    fw_rule_match(&c->rs->rules[L->rule[lane]], k, false))
+				return (int32_t)L->rule[lane];
+			m &= ~(3u << (2 * lane));
+		}
+	}
+	return -1;
+}
+
+/* One block and no exact lane among the matches (nearly always): the
+ * first matching lane by a bit scan, no data-dependent branch. */
+static inline int32_t leaf4_find(const struct fw_cls *c, const struct cls_tree *t,
+				 const struct cls_leaf *lf, const struct fw_key *k)
+{
+	const struct leaf4 *L = &t->blk[lf->blk];
+	unsigned m = leaf4_match(L, k);
+	if (unlikely(lf->nblk != 1 || (m & L->exact)))
+		return leaf4_find_slow(c, t, lf, k);
+	return (int32_t)L->rule[(unsigned)__builtin_ctz(m | 0x10000u) >> 1];
+}
+
+static inline const struct cls_leaf *walk(const struct cls_tree *t, const struct ckey *ck)
+{
+	const struct cls_node *nd = t->nodes;
+	for (uint32_t s = 0; s < t->depth; s++)
+		nd = &t->nodes[nd->child + (ck->d[nd->info & 7] > nd->thr)];
+	return &t->leaves[(nd->info & ~CLS_LEAF) >> 3];
+}
+
+/* The earlier of two answers (-1: none). */
+static inline int32_t first_of(int32_t a, int32_t b)
+{
+	return (uint32_t)a < (uint32_t)b ? a : b;
+}
+
 int32_t fw_cls_classify(const struct fw_cls *c, const struct fw_key *k)
 {
-	const struct cls_tree *t = &c->t[k->fam == FW_FAM_V6];
-	if (t->empty)
-		return -1;
+	bool v6 = k->fam == FW_FAM_V6;
 	struct ckey ck;
 	ckey_make(k, &ck);
-	const struct cls_node *nd = t->nodes;
-	while (nd->n == INNER)
-		nd = &t->nodes[nd->child + (ck.d[nd->dim] > nd->thr)];
-	return leaf_scan(c, t, nd, &ck, k);
+	int32_t r = -1;
+	for (uint32_t g = 0; g < c->n_trees[v6]; g++) {
+		const struct cls_tree *t = &c->t[v6][g];
+		if (t->empty || (uint32_t)r < t->min_rule)
+			continue;
+		const struct cls_leaf *lf = walk(t, &ck);
+		r = first_of(r, v6 ? leaf_scan(c, t, lf, &ck, k) : leaf4_find(c, t, lf, k));
+	}
+	return r;
 }
 
 #define BURST 16
@@ -668,51 +884,94 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 	while (n) {
 		uint32_t m = n < BURST ? n : BURST;
 		struct ckey ck[BURST];
-		const struct cls_node *nd[BURST];
-		const struct cls_tree *tr[BURST];
+		uint32_t nd[BURST];
+		bool all4 = true;
 		for (uint32_t i = 0; i < m; i++) {
-			tr[i] = &c->t[k[i].fam == FW_FAM_V6];
 			ckey_make(&k[i], &ck[i]);
-			nd[i] = tr[i]->nodes;
+			out[i] = -1;
+			all4 &= k[i].fam == FW_FAM_V4;
 		}
-		/* Lockstep: one level for every packet per pass, so the node
-		 * loads of different packets are in flight together. */
-		for (bool more = true; more;) {
-			more = false;
+		if (unlikely(!all4)) {
+			for (uint32_t i = 0; i < m; i++)
+				out[i] = fw_cls_classify(c, &k[i]);
+			goto next;
+		}
+		for (uint32_t g = 0; g < c->n_trees[0]; g++) {
+			const struct cls_tree *t = &c->t[0][g];
+			if (t->empty)
+				continue;
+			/* Lockstep, a fixed number of levels: every step's node
+			 * loads are independent across packets, and no branch
+			 * depends on the data. */
+			const struct cls_node *nodes = t->nodes;
+			for (uint32_t i = 0; i < m; i++)
+				nd[i] = 0;
+			for (uint32_t s = 0; s < t->depth; s++)
+				for (uint32_t i = 0; i < m; i++) {
+					const struct cls_node *x = &nodes[nd[i]];
+					nd[i] = x->child + (ck[i].d[x->info & 7] > x->thr);
+				}
+			const struct cls_leaf *lf[BURST];
 			for (uint32_t i = 0; i < m; i++) {
-				const struct cls_node *x = nd[i];
-				if (x->n != INNER)
-					continue;
-				x = &tr[i]->nodes[x->child + (ck[i].d[x->dim] > x->thr)];
-				sys_prefetch(x);
-				nd[i] = x;
-				more = true;
+				lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
+				const char *b = (const char *)&t->blk[lf[i]->blk];
+				for (int l = 0; l < 5; l++)
+					sys_prefetch(b + 64 * l);
 			}
+			for (uint32_t i = 0; i < m; i++)
+				out[i] = first_of(out[i], leaf4_find(c, t, lf[i], &k[i]));
 		}
-		for (uint32_t i = 0; i < m; i++)
-			if (!tr[i]->empty && nd[i]->n)
-				sys_prefetch(&tr[i]->boxes[tr[i]->leaf[nd[i]->child]]);
-		for (uint32_t i = 0; i < m; i++)
-			out[i] = tr[i]->empty ? -1 : leaf_scan(c, tr[i], nd[i], &ck[i], &k[i]);
+next:
 		k += m;
 		out += m;
 		n -= m;
 	}
 }
 
+char *getenv(const char *);
+static bool getenv_debug(void) { return getenv("FW_CLS_DEBUG") != NULL; }
+
 size_t fw_cls_memory(const struct fw_cls *c)
 {
 	size_t s = sizeof(*c);
-	for (int f = 0; f < 2; f++)
-		s += (size_t)c->t[f].n_nodes * sizeof(struct cls_node) +
-		     (size_t)c->t[f].n_leaf * sizeof(uint32_t) +
-		     (size_t)c->t[f].n_boxes * sizeof(struct cls_box);
+	for (int f = 0; f < 2; f++) {
+		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
+			const struct cls_tree *t = &c->t[f][g];
+			s += (size_t)t->n_nodes * sizeof(struct cls_node) +
+			     (size_t)t->n_leaf * sizeof(uint32_t) +
+			     (size_t)t->n_leaves * sizeof(struct cls_leaf) +
+			     (size_t)t->n_blk * sizeof(struct leaf4) +
+			     (size_t)t->n_boxes * sizeof(struct cls_box);
+		}
+	}
 	return s;
 }
 
 int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 {
-	return snprintf(buf, size, "tree v4 %u nodes depth %u %u boxes, v6 %u nodes depth %u %u boxes, %zu KiB",
-			c->t[0].n_nodes, c->t[0].depth, c->t[0].n_boxes, c->t[1].n_nodes,
-			c->t[1].depth, c->t[1].n_boxes, fw_cls_memory(c) / 1024);
+	size_t o = 0;
+	for (int f = 0; f < 2; f++) {
+		uint32_t nodes = 0, boxes = 0, depth = 0;
+		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
+			nodes += c->t[f][g].n_nodes;
+			boxes += c->t[f][g].n_boxes;
+			depth = SYS_MAX(depth, c->t[f][g].depth);
+		}
+		int w = snprintf(buf + o, o < size ? size - o : 0, "%sv%d %u trees %u nodes depth %u %u boxes",
+				 f ? ", " : "", f ? 6 : 4, c->n_trees[f], nodes, depth, boxes);
+		o += w > 0 ? (size_t)w : 0;
+	}
+	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB", fw_cls_memory(c) / 1024);
+	o += w > 0 ? (size_t)w : 0;
+	for (uint32_t g = 0; g < c->n_trees[0] && getenv_debug(); g++) {
+		const struct cls_tree *t = &c->t[0][g];
+		uint32_t mx = 0;
+		for (uint32_t i = 0; i < t->n_leaves; i++)
+			mx = SYS_MAX(mx, t->leaves[i].n);
+		w = snprintf(buf + o, o < size ? size - o : 0, " | t%u: %u boxes %u nodes d%u %u leaves avg %.1f max %u minrule %u",
+			     g, t->n_boxes, t->n_nodes, t->depth, t->n_leaves,
+			     t->n_leaves ? (double)t->n_leaf / t->n_leaves : 0.0, mx, t->min_rule);
+		o += w > 0 ? (size_t)w : 0;
+	}
+	return (int)o;
 }
