@@ -7,12 +7,15 @@
 #   boot-mem16     the same with --mem 16
 #   boot-tcg       the same without KVM (only when KVM is there too)
 #   config-fwcfg   a config handed over by nfbox run is the one used
-#   config-baked   a config with a set file, flattened and baked in by build
+#   config-baked   a config with an include, flattened and baked in by build
 #   bad-config-host   nfbox build refuses a bad config with FILE:LINE:COL
 #   bad-config-image  the image itself refuses it (run --no-check): the
 #                  message is FILE:LINE:COL and the exit status 1
 #   crash          a function that faults: exception, registers and a
 #                  backtrace with symbol names; exit status 3
+#   tap-microvm, tap-q35   two tap NICs that do not exist yet: nfbox run
+#                  creates them, the image finds both (virtio-mmio,
+#                  virtio-pci), and they are gone after it stops (root only)
 #
 # One line per test, then "N passed, M failed"; exit status 1 on any
 # failure.  KVM where /dev/kvm is usable, TCG otherwise (nfbox run decides).
@@ -20,7 +23,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 B=${B:-build}
-NFBOX=$B/nfbox
+NFBOX=${NFBOX:-}
 export NFBOX_LIBDIR=$B/image
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/nfbox-imgtest.XXXXXX")
 PIDS=()
@@ -50,8 +53,11 @@ finish() {
 	exit $?
 }
 
-if ! make -s -j2 "$B/nfbox" image-objs >"$WORK/make.log" 2>&1; then
-	ko build "make nfbox image-objs failed: $(tail -3 "$WORK/make.log" | tr '\n' ' ')"
+# NFBOX: an nfbox binary to test instead of building $B/nfbox.
+targets="image-objs"
+[ -z "$NFBOX" ] && NFBOX=$B/nfbox && targets="$NFBOX image-objs"
+if ! make -s -j2 $targets >"$WORK/make.log" 2>&1; then
+	ko build "make $targets failed: $(tail -3 "$WORK/make.log" | tr '\n' ' ')"
 	finish
 fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -137,17 +143,16 @@ if grep -q "config $WORK/good.conf (fw_cfg" "$WORK/config-fwcfg.log" 2>/dev/null
 	[ -f "$WORK/config-fwcfg.log" ] && ko config-fwcfg-used "the image did not report the fw_cfg config"
 fi
 
-printf '198.51.100.0/24\n2001:db8::/32\n' >"$WORK/set.txt"
-cat >"$WORK/fw.conf" <<'EOF'
-port 0 name inside
-port 1 name outside
-set bad file "set.txt"
-drop from outside src @bad
-EOF
-if build firewall "$WORK/fw.img" --config "$WORK/fw.conf"; then
-	boot_test config-baked "$WORK/fw.img"
+printf 'port 1 name outside\n' >"$WORK/ports.conf"
+printf 'port 0 name inside\ninclude "ports.conf"\n' >"$WORK/inc.conf"
+if build fwd "$WORK/inc.img" --config "$WORK/inc.conf"; then
+	boot_test config-baked "$WORK/inc.img"
+	if [ -f "$WORK/config-baked.log" ] &&
+		! grep -q "config $WORK/inc.conf (built in" "$WORK/config-baked.log"; then
+		ko config-baked-used "the image did not report the baked config"
+	fi
 else
-	ko config-baked "build failed: $(tr '\n' ' ' <"$WORK/fw.img.build.log")"
+	ko config-baked "build failed: $(tr '\n' ' ' <"$WORK/inc.img.build.log")"
 fi
 
 printf 'port 0 name inside\nport 1 name "unterminated\n' >"$WORK/bad.conf"
@@ -194,6 +199,48 @@ if build "$B/image/test/nf/crash.o" "$WORK/crash.img"; then
 	fi
 else
 	ko crash "build failed: $(tr '\n' ' ' <"$WORK/crash.img.build.log")"
+fi
+
+# ---- tap NICs -------------------------------------------------------------------
+# tap_test NAME MACHINE TRANSPORT: taps created, both NICs probed, taps removed.
+tap_test() {
+	local name=$1 machine=$2 transport=$3 log=$WORK/$1.log
+	local t0=nfbt$$a t1=nfbt$$b
+	"$NFBOX" run "$WORK/fwd.img" --machine "$machine" --net "tap:$t0" --net "tap:$t1" \
+		--log "$log" </dev/null >"$WORK/$name.out" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	if ! wait_for "$log" "ready in" "$pid"; then
+		ko "$name" "no ready line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
+		kill -TERM "$pid" 2>/dev/null
+		wait_exit "$pid" >/dev/null
+		return
+	fi
+	local made=0
+	[ -e "/sys/class/net/$t0" ] && [ -e "/sys/class/net/$t1" ] && made=1
+	kill -TERM "$pid"
+	wait_exit "$pid"
+	local rc=$? nics
+	nics=$(grep -c "^vnet[0-9]: $transport" "$log")
+	if [ $rc -ne 0 ]; then
+		ko "$name" "exit status $rc"
+	elif [ $made = 0 ]; then
+		ko "$name" "the taps did not exist while the image ran"
+	elif [ -e "/sys/class/net/$t0" ] || [ -e "/sys/class/net/$t1" ]; then
+		ko "$name" "taps left behind"
+		ip link del "$t0" 2>/dev/null
+		ip link del "$t1" 2>/dev/null
+	elif [ "$nics" != 2 ]; then
+		ko "$name" "the image found $nics $transport NICs, want 2: $(grep -i 'vnet\|virtio' "$log" | tr '\n' ' ')"
+	else
+		ok "$name" "2 $transport NICs, taps created and removed"
+	fi
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
+	tap_test tap-microvm microvm virtio-mmio
+	tap_test tap-q35 q35 virtio-pci
+else
+	echo "skip tap-microvm, tap-q35: need root, /dev/net/tun and ip(8)"
 fi
 
 finish
