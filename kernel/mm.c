@@ -9,8 +9,8 @@
  * no-execute, data/bss read/write no-execute.  Page 0 (NULL) and the page
  * below the kernel stack are not mapped.  No page is ever writable and
  * executable.  CR0.WP makes read-only binding in ring 0 too.  Every page
- * is user-accessible: the image runs at CPL 3 (entry.S says why), so SMEP
- * and SMAP stay off.
+ * is user-accessible: under kvm_pvm the kernel runs at underlying CPL 3
+ * (entry.S says why), so SMEP and SMAP stay off.
  *
  * Devices are mapped on demand with k_map_mmio() as uncached (PCD|PWT).
  */
@@ -156,7 +156,9 @@ void k_mm_init(void)
 
 	/* Everything outside the image and the page-table area: RAM, RW+NX.
 	 * Below 1 MiB only RAM the map reports; page 0 stays unmapped. */
-	map_ram_part(KB4, U(__image_start), ATTR_RW);
+	/* kvm_pvm needs page 0 mapped (measured: without it the VM dies at
+	 * its first trap); elsewhere NULL stays unmapped. */
+	map_ram_part(k_pvm ? 0 : KB4, U(__image_start), ATTR_RW);
 	/* The image, section by section (image.ld aligns them to pages). */
 	map_image(U(__text_start), U(__text_end), ATTR_RX);
 	map_image(U(__rodata_start), U(__rodata_end), ATTR_RO);
@@ -177,6 +179,19 @@ void k_mm_init(void)
 	pt_bump = pt_end;
 
 	if (k_pvm) {
+		/* No MOV CR3 in PVM supervisor mode.  The PVM MMU shadows guest
+		 * page tables and tracks writes to them (pvm-spec.rst,
+		 * "Paging"), so switch the live boot tables over in place, one
+		 * level below the root (rewriting the root's own entries was
+		 * not picked up, measured), and keep editing the live tables
+		 * from then on (k_map_mmio). */
+		uint64_t *new_pdpt = (uint64_t *)(uintptr_t)(pml4[0] & PTE_ADDR);
+		for (int i = 0; i < 512; i++)
+			if (boot_pdpt[i] != new_pdpt[i])
+				boot_pdpt[i] = new_pdpt[i];
+		for (int i = 1; i < 512; i++)
+			if (pml4[i] != boot_pml4[i])
+				boot_pml4[i] = pml4[i];
 		pml4 = boot_pml4;
 	} else {
 		__asm__ volatile("mov %0, %%cr3" ::"r"(pml4) : "memory");

@@ -341,7 +341,8 @@ static int run_run(int argc, char **argv)
 	bool kvm = kfd >= 0;
 	if (kfd >= 0)
 		close(kfd);
-	if (getenv("NFBOX_NO_KVM"))
+	const char *nokvm = getenv("NFBOX_NO_KVM");
+	if (nokvm && *nokvm && strcmp(nokvm, "0") != 0)
 		kvm = false;
 	if (kvm) {
 		add(&q, "-accel");

@@ -13,6 +13,8 @@
 #                  message is FILE:LINE:COL and the exit status 1
 #   crash          a function that faults: exception, registers and a
 #                  backtrace with symbol names; exit status 3
+#   wx-text, wx-data   writing the function's code, and jumping into its
+#                  data, fault (W^X): exit status 3
 #   tap-microvm, tap-q35   two tap NICs that do not exist yet: nfbox run
 #                  creates them, the image finds both (virtio-mmio,
 #                  virtio-pci), and they are gone after it stops (root only)
@@ -199,6 +201,28 @@ if build "$B/image/test/nf/crash.o" "$WORK/crash.img"; then
 	fi
 else
 	ko crash "build failed: $(tr '\n' ' ' <"$WORK/crash.img.build.log")"
+fi
+
+# ---- W^X: writing code and executing data fault ----------------------------------
+wx_test() { # NAME MODE EXPECT
+	printf 'crash at %s\n' "$2" >"$WORK/$1.conf"
+	"$NFBOX" run "$WORK/crash.img" --config "$WORK/$1.conf" --no-check --log "$WORK/$1.log" \
+		</dev/null >"$WORK/$1.out" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	wait_exit $pid
+	local rc=$?
+	if [ $rc -ne 3 ]; then
+		ko "$1" "exit status $rc, want 3: $(tail -3 "$WORK/$1.log" | tr '\n' ' ')"
+	elif ! grep -q "$3" "$WORK/$1.log"; then
+		ko "$1" "no '$3' on the console: $(grep -A1 exception "$WORK/$1.log" | tr '\n' ' ')"
+	else
+		ok "$1" "$3"
+	fi
+}
+if [ -f "$WORK/crash.img" ]; then
+	wx_test wx-text text "protection violation, write"
+	wx_test wx-data data "protection violation, instruction fetch"
 fi
 
 # ---- tap NICs -------------------------------------------------------------------
