@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chain.h - service chains through Open vSwitch (host side, tools only).
+ *
+ * A chain file (topology/README.md) names a source, the functions in order
+ * and a sink.  `nfbox chain up` wires them through a private OVS-DPDK:
+ *
+ *   src(ofport 1) -> f1.in  [f1]  f1.out -> f2.in  [f2]  f2.out -> ... -> snk(2)
+ *
+ * and the reverse path.  Function k's ports are OVS ports 10k and 10k+1
+ * (NAME.0 and NAME.1, dpdkvhostuserclient; QEMU is the vhost-user server).
+ * Port 0 of a function faces the source unless the chain says `reverse`.
+ *
+ * Everything a chain starts lives under its run directory (chain_rundir):
+ * OVS database, sockets and logs, hugetlbfs mount, vhost-user sockets,
+ * consoles and control FIFOs of the images.  Every process the chain starts
+ * has that directory on its command line, so `down` finds them all from
+ * /proc even when the state file or a pid file is gone.
+ *
+ * Modules: chain_file.c (parser), chain_sys.c (processes, files),
+ * chain_ovs.c (OVS bring-up, flows), chain_of.c (OpenFlow client: packet
+ * injection, port counters), chain_ctl.c (the image's console as a control
+ * channel), cmd_chain.c / cmd_stats.c / cmd_reload.c (the commands).
+ */
+#ifndef NFB_TOOLS_CHAIN_H
+#define NFB_TOOLS_CHAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define CHAIN_MAX_NF 8
+#define CHAIN_NAME_MAX 12 /* function names: OVS ports are NAME.0, NAME.1 */
+#define CHAIN_OFPORT_SRC 1
+#define CHAIN_OFPORT_SNK 2
+
+enum chain_nf_kind { CHAIN_NF_IMAGE, CHAIN_NF_TESTPMD };
+
+struct chain_nf {
+	char name[CHAIN_NAME_MAX + 1];
+	enum chain_nf_kind kind;
+	char *image;       /* as written: a function name or a path */
+	char *image_path;  /* a path (resolved when written as one), else NULL */
+	char *config;      /* resolved path or NULL */
+	unsigned mem;      /* MiB, 0: nfbox run's default */
+	char machine[8];   /* "" (default), "microvm", "q35" */
+	int cpu;           /* -1: the chain's default */
+	int idle_us;       /* -1: the image's default */
+	bool reverse;      /* port 1 faces the source */
+	unsigned line, col;
+};
+
+struct chain {
+	char *path;        /* as given */
+	char *abspath;     /* realpath() */
+	char name[64];
+	char *source_pcap; /* resolved, or NULL */
+	char *sink_pcap;   /* as written (an output), or NULL */
+	int ovs_cpu;       /* PMD and every OVS thread; default 0 */
+	int nf_cpu;        /* default for functions; default 1 (0 on 1 CPU) */
+	unsigned socket_mem; /* MiB of hugepages for OVS (256) */
+	unsigned max_sleep_us; /* OVS pmd-maxsleep (0: always poll) */
+	struct chain_nf nf[CHAIN_MAX_NF];
+	unsigned n_nf;
+};
+
+/* ---- chain_file.c ---- */
+/* Parse `path`.  Every mistake is printed to `err` as FILE:LINE:COL: message;
+ * returns 0, or -1 (nothing usable).  chain_free() in both cases. */
+int chain_parse(const char *path, struct chain *c, FILE *err);
+void chain_free(struct chain *c);
+/* OVS port numbers of function i: the one facing the source, the other. */
+unsigned chain_port_in(const struct chain *c, unsigned i);
+unsigned chain_port_out(const struct chain *c, unsigned i);
+/* The function port number (0/1) facing the source. */
+static inline unsigned chain_nf_in(const struct chain_nf *f) { return f->reverse ? 1 : 0; }
+
+/* ---- chain_sys.c ---- */
+struct chain_paths {
+	char dir[256];     /* run directory */
+	char bridge[16];   /* OVS bridge name */
+	char prefix[24];   /* DPDK file prefix */
+	char hash[16];
+};
+/* Run directory and names of a chain: $NFBOX_CHAIN_DIR (default
+ * /run/nfbox/chain) / NAME-HASH, HASH from the chain file's real path. */
+void chain_paths(const struct chain *c, struct chain_paths *p);
+/* Same, from a chain file path without parsing it (for down/status after
+ * the file changed).  -1 if the file cannot be resolved. */
+int chain_paths_of_file(const char *path, struct chain_paths *p);
+
+/* Run argv (argv[0] from PATH), stdout into *out (malloc'd, may be NULL),
+ * stderr to `errf` (NULL: into *out too).  Returns the exit status, or -1. */
+int sys_run(char *const argv[], char **out, const char *errf);
+/* Same with a printf-formatted argv built from a NULL-terminated list. */
+int sys_runv(char **out, const char *errf, const char *arg0, ...) __attribute__((sentinel));
+/* Start argv detached (new session), stdin from `in` (opened O_RDWR when a
+ * FIFO, so it never sees EOF), stdout+stderr to `log`, pinned to `cpu`
+ * (-1: not).  Returns the pid or -1. */
+pid_t sys_spawn(char *const argv[], const char *in, const char *log, int cpu);
+/* Processes whose command line mentions `needle` (ours excluded); fills
+ * up to `max` pids, returns how many there are. */
+int sys_find_procs(const char *needle, pid_t *pids, int max);
+/* True if pid lives and its command line mentions `needle`. */
+bool sys_pid_is(pid_t pid, const char *needle);
+/* Read a pid file (0 if absent or stale). */
+pid_t sys_read_pid(const char *path);
+int sys_write_file(const char *path, const char *text);
+char *sys_read_file(const char *path, size_t *len);
+double sys_now(void);
+void sys_sleep_ms(unsigned ms);
+/* Remove a directory tree (files and sockets only; refuses mount points). */
+int sys_rmtree(const char *dir);
+/* The nfbox executable that runs us. */
+const char *sys_self_exe(void);
+/* Hugepages: make sure `mb` MiB of 2 MiB pages are free; returns how many
+ * pages were added to nr_hugepages (to give back later), or -1. */
+int sys_hugepages_ensure(unsigned mb, FILE *msg);
+void sys_hugepages_release(int added);
+
+/* ---- chain_of.c: a small OpenFlow 1.0 client over the bridge's mgmt socket ---- */
+struct of_conn;
+struct of_port_stats {
+	uint16_t port;
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped;
+};
+struct of_conn *of_open(const char *mgmt_sock, char *err, size_t errlen);
+void of_close(struct of_conn *c);
+/* Inject one frame as if it came in on `in_port`, through the flow table. */
+int of_packet_out(struct of_conn *c, uint16_t in_port, const void *frame, size_t len);
+/* Wait until the switch has handled everything sent so far. */
+int of_barrier(struct of_conn *c);
+/* Counters of every port; returns the count (<= max) or -1. */
+int of_port_stats(struct of_conn *c, struct of_port_stats *ps, int max);
+const struct of_port_stats *of_find_port(const struct of_port_stats *ps, int n, uint16_t port);
+struct of_port_desc {
+	uint16_t port;
+	char name[17];
+	bool link_up; /* link up and not administratively down */
+};
+/* Every port of the bridge (FEATURES_REPLY); the count (<= max) or -1. */
+int of_ports(struct of_conn *c, struct of_port_desc *pd, int max);
+
+/* ---- chain_ovs.c: the private Open vSwitch of a chain ---- */
+/* Point every OVS tool we run at the chain's run directory. */
+void ovs_env(const struct chain_paths *p);
+/* ovs-vsctl with the chain's database; argv ends with NULL. */
+int ovs_vsctl(char **out, const char *errf, ...) __attribute__((sentinel));
+/* ovsdb-server and ovs-vswitchd-dpdk of the chain, if running. */
+pid_t ovs_db_pid(const struct chain_paths *p);
+pid_t ovs_switch_pid(const struct chain_paths *p);
+/* Start what is not running (database, switch), create bridge and ports,
+ * install the steering flows.  Messages to `msg`.  0 or -1. */
+int ovs_up(const struct chain *c, const struct chain_paths *p, FILE *msg);
+/* Install (replace) the steering flows. */
+int ovs_flows(const struct chain *c, const struct chain_paths *p, FILE *msg);
+/* Stop the switch and the database. */
+void ovs_down(const struct chain_paths *p);
+/* Capture ports: DPDK net_pcap ports `src` (OpenFlow port 1) and `snk` (2)
+ * writing what leaves the chain to the given pcap files.  Removing them
+ * closes (flushes) the files. */
+int ovs_capture_add(const struct chain_paths *p, const char *src_out, const char *snk_out,
+		    FILE *msg);
+void ovs_capture_del(const struct chain_paths *p);
+/* The bridge's management socket path. */
+void ovs_mgmt(const struct chain_paths *p, char *buf, size_t len);
+
+/* ---- chain_ctl.c: the image's serial console as a control channel ---- */
+/* Where a running image listens: the FIFO that is its `nfbox run`'s stdin,
+ * the file its console goes to, and a lock serialising clients. */
+struct ctl_target {
+	char fifo[320], log[320];
+	char label[128];
+	pid_t pid; /* the nfbox run process, 0 if unknown */
+};
+/* TARGET is CHAINFILE:NAME, or the pid of an `nfbox run` whose stdin is a
+ * FIFO and whose console goes to --log FILE.  -1 with a message on stderr. */
+int ctl_resolve(const char *prog, const char *target, struct ctl_target *t);
+/* Send `lines` (each ending in \n) and collect the console output they
+ * produce, up to an end marker we send after them.  *out is malloc'd.
+ * 0, or -ETIMEDOUT, -EPIPE (image gone), -errno. */
+int ctl_exchange(const struct ctl_target *t, const char *lines, char **out, unsigned timeout_ms);
+/* "stats": the counters as lines "section.name value" (other console lines
+ * dropped).  0 or -errno. */
+int ctl_stats(const struct ctl_target *t, char **text, unsigned timeout_ms);
+/* Print "section.name value" lines as one JSON object. */
+void ctl_stats_json(const char *text, FILE *to);
+/* Value of "section.name" in stats text, or `dflt`. */
+uint64_t ctl_stat(const char *text, const char *key, uint64_t dflt);
+/* The function an image runs, from its console banner ("nfbox: NAME image"). */
+int ctl_function(const struct ctl_target *t, char *name, size_t len);
+
+#endif
