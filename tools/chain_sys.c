@@ -169,6 +169,11 @@ pid_t sys_spawn(char *const argv[], const char *in, const char *log, int cpu)
 	pid_t pid = -1;
 	if (read(ready[0], &pid, sizeof(pid)) != sizeof(pid))
 		pid = -1;
+	/* EOF once the process has exec'd (the pipe is close-on-exec): from
+	 * then on its command line is its own. */
+	char c;
+	while (read(ready[0], &c, 1) > 0)
+		;
 	close(ready[0]);
 	waitpid(mid, NULL, 0);
 	return pid;
