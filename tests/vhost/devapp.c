@@ -8,7 +8,7 @@
  * TEMPORARY SHIMS (weak): kernel services kernel.h promises but the kernel
  * does not define yet.  A real definition in kernel/ wins at link time.
  */
-#include "drivers/virtio/virtio_net.h"
+#include "drivers/virtio/vnet_priv.h"
 #include "kernel/kernel.h"
 
 /* PCI configuration space, bus 0 only: ECAM on microvm,pcie=on (QEMU
@@ -144,15 +144,21 @@ void k_irq_dispatch(void);
 __attribute__((weak)) void k_irq_dispatch(void) {}
 
 #ifndef DEVAPP_TRACE
-#define DEVAPP_TRACE 0
+#define DEVAPP_TRACE 1
 #endif
 #ifndef DEVAPP_SHIFT
-#define DEVAPP_SHIFT 16
+#define DEVAPP_SHIFT 24
 #endif
+
+/* kernel/console.c buffers boot output until this is called (private to
+ * kernel/, declared here for the dev image only). */
+void k_console_boot_done(void) __attribute__((weak));
 
 int k_app_main(void);
 int k_app_main(void)
 {
+	if (k_console_boot_done)
+		k_console_boot_done();
 	static struct port ports[8];
 	sys_log("devapp: start\n");
 	struct pkt_pool *pool = pkt_pool_create(4096);
@@ -170,6 +176,10 @@ int k_app_main(void)
 	for (;;) {
 		if ((++turns & ((1u << DEVAPP_SHIFT) - 1)) == 0 && DEVAPP_TRACE) {
 			uint64_t now = sys_rdtsc(), pk = ports[0].stats.rx_pkts + ports[1].stats.rx_pkts;
+			struct vnet *v0 = ports[0].priv, *v1 = ports[1].priv;
+			sys_log("devapp: kicks rx %lu/%lu tx %lu/%lu\n", (unsigned long)v0->rx.kicks,
+				(unsigned long)v1->rx.kicks, (unsigned long)v0->tx.kicks,
+				(unsigned long)v1->tx.kicks);
 			sys_log("devapp: %lu turns/s, %lu pkts/s, rx %lu/%lu tx %lu/%lu full %lu/%lu\n",
 				(unsigned long)((1ull << DEVAPP_SHIFT) * k_tsc_hz() / (now - t_last)),
 				(unsigned long)((pk - pk_last) * k_tsc_hz() / (now - t_last)),

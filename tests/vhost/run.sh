@@ -221,8 +221,64 @@ fwd_test() {
 	fi
 }
 
+# ---- tap NICs (QEMU's own virtio-net backend: kicks and interrupts) ----------
+TAPS=""
+drop_taps() {
+	for t in $TAPS; do ip link del "$t" 2>/dev/null; done
+	TAPS=""
+}
+trap 'stop_all; drop_taps; if [ "${KEEP:-0}" = 1 ]; then echo "vhost: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+
+# tap_test NAME MACHINE: the same frames through two taps (scapy on the host
+# side, tests/vhost/tapio.py) instead of testpmd.
+tap_test() {
+	local name=$1 machine=$2 d=$WORK/$1
+	local t0=nfbv$$a t1=nfbv$$b
+	mkdir -p "$d"
+	/usr/bin/python3 tests/vhost/mkpcaps.py "$d" "$FRAMES" || { ko "$name" "cannot make pcaps"; return; }
+	for t in $t0 $t1; do
+		ip tuntap add dev "$t" mode tap || { ko "$name" "cannot create tap $t"; drop_taps; return; }
+		TAPS="$TAPS $t"
+		sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1" 2>/dev/null
+		ip link set "$t" up
+	done
+	"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
+		--net "tap:$t0" --net "tap:$t1" >"$d/run.log" 2>&1 &
+	VM_PID=$!
+	local t=0
+	until grep -q ready "$d/vm.log" 2>/dev/null; do
+		if ! kill -0 "$VM_PID" 2>/dev/null || [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
+			ko "$name" "no 'ready' line: $(tail -n 3 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"
+			stop_all
+			drop_taps
+			return
+		fi
+		sleep 0.1
+	done
+	sleep 0.5 # the image's boot messages follow the ready line
+	/usr/bin/python3 tests/vhost/tapio.py "$t0" "$t1" "$d" >"$d/tapio.log" 2>&1
+	stop_all
+	drop_taps
+	local r0 r1 s0 s1
+	r1=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in0.pcap" "$d/out1.pcap" 2>&1)
+	s1=$?
+	r0=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in1.pcap" "$d/out0.pcap" 2>&1)
+	s0=$?
+	if [ $s0 -eq 0 ] && [ $s1 -eq 0 ]; then
+		ok "$name" "$FRAMES frames each way through two taps"
+	else
+		ko "$name" "nic0->nic1: $r1; nic1->nic0: $r0 $(tail -n 2 "$d/tapio.log" | tr '\n' ' ')"
+	fi
+}
+
 fwd_test fwd-microvm microvm
 if [ "${MACHINES:-microvm q35}" != microvm ]; then
 	fwd_test fwd-q35 q35
+fi
+if [ $USE_NFBOX_RUN = 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
+	tap_test tap-microvm microvm
+	[ "${MACHINES:-microvm q35}" != microvm ] && tap_test tap-q35 q35
+else
+	sk tap-microvm "needs root, /dev/net/tun, ip(8) and nfbox run"
 fi
 finish
