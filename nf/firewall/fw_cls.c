@@ -35,6 +35,11 @@
  * pcmpgtq (SSE4.2) and pminuw/pmaxuw (SSE4.1). */
 typedef long long v2di __attribute__((vector_size(16)));
 typedef unsigned short v8hu __attribute__((vector_size(16)));
+typedef unsigned int v4su __attribute__((vector_size(16)));
+typedef int v4si __attribute__((vector_size(16)));
+typedef short v8hi __attribute__((vector_size(16)));
+typedef char v16qi __attribute__((vector_size(16)));
+typedef float v4sf __attribute__((vector_size(16)));
 
 #define CLS_DIMS 6
 #define CLS_LEAF_MAX 8
@@ -77,10 +82,6 @@ struct cls_leaf {
 	uint32_t blk, nblk;
 };
 
-typedef unsigned int v4su __attribute__((vector_size(16)));
-typedef int v4si __attribute__((vector_size(16)));
-typedef short v8hi __attribute__((vector_size(16)));
-typedef char v16qi __attribute__((vector_size(16)));
 
 /* Eight IPv4 boxes, field by field, so one leaf is tested with a handful of
  * vector compares and no branch.  Unused lanes never match (lo > hi). */
@@ -93,9 +94,25 @@ struct leaf4 {
 };
 _Static_assert(sizeof(struct leaf4) == 320, "five cache lines");
 
+/* IPv4 trees: up to eight children per node, all split on one field at
+ * ascending thresholds; the child is the number of thresholds the key's
+ * field exceeds (two vector compares and a popcount), so a level does the
+ * work of three binary ones.  Values are biased (x ^ 2^31) so signed
+ * compares order them as unsigned.  Unused thresholds are INT32_MAX; a
+ * leaf has only those and points at itself. */
+struct cls_node8 {
+	v4si thr[2];
+	uint32_t child;
+	uint32_t info;
+	uint32_t pad[6];
+};
+_Static_assert(sizeof(struct cls_node8) == 64, "one cache line per node");
+
 struct cls_tree {
-	struct cls_node *nodes;
+	struct cls_node *nodes;       /* IPv6 */
 	uint32_t n_nodes, cap_nodes;
+	struct cls_node8 *n8;         /* IPv4 */
+	uint32_t n_n8, cap_n8;
 	uint32_t *leaf; /* box indices */
 	uint32_t n_leaf, cap_leaf;
 	struct cls_leaf *leaves;
@@ -356,6 +373,9 @@ out:
 		sys_free(l[d].r);
 }
 
+char *getenv(const char *);
+static bool getenv_debug(void) { return getenv("FW_CLS_DEBUG") != NULL; }
+
 /* ---- building a tree (cold) -------------------------------------------------- */
 struct tbuild {
 	struct cls_tree *t;
@@ -606,6 +626,130 @@ static void to_runtime(struct cls_box *o, const struct bbox *x)
 	o->pad = 0;
 }
 
+static uint32_t new_nodes8(struct tbuild *tb, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	if (!grow32((void **)&t->n8, &t->cap_n8, t->n_n8 + n, sizeof(*t->n8))) {
+		tb->nomem = true;
+		return UINT32_MAX;
+	}
+	uint32_t at = t->n_n8;
+	t->n_n8 += n;
+	return at;
+}
+
+static void make_leaf8(struct tbuild *tb, uint32_t node, const uint32_t *ids, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	uint32_t leaf = t->n_leaves;
+	make_leaf(tb, 0, ids, n); /* records the leaf; its binary node is unused */
+	if (tb->nomem)
+		return;
+	struct cls_node8 *x = &t->n8[node];
+	for (int i = 0; i < 4; i++)
+		x->thr[0][i] = x->thr[1][i] = INT32_MAX;
+	x->child = node;
+	x->info = CLS_LEAF | leaf << 3;
+}
+
+struct ival {
+	uint64_t lo, hi;
+	uint32_t *ids, n;
+	bool done;
+};
+
+static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
+			const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
+{
+	if (tb->nomem)
+		return;
+	if (depth > tb->t->depth)
+		tb->t->depth = depth;
+	n = prune(tb, ids, n, blo, bhi);
+	struct split best = {.cost = UINT64_MAX};
+	if (n > CLS_LEAF_MAX && depth < CLS_DEPTH_MAX && tb->t->n_n8 < CLS_NODES_MAX)
+		for (int d = 0; d < CLS_DIMS; d++)
+			best_on_dim(tb, ids, n, blo, bhi, d, &best);
+	if (best.cost == UINT64_MAX) {
+		make_leaf8(tb, node, ids, n);
+		return;
+	}
+	/* Split the chosen field into up to eight intervals: always cut the
+	 * interval holding the most boxes at its own best point. */
+	int d = best.dim;
+	struct ival iv[8];
+	uint32_t k = 1;
+	iv[0] = (struct ival){blo[d], bhi[d], ids, n, false};
+	bool owned[8] = {false};
+	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
+	for (;;) {
+		uint32_t w = UINT32_MAX;
+		for (uint32_t i = 0; i < k; i++)
+			if (!iv[i].done && iv[i].n > CLS_LEAF_MAX && (w == UINT32_MAX || iv[i].n > iv[w].n))
+				w = i;
+		if (w == UINT32_MAX || k == 8)
+			break;
+		memcpy(lo2, blo, sizeof(lo2));
+		memcpy(hi2, bhi, sizeof(hi2));
+		lo2[d] = iv[w].lo;
+		hi2[d] = iv[w].hi;
+		struct split sp = {.cost = UINT64_MAX};
+		best_on_dim(tb, iv[w].ids, iv[w].n, lo2, hi2, d, &sp);
+		if (sp.cost == UINT64_MAX) {
+			iv[w].done = true;
+			continue;
+		}
+		uint32_t *l = sys_alloc((size_t)sp.nl * sizeof(*l) + 4, 8);
+		uint32_t *r = sys_alloc((size_t)sp.nr * sizeof(*r) + 4, 8);
+		if (!l || !r) {
+			sys_free(l);
+			sys_free(r);
+			tb->nomem = true;
+			break;
+		}
+		uint32_t nl = 0, nr = 0;
+		for (uint32_t i = 0; i < iv[w].n; i++) {
+			const struct bbox *x = &tb->b[iv[w].ids[i]];
+			if (x->lo[d] <= sp.thr && x->hi[d] >= iv[w].lo)
+				l[nl++] = iv[w].ids[i];
+			if (x->hi[d] > sp.thr && x->lo[d] <= iv[w].hi)
+				r[nr++] = iv[w].ids[i];
+		}
+		/* Keep intervals in address order: the new right half goes
+		 * just after w. */
+		for (uint32_t i = k; i > w + 1; i--) {
+			iv[i] = iv[i - 1];
+			owned[i] = owned[i - 1];
+		}
+		if (owned[w])
+			sys_free(iv[w].ids);
+		iv[w + 1] = (struct ival){sp.thr + 1, iv[w].hi, r, nr, false};
+		iv[w] = (struct ival){iv[w].lo, sp.thr, l, nl, false};
+		owned[w] = owned[w + 1] = true;
+		k++;
+	}
+	uint32_t kids = tb->nomem ? UINT32_MAX : new_nodes8(tb, k);
+	if (kids != UINT32_MAX) {
+		struct cls_node8 *x = &tb->t->n8[node];
+		for (uint32_t i = 0; i < 8; i++) {
+			int32_t v = i + 1 < k ? (int32_t)((uint32_t)iv[i].hi ^ 0x80000000u) : INT32_MAX;
+			x->thr[i / 4][i % 4] = v;
+		}
+		x->child = kids;
+		x->info = (uint32_t)d;
+		for (uint32_t i = 0; i < k && !tb->nomem; i++) {
+			memcpy(lo2, blo, sizeof(lo2));
+			memcpy(hi2, bhi, sizeof(hi2));
+			lo2[d] = iv[i].lo;
+			hi2[d] = iv[i].hi;
+			build_node8(tb, kids + i, iv[i].ids, iv[i].n, lo2, hi2, depth + 1);
+		}
+	}
+	for (uint32_t i = 0; i < k; i++)
+		if (owned[i])
+			sys_free(iv[i].ids);
+}
+
 /* Lay out every IPv4 leaf's boxes eight per struct leaf4. */
 static bool build_blocks(struct cls_tree *t)
 {
@@ -677,9 +821,16 @@ static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, cons
 	uint64_t lo[CLS_DIMS] = {0};
 	uint64_t hi[CLS_DIMS] = {fam ? UINT64_MAX : 0xffffffffull, fam ? UINT64_MAX : 0xffffffffull,
 				 65535, 65535, 255, 255};
-	if (new_nodes(&tb, 1) == UINT32_MAX)
-		goto out;
-	build_node(&tb, 0, ids, n, lo, hi, 0);
+	if (fam) {
+		if (new_nodes(&tb, 1) == UINT32_MAX)
+			goto out;
+		build_node(&tb, 0, ids, n, lo, hi, 0);
+	} else {
+		/* make_leaf also files a binary node: give it one to spare. */
+		if (new_nodes(&tb, 1) == UINT32_MAX || new_nodes8(&tb, 1) == UINT32_MAX)
+			goto out;
+		build_node8(&tb, 0, ids, n, lo, hi, 0);
+	}
 	ok = !tb.nomem && (fam || build_blocks(t));
 out:
 	sys_free(b);
@@ -699,6 +850,48 @@ static unsigned group_of(const struct bbox *x, int fam)
 	return x->hi[D_SRC] - x->lo[D_SRC] < wide ? 1 : 2;
 }
 
+static void tree_free(struct cls_tree *t)
+{
+	sys_free(t->nodes);
+	sys_free(t->n8);
+	sys_free(t->leaf);
+	sys_free(t->leaves);
+	sys_free(t->blk);
+	sys_free(t->boxes);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t tree_memory(const struct cls_tree *t)
+{
+	return (size_t)t->n_nodes * sizeof(struct cls_node) +
+	       (size_t)t->n_n8 * sizeof(struct cls_node8) + (size_t)t->n_leaf * sizeof(uint32_t) +
+	       (size_t)t->n_leaves * sizeof(struct cls_leaf) + (size_t)t->n_blk * sizeof(struct leaf4) +
+	       (size_t)t->n_boxes * sizeof(struct cls_box);
+}
+
+/* Which tree each group goes to, per plan: separate trees cost a walk and
+ * a leaf test each per packet, merged ones cost copies of boxes.  Every
+ * plan is built and the cheapest kept (cold path: configure). */
+static const uint8_t plans[][CLS_GROUPS] = {{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 2}};
+#define CLS_PLAN_MEM (64u << 20)
+
+static bool build_plan(struct cls_tree *trees, uint32_t *n_trees, int fam, const struct builder *bl,
+		       const uint8_t *plan, uint32_t *sel)
+{
+	*n_trees = 0;
+	for (unsigned slot = 0; slot < CLS_GROUPS; slot++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < bl->n; i++)
+			if (plan[group_of(&bl->b[i], fam)] == slot)
+				sel[n++] = i;
+		if (n == 0 && (slot > 0 || bl->n > 0))
+			continue;
+		if (!build_tree(&trees[(*n_trees)++], fam, bl->b, sel, n))
+			return false;
+	}
+	return true;
+}
+
 static bool build_family(struct fw_cls *c, int fam)
 {
 	const struct fw_rules *rs = c->rs;
@@ -709,15 +902,48 @@ static bool build_family(struct fw_cls *c, int fam)
 			expand_rule(&bl, &rs->rules[i], i, fam);
 	uint32_t *sel = sys_alloc((size_t)(bl.n + 1) * sizeof(*sel), 8);
 	bool ok = !bl.nomem && sel;
-	for (unsigned g = 0; g < CLS_GROUPS && ok; g++) {
-		uint32_t n = 0;
-		for (uint32_t i = 0; i < bl.n; i++)
-			if (bl.n <= CLS_GROUP_MIN ? g == 0 : group_of(&bl.b[i], fam) == g)
-				sel[n++] = i;
-		if (n == 0 && (g > 0 || bl.n > 0))
+	double best_cost = 0;
+	size_t best_mem = 0;
+	bool best_fits = false;
+	unsigned n_plans = bl.n <= CLS_GROUP_MIN ? 1 : sizeof(plans) / sizeof(plans[0]);
+	const char *force = getenv("FW_CLS_PLAN");
+	for (unsigned p = 0; p < n_plans && ok; p++) {
+		if (force && bl.n > CLS_GROUP_MIN && (unsigned)(force[0] - '0') != p)
 			continue;
-		ok = build_tree(&c->t[fam][c->n_trees[fam]++], fam, bl.b, sel, n);
+		struct cls_tree trees[CLS_GROUPS];
+		uint32_t n = 0;
+		memset(trees, 0, sizeof(trees));
+		ok = build_plan(trees, &n, fam, &bl, plans[p], sel);
+		/* A level costs about a third of a leaf test; memory past the
+		 * L2 size costs misses: two levels' worth per doubling.  Plans
+		 * too big for the rule count are taken only if nothing smaller
+		 * was built. */
+		double cost = 0;
+		size_t mem = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			cost += trees[i].depth + 3.0;
+			mem += tree_memory(&trees[i]);
+		}
+		for (size_t m = mem >> 20; m > 1; m >>= 1)
+			cost += 2.0;
+		size_t cap = SYS_MAX((size_t)16 << 20, (size_t)bl.n * 3072);
+		bool fits = mem <= cap;
+		bool take = ok && (c->n_trees[fam] == 0 || (fits && (!best_fits || cost < best_cost)) ||
+				   (!fits && !best_fits && mem < best_mem));
+		if (take) {
+			for (uint32_t i = 0; i < c->n_trees[fam]; i++)
+				tree_free(&c->t[fam][i]);
+			memcpy(c->t[fam], trees, sizeof(trees));
+			c->n_trees[fam] = n;
+			best_cost = cost;
+			best_mem = mem;
+			best_fits = fits;
+		} else {
+			for (uint32_t i = 0; i < CLS_GROUPS; i++)
+				tree_free(&trees[i]);
+		}
 	}
+	ok = ok && c->n_trees[fam] > 0;
 	sys_free(sel);
 	sys_free(bl.b);
 	return ok;
@@ -741,14 +967,8 @@ void fw_cls_free(struct fw_cls *c)
 	if (!c)
 		return;
 	for (int f = 0; f < 2; f++) {
-		for (unsigned g = 0; g < CLS_GROUPS; g++) {
-			struct cls_tree *t = &c->t[f][g];
-			sys_free(t->nodes);
-			sys_free(t->leaf);
-			sys_free(t->leaves);
-			sys_free(t->blk);
-			sys_free(t->boxes);
-		}
+		for (unsigned g = 0; g < CLS_GROUPS; g++)
+			tree_free(&c->t[f][g]);
 	}
 	sys_free(c);
 }
@@ -799,30 +1019,47 @@ static int32_t leaf_scan(const struct fw_cls *c, const struct cls_tree *t, const
 	return -1;
 }
 
-/* The eight boxes of a block against one IPv4 key: a 16-bit mask with two
- * bits per matching lane, no branches. */
-static inline unsigned leaf4_match(const struct leaf4 *L, const struct fw_key *k)
+/* An IPv4 key spread over vector lanes once, for every block it meets. */
+struct vkey {
+	v4su s, d;
+	v8hu f[4]; /* sport, dport, proto, ingress port */
+};
+
+static inline void vkey_make(const struct fw_key *k, struct vkey *v)
 {
-	v4su s = {(uint32_t)k->src[0], (uint32_t)k->src[0], (uint32_t)k->src[0], (uint32_t)k->src[0]};
-	v4su d = {(uint32_t)k->dst[0], (uint32_t)k->dst[0], (uint32_t)k->dst[0], (uint32_t)k->dst[0]};
-	v4si m0 = (s >= L->slo[0]) & (s <= L->shi[0]) & (d >= L->dlo[0]) & (d <= L->dhi[0]);
-	v4si m1 = (s >= L->slo[1]) & (s <= L->shi[1]) & (d >= L->dlo[1]) & (d <= L->dhi[1]);
-	v8hi m = __builtin_ia32_packssdw128(m0, m1);
+	uint32_t s = (uint32_t)k->src[0], d = (uint32_t)k->dst[0];
+	v->s = (v4su){s, s, s, s};
+	v->d = (v4su){d, d, d, d};
 	const uint16_t f[4] = {k->sport, k->dport, k->proto, k->in_port};
-	for (int i = 0; i < 4; i++) {
-		v8hu x = {f[i], f[i], f[i], f[i], f[i], f[i], f[i], f[i]};
-		m &= (v8hi)((x >= L->plo[i]) & (x <= L->phi[i]));
-	}
+	for (int i = 0; i < 4; i++)
+		v->f[i] = (v8hu){f[i], f[i], f[i], f[i], f[i], f[i], f[i], f[i]};
+}
+
+/* The eight boxes of a block against one IPv4 key: a 16-bit mask with two
+ * bits per matching lane, no branches.  16-bit fields use saturating
+ * subtraction: x - hi and lo - x are both 0 exactly when x is in range,
+ * so the misses of all four fields OR together into one test. */
+static inline unsigned leaf4_match(const struct leaf4 *L, const struct vkey *v)
+{
+	v4si m0 = (v->s >= L->slo[0]) & (v->s <= L->shi[0]) & (v->d >= L->dlo[0]) & (v->d <= L->dhi[0]);
+	v4si m1 = (v->s >= L->slo[1]) & (v->s <= L->shi[1]) & (v->d >= L->dlo[1]) & (v->d <= L->dhi[1]);
+	v8hi m = __builtin_ia32_packssdw128(m0, m1);
+	v8hi miss = {0};
+	for (int i = 0; i < 4; i++)
+		miss |= __builtin_ia32_psubusw128((v8hi)v->f[i], (v8hi)L->phi[i]) |
+			__builtin_ia32_psubusw128((v8hi)L->plo[i], (v8hi)v->f[i]);
+	m &= miss == (v8hi){0};
 	return (unsigned)__builtin_ia32_pmovmskb128((v16qi)m);
 }
 
 /* The general case: several blocks, or lanes that need the whole rule. */
 static int32_t leaf4_find_slow(const struct fw_cls *c, const struct cls_tree *t,
-			       const struct cls_leaf *lf, const struct fw_key *k)
+			       const struct cls_leaf *lf, const struct fw_key *k,
+			       const struct vkey *v)
 {
 	for (uint32_t b = 0; b < lf->nblk; b++) {
 		const struct leaf4 *L = &t->blk[lf->blk + b];
-		unsigned m = leaf4_match(L, k);
+		unsigned m = leaf4_match(L, v);
 		while (m) {
 			unsigned lane = (unsigned)__builtin_ctz(m) >> 1;
 			if (!((L->exact >> (2 * lane)) & 1) ||
@@ -837,12 +1074,13 @@ static int32_t leaf4_find_slow(const struct fw_cls *c, const struct cls_tree *t,
 /* One block and no exact lane among the matches (nearly always): the
  * first matching lane by a bit scan, no data-dependent branch. */
 static inline int32_t leaf4_find(const struct fw_cls *c, const struct cls_tree *t,
-				 const struct cls_leaf *lf, const struct fw_key *k)
+				 const struct cls_leaf *lf, const struct fw_key *k,
+				 const struct vkey *v)
 {
 	const struct leaf4 *L = &t->blk[lf->blk];
-	unsigned m = leaf4_match(L, k);
+	unsigned m = leaf4_match(L, v);
 	if (unlikely(lf->nblk != 1 || (m & L->exact)))
-		return leaf4_find_slow(c, t, lf, k);
+		return leaf4_find_slow(c, t, lf, k, v);
 	return (int32_t)L->rule[(unsigned)__builtin_ctz(m | 0x10000u) >> 1];
 }
 
@@ -854,6 +1092,35 @@ static inline const struct cls_leaf *walk(const struct cls_tree *t, const struct
 	return &t->leaves[(nd->info & ~CLS_LEAF) >> 3];
 }
 
+/* An IPv4 key as node8 compares it: fields biased to signed order. */
+static inline void key8(const struct fw_key *k, int32_t *kb)
+{
+	kb[D_SRC] = (int32_t)((uint32_t)k->src[0] ^ 0x80000000u);
+	kb[D_DST] = (int32_t)((uint32_t)k->dst[0] ^ 0x80000000u);
+	kb[D_SPORT] = (int32_t)((uint32_t)k->sport ^ 0x80000000u);
+	kb[D_DPORT] = (int32_t)((uint32_t)k->dport ^ 0x80000000u);
+	kb[D_PROTO] = (int32_t)((uint32_t)k->proto ^ 0x80000000u);
+	kb[D_INPORT] = (int32_t)((uint32_t)k->in_port ^ 0x80000000u);
+	kb[6] = kb[7] = INT32_MIN;
+}
+
+static inline uint32_t step8(const struct cls_node8 *x, const int32_t *kb)
+{
+	int32_t v = kb[x->info & 7];
+	v4si V = {v, v, v, v};
+	unsigned m = (unsigned)__builtin_ia32_movmskps((v4sf)(V > x->thr[0])) |
+		     (unsigned)__builtin_ia32_movmskps((v4sf)(V > x->thr[1])) << 4;
+	return x->child + (uint32_t)__builtin_popcount(m);
+}
+
+static inline const struct cls_leaf *walk8(const struct cls_tree *t, const int32_t *kb)
+{
+	uint32_t nd = 0;
+	for (uint32_t s = 0; s < t->depth; s++)
+		nd = step8(&t->n8[nd], kb);
+	return &t->leaves[(t->n8[nd].info & ~CLS_LEAF) >> 3];
+}
+
 /* The earlier of two answers (-1: none). */
 static inline int32_t first_of(int32_t a, int32_t b)
 {
@@ -862,16 +1129,25 @@ static inline int32_t first_of(int32_t a, int32_t b)
 
 int32_t fw_cls_classify(const struct fw_cls *c, const struct fw_key *k)
 {
-	bool v6 = k->fam == FW_FAM_V6;
-	struct ckey ck;
-	ckey_make(k, &ck);
 	int32_t r = -1;
-	for (uint32_t g = 0; g < c->n_trees[v6]; g++) {
-		const struct cls_tree *t = &c->t[v6][g];
-		if (t->empty || (uint32_t)r < t->min_rule)
-			continue;
-		const struct cls_leaf *lf = walk(t, &ck);
-		r = first_of(r, v6 ? leaf_scan(c, t, lf, &ck, k) : leaf4_find(c, t, lf, k));
+	if (k->fam == FW_FAM_V6) {
+		struct ckey ck;
+		ckey_make(k, &ck);
+		for (uint32_t g = 0; g < c->n_trees[1]; g++) {
+			const struct cls_tree *t = &c->t[1][g];
+			if (!t->empty && (uint32_t)r >= t->min_rule)
+				r = first_of(r, leaf_scan(c, t, walk(t, &ck), &ck, k));
+		}
+		return r;
+	}
+	struct vkey vk;
+	int32_t kb[8];
+	key8(k, kb);
+	vkey_make(k, &vk);
+	for (uint32_t g = 0; g < c->n_trees[0]; g++) {
+		const struct cls_tree *t = &c->t[0][g];
+		if (!t->empty && (uint32_t)r >= t->min_rule)
+			r = first_of(r, leaf4_find(c, t, walk8(t, kb), k, &vk));
 	}
 	return r;
 }
@@ -883,11 +1159,13 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 {
 	while (n) {
 		uint32_t m = n < BURST ? n : BURST;
-		struct ckey ck[BURST];
+		int32_t kb[BURST][8];
+		struct vkey vk[BURST];
 		uint32_t nd[BURST];
 		bool all4 = true;
 		for (uint32_t i = 0; i < m; i++) {
-			ckey_make(&k[i], &ck[i]);
+			key8(&k[i], kb[i]);
+			vkey_make(&k[i], &vk[i]);
 			out[i] = -1;
 			all4 &= k[i].fam == FW_FAM_V4;
 		}
@@ -898,19 +1176,22 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 		}
 		for (uint32_t g = 0; g < c->n_trees[0]; g++) {
 			const struct cls_tree *t = &c->t[0][g];
-			if (t->empty)
+			/* Skip a tree whose rules all come after what every
+			 * packet of the burst has already matched. */
+			uint32_t worst = 0;
+			for (uint32_t i = 0; i < m; i++)
+				worst = SYS_MAX(worst, (uint32_t)out[i]);
+			if (t->empty || worst < t->min_rule)
 				continue;
 			/* Lockstep, a fixed number of levels: every step's node
 			 * loads are independent across packets, and no branch
 			 * depends on the data. */
-			const struct cls_node *nodes = t->nodes;
+			const struct cls_node8 *nodes = t->n8;
 			for (uint32_t i = 0; i < m; i++)
 				nd[i] = 0;
 			for (uint32_t s = 0; s < t->depth; s++)
-				for (uint32_t i = 0; i < m; i++) {
-					const struct cls_node *x = &nodes[nd[i]];
-					nd[i] = x->child + (ck[i].d[x->info & 7] > x->thr);
-				}
+				for (uint32_t i = 0; i < m; i++)
+					nd[i] = step8(&nodes[nd[i]], kb[i]);
 			const struct cls_leaf *lf[BURST];
 			for (uint32_t i = 0; i < m; i++) {
 				lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
@@ -919,7 +1200,7 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 					sys_prefetch(b + 64 * l);
 			}
 			for (uint32_t i = 0; i < m; i++)
-				out[i] = first_of(out[i], leaf4_find(c, t, lf[i], &k[i]));
+				out[i] = first_of(out[i], leaf4_find(c, t, lf[i], &k[i], &vk[i]));
 		}
 next:
 		k += m;
@@ -928,8 +1209,6 @@ next:
 	}
 }
 
-char *getenv(const char *);
-static bool getenv_debug(void) { return getenv("FW_CLS_DEBUG") != NULL; }
 
 size_t fw_cls_memory(const struct fw_cls *c)
 {
@@ -938,6 +1217,7 @@ size_t fw_cls_memory(const struct fw_cls *c)
 		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
 			const struct cls_tree *t = &c->t[f][g];
 			s += (size_t)t->n_nodes * sizeof(struct cls_node) +
+			     (size_t)t->n_n8 * sizeof(struct cls_node8) +
 			     (size_t)t->n_leaf * sizeof(uint32_t) +
 			     (size_t)t->n_leaves * sizeof(struct cls_leaf) +
 			     (size_t)t->n_blk * sizeof(struct leaf4) +
@@ -953,7 +1233,7 @@ int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 	for (int f = 0; f < 2; f++) {
 		uint32_t nodes = 0, boxes = 0, depth = 0;
 		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
-			nodes += c->t[f][g].n_nodes;
+			nodes += f ? c->t[f][g].n_nodes : c->t[f][g].n_n8;
 			boxes += c->t[f][g].n_boxes;
 			depth = SYS_MAX(depth, c->t[f][g].depth);
 		}
@@ -969,7 +1249,7 @@ int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 		for (uint32_t i = 0; i < t->n_leaves; i++)
 			mx = SYS_MAX(mx, t->leaves[i].n);
 		w = snprintf(buf + o, o < size ? size - o : 0, " | t%u: %u boxes %u nodes d%u %u leaves avg %.1f max %u minrule %u",
-			     g, t->n_boxes, t->n_nodes, t->depth, t->n_leaves,
+			     g, t->n_boxes, t->n_n8, t->depth, t->n_leaves,
 			     t->n_leaves ? (double)t->n_leaf / t->n_leaves : 0.0, mx, t->min_rule);
 		o += w > 0 ? (size_t)w : 0;
 	}
