@@ -306,7 +306,7 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 		    strcmp(o, "idle-us") && strcmp(o, "cpu")) {
 			perr(ps, w[i].col, "unknown option '%s' (config, mem, machine, cpu, idle-us, reverse)",
 			     o);
-			continue;
+			return; /* whether a value follows is anyone's guess */
 		}
 		if (i + 1 >= n) {
 			perr(ps, w[i].col, "'%s' needs a value", o);

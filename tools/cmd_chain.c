@@ -868,7 +868,7 @@ static void image_stats(const struct chain *c, const struct chain_paths *p, char
 static int chain_replay(const struct chain *c, int argc, char **argv)
 {
 	const char *in = c->source_pcap, *in_rev = NULL, *out = c->sink_pcap, *out_rev = NULL;
-	long gap_us = 100;
+	long gap_us = 100, quiet_ms = 20;
 	bool lockstep = false, gap_set = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -884,6 +884,8 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 			gap_us = atol(v), gap_set = true, i++;
 		else if (!strcmp(a, "--lockstep"))
 			lockstep = true;
+		else if (!strcmp(a, "--quiet-ms") && v)
+			quiet_ms = atol(v), lockstep = true, i++;
 		else {
 			fprintf(stderr, PROG ": replay: unknown option or missing value '%s'\n", a);
 			return 2;
@@ -965,7 +967,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 			rev++;
 		if (lockstep) {
 			of_barrier(oc);
-			wait_quiet(oc, 3, 200);
+			wait_quiet(oc, (unsigned)quiet_ms, 2000);
 		} else if (gap_us > 0) {
 			usleep((useconds_t)gap_us);
 		}
@@ -1107,6 +1109,7 @@ static const struct nfbox_cmd chain_cmd = {
 		 "       nfbox chain status FILE    functions, readiness, counters, OVS ports\n"
 		 "       nfbox chain replay FILE [--in PCAP] [--out PCAP] [--in-rev PCAP]\n"
 		 "                              [--out-rev PCAP] [--gap-us N] [--lockstep]\n"
+		 "                              [--quiet-ms N]\n"
 		 "       nfbox chain down FILE      stop everything, remove its files\n"
 		 "       nfbox chain exec FILE -- CMD ...   run CMD with the chain's OVS\n"
 		 "                                  environment (ovs-vsctl, ovs-ofctl, ovs-appctl)\n"
@@ -1121,9 +1124,11 @@ static const struct nfbox_cmd chain_cmd = {
 		 "has OpenFlow ports 10k (port 0) and 10k+1 (port 1); the source is port 1,\n"
 		 "the sink port 2.  Replay injects frames with OpenFlow PACKET_OUT at the\n"
 		 "source (--in) and the sink (--in-rev), in timestamp order, --gap-us apart\n"
-		 "(default 100; --lockstep waits until the chain is quiet after each frame,\n"
-		 "the default with --in-rev), and captures what leaves through DPDK net_pcap\n"
-		 "ports: --out (at the sink), --out-rev (at the source).\n\n"
+		 "(default 100), and captures what leaves through DPDK net_pcap ports: --out\n"
+		 "(at the sink), --out-rev (at the source).  OVS keeps the order of frames\n"
+		 "per flow only (it batches by datapath flow); --lockstep sends a frame only\n"
+		 "once no port counter moved for --quiet-ms (default 20), which keeps the\n"
+		 "order of the input exactly (the default with --in-rev).\n\n"
 		 "Images: $NFBOX_IMAGES/F.img, else images/ next to nfbox, else built.\n",
 	.run = run_chain,
 };
