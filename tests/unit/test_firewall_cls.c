@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "nf/firewall/fw_cls.h"
+#include "nf/firewall/fw_cls_int.h"
 #include "nf/firewall/fw_match.h"
 #include "nf/firewall/fw_rules.h"
 
@@ -285,6 +286,15 @@ static void compare(unsigned n_rules, unsigned n_keys)
 	for (unsigned i = 0; i < n_keys; i++)
 		rand_key(rs, &keys[i]);
 	fw_cls_classify_burst(rs->cls, keys, n_keys, got);
+	if (rs->cls->avx2) {
+		/* The SSE path must agree with the AVX2 one, bit for bit. */
+		int32_t *sse = calloc(n_keys, sizeof(*sse));
+		rs->cls->avx2 = false;
+		fw_cls_classify_burst(rs->cls, keys, n_keys, sse);
+		rs->cls->avx2 = true;
+		assert_memory_equal(sse, got, n_keys * sizeof(*got));
+		free(sse);
+	}
 	unsigned hits = 0;
 	for (unsigned i = 0; i < n_keys; i++) {
 		int32_t want = fw_ref_classify(rs, &keys[i]);

@@ -1,0 +1,884 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fw_cls_build.c - building the fast classifier (cold: configure).  The
+ * design is described in fw_cls_int.h: rules become boxes, boxes go into
+ * up to three trees per family, each tree is split at rule boundaries.
+ */
+#include "nf/firewall/fw_cls_int.h"
+
+/* ---- expanding rules into boxes (cold) ------------------------------------- */
+struct range64 {
+	uint64_t lo, hi;
+};
+
+struct bbox {
+	uint64_t lo[CLS_DIMS], hi[CLS_DIMS];
+	uint32_t rule;
+	bool exact;
+};
+
+struct rlist {
+	struct range64 *r;
+	uint32_t n, cap;
+};
+
+static bool rl_add(struct rlist *l, uint64_t lo, uint64_t hi)
+{
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 8;
+		struct range64 *r = sys_alloc(cap * sizeof(*r), 8);
+		if (!r)
+			return false;
+		if (l->r)
+			memcpy(r, l->r, l->n * sizeof(*r));
+		sys_free(l->r);
+		l->r = r;
+		l->cap = cap;
+	}
+	l->r[l->n++] = (struct range64){lo, hi};
+	return true;
+}
+
+/* Sort (insertion: lists are short) and merge overlapping/adjacent ranges. */
+static void rl_normalise(struct rlist *l)
+{
+	for (uint32_t i = 1; i < l->n; i++) {
+		struct range64 x = l->r[i];
+		uint32_t j = i;
+		while (j > 0 && l->r[j - 1].lo > x.lo) {
+			l->r[j] = l->r[j - 1];
+			j--;
+		}
+		l->r[j] = x;
+	}
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		if (w && (l->r[w - 1].hi == UINT64_MAX || l->r[i].lo <= l->r[w - 1].hi + 1)) {
+			if (l->r[i].hi > l->r[w - 1].hi)
+				l->r[w - 1].hi = l->r[i].hi;
+		} else {
+			l->r[w++] = l->r[i];
+		}
+	}
+	l->n = w;
+}
+
+/* Replace a normalised list by its complement within [0, max]. */
+static bool rl_complement(struct rlist *l, uint64_t max)
+{
+	struct rlist c = {0};
+	uint64_t next = 0;
+	bool more = true;
+	for (uint32_t i = 0; i < l->n && more; i++) {
+		if (l->r[i].lo > next && !rl_add(&c, next, l->r[i].lo - 1))
+			goto fail;
+		if (l->r[i].hi >= max)
+			more = false;
+		else
+			next = l->r[i].hi + 1;
+	}
+	if (more && !rl_add(&c, next, max))
+		goto fail;
+	sys_free(l->r);
+	*l = c;
+	return true;
+fail:
+	sys_free(c.r);
+	return false;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return sys_be64(sys_ld64(p));
+}
+
+/* Ranges of an address match for tree `fam` (0 v4, 1 v6), in the tree's
+ * coordinates (IPv4 value, or IPv6 upper half).  *exact when the ranges
+ * over-approximate. */
+static bool addr_ranges(const struct fw_addr_match *m, int fam, struct rlist *l, bool *exact)
+{
+	uint64_t max = fam ? UINT64_MAX : 0xffffffffull;
+	if (m->kind == FW_ADDR_ANY)
+		return rl_add(l, 0, max);
+	if (m->kind == FW_ADDR_SET) {
+		*exact = true;
+		return rl_add(l, 0, max);
+	}
+	bool loose = false;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct fw_prefix *p = &m->pfx[i];
+		if (p->family != (fam ? CFG_AF_V6 : CFG_AF_V4))
+			continue;
+		uint64_t lo, hi;
+		if (!fam) {
+			lo = sys_be32(sys_ld32(p->a));
+			hi = lo | (0xffffffffull >> p->len);
+		} else {
+			lo = be64(p->a);
+			hi = p->len >= 64 ? lo : lo | (UINT64_MAX >> p->len);
+			loose |= p->len > 64;
+		}
+		if (!rl_add(l, lo, hi))
+			return false;
+	}
+	rl_normalise(l);
+	if (m->negate) {
+		if (loose) {
+			/* The complement of an upper-half approximation is not
+			 * an approximation of the complement. */
+			l->n = 0;
+			*exact = true;
+			return rl_add(l, 0, max);
+		}
+		if (!rl_complement(l, max))
+			return false;
+	}
+	*exact |= loose;
+	return true;
+}
+
+static bool port_ranges(const struct fw_port_match *m, struct rlist *l)
+{
+	if (m->any)
+		return rl_add(l, 0, 65535);
+	for (uint16_t i = 0; i < m->n; i++)
+		if (!rl_add(l, m->r[i].lo, m->r[i].hi))
+			return false;
+	rl_normalise(l);
+	return m->negate ? rl_complement(l, 65535) : true;
+}
+
+static bool proto_ranges(const struct fw_rule *r, struct rlist *l)
+{
+	if (r->any_proto)
+		return rl_add(l, 0, 255);
+	for (unsigned p = 0; p < 256;) {
+		if (!((r->proto[p >> 6] >> (p & 63)) & 1)) {
+			p++;
+			continue;
+		}
+		unsigned q = p;
+		while (q + 1 < 256 && ((r->proto[(q + 1) >> 6] >> ((q + 1) & 63)) & 1))
+			q++;
+		if (!rl_add(l, p, q))
+			return false;
+		p = q + 1;
+	}
+	return true;
+}
+
+struct builder {
+	struct bbox *b;
+	uint32_t n, cap;
+	bool nomem;
+};
+
+static void add_box(struct builder *bl, const struct bbox *x)
+{
+	if (bl->n == bl->cap) {
+		uint32_t cap = bl->cap ? bl->cap * 2 : 256;
+		struct bbox *b = sys_alloc((size_t)cap * sizeof(*b), 16);
+		if (!b) {
+			bl->nomem = true;
+			return;
+		}
+		if (bl->b)
+			memcpy(b, bl->b, (size_t)bl->n * sizeof(*b));
+		sys_free(bl->b);
+		bl->b = b;
+		bl->cap = cap;
+	}
+	bl->b[bl->n++] = *x;
+}
+
+static void expand_rule(struct builder *bl, const struct fw_rule *r, uint32_t idx, int fam)
+{
+	struct rlist l[CLS_DIMS] = {{0}};
+	bool exact = r->flags_mask != 0;
+	bool ok = addr_ranges(&r->src, fam, &l[D_SRC], &exact) &&
+		  addr_ranges(&r->dst, fam, &l[D_DST], &exact) && port_ranges(&r->sport, &l[D_SPORT]) &&
+		  port_ranges(&r->dport, &l[D_DPORT]) && proto_ranges(r, &l[D_PROTO]) &&
+		  rl_add(&l[D_INPORT], r->in_port == FW_NO_PORT ? 0 : r->in_port,
+			 r->in_port == FW_NO_PORT ? 255 : r->in_port);
+	if (!ok) {
+		bl->nomem = true;
+		goto out;
+	}
+	for (int d = 0; d < CLS_DIMS; d++)
+		if (l[d].n == 0)
+			goto out; /* e.g. a negation of everything: matches nothing */
+	/* Too many combinations: hull the longest lists until it fits. */
+	for (;;) {
+		uint64_t prod = 1;
+		int widest = 0;
+		for (int d = 0; d < CLS_DIMS; d++) {
+			prod *= l[d].n;
+			if (l[d].n > l[widest].n)
+				widest = d;
+		}
+		if (prod <= CLS_EXPAND_MAX)
+			break;
+		l[widest].r[0].hi = l[widest].r[l[widest].n - 1].hi;
+		l[widest].n = 1;
+		exact = true;
+	}
+	uint32_t pos[CLS_DIMS] = {0};
+	for (;;) {
+		struct bbox x = {.rule = idx, .exact = exact};
+		for (int d = 0; d < CLS_DIMS; d++) {
+			x.lo[d] = l[d].r[pos[d]].lo;
+			x.hi[d] = l[d].r[pos[d]].hi;
+		}
+		add_box(bl, &x);
+		int d = 0;
+		while (d < CLS_DIMS && ++pos[d] == l[d].n)
+			pos[d++] = 0;
+		if (d == CLS_DIMS)
+			break;
+	}
+out:
+	for (int d = 0; d < CLS_DIMS; d++)
+		sys_free(l[d].r);
+}
+
+
+/* ---- building a tree (cold) -------------------------------------------------- */
+struct tbuild {
+	struct cls_tree *t;
+	const struct bbox *b;
+	uint64_t *tmp_lo, *tmp_hi; /* scratch, one per box */
+	bool nomem;
+};
+
+static uint32_t new_nodes(struct tbuild *tb, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	if (t->n_nodes + n > t->cap_nodes) {
+		uint32_t cap = t->cap_nodes ? t->cap_nodes * 2 : 1024;
+		struct cls_node *nn = sys_alloc((size_t)cap * sizeof(*nn), SYS_CACHE_LINE);
+		if (!nn) {
+			tb->nomem = true;
+			return UINT32_MAX;
+		}
+		if (t->nodes)
+			memcpy(nn, t->nodes, (size_t)t->n_nodes * sizeof(*nn));
+		sys_free(t->nodes);
+		t->nodes = nn;
+		t->cap_nodes = cap;
+	}
+	uint32_t at = t->n_nodes;
+	t->n_nodes += n;
+	return at;
+}
+
+static bool grow32(void **v, uint32_t *cap, uint32_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	uint32_t c = *cap ? *cap : 1024;
+	while (c < need)
+		c *= 2;
+	void *n = sys_alloc((size_t)c * elem, SYS_CACHE_LINE);
+	if (!n)
+		return false;
+	if (*v)
+		memcpy(n, *v, (size_t)*cap * elem);
+	sys_free(*v);
+	*v = n;
+	*cap = c;
+	return true;
+}
+
+static void make_leaf(struct tbuild *tb, uint32_t node, const uint32_t *ids, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	if (!grow32((void **)&t->leaf, &t->cap_leaf, t->n_leaf + n, sizeof(*t->leaf)) ||
+	    !grow32((void **)&t->leaves, &t->cap_leaves, t->n_leaves + 1, sizeof(*t->leaves))) {
+		tb->nomem = true;
+		return;
+	}
+	if (n)
+		memcpy(t->leaf + t->n_leaf, ids, (size_t)n * sizeof(*ids));
+	t->leaves[t->n_leaves] = (struct cls_leaf){.off = t->n_leaf, .n = n};
+	t->nodes[node] = (struct cls_node){.thr = UINT64_MAX, .child = node,
+					   .info = CLS_LEAF | t->n_leaves << 3};
+	t->n_leaves++;
+	t->n_leaf += n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Heapsort: no recursion, no libc qsort in the image. */
+static void sort_u64(uint64_t *v, uint32_t n)
+{
+	for (uint32_t start = n / 2; start-- > 0;) {
+		for (uint32_t r = start;;) {
+			uint32_t c = 2 * r + 1;
+			if (c >= n)
+				break;
+			if (c + 1 < n && cmp_u64(&v[c], &v[c + 1]) < 0)
+				c++;
+			if (cmp_u64(&v[r], &v[c]) >= 0)
+				break;
+			uint64_t tmp = v[r];
+			v[r] = v[c];
+			v[c] = tmp;
+			r = c;
+		}
+	}
+	for (uint32_t end = n; end-- > 1;) {
+		uint64_t tmp = v[0];
+		v[0] = v[end];
+		v[end] = tmp;
+		for (uint32_t r = 0;;) {
+			uint32_t c = 2 * r + 1;
+			if (c >= end)
+				break;
+			if (c + 1 < end && cmp_u64(&v[c], &v[c + 1]) < 0)
+				c++;
+			if (cmp_u64(&v[r], &v[c]) >= 0)
+				break;
+			tmp = v[r];
+			v[r] = v[c];
+			v[c] = tmp;
+			r = c;
+		}
+	}
+}
+
+struct split {
+	int dim;
+	uint64_t thr;
+	uint32_t nl, nr;
+	uint64_t cost;
+};
+
+/* The best threshold on `dim`: scan every boundary with the clipped lows and
+ * highs sorted, counting boxes on each side. */
+static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
+			const uint64_t *bhi, int dim, struct split *best)
+{
+	uint64_t *lo = tb->tmp_lo, *hi = tb->tmp_hi;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bbox *x = &tb->b[ids[i]];
+		lo[i] = x->lo[dim] > blo[dim] ? x->lo[dim] : blo[dim];
+		hi[i] = x->hi[dim] < bhi[dim] ? x->hi[dim] : bhi[dim];
+	}
+	sort_u64(lo, n);
+	sort_u64(hi, n);
+	/* Candidate thresholds t: the left side is [blo, t].  Useful ones are
+	 * hi[i] (a box ends there) and lo[i] - 1 (one starts after).  Walk
+	 * both sorted lists as one merged sequence. */
+	uint32_t a = 0, b = 0; /* lows <= t, highs <= t */
+	for (;;) {
+		uint64_t c1 = b < n ? hi[b] : UINT64_MAX;
+		uint64_t c2 = a < n && lo[a] > 0 ? lo[a] - 1 : UINT64_MAX;
+		uint64_t t = c1 < c2 ? c1 : c2;
+		if (t >= bhi[dim])
+			break;
+		while (a < n && lo[a] <= t)
+			a++;
+		while (b < n && hi[b] <= t)
+			b++;
+		if (t >= blo[dim]) {
+			uint32_t nl = a, nr = n - b;
+			uint32_t big = nl > nr ? nl : nr;
+			uint64_t cost = (uint64_t)big * 2 + (nl + nr - n);
+			if (big < n && cost < best->cost)
+				*best = (struct split){dim, t, nl, nr, cost};
+		}
+		/* Boxes starting at t + 1 made this candidate; the next one is
+		 * larger and counts them anyway. */
+		while (a < n && lo[a] == t + 1)
+			a++;
+	}
+}
+
+/* Within the region: keep boxes up to (and with) the first inexact box
+ * covering all of it, and (for small nodes, where it is affordable) drop
+ * boxes an earlier inexact box covers: they can never be the first match. */
+static uint32_t prune(const struct tbuild *tb, uint32_t *ids, uint32_t n, const uint64_t *blo,
+		      const uint64_t *bhi)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bbox *x = &tb->b[ids[i]];
+		if (x->exact)
+			continue;
+		bool covers = true;
+		for (int d = 0; d < CLS_DIMS && covers; d++)
+			covers = x->lo[d] <= blo[d] && x->hi[d] >= bhi[d];
+		if (covers) {
+			n = i + 1;
+			break;
+		}
+	}
+	if (n > 128)
+		return n;
+	uint32_t w = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		const struct bbox *y = &tb->b[ids[j]];
+		bool hidden = false;
+		for (uint32_t i = 0; i < w && !hidden; i++) {
+			const struct bbox *x = &tb->b[ids[i]];
+			if (x->exact)
+				continue;
+			hidden = true;
+			for (int d = 0; d < CLS_DIMS && hidden; d++) {
+				uint64_t lo = y->lo[d] > blo[d] ? y->lo[d] : blo[d];
+				uint64_t hi = y->hi[d] < bhi[d] ? y->hi[d] : bhi[d];
+				hidden = x->lo[d] <= lo && x->hi[d] >= hi;
+			}
+		}
+		if (!hidden)
+			ids[w++] = ids[j];
+	}
+	return w;
+}
+
+static void build_node(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
+		       const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
+{
+	if (tb->nomem)
+		return;
+	if (depth > tb->t->depth)
+		tb->t->depth = depth;
+	n = prune(tb, ids, n, blo, bhi);
+	struct split best = {.cost = UINT64_MAX};
+	if (n > CLS_LEAF_MAX && depth < CLS_DEPTH_MAX && tb->t->n_nodes < CLS_NODES_MAX)
+		for (int d = 0; d < CLS_DIMS; d++)
+			best_on_dim(tb, ids, n, blo, bhi, d, &best);
+	if (best.cost == UINT64_MAX) {
+		make_leaf(tb, node, ids, n);
+		return;
+	}
+	uint32_t kids = new_nodes(tb, 2);
+	uint32_t *left = sys_alloc((size_t)(best.nl + best.nr) * sizeof(*left) + 4, 8);
+	if (kids == UINT32_MAX || !left) {
+		tb->nomem = true;
+		sys_free(left);
+		return;
+	}
+	tb->t->nodes[node] = (struct cls_node){.thr = best.thr, .child = kids, .info = (uint32_t)best.dim};
+	uint32_t *right = left + best.nl, nl = 0, nr = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bbox *x = &tb->b[ids[i]];
+		if (x->lo[best.dim] <= best.thr && x->hi[best.dim] >= blo[best.dim])
+			left[nl++] = ids[i];
+		if (x->hi[best.dim] > best.thr && x->lo[best.dim] <= bhi[best.dim])
+			right[nr++] = ids[i];
+	}
+	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
+	memcpy(lo2, blo, sizeof(lo2));
+	memcpy(hi2, bhi, sizeof(hi2));
+	hi2[best.dim] = best.thr;
+	build_node(tb, kids, left, nl, blo, hi2, depth + 1);
+	lo2[best.dim] = best.thr + 1;
+	build_node(tb, kids + 1, right, nr, lo2, bhi, depth + 1);
+	sys_free(left);
+}
+
+static void to_runtime(struct cls_box *o, const struct bbox *x)
+{
+	o->alo = (v2di){(long long)(x->lo[D_SRC] ^ BIAS), (long long)(x->lo[D_DST] ^ BIAS)};
+	o->ahi = (v2di){(long long)(x->hi[D_SRC] ^ BIAS), (long long)(x->hi[D_DST] ^ BIAS)};
+	o->plo = x->lo[D_SPORT] | x->lo[D_DPORT] << 16 | x->lo[D_PROTO] << 32 | x->lo[D_INPORT] << 48;
+	o->phi = x->hi[D_SPORT] | x->hi[D_DPORT] << 16 | x->hi[D_PROTO] << 32 | x->hi[D_INPORT] << 48;
+	o->rule = x->rule;
+	o->exact = x->exact;
+	o->pad = 0;
+}
+
+static uint32_t new_nodes8(struct tbuild *tb, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	if (!grow32((void **)&t->n8, &t->cap_n8, t->n_n8 + n, sizeof(*t->n8))) {
+		tb->nomem = true;
+		return UINT32_MAX;
+	}
+	uint32_t at = t->n_n8;
+	t->n_n8 += n;
+	return at;
+}
+
+static void make_leaf8(struct tbuild *tb, uint32_t node, const uint32_t *ids, uint32_t n)
+{
+	struct cls_tree *t = tb->t;
+	uint32_t leaf = t->n_leaves;
+	make_leaf(tb, 0, ids, n); /* records the leaf; its binary node is unused */
+	if (tb->nomem)
+		return;
+	struct cls_node8 *x = &t->n8[node];
+	for (int i = 0; i < 4; i++)
+		x->thr[0][i] = x->thr[1][i] = INT32_MAX;
+	x->child = node;
+	x->info = CLS_LEAF | leaf << 3;
+}
+
+struct ival {
+	uint64_t lo, hi;
+	uint32_t *ids, n;
+	bool done;
+};
+
+static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
+			const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
+{
+	if (tb->nomem)
+		return;
+	if (depth > tb->t->depth)
+		tb->t->depth = depth;
+	n = prune(tb, ids, n, blo, bhi);
+	struct split best = {.cost = UINT64_MAX};
+	if (n > CLS_LEAF_MAX && depth < CLS_DEPTH_MAX && tb->t->n_n8 < CLS_NODES_MAX)
+		for (int d = 0; d < CLS_DIMS; d++)
+			best_on_dim(tb, ids, n, blo, bhi, d, &best);
+	if (best.cost == UINT64_MAX) {
+		make_leaf8(tb, node, ids, n);
+		return;
+	}
+	/* Split the chosen field into up to eight intervals: always cut the
+	 * interval holding the most boxes at its own best point. */
+	int d = best.dim;
+	struct ival iv[8];
+	uint32_t k = 1;
+	iv[0] = (struct ival){blo[d], bhi[d], ids, n, false};
+	bool owned[8] = {false};
+	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
+	for (;;) {
+		uint32_t w = UINT32_MAX;
+		for (uint32_t i = 0; i < k; i++)
+			if (!iv[i].done && iv[i].n > CLS_LEAF_MAX && (w == UINT32_MAX || iv[i].n > iv[w].n))
+				w = i;
+		if (w == UINT32_MAX || k == 8)
+			break;
+		memcpy(lo2, blo, sizeof(lo2));
+		memcpy(hi2, bhi, sizeof(hi2));
+		lo2[d] = iv[w].lo;
+		hi2[d] = iv[w].hi;
+		struct split sp = {.cost = UINT64_MAX};
+		best_on_dim(tb, iv[w].ids, iv[w].n, lo2, hi2, d, &sp);
+		if (sp.cost == UINT64_MAX) {
+			iv[w].done = true;
+			continue;
+		}
+		uint32_t *l = sys_alloc((size_t)sp.nl * sizeof(*l) + 4, 8);
+		uint32_t *r = sys_alloc((size_t)sp.nr * sizeof(*r) + 4, 8);
+		if (!l || !r) {
+			sys_free(l);
+			sys_free(r);
+			tb->nomem = true;
+			break;
+		}
+		uint32_t nl = 0, nr = 0;
+		for (uint32_t i = 0; i < iv[w].n; i++) {
+			const struct bbox *x = &tb->b[iv[w].ids[i]];
+			if (x->lo[d] <= sp.thr && x->hi[d] >= iv[w].lo)
+				l[nl++] = iv[w].ids[i];
+			if (x->hi[d] > sp.thr && x->lo[d] <= iv[w].hi)
+				r[nr++] = iv[w].ids[i];
+		}
+		/* Keep intervals in address order: the new right half goes
+		 * just after w. */
+		for (uint32_t i = k; i > w + 1; i--) {
+			iv[i] = iv[i - 1];
+			owned[i] = owned[i - 1];
+		}
+		if (owned[w])
+			sys_free(iv[w].ids);
+		iv[w + 1] = (struct ival){sp.thr + 1, iv[w].hi, r, nr, false};
+		iv[w] = (struct ival){iv[w].lo, sp.thr, l, nl, false};
+		owned[w] = owned[w + 1] = true;
+		k++;
+	}
+	uint32_t kids = tb->nomem ? UINT32_MAX : new_nodes8(tb, k);
+	if (kids != UINT32_MAX) {
+		struct cls_node8 *x = &tb->t->n8[node];
+		for (uint32_t i = 0; i < 8; i++) {
+			int32_t v = i + 1 < k ? (int32_t)((uint32_t)iv[i].hi ^ 0x80000000u) : INT32_MAX;
+			x->thr[i / 4][i % 4] = v;
+		}
+		x->child = kids;
+		x->info = (uint32_t)d;
+		for (uint32_t i = 0; i < k && !tb->nomem; i++) {
+			memcpy(lo2, blo, sizeof(lo2));
+			memcpy(hi2, bhi, sizeof(hi2));
+			lo2[d] = iv[i].lo;
+			hi2[d] = iv[i].hi;
+			build_node8(tb, kids + i, iv[i].ids, iv[i].n, lo2, hi2, depth + 1);
+		}
+	}
+	for (uint32_t i = 0; i < k; i++)
+		if (owned[i])
+			sys_free(iv[i].ids);
+}
+
+/* Lay out every IPv4 leaf's boxes eight per struct leaf4. */
+static bool build_blocks(struct cls_tree *t)
+{
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < t->n_leaves; i++)
+		total += t->leaves[i].n ? (t->leaves[i].n + 7) / 8 : 1;
+	t->blk = sys_alloc((size_t)total * sizeof(*t->blk), SYS_CACHE_LINE);
+	if (!t->blk)
+		return false;
+	uint32_t b = 0;
+	for (uint32_t i = 0; i < t->n_leaves; i++) {
+		struct cls_leaf *lf = &t->leaves[i];
+		lf->blk = b;
+		lf->nblk = lf->n ? (lf->n + 7) / 8 : 1;
+		for (uint32_t k = 0; k < lf->nblk * 8; k++) {
+			struct leaf4 *L = &t->blk[b + k / 8];
+			unsigned h = (k & 7) >> 2, q = k & 3, lane = k & 7;
+			if (k >= lf->n) {
+				/* Never matches: lo > hi. */
+				L->slo[h][q] = 1;
+				L->shi[h][q] = 0;
+				L->rule[lane] = UINT32_MAX;
+				L->rule[8] = UINT32_MAX;
+				continue;
+			}
+			const struct cls_box *x = &t->boxes[t->leaf[lf->off + k]];
+			L->slo[h][q] = (uint32_t)((uint64_t)x->alo[0] ^ BIAS);
+			L->shi[h][q] = (uint32_t)((uint64_t)x->ahi[0] ^ BIAS);
+			L->dlo[h][q] = (uint32_t)((uint64_t)x->alo[1] ^ BIAS);
+			L->dhi[h][q] = (uint32_t)((uint64_t)x->ahi[1] ^ BIAS);
+			for (int f = 0; f < 4; f++) {
+				L->plo[f][lane] = (uint16_t)(x->plo >> (16 * f));
+				L->phi[f][lane] = (uint16_t)(x->phi >> (16 * f));
+			}
+			L->rule[lane] = x->rule;
+			L->rule[8] = UINT32_MAX;
+			if (x->exact)
+				L->exact |= 1u << (2 * lane);
+		}
+		b += lf->nblk;
+	}
+	t->n_blk = b;
+	return true;
+}
+
+static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, const uint32_t *sel,
+		       uint32_t n)
+{
+	struct tbuild tb = {.t = t};
+	struct bbox *b = sys_alloc((size_t)(n + 1) * sizeof(*b), 16);
+	uint32_t *ids = sys_alloc((size_t)(n + 1) * sizeof(*ids), 8);
+	tb.tmp_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.tmp_hi = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	t->boxes = sys_alloc((size_t)(n + 1) * sizeof(*t->boxes), SYS_CACHE_LINE);
+	bool ok = false;
+	if (!b || !ids || !tb.tmp_lo || !tb.tmp_hi || !t->boxes)
+		goto out;
+	tb.b = b;
+	t->min_rule = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		b[i] = all[sel[i]];
+		ids[i] = i;
+		to_runtime(&t->boxes[i], &b[i]);
+		if (b[i].rule < t->min_rule)
+			t->min_rule = b[i].rule;
+	}
+	t->n_boxes = n;
+	t->empty = n == 0;
+	uint64_t lo[CLS_DIMS] = {0};
+	uint64_t hi[CLS_DIMS] = {fam ? UINT64_MAX : 0xffffffffull, fam ? UINT64_MAX : 0xffffffffull,
+				 65535, 65535, 255, 255};
+	if (fam) {
+		if (new_nodes(&tb, 1) == UINT32_MAX)
+			goto out;
+		build_node(&tb, 0, ids, n, lo, hi, 0);
+	} else {
+		/* make_leaf also files a binary node: give it one to spare. */
+		if (new_nodes(&tb, 1) == UINT32_MAX || new_nodes8(&tb, 1) == UINT32_MAX)
+			goto out;
+		build_node8(&tb, 0, ids, n, lo, hi, 0);
+	}
+	ok = !tb.nomem && (fam || build_blocks(t));
+out:
+	sys_free(b);
+	sys_free(ids);
+	sys_free(tb.tmp_lo);
+	sys_free(tb.tmp_hi);
+	return ok;
+}
+
+/* Group of a box: 0 narrow destination, 1 wide destination and narrow
+ * source, 2 both wide ("wide": shorter than /16 for IPv4, /32 for IPv6). */
+static unsigned group_of(const struct bbox *x, int fam)
+{
+	uint64_t wide = fam ? 1ull << 32 : 1ull << 16;
+	if (x->hi[D_DST] - x->lo[D_DST] < wide)
+		return 0;
+	return x->hi[D_SRC] - x->lo[D_SRC] < wide ? 1 : 2;
+}
+
+static void tree_free(struct cls_tree *t)
+{
+	sys_free(t->nodes);
+	sys_free(t->n8);
+	sys_free(t->leaf);
+	sys_free(t->leaves);
+	sys_free(t->blk);
+	sys_free(t->boxes);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t tree_memory(const struct cls_tree *t)
+{
+	return (size_t)t->n_nodes * sizeof(struct cls_node) +
+	       (size_t)t->n_n8 * sizeof(struct cls_node8) + (size_t)t->n_leaf * sizeof(uint32_t) +
+	       (size_t)t->n_leaves * sizeof(struct cls_leaf) + (size_t)t->n_blk * sizeof(struct leaf4) +
+	       (size_t)t->n_boxes * sizeof(struct cls_box);
+}
+
+/* Which tree each group goes to, per plan: separate trees cost a walk and
+ * a leaf test each per packet, merged ones cost copies of boxes.  Every
+ * plan is built and the cheapest kept (cold path: configure). */
+static const uint8_t plans[][CLS_GROUPS] = {{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 2}};
+#define CLS_PLAN_MEM (64u << 20)
+
+static bool build_plan(struct cls_tree *trees, uint32_t *n_trees, int fam, const struct builder *bl,
+		       const uint8_t *plan, uint32_t *sel)
+{
+	*n_trees = 0;
+	for (unsigned slot = 0; slot < CLS_GROUPS; slot++) {
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < bl->n; i++)
+			if (plan[group_of(&bl->b[i], fam)] == slot)
+				sel[n++] = i;
+		if (n == 0 && (slot > 0 || bl->n > 0))
+			continue;
+		if (!build_tree(&trees[(*n_trees)++], fam, bl->b, sel, n))
+			return false;
+	}
+	return true;
+}
+
+static bool build_family(struct fw_cls *c, int fam)
+{
+	const struct fw_rules *rs = c->rs;
+	struct builder bl = {0};
+	uint8_t want = fam ? FW_FAM_V6 : FW_FAM_V4;
+	for (uint32_t i = 0; i < rs->n_rules && !bl.nomem; i++)
+		if (rs->rules[i].fams & want)
+			expand_rule(&bl, &rs->rules[i], i, fam);
+	uint32_t *sel = sys_alloc((size_t)(bl.n + 1) * sizeof(*sel), 8);
+	bool ok = !bl.nomem && sel;
+	double best_cost = 0;
+	size_t best_mem = 0;
+	bool best_fits = false;
+	unsigned n_plans = bl.n <= CLS_GROUP_MIN ? 1 : sizeof(plans) / sizeof(plans[0]);
+	for (unsigned p = 0; p < n_plans && ok; p++) {
+		struct cls_tree trees[CLS_GROUPS];
+		uint32_t n = 0;
+		memset(trees, 0, sizeof(trees));
+		ok = build_plan(trees, &n, fam, &bl, plans[p], sel);
+		/* A level costs about a third of a leaf test; memory past the
+		 * L2 size costs misses: two levels' worth per doubling.  Plans
+		 * too big for the rule count are taken only if nothing smaller
+		 * was built. */
+		double cost = 0;
+		size_t mem = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			cost += trees[i].depth + 3.0;
+			mem += tree_memory(&trees[i]);
+		}
+		for (size_t m = mem >> 20; m > 1; m >>= 1)
+			cost += 2.0;
+		size_t cap = SYS_MAX((size_t)16 << 20, (size_t)bl.n * 3072);
+		bool fits = mem <= cap;
+		bool take = ok && (c->n_trees[fam] == 0 || (fits && (!best_fits || cost < best_cost)) ||
+				   (!fits && !best_fits && mem < best_mem));
+		if (take) {
+			for (uint32_t i = 0; i < c->n_trees[fam]; i++)
+				tree_free(&c->t[fam][i]);
+			memcpy(c->t[fam], trees, sizeof(trees));
+			c->n_trees[fam] = n;
+			best_cost = cost;
+			best_mem = mem;
+			best_fits = fits;
+		} else {
+			for (uint32_t i = 0; i < CLS_GROUPS; i++)
+				tree_free(&trees[i]);
+		}
+	}
+	ok = ok && c->n_trees[fam] > 0;
+	sys_free(sel);
+	sys_free(bl.b);
+	return ok;
+}
+
+struct fw_cls *fw_cls_build(const struct fw_rules *rs)
+{
+	struct fw_cls *c = sys_alloc(sizeof(*c), SYS_CACHE_LINE);
+	if (!c)
+		return NULL;
+	c->rs = rs;
+	c->avx2 = fw_cls_has_avx2();
+	if (!build_family(c, 0) || !build_family(c, 1)) {
+		fw_cls_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void fw_cls_free(struct fw_cls *c)
+{
+	if (!c)
+		return;
+	for (int f = 0; f < 2; f++) {
+		for (unsigned g = 0; g < CLS_GROUPS; g++)
+			tree_free(&c->t[f][g]);
+	}
+	sys_free(c);
+}
+
+size_t fw_cls_memory(const struct fw_cls *c)
+{
+	size_t s = sizeof(*c);
+	for (int f = 0; f < 2; f++) {
+		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
+			const struct cls_tree *t = &c->t[f][g];
+			s += (size_t)t->n_nodes * sizeof(struct cls_node) +
+			     (size_t)t->n_n8 * sizeof(struct cls_node8) +
+			     (size_t)t->n_leaf * sizeof(uint32_t) +
+			     (size_t)t->n_leaves * sizeof(struct cls_leaf) +
+			     (size_t)t->n_blk * sizeof(struct leaf4) +
+			     (size_t)t->n_boxes * sizeof(struct cls_box);
+		}
+	}
+	return s;
+}
+
+int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
+{
+	size_t o = 0;
+	for (int f = 0; f < 2; f++) {
+		uint32_t nodes = 0, boxes = 0, depth = 0;
+		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
+			nodes += f ? c->t[f][g].n_nodes : c->t[f][g].n_n8;
+			boxes += c->t[f][g].n_boxes;
+			depth = SYS_MAX(depth, c->t[f][g].depth);
+		}
+		int w = snprintf(buf + o, o < size ? size - o : 0, "%sv%d %u trees %u nodes depth %u %u boxes",
+				 f ? ", " : "", f ? 6 : 4, c->n_trees[f], nodes, depth, boxes);
+		o += w > 0 ? (size_t)w : 0;
+	}
+	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB", fw_cls_memory(c) / 1024);
+	o += w > 0 ? (size_t)w : 0;
+	for (uint32_t g = 0; g < c->n_trees[0]; g++) {
+		const struct cls_tree *t = &c->t[0][g];
+		uint32_t mx = 0;
+		for (uint32_t i = 0; i < t->n_leaves; i++)
+			mx = SYS_MAX(mx, t->leaves[i].n);
+		w = snprintf(buf + o, o < size ? size - o : 0, " | t%u: %u boxes %u nodes d%u %u leaves avg %.1f max %u minrule %u",
+			     g, t->n_boxes, t->n_n8, t->depth, t->n_leaves,
+			     t->n_leaves ? (double)t->n_leaf / t->n_leaves : 0.0, mx, t->min_rule);
+		o += w > 0 ? (size_t)w : 0;
+	}
+	return (int)o;
+}
