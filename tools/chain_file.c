@@ -70,7 +70,7 @@ static int split(struct pstate *ps, const char *line, struct word *w)
 			return n;
 		if (n == MAX_WORDS) {
 			perr(ps, (unsigned)(p - line) + 1, "too many words on one line (at most %d)", MAX_WORDS);
-			return -1;
+			goto fail;
 		}
 		unsigned col = (unsigned)(p - line) + 1;
 		char *buf = malloc(strlen(p) + 1), *o = buf;
@@ -84,7 +84,7 @@ static int split(struct pstate *ps, const char *line, struct word *w)
 			if (*p != '"') {
 				perr(ps, col, "unterminated quoted word");
 				free(buf);
-				return -1;
+				goto fail;
 			}
 			p++;
 		} else {
@@ -96,6 +96,10 @@ static int split(struct pstate *ps, const char *line, struct word *w)
 		w[n].col = col;
 		n++;
 	}
+fail:
+	while (n > 0)
+		free(w[--n].s);
+	return -1;
 }
 
 /* A path as written, resolved: as given when it exists (relative to the
@@ -253,6 +257,7 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 	f->idle_us = -1;
 	f->line = ps->line;
 	f->col = w[0].col;
+	c->n_nf++; /* counted now so chain_free() frees it, even half-parsed */
 	if (n < 3) {
 		perr(ps, w[1].col + (unsigned)strlen(w[1].s), "'nf %s' needs a kind: image or testpmd",
 		     w[1].s);
@@ -332,7 +337,6 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 				f->idle_us = (int)v;
 		}
 	}
-	c->n_nf++;
 }
 
 int chain_parse(const char *path, struct chain *c, FILE *err)

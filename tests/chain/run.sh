@@ -34,6 +34,7 @@ cd "$(dirname "$0")/../.."
 TOP=$PWD
 B=${B:-build}
 NFBOX=${NFBOX:-$TOP/$B/nfbox}
+[ -x "$NFBOX" ] || NFBOX=$TOP/$B/asan/nfbox
 PY=/usr/bin/python3
 export LC_ALL=C
 
