@@ -26,9 +26,24 @@ struct fw_lpm6 {
 	struct bucket *b;
 	uint32_t mask;        /* buckets - 1 */
 	uint32_t n;
-	uint8_t n_lens;
+	uint32_t n_lens;
 	uint8_t lens[129];    /* present lengths, longest first */
+	uint64_t mhi[129], mlo[129]; /* their masks */
+	uint64_t *bloom;      /* NULL for small sets */
+	uint32_t bloom_shift; /* word = hash * golden >> shift */
 };
+
+#define BLOOM_MIN 4096 /* prefixes below which the table stays in cache */
+
+static inline uint32_t bloom_word(const struct fw_lpm6 *l, uint32_t h)
+{
+	return (uint32_t)(((uint64_t)h * 0x9e3779b97f4a7c15ull) >> l->bloom_shift);
+}
+
+static inline uint64_t bloom_bits(uint32_t h)
+{
+	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+}
 
 static inline uint64_t ld_be64(const uint8_t *p)
 {
@@ -99,6 +114,19 @@ struct fw_lpm6 *fw_lpm6_build(const struct cfg_prefix6 *p, uint32_t n)
 	memset(l->b, 0xff, (size_t)buckets * sizeof(struct bucket));
 	l->mask = buckets - 1;
 
+	if (n >= BLOOM_MIN) {
+		uint32_t words = 1, bits = 0;
+		while (words < n / 4) {
+			words <<= 1;
+			bits++;
+		}
+		l->bloom = sys_alloc((size_t)words * 8, SYS_CACHE_LINE);
+		l->bloom_shift = 64 - bits;
+		if (!l->bloom) {
+			fw_lpm6_free(l);
+			return NULL;
+		}
+	}
 	bool have[129] = {false};
 	/* Sorted by (address, length): a prefix's covers come before it.  The
 	 * last kept prefix is the only one that can cover the next, unless
@@ -113,12 +141,22 @@ struct fw_lpm6 *fw_lpm6_build(const struct cfg_prefix6 *p, uint32_t n)
 			probe(l, hi, lo, p[i].len, true);
 			l->n++;
 		}
+		if (l->bloom) {
+			uint32_t h = hash6(hi, lo, p[i].len);
+			l->bloom[bloom_word(l, h)] |= bloom_bits(h);
+		}
 		have[p[i].len] = true;
 		last = &p[i];
 	}
-	for (int len = 128; len >= 0; len--)
-		if (have[len])
-			l->lens[l->n_lens++] = (uint8_t)len;
+	for (int len = 128; len >= 0; len--) {
+		if (!have[len])
+			continue;
+		uint64_t hi = ~0ull, lo = ~0ull;
+		mask_addr(&hi, &lo, (unsigned)len);
+		l->mhi[l->n_lens] = hi;
+		l->mlo[l->n_lens] = lo;
+		l->lens[l->n_lens++] = (uint8_t)len;
+	}
 	return l;
 }
 
@@ -127,21 +165,54 @@ void fw_lpm6_free(struct fw_lpm6 *l)
 	if (!l)
 		return;
 	sys_free(l->b);
+	sys_free(l->bloom);
 	sys_free(l);
 }
 
+/* A bucket's three slots tested without branching on each: the only
+ * branches left are "found" and "no free slot here" (both nearly always
+ * predicted right: lookups mostly miss, and buckets are mostly not full). */
+static inline int bucket_has(const struct bucket *b, uint64_t hi, uint64_t lo, unsigned len)
+{
+	int hit = 0, room = 0;
+	for (unsigned s = 0; s < SLOTS; s++) {
+		hit |= (b->len[s] == len) & (b->hi[s] == hi) & (b->lo[s] == lo);
+		room |= b->len[s] == EMPTY;
+	}
+	return hit ? 1 : room ? 0 : -1;
+}
+
+#define LOOKUP_MAX_LENS 16
+
 bool fw_lpm6_lookup(const struct fw_lpm6 *l, uint64_t ahi, uint64_t alo)
 {
+	/* Hash every length first and prefetch what each will read, so the
+	 * cache misses of a large set overlap instead of adding up. */
+	uint32_t hash[LOOKUP_MAX_LENS];
+	unsigned n = l->n_lens < LOOKUP_MAX_LENS ? l->n_lens : LOOKUP_MAX_LENS;
+	for (unsigned i = 0; i < n; i++) {
+		hash[i] = hash6(ahi & l->mhi[i], alo & l->mlo[i], l->lens[i]);
+		sys_prefetch(l->bloom ? (const void *)&l->bloom[bloom_word(l, hash[i])]
+				      : (const void *)&l->b[hash[i] & l->mask]);
+	}
 	for (unsigned i = 0; i < l->n_lens; i++) {
-		uint64_t hi = ahi, lo = alo;
-		mask_addr(&hi, &lo, l->lens[i]);
-		if (probe(l, hi, lo, l->lens[i], false))
-			return true;
+		uint64_t hi = ahi & l->mhi[i], lo = alo & l->mlo[i];
+		uint32_t h = i < n ? hash[i] : hash6(hi, lo, l->lens[i]);
+		if (l->bloom && (l->bloom[bloom_word(l, h)] & bloom_bits(h)) != bloom_bits(h))
+			continue;
+		for (uint32_t at = h & l->mask;; at = (at + 1) & l->mask) {
+			int r = bucket_has(&l->b[at], hi, lo, l->lens[i]);
+			if (r > 0)
+				return true;
+			if (r == 0)
+				break;
+		}
 	}
 	return false;
 }
 
 size_t fw_lpm6_memory(const struct fw_lpm6 *l)
 {
-	return sizeof(*l) + ((size_t)l->mask + 1) * sizeof(struct bucket);
+	size_t bloom = l->bloom ? (size_t)8 << (64 - l->bloom_shift) : 0;
+	return sizeof(*l) + ((size_t)l->mask + 1) * sizeof(struct bucket) + bloom;
 }
