@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dataplane/nf.h"
 #include "tools/cmd.h"
 
 #ifndef NFBOX_PREFIX
@@ -59,8 +60,11 @@ const char *cmd_libdir(void)
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: nfbox COMMAND [ARGS...]\n\n"
-		    "nfbox runs network functions (firewall, NAT, load balancer, fwd) as\n"
-		    "tiny unikernel VMs or hosted over pcap files.\n\ncommands:\n");
+		    "nfbox runs a network function as a tiny unikernel VM, or hosted over\n"
+		    "pcap files.  Functions: ");
+	for (unsigned i = 0; nf_at(i); i++)
+		fprintf(to, "%s%s", i ? ", " : "", nf_at(i)->name);
+	fprintf(to, ".\n\ncommands:\n");
 	for (const struct nfbox_cmd *const *c = __start_nfb_cmd; c < __stop_nfb_cmd; c++)
 		fprintf(to, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(to, "\n'nfbox COMMAND --help' describes a command.\n");
