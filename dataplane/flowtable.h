@@ -9,7 +9,9 @@
  *   buckets, reported by ft_memory()).  Nothing is allocated afterwards.
  * - Lookup, insert and delete are O(1): a key hashes to a 64-byte bucket of
  *   8 signature slots; a full bucket spills into the next ones, with an
- *   overflow count so lookups stop at the first bucket that never spilled.
+ *   overflow count so lookups stop at the first bucket that never spilled
+ *   (and a small filter of what spilled, so a miss rarely reads a second
+ *   bucket).  Buckets are sized for <= 75% slot occupancy when full.
  * - Both directions: the table stores a key as inserted; ft_lookup() finds
  *   it from either that key or its reverse, and says which (FT_DIR_*).  One
  *   entry per connection, not two.  Functions that rewrite addresses (NAT)
