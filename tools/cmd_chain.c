@@ -265,12 +265,14 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 		return -1;
 	char *argv[64], vdev[CHAIN_MAX_NF * 2][480];
 	int n = 0, k = 0;
+	argv[n++] = "stdbuf"; /* line-buffered log: we wait for its start line */
+	argv[n++] = "-oL";
 	argv[n++] = "dpdk-testpmd";
 	argv[n++] = "--lcores";
 	argv[n++] = lc;
 	argv[n++] = "--no-huge";
 	argv[n++] = "-m";
-	argv[n++] = "512";
+	argv[n++] = "1024";
 	argv[n++] = "--single-file-segments";
 	argv[n++] = "--no-pci";
 	argv[n++] = pfx;
@@ -285,7 +287,8 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 			char sock[400];
 			snprintf(sock, sizeof(sock), "%s/%s.%d.sock", p->dir, c->nf[i].name, port);
 			unlink(sock);
-			snprintf(vdev[k], sizeof(vdev[k]), "virtio_user%d,path=%s,server=1,queues=1,queue_size=1024", k, sock);
+			/* 256-entry rings, as the images use (kernel/app.c). */
+			snprintf(vdev[k], sizeof(vdev[k]), "virtio_user%d,path=%s,server=1,queues=1,queue_size=256", k, sock);
 			argv[n++] = "--vdev";
 			argv[n++] = vdev[k];
 		}
@@ -294,8 +297,9 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 	argv[n++] = "-i";
 	argv[n++] = "--forward-mode=io";
 	argv[n++] = "--nb-cores=1";
-	argv[n++] = "--rxd=1024";
-	argv[n++] = "--txd=1024";
+	argv[n++] = "--rxd=256";
+	argv[n++] = "--txd=256";
+	argv[n++] = "--total-num-mbufs=32768";
 	argv[n++] = "--auto-start";
 	argv[n] = NULL;
 	unlink(log);
@@ -388,6 +392,14 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			}
 			if (f->kind == CHAIN_NF_IMAGE && ready_us(p, f->name) < 0)
 				all = false;
+			if (f->kind == CHAIN_NF_TESTPMD) {
+				char log[400];
+				pathf(log, sizeof(log), p, "%s.log", "testpmd");
+				char *t = sys_read_file(log, NULL);
+				if (!t || !strstr(t, "Start automatic packet forwarding"))
+					all = false;
+				free(t);
+			}
 		}
 		if (all) {
 			/* Every function port up on the switch (vhost-user attached). */
