@@ -4,6 +4,8 @@
  * rte_acl: the same rules, the same packets, the same run.
  *
  *   fw_vs_rte_acl [--rules 10,1000,10000] [--packets N] [--reps N] [--csv FILE]
+ *                 [--families mix,random]
+ *   fw_vs_rte_acl --emit mix|random N     print N rules as firewall config
  *
  * Rules are IPv4 5-tuple rules rte_acl can express (one prefix per address,
  * one range per port, a protocol or any), in two families:
@@ -15,6 +17,9 @@
  *            random around a pool of nested networks, so rules overlap.
  * Packets are drawn as a ClassBench trace is: pick a rule, pick a point in
  * its box (and 1 in 8 entirely at random, which mostly hit the default).
+ * By default 4096 of them: their keys stay in cache, as the headers of a
+ * just-received burst do (with --packets 65536 both sides mostly measure
+ * streaming their key arrays from memory).
  *
  * Our side goes through the real path: the rules are written as config
  * text, parsed (config/), compiled (fw_rules.c) and the classifier built
@@ -467,7 +472,9 @@ static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned r
 int main(int argc, char **argv)
 {
 	const char *counts = "10,1000,10000", *csv_path = NULL, *families = "mix,random";
-	uint32_t n_pkts = 1u << 16;
+	const char *emit_family = NULL;
+	uint32_t emit_rules = 0;
+	uint32_t n_pkts = 4096;
 	unsigned reps = 9;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--rules") && i + 1 < argc)
@@ -480,6 +487,10 @@ int main(int argc, char **argv)
 			csv_path = argv[++i];
 		else if (!strcmp(argv[i], "--families") && i + 1 < argc)
 			families = argv[++i];
+		else if (!strcmp(argv[i], "--emit") && i + 2 < argc) {
+			emit_family = argv[++i];
+			emit_rules = (uint32_t)strtoul(argv[++i], NULL, 0);
+		}
 		else {
 			fprintf(stderr, "usage: fw_vs_rte_acl [--rules 10,1000,10000] [--packets N] "
 					"[--reps N] [--families mix,random] [--csv FILE]\n");
@@ -488,6 +499,21 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1 || reps > 63)
 		reps = 9;
+	if (emit_family) {
+		/* The rules of a run as a firewall config, for replay benches. */
+		make_nets();
+		char line[256];
+		for (uint32_t i = 0; i < emit_rules; i++) {
+			struct rule r;
+			if (strcmp(emit_family, "mix") == 0)
+				rule_mix(&r);
+			else
+				rule_random(&r);
+			put_rule(line, sizeof(line), &r);
+			fputs(line, stdout);
+		}
+		return 0;
+	}
 	/* EAL on the CPU we are pinned to, without hugepages or devices. */
 	char lcore[16];
 	snprintf(lcore, sizeof(lcore), "%d", sched_getcpu());

@@ -117,10 +117,15 @@ static bool fw_is_icmp_error(const struct pkt *p)
 	return (p->flags & PKT_F_L4) && fw_icmp_is_error(p->l4_proto, pkt_l4(p)[0]);
 }
 
-/* Judge by the rules alone, creating no state. */
-static void fw_judge(struct fw *fw, struct nf_batch *b, struct pkt *p, uint64_t now)
+/* Judge by the rules alone, creating no state.  `r` is the packet's rule
+ * if already classified, FW_UNCLASSIFIED if not. */
+#define FW_UNCLASSIFIED (-2)
+
+static void fw_judge(struct fw *fw, struct nf_batch *b, struct pkt *p, int32_t r, uint64_t now)
 {
-	switch (fw_decide(fw, p, fw_classify(fw, p), now)) {
+	if (r == FW_UNCLASSIFIED)
+		r = fw_classify(fw, p);
+	switch (fw_decide(fw, p, r, now)) {
 	case FW_ACT_ACCEPT:
 		fw_pass(fw, p);
 		break;
@@ -216,10 +221,11 @@ static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
 /* A packet no flow knows: the rules decide; an accepted one opens a flow.
  * Sets *changed when the table changed. */
 static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struct flow_key *k,
-		   uint32_t hash, uint64_t now, bool *changed)
+		   uint32_t hash, int32_t r, uint64_t now, bool *changed)
 {
 	const struct fw_rules *rs = fw->rs;
-	int32_t r = fw_classify(fw, p);
+	if (r == FW_UNCLASSIFIED)
+		r = fw_classify(fw, p);
 	unsigned action = fw_decide(fw, p, r, now);
 	if (action == FW_ACT_DROP) {
 		fw_drop(fw, p, FW_DROP_POLICY);
@@ -286,7 +292,7 @@ static void fw_icmp_error(struct fw *fw, struct nf_batch *b, struct pkt *p, uint
 			}
 		}
 	}
-	fw_judge(fw, b, p, now);
+	fw_judge(fw, b, p, FW_UNCLASSIFIED, now);
 }
 
 static void fw_non_ip(struct fw *fw, struct pkt *p)
@@ -402,7 +408,30 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 	}
 	if (!m)
 		return;
-	ft_lookup_bulk(fw->ft, kp, hashes, m, now, idx);
+	uint64_t hits = ft_lookup_bulk(fw->ft, kp, hashes, m, now, idx);
+	/* The packets no flow knows are classified together up front, so
+	 * their tree walks overlap (fw_cls_classify_burst); rules do not
+	 * change during a burst, so the answers stay valid even if an
+	 * earlier packet of the burst opens the flow after all. */
+	int32_t rule[FW_CHUNK];
+	struct fw_key fk[FW_CHUNK];
+	uint8_t miss[FW_CHUNK];
+	uint32_t n_miss = 0;
+	if (unlikely(hits != (m == 64 ? ~0ull : (1ull << m) - 1))) {
+		for (uint32_t j = 0; j < m; j++) {
+			rule[j] = FW_UNCLASSIFIED;
+			if (idx[j] < 0) {
+				fw_key_from_pkt(pkts[which[j]], &fk[n_miss]);
+				miss[n_miss++] = (uint8_t)j;
+			}
+		}
+	}
+	if (unlikely(n_miss)) {
+		int32_t r[FW_CHUNK];
+		fw_cls_classify_burst(fw->rs->cls, fk, n_miss, r);
+		for (uint32_t i = 0; i < n_miss; i++)
+			rule[miss[i]] = r[i];
+	}
 	bool changed = false;
 	uint32_t fast = 0;
 	for (uint32_t j = 0; j < m; j++) {
@@ -421,10 +450,14 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 				ft_delete(fw->ft, (uint32_t)x);
 				changed = true;
 				fw->c.flows_reopened++;
-				fw_new(fw, b, p, &keys[j], hashes[j], now, &changed);
+				fw_new(fw, b, p, &keys[j], hashes[j], FW_UNCLASSIFIED, now, &changed);
 			}
 		} else {
-			fw_new(fw, b, p, &keys[j], hashes[j], now, &changed);
+			/* A miss in the bulk lookup has its rule; a packet found
+			 * missing only on the re-lookup (its flow expired or was
+			 * reopened meanwhile) is classified now. */
+			fw_new(fw, b, p, &keys[j], hashes[j], idx[j] < 0 ? rule[j] : FW_UNCLASSIFIED, now,
+			       &changed);
 		}
 		if (unlikely(p->flags & PKT_F_FRAG))
 			fw_first_fragment(fw, p, now);
@@ -437,6 +470,31 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 		b->out_all = b->port ^ 1u;
 }
 
+/* `stateful off`: every packet is classified, a burst at a time. */
+static void fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt **pkts, uint16_t n,
+				 uint64_t now)
+{
+	struct fw_key fk[FW_CHUNK];
+	uint8_t which[FW_CHUNK];
+	int32_t rule[FW_CHUNK];
+	uint32_t m = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		if (fw_cold(fw, b, pkts[i], now))
+			continue;
+		fw_key_from_pkt(pkts[i], &fk[m]);
+		which[m++] = (uint8_t)i;
+	}
+	if (!m)
+		return;
+	fw_cls_classify_burst(fw->rs->cls, fk, m, rule);
+	for (uint32_t j = 0; j < m; j++) {
+		struct pkt *p = pkts[which[j]];
+		fw_judge(fw, b, p, rule[j], now);
+		if (unlikely(p->flags & PKT_F_FRAG))
+			fw_first_fragment(fw, p, now);
+	}
+}
+
 static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 {
 	struct fw *fw = st;
@@ -447,14 +505,8 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 					    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
 		return;
 	}
-	for (uint16_t i = 0; i < b->n; i++) {
-		struct pkt *p = b->pkts[i];
-		if (fw_cold(fw, b, p, now))
-			continue;
-		fw_judge(fw, b, p, now);
-		if (unlikely(p->flags & PKT_F_FRAG))
-			fw_first_fragment(fw, p, now);
-	}
+	for (uint16_t i = 0; i < b->n; i += FW_CHUNK)
+		fw_process_stateless(fw, b, b->pkts + i, (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
