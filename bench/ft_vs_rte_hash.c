@@ -30,6 +30,9 @@
  * timer links and 8 bytes of user data; rte_hash's 48-byte key slot holds
  * the key and a data pointer.
  *
+ * Pages: by default both sides live on 4 KiB pages (EAL --no-huge, and the
+ * host's THP is madvise-only), so TLB walks cost both alike.
+ *
  * Usage: ft_vs_rte_hash [EAL args] [-- reps=N sizes=1024,1048576]
  * Pin it: taskset -c 1 build/rel/bench/ft_vs_rte_hash
  */
