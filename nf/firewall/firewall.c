@@ -365,7 +365,11 @@ static inline bool fw_known_fast(struct fw *fw, struct pkt *p, struct ft_entry *
 				 const struct flow_key *k, uint64_t now)
 {
 	const uint64_t *ek = (const uint64_t *)&e->key, *q = (const uint64_t *)k;
-	bool orig = ek[0] == q[0] && ek[1] == q[1] && ek[4] == q[4];
+	/* The lookup matched the key or its reverse: the source word and the
+	 * tail (ports, proto) tell which, unless the flow talks to itself,
+	 * where both directions are the same anyway (IPv6 also needs the
+	 * second half of the source). */
+	bool orig = ((ek[0] ^ q[0]) | (ek[1] ^ q[1]) | (ek[4] ^ q[4])) == 0;
 	uint64_t u = e->user;
 	if (orig != (p->port == fw_ct_port(u)) || (p->port ^ 1u) >= fw->n_ports)
 		return false;
