@@ -43,10 +43,14 @@ typedef unsigned short v16hu __attribute__((vector_size(32)));
 typedef short v16hi __attribute__((vector_size(32)));
 typedef char v32qi __attribute__((vector_size(32)));
 
-AVX2 static inline uint32_t step8x(const struct cls_node8 *x, const int32_t *kb)
+/* One level: the key's biased fields sit in one register, and vpermd with
+ * the node's field number in every lane picks that field into all eight
+ * lanes at once, to compare with the node's thresholds. */
+AVX2 static inline uint32_t step8x(const struct cls_node8 *x, v8si kv)
 {
-	int32_t v = kb[x->info & 7];
-	v8si V = {v, v, v, v, v, v, v, v};
+	int32_t dim = (int32_t)(x->info & 7);
+	v8si sel = {dim, dim, dim, dim, dim, dim, dim, dim};
+	v8si V = __builtin_ia32_permvarsi256(kv, sel);
 	v8si T;
 	__builtin_memcpy(&T, x->thr, sizeof(T));
 	return x->child + (uint32_t)__builtin_popcount((unsigned)__builtin_ia32_movmskps256((v8sf)(V > T)));
@@ -89,11 +93,13 @@ AVX2 static inline unsigned match8(const struct leaf4 *L, const struct fw_key *k
 
 AVX2 void fw_cls_burst4_avx2(const struct fw_cls *c, const struct fw_key *k, uint32_t m, int32_t *out)
 {
-	int32_t kb[CLS_BURST][8];
+	v8si kv[CLS_BURST];
 	uint32_t nd[CLS_BURST];
 	const struct cls_leaf *lf[CLS_BURST];
 	for (uint32_t i = 0; i < m; i++) {
-		key8(&k[i], kb[i]);
+		int32_t kb[8];
+		key8(&k[i], kb);
+		__builtin_memcpy(&kv[i], kb, sizeof(kv[i]));
 		out[i] = -1;
 	}
 	for (uint32_t g = 0; g < c->n_trees[0]; g++) {
@@ -108,7 +114,7 @@ AVX2 void fw_cls_burst4_avx2(const struct fw_cls *c, const struct fw_key *k, uin
 			nd[i] = 0;
 		for (uint32_t s = 0; s < t->depth; s++)
 			for (uint32_t i = 0; i < m; i++)
-				nd[i] = step8x(&nodes[nd[i]], kb[i]);
+				nd[i] = step8x(&nodes[nd[i]], kv[i]);
 		for (uint32_t i = 0; i < m; i++) {
 			lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
 			const char *b = (const char *)&t->blk[lf[i]->blk];

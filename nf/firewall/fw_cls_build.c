@@ -617,31 +617,63 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 }
 
 /* Lay out every IPv4 leaf's boxes eight per struct leaf4. */
+/* Leaves next to each other often hold the same boxes (a box wider than
+ * both regions is copied into each): identical lists share their blocks.
+ * Found through a hash of the list (open addressing, cold path). */
+static uint32_t list_hash(const uint32_t *ids, uint32_t n)
+{
+	uint64_t h = 0x6a09e667f3bcc909ull ^ n;
+	for (uint32_t i = 0; i < n; i++)
+		h = __builtin_ia32_crc32di(h, ids[i]);
+	return (uint32_t)h;
+}
+
 static bool build_blocks(struct cls_tree *t)
 {
 	uint32_t total = 0;
 	for (uint32_t i = 0; i < t->n_leaves; i++)
 		total += t->leaves[i].n ? (t->leaves[i].n + 7) / 8 : 1;
+	uint32_t slots = 16;
+	while (slots < 2 * t->n_leaves)
+		slots <<= 1;
+	uint32_t *seen = sys_alloc((size_t)slots * sizeof(*seen), 8); /* leaf + 1, 0 = free */
 	t->blk = sys_alloc((size_t)total * sizeof(*t->blk), SYS_CACHE_LINE);
-	if (!t->blk)
+	if (!t->blk || !seen) {
+		sys_free(seen);
 		return false;
+	}
 	uint32_t b = 0;
 	for (uint32_t i = 0; i < t->n_leaves; i++) {
 		struct cls_leaf *lf = &t->leaves[i];
+		const uint32_t *ids = t->leaf + lf->off;
+		uint32_t at = list_hash(ids, lf->n) & (slots - 1);
+		bool shared = false;
+		for (; seen[at]; at = (at + 1) & (slots - 1)) {
+			const struct cls_leaf *o = &t->leaves[seen[at] - 1];
+			if (o->n == lf->n && (lf->n == 0 || memcmp(t->leaf + o->off, ids, lf->n * 4u) == 0)) {
+				lf->blk = o->blk;
+				lf->nblk = o->nblk;
+				shared = true;
+				break;
+			}
+		}
+		if (shared)
+			continue;
+		seen[at] = i + 1;
 		lf->blk = b;
 		lf->nblk = lf->n ? (lf->n + 7) / 8 : 1;
 		for (uint32_t k = 0; k < lf->nblk * 8; k++) {
 			struct leaf4 *L = &t->blk[b + k / 8];
 			unsigned h = (k & 7) >> 2, q = k & 3, lane = k & 7;
+			L->rule[8] = UINT32_MAX;
 			if (k >= lf->n) {
 				/* Never matches: lo > hi. */
 				L->slo[h][q] = 1;
 				L->shi[h][q] = 0;
 				L->rule[lane] = UINT32_MAX;
-				L->rule[8] = UINT32_MAX;
 				continue;
 			}
-			const struct cls_box *x = &t->boxes[t->leaf[lf->off + k]];
+			const struct cls_box *x = &t->boxes[ids[k]];
 			L->slo[h][q] = (uint32_t)((uint64_t)x->alo[0] ^ BIAS);
 			L->shi[h][q] = (uint32_t)((uint64_t)x->ahi[0] ^ BIAS);
 			L->dlo[h][q] = (uint32_t)((uint64_t)x->alo[1] ^ BIAS);
@@ -651,12 +683,12 @@ static bool build_blocks(struct cls_tree *t)
 				L->phi[f][lane] = (uint16_t)(x->phi >> (16 * f));
 			}
 			L->rule[lane] = x->rule;
-			L->rule[8] = UINT32_MAX;
 			if (x->exact)
 				L->exact |= 1u << (2 * lane);
 		}
 		b += lf->nblk;
 	}
+	sys_free(seen);
 	t->n_blk = b;
 	return true;
 }
