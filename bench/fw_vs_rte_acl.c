@@ -5,6 +5,7 @@
  *
  *   fw_vs_rte_acl [--rules 10,1000,10000] [--packets N] [--reps N] [--csv FILE]
  *                 [--families mix,random]
+ *                 [--acl-alg scalar|sse|avx2|avx512x16|avx512x32]
  *   fw_vs_rte_acl --emit mix|random N     print N rules as firewall config
  *
  * Rules are IPv4 5-tuple rules rte_acl can express (one prefix per address,
@@ -352,6 +353,8 @@ static const struct {
 	{RTE_ACL_CLASSIFY_AVX512X32, "avx512x32"},
 };
 
+static const char *only_alg; /* --acl-alg: time this rte_acl algorithm only */
+
 static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned reps, FILE *csv)
 {
 	struct rule *rules = calloc(n_rules, sizeof(*rules));
@@ -421,6 +424,8 @@ static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned r
 	const char *best_name = "?";
 	enum rte_acl_classify_alg best_alg = RTE_ACL_CLASSIFY_DEFAULT;
 	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+		if (only_alg && strcmp(only_alg, algs[a].name) != 0)
+			continue;
 		if (rte_acl_set_ctx_classify(ctx, algs[a].alg) != 0)
 			continue;
 		double t[3];
@@ -487,6 +492,8 @@ int main(int argc, char **argv)
 			csv_path = argv[++i];
 		else if (!strcmp(argv[i], "--families") && i + 1 < argc)
 			families = argv[++i];
+		else if (!strcmp(argv[i], "--acl-alg") && i + 1 < argc)
+			only_alg = argv[++i];
 		else if (!strcmp(argv[i], "--emit") && i + 2 < argc) {
 			emit_family = argv[++i];
 			emit_rules = (uint32_t)strtoul(argv[++i], NULL, 0);

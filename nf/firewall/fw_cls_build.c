@@ -524,29 +524,16 @@ struct ival {
 	bool done;
 };
 
-static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
-			const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
+/* Cut field d of a region into up to eight intervals: always the interval
+ * holding the most boxes, at its own best point.  Intervals come out in
+ * address order, each with its own box list (freed by free_ivals). */
+static uint32_t split8(struct tbuild *tb, uint32_t *ids, uint32_t n, const uint64_t *blo,
+		       const uint64_t *bhi, int d, struct ival *iv, bool *owned)
 {
-	if (tb->nomem)
-		return;
-	if (depth > tb->t->depth)
-		tb->t->depth = depth;
-	n = prune(tb, ids, n, blo, bhi);
-	struct split best = {.cost = UINT64_MAX};
-	if (n > CLS_LEAF_MAX && depth < CLS_DEPTH_MAX && tb->t->n_n8 < CLS_NODES_MAX)
-		for (int d = 0; d < CLS_DIMS; d++)
-			best_on_dim(tb, ids, n, blo, bhi, d, &best);
-	if (best.cost == UINT64_MAX) {
-		make_leaf8(tb, node, ids, n);
-		return;
-	}
-	/* Split the chosen field into up to eight intervals: always cut the
-	 * interval holding the most boxes at its own best point. */
-	int d = best.dim;
-	struct ival iv[8];
 	uint32_t k = 1;
 	iv[0] = (struct ival){blo[d], bhi[d], ids, n, false};
-	bool owned[8] = {false};
+	for (int i = 0; i < 8; i++)
+		owned[i] = false;
 	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
 	for (;;) {
 		uint32_t w = UINT32_MAX;
@@ -581,8 +568,7 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 			if (x->hi[d] > sp.thr && x->lo[d] <= iv[w].hi)
 				r[nr++] = iv[w].ids[i];
 		}
-		/* Keep intervals in address order: the new right half goes
-		 * just after w. */
+		/* The new right half goes just after w. */
 		for (uint32_t i = k; i > w + 1; i--) {
 			iv[i] = iv[i - 1];
 			owned[i] = owned[i - 1];
@@ -594,6 +580,82 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 		owned[w] = owned[w + 1] = true;
 		k++;
 	}
+	return k;
+}
+
+static void free_ivals(struct ival *iv, const bool *owned, uint32_t k)
+{
+	for (uint32_t i = 0; i < k; i++)
+		if (owned[i])
+			sys_free(iv[i].ids);
+}
+
+/* How good a cut is: the biggest child (the depth to come) counted twice,
+ * plus the boxes copied into more than one child (memory). */
+static uint64_t cut_cost(const struct ival *iv, uint32_t k, uint32_t n)
+{
+	uint64_t big = 0, sum = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		big = iv[i].n > big ? iv[i].n : big;
+		sum += iv[i].n;
+	}
+	return 2 * big + (sum - n);
+}
+
+#define CLS_DIMS_TRIED 3
+
+static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
+			const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
+{
+	if (tb->nomem)
+		return;
+	if (depth > tb->t->depth)
+		tb->t->depth = depth;
+	n = prune(tb, ids, n, blo, bhi);
+	/* The fields with a useful binary cut, best first; the few best are
+	 * then cut eight ways and the best eight-way cut is kept. */
+	struct split cand[CLS_DIMS];
+	uint32_t nc = 0;
+	if (n > CLS_LEAF_MAX && depth < CLS_DEPTH_MAX && tb->t->n_n8 < CLS_NODES_MAX) {
+		for (int d = 0; d < CLS_DIMS; d++) {
+			struct split sp = {.cost = UINT64_MAX};
+			best_on_dim(tb, ids, n, blo, bhi, d, &sp);
+			if (sp.cost == UINT64_MAX)
+				continue;
+			uint32_t j = nc++;
+			while (j > 0 && cand[j - 1].cost > sp.cost) {
+				cand[j] = cand[j - 1];
+				j--;
+			}
+			cand[j] = sp;
+		}
+	}
+	if (nc == 0) {
+		make_leaf8(tb, node, ids, n);
+		return;
+	}
+	struct ival iv[8], try_iv[8];
+	bool owned[8], try_owned[8];
+	uint32_t k = 0;
+	int d = -1;
+	uint64_t best = UINT64_MAX;
+	for (uint32_t c = 0; c < nc && c < CLS_DIMS_TRIED && !tb->nomem; c++) {
+		uint32_t tk = split8(tb, ids, n, blo, bhi, cand[c].dim, try_iv, try_owned);
+		uint64_t cost = cut_cost(try_iv, tk, n);
+		if (cost < best) {
+			if (d >= 0)
+				free_ivals(iv, owned, k);
+			memcpy(iv, try_iv, sizeof(iv));
+			memcpy(owned, try_owned, sizeof(owned));
+			k = tk;
+			d = cand[c].dim;
+			best = cost;
+		} else {
+			free_ivals(try_iv, try_owned, tk);
+		}
+	}
+	if (d < 0)
+		return; /* out of memory */
 	uint32_t kids = tb->nomem ? UINT32_MAX : new_nodes8(tb, k);
 	if (kids != UINT32_MAX) {
 		struct cls_node8 *x = &tb->t->n8[node];
@@ -603,6 +665,7 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 		}
 		x->child = kids;
 		x->info = (uint32_t)d;
+		uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
 		for (uint32_t i = 0; i < k && !tb->nomem; i++) {
 			memcpy(lo2, blo, sizeof(lo2));
 			memcpy(hi2, bhi, sizeof(hi2));
@@ -611,9 +674,7 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 			build_node8(tb, kids + i, iv[i].ids, iv[i].n, lo2, hi2, depth + 1);
 		}
 	}
-	for (uint32_t i = 0; i < k; i++)
-		if (owned[i])
-			sys_free(iv[i].ids);
+	free_ivals(iv, owned, k);
 }
 
 /* Lay out every IPv4 leaf's boxes eight per struct leaf4. */
