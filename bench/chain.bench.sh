@@ -14,7 +14,8 @@
 # frames stopped, 0.3 s drain, loss = offered - received.  One unpoliced
 # trial gives the maximum receive rate (MRR); then binary search for the
 # highest offered rate with zero loss (NDR) and with at most 0.5 % (PDR),
-# to ~2 % of the rate.
+# to ~2 % of the rate; a failed trial is repeated once before it counts
+# (other people's pinned work shares these two cores).
 #
 # Pollers: the OVS PMD thread (generator, policer, every switching hop) and
 # all OVS threads on core 0.  On core 1: every image's QEMU (vCPU pinned with
@@ -111,9 +112,42 @@ trial() {
 		printf "%.0f %.0f %d %d\n", off, rcv, lost, a3 - a0 }'
 }
 
+# passes TARGET LOST TOTAL: 0 if the trial meets the target (ndr: no loss,
+# pdr: at most 0.5 %)
+passes() {
+	if [ "$1" = ndr ]; then [ "$2" -le 0 ]; else awk -v l="$2" -v t="$3" 'BEGIN { exit !(t > 0 && l <= 0.005 * t) }'; fi
+}
+
+# search TARGET LO_KBPS HI_KBPS -> "best_offered_pps best_kbps": binary
+# search to 2 %.  A failed trial is tried once more before it counts: on
+# this shared two-core machine other people's pinned work steals the core
+# now and then, and one such moment must not decide a rate.
+search() {
+	local target=$1 lo=$2 hi=$3 best=0 best_k=0 mid off rcv lost tot step
+	for step in $(seq 10); do
+		mid=$(((lo + hi) / 2))
+		[ $mid -lt 100 ] && break
+		read -r off rcv lost tot <<<"$(trial "$mid")"
+		if ! passes "$target" "$lost" "$tot"; then
+			[ "${VERBOSE:-0}" = 1 ] && echo "    $KIND x$N $target: $mid kbps -> offered $off/s lost $lost of $tot; again" >&2
+			read -r off rcv lost tot <<<"$(trial "$mid")"
+		fi
+		[ "${VERBOSE:-0}" = 1 ] && echo "    $KIND x$N $target: $mid kbps -> offered $off/s lost $lost of $tot" >&2
+		if passes "$target" "$lost" "$tot"; then
+			lo=$mid
+			if awk -v a="$best" -v b="$off" 'BEGIN { exit !(b > a) }'; then best=$off best_k=$mid; fi
+		else
+			hi=$mid
+		fi
+		awk -v l="$lo" -v h="$hi" 'BEGIN { exit !((h - l) < 0.02 * h) }' && break
+	done
+	echo "$best $best_k"
+}
+
 # measure KIND N -> appends "kind,n,ndr,pdr,mrr,offered_max" to all.csv
 measure() {
 	local kind=$1 n=$2 f=$WORK/$1$2.chain i
+	KIND=$kind N=$n
 	: >"$f"
 	for i in $(seq "$n"); do
 		if [ "$kind" = image ]; then echo "nf f$i image fwd" >>"$f"; else echo "nf f$i testpmd" >>"$f"; fi
@@ -141,32 +175,16 @@ measure() {
 	local mrr=$rcv omax=$off
 	[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
 	# Calibrate kbps per pps with one policed trial at a known rate.
-	local kbps_per_pps lo hi mid ndr=0 pdr=0 step
+	local kbps_per_pps hi ndr pdr
 	r=$(trial 100000)
 	read -r off rcv lost tot <<<"$r"
 	kbps_per_pps=$(awk -v o="$off" 'BEGIN { printf "%.6f", (o > 0 ? 100000 / o : 0.5) }')
-	hi=$(awk -v o="$omax" -v k="$kbps_per_pps" 'BEGIN { printf "%d", o * k * 1.05 }')
-	for target in ndr pdr; do
-		lo=0
-		local h=$hi best=0
-		for step in $(seq 9); do
-			mid=$(((lo + h) / 2))
-			[ $mid -lt 100 ] && break
-			read -r off rcv lost tot <<<"$(trial "$mid")"
-			local okay
-			if [ $target = ndr ]; then okay=$([ "$lost" -le 0 ] && echo 1 || echo 0)
-			else okay=$(awk -v l="$lost" -v t="$tot" 'BEGIN { print (t > 0 && l <= 0.005 * t) ? 1 : 0 }'); fi
-			[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n $target: $mid kbps -> offered $off/s lost $lost of $tot" >&2
-			if [ "$okay" = 1 ]; then
-				lo=$mid
-				best=$(awk -v a="$best" -v b="$off" 'BEGIN { print (b > a) ? b : a }')
-			else
-				h=$mid
-			fi
-			awk -v l="$lo" -v h="$h" 'BEGIN { exit !((h - l) < 0.02 * h) }' && break
-		done
-		if [ $target = ndr ]; then ndr=$best; else pdr=$best; fi
-	done
+	# Above the MRR frames are lost for sure.
+	hi=$(awk -v m="$mrr" -v k="$kbps_per_pps" 'BEGIN { printf "%d", m * k * 1.1 }')
+	pdr=$(search pdr 0 "$hi")
+	read -r pdr pdr_kbps <<<"$pdr"
+	ndr=$(search ndr 0 "$((pdr_kbps > 0 ? pdr_kbps + pdr_kbps / 20 : hi))")
+	read -r ndr ndr_kbps <<<"$ndr"
 	echo "$kind,$n,$ndr,$pdr,$mrr,$omax" >>"$WORK/all.csv"
 	"$NFBOX" chain down "$f" >/dev/null 2>&1
 	CUR=""

@@ -419,7 +419,23 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 				return 0;
 		}
 		if (sys_now() > end) {
-			fprintf(msg, PROG ": not ready within %.0f s\n", READY_TIMEOUT_S);
+			fprintf(msg, PROG ": not ready within %.0f s:\n", READY_TIMEOUT_S);
+			for (unsigned i = 0; i < c->n_nf; i++)
+				if (c->nf[i].kind == CHAIN_NF_IMAGE && ready_us(p, c->nf[i].name) < 0)
+					fprintf(msg, "    %s: no 'ready' line on its console\n", c->nf[i].name);
+			struct of_conn *oc = of_open(mgmt, err, sizeof(err));
+			struct of_port_desc pd[64];
+			int n = oc ? of_ports(oc, pd, 64) : -1;
+			of_close(oc);
+			if (n < 0)
+				fprintf(msg, "    cannot read the switch's ports: %s\n", oc ? "no reply" : err);
+			for (int k = 0; k < n; k++)
+				if (pd[k].port >= 10 && pd[k].port < 0xff00 && !pd[k].link_up)
+					fprintf(msg, "    OVS port %u (%s) is down\n", pd[k].port, pd[k].name);
+			char log[400];
+			pathf(log, sizeof(log), p, "%s", "ovs-vswitchd.log");
+			fprintf(msg, "  %s:\n", log);
+			tail_file(log, 6, msg);
 			return -1;
 		}
 		sys_sleep_ms(50);
