@@ -21,6 +21,13 @@
  *
  * Usage: tput_image_vs_rte [EAL args] -- --size 64|imix [--duration S]
  *        [--label NAME] [--csv FILE] [--link-timeout S] [--verbose]
+ *        [--ping N [--gap-ms G]] [--load S]
+ * --ping: instead of the search, send N single frames G ms apart (default
+ * 20: long enough for an idle DUT to halt) and report the round-trip time
+ * of each: how fast an idle DUT wakes up for a frame.
+ * --load: instead of the search, one unpaced trial of S seconds (what a DUT
+ * does under sustained load, e.g. whether it takes interrupts); after the
+ * pings and 2 s of silence if both are given.
  * Sizes are Ethernet frame sizes with FCS (64 B = 60 bytes handed to the
  * device); IMIX is 64/570/1518 in the ratio 7:4:1.
  */
@@ -54,6 +61,9 @@ struct opts {
 	const char *label;
 	const char *csv;
 	bool verbose;
+	int ping;
+	double gap_ms;
+	double load;
 };
 
 struct trial {
@@ -192,6 +202,49 @@ static struct trial run_trial(double rate, double secs)
 	return t;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* N single frames, `gap_ms` apart; RTT of each (frames that do not come
+ * back within 100 ms are lost). */
+static int ping(const struct opts *o)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t *rtt = calloc((size_t)o->ping, sizeof(*rtt));
+	int back = 0;
+	struct rte_mbuf *rx[BURST];
+	if (!rtt)
+		return 1;
+	for (int i = 0; i < o->ping && !stop_now; i++) {
+		drain(1, o->gap_ms / 1000.0);
+		struct rte_mbuf *m = tmpl[tmpl_next++ & (N_TEMPLATES - 1)];
+		rte_mbuf_refcnt_update(m, 1);
+		uint64_t t0 = rte_rdtsc();
+		if (rte_eth_tx_burst(0, 0, &m, 1) != 1) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		while (rte_rdtsc() - t0 < hz / 10) {
+			uint16_t r = rte_eth_rx_burst(1, 0, rx, BURST);
+			if (r) {
+				rtt[back++] = (rte_rdtsc() - t0) * 1000000 / hz;
+				rte_pktmbuf_free_bulk(rx, r);
+				break;
+			}
+		}
+	}
+	qsort(rtt, (size_t)back, sizeof(*rtt), cmp_u64);
+	printf("%-24s ping: %d sent, %d back, RTT median %" PRIu64 " us, p90 %" PRIu64
+	       " us, max %" PRIu64 " us (gap %.0f ms)\n",
+	       o->label, o->ping, back, back ? rtt[back / 2] : 0, back ? rtt[back * 9 / 10] : 0,
+	       back ? rtt[back - 1] : 0, o->gap_ms);
+	free(rtt);
+	return back == o->ping ? 0 : 1;
+}
+
 static double loss_of(const struct trial *t)
 {
 	if (!t->attempted)
@@ -241,11 +294,13 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	struct opts o = {.duration = 1.0, .link_timeout = 120, .label = "dut"};
+	struct opts o = {.duration = 1.0, .link_timeout = 120, .label = "dut", .gap_ms = 20};
 	static const struct option lo[] = {
 		{"size", required_argument, NULL, 's'},   {"duration", required_argument, NULL, 'd'},
 		{"label", required_argument, NULL, 'l'},  {"csv", required_argument, NULL, 'c'},
 		{"link-timeout", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
+		{"ping", required_argument, NULL, 'p'},   {"gap-ms", required_argument, NULL, 'g'},
+		{"load", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -264,6 +319,9 @@ int main(int argc, char **argv)
 		case 'c': o.csv = optarg; break;
 		case 't': o.link_timeout = atof(optarg); break;
 		case 'v': o.verbose = true; break;
+		case 'p': o.ping = atoi(optarg); break;
+		case 'g': o.gap_ms = atof(optarg); break;
+		case 'L': o.load = atof(optarg); break;
 		default: return 2;
 		}
 	}
@@ -296,6 +354,27 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} while (w.received == 0);
+	if (o.ping > 0 || o.load > 0) {
+		int rc = 0;
+		if (o.ping > 0)
+			rc = ping(&o);
+		fflush(stdout);
+		if (o.load > 0) {
+			if (o.ping > 0)
+				drain(1, 2.0); /* idle: the DUT halts again */
+			struct trial t = run_trial(0, o.load);
+			printf("%-24s load: %.1f s, offered %" PRIu64 ", received %" PRIu64 " (%.3f Mpps)\n",
+			       o.label, t.secs, t.attempted, t.received, (double)t.received / t.secs / 1e6);
+			fflush(stdout);
+			drain(1, 1.0); /* a quiet second before the ports go away */
+		}
+		for (uint16_t p = 0; p < 2; p++) {
+			rte_eth_dev_stop(p);
+			rte_eth_dev_close(p);
+		}
+		rte_eal_cleanup();
+		return rc;
+	}
 	run_trial(0, 0.5); /* warm-up at full speed */
 
 	struct trial max = run_trial(0, o.duration);

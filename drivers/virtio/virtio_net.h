@@ -30,6 +30,12 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
  * packet may have arrived meanwhile), halt until one fires, then disarm.
  * Called by the image's main loop after an idle spell; returns when at least
  * one port has something to receive (or on any interrupt).
+ *
+ * A port whose device cannot interrupt (probe printed "no-irq": no IOAPIC
+ * route or MSI-X) does not keep the CPU from halting; its frames are seen
+ * at the next wake-up from anything else, so the caller bounds their wait
+ * with a timer (k_wakeup_at) before calling.  Under load no interrupt is
+ * taken: outside this call used-buffer notifications stay suppressed.
  */
 void vnet_wait_rx(struct port *ports, int n_ports);
 

@@ -92,21 +92,19 @@ void vnet_wait_rx(struct port *ports, int n_ports)
 {
 	bool ready = false;
 
-	/* A port without interrupts can only be polled: never halt. */
+	/* Arm every RX queue that can interrupt (used_event = last_used, then a
+	 * full barrier and a re-check inside vq_arm: virtio 1.1 2.6.7.1,
+	 * 2.6.14 note); look once more at those that cannot.  Any frame
+	 * already waiting means no halt. */
 	for (int i = 0; i < n_ports; i++) {
 		if (ports[i].ops != &vnet_port_ops)
 			continue;
 		struct vnet *vn = ports[i].priv;
-		if (!vn->dev->has_irq) {
-			sys_pause();
-			return;
-		}
+		if (vn->dev->has_irq)
+			ready |= vnet_rx_arm(vn);
+		else
+			ready |= vq_used_pending(&vn->rx) != 0;
 	}
-	/* Arm every RX queue (used_event = last_used, then a full barrier and a
-	 * re-check inside vq_arm: virtio 1.1 2.6.7.1, 2.6.14 note). */
-	for (int i = 0; i < n_ports; i++)
-		if (ports[i].ops == &vnet_port_ops)
-			ready |= vnet_rx_arm(ports[i].priv);
 	if (!ready)
 		k_wait_for_interrupt();
 	for (int i = 0; i < n_ports; i++)

@@ -144,7 +144,7 @@ void k_irq_dispatch(void);
 __attribute__((weak)) void k_irq_dispatch(void) {}
 
 #ifndef DEVAPP_TRACE
-#define DEVAPP_TRACE 1
+#define DEVAPP_TRACE 0
 #endif
 #ifndef DEVAPP_SHIFT
 #define DEVAPP_SHIFT 24
