@@ -450,7 +450,11 @@ static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned r
 	best = median(sa, reps);
 	double min_acl = sa[0];
 	char desc[1024];
-	fw_cls_describe(rs->cls, desc, sizeof(desc));
+	int dl = fw_cls_describe(rs->cls, desc, sizeof(desc));
+	if (dl > 0 && (size_t)dl < sizeof(desc) - 3) {
+		memcpy(desc + dl, " | ", 4);
+		fw_cls_describe_trees(rs->cls, desc + dl + 3, sizeof(desc) - (size_t)dl - 3);
+	}
 	printf("%-7s %6u rules %5.1f%% hit | ours %6.1f (best %6.1f) | rte_acl %6.1f (best %6.1f) %-9s |"
 	       " ratio %4.2f (best %4.2f) | build %.3f s vs %.3f s | ours %zu KiB\n",
 	       family, n_rules, 100.0 * matched / n_pkts, t_ours, min_ours, best, min_acl, best_name,

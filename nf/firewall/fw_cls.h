@@ -26,8 +26,11 @@ int32_t fw_cls_classify(const struct fw_cls *c, const struct fw_key *k);
 void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint32_t n,
 			   int32_t *out);
 
-/* Bytes held, and a one-line description ("tree: 812 nodes, depth 11"). */
+/* Bytes held, a one-line summary (trees, nodes, depth, boxes, memory), and
+ * one line of detail per IPv4 tree (benchmarks, debugging).  snprintf's
+ * return convention. */
 size_t fw_cls_memory(const struct fw_cls *c);
 int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size);
+int fw_cls_describe_trees(const struct fw_cls *c, char *buf, size_t size);
 
 #endif

@@ -961,16 +961,27 @@ int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 				 f ? ", " : "", f ? 6 : 4, c->n_trees[f], nodes, depth, boxes);
 		o += w > 0 ? (size_t)w : 0;
 	}
-	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB", fw_cls_memory(c) / 1024);
-	o += w > 0 ? (size_t)w : 0;
+	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB%s", fw_cls_memory(c) / 1024,
+			 c->avx2 ? ", avx2" : "");
+	return (int)o + (w > 0 ? w : 0);
+}
+
+int fw_cls_describe_trees(const struct fw_cls *c, char *buf, size_t size)
+{
+	size_t o = 0;
+	if (size)
+		buf[0] = '\0';
 	for (uint32_t g = 0; g < c->n_trees[0]; g++) {
 		const struct cls_tree *t = &c->t[0][g];
 		uint32_t mx = 0;
 		for (uint32_t i = 0; i < t->n_leaves; i++)
 			mx = SYS_MAX(mx, t->leaves[i].n);
-		w = snprintf(buf + o, o < size ? size - o : 0, " | t%u: %u boxes %u nodes d%u %u leaves avg %.1f max %u minrule %u",
-			     g, t->n_boxes, t->n_n8, t->depth, t->n_leaves,
-			     t->n_leaves ? (double)t->n_leaf / t->n_leaves : 0.0, mx, t->min_rule);
+		int w = snprintf(buf + o, o < size ? size - o : 0,
+				 "%sv4 tree %u: %u boxes, %u nodes, depth %u, %u leaves of %u.%u boxes on average "
+				 "(max %u), first rule %u",
+				 g ? "; " : "", g, t->n_boxes, t->n_n8, t->depth, t->n_leaves,
+				 t->n_leaves ? t->n_leaf / t->n_leaves : 0,
+				 t->n_leaves ? (t->n_leaf * 10 / t->n_leaves) % 10 : 0, mx, t->min_rule);
 		o += w > 0 ? (size_t)w : 0;
 	}
 	return (int)o;

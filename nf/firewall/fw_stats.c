@@ -42,7 +42,7 @@ void fw_stats_write(struct fw *fw, struct stats_writer *w)
 	stats_u64(w, "non_ip_accepted", c->non_ip_accepted);
 	stats_u64(w, "log_lines", fw->log.lines);
 	stats_u64(w, "log_suppressed", fw->log.suppressed);
-	char desc[96];
+	char desc[160];
 	fw_cls_describe(rs->cls, desc, sizeof(desc));
 	stats_str(w, "classifier", desc);
 
