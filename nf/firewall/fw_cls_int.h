@@ -148,6 +148,27 @@ struct fw_cls {
 };
 
 
+/* ---- building (fw_cls_boxes.c, fw_cls_build.c) ---------------------------- */
+/* A box while building: inclusive ranges in tree coordinates (IPv4 values,
+ * IPv6 upper halves, ports, protocol, ingress port). */
+struct bbox {
+	uint64_t lo[CLS_DIMS], hi[CLS_DIMS];
+	uint32_t rule;
+	bool exact;
+};
+
+/* The boxes of one family, in rule order. */
+struct builder {
+	struct bbox *b;
+	uint32_t n, cap;
+	bool nomem;
+};
+
+/* Append the boxes of rule `r` (index idx) for family fam (0 IPv4, 1 IPv6);
+ * sets bl->nomem if memory ran out. */
+void cls_expand_rule(struct builder *bl, const struct fw_rule *r, uint32_t idx, int fam);
+
+/* ---- lookup helpers ---------------------------------------------------------- */
 /* The earlier of two answers (-1: none). */
 static inline int32_t first_of(int32_t a, int32_t b)
 {
