@@ -26,6 +26,7 @@
 # away when idle; under load they compete).
 #
 # Usage: bench/chain.bench.sh [--lengths "1 2 3"] [--duration S] [--rounds N]
+#          [--image-opts "idle-us 0"]   (chain file options for every image)
 # CSV: build/bench/chain_tput.csv.  Needs root, OVS-DPDK, QEMU, testpmd.
 set -u
 cd "$(dirname "$0")/.."
@@ -35,11 +36,13 @@ NFBOX=${NFBOX:-$TOP/$B/nfbox}
 LENGTHS="1 2 3"
 DURATION=1
 ROUNDS=1
+IMAGE_OPTS=${IMAGE_OPTS:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lengths) LENGTHS=$2; shift 2 ;;
 	--duration) DURATION=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
+	--image-opts) IMAGE_OPTS=$2; shift 2 ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "chain.bench: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -150,7 +153,7 @@ measure() {
 	KIND=$kind N=$n
 	: >"$f"
 	for i in $(seq "$n"); do
-		if [ "$kind" = image ]; then echo "nf f$i image fwd" >>"$f"; else echo "nf f$i testpmd" >>"$f"; fi
+		if [ "$kind" = image ]; then echo "nf f$i image fwd $IMAGE_OPTS" >>"$f"; else echo "nf f$i testpmd" >>"$f"; fi
 	done
 	CUR=$f
 	if ! "$NFBOX" chain up "$f" >"$WORK/up.log" 2>&1; then
@@ -168,12 +171,18 @@ measure() {
 	vsctl add-port "$BR" gen -- set Interface gen type=dpdk \
 		"options:dpdk-devargs=net_pcap_gen,rx_pcap=$TRACE,infinite_rx=1" ofport_request=1 >/dev/null
 	sleep 1
-	# MRR: unpoliced.
+	# MRR: unpoliced.  MRR_ONLY=1 stops there (quick comparisons).
 	local r off rcv lost tot
 	r=$(trial 0)
 	read -r off rcv lost tot <<<"$r"
 	local mrr=$rcv omax=$off
 	[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
+	if [ "${MRR_ONLY:-0}" = 1 ]; then
+		echo "$kind,$n,0,0,$mrr,$omax" >>"$WORK/all.csv"
+		"$NFBOX" chain down "$f" >/dev/null 2>&1
+		CUR=""
+		return 0
+	fi
 	# Calibrate kbps per pps with one policed trial at a known rate.
 	local kbps_per_pps hi ndr pdr
 	r=$(trial 100000)

@@ -442,6 +442,31 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 	}
 }
 
+/* Two chains up at once means two PMDs spinning; say so (it is allowed). */
+static void warn_other_chains(const struct chain_paths *p)
+{
+	char base[256];
+	snprintf(base, sizeof(base), "%s", p->dir);
+	char *slash = strrchr(base, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	DIR *d = opendir(base);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, slash + 1) == 0)
+			continue;
+		struct chain_paths o = {{0}};
+		if (snprintf(o.dir, sizeof(o.dir), "%s/%s", base, e->d_name) >= (int)sizeof(o.dir))
+			continue;
+		if (ovs_switch_pid(&o))
+			fprintf(stderr, PROG ": note: chain %s is up too: its OVS PMD polls as well "
+					"(two pollers may now share a core)\n", o.dir);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int chain_up(struct chain *c)
 {
 	struct chain_paths p;
@@ -467,6 +492,8 @@ static int chain_up(struct chain *c)
 	double t0 = sys_now();
 	ovs_env(&p);
 	bool ovs_was_up = ovs_switch_pid(&p) != 0;
+	if (!ovs_was_up)
+		warn_other_chains(&p);
 	if (!ovs_was_up) {
 		pathf(f, sizeof(f), &p, "%s", "hugepages");
 		char *prev = sys_read_file(f, NULL);
