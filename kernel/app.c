@@ -18,9 +18,11 @@
  *   nfbox.idle_us=N   idle spell before halting until a packet (200)
  *   nfbox.pool=N      packet buffers (default from RAM)
  *
- * Control: serial input lines "stats" (print counters) and "quit" (print
- * counters, exit 0).  Serial input is polled every 10 ms; an idle image
- * halting in vnet_wait_rx() is woken by it too (UART interrupt).
+ * Control: serial input lines "stats" (print counters), "quit" (print
+ * counters, exit 0) and "reload begin|data|end|abort" (a new config, swapped
+ * in whole or rejected; wire format in tools/cmd_reload.c).  Serial input is
+ * polled every 10 ms, more of it while a reload is being received; an idle
+ * image halting in vnet_wait_rx() is woken by it too (UART interrupt).
  */
 #include "config/config.h"
 #include "dataplane/loop.h"
@@ -122,33 +124,6 @@ static struct cfg *load_config(void)
 	return cfg;
 }
 
-/* ---- control: serial lines ------------------------------------------------ */
-static char ctl_line[64];
-static unsigned ctl_len;
-
-/* Returns 1 on "quit", 2 on "stats", 0 otherwise. */
-static int control_poll(void)
-{
-	for (int i = 0; i < 64; i++) {
-		int c = k_console_getc();
-		if (c < 0)
-			return 0;
-		if (c == '\r' || c == '\n') {
-			ctl_line[ctl_len] = '\0';
-			ctl_len = 0;
-			if (strcmp(ctl_line, "quit") == 0)
-				return 1;
-			if (strcmp(ctl_line, "stats") == 0)
-				return 2;
-			if (ctl_line[0])
-				k_printf("nfbox: unknown command '%s' (stats, quit)\n", ctl_line);
-		} else if (ctl_len < sizeof(ctl_line) - 1) {
-			ctl_line[ctl_len++] = (char)c;
-		}
-	}
-	return 0;
-}
-
 static void print_stats(struct loop *l)
 {
 	static char buf[16384];
@@ -159,6 +134,315 @@ static void print_stats(struct loop *l)
 	k_console_write(s, strlen(s));
 	if (w.overflow)
 		k_printf("(stats truncated)\n");
+}
+
+/* ---- control: serial lines ------------------------------------------------ */
+struct ctl {
+	struct loop *loop;
+	const struct nf_ops *nf;
+	void *st;
+	struct cfg *cfg; /* the config in force (the function may point into it) */
+};
+
+static char ctl_line[64];
+static unsigned ctl_len;
+static bool ctl_long; /* the line being read overflowed ctl_line */
+
+/* ---- reload: "reload begin LEN CRC", "reload data B64"..., "reload end" ----
+ *
+ * The blob ("NAME\0TEXT", as fw_cfg carries it) goes into one buffer from
+ * sys_alloc, sized by LEN (at most RELOAD_MAX) and freed when the transfer
+ * ends, is aborted ("reload abort") or restarted (a new "reload begin").
+ * The CRC32 is computed as the data arrives.  Any bad line spoils the
+ * transfer: it is reported once, further data lines are dropped quietly and
+ * "reload end" answers "rejected".  The running config is replaced only
+ * after parse and configure() both accepted the new one (configure() is
+ * all or nothing, see dataplane/nf.h); the loop is between bursts here. */
+#define RELOAD_MAX (8u << 20)
+
+static struct {
+	char *buf;
+	size_t len, got;
+	uint32_t crc_want, crc;
+	bool on, bad;
+	uint64_t t0;
+} xfer;
+
+static uint32_t crc32_update(uint32_t c, const uint8_t *p, size_t n)
+{
+	static uint32_t tab[256];
+	if (!tab[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t v = i;
+			for (int k = 0; k < 8; k++)
+				v = (v >> 1) ^ (0xedb88320u & (0u - (v & 1)));
+			tab[i] = v;
+		}
+	c = ~c;
+	for (size_t i = 0; i < n; i++)
+		c = tab[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+static int b64_val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decode `s` (a multiple of 4 characters, '=' padding only at the end) into
+ * out[max]; returns the byte count or -1. */
+static int b64_decode(const char *s, uint8_t *out, size_t max)
+{
+	size_t n = strlen(s), o = 0;
+	if (n == 0 || n % 4)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4], pad = 0;
+		for (int k = 0; k < 4; k++) {
+			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
+				v[k] = 0;
+				pad++;
+			} else if (pad || (v[k] = b64_val(s[i + k])) < 0) {
+				return -1;
+			}
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		uint8_t b[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
+		for (int k = 0; k < 3 - pad; k++) {
+			if (o >= max)
+				return -1;
+			out[o++] = b[k];
+		}
+	}
+	return (int)o;
+}
+
+static void reload_drop(void)
+{
+	sys_free(xfer.buf);
+	xfer.buf = NULL;
+	xfer.on = xfer.bad = false;
+	xfer.len = xfer.got = 0;
+}
+
+/* First problem of a transfer: say it once, ignore the rest until "end". */
+static void reload_spoil(const char *why)
+{
+	if (!xfer.bad)
+		k_printf("nfbox: reload: %s\n", why);
+	xfer.bad = true;
+}
+
+static bool parse_u64(const char **p, uint64_t *v, int base)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int nd = 0;
+	for (;; s++, nd++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		if (nd >= (base == 16 ? 8 : 12))
+			return false;
+		x = x * (uint64_t)base + (uint64_t)d;
+	}
+	if (!nd)
+		return false;
+	*p = s;
+	*v = x;
+	return true;
+}
+
+static void reload_begin(const char *args)
+{
+	uint64_t len, crc;
+	const char *p = args;
+	if (xfer.on)
+		k_printf("nfbox: reload: the previous transfer (%lu of %lu bytes) is dropped\n",
+			 (unsigned long)xfer.got, (unsigned long)xfer.len);
+	reload_drop();
+	if (!parse_u64(&p, &len, 10) || *p++ != ' ' || !parse_u64(&p, &crc, 16) || *p) {
+		k_printf("nfbox: reload: want 'reload begin LEN CRC32'\n");
+		return;
+	}
+	if (len == 0 || len > RELOAD_MAX) {
+		k_printf("nfbox: reload: %lu bytes: want 1 to %u\n", (unsigned long)len, RELOAD_MAX);
+		return;
+	}
+	xfer.buf = sys_alloc((size_t)len, 16);
+	if (!xfer.buf) {
+		k_printf("nfbox: reload: no memory for %lu bytes\n", (unsigned long)len);
+		return;
+	}
+	xfer.len = (size_t)len;
+	xfer.crc_want = (uint32_t)crc;
+	xfer.crc = 0;
+	xfer.on = true;
+	xfer.t0 = sys_now_ns();
+	k_printf("nfbox: reload: receiving %lu bytes\n", (unsigned long)len);
+}
+
+static void reload_data(const char *b64)
+{
+	if (!xfer.on) {
+		k_printf("nfbox: reload: data without 'reload begin'\n");
+		return;
+	}
+	if (xfer.bad)
+		return;
+	if (ctl_long) {
+		reload_spoil("a data line longer than 63 characters");
+		return;
+	}
+	int n = b64_decode(b64, (uint8_t *)xfer.buf + xfer.got, xfer.len - xfer.got);
+	if (n < 0) {
+		reload_spoil(xfer.got == xfer.len ? "more data than announced" : "bad base64 in a data line");
+		return;
+	}
+	xfer.crc = crc32_update(xfer.crc, (uint8_t *)xfer.buf + xfer.got, (size_t)n);
+	xfer.got += (size_t)n;
+}
+
+static void reload_end(struct ctl *c)
+{
+	if (!xfer.on) {
+		k_printf("nfbox: reload rejected (no transfer: 'reload begin' first); "
+			 "the running config stays\n");
+		return;
+	}
+	if (!xfer.bad && xfer.got != xfer.len) {
+		char m[96];
+		snprintf(m, sizeof(m), "got %lu of %lu bytes", (unsigned long)xfer.got,
+			 (unsigned long)xfer.len);
+		reload_spoil(m);
+	}
+	if (!xfer.bad && xfer.crc != xfer.crc_want) {
+		char m[96];
+		snprintf(m, sizeof(m), "CRC32 %08x, announced %08x", xfer.crc, xfer.crc_want);
+		reload_spoil(m);
+	}
+	if (xfer.bad) {
+		reload_drop();
+		k_printf("nfbox: reload rejected (transfer failed); the running config stays\n");
+		return;
+	}
+	uint64_t t1 = sys_now_ns();
+	const char *name, *text;
+	size_t text_len;
+	split_blob(xfer.buf, xfer.len, "(reload)", &name, &text, &text_len);
+	struct cfg_errors *errs = sys_alloc(sizeof(*errs), 16);
+	struct cfg *cfg = NULL;
+	int rc = -SYS_ENOMEM;
+	if (errs) {
+		cfg_errors_init(errs);
+		/* NULL loader: the host flattened the includes. */
+		rc = cfg_parse(name, text, text_len, NULL, NULL, &cfg, errs);
+		if (rc < 0 || !cfg)
+			rc = rc < 0 ? rc : -SYS_EINVAL;
+		else
+			rc = c->nf->configure(c->st, cfg, errs);
+	}
+	uint64_t t2 = sys_now_ns();
+	if (rc < 0) {
+		if (errs) {
+			print_errors(errs);
+			k_printf("nfbox: reload rejected (%u error%s in %s); the running config stays\n",
+				 errs->count, errs->count == 1 ? "" : "s", name);
+		} else {
+			k_printf("nfbox: reload rejected (out of memory); the running config stays\n");
+		}
+		cfg_free(cfg);
+	} else {
+		if (errs)
+			print_errors(errs); /* none, by the contract; shown if there are */
+		k_printf("nfbox: reload ok (%s, %lu bytes, received in %lu ms, configured in %lu us)\n",
+			 name, (unsigned long)text_len, (unsigned long)((t1 - xfer.t0) / 1000000),
+			 (unsigned long)((t2 - t1) / 1000));
+		/* The function has swapped everything over to the new config. */
+		cfg_free(c->cfg);
+		c->cfg = cfg;
+	}
+	sys_free(errs);
+	reload_drop(); /* the cfg keeps no pointer into the text */
+}
+
+/* One complete line.  Returns 1 on "quit". */
+static int control_line(struct ctl *c, const char *l)
+{
+	if (strcmp(l, "quit") == 0)
+		return 1;
+	if (strcmp(l, "stats") == 0)
+		print_stats(c->loop);
+	else if (strncmp(l, "reload data ", 12) == 0)
+		reload_data(l + 12);
+	else if (strncmp(l, "reload begin ", 13) == 0)
+		reload_begin(l + 13);
+	else if (strcmp(l, "reload end") == 0)
+		reload_end(c);
+	else if (strcmp(l, "reload abort") == 0) {
+		k_printf("nfbox: reload: %s\n", xfer.on ? "transfer aborted" : "no transfer to abort");
+		reload_drop();
+	} else if (l[0])
+		k_printf("nfbox: unknown command '%s' (stats, quit, reload begin|data|end|abort)\n", l);
+	return 0;
+}
+
+/* Read console input, on the loop's slow tick.  Outside a transfer: up to
+ * 64 bytes (what the UART's FIFO and QEMU's refill give at once).  During
+ * one: up to 4 KiB, waiting up to 50 us for QEMU to refill the 16-byte FIFO,
+ * within a time budget: 200 us per 10 ms tick when packets flow (2% of the
+ * core), 2 ms when the loop is idle.  Returns 1 on "quit". */
+static int control_poll(struct ctl *c, bool busy)
+{
+	uint64_t t0 = xfer.on ? sys_now_ns() : 0, empty_since = 0;
+	uint64_t budget = busy ? 200 * 1000 : 2 * 1000 * 1000;
+	for (unsigned i = 0; i < (xfer.on ? 4096u : 64u); i++) {
+		int ch = k_console_getc();
+		if (ch < 0) {
+			if (!xfer.on)
+				return 0;
+			uint64_t now = sys_now_ns();
+			if (!empty_since)
+				empty_since = now;
+			if (now - empty_since > 50 * 1000 || now - t0 > budget)
+				return 0;
+			sys_pause();
+			i--;
+			continue;
+		}
+		empty_since = 0;
+		if (ch == '\r' || ch == '\n') {
+			ctl_line[ctl_len] = '\0';
+			ctl_len = 0;
+			int r = control_line(c, ctl_line);
+			ctl_long = false;
+			if (r)
+				return r;
+			if (xfer.on && sys_now_ns() - t0 > budget)
+				return 0;
+		} else if (ctl_len < sizeof(ctl_line) - 1) {
+			ctl_line[ctl_len++] = (char)ch;
+		} else {
+			ctl_long = true;
+		}
+	}
+	return 0;
 }
 
 /* nfbox.verbose=1: where boot time goes (TSC stamps, printed at ready). */
@@ -271,19 +555,17 @@ int k_app_main(void)
 	/* ---- the main loop ---- */
 	const uint64_t idle_ns = cmdline_u64("nfbox.idle_us", 200) * 1000;
 	const uint64_t ctl_ns = 10 * 1000 * 1000;
-	uint64_t now = sys_now_ns(), last_busy = now, last_ctl = now;
+	uint64_t now = sys_now_ns(), last_busy = now, last_ctl = now, last_pkt = 0;
+	struct ctl ctl = {.loop = &loop, .nf = nf, .st = st, .cfg = cfg};
 	k_console_wake_on_input(true);
 	for (;;) {
 		now = sys_now_ns();
 		if (loop_poll(&loop, now))
-			last_busy = now;
+			last_busy = last_pkt = now;
 		if (now - last_ctl >= ctl_ns) {
 			last_ctl = now;
-			int cmd = control_poll();
-			if (cmd == 1)
+			if (control_poll(&ctl, now - last_pkt < ctl_ns))
 				break;
-			if (cmd == 2)
-				print_stats(&loop);
 		}
 		if (now - last_busy < idle_ns)
 			continue;
