@@ -81,6 +81,20 @@ USE_NFBOX_RUN=0
 ACCEL=(-enable-kvm -cpu host,-arch-capabilities)
 [ -w /dev/kvm ] || ACCEL=(-accel tcg)
 
+# pin_qemu PID: every thread of the QEMU that PID is or started onto core 1
+# (`nfbox run --pin` pins the vCPU thread when it can find it by name; this
+# makes sure, whatever QEMU calls its threads).
+pin_qemu() {
+	local q
+	for _ in $(seq 50); do
+		q=$(pgrep -P "$1" -x qemu-system-x86 2>/dev/null || pgrep -P "$1" -f qemu-system-x86_64 2>/dev/null)
+		[ -n "$q" ] && break
+		[ "$(cat /proc/"$1"/comm 2>/dev/null)" = qemu-system-x86 ] && { q=$1; break; }
+		sleep 0.1
+	done
+	[ -n "$q" ] && taskset -a -cp 1 "$q" >/dev/null 2>&1
+}
+
 start_dut() { # KIND DIR
 	local kind=$1 d=$2
 	case $kind in
@@ -113,6 +127,7 @@ start_dut() { # KIND DIR
 		;;
 	esac
 	DUT_PID=$!
+	[ "$kind" = image ] && pin_qemu "$DUT_PID"
 }
 
 # run_one KIND SIZE: prints the generator's result line, appends CSV.
@@ -158,14 +173,17 @@ done
 echo "dut,size,ndr_pps,pdr_pps,mrr_pps,offered_max_pps,avg_frame_bytes,trial_s,generator_bound" >"$CSV"
 cat "$WORK/all.csv" >>"$CSV"
 echo
-printf '%-6s %14s %14s %9s %14s %14s\n' size "image NDR" "testpmd NDR" "ratio" "image PDR" "testpmd PDR"
+printf '%-6s %12s %12s %6s   %12s %12s   %12s %12s %6s\n' size "image NDR" "testpmd NDR" ratio \
+	"image PDR" "testpmd PDR" "image MRR" "testpmd MRR" ratio
+col() { awk -F, -v d="$1" -v s="$2" -v c="$3" '$1==d && $2==s {print $c}' "$WORK/all.csv" | median; }
 for size in $SIZES; do
-	in=$(awk -F, -v s="$size" '$1=="image" && $2==s {print $3}' "$WORK/all.csv" | median)
-	tn=$(awk -F, -v s="$size" '$1=="testpmd-io" && $2==s {print $3}' "$WORK/all.csv" | median)
-	ip=$(awk -F, -v s="$size" '$1=="image" && $2==s {print $4}' "$WORK/all.csv" | median)
-	tpp=$(awk -F, -v s="$size" '$1=="testpmd-io" && $2==s {print $4}' "$WORK/all.csv" | median)
-	awk -v s="$size" -v in_="$in" -v tn="$tn" -v ip="$ip" -v tp="$tpp" 'BEGIN {
-		printf "%-6s %9.3f Mpps %9.3f Mpps %8.0f%% %9.3f Mpps %9.3f Mpps\n", s, in_/1e6, tn/1e6,
-			(tn > 0 ? 100 * in_ / tn : 0), ip/1e6, tp/1e6 }'
+	awk -v s="$size" -v in_="$(col image "$size" 3)" -v tn="$(col testpmd-io "$size" 3)" \
+		-v ip="$(col image "$size" 4)" -v tp="$(col testpmd-io "$size" 4)" \
+		-v im="$(col image "$size" 5)" -v tm="$(col testpmd-io "$size" 5)" 'BEGIN {
+		printf "%-6s %7.3f Mpps %7.3f Mpps %5.0f%%   %7.3f Mpps %7.3f Mpps   %7.3f Mpps %7.3f Mpps %5.0f%%\n",
+			s, in_/1e6, tn/1e6, (tn > 0 ? 100 * in_ / tn : 0), ip/1e6, tp/1e6,
+			im/1e6, tm/1e6, (tm > 0 ? 100 * im / tm : 0) }'
 done
+echo "   NDR: no loss over a ${DURATION}s trial; PDR: <= 0.5 % loss; MRR: received rate at full offered load"
+echo "   (medians over $ROUNDS round(s); on a shared 2-core machine NDR is set by the longest scheduling stall)"
 echo "   CSV: $CSV"

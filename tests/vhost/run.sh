@@ -97,25 +97,26 @@ else
 fi
 
 # ---- testpmd -----------------------------------------------------------------
-# start_testpmd DIR: vhost-user servers DIR/s0, DIR/s1; pcap ports in DIR.
-# Port ids follow --vdev order: 0 pcap0, 1 vhost0, 2 pcap1, 3 vhost1; io
-# forwarding pairs 0<->1 and 2<->3.
+# start_testpmd DIR NICS: vhost-user servers DIR/s0..; pcap ports in DIR.
+# Port ids follow --vdev order: pcap0, vhost0, pcap1, vhost1, ...; io
+# forwarding pairs 0<->1, 2<->3, ...: pcap i <-> vhost i.
 start_testpmd() {
-	local d=$1
+	local d=$1 nics=$2 vdevs=() i
+	for i in $(seq 0 $((nics - 1))); do
+		vdevs+=(--vdev "net_pcap$i,rx_pcap=$d/in$i.pcap,tx_pcap=$d/out$i.pcap")
+		vdevs+=(--vdev "net_vhost$i,iface=$d/s$i,queues=1")
+	done
 	mkfifo "$d/tp.in"
 	taskset -c 0 "$TESTPMD" --lcores '0@0,1@0' --no-huge -m 1024 --single-file-segments \
 		--no-pci --file-prefix "nfbvh$$" --log-level=user1,info \
 		-d "$PMDS/librte_mempool_ring.so" -d "$PMDS/librte_net_pcap.so" -d "$PMDS/librte_net_vhost.so" \
-		--vdev "net_pcap0,rx_pcap=$d/in0.pcap,tx_pcap=$d/out0.pcap" \
-		--vdev "net_vhost0,iface=$d/s0,queues=1" \
-		--vdev "net_pcap1,rx_pcap=$d/in1.pcap,tx_pcap=$d/out1.pcap" \
-		--vdev "net_vhost1,iface=$d/s1,queues=1" \
+		"${vdevs[@]}" \
 		-- -i --no-flush-rx --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 \
 		<"$d/tp.in" >"$d/testpmd.log" 2>&1 &
 	TP_PID=$!
 	exec {TP_FD}>"$d/tp.in"
 	for _ in $(seq 100); do
-		[ -S "$d/s0" ] && [ -S "$d/s1" ] && return 0
+		[ -S "$d/s$((nics - 1))" ] && return 0
 		kill -0 "$TP_PID" 2>/dev/null || return 1
 		sleep 0.1
 	done
@@ -123,30 +124,47 @@ start_testpmd() {
 }
 tp() { echo "$*" >&"$TP_FD"; }
 
+# pin_qemu PID: every thread of the QEMU that PID is or started onto core 1
+# (`nfbox run --pin` pins the vCPU thread when it can find it by name; this
+# makes sure, whatever QEMU calls its threads).
+pin_qemu() {
+	local q
+	for _ in $(seq 50); do
+		q=$(pgrep -P "$1" -x qemu-system-x86 2>/dev/null || pgrep -P "$1" -f qemu-system-x86_64 2>/dev/null)
+		[ -n "$q" ] && break
+		[ "$(cat /proc/"$1"/comm 2>/dev/null)" = qemu-system-x86 ] && { q=$1; break; }
+		sleep 0.1
+	done
+	[ -n "$q" ] && taskset -a -cp 1 "$q" >/dev/null 2>&1
+}
+
 # ---- the image ---------------------------------------------------------------
-# start_vm DIR MACHINE: boot the image with two vhost-user NICs (clients of
-# DIR/s0, DIR/s1), serial console to DIR/vm.log, every QEMU thread on core 1.
+# start_vm DIR MACHINE NICS: boot the image with NICS vhost-user NICs
+# (clients of DIR/s0..), serial console to DIR/vm.log, QEMU on core 1.  NIC i
+# gets MAC 52:54:00:00:00:1i (as `nfbox run` assigns them).
 start_vm() {
-	local d=$1 machine=$2
+	local d=$1 machine=$2 nics=$3 i
 	if [ $USE_NFBOX_RUN = 1 ]; then
+		local nets=()
+		for i in $(seq 0 $((nics - 1))); do nets+=(--net "vhost-user:$d/s$i"); done
 		"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
-			--net "vhost-user:$d/s0" --net "vhost-user:$d/s1" >"$d/run.log" 2>&1 &
+			"${nets[@]}" >"$d/run.log" 2>&1 &
 		VM_PID=$!
+		pin_qemu "$VM_PID"
 		return 0
 	fi
-	local accel=(-accel tcg) dev=virtio-net-device m=$machine
+	local accel=(-accel tcg -cpu max) dev=virtio-net-device devs=()
 	[ $KVM = 1 ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
 	[ "$machine" = q35 ] && dev=virtio-net-pci
-	taskset -c 1 "$QEMU" -M "$m,memory-backend=mem" "${accel[@]}" -m 256M \
+	for i in $(seq 0 $((nics - 1))); do
+		devs+=(-chardev "socket,id=c$i,path=$d/s$i" -netdev "vhost-user,id=n$i,chardev=c$i")
+		devs+=(-device "$dev,netdev=n$i,mac=52:54:00:00:00:1$i")
+	done
+	taskset -c 1 "$QEMU" -M "$machine,memory-backend=mem" "${accel[@]}" -m 256M \
 		-object memory-backend-memfd,id=mem,size=256M,share=on \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$d/vm.log" -device isa-debug-exit -kernel "$IMAGE" \
-		-global virtio-mmio.force-legacy=false \
-		-chardev "socket,id=c0,path=$d/s0" -netdev vhost-user,id=n0,chardev=c0 \
-		-device "$dev,netdev=n0,mac=52:54:00:00:00:10" \
-		-chardev "socket,id=c1,path=$d/s1" -netdev vhost-user,id=n1,chardev=c1 \
-		-device "$dev,netdev=n1,mac=52:54:00:00:00:11" \
-		>"$d/run.log" 2>&1 &
+		-global virtio-mmio.force-legacy=false "${devs[@]}" >"$d/run.log" 2>&1 &
 	VM_PID=$!
 }
 
@@ -162,21 +180,24 @@ while o + 16 <= len(d):
 print(n)' "$1"
 }
 
-# fwd_test NAME MACHINE: one full boot, both directions.
+# fwd_test NAME MACHINE [NICS]: one full boot, NICS (2 or 4) vhost-user
+# NICs; frames both ways through every pair (0<->1, 2<->3); the image's
+# ports must come in QEMU command-line order (checked by MAC).
 fwd_test() {
-	local name=$1 machine=$2 d=$WORK/$1
+	local name=$1 machine=$2 nics=${3:-2} d=$WORK/$1 i
 	mkdir -p "$d"
 	/usr/bin/python3 tests/vhost/mkpcaps.py "$d" "$FRAMES" || { ko "$name" "cannot make pcaps"; return; }
-	if ! start_testpmd "$d"; then
-		ko "$name" "testpmd did not start: $(tail -3 "$d/testpmd.log" | tr '\n' ' ')"
+	for i in $(seq 2 $((nics - 1))); do cp "$d/in$((i % 2)).pcap" "$d/in$i.pcap"; done
+	if ! start_testpmd "$d" "$nics"; then
+		ko "$name" "testpmd did not start: $(tail -n 3 "$d/testpmd.log" | tr '\n' ' ')"
 		stop_all
 		return
 	fi
-	start_vm "$d" "$machine"
+	start_vm "$d" "$machine" "$nics"
 	local t=0
 	until grep -q ready "$d/vm.log" 2>/dev/null; do
 		if ! kill -0 "$VM_PID" 2>/dev/null; then
-			ko "$name" "VM exited before ready: $(tail -5 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"
+			ko "$name" "VM exited before ready: $(tail -n 5 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"
 			stop_all
 			return
 		fi
@@ -188,10 +209,10 @@ fwd_test() {
 		fi
 		sleep 0.1
 	done
-	# Both vhost devices attached and started (DPDK vhost: "virtio is now
+	# Every vhost device attached and started (DPDK vhost: "virtio is now
 	# ready for processing" once per socket).
 	for _ in $(seq 100); do
-		[ "$(grep -c 'ready for processing' "$d/testpmd.log")" -ge 2 ] && break
+		[ "$(grep -c 'ready for processing' "$d/testpmd.log")" -ge "$nics" ] && break
 		sleep 0.1
 	done
 	# Retry on a full ring rather than drop: the image's RX ring is the
@@ -199,24 +220,31 @@ fwd_test() {
 	tp "set fwd io retry"
 	tp "set burst tx delay 20 retry 2000"
 	tp "start"
+	local all
 	for _ in $(seq 300); do
-		[ "$(count_frames "$d/out0.pcap")" -ge "$FRAMES" ] &&
-			[ "$(count_frames "$d/out1.pcap")" -ge "$FRAMES" ] && break
+		all=1
+		for i in $(seq 0 $((nics - 1))); do
+			[ "$(count_frames "$d/out$i.pcap")" -ge "$FRAMES" ] || { all=0; break; }
+		done
+		[ $all = 1 ] && break
 		sleep 0.1
 	done
 	sleep 0.3 # anything extra would show up now
 	tp "stop"
 	sleep 0.5
 	stop_all
-	local r0 r1
-	r1=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in0.pcap" "$d/out1.pcap" 2>&1)
-	local s1=$?
-	r0=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in1.pcap" "$d/out0.pcap" 2>&1)
-	local s0=$?
-	if [ $s0 -eq 0 ] && [ $s1 -eq 0 ]; then
-		ok "$name" "$FRAMES frames each way, nic0->nic1 and nic1->nic0"
+	local bad="" r
+	for i in $(seq 0 $((nics - 1))); do
+		# NIC i's frames leave through its partner i^1: out(i^1) == in(i).
+		r=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in$i.pcap" "$d/out$((i ^ 1)).pcap" 2>&1) ||
+			bad="$bad nic$i->nic$((i ^ 1)): $r;"
+		grep -q "vnet$i: .* mac 52:54:00:00:00:1$i" "$d/vm.log" ||
+			bad="$bad vnet$i is not the ${i}th NIC ($(grep -o "vnet$i: .* mac [0-9a-f:]*" "$d/vm.log"));"
+	done
+	if [ -z "$bad" ]; then
+		ok "$name" "$nics NICs in command-line order, $FRAMES frames each way through each pair"
 	else
-		ko "$name" "nic0->nic1: $r1; nic1->nic0: $r0"
+		ko "$name" "$bad"
 		[ "${VERBOSE:-0}" = 1 ] && tail -n 20 "$d/vm.log" "$d/testpmd.log" >&2
 	fi
 }
@@ -342,6 +370,7 @@ fwd_test fwd-microvm microvm
 if [ "${MACHINES:-microvm q35}" != microvm ]; then
 	fwd_test fwd-q35 q35
 fi
+fwd_test fwd-microvm-4nic microvm 4
 if [ $USE_NFBOX_RUN = 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	tap_test tap-microvm microvm
 	[ "${MACHINES:-microvm q35}" != microvm ] && tap_test tap-q35 q35
