@@ -470,7 +470,8 @@ static bool build_blocks(struct cls_tree *t)
 	uint32_t b = 0;
 	for (uint32_t i = 0; i < t->n_leaves; i++) {
 		struct cls_leaf *lf = &t->leaves[i];
-		const uint32_t *ids = t->leaf + lf->off;
+		/* No leaf lists at all (every leaf empty): t->leaf is NULL. */
+		const uint32_t *ids = t->leaf ? t->leaf + lf->off : t->leaf;
 		uint32_t at = list_hash(ids, lf->n) & (slots - 1);
 		bool shared = false;
 		for (; seen[at]; at = (at + 1) & (slots - 1)) {
