@@ -27,7 +27,7 @@ int virtio_negotiate(struct virtio_dev *d, uint64_t accept, uint64_t require)
 	tr->set_status(d, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER | VIRTIO_S_FEATURES_OK);
 	if (!(tr->get_status(d) & VIRTIO_S_FEATURES_OK)) {
 		virtio_fail(d);
-		return -SYS_ENOTSUP;
+		return -SYS_EPERM;
 	}
 	return 0;
 }

@@ -100,7 +100,9 @@ struct virtio_dev {
  * The device-independent part of initialisation (virtio 1.1 3.1.1 steps 1-6):
  * reset, ACKNOWLEDGE, DRIVER, read the offered features, write
  * offered & `accept`, FEATURES_OK, and check the device kept FEATURES_OK.
- * `require` bits must be offered (else -SYS_ENOTSUP).  On failure the device
+ * `require` bits must be offered (else -SYS_ENOTSUP); a device that clears
+ * FEATURES_OK, refusing to work without something we declined (e.g.
+ * ACCESS_PLATFORM behind an IOMMU), gives -SYS_EPERM.  On failure the device
  * is left with FAILED set.  d->offered and d->features are filled.
  */
 int virtio_negotiate(struct virtio_dev *d, uint64_t accept, uint64_t require);

@@ -183,6 +183,9 @@ static inline void vq_publish(struct vq *vq)
  */
 static inline void vq_suppress(struct vq *vq)
 {
+	/* No barrier: used_event is a hint.  A device that still sees the armed
+	 * value sends one spurious notification, which the driver tolerates
+	 * (1.1 2.6.7.1); it never loses one, since we are polling. */
 	if (likely((uint16_t)(vq->last_used - vq->event_mark) < 0x4000u) && !vq->armed)
 		return;
 	vq->armed = false;

@@ -65,8 +65,15 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
 		vnet_irq_setup(d);
 		int rc = vnet_dev_init(vn, d, pool, opt, &ports[n_ports], (uint16_t)n_ports, name);
 		if (rc < 0) {
-			sys_log("%s: %s: cannot bring up (error %d)%s\n", name, d->name, rc,
-				rc == -SYS_ENOTSUP ? ": no VIRTIO_F_VERSION_1" : "");
+			if (rc == -SYS_ENOTSUP)
+				sys_log("%s: %s: no VIRTIO_F_VERSION_1 (legacy device); skipped\n", name,
+					d->name);
+			else if (rc == -SYS_EPERM)
+				sys_log("%s: %s: device refused our features (offered 0x%lx, accepted 0x%lx); "
+					"skipped\n", name, d->name, (unsigned long)d->offered,
+					(unsigned long)d->features);
+			else
+				sys_log("%s: %s: cannot bring up (error %d); skipped\n", name, d->name, rc);
 			sys_free(vn);
 			continue;
 		}

@@ -324,7 +324,7 @@ static void test_features_ok_refused(void **state)
 	(void)state;
 	struct fx *x = fx_new(ALL_NET_OFFERS, 256, 512);
 	x->f.refuse_features_ok = true;
-	assert_int_equal(fx_up(x, 0), -SYS_ENOTSUP);
+	assert_int_equal(fx_up(x, 0), -SYS_EPERM);
 	assert_true(x->f.status & VIRTIO_S_FAILED);
 	fx_free(x);
 }
