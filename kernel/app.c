@@ -229,6 +229,8 @@ static int b64_decode(const char *s, uint8_t *out, size_t max)
 
 static void reload_drop(void)
 {
+	if (xfer.on)
+		k_console_rx_bulk(false);
 	sys_free(xfer.buf);
 	xfer.buf = NULL;
 	xfer.on = xfer.bad = false;
@@ -295,6 +297,7 @@ static void reload_begin(const char *args)
 	xfer.crc = 0;
 	xfer.on = true;
 	xfer.t0 = sys_now_ns();
+	k_console_rx_bulk(true);
 	k_printf("nfbox: reload: receiving %lu bytes\n", (unsigned long)len);
 }
 
@@ -403,30 +406,29 @@ static int control_line(struct ctl *c, const char *l)
 	return 0;
 }
 
-/* Read console input, on the loop's slow tick.  Outside a transfer: up to
- * 64 bytes (what the UART's FIFO and QEMU's refill give at once).  During
- * one: up to 4 KiB, waiting up to 50 us for QEMU to refill the 16-byte FIFO,
- * within a time budget: 200 us per 10 ms tick when packets flow (2% of the
- * core), 2 ms when the loop is idle.  Returns 1 on "quit". */
+/* Read console input.  Outside a transfer, on the loop's slow tick (10 ms):
+ * up to 64 bytes, what is there.  During a transfer:
+ *  - when packets flowed in the last tick, still on the slow tick, but up to
+ *    4 KiB waiting for QEMU to refill the UART's FIFO (~14 bytes per round
+ *    of its main loop, k_console_rx_bulk), at most 200 us per tick (2% of
+ *    the core);
+ *  - when the loop is idle, on every turn, what is there (no waiting): a
+ *    packet waits at most one console read (one exit per byte) plus a turn.
+ * Returns 1 on "quit". */
 static int control_poll(struct ctl *c, bool busy)
 {
-	uint64_t t0 = xfer.on ? sys_now_ns() : 0, empty_since = 0;
-	uint64_t budget = busy ? 200 * 1000 : 2 * 1000 * 1000;
-	for (unsigned i = 0; i < (xfer.on ? 4096u : 64u); i++) {
+	const bool wait = xfer.on && busy;
+	const uint64_t budget = 200 * 1000;
+	uint64_t t0 = wait ? sys_now_ns() : 0;
+	for (unsigned i = 0; i < (wait ? 4096u : 64u); i++) {
 		int ch = k_console_getc();
 		if (ch < 0) {
-			if (!xfer.on)
-				return 0;
-			uint64_t now = sys_now_ns();
-			if (!empty_since)
-				empty_since = now;
-			if (now - empty_since > 50 * 1000 || now - t0 > budget)
+			if (!wait || sys_now_ns() - t0 > budget)
 				return 0;
 			sys_pause();
 			i--;
 			continue;
 		}
-		empty_since = 0;
 		if (ch == '\r' || ch == '\n') {
 			ctl_line[ctl_len] = '\0';
 			ctl_len = 0;
@@ -434,8 +436,6 @@ static int control_poll(struct ctl *c, bool busy)
 			ctl_long = false;
 			if (r)
 				return r;
-			if (xfer.on && sys_now_ns() - t0 > budget)
-				return 0;
 		} else if (ctl_len < sizeof(ctl_line) - 1) {
 			ctl_line[ctl_len++] = (char)ch;
 		} else {
@@ -562,9 +562,10 @@ int k_app_main(void)
 		now = sys_now_ns();
 		if (loop_poll(&loop, now))
 			last_busy = last_pkt = now;
-		if (now - last_ctl >= ctl_ns) {
+		bool busy = now - last_pkt < ctl_ns;
+		if (now - last_ctl >= ctl_ns || (xfer.on && !busy)) {
 			last_ctl = now;
-			if (control_poll(&ctl, now - last_pkt < ctl_ns))
+			if (control_poll(&ctl, busy))
 				break;
 		}
 		if (now - last_busy < idle_ns)

@@ -12,7 +12,7 @@
  *    dataplane by milliseconds.  Anything fatal (k_exit, exceptions,
  *    panics) flushes the buffer first, so no message is ever lost.
  *
- * Receive is used only for the shutdown/control line: k_console_getc()
+ * Receive is used only for control lines: k_console_getc()
  * polls LSR.DR, and k_console_rx_irq() lets an idle image halt until a byte
  * arrives (IER bit 0 + MCR.OUT2, which gates the UART's IRQ line on PCs).
  */
@@ -110,6 +110,19 @@ int k_console_getc(void)
 	if (!(k_inb(COM1 + UART_LSR) & LSR_DR))
 		return -1;
 	return k_inb(COM1 + UART_RBR);
+}
+
+/* The receive FIFO's trigger level (FCR bits 6-7), without clearing it.
+ * It also paces input under QEMU: its 16550 takes from the chardev only up
+ * to the trigger level at a time (serial_can_receive), so at level 1 the
+ * FIFO never holds more than one byte and every byte waits for a round of
+ * QEMU's main loop (~50-100 us nested).  Level 14 lets it hand over 14 at
+ * once; the receive IRQ then comes at 14 bytes or after the character
+ * timeout (4 character times at the line's baud rate, ~4 ms at QEMU's
+ * default 9600), so it is used only for bulk input (a reload). */
+void k_console_rx_bulk(bool on)
+{
+	k_outb(COM1 + UART_FCR, on ? 0xc1 : 0x01);
 }
 
 void k_console_rx_irq(bool on)

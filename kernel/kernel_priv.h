@@ -65,6 +65,7 @@ void k_console_write_now(const char *s, size_t n); /* bypasses the boot buffer *
 void k_console_flush(void);             /* write out what boot buffered */
 void k_console_boot_done(void);         /* stop buffering (at "ready") */
 void k_console_rx_irq(bool on);
+void k_console_rx_bulk(bool on);       /* FIFO trigger 14 (1 when off) */
 void k_printf(const char *fmt, ...) SYS_PRINTF(1, 2);
 void k_vprintf(const char *fmt, va_list ap) SYS_PRINTF(1, 0);
 

@@ -192,7 +192,9 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, char **out, unsi
 		} while (n > 0);
 		buf[len] = '\0';
 		char *hit = strstr(buf, needle);
-		if (hit) {
+		/* Only once the complaint's line is whole: the rest of it would
+		 * otherwise open the next request's answer. */
+		if (hit && strchr(hit, '\n')) {
 			while (hit > buf && hit[-1] != '\n')
 				hit--;
 			*hit = '\0';
