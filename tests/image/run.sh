@@ -18,6 +18,12 @@
 #   tap-microvm, tap-q35   two tap NICs that do not exist yet: nfbox run
 #                  creates them, the image finds both (virtio-mmio,
 #                  virtio-pci), and they are gone after it stops (root only)
+#   reload-bad     firewall image, console reload (nfbox reload PID) of a config
+#                  only the image can refuse (sent as is, no host check):
+#                  FILE:LINE:COL and "reload rejected", rules unchanged
+#   reload-verdict the same image between two taps: flow A to port 80 opened,
+#                  then a reload without port 80: A's data still passes, a new
+#                  SYN to port 80 is dropped, one to 443 passes (root, scapy)
 #
 # One line per test, then "N passed, M failed"; exit status 1 on any
 # failure.  KVM where /dev/kvm is usable, TCG otherwise (nfbox run decides).
@@ -265,6 +271,75 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	tap_test tap-q35 q35 virtio-pci
 else
 	echo "skip tap-microvm, tap-q35: need root, /dev/net/tun and ip(8)"
+fi
+
+# ---- reload over the console --------------------------------------------------------
+# reload_verdict: a firewall between two taps, reloaded while flow A is open.
+reload_verdict() {
+	local name=reload-verdict log=$WORK/rv.log fifo=$WORK/rv.ctl t0=nfbr$$a t1=nfbr$$b
+	cp config/examples/firewall.conf config/examples/bogons.txt "$WORK/"
+	sed 's/dport { 22 80 443 8000-8080 }/dport { 22 443 8000-8080 }/' "$WORK/firewall.conf" >"$WORK/no80.conf"
+	if ! build firewall "$WORK/fw.img"; then
+		ko "$name" "build failed: $(tr '\n' ' ' <"$WORK/fw.img.build.log")"
+		return
+	fi
+	mkfifo "$fifo"
+	"$NFBOX" run "$WORK/fw.img" --config "$WORK/firewall.conf" --net "tap:$t0" --net "tap:$t1" \
+		--log "$log" <>"$fifo" >"$WORK/rv.out" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	if ! wait_for "$log" "ready in" "$pid"; then
+		ko "$name" "no ready line: $(tail -4 "$log" "$WORK/rv.out" 2>/dev/null | tr '\n' ' ')"
+		return
+	fi
+	for t in $t0 $t1; do
+		ip link set "$t" up
+		sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1" 2>/dev/null
+	done
+	# reload-bad: the host would refuse it, so type it into the console ourselves.
+	local before after
+	before=$("$NFBOX" stats "$pid" | grep '^firewall_rules.rule3_at ')
+	printf 'port 0 name inside\nport 1 name outside\nacept proto udp\n' >"$WORK/rbad.conf"
+	/usr/bin/python3 - "$WORK/rbad.conf" >"$fifo" <<'PYEOF'
+import base64, sys, zlib
+name = sys.argv[1].encode()
+blob = name + b"\0" + open(sys.argv[1], "rb").read()
+print(f"\nreload begin {len(blob)} {zlib.crc32(blob):08x}")
+for i in range(0, len(blob), 36):
+    print("reload data " + base64.b64encode(blob[i:i + 36]).decode())
+print("reload end", flush=True)
+PYEOF
+	wait_for "$log" "reload rejected" "$pid"
+	after=$("$NFBOX" stats "$pid" | grep '^firewall_rules.rule3_at ')
+	if grep -Eq "^$WORK/rbad.conf:3:1: " "$log" && grep -q "nfbox: reload rejected" "$log" &&
+		[ -n "$before" ] && [ "$before" = "$after" ]; then
+		ok reload-bad "$(grep -Eo "rbad.conf:3:1: .*" "$log" | head -1); still ${after#* }"
+	else
+		ko reload-bad "$(grep -E 'rbad.conf|reload' "$log" | tr '\n' ' ') rules '$before' -> '$after'"
+	fi
+
+	local open after_r
+	open=$(/usr/bin/python3 tests/image/fw_verdict.py "$t0" "$t1" open 2>"$WORK/rv.py.err")
+	if ! "$NFBOX" reload "$pid" "$WORK/no80.conf" >"$WORK/rv.reload" 2>&1; then
+		ko "$name" "reload failed: $(tr '\n' ' ' <"$WORK/rv.reload")"
+		return
+	fi
+	after_r=$(/usr/bin/python3 tests/image/fw_verdict.py "$t0" "$t1" after 2>>"$WORK/rv.py.err")
+	if [ "$open" != "A-syn:pass A-synack:pass A-ack:pass" ]; then
+		ko "$name" "before the reload: $open $(tail -2 "$WORK/rv.py.err" | tr '\n' ' ')"
+	elif [ "$after_r" != "A-data:pass B-syn:drop C-syn:pass" ]; then
+		ko "$name" "after the reload: $after_r (want A-data:pass B-syn:drop C-syn:pass)"
+	else
+		ok "$name" "$(grep -o 'reload ok.*' "$WORK/rv.reload"); $after_r"
+	fi
+	kill -TERM "$pid"
+	wait_exit "$pid" >/dev/null
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	reload_verdict
+else
+	echo "skip reload-bad, reload-verdict: need root, /dev/net/tun, ip(8) and scapy"
 fi
 
 finish
