@@ -113,7 +113,9 @@ static int run_reload(int argc, char **argv)
 	}
 	strcpy(o, "reload end\n");
 	free(blob);
-	/* The image reads 64 bytes of console input per 10 ms. */
+	/* During a transfer the image reads its console on every idle turn
+	 * (200 us per 10 ms when packets flow); the bound is the VM exits,
+	 * two per byte: ~5 ms per line at 40 us an exit (kvm_pvm). */
 	rc = ctl_exchange(&t, req, &ans, 3000 + (unsigned)n_lines * 20);
 	free(req);
 	if (rc) {

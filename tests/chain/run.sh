@@ -16,7 +16,8 @@
 #   chain/reload-bad       a broken config is refused on the host (FILE:LINE:COL),
 #                          the image keeps its rules
 #   chain/reload-verdict   a reload changes the verdict of new flows, not of
-#                          established ones (SKIP while the image has no reload)
+#                          established ones (SKIP only with an image older than
+#                          console reload, kernel/app.c)
 #   chain/image-crash      QEMU of `pass` killed: status says so, `up` restarts
 #                          only it, the chain forwards again
 #   chain/ovs-restart      ovs-vswitchd killed and restarted by `up`: images keep
