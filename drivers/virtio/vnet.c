@@ -83,6 +83,10 @@ static uint16_t vnet_rx_burst(struct port *port, struct pkt **pkts, uint16_t n)
 		vq->free_ids[vq->n_free++] = (uint16_t)id;
 		sys_prefetch_w(p);
 		sys_prefetch(pkt_buf_start(p) + PKT_HEADROOM);
+		/* The device wrote the RX header in the line before the frame;
+		 * transmitting rewrites it (TX header), so ask for ownership
+		 * now rather than stall on it in tx_burst. */
+		sys_prefetch_w(vnet_rx_hdr(p));
 		lens[got] = e->len;
 		pkts[got++] = p;
 	}

@@ -172,14 +172,18 @@ int k_app_main(void)
 		(unsigned long)(sys_now_ns() / 1000));
 	if (n < 2)
 		return n < 0 ? 2 : 0;
-	uint64_t idle = 0, turns = 0, t_last = sys_rdtsc(), pk_last = 0;
+	uint64_t idle = 0, turns = 0, t_last = sys_rdtsc(), pk_last = 0, busy_cyc = 0, busy_pk = 0;
 	for (;;) {
+		uint64_t t_turn = sys_rdtsc();
 		if ((++turns & ((1u << DEVAPP_SHIFT) - 1)) == 0 && DEVAPP_TRACE) {
 			uint64_t now = sys_rdtsc(), pk = ports[0].stats.rx_pkts + ports[1].stats.rx_pkts;
 			struct vnet *v0 = ports[0].priv, *v1 = ports[1].priv;
 			sys_log("devapp: kicks rx %lu/%lu tx %lu/%lu\n", (unsigned long)v0->rx.kicks,
 				(unsigned long)v1->rx.kicks, (unsigned long)v0->tx.kicks,
 				(unsigned long)v1->tx.kicks);
+			sys_log("devapp: %lu cycles/pkt in busy turns (%lu pkts)\n",
+				(unsigned long)(busy_pk ? busy_cyc / busy_pk : 0), (unsigned long)busy_pk);
+			busy_cyc = busy_pk = 0;
 			sys_log("devapp: %lu turns/s, %lu pkts/s, rx %lu/%lu tx %lu/%lu full %lu/%lu\n",
 				(unsigned long)((1ull << DEVAPP_SHIFT) * k_tsc_hz() / (now - t_last)),
 				(unsigned long)((pk - pk_last) * k_tsc_hz() / (now - t_last)),
@@ -210,6 +214,8 @@ int k_app_main(void)
 		for (int i = 0; i < n; i++)
 			ports[i].ops->reclaim(&ports[i]);
 		if (got) {
+			busy_cyc += sys_rdtsc() - t_turn;
+			busy_pk += got;
 			idle = 0;
 		} else if (++idle == 100000) {
 			vnet_wait_rx(ports, n);
