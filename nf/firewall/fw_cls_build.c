@@ -56,7 +56,9 @@ static bool grow32(void **v, uint32_t *cap, uint32_t need, size_t elem)
 static void make_leaf(struct tbuild *tb, uint32_t node, const uint32_t *ids, uint32_t n)
 {
 	struct cls_tree *t = tb->t;
-	if (!grow32((void **)&t->leaf, &t->cap_leaf, t->n_leaf + n, sizeof(*t->leaf)) ||
+	/* One spare entry: the list array exists even when every leaf is
+	 * empty, so `leaf + off` is never arithmetic on NULL. */
+	if (!grow32((void **)&t->leaf, &t->cap_leaf, t->n_leaf + n + 1, sizeof(*t->leaf)) ||
 	    !grow32((void **)&t->leaves, &t->cap_leaves, t->n_leaves + 1, sizeof(*t->leaves))) {
 		tb->nomem = true;
 		return;
