@@ -223,9 +223,9 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 			const struct cls_leaf *lf[CLS_BURST];
 			for (uint32_t i = 0; i < m; i++) {
 				lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
-				const char *b = (const char *)&t->blk[lf[i]->blk];
-				for (int l = 0; l < 5; l++)
-					sys_prefetch(b + 64 * l);
+				/* The address lines: the rest follows by then. */
+				sys_prefetch(&t->blk[lf[i]->blk]);
+				sys_prefetch((const char *)&t->blk[lf[i]->blk] + 64);
 			}
 			for (uint32_t i = 0; i < m; i++)
 				out[i] = first_of(out[i], leaf4_find(c, t, lf[i], &k[i], &vk[i]));
