@@ -17,9 +17,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 echo "== test"
 make -k --no-print-directory test 2>&1 | tee "$log"
-pass=$(grep -c '^PASS ' "$log")
-fail=$(grep -c '^FAIL ' "$log")
+make_rc=${PIPESTATUS[0]}
+pass=$(grep -c '^PASS ' "$log" || true)
+fail=$(grep -c '^FAIL ' "$log" || true)
 # A suite that died before printing its lines still fails the run.
-if [ "${PIPESTATUS[0]}" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+if [ "$make_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

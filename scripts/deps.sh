@@ -2,7 +2,7 @@
 # deps.sh - install the Debian 12 packages nfbox needs, only if missing.
 # Sourced by demo.sh and test.sh; safe to run again and again.
 #   scripts/deps.sh [build|test|all]
-set -euo pipefail
+# (No `set -e` here: it would leak into the scripts that source this file.)
 
 NFBOX_PKGS_BUILD=(build-essential binutils pkg-config libpcap-dev)
 # Tests: cmocka, scapy (crafting packets), tshark (a real dissector's
@@ -36,10 +36,11 @@ nfbox_install_deps() {
 	# tshark asks whether non-root users may capture; the answer does not
 	# matter to us, but the question must not block an unattended install.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	apt-get update -qq || return 1
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || return 1
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
 	nfbox_install_deps "${1:-all}"
 fi

@@ -53,8 +53,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() { echo "ok   $1${2:+ ($2)}"; PASS=$((PASS + 1)); }
-ko() { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }
+ok() { echo "PASS image/$1${2:+ ($2)}"; PASS=$((PASS + 1)); }
+ko() { echo "FAIL image/$1: $2"; FAIL=$((FAIL + 1)); }
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
