@@ -85,6 +85,7 @@ struct virtio_dev {
 	uintptr_t base;          /* MMIO: register window; PCI: common config */
 	uintptr_t notify_base;   /* PCI: notification area */
 	uint32_t notify_mult;    /* PCI: queue_notify_off multiplier */
+	uint32_t notify_len;     /* PCI: bytes of the notification area */
 	uintptr_t isr;           /* PCI: ISR status byte */
 	uintptr_t devcfg;        /* PCI: device-specific config */
 	uint32_t gsi;            /* MMIO: interrupt line (GSI) */

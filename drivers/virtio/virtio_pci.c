@@ -145,6 +145,9 @@ static int pci_queue_enable(struct virtio_dev *d, struct vq *vq, bool irq)
 	cc_w32(d, VPCI_Q_USEDLO, (uint32_t)a);
 	cc_w32(d, VPCI_Q_USEDHI, (uint32_t)(a >> 32));
 	uint32_t noff = cc_r16(d, VPCI_Q_NOFF);
+	/* 4.1.4.4.1: the queue's notify address lies inside the capability. */
+	if ((uint64_t)noff * d->notify_mult + 2 > d->notify_len)
+		return -SYS_EIO;
 	cc_w16(d, VPCI_Q_ENABLE, 1);
 	/* 4.1.4.4: cap.offset + queue_notify_off * notify_off_multiplier. */
 	vq->notify = pci_notify;
@@ -286,7 +289,7 @@ static void pci_found(void *ctx, struct k_pci_dev *pd)
 				if (type == VPCI_CAP_COMMON && !d->base) {
 					d->base = pci_cap_region(pd, cap, NULL);
 				} else if (type == VPCI_CAP_NOTIFY && !d->notify_base) {
-					d->notify_base = pci_cap_region(pd, cap, NULL);
+					d->notify_base = pci_cap_region(pd, cap, &d->notify_len);
 					d->notify_mult = k_pci_read32(pd, (uint16_t)(cap + VPCI_NOTIFY_MULT));
 				} else if (type == VPCI_CAP_ISR && !d->isr) {
 					d->isr = pci_cap_region(pd, cap, NULL);
