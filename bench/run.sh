@@ -34,7 +34,12 @@ if [ -x build/rel/bench/ft_vs_rte_hash ]; then
 	echo "== flow table vs DPDK rte_hash (same keys, same run; pinned to CPU $CPU)"
 	$PIN build/rel/bench/ft_vs_rte_hash
 fi
-for extra in bench/*.bench.sh; do
-	[ -x "$extra" ] && "$extra"
+# Functions and chains (bench/*.bench.sh), then the images: size and
+# smallest memory, boot time, throughput over vhost-user next to a testpmd
+# io-forwarder.  Each prints its own table and says where it pinned what.
+for extra in bench/*.bench.sh bench/image_size.sh bench/boot_time.sh bench/fwd_image_tput.sh; do
+	[ -x "$extra" ] || continue
+	echo
+	"$extra" || echo "bench: $extra failed (exit $?)" >&2
 done
 exit 0
