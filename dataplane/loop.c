@@ -18,6 +18,16 @@ void loop_init(struct loop *l, const struct nf_ops *nf, void *nf_st, struct port
 	l->expire_interval = LOOP_EXPIRE_INTERVAL_NS;
 }
 
+/* Count the first `sent` of `pkts` as transmitted on `port`. */
+static void count_tx(struct port *port, struct pkt *const *pkts, uint16_t sent)
+{
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += pkts[i]->len;
+	port->stats.tx_pkts += sent;
+	port->stats.tx_bytes += bytes;
+}
+
 static void txq_flush(struct loop *l, uint16_t port_id)
 {
 	struct loop_txq *q = &l->txq[port_id];
@@ -25,11 +35,7 @@ static void txq_flush(struct loop *l, uint16_t port_id)
 	if (q->n == 0)
 		return;
 	uint16_t sent = port->tx_burst(port, q->pkts, q->n);
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += q->pkts[i]->len;
-	port->stats.tx_pkts += sent;
-	port->stats.tx_bytes += bytes;
+	count_tx(port, q->pkts, sent);
 	if (unlikely(sent < q->n)) {
 		/* The ring is full: the caller owns the rest (port.h).  Dropping
 		 * here rather than retrying keeps the loop from stalling behind
@@ -59,9 +65,9 @@ static inline void txq_push(struct loop *l, struct pkt *p, struct pkt **drops, u
 
 /*
  * Send packets that all go to port `o` (< n_ports), `bytes` in all: the
- * common case of a burst.  With nothing queued for that port the burst goes straight to the
- * driver (no copy into the queue, one call for the burst); otherwise it
- * joins the queue so order is kept.
+ * common case of a burst.  With nothing queued for that port the burst
+ * goes straight to the driver (no copy into the queue, one call for the
+ * burst); otherwise it joins the queue so order is kept.
  */
 static void txq_push_all(struct loop *l, uint16_t o, struct pkt **pkts, uint16_t n,
 			 uint64_t bytes)
@@ -70,13 +76,13 @@ static void txq_push_all(struct loop *l, uint16_t o, struct pkt **pkts, uint16_t
 	if (likely(q->n == 0)) {
 		struct port *port = l->ports[o];
 		uint16_t sent = port->tx_burst(port, pkts, n);
-		port->stats.tx_pkts += sent;
 		if (likely(sent == n)) {
+			/* The bytes are known from the rx pass: no walk. */
+			port->stats.tx_pkts += sent;
 			port->stats.tx_bytes += bytes;
 			return;
 		}
-		for (uint16_t i = 0; i < sent; i++)
-			port->stats.tx_bytes += pkts[i]->len;
+		count_tx(port, pkts, sent);
 		/* The driver's ring is full: keep the rest for the next flush
 		 * rather than dropping them at once. */
 		pkts += sent;
@@ -100,11 +106,10 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 	struct pkt *drops[PORT_BURST_MAX + NF_EMIT_MAX];
 	unsigned n_good = 0;
 	uint16_t n_drops = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, bad_bytes = 0;
 
 	/* Prefetch the headers two packets ahead (a device just wrote them,
 	 * so they are not in this core's cache). */
-	uint64_t good_bytes = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
 		if (likely(i + 2 < n))
@@ -113,13 +118,14 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 		enum parse_result r = parse_pkt(p);
 		if (likely(r == PARSE_OK)) {
 			p->out_port = PKT_DROP;
-			good_bytes += p->len;
 			good[n_good++] = p;
 		} else {
 			l->parse.by_reason[r]++;
+			bad_bytes += p->len;
 			drops[n_drops++] = p;
 		}
 	}
+	uint64_t good_bytes = bytes - bad_bytes;
 	l->parse.by_reason[PARSE_OK] += n_good;
 
 	struct nf_batch b;
