@@ -57,7 +57,7 @@ void cfgfile_list_functions(FILE *to)
 		fprintf(to, "%s%s", i ? ", " : "", nf_at(i)->name);
 }
 
-static void print_errors(const struct cfg_errors *e, FILE *err)
+void cfgfile_print_errors(const struct cfg_errors *e, FILE *err)
 {
 	for (unsigned i = 0; cfg_errors_get(e, i); i++)
 		fprintf(err, "%s\n", cfg_errors_get(e, i));
@@ -88,7 +88,7 @@ int cfgfile_parse(const char *prog, const char *path, struct cfg **out, FILE *er
 			   NULL, out, errs);
 	sys_free(text);
 	if (rc)
-		print_errors(errs, err);
+		cfgfile_print_errors(errs, err);
 	free(errs);
 	return rc ? 1 : 0;
 }
@@ -104,7 +104,7 @@ int cfgfile_apply(const char *prog, const struct nf_ops *nf, void *st, const str
 	cfg_errors_init(errs);
 	int rc = nf->configure(st, cfg, errs);
 	if (rc || errs->count) {
-		print_errors(errs, err);
+		cfgfile_print_errors(errs, err);
 		if (!errs->count)
 			fprintf(err, "%s: config rejected by %s\n", prog, nf->name);
 		rc = 1;

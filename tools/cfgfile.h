@@ -27,6 +27,9 @@ int cfgfile_apply(const char *prog, const struct nf_ops *nf, void *st, const str
 /* Read a whole file into sys_alloc'd memory. 0 or -errno. */
 int cfgfile_read(const char *path, char **text, size_t *len);
 
+/* Print every kept error, one per line, and how many more there were. */
+void cfgfile_print_errors(const struct cfg_errors *e, FILE *to);
+
 /* Print the known functions, comma separated. */
 void cfgfile_list_functions(FILE *to);
 

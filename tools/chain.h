@@ -76,7 +76,8 @@ unsigned chain_port_out(const struct chain *c, unsigned i);
 /* The function port number (0/1) facing the source. */
 static inline unsigned chain_nf_in(const struct chain_nf *f) { return f->reverse ? 1 : 0; }
 
-/* ---- chain_sys.c ---- */
+/* ---- chain_sys.c: host processes and files (prefix csys_, not the
+ * dataplane's sys_) ---- */
 struct chain_paths {
 	char dir[256];     /* run directory */
 	char bridge[16];   /* OVS bridge name */
@@ -92,32 +93,32 @@ int chain_paths_of_file(const char *path, struct chain_paths *p);
 
 /* Run argv (argv[0] from PATH), stdout into *out (malloc'd, may be NULL),
  * stderr to `errf` (NULL: into *out too).  Returns the exit status, or -1. */
-int sys_run(char *const argv[], char **out, const char *errf);
+int csys_run(char *const argv[], char **out, const char *errf);
 /* Same with a printf-formatted argv built from a NULL-terminated list. */
-int sys_runv(char **out, const char *errf, const char *arg0, ...) __attribute__((sentinel));
+int csys_runv(char **out, const char *errf, const char *arg0, ...) __attribute__((sentinel));
 /* Start argv detached (new session), stdin from `in` (opened O_RDWR when a
  * FIFO, so it never sees EOF), stdout+stderr to `log`, pinned to `cpu`
  * (-1: not).  Returns the pid or -1. */
-pid_t sys_spawn(char *const argv[], const char *in, const char *log, int cpu);
+pid_t csys_spawn(char *const argv[], const char *in, const char *log, int cpu);
 /* Processes whose command line mentions `needle` (ours excluded); fills
  * up to `max` pids, returns how many there are. */
-int sys_find_procs(const char *needle, pid_t *pids, int max);
+int csys_find_procs(const char *needle, pid_t *pids, int max);
 /* True if pid lives and its command line mentions `needle`. */
-bool sys_pid_is(pid_t pid, const char *needle);
+bool csys_pid_is(pid_t pid, const char *needle);
 /* Read a pid file (0 if absent or stale). */
-pid_t sys_read_pid(const char *path);
-int sys_write_file(const char *path, const char *text);
-char *sys_read_file(const char *path, size_t *len);
-double sys_now(void);
-void sys_sleep_ms(unsigned ms);
+pid_t csys_read_pid(const char *path);
+int csys_write_file(const char *path, const char *text);
+char *csys_read_file(const char *path, size_t *len);
+double csys_now(void);
+void csys_sleep_ms(unsigned ms);
 /* Remove a directory tree (files and sockets only; refuses mount points). */
-int sys_rmtree(const char *dir);
+int csys_rmtree(const char *dir);
 /* The nfbox executable that runs us. */
-const char *sys_self_exe(void);
+const char *csys_self_exe(void);
 /* Hugepages: make sure `mb` MiB of 2 MiB pages are free; returns how many
  * pages were added to nr_hugepages (to give back later), or -1. */
-int sys_hugepages_ensure(unsigned mb, FILE *msg);
-void sys_hugepages_release(int added);
+int csys_hugepages_ensure(unsigned mb, FILE *msg);
+void csys_hugepages_release(int added);
 
 /* ---- chain_of.c: a small OpenFlow 1.0 client over the bridge's mgmt socket ---- */
 struct of_conn;

@@ -36,7 +36,7 @@ static int pid_log(pid_t pid, char *log, size_t len)
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
 	size_t n;
-	char *cl = sys_read_file(p, &n);
+	char *cl = csys_read_file(p, &n);
 	if (!cl || !n) {
 		free(cl);
 		return -ESRCH;
@@ -119,13 +119,13 @@ int ctl_resolve(const char *prog, const char *target, struct ctl_target *t)
 	snprintf(t->label, sizeof(t->label), "%s", name);
 	char pidf[400];
 	snprintf(pidf, sizeof(pidf), "%s/%s.pid", p.dir, name);
-	t->pid = sys_read_pid(pidf);
+	t->pid = csys_read_pid(pidf);
 	if (access(t->fifo, F_OK) != 0) {
 		fprintf(stderr, "%s: no image '%s' in chain %s (is it up? 'nfbox chain status %s')\n",
 			prog, name, file, file);
 		return -1;
 	}
-	if (!t->pid || !sys_pid_is(t->pid, p.dir)) {
+	if (!t->pid || !csys_pid_is(t->pid, p.dir)) {
 		fprintf(stderr, "%s: image '%s' of chain %s is not running\n", prog, name, file);
 		return -1;
 	}
@@ -151,7 +151,7 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, char **out, unsi
 	}
 	fcntl(ffd, F_SETFL, 0); /* blocking from now on: long requests wait for room */
 	char marker[32];
-	snprintf(marker, sizeof(marker), "#end-%x%x", (unsigned)getpid(), (unsigned)sys_now() ^ (unsigned)(uintptr_t)out);
+	snprintf(marker, sizeof(marker), "#end-%x%x", (unsigned)getpid(), (unsigned)csys_now() ^ (unsigned)(uintptr_t)out);
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	/* A leading newline ends any half-typed line (an empty line is ignored). */
 	size_t ll = strlen(lines), ml = strlen(marker);
@@ -180,7 +180,7 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, char **out, unsi
 	size_t len = 0, cap = 8192;
 	char *buf = malloc(cap);
 	buf[0] = '\0';
-	double end = sys_now() + timeout_ms / 1000.0;
+	double end = csys_now() + timeout_ms / 1000.0;
 	while (!rc) {
 		ssize_t n;
 		do {
@@ -204,11 +204,11 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, char **out, unsi
 			rc = -EPIPE;
 			break;
 		}
-		if (sys_now() > end) {
+		if (csys_now() > end) {
 			rc = -ETIMEDOUT;
 			break;
 		}
-		sys_sleep_ms(5);
+		csys_sleep_ms(5);
 	}
 	close(lfd); /* drops the lock */
 	if (rc) {
@@ -329,7 +329,7 @@ void ctl_stats_json(const char *text, FILE *to)
 
 int ctl_function(const struct ctl_target *t, char *name, size_t len)
 {
-	char *log = sys_read_file(t->log, NULL);
+	char *log = csys_read_file(t->log, NULL);
 	if (!log)
 		return -errno;
 	int rc = -ENOENT;

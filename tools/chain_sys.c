@@ -61,7 +61,7 @@ int chain_paths_of_file(const char *path, struct chain_paths *p)
 
 /* ---- running things ---------------------------------------------------------- */
 
-int sys_run(char *const argv[], char **out, const char *errf)
+int csys_run(char *const argv[], char **out, const char *errf)
 {
 	int pfd[2] = {-1, -1};
 	if (out && pipe2(pfd, O_CLOEXEC) < 0)
@@ -111,7 +111,7 @@ int sys_run(char *const argv[], char **out, const char *errf)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int sys_runv(char **out, const char *errf, const char *arg0, ...)
+int csys_runv(char **out, const char *errf, const char *arg0, ...)
 {
 	char *argv[64];
 	int n = 0;
@@ -121,10 +121,10 @@ int sys_runv(char **out, const char *errf, const char *arg0, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	return sys_run(argv, out, errf);
+	return csys_run(argv, out, errf);
 }
 
-pid_t sys_spawn(char *const argv[], const char *in, const char *log, int cpu)
+pid_t csys_spawn(char *const argv[], const char *in, const char *log, int cpu)
 {
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -197,12 +197,12 @@ static bool cmdline_has(pid_t pid, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
-bool sys_pid_is(pid_t pid, const char *needle)
+bool csys_pid_is(pid_t pid, const char *needle)
 {
 	return pid > 0 && cmdline_has(pid, needle);
 }
 
-int sys_find_procs(const char *needle, pid_t *pids, int max)
+int csys_find_procs(const char *needle, pid_t *pids, int max)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -224,9 +224,9 @@ int sys_find_procs(const char *needle, pid_t *pids, int max)
 	return n;
 }
 
-pid_t sys_read_pid(const char *path)
+pid_t csys_read_pid(const char *path)
 {
-	char *t = sys_read_file(path, NULL);
+	char *t = csys_read_file(path, NULL);
 	if (!t)
 		return 0;
 	pid_t pid = (pid_t)atoi(t);
@@ -236,7 +236,7 @@ pid_t sys_read_pid(const char *path)
 	return pid;
 }
 
-int sys_write_file(const char *path, const char *text)
+int csys_write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -245,7 +245,7 @@ int sys_write_file(const char *path, const char *text)
 	return fclose(f) ? -errno : 0;
 }
 
-char *sys_read_file(const char *path, size_t *len)
+char *csys_read_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -267,21 +267,21 @@ char *sys_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-double sys_now(void)
+double csys_now(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-void sys_sleep_ms(unsigned ms)
+void csys_sleep_ms(unsigned ms)
 {
 	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&t, &t) < 0 && errno == EINTR)
 		;
 }
 
-int sys_rmtree(const char *dir)
+int csys_rmtree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -306,7 +306,7 @@ int sys_rmtree(const char *dir)
 				rc = -EBUSY; /* a mount point: never remove through it */
 				continue;
 			}
-			int r = sys_rmtree(p);
+			int r = csys_rmtree(p);
 			if (r)
 				rc = r;
 		} else if (unlink(p) < 0) {
@@ -319,7 +319,7 @@ int sys_rmtree(const char *dir)
 	return rc;
 }
 
-const char *sys_self_exe(void)
+const char *csys_self_exe(void)
 {
 	static char exe[PATH_MAX];
 	if (!exe[0]) {
@@ -353,7 +353,7 @@ static long meminfo(const char *key)
 
 static long read_nr(void)
 {
-	char *t = sys_read_file("/proc/sys/vm/nr_hugepages", NULL);
+	char *t = csys_read_file("/proc/sys/vm/nr_hugepages", NULL);
 	long v = t ? atol(t) : -1;
 	free(t);
 	return v;
@@ -363,10 +363,10 @@ static int write_nr(long v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%ld\n", v);
-	return sys_write_file("/proc/sys/vm/nr_hugepages", buf);
+	return csys_write_file("/proc/sys/vm/nr_hugepages", buf);
 }
 
-int sys_hugepages_ensure(unsigned mb, FILE *msg)
+int csys_hugepages_ensure(unsigned mb, FILE *msg)
 {
 	long size_kb = meminfo("Hugepagesize");
 	if (size_kb <= 0) {
@@ -388,7 +388,7 @@ int sys_hugepages_ensure(unsigned mb, FILE *msg)
 	long got = read_nr() - nr;
 	if (meminfo("HugePages_Free") < need) {
 		fprintf(msg, "nfbox chain: asked for %ld more hugepages, the kernel gave %ld\n", add, got);
-		sys_hugepages_release((int)got);
+		csys_hugepages_release((int)got);
 		return -1;
 	}
 	fprintf(msg, "nfbox chain: hugepages: %ld x %ld kB added (vm.nr_hugepages %ld -> %ld)\n", got,
@@ -396,7 +396,7 @@ int sys_hugepages_ensure(unsigned mb, FILE *msg)
 	return (int)got;
 }
 
-void sys_hugepages_release(int added)
+void csys_hugepages_release(int added)
 {
 	if (added <= 0)
 		return;

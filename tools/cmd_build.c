@@ -242,14 +242,6 @@ static void sb_append(struct sbuf *b, const void *p, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void print_errors(const struct cfg_errors *e)
-{
-	for (unsigned i = 0; cfg_errors_get(e, i); i++)
-		fprintf(stderr, "%s\n", cfg_errors_get(e, i));
-	if (e->count > CFG_ERRORS_MAX)
-		fprintf(stderr, "... and %u more errors\n", e->count - CFG_ERRORS_MAX);
-}
-
 /* Parse `text` as `name`; if `nf` is known here, configure a throwaway
  * instance too.  Prints errors; returns the cfg or NULL. */
 static struct cfg *check_text(const char *name, const char *text, size_t len,
@@ -262,7 +254,7 @@ static struct cfg *check_text(const char *name, const char *text, size_t len,
 	struct cfg *cfg = NULL;
 	int rc = cfg_parse(name, text, len, counting_loader, lc, &cfg, errs);
 	if (rc) {
-		print_errors(errs);
+		cfgfile_print_errors(errs, stderr);
 		free(errs);
 		return NULL;
 	}

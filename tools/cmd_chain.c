@@ -64,8 +64,8 @@ static pid_t nf_pid(const struct chain_paths *p, const char *name)
 {
 	char f[400];
 	pathf(f, sizeof(f), p, "%s.pid", name);
-	pid_t pid = sys_read_pid(f);
-	return pid && sys_pid_is(pid, p->dir) ? pid : 0;
+	pid_t pid = csys_read_pid(f);
+	return pid && csys_pid_is(pid, p->dir) ? pid : 0;
 }
 
 /* "ready in N us" from an image's console; -1 if not (yet) there. */
@@ -73,7 +73,7 @@ static long ready_us(const struct chain_paths *p, const char *name)
 {
 	char f[400];
 	pathf(f, sizeof(f), p, "%s.console", name);
-	char *t = sys_read_file(f, NULL);
+	char *t = csys_read_file(f, NULL);
 	long us = -1;
 	char *r = t ? strstr(t, " ready in ") : NULL;
 	if (r)
@@ -85,7 +85,7 @@ static long ready_us(const struct chain_paths *p, const char *name)
 static void tail_file(const char *path, int lines, FILE *to)
 {
 	size_t len;
-	char *t = sys_read_file(path, &len);
+	char *t = csys_read_file(path, &len);
 	if (!t || !len) {
 		free(t);
 		return;
@@ -121,7 +121,7 @@ static char *find_image(const struct chain_paths *p, const struct chain_nf *f, F
 		free(cand);
 	}
 	char exe[PATH_MAX];
-	snprintf(exe, sizeof(exe), "%s", sys_self_exe());
+	snprintf(exe, sizeof(exe), "%s", csys_self_exe());
 	for (int up = 0; up < 2; up++) {
 		char *slash = strrchr(exe, '/');
 		if (!slash)
@@ -138,7 +138,7 @@ static char *find_image(const struct chain_paths *p, const struct chain_nf *f, F
 		return cand;
 	char log[400];
 	pathf(log, sizeof(log), p, "%s.build.log", f->name);
-	if (sys_runv(NULL, log, sys_self_exe(), "build", f->image, "-o", cand, NULL) != 0) {
+	if (csys_runv(NULL, log, csys_self_exe(), "build", f->image, "-o", cand, NULL) != 0) {
 		fprintf(msg, PROG ": no image for '%s' and 'nfbox build %s' failed:\n", f->image,
 			f->image);
 		tail_file(log, 5, msg);
@@ -178,7 +178,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	char *argv[40];
 	int n = 0;
-	argv[n++] = (char *)sys_self_exe();
+	argv[n++] = (char *)csys_self_exe();
 	argv[n++] = "run";
 	argv[n++] = img;
 	argv[n++] = "--net";
@@ -209,7 +209,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	argv[n] = NULL;
 	unlink(runlog);
-	pid_t pid = sys_spawn(argv, fifo, runlog, f->cpu);
+	pid_t pid = csys_spawn(argv, fifo, runlog, f->cpu);
 	free(img);
 	if (pid <= 0) {
 		fprintf(msg, PROG ": cannot start %s\n", f->name);
@@ -217,7 +217,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-	sys_write_file(pidf, buf);
+	csys_write_file(pidf, buf);
 	return 0;
 }
 
@@ -303,7 +303,7 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 	argv[n++] = "--auto-start";
 	argv[n] = NULL;
 	unlink(log);
-	pid_t pid = sys_spawn(argv, fifo, log, cpu);
+	pid_t pid = csys_spawn(argv, fifo, log, cpu);
 	if (pid <= 0) {
 		fprintf(msg, PROG ": cannot start dpdk-testpmd\n");
 		return -1;
@@ -314,10 +314,10 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 		if (c->nf[i].kind == CHAIN_NF_TESTPMD) {
 			char pidf[400];
 			pathf(pidf, sizeof(pidf), p, "%s.pid", c->nf[i].name);
-			sys_write_file(pidf, buf);
+			csys_write_file(pidf, buf);
 		}
 	pathf(fifo, sizeof(fifo), p, "%s.pid", "testpmd");
-	sys_write_file(fifo, buf);
+	csys_write_file(fifo, buf);
 	return 0;
 }
 
@@ -371,7 +371,7 @@ static void print_layout(const struct chain *c, const struct chain_paths *p, FIL
 
 static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *msg)
 {
-	double end = sys_now() + READY_TIMEOUT_S;
+	double end = csys_now() + READY_TIMEOUT_S;
 	char mgmt[320], err[256];
 	ovs_mgmt(p, mgmt, sizeof(mgmt));
 	for (;;) {
@@ -395,7 +395,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			if (f->kind == CHAIN_NF_TESTPMD) {
 				char log[400];
 				pathf(log, sizeof(log), p, "%s.log", "testpmd");
-				char *t = sys_read_file(log, NULL);
+				char *t = csys_read_file(log, NULL);
 				if (!t || !strstr(t, "Start automatic packet forwarding"))
 					all = false;
 				free(t);
@@ -418,7 +418,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			if (all)
 				return 0;
 		}
-		if (sys_now() > end) {
+		if (csys_now() > end) {
 			fprintf(msg, PROG ": not ready within %.0f s:\n", READY_TIMEOUT_S);
 			for (unsigned i = 0; i < c->n_nf; i++)
 				if (c->nf[i].kind == CHAIN_NF_IMAGE && ready_us(p, c->nf[i].name) < 0)
@@ -438,7 +438,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			tail_file(log, 6, msg);
 			return -1;
 		}
-		sys_sleep_ms(50);
+		csys_sleep_ms(50);
 	}
 }
 
@@ -486,25 +486,25 @@ static int chain_up(struct chain *c)
 	char *st;
 	if (asprintf(&st, "chain %s\nname %s\nbridge %s\nprefix %s\n", c->abspath, c->name, p.bridge,
 		     p.prefix) >= 0) {
-		sys_write_file(f, st);
+		csys_write_file(f, st);
 		free(st);
 	}
-	double t0 = sys_now();
+	double t0 = csys_now();
 	ovs_env(&p);
 	bool ovs_was_up = ovs_switch_pid(&p) != 0;
 	if (!ovs_was_up)
 		warn_other_chains(&p);
 	if (!ovs_was_up) {
 		pathf(f, sizeof(f), &p, "%s", "hugepages");
-		char *prev = sys_read_file(f, NULL);
+		char *prev = csys_read_file(f, NULL);
 		int before = prev ? atoi(prev) : 0;
 		free(prev);
-		int added = sys_hugepages_ensure(c->socket_mem, stdout);
+		int added = csys_hugepages_ensure(c->socket_mem, stdout);
 		if (added < 0)
 			return 1;
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%d\n", before + added);
-		sys_write_file(f, buf);
+		csys_write_file(f, buf);
 	}
 	if (ovs_up(c, &p, stderr) < 0)
 		return 1;
@@ -525,14 +525,14 @@ static int chain_up(struct chain *c)
 	}
 	if (tp_needed) {
 		/* One process serves them all: restart it whole. */
-		pid_t old = sys_read_pid(p.dir) ? 0 : 0;
+		pid_t old = csys_read_pid(p.dir) ? 0 : 0;
 		(void)old;
 		char pf[400];
 		pathf(pf, sizeof(pf), &p, "%s.pid", "testpmd");
-		pid_t tp = sys_read_pid(pf);
-		if (tp && sys_pid_is(tp, p.dir)) {
+		pid_t tp = csys_read_pid(pf);
+		if (tp && csys_pid_is(tp, p.dir)) {
 			kill(tp, SIGTERM);
-			sys_sleep_ms(500);
+			csys_sleep_ms(500);
 		}
 		if (start_testpmd(c, &p, stderr) < 0)
 			return 1;
@@ -544,7 +544,7 @@ static int chain_up(struct chain *c)
 		return 1;
 	}
 	print_layout(c, &p, stdout);
-	printf("  up in %.2f s (%d started)\n", sys_now() - t0, started);
+	printf("  up in %.2f s (%d started)\n", csys_now() - t0, started);
 	return 0;
 }
 
@@ -561,10 +561,10 @@ static int count_alive(const pid_t *pids, int n)
 
 static void wait_gone(const char *needle, double secs)
 {
-	double end = sys_now() + secs;
+	double end = csys_now() + secs;
 	pid_t pids[64];
-	while (sys_find_procs(needle, pids, 64) > 0 && sys_now() < end)
-		sys_sleep_ms(50);
+	while (csys_find_procs(needle, pids, 64) > 0 && csys_now() < end)
+		csys_sleep_ms(50);
 }
 
 static int chain_down_dir(const struct chain_paths *p, const char *label)
@@ -573,7 +573,7 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 	char needle[300];
 	snprintf(needle, sizeof(needle), "%s/", p->dir);
 	pid_t pids[64];
-	if (stat(p->dir, &st) != 0 && sys_find_procs(needle, pids, 64) == 0) {
+	if (stat(p->dir, &st) != 0 && csys_find_procs(needle, pids, 64) == 0) {
 		printf("nfbox chain: %s is not up (no %s)\n", label, p->dir);
 		return 0;
 	}
@@ -601,27 +601,27 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 		closedir(d);
 	if (n_quit) {
 		/* nfbox run processes and QEMU end once the image said goodbye. */
-		double end = sys_now() + 3.0;
+		double end = csys_now() + 3.0;
 		for (;;) {
-			int n = sys_find_procs(needle, pids, 64), left = 0;
+			int n = csys_find_procs(needle, pids, 64), left = 0;
 			for (int i = 0; i < n && i < 64; i++)
-				if (!sys_pid_is(pids[i], "ovsdb-server") && !sys_pid_is(pids[i], "ovs-vswitchd"))
+				if (!csys_pid_is(pids[i], "ovsdb-server") && !csys_pid_is(pids[i], "ovs-vswitchd"))
 					left++;
-			if (!left || sys_now() > end)
+			if (!left || csys_now() > end)
 				break;
-			sys_sleep_ms(50);
+			csys_sleep_ms(50);
 		}
 	}
 	/* 2. OVS, politely. */
 	ovs_down(p);
 	/* 3. Whatever is left and names our run directory. */
-	int n = sys_find_procs(needle, pids, 64);
+	int n = csys_find_procs(needle, pids, 64);
 	int killed = 0;
 	if (n > 0) {
 		for (int i = 0; i < n && i < 64; i++)
 			kill(pids[i], SIGTERM);
 		wait_gone(needle, 5.0);
-		n = sys_find_procs(needle, pids, 64);
+		n = csys_find_procs(needle, pids, 64);
 		for (int i = 0; i < n && i < 64; i++) {
 			kill(pids[i], SIGKILL);
 			killed++;
@@ -650,23 +650,23 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 	for (int i = 0; i < 2; i++) {
 		char dd[300];
 		snprintf(dd, sizeof(dd), "%s/%s", rt[i], p->prefix);
-		sys_rmtree(dd);
+		csys_rmtree(dd);
 		snprintf(dd, sizeof(dd), "%s/%stp", rt[i], p->prefix);
-		sys_rmtree(dd);
+		csys_rmtree(dd);
 	}
 	char sysnet[64];
 	snprintf(sysnet, sizeof(sysnet), "/sys/class/net/%s", p->bridge);
 	if (access(sysnet, F_OK) == 0)
-		sys_runv(NULL, NULL, "ip", "link", "del", p->bridge, NULL);
+		csys_runv(NULL, NULL, "ip", "link", "del", p->bridge, NULL);
 	char hp[320];
 	snprintf(hp, sizeof(hp), "%s/hugepages", p->dir);
-	char *t = sys_read_file(hp, NULL);
+	char *t = csys_read_file(hp, NULL);
 	if (t) {
-		sys_hugepages_release(atoi(t));
+		csys_hugepages_release(atoi(t));
 		free(t);
 	}
-	int rc = sys_rmtree(p->dir);
-	n = sys_find_procs(needle, pids, 64);
+	int rc = csys_rmtree(p->dir);
+	n = csys_find_procs(needle, pids, 64);
 	if (n || rc) {
 		fprintf(stderr, PROG ": %s: %d process(es) left, %s\n", label, n,
 			rc ? strerror(-rc) : "directory removed");
@@ -871,14 +871,14 @@ static uint64_t sum_counters(const struct of_port_stats *ps, int n)
 static int wait_quiet(struct of_conn *oc, unsigned quiet_ms, unsigned max_ms)
 {
 	struct of_port_stats ps[64];
-	double start = sys_now(), last_change = start;
+	double start = csys_now(), last_change = start;
 	uint64_t prev = UINT64_MAX;
 	for (;;) {
 		int n = of_port_stats(oc, ps, 64);
 		if (n < 0)
 			return n;
 		uint64_t s = sum_counters(ps, n);
-		double now = sys_now();
+		double now = csys_now();
 		if (s != prev) {
 			prev = s;
 			last_change = now;
@@ -988,7 +988,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 		return 1;
 	}
 	/* Capture ports attached and up before the first frame. */
-	double end = sys_now() + 10;
+	double end = csys_now() + 10;
 	for (;;) {
 		struct of_port_desc pd[64];
 		int nd = of_ports(oc, pd, 64), ok = 0;
@@ -997,19 +997,19 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 				ok++;
 		if (ok == 2)
 			break;
-		if (sys_now() > end) {
+		if (csys_now() > end) {
 			fprintf(stderr, PROG ": the capture ports did not come up\n");
 			of_close(oc);
 			ovs_capture_del(&p);
 			return 1;
 		}
-		sys_sleep_ms(20);
+		csys_sleep_ms(20);
 	}
 	char *st0[CHAIN_MAX_NF], *st1[CHAIN_MAX_NF];
 	image_stats(c, &p, st0);
 	struct of_port_stats ps0[64], ps1[64];
 	int n0 = of_port_stats(oc, ps0, 64);
-	double t0 = sys_now();
+	double t0 = csys_now();
 	size_t fwd = 0, rev = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (of_packet_out(oc, fr[i].in_port, fr[i].data, fr[i].len) < 0) {
@@ -1028,7 +1028,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 		}
 	}
 	of_barrier(oc);
-	double t_inj = sys_now() - t0;
+	double t_inj = csys_now() - t0;
 	if (wait_quiet(oc, 200, 15000) < 0)
 		fprintf(stderr, PROG ": counters still moving after 15 s\n");
 	int n1 = of_port_stats(oc, ps1, 64);
@@ -1102,7 +1102,7 @@ static int run_chain(int argc, char **argv)
 				snprintf(p.dir, sizeof(p.dir), "%s", file);
 				char *state = NULL, f[400];
 				snprintf(f, sizeof(f), "%s/chain", file);
-				state = sys_read_file(f, NULL);
+				state = csys_read_file(f, NULL);
 				char *b = state ? strstr(state, "bridge ") : NULL, *x = state ? strstr(state, "prefix ") : NULL;
 				if (b)
 					sscanf(b, "bridge %15s", p.bridge);
