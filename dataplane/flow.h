@@ -109,9 +109,7 @@ static inline uint64_t flow_crc_(uint64_t crc, uint64_t v)
 }
 
 /* Ports ordered, then proto, family, zone: the key's last word, made
- * direction-free.  nf/firewall rebuilds the IPv4 hash from these two helpers
- * on a key held in registers; the formula below and that copy must change
- * together (test_flow pins the values of a few keys). */
+ * direction-free (test_flow pins the hash values of a few keys). */
 static inline uint64_t flow_hash_meta_(uint64_t tail)
 {
 	uint32_t sp = (uint16_t)tail, dp = (uint16_t)(tail >> 16);
@@ -124,14 +122,20 @@ uint32_t flow_hash_v6(const struct flow_key *k);
 /* Symmetric 32-bit hash: flow_hash(k) == flow_hash(reverse(k)).  All 32 bits
  * are mixed; tables may take the bucket from the high bits and a signature
  * from the low ones.  IPv4 is inline: two CRC32C steps, a few cycles. */
+/* The IPv4 hash from the key's words: source and destination addresses
+ * (zero-extended) and the last word (flow_key_tail).  For callers that hold
+ * a key in registers (nf/firewall) and must not read it back from memory. */
+static inline uint32_t flow_hash_v4_words(uint64_t s, uint64_t d, uint64_t tail)
+{
+	uint64_t addrs = s < d ? (s << 32 | d) : (d << 32 | s);
+	return (uint32_t)flow_crc_(flow_crc_(FLOW_HASH_SEED, addrs), flow_hash_meta_(tail));
+}
+
 static inline uint32_t flow_hash(const struct flow_key *k)
 {
 	if (unlikely(k->family != FLOW_FAMILY_V4))
 		return flow_hash_v6(k);
-	uint64_t s = k->src.v4, d = k->dst.v4;
-	uint64_t addrs = s < d ? (s << 32 | d) : (d << 32 | s);
-	return (uint32_t)flow_crc_(flow_crc_(FLOW_HASH_SEED, addrs),
-				   flow_hash_meta_(flow_key_tail(k)));
+	return flow_hash_v4_words(k->src.v4, k->dst.v4, flow_key_tail(k));
 }
 
 /*

@@ -333,7 +333,7 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
  * built from whole words in registers: flow_key_from_pkt() writes the key
  * field by field, and reading it back as words right after (to hash and
  * compare) stalls on store forwarding.  The hash is flow_hash()'s, from the
- * same registers.  False for every other packet.
+ * same registers (flow_hash_v4_words).  False for every other packet.
  */
 static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint32_t *hash)
 {
@@ -350,8 +350,7 @@ static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint3
 	w[2] = d;
 	w[3] = 0;
 	w[4] = tail;
-	uint64_t addrs = s < d ? (s << 32 | d) : (d << 32 | s);
-	*hash = (uint32_t)flow_crc_(flow_crc_(FLOW_HASH_SEED, addrs), flow_hash_meta_(tail));
+	*hash = flow_hash_v4_words(s, d, tail);
 	return true;
 }
 
