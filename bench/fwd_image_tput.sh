@@ -11,8 +11,8 @@
 # and counts what port 1 gets back; per DUT and size it finds the no-drop
 # rate (NDR) and 0.5 %-loss rate (PDR) by binary search over the offered rate.
 # DUTs, each a vhost-user client pinned to core 1:
-#   image       the fwd image under QEMU/KVM (`nfbox run`, or QEMU directly if
-#               this nfbox has no `run`), every QEMU thread on core 1
+#   image       the fwd image under QEMU/KVM (`nfbox run --pin 1`: every QEMU
+#               thread on core 1)
 #   testpmd-io  dpdk-testpmd with two virtio_user ports, --forward-mode=io,
 #               main and forwarding lcore on core 1: the fabric limit
 # Same ring sizes for both (256, see RING).  For each size the DUTs run back to back,
@@ -76,46 +76,14 @@ stop() {
 trap 'stop; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-USE_NFBOX_RUN=0
-"$NFBOX" run --help >/dev/null 2>&1 && USE_NFBOX_RUN=1
-ACCEL=(-enable-kvm -cpu host,-arch-capabilities)
-[ -w /dev/kvm ] || ACCEL=(-accel tcg)
 
-# pin_qemu PID: every thread of the QEMU that PID is or started onto core 1
-# (`nfbox run --pin` pins the vCPU thread when it can find it by name; this
-# makes sure, whatever QEMU calls its threads).
-pin_qemu() {
-	local q
-	for _ in $(seq 50); do
-		q=$(pgrep -P "$1" -x qemu-system-x86 2>/dev/null || pgrep -P "$1" -f qemu-system-x86_64 2>/dev/null)
-		[ -n "$q" ] && break
-		[ "$(cat /proc/"$1"/comm 2>/dev/null)" = qemu-system-x86 ] && { q=$1; break; }
-		sleep 0.1
-	done
-	[ -n "$q" ] && taskset -a -cp 1 "$q" >/dev/null 2>&1
-}
 
 start_dut() { # KIND DIR
 	local kind=$1 d=$2
 	case $kind in
 	image)
-		if [ $USE_NFBOX_RUN = 1 ]; then
-			"$NFBOX" run "$IMAGE" --machine "$MACHINE" --mem 256 --pin 1 --log "$d/vm.log" \
-				--net "vhost-user:$d/s0" --net "vhost-user:$d/s1" >"$d/dut.log" 2>&1 &
-		else
-			local dev=virtio-net-device
-			[ "$MACHINE" = q35 ] && dev=virtio-net-pci
-			taskset -c 1 "$QEMU" -M "$MACHINE,memory-backend=mem" "${ACCEL[@]}" -m 256M \
-				-object memory-backend-memfd,id=mem,size=256M,share=on \
-				-nodefaults -no-user-config -display none -no-reboot \
-				-serial "file:$d/vm.log" -device isa-debug-exit -kernel "$IMAGE" \
-				-global virtio-mmio.force-legacy=false \
-				-chardev "socket,id=c0,path=$d/s0" -netdev vhost-user,id=n0,chardev=c0 \
-				-device "$dev,netdev=n0,mac=52:54:00:00:00:10" \
-				-chardev "socket,id=c1,path=$d/s1" -netdev vhost-user,id=n1,chardev=c1 \
-				-device "$dev,netdev=n1,mac=52:54:00:00:00:11" \
-				>"$d/dut.log" 2>&1 &
-		fi
+		"$NFBOX" run "$IMAGE" --machine "$MACHINE" --mem 256 --pin 1 --log "$d/vm.log" \
+			--net "vhost-user:$d/s0" --net "vhost-user:$d/s1" >"$d/dut.log" 2>&1 &
 		;;
 	testpmd-io)
 		taskset -c 1 "$TESTPMD" --lcores '0@1,1@1' --no-huge -m 1024 --single-file-segments --no-pci \
@@ -127,7 +95,6 @@ start_dut() { # KIND DIR
 		;;
 	esac
 	DUT_PID=$!
-	[ "$kind" = image ] && pin_qemu "$DUT_PID"
 }
 
 # run_one KIND SIZE: prints the generator's result line, appends CSV.
@@ -159,7 +126,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : 
 
 echo "== fwd image throughput over vhost-user, vs testpmd virtio_user io-forwarder (same run)"
 echo "   generator: tput_image_vs_rte on core 0; DUT on core 1 (image: all QEMU threads; testpmd: lcores 0@1,1@1)"
-echo "   image: $IMAGE ($MACHINE$([ $USE_NFBOX_RUN = 1 ] && echo ', nfbox run' || echo ', QEMU direct')); rings $RING; 1 flow; trial ${DURATION}s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   image: $IMAGE ($MACHINE, nfbox run); rings $RING; 1 flow; trial ${DURATION}s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$WORK/all.csv"
 for size in $SIZES; do
 	for r in $(seq "$ROUNDS"); do

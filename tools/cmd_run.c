@@ -22,12 +22,11 @@
  *     counters and exits), then stop QEMU if it does not end within 3 s.
  *     QEMU runs in its own process group, so Ctrl-C reaches only us, and
  *     dies with us (PR_SET_PDEATHSIG);
- *   - --pin CPU pins the vCPU thread (found by its name, "CPU 0/KVM");
+ *   - --pin CPU runs QEMU, all its threads, on that CPU;
  *   - our exit status is the image's k_exit() code, decoded from QEMU's
  *     isa-debug-exit status (code << 1 | 1).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -189,40 +188,6 @@ static void remove_cfg_tmp(void)
 	if (cfg_tmp[0])
 		unlink(cfg_tmp);
 	cfg_tmp[0] = '\0';
-}
-
-/* Pin the vCPU thread: QEMU names it "CPU 0/KVM" (or ".../TCG"). */
-static bool pin_vcpu(pid_t qemu, int cpu)
-{
-	char dir[64];
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)qemu);
-	DIR *d = opendir(dir);
-	if (!d)
-		return false;
-	bool done = false;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char p[384], comm[64] = "";
-		snprintf(p, sizeof(p), "%s/%s/comm", dir, e->d_name);
-		FILE *c = fopen(p, "r");
-		if (!c)
-			continue;
-		if (fgets(comm, sizeof(comm), c) && strncmp(comm, "CPU 0/", 6) == 0) {
-			cpu_set_t set;
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			if (sched_setaffinity(atoi(e->d_name), sizeof(set), &set) == 0)
-				done = true;
-			else
-				fprintf(stderr, PROG ": cannot pin the vCPU thread to CPU %d: %s\n", cpu,
-					strerror(errno));
-		}
-		fclose(c);
-	}
-	closedir(d);
-	return done;
 }
 
 static int run_run(int argc, char **argv)
@@ -511,6 +476,20 @@ static int run_run(int argc, char **argv)
 		signal(SIGPIPE, SIG_DFL);
 		dup2(to_q[0], 0);
 		dup2(from_q[1], 1);
+		if (pin >= 0) {
+			/* Every thread QEMU starts inherits this: the vCPU poller
+			 * and its mostly idle helpers share the one core, and no
+			 * thread has to be found by a name that differs between
+			 * accelerators (kvm_pvm names none "CPU 0/KVM"). */
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET(pin, &set);
+			if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+				fprintf(stderr, PROG ": cannot pin QEMU to CPU %d: %s\n", pin,
+					strerror(errno));
+				_exit(127);
+			}
+		}
 		execvp(q.v[0], q.v);
 		fprintf(stderr, PROG ": cannot run %s: %s\n", q.v[0], strerror(errno));
 		_exit(127);
@@ -519,7 +498,7 @@ static int run_run(int argc, char **argv)
 	close(from_q[1]);
 
 	bool stdin_open = true;
-	bool saw_output = false, quit_sent = false, pinned = pin < 0;
+	bool saw_output = false, quit_sent = false;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	double quit_at = 0, term_at = 0;
@@ -561,8 +540,6 @@ static int run_run(int argc, char **argv)
 				stdin_open = false; /* EOF: the console just gets no input */
 			}
 		}
-		if (!pinned && el < 5.0)
-			pinned = pin_vcpu(pid, pin);
 		if (got_signal && !quit_sent) {
 			/* Ask the image to stop (it prints its counters). */
 			ssize_t w = write(to_q[1], "\nquit\n", 6);
@@ -595,8 +572,6 @@ static int run_run(int argc, char **argv)
 	}
 	if (log)
 		close(out_fd);
-	if (!pinned)
-		fprintf(stderr, PROG ": could not find QEMU's vCPU thread to pin\n");
 
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, PROG ": QEMU killed by signal %d\n", WTERMSIG(status));
@@ -630,7 +605,8 @@ static const struct nfbox_cmd run_cmd = {
 		 "  --config FILE   checked, then replaces the config built into the image\n"
 		 "  --mem MB        guest RAM (default 64; 16 is enough for fwd)\n"
 		 "  --machine M     microvm (default, virtio-mmio) or q35 (virtio-pci)\n"
-		 "  --pin CPU       pin the vCPU thread to CPU (do, next to other pollers)\n"
+		 "  --pin CPU       run QEMU (its vCPU and helper threads) on CPU (do, next\n"
+		 "                  to other pollers)\n"
 		 "  --log FILE      serial console to FILE instead of the terminal\n"
 		 "  --bios FILE     firmware (q35 default: qboot.rom when installed, else\n"
 		 "                  SeaBIOS; 'default' forces QEMU's own choice)\n"

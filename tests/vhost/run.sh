@@ -12,8 +12,7 @@
 # are always torn down (trap), also on failure or Ctrl-C.
 #
 # Image: $NFBOX_IMAGE, else build/images/fwd.img, else `build/nfbox build
-# fwd`.  Boot: `nfbox run`; if this nfbox has no `run` yet, QEMU is started
-# directly with the same devices (said on stderr).
+# fwd`.  Boot: `nfbox run --pin 1` (every QEMU thread on core 1).
 #
 # Prints one line per test and "N passed, M failed"; exits non-zero if any
 # test failed.  Tests that cannot run here (no testpmd, no image) are
@@ -84,16 +83,9 @@ if [ ! -f "$IMAGE" ]; then
 	sk fwd-microvm "no fwd image (make images, or NFBOX_IMAGE=...)"
 	finish
 fi
-KVM=1
-if [ ! -w /dev/kvm ]; then
-	KVM=0
-	echo "vhost: /dev/kvm not usable: QEMU runs with TCG (slow)" >&2
-fi
-USE_NFBOX_RUN=0
-if [ -x "$NFBOX" ] && "$NFBOX" run --help >/dev/null 2>&1; then
-	USE_NFBOX_RUN=1
-else
-	echo "vhost: '$NFBOX run' not available: starting QEMU directly" >&2
+if [ ! -x "$NFBOX" ]; then
+	sk fwd-microvm "no $NFBOX (make)"
+	finish
 fi
 
 # ---- testpmd -----------------------------------------------------------------
@@ -124,19 +116,6 @@ start_testpmd() {
 }
 tp() { echo "$*" >&"$TP_FD"; }
 
-# pin_qemu PID: every thread of the QEMU that PID is or started onto core 1
-# (`nfbox run --pin` pins the vCPU thread when it can find it by name; this
-# makes sure, whatever QEMU calls its threads).
-pin_qemu() {
-	local q
-	for _ in $(seq 50); do
-		q=$(pgrep -P "$1" -x qemu-system-x86 2>/dev/null || pgrep -P "$1" -f qemu-system-x86_64 2>/dev/null)
-		[ -n "$q" ] && break
-		[ "$(cat /proc/"$1"/comm 2>/dev/null)" = qemu-system-x86 ] && { q=$1; break; }
-		sleep 0.1
-	done
-	[ -n "$q" ] && taskset -a -cp 1 "$q" >/dev/null 2>&1
-}
 
 # ---- the image ---------------------------------------------------------------
 # start_vm DIR MACHINE NICS: boot the image with NICS vhost-user NICs
@@ -144,27 +123,10 @@ pin_qemu() {
 # gets MAC 52:54:00:00:00:1i (as `nfbox run` assigns them).
 start_vm() {
 	local d=$1 machine=$2 nics=$3 i
-	if [ $USE_NFBOX_RUN = 1 ]; then
-		local nets=()
-		for i in $(seq 0 $((nics - 1))); do nets+=(--net "vhost-user:$d/s$i"); done
-		"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
-			"${nets[@]}" >"$d/run.log" 2>&1 &
-		VM_PID=$!
-		pin_qemu "$VM_PID"
-		return 0
-	fi
-	local accel=(-accel tcg -cpu max) dev=virtio-net-device devs=()
-	[ $KVM = 1 ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
-	[ "$machine" = q35 ] && dev=virtio-net-pci
-	for i in $(seq 0 $((nics - 1))); do
-		devs+=(-chardev "socket,id=c$i,path=$d/s$i" -netdev "vhost-user,id=n$i,chardev=c$i")
-		devs+=(-device "$dev,netdev=n$i,mac=52:54:00:00:00:1$i")
-	done
-	taskset -c 1 "$QEMU" -M "$machine,memory-backend=mem" "${accel[@]}" -m 256M \
-		-object memory-backend-memfd,id=mem,size=256M,share=on \
-		-nodefaults -no-user-config -display none -no-reboot \
-		-serial "file:$d/vm.log" -device isa-debug-exit -kernel "$IMAGE" \
-		-global virtio-mmio.force-legacy=false "${devs[@]}" >"$d/run.log" 2>&1 &
+	local nets=()
+	for i in $(seq 0 $((nics - 1))); do nets+=(--net "vhost-user:$d/s$i"); done
+	"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
+		"${nets[@]}" >"$d/run.log" 2>&1 &
 	VM_PID=$!
 }
 
@@ -372,7 +334,7 @@ if [ "${MACHINES:-microvm q35}" != microvm ]; then
 	fwd_test fwd-q35 q35
 fi
 fwd_test fwd-microvm-4nic microvm 4
-if [ $USE_NFBOX_RUN = 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	tap_test tap-microvm microvm
 	[ "${MACHINES:-microvm q35}" != microvm ] && tap_test tap-q35 q35
 else
