@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * acpi.c - just enough ACPI to find the PCI Express ECAM window: RSDP ->
- * XSDT/RSDT -> MCFG (ACPI spec 6.5, 5.2.5-5.2.8; PCI Firmware spec 3.2,
- * 4.1.2 "MCFG Table Description").  Checksums are verified; a table that
- * fails is ignored.
+ * acpi.c - just enough ACPI to find the PCI Express ECAM window and the
+ * I/O APICs: RSDP -> XSDT/RSDT -> MCFG (ACPI spec 6.5, 5.2.5-5.2.8; PCI
+ * Firmware spec 3.2, 4.1.2 "MCFG Table Description") and MADT (ACPI 6.5
+ * 5.2.12).  Checksums are verified; a table that fails is ignored.  No AML:
+ * what only the DSDT says (QEMU microvm's PCIe window and INTx lines) is
+ * taken from QEMU's fixed layout in kernel/pci.c.
  */
 #include "kernel/kernel_priv.h"
 
@@ -52,14 +54,16 @@ static uint64_t find_rsdp(void)
 	return 0;
 }
 
-uint64_t k_acpi_mcfg(uint8_t *bus_end)
+/* The first table with signature `sig` listed in the XSDT (else RSDT), NULL
+ * if none or no ACPI. */
+static const struct acpi_hdr *find_table(const char sig[4])
 {
 	uint64_t rp = find_rsdp();
 	if (!rp || k_map_mmio((uintptr_t)rp, 36) < 0)
-		return 0;
+		return NULL;
 	const uint8_t *rsdp = (const void *)(uintptr_t)rp;
 	if (memcmp(rsdp, "RSD PTR ", 8) != 0)
-		return 0;
+		return NULL;
 	uint64_t xsdt = 0;
 	uint32_t rsdt;
 	memcpy(&rsdt, rsdp + 16, 4);
@@ -67,27 +71,57 @@ uint64_t k_acpi_mcfg(uint8_t *bus_end)
 		memcpy(&xsdt, rsdp + 24, 8);
 	const struct acpi_hdr *root = table(xsdt ? xsdt : rsdt);
 	if (!root)
-		return 0;
+		return NULL;
 	size_t esz = xsdt ? 8 : 4, n = (root->length - sizeof(*root)) / esz;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t pa = 0;
 		memcpy(&pa, (const uint8_t *)(root + 1) + i * esz, esz);
 		const struct acpi_hdr *t = table(pa);
-		if (!t || memcmp(t->sig, "MCFG", 4) != 0)
-			continue;
-		/* 8 reserved bytes, then 16-byte allocations: base, segment,
-		 * start bus, end bus. */
-		const uint8_t *e = (const uint8_t *)(t + 1) + 8;
-		if (t->length < sizeof(*t) + 8 + 16)
-			return 0;
-		uint64_t base;
-		uint16_t seg;
-		memcpy(&base, e, 8);
-		memcpy(&seg, e + 8, 2);
-		if (seg != 0 || e[10] != 0)
-			return 0;
-		*bus_end = e[11];
-		return base;
+		if (t && memcmp(t->sig, sig, 4) == 0)
+			return t;
 	}
-	return 0;
+	return NULL;
+}
+
+uint64_t k_acpi_mcfg(uint8_t *bus_end)
+{
+	const struct acpi_hdr *t = find_table("MCFG");
+	/* 8 reserved bytes, then 16-byte allocations: base, segment, start
+	 * bus, end bus. */
+	if (!t || t->length < sizeof(*t) + 8 + 16)
+		return 0;
+	const uint8_t *e = (const uint8_t *)(t + 1) + 8;
+	uint64_t base;
+	uint16_t seg;
+	memcpy(&base, e, 8);
+	memcpy(&seg, e + 8, 2);
+	if (seg != 0 || e[10] != 0)
+		return 0;
+	*bus_end = e[11];
+	return base;
+}
+
+int k_acpi_ioapics(struct k_acpi_ioapic *out, int max)
+{
+	const struct acpi_hdr *t = find_table("APIC");
+	/* MADT (ACPI 6.5 5.2.12): local APIC address and flags (8 bytes), then
+	 * entries of {type, length}; type 1 is an I/O APIC: id, reserved,
+	 * address (4), GSI base (4). */
+	if (!t || t->length < sizeof(*t) + 8)
+		return 0;
+	const uint8_t *p = (const uint8_t *)(t + 1) + 8, *end = (const uint8_t *)t + t->length;
+	int n = 0;
+	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+		if (p[0] == 1 && p[1] >= 12 && n < max) {
+			uint32_t addr, gsi;
+			memcpy(&addr, p + 4, 4);
+			memcpy(&gsi, p + 8, 4);
+			out[n].id = p[2];
+			out[n].addr = addr;
+			out[n].gsi_base = gsi;
+			n++;
+		}
+		p += p[1];
+	}
+	return n;
 }

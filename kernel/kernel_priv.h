@@ -86,6 +86,7 @@ const char *k_sym_lookup(uint64_t addr, uint64_t *off);
 struct k_regs;
 void k_trap(struct k_regs *r);
 void k_irq_dispatch(uint64_t vector);
+uint32_t k_apic_id(void); /* apic.c: this CPU's APIC id (brings the local APIC up) */
 
 /* ---- time.c ---- */
 void k_time_init(void);
@@ -93,6 +94,13 @@ const char *k_tsc_source(void);
 
 /* ---- acpi.c ---- */
 uint64_t k_acpi_mcfg(uint8_t *bus_end); /* ECAM base (0: none) */
+struct k_acpi_ioapic {
+	uint8_t id;
+	uint32_t addr;      /* register window */
+	uint32_t gsi_base;  /* first GSI it serves */
+};
+/* The MADT's I/O APICs, at most `max`, in table order; 0 without ACPI. */
+int k_acpi_ioapics(struct k_acpi_ioapic *out, int max);
 
 /* ---- misc ---- */
 void k_stack_guard_init(void);
