@@ -11,12 +11,11 @@
  * Local APIC (SDM vol. 3A chapter 11): x2APIC through MSRs when the CPU has
  * it (one WRMSR per EOI, no MMIO), else xAPIC registers at 0xfee00000 --
  * always the latter under kvm_pvm, which refuses WRMSR in supervisor mode.
- * IOAPIC: the 82093AA register window at 0xfec00000 (IOREGSEL/IOWIN).
+ * I/O APICs: kernel/ioapic.c.
  */
 #include "kernel/kernel_priv.h"
 
 #define LAPIC_BASE 0xfee00000u
-#define IOAPIC_BASE 0xfec00000u
 
 /* Local APIC register offsets (xAPIC MMIO); x2APIC MSR = 0x800 + off/16. */
 #define LAPIC_ID 0x20
@@ -75,7 +74,6 @@ static void apic_init(void)
 	} else {
 		k_map_mmio(LAPIC_BASE, 4096);
 	}
-	k_map_mmio(IOAPIC_BASE, 4096);
 	/* Software-enable with the spurious vector, accept every priority,
 	 * and keep the legacy PIC (ExtINT on LINT0) away from us. */
 	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
@@ -106,30 +104,10 @@ void k_irq_dispatch(uint64_t vector)
 	lapic_write(LAPIC_EOI, 0);
 }
 
-/* ---- IOAPIC (82093AA datasheet 3.2.4: redirection table at 0x10 + 2n) ---- */
-static void ioapic_write(uint32_t reg, uint32_t v)
-{
-	k_mmio_w32(IOAPIC_BASE, reg);
-	k_mmio_w32(IOAPIC_BASE + 0x10, v);
-}
-
-static uint32_t ioapic_read(uint32_t reg)
-{
-	k_mmio_w32(IOAPIC_BASE, reg);
-	return k_mmio_r32(IOAPIC_BASE + 0x10);
-}
-
-int k_ioapic_route(uint32_t gsi, uint8_t vector, bool level_triggered)
+uint32_t k_apic_id(void)
 {
 	apic_init();
-	uint32_t max = (ioapic_read(1) >> 16) & 0xff; /* IOAPICVER: max entry */
-	if (gsi > max)
-		return -SYS_EINVAL;
-	/* Fixed delivery, physical destination, active high; unmasked. */
-	uint32_t lo = vector | (level_triggered ? (1u << 15) : 0);
-	ioapic_write(0x10 + 2 * gsi + 1, apic_id << 24);
-	ioapic_write(0x10 + 2 * gsi, lo);
-	return 0;
+	return apic_id;
 }
 
 /* MSI (SDM vol. 3A 11.11.1): address 0xFEE, destination ID in bits 19:12;
