@@ -93,6 +93,10 @@ uint8_t k_pci_read8(const struct k_pci_dev *d, uint16_t off);
 void k_pci_write32(const struct k_pci_dev *d, uint16_t off, uint32_t v);
 void k_pci_write16(const struct k_pci_dev *d, uint16_t off, uint16_t v);
 void k_pci_write8(const struct k_pci_dev *d, uint16_t off, uint8_t v);
+/* The GSI (level-triggered, active high) the function's INTx pin raises, or
+ * -1 if it has none or the routing is unknown (it would take ACPI _PRT:
+ * known only for QEMU microvm's PCIe host, bus 0). */
+int k_pci_intx_gsi(const struct k_pci_dev *d);
 
 /* ---- interrupts (used only by adaptive polling; never on the fast path) ----- */
 /* Vectors 48..239 are free for devices. */

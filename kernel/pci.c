@@ -3,24 +3,58 @@
  * pci.c - PCI configuration space, enumeration and BAR assignment.
  *
  * Access: ECAM (PCI Express Base spec 7.2.2, "Enhanced Configuration Access
- * Mechanism") when the ACPI MCFG table describes one -- microvm with
- * pcie=on has no other -- else configuration mechanism #1 through ports
- * 0xCF8/0xCFC (PCI Local Bus spec 3.0, 3.2.2.3.2), as on q35.
+ * Mechanism") when the ACPI MCFG table describes one; else QEMU microvm's
+ * fixed ECAM (pcie=on: 0xe0000000, 256 buses, hw/i386/microvm.c), which
+ * QEMU 7.2 describes only in the DSDT, when its host bridge (GPEX, 1b36:0008)
+ * answers there; else configuration mechanism #1 through ports 0xCF8/0xCFC
+ * (PCI Local Bus spec 3.0, 3.2.2.3.2), as on q35.
  *
  * Enumeration walks bus 0 and the secondary buses of configured bridges.
  * Memory BARs the firmware left at 0 (microvm has no BIOS to assign them)
  * are sized (write all ones, read back; PCI spec 6.2.5.1) and placed in the
- * 32-bit window below the ECAM area, above every BAR already assigned.
+ * 32-bit window below the ECAM area, above every BAR already assigned
+ * (microvm: its PCIe MMIO window 0xc0000000-0xe0000000).
+ *
+ * INTx: only where the routing is known without AML: QEMU microvm's GPEX
+ * swizzles INTA-D of bus-0 slot s to GSI base + (s + pin) % 4, base 16 with
+ * the second I/O APIC, else 12 (microvm.c pcie_irq_base).
  */
 #include "kernel/kernel_priv.h"
 
 #define CFG_ADDR 0xcf8
 #define CFG_DATA 0xcfc
 
+/* QEMU microvm with pcie=on (include/hw/i386/microvm.h). */
+#define MICROVM_ECAM_BASE 0xe0000000ull
+#define MICROVM_ECAM_BUS_END 255u
+#define GPEX_VENDOR 0x1b36u
+#define GPEX_DEVICE 0x0008u
+
 static int mode; /* 0 unknown, 1 ECAM, 2 CF8, -1 none */
+static bool microvm_gpex; /* QEMU microvm's PCIe host: INTx routing known */
 static uint64_t ecam_base;
 static uint8_t ecam_bus_end;
 static uint64_t win_next, win_end; /* BAR assignment window */
+
+static bool in_ram(uint64_t a)
+{
+	for (uint32_t i = 0; i < k_boot.n_ram; i++)
+		if (a >= k_boot.ram[i].start && a < k_boot.ram[i].end)
+			return true;
+	return false;
+}
+
+/* QEMU microvm pcie=on: its GPEX host bridge at 00:00.0 of the fixed ECAM.
+ * Elsewhere that address is unassigned (reads as 0 or all ones) or RAM. */
+static bool microvm_ecam_probe(void)
+{
+	if (in_ram(MICROVM_ECAM_BASE) || k_map_mmio((uintptr_t)MICROVM_ECAM_BASE, 1u << 20) < 0)
+		return false;
+	uint32_t id = k_mmio_r32((uintptr_t)MICROVM_ECAM_BASE);
+	if (id != (GPEX_VENDOR | (GPEX_DEVICE << 16)))
+		return false;
+	return k_map_mmio((uintptr_t)MICROVM_ECAM_BASE, ((size_t)MICROVM_ECAM_BUS_END + 1) << 20) == 0;
+}
 
 static void pci_init(void)
 {
@@ -35,6 +69,12 @@ static void pci_init(void)
 			ecam_bus_end = bus_end;
 			mode = 1;
 		}
+	}
+	if (!mode && microvm_ecam_probe()) {
+		ecam_base = MICROVM_ECAM_BASE;
+		ecam_bus_end = MICROVM_ECAM_BUS_END;
+		mode = 1;
+		microvm_gpex = true;
 	}
 	if (!mode) {
 		/* Mechanism #1 exists if the address register reads back. */
@@ -217,4 +257,15 @@ void k_pci_scan(void (*fn)(void *ctx, struct k_pci_dev *d), void *ctx)
 	if (mode < 0)
 		return;
 	scan_bus(0, fn, ctx, 0);
+}
+
+int k_pci_intx_gsi(const struct k_pci_dev *d)
+{
+	pci_init();
+	uint8_t pin = k_pci_read8(d, 0x3d); /* 1..4 = INTA..INTD, 0 = none */
+	if (!microvm_gpex || d->bus != 0 || pin < 1 || pin > 4)
+		return -1;
+	struct k_acpi_ioapic io[2];
+	uint32_t base = k_acpi_ioapics(io, 2) > 1 ? 16u : 12u;
+	return (int)(base + ((uint32_t)d->dev + pin - 1u) % 4u);
 }

@@ -89,6 +89,7 @@ struct virtio_dev {
 	uintptr_t isr;           /* PCI: ISR status byte */
 	uintptr_t devcfg;        /* PCI: device-specific config */
 	uint32_t gsi;            /* MMIO: interrupt line (GSI) */
+	uint32_t intx_gsi;       /* PCI: INTx line in use instead of MSI-X, 0 if none */
 	uint16_t msix_cap;       /* PCI: MSI-X capability offset, 0 if none */
 	const void *pci;         /* PCI: struct k_pci_dev (image only) */
 	bool has_irq;            /* interrupts were set up (adaptive polling) */

@@ -43,7 +43,8 @@
 
 struct vnet_options {
 	/* Ring entries per queue: a power of two, at most the device's maximum
-	 * and 4096 (0: the device's maximum, capped at 1024). */
+	 * and 4096 (0: the device's maximum, capped at 1024; QEMU offers its
+	 * rx_queue_size/tx_queue_size, 256 unless set). */
 	uint16_t queue_size;
 };
 
@@ -55,9 +56,18 @@ struct vnet_options {
  * A device that cannot be brought up is skipped with a message.  Returns
  * the number of ports (0 if none), or -SYS_EINVAL for bad arguments.
  * The pool must hold more than the RX rings take (ports x queue size).
+ * `pool` may be NULL: the rings are then filled by vnet_use_pool, so the
+ * caller can size the pool from vnet_ring_entries first.
  */
 int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct port *ports,
 		   int max_ports);
+
+/* Ring entries of all virtio ports: RX and TX summed over ports[0..n). */
+void vnet_ring_entries(const struct port *ports, int n_ports, uint32_t *rx, uint32_t *tx);
+
+/* Give every virtio port in ports[0..n) its RX buffer pool (after a probe
+ * with pool NULL) and fill its RX ring from it. */
+void vnet_use_pool(struct port *ports, int n_ports, struct pkt_pool *pool);
 
 /*
  * Adaptive polling: arm RX interrupts on every port, re-check the rings (a

@@ -12,6 +12,8 @@
 #define PCI_DEVICE_TRANS_NET 0x1000u    /* transitional network device (4.1.2.1) */
 
 /* PCI configuration header (PCI Local Bus 3.0 6.1, 6.7). */
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_INTX_DISABLE 0x400u
 #define PCI_STATUS 0x06
 #define PCI_STATUS_CAP_LIST 0x10u
 #define PCI_SUBSYSTEM_ID 0x2e
@@ -127,7 +129,7 @@ static int pci_queue_enable(struct virtio_dev *d, struct vq *vq, bool irq)
 	cc_w16(d, VPCI_Q_SIZE, vq->size);
 	/* 4.1.5.1.2: the MSI-X table entry for this queue (entry 0 for RX),
 	 * read back to learn whether the device took it. */
-	uint16_t vec = irq && d->has_irq ? 0 : VPCI_NO_VECTOR;
+	uint16_t vec = irq && d->has_irq && !d->intx_gsi ? 0 : VPCI_NO_VECTOR;
 	cc_w16(d, VPCI_Q_MSIX, vec);
 	if (cc_r16(d, VPCI_Q_MSIX) != vec) {
 		sys_log("%s: queue %u refused its MSI-X vector; busy polling only\n", d->name, vq->index);
@@ -166,19 +168,38 @@ static bool under_tcg(void)
 	return b == 0x54474354u && c == 0x43544743u && dx == 0x47435447u; /* "TCGTCGTCGTCG" */
 }
 
+/* INTx (level-triggered, 4.1.4.5: ISR bit 0 for used buffers), where the
+ * kernel knows the pin's GSI: QEMU microvm with pcie=on. */
+static int pci_intx_setup(struct virtio_dev *d)
+{
+	const struct k_pci_dev *pd = d->pci;
+	int gsi = k_pci_intx_gsi(pd);
+	if (gsi < 0 || !d->isr)
+		return -SYS_ENOTSUP;
+	/* Command bit 10, Interrupt Disable, clear (PCI 3.0 6.2.2). */
+	uint16_t cmd = k_pci_read16(pd, PCI_COMMAND);
+	k_pci_write16(pd, PCI_COMMAND, (uint16_t)(cmd & ~PCI_COMMAND_INTX_DISABLE));
+	int rc = k_ioapic_route((uint32_t)gsi, d->irq_vector, true);
+	if (rc == 0)
+		d->intx_gsi = (uint32_t)gsi;
+	return rc;
+}
+
 static int pci_irq_setup(struct virtio_dev *d)
 {
 	const struct k_pci_dev *pd = d->pci;
 	if (!d->msix_cap)
-		return -SYS_ENOTSUP; /* INTx routing needs ACPI _PRT: busy poll */
+		return pci_intx_setup(d);
 	/* QEMU 7.2 without KVM: when a queue's MSI-X vector is unmasked on a
 	 * vhost-user device, virtio_pci_one_vector_unmask() falls through to
 	 * kvm_virtio_pci_irqfd_use() with no irqfd table and QEMU segfaults
-	 * at DRIVER_OK.  Under TCG, leave MSI-X off: idle halts then end on
-	 * the kernel's timer instead of the packet. */
+	 * at DRIVER_OK.  Under TCG, leave MSI-X off: INTx where its routing is
+	 * known, else idle halts end on the kernel's timer. */
 	if (under_tcg()) {
-		sys_log("%s: TCG: no MSI-X (QEMU 7.2 vhost-user bug)\n", d->name);
-		return -SYS_ENOTSUP;
+		int rc = pci_intx_setup(d);
+		sys_log("%s: TCG: no MSI-X (QEMU 7.2 vhost-user bug)%s\n", d->name,
+			rc == 0 ? ", INTx" : "");
+		return rc;
 	}
 	uint16_t cap = d->msix_cap;
 	uint32_t tbl = k_pci_read32(pd, (uint16_t)(cap + MSIX_TABLE));

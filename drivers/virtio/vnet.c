@@ -123,6 +123,8 @@ static void vnet_rx_fill(struct vnet *vn)
 	struct vq *vq = &vn->rx;
 	struct pkt *bufs[64];
 
+	if (!vn->pool)
+		return; /* probed before the pool existed: vnet_set_pool fills */
 	while (vq->n_free) {
 		uint32_t want = SYS_MIN((uint32_t)vq->n_free, (uint32_t)SYS_ARRAY_SIZE(bufs));
 		want = SYS_MIN(want, vn->pool->n_free);
@@ -343,7 +345,7 @@ int vnet_dev_init(struct vnet *vn, struct virtio_dev *dev, struct pkt_pool *pool
 	if (vn->rx_refill_thresh == 0)
 		vn->rx_refill_thresh = 1;
 	vnet_rx_fill(vn);
-	if (vn->rx.n_free == vn->rx.size) {
+	if (pool && vn->rx.n_free == vn->rx.size) {
 		rc = -SYS_ENOMEM;
 		goto fail_tx;
 	}
@@ -364,6 +366,14 @@ fail_rx:
 fail:
 	virtio_fail(dev);
 	return rc;
+}
+
+void vnet_set_pool(struct vnet *vn, struct pkt_pool *pool)
+{
+	vn->pool = pool;
+	/* Buffers may be made available after DRIVER_OK (virtio 1.1 3.1.1
+	 * note, 2.6.13): fill and kick now. */
+	vnet_rx_refill(vn);
 }
 
 bool vnet_rx_arm(struct vnet *vn)

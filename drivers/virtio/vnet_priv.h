@@ -106,11 +106,15 @@ extern const struct port_ops vnet_port_ops;
  * Bring one virtio-net device up as `port` (id `id`, name `name`): negotiate
  * (virtio 1.1 3.1.1, 5.1.5), set up receiveq1/transmitq1 with used-buffer
  * interrupts for RX if dev->has_irq, read the MAC, fill the RX ring from
- * `pool`, DRIVER_OK.  On failure the device is marked FAILED and everything
- * is released.  Returns 0 or a negative errno.
+ * `pool` (NULL: later, by vnet_set_pool), DRIVER_OK.  On failure the device
+ * is marked FAILED and everything is released.  Returns 0 or a negative
+ * errno.
  */
 int vnet_dev_init(struct vnet *vn, struct virtio_dev *dev, struct pkt_pool *pool,
 		  const struct vnet_options *opt, struct port *port, uint16_t id, const char *name);
+
+/* Take RX buffers from `pool` from now on; fill the ring and publish. */
+void vnet_set_pool(struct vnet *vn, struct pkt_pool *pool);
 
 /* Post free RX descriptors with fresh buffers and publish them. */
 void vnet_rx_refill(struct vnet *vn);

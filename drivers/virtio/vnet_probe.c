@@ -46,7 +46,7 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
 	int n = 0, n_ports = 0;
 	uint64_t declined_all = 0;
 
-	if (!pool || !ports || max_ports <= 0)
+	if (!ports || max_ports <= 0)
 		return -SYS_EINVAL;
 	if (opt && opt->queue_size && (opt->queue_size & (opt->queue_size - 1)))
 		return -SYS_EINVAL;
@@ -78,10 +78,18 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
 			continue;
 		}
 		const uint8_t *m = ports[n_ports].mac;
+		/* How an idle halt is woken: the MMIO line or PCI INTx GSI, or
+		 * MSI-X; no-irq: busy polling (and the kernel's timer). */
+		char irq[24];
+		if (!d->has_irq)
+			snprintf(irq, sizeof(irq), " no-irq");
+		else if (d->msix_cap && !d->intx_gsi)
+			snprintf(irq, sizeof(irq), " irq msi-x");
+		else
+			snprintf(irq, sizeof(irq), " irq gsi %u", d->intx_gsi ? d->intx_gsi : d->gsi);
 		sys_log("%s: virtio-%s %s mac %02x:%02x:%02x:%02x:%02x:%02x queues %u/%u%s%s\n", name,
 			d->tr->kind, d->name, m[0], m[1], m[2], m[3], m[4], m[5], vn->rx.size,
-			vn->tx.size, virtio_has(d, VIRTIO_F_EVENT_IDX) ? "" : " no-event-idx",
-			d->has_irq ? "" : " no-irq");
+			vn->tx.size, virtio_has(d, VIRTIO_F_EVENT_IDX) ? "" : " no-event-idx", irq);
 		declined_all |= d->offered & ~d->features;
 		n_ports++;
 	}
@@ -93,6 +101,25 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
 		sys_log("virtio-net: declined offered features: %s\n", buf);
 	}
 	return n_ports;
+}
+
+void vnet_ring_entries(const struct port *ports, int n_ports, uint32_t *rx, uint32_t *tx)
+{
+	*rx = *tx = 0;
+	for (int i = 0; i < n_ports; i++) {
+		if (ports[i].ops != &vnet_port_ops)
+			continue;
+		const struct vnet *vn = ports[i].priv;
+		*rx += vn->rx.size;
+		*tx += vn->tx.size;
+	}
+}
+
+void vnet_use_pool(struct port *ports, int n_ports, struct pkt_pool *pool)
+{
+	for (int i = 0; i < n_ports; i++)
+		if (ports[i].ops == &vnet_port_ops)
+			vnet_set_pool(ports[i].priv, pool);
 }
 
 void vnet_wait_rx(struct port *ports, int n_ports)
