@@ -4,8 +4,8 @@
  * then the main loop until asked to stop.
  *
  *   banner -> config (fw_cfg "opt/nfbox/config", else the copy baked into
- *   the image) -> parse (errors as FILE:LINE:COL, exit 1) -> packet pool ->
- *   vnet_probe_all -> create + configure the image's single registered
+ *   the image) -> parse (errors as FILE:LINE:COL, exit 1) -> vnet_probe_all
+ *   -> packet pool (sized from the rings) -> create + configure the image's single registered
  *   function -> "ready in N us" (N from the TSC at guest entry) -> loop.
  *
  * The ready line is printed first; boot messages (buffered, console.c)
@@ -16,7 +16,8 @@
  *
  * Kernel command line (nfbox run passes it with -append):
  *   nfbox.idle_us=N   idle spell before halting until a packet (200)
- *   nfbox.pool=N      packet buffers (default from RAM)
+ *   nfbox.pool=N      packet buffers (default: fills the NICs' rings)
+ *   nfbox.queue_size=N  ring entries per NIC queue, at most the device's
  *
  * Control: serial input lines "stats" (print counters), "quit" (print
  * counters, exit 0) and "reload begin|data|end|abort" (a new config, swapped
@@ -473,16 +474,41 @@ int k_app_main(void)
 	struct cfg *cfg = load_config();
 	phase("config");
 
-	/* Packet buffers: 1024 by default (2 MiB): two 256-entry RX rings,
-	 * a TX ring's worth in flight, bursts.  Each buffer's first touch
-	 * is a host page fault (~5-10 us when nested), so boot time grows
-	 * with the pool; nfbox.pool=N for more. */
+	/* NICs first, rings empty: the pool is sized from their rings.  Ring
+	 * size: nfbox.queue_size=N (nfbox run passes it: 1024 with vhost-user,
+	 * 256 with tap, or --queue-size), capped by what the device offers;
+	 * else the device's offer up to 1024 (virtio-mmio always offers 1024). */
+	static struct port ports[PORT_MAX];
+	uint64_t qs = cmdline_u64("nfbox.queue_size", 0);
+	if (qs > 4096 || (qs & (qs - 1))) {
+		k_printf("nfbox: nfbox.queue_size=%lu: not a power of two up to 4096\n", (unsigned long)qs);
+		return K_EXIT_PLATFORM;
+	}
+	struct vnet_options vo = {.queue_size = (uint16_t)qs};
+	int n = vnet_probe_all(NULL, &vo, ports, PORT_MAX);
+	if (n < 0) {
+		k_printf("nfbox: virtio-net probe failed: error %d\n", n);
+		return K_EXIT_PLATFORM;
+	}
+	phase("virtio");
+
+	/* Packet buffers: every RX ring full, half of the TX rings' worth in
+	 * flight, 256 for bursts -- 1024 (2 MiB) for two 256-entry ports.
+	 * Each buffer's first touch is a host page fault (~5-10 us when
+	 * nested), so boot time grows with the pool; at most half of free
+	 * RAM; nfbox.pool=N to choose. */
+	uint32_t rx_entries, tx_entries;
+	vnet_ring_entries(ports, n, &rx_entries, &tx_entries);
+	uint64_t need = SYS_MAX((uint64_t)rx_entries + tx_entries / 2 + 256, 1024);
 	size_t free_b = k_alloc_largest();
 	uint64_t want = cmdline_u64("nfbox.pool", 0);
 	if (!want) {
-		want = free_b / 4 / PKT_BUF_SIZE;
-		want = SYS_MIN(want, 1024);
+		want = SYS_MIN(need, free_b / 2 / PKT_BUF_SIZE);
 		want = SYS_MAX(want, 256);
+		if (want < need)
+			k_printf("nfbox: %lu packet buffers, %lu would fill the rings (%u RX entries): "
+				 "more RAM (--mem) or nfbox.pool=N\n",
+				 (unsigned long)want, (unsigned long)need, rx_entries);
 	}
 	struct pkt_pool *pool = pkt_pool_create((uint32_t)want);
 	if (!pool) {
@@ -490,17 +516,9 @@ int k_app_main(void)
 			 (unsigned long)want, (unsigned long)(free_b >> 10));
 		return K_EXIT_PLATFORM;
 	}
-
+	vnet_use_pool(ports, n, pool);
 	phase("pool");
-	static struct port ports[PORT_MAX];
-	struct vnet_options vo = {.queue_size = 256};
-	int n = vnet_probe_all(pool, &vo, ports, PORT_MAX);
-	if (n < 0) {
-		k_printf("nfbox: virtio-net probe failed: error %d\n", n);
-		return K_EXIT_PLATFORM;
-	}
 
-	phase("virtio");
 	/* Flow tables: a quarter of what is left, 64-byte entries. */
 	size_t left = k_alloc_largest();
 	uint64_t flows = left / 4 / 64;
