@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]
- *           [--machine microvm|q35] [--pin CPU] [--log FILE] [--append ARGS]
+ *           [--machine microvm|microvm-pcie|q35] [--queue-size N] [--pin CPU]
+ *           [--log FILE] [--append ARGS]
  *
  * Boots an image under QEMU and stays with it until it ends:
  *   - KVM when /dev/kvm can be opened (-cpu host,-arch-capabilities: QEMU
@@ -12,7 +13,11 @@
  *   - NICs: vhost-user:SOCKET[,server] (QEMU connects to the backend's
  *     socket, or listens on it with ",server") and tap:IFNAME (created if
  *     missing, removed again at exit); virtio-net-device on microvm,
- *     virtio-net-pci on q35;
+ *     virtio-net-pci on q35 and microvm-pcie (microvm,pcie=on);
+ *   - ring size: --queue-size N, else 1024 when a NIC is vhost-user (QEMU
+ *     7.2 offers TX rings above 256 on virtio-pci only with vhost-user
+ *     backends) and 256 with taps only; QEMU's rx/tx_queue_size and the
+ *     image's nfbox.queue_size (virtio-mmio lets the driver choose);
  *   - the config, checked here first with the function's own code, is
  *     handed over as fw_cfg opt/nfbox/config ("NAME\0TEXT", as `nfbox
  *     build` bakes it);
@@ -197,6 +202,7 @@ static int run_run(int argc, char **argv)
 	const char *nets[MAX_NETS];
 	const char *extra[32];
 	int n_nets = 0, n_extra = 0, pin = -1, dry = 0, no_check = 0;
+	unsigned long queue_size = 0; /* 0: by backend */
 	unsigned long mem = 64;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -219,10 +225,22 @@ static int run_run(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--machine") == 0 && v) {
 			machine = v, i++;
-			if (strcmp(machine, "microvm") && strcmp(machine, "q35")) {
-				fprintf(stderr, PROG ": --machine is microvm or q35, not '%s'\n", machine);
+			if (strcmp(machine, "microvm") && strcmp(machine, "microvm-pcie") &&
+			    strcmp(machine, "q35")) {
+				fprintf(stderr, PROG ": --machine is microvm, microvm-pcie or q35, not '%s'\n",
+					machine);
 				return 2;
 			}
+		} else if (strcmp(a, "--queue-size") == 0 && v) {
+			/* QEMU 7.2 virtio-net: a power of two from 256 to 1024. */
+			char *end;
+			queue_size = strtoul(v, &end, 10);
+			if (*end || queue_size < 256 || queue_size > 1024 || (queue_size & (queue_size - 1))) {
+				fprintf(stderr, PROG ": --queue-size is 256, 512 or 1024 (ring entries), not '%s'\n",
+					v);
+				return 2;
+			}
+			i++;
 		} else if (strcmp(a, "--pin") == 0 && v) {
 			char *end;
 			pin = (int)strtol(v, &end, 10);
@@ -262,6 +280,7 @@ static int run_run(int argc, char **argv)
 		return 1;
 	}
 	bool q35 = strcmp(machine, "q35") == 0;
+	bool pcie_microvm = strcmp(machine, "microvm-pcie") == 0;
 
 	/* The config: checked here, handed over through fw_cfg. */
 	if (config) {
@@ -328,8 +347,8 @@ static int run_run(int argc, char **argv)
 		vhost_user |= strncmp(nets[i], "vhost-user:", 11) == 0;
 	/* microvm: no option ROMs to load; q35: PVH boot through its ROM. */
 	add(&q, "-M");
-	add(&q, "%s%s%s", machine, vhost_user ? ",memory-backend=mem" : "",
-	    q35 ? "" : ",x-option-roms=off");
+	add(&q, "%s%s%s", q35 ? "q35" : pcie_microvm ? "microvm,pcie=on" : "microvm",
+	    vhost_user ? ",memory-backend=mem" : "", q35 ? "" : ",x-option-roms=off");
 	if (q35) {
 		/* q35's default firmware (SeaBIOS) takes seconds where guest
 		 * firmware runs emulated (kvm_pvm); qboot, QEMU's minimal
@@ -372,15 +391,22 @@ static int run_run(int argc, char **argv)
 	}
 	add(&q, "-kernel");
 	add(&q, "%s", image);
-	if (*append) {
-		add(&q, "-append");
-		add(&q, "%s", append);
-	}
+	/* Ring size: QEMU's virtio-pci offers rx/tx_queue_size, but
+	 * virtio-mmio always offers 1024 and lets the driver choose, so the
+	 * image is told too (after --append: the first setting wins). */
+	unsigned long ring = queue_size;
+	for (int i = 0; i < n_nets && !queue_size; i++)
+		if (strncmp(nets[i], "vhost-user:", 11) == 0)
+			ring = 1024;
+	if (!ring)
+		ring = 256;
+	add(&q, "-append");
+	add(&q, "%s%snfbox.queue_size=%lu", append, *append ? " " : "", ring);
 	if (config) {
 		add(&q, "-fw_cfg");
 		add(&q, "name=opt/nfbox/config,file=%s", cfg_tmp);
 	}
-	const char *dev = q35 ? "virtio-net-pci" : "virtio-net-device";
+	const char *dev = q35 || pcie_microvm ? "virtio-net-pci" : "virtio-net-device";
 	for (int i = 0; i < n_nets; i++) {
 		const char *spec = nets[i];
 		char mac[32];
@@ -425,7 +451,8 @@ static int run_run(int argc, char **argv)
 			return 2;
 		}
 		add(&q, "-device");
-		add(&q, "%s,netdev=n%d,mac=%s", dev, i, mac);
+		add(&q, "%s,netdev=n%d,mac=%s,rx_queue_size=%lu,tx_queue_size=%lu", dev, i, mac, ring,
+		    ring);
 	}
 	for (int i = 0; i < n_extra; i++)
 		add(&q, "%s", extra[i]);
@@ -595,7 +622,8 @@ static const struct nfbox_cmd run_cmd = {
 	.name = "run",
 	.summary = "boot an image under QEMU/KVM with its NICs",
 	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
-		 "                 [--machine microvm|q35] [--pin CPU] [--log FILE]\n"
+		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
+		 "                 [--pin CPU] [--log FILE]\n"
 		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
 		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
 		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
@@ -604,7 +632,10 @@ static const struct nfbox_cmd run_cmd = {
 		 "  --net tap:IFNAME              a tap NIC (created if missing, removed at exit)\n"
 		 "  --config FILE   checked, then replaces the config built into the image\n"
 		 "  --mem MB        guest RAM (default 64; 16 is enough for fwd)\n"
-		 "  --machine M     microvm (default, virtio-mmio) or q35 (virtio-pci)\n"
+		 "  --machine M     microvm (default, virtio-mmio), microvm-pcie (microvm with\n"
+		 "                  PCIe: virtio-pci) or q35 (virtio-pci)\n"
+		 "  --queue-size N  ring entries per NIC queue: 256, 512 or 1024 (default 1024\n"
+		 "                  with a vhost-user NIC, else 256; virtio-pci tap TX stays 256)\n"
 		 "  --pin CPU       run QEMU (its vCPU and helper threads) on CPU (do, next\n"
 		 "                  to other pollers)\n"
 		 "  --log FILE      serial console to FILE instead of the terminal\n"
