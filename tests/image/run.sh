@@ -5,6 +5,8 @@
 #                  to nfbox run (which types "quit": counters, exit 0)
 #   boot-q35       the same on q35 (SeaBIOS, virtio-pci machine)
 #   boot-mem16     the same with --mem 16
+#   boot-microvm-pcie  the same on microvm with PCIe (--machine microvm-pcie)
+#   queue-size-bad --queue-size 300 is refused (exit 2, says what it takes)
 #   boot-tcg       the same without KVM (only when KVM is there too)
 #   config-fwcfg   a config handed over by nfbox run is the one used
 #   config-baked   a config with an include, flattened and baked in by build
@@ -15,9 +17,14 @@
 #                  backtrace with symbol names; exit status 3
 #   wx-text, wx-data   writing the function's code, and jumping into its
 #                  data, fault (W^X): exit status 3
-#   tap-microvm, tap-q35   two tap NICs that do not exist yet: nfbox run
-#                  creates them, the image finds both (virtio-mmio,
-#                  virtio-pci), and they are gone after it stops (root only)
+#   tap-microvm, tap-q35, tap-microvm-pcie   two tap NICs that do not exist
+#                  yet: nfbox run creates them, the image finds both
+#                  (virtio-mmio, virtio-pci, virtio-pci over microvm's PCIe
+#                  host), and they are gone after it stops (root only)
+#   ring1024-mem16, ring1024-pcie   two taps with --queue-size 1024 (--mem 16;
+#                  microvm-pcie): 1024-entry rings (virtio-pci over tap: TX
+#                  256, QEMU's limit), a pool that fills them, and each port
+#                  wakes the CPU by an interrupt (root only)
 #   reload-bad     firewall image, console reload (nfbox reload PID) of a config
 #                  only the image can refuse (sent as is, no host check):
 #                  FILE:LINE:COL and "reload rejected", rules unchanged
@@ -140,6 +147,17 @@ build fwd "$WORK/fwd.img" || { ko build-fwd "$(cat "$WORK/fwd.img.build.log")"; 
 boot_test boot-microvm "$WORK/fwd.img" --machine microvm
 boot_test boot-q35 "$WORK/fwd.img" --machine q35
 boot_test boot-mem16 "$WORK/fwd.img" --mem 16
+boot_test boot-microvm-pcie "$WORK/fwd.img" --machine microvm-pcie
+queue_size_bad() {
+	"$NFBOX" run "$WORK/fwd.img" --queue-size 300 --dry-run >"$WORK/qsb.out" 2>&1
+	local rc=$?
+	if [ $rc -eq 2 ] && grep -q "queue-size is 256, 512 or 1024" "$WORK/qsb.out"; then
+		ok queue-size-bad "$(head -1 "$WORK/qsb.out")"
+	else
+		ko queue-size-bad "exit $rc: $(head -2 "$WORK/qsb.out" | tr '\n' ' ')"
+	fi
+}
+queue_size_bad
 if [ $KVM = 1 ]; then
 	NFBOX_NO_KVM=1 boot_test boot-tcg "$WORK/fwd.img"
 fi
@@ -266,11 +284,47 @@ tap_test() {
 		ok "$name" "2 $transport NICs, taps created and removed"
 	fi
 }
+# ring_test NAME RX/TX [run args...]: two taps, --queue-size 1024: both ports
+# have RX/TX-entry rings, the pool fills them (no "would fill" warning), and
+# each port has an interrupt ("irq ...": the idle halt is woken by packets).
+ring_test() {
+	local name=$1 want=$2 log=$WORK/$1.log t0=nfbq$$a t1=nfbq$$b
+	shift 2
+	"$NFBOX" run "$WORK/fwd.img" --queue-size 1024 --net "tap:$t0" --net "tap:$t1" "$@" \
+		--log "$log" </dev/null >"$WORK/$name.out" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	if ! wait_for "$log" "nfbox: fwd: " "$pid"; then
+		ko "$name" "no ports line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
+		kill -TERM "$pid" 2>/dev/null
+		wait_exit "$pid" >/dev/null
+		return
+	fi
+	kill -TERM "$pid"
+	wait_exit "$pid"
+	local rc=$? rings irqs
+	rings=$(grep -c "^vnet[01]: .* queues $want " "$log")
+	irqs=$(grep -c "^vnet[01]: .* irq " "$log")
+	if [ $rc -ne 0 ]; then
+		ko "$name" "exit status $rc: $(tail -3 "$log" | tr '\n' ' ')"
+	elif [ "$rings" != 2 ]; then
+		ko "$name" "want two ports with $want rings: $(grep '^vnet' "$log" | tr '\n' ' ')"
+	elif grep -q "would fill the rings" "$log"; then
+		ko "$name" "pool too small: $(grep 'would fill' "$log")"
+	elif [ "$irqs" != 2 ]; then
+		ko "$name" "a port without interrupt: $(grep '^vnet' "$log" | tr '\n' ' ')"
+	else
+		ok "$name" "$(grep -o '[0-9]* packet buffers' "$log"); $(grep -o 'irq [a-z0-9 -]*' "$log" | paste -sd, -)"
+	fi
+}
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	tap_test tap-microvm microvm virtio-mmio
 	tap_test tap-q35 q35 virtio-pci
+	tap_test tap-microvm-pcie microvm-pcie virtio-pci
+	ring_test ring1024-mem16 1024/1024 --mem 16
+	ring_test ring1024-pcie 1024/256 --machine microvm-pcie
 else
-	echo "skip tap-microvm, tap-q35: need root, /dev/net/tun and ip(8)"
+	echo "skip tap-microvm, tap-q35, tap-microvm-pcie, ring1024-*: need root, /dev/net/tun and ip(8)"
 fi
 
 # ---- reload over the console --------------------------------------------------------
