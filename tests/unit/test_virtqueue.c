@@ -348,6 +348,33 @@ static void test_queue_size_choice(void **state)
 	fx_free(x);
 }
 
+static void test_ring_1024_pool_later(void **state)
+{
+	(void)state;
+	/* A 1024-entry device (QEMU rx_queue_size=1024) probed before the pool
+	 * exists, as the image does to size its pool: DRIVER_OK with an empty
+	 * RX ring, then vnet_set_pool fills all 1024 entries with one kick. */
+	struct fx *x = fx_new(ALL_NET_OFFERS, 1024, 2048);
+	struct vnet_options o = {.queue_size = 0};
+	assert_int_equal(vnet_dev_init(&x->vn, &x->f.d, NULL, &o, &x->port, 3, "vnet-test"), 0);
+	x->up = true;
+	assert_true(x->f.status & VIRTIO_S_DRIVER_OK);
+	assert_int_equal(x->vn.rx.size, 1024);
+	assert_int_equal(x->vn.tx.size, 1024);
+	assert_int_equal(x->f.q[0].avail->idx, 0);
+	assert_int_equal(x->f.q[0].kicks, 0);
+	struct pkt *pk[PORT_BURST_MAX];
+	assert_int_equal(x->port.rx_burst(&x->port, pk, PORT_BURST_MAX), 0);
+	assert_int_equal(x->port.stats.rx_nobuf, 0);
+
+	vnet_set_pool(&x->vn, x->pool);
+	assert_int_equal(x->f.q[0].avail->idx, 1024);
+	assert_int_equal(x->f.q[0].kicks, 1);
+	assert_int_equal(x->vn.rx.n_free, 0);
+	assert_int_equal(x->pool->n_free, 2048 - 1024);
+	fx_free(x);
+}
+
 static void test_rx_basic(void **state)
 {
 	(void)state;
@@ -791,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_requires_version_1),
 		cmocka_unit_test(test_features_ok_refused),
 		cmocka_unit_test(test_queue_size_choice),
+		cmocka_unit_test(test_ring_1024_pool_later),
 		cmocka_unit_test(test_rx_basic),
 		cmocka_unit_test(test_rx_malformed),
 		cmocka_unit_test(test_rx_mergeable),
