@@ -120,13 +120,14 @@ tp() { echo "$*" >&"$TP_FD"; }
 # ---- the image ---------------------------------------------------------------
 # start_vm DIR MACHINE NICS: boot the image with NICS vhost-user NICs
 # (clients of DIR/s0..), serial console to DIR/vm.log, QEMU on core 1.  NIC i
-# gets MAC 52:54:00:00:00:1i (as `nfbox run` assigns them).
+# gets MAC 52:54:00:00:00:1i (as `nfbox run` assigns them).  VM_ARGS: more
+# `nfbox run` options.
 start_vm() {
 	local d=$1 machine=$2 nics=$3 i
 	local nets=()
 	for i in $(seq 0 $((nics - 1))); do nets+=(--net "vhost-user:$d/s$i"); done
 	"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
-		"${nets[@]}" >"$d/run.log" 2>&1 &
+		${VM_ARGS:-} "${nets[@]}" >"$d/run.log" 2>&1 &
 	VM_PID=$!
 }
 
@@ -334,6 +335,19 @@ if [ "${MACHINES:-microvm q35}" != microvm ]; then
 	fwd_test fwd-q35 q35
 fi
 fwd_test fwd-microvm-4nic microvm 4
+
+# ring_fwd_test NAME MACHINE SIZE: fwd_test with --queue-size SIZE, and both
+# ports must have SIZE-entry rings (the image's probe line).
+ring_fwd_test() {
+	local name=$1 machine=$2 size=$3 rings
+	VM_ARGS="--queue-size $size" fwd_test "$name" "$machine"
+	rings=$(grep -c "^vnet[01]: .* queues $size/$size " "$WORK/$name/vm.log" 2>/dev/null)
+	[ "$rings" = 2 ] || ko "$name-rings" "want $size/$size rings: $(grep '^vnet' "$WORK/$name/vm.log" 2>/dev/null | tr '\n' ' ')"
+}
+fwd_test fwd-microvm-pcie microvm-pcie
+ring_fwd_test fwd-ring1024 microvm 1024
+ring_fwd_test fwd-ring1024-pcie microvm-pcie 1024
+ring_fwd_test fwd-ring256 microvm 256
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	tap_test tap-microvm microvm
 	[ "${MACHINES:-microvm q35}" != microvm ] && tap_test tap-q35 q35
