@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/vhost/run.sh - the fwd image forwarding over vhost-user, against DPDK
-# testpmd.
+# testpmd (the firewall image: tests/vhost/fw.sh, called at the end).
 #
 #   pcap in0 -> testpmd net_pcap0 -io-> net_vhost0 -> [image NIC0 -fwd-> NIC1]
 #     -> net_vhost1 -io-> net_pcap1 -> pcap out1        (and 1 -> 0 likewise)
@@ -306,6 +306,27 @@ adaptive_test() {
 	fi
 }
 
+# fw_cases: tests/vhost/fw.sh (the firewall image against nfbox replay); its
+# PASS/FAIL/SKIP lines count here, and a run that ends without its summary
+# line is a failure.
+fw_cases() {
+	local out=$WORK/fw.out line rc
+	B="$B" NFBOX="$NFBOX" TIMEOUT_READY="$TIMEOUT_READY" tests/vhost/fw.sh >"$out" 2>"$WORK/fw.err"
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) say "$line"; pass=$((pass + 1)) ;;
+		"FAIL "*) say "$line"; fail=$((fail + 1)) ;;
+		"SKIP "*) say "$line"; skip=$((skip + 1)) ;;
+		esac
+	done <"$out"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		ko fw "tests/vhost/fw.sh exited $rc: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
+	elif ! grep -q '^[0-9]* passed, [0-9]* failed$' "$out"; then
+		ko fw "tests/vhost/fw.sh ended early: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
+	fi
+}
+
 fwd_test fwd-microvm microvm
 if [ "${MACHINES:-microvm q35}" != microvm ]; then
 	fwd_test fwd-q35 q35
@@ -318,4 +339,5 @@ else
 	sk tap-microvm "needs root, /dev/net/tun, ip(8) and nfbox run"
 fi
 adaptive_test adaptive-microvm-tcg
+fw_cases
 finish
