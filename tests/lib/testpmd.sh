@@ -19,6 +19,8 @@
 #                             DPDK_PID is its pid
 #   dpdk_track PID            stop PID with the rest (e.g. nfbox run)
 #   wait_sockets PID SOCK...  until every SOCK exists (10 s) or PID dies
+#   count_frames PCAP         frames in a pcap testpmd is writing (0 if
+#                             absent; a frame still being written is not)
 #   dpdk_stop PID...          stop these (and forget them)
 #   dpdk_stop_all             stop everything started here
 
@@ -106,6 +108,18 @@ wait_sockets() {
 		sleep 0.1
 	done
 	return 1
+}
+
+count_frames() {
+	/usr/bin/python3 -c '
+import sys, os
+p = sys.argv[1]
+if not os.path.exists(p): print(0); sys.exit()
+d = open(p, "rb").read(); o = 24; n = 0
+while o + 16 <= len(d):
+    c = int.from_bytes(d[o + 8:o + 12], "little"); o += 16 + c
+    if o <= len(d): n += 1
+print(n)' "$1"
 }
 
 dpdk_stop() {

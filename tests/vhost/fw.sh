@@ -100,17 +100,6 @@ while o + 16 <= len(d):
     n[s] += 1
 print(*n[1:])' "$1"
 }
-count_frames() { # FILE: frames in a pcap (0 if absent)
-	/usr/bin/python3 -c '
-import sys, os
-p = sys.argv[1]
-if not os.path.exists(p): print(0); sys.exit()
-d = open(p, "rb").read(); o = 24; n = 0
-while o + 16 <= len(d):
-    c = int.from_bytes(d[o + 8:o + 12], "little"); o += 16 + c
-    if o <= len(d): n += 1
-print(n)' "$1"
-}
 read -r -a want0 <<<"$(per_phase "$D/expect0.pcap")"
 read -r -a want1 <<<"$(per_phase "$D/expect1.pcap")"
 

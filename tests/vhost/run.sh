@@ -105,18 +105,6 @@ start_vm() {
 	dpdk_track "$VM_PID"
 }
 
-count_frames() { # FILE: frames in a pcap (0 if absent)
-	/usr/bin/python3 -c '
-import sys, os
-p = sys.argv[1]
-if not os.path.exists(p): print(0); sys.exit()
-d = open(p, "rb").read(); o = 24; n = 0
-while o + 16 <= len(d):
-    c = int.from_bytes(d[o + 8:o + 12], "little"); o += 16 + c
-    if o <= len(d): n += 1
-print(n)' "$1"
-}
-
 # fwd_test NAME MACHINE [NICS]: one full boot, NICS (2 or 4) vhost-user
 # NICs; frames both ways through every pair (0<->1, 2<->3); the image's
 # ports must come in QEMU command-line order (checked by MAC).
