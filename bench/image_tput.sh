@@ -170,16 +170,19 @@ echo "dut,size,ndr_pps,pdr_pps,mrr_pps,offered_max_pps,avg_frame_bytes,trial_s,g
 cat "$WORK/all.csv" >>"$CSV"
 col() { awk -F, -v d="$1" -v s="$2" -v c="$3" '$1==d && $2==s {print $c}' "$WORK/all.csv" | median; }
 echo
-printf '%-5s %-11s %10s %10s %10s   %11s %11s\n' size dut "NDR Mpps" "PDR Mpps" "MRR Mpps" "NDR vs io" "NDR vs fwd"
+printf '%-5s %-11s %10s %10s %10s   %10s %10s %10s %10s\n' size dut "NDR Mpps" "PDR Mpps" "MRR Mpps" \
+	"NDR vs io" "NDR vs fwd" "MRR vs io" "MRR vs fwd"
 for size in $SIZES; do
-	io=$(col testpmd-io "$size" 3)
-	fwd=$(col fwd "$size" 3)
+	io=$(col testpmd-io "$size" 3) fwd=$(col fwd "$size" 3)
+	io_m=$(col testpmd-io "$size" 5) fwd_m=$(col fwd "$size" 5)
 	for dut in $DUTS; do
 		awk -v s="$size" -v d="$dut" -v n="$(col "$dut" "$size" 3)" -v p="$(col "$dut" "$size" 4)" \
-			-v m="$(col "$dut" "$size" 5)" -v io="$io" -v fwd="$fwd" 'BEGIN {
-			printf "%-5s %-11s %10.3f %10.3f %10.3f   %10s %11s\n", s, d, n / 1e6, p / 1e6, m / 1e6,
-				(io > 0 && d != "testpmd-io" ? sprintf("%.0f%%", 100 * n / io) : "-"),
-				(fwd > 0 && d == "firewall" ? sprintf("%.0f%%", 100 * n / fwd) : "-") }'
+			-v m="$(col "$dut" "$size" 5)" -v io="$io" -v fwd="$fwd" -v io_m="$io_m" -v fwd_m="$fwd_m" '
+			function pct(x, base, show) { return show && base > 0 ? sprintf("%.0f%%", 100 * x / base) : "-" }
+			BEGIN {
+			printf "%-5s %-11s %10.3f %10.3f %10.3f   %10s %10s %10s %10s\n", s, d, n / 1e6, p / 1e6, m / 1e6,
+				pct(n, io, d != "testpmd-io"), pct(n, fwd, d == "firewall"),
+				pct(m, io_m, d != "testpmd-io"), pct(m, fwd_m, d == "firewall") }'
 	done
 done
 echo "   NDR: no loss over a ${DURATION}s trial; PDR: <= 0.5 % loss; MRR: received rate at full offered load"
