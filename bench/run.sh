@@ -37,7 +37,7 @@ fi
 # Functions and chains (bench/*.bench.sh), then the images: size and
 # smallest memory, boot time, throughput over vhost-user next to a testpmd
 # io-forwarder.  Each prints its own table and says where it pinned what.
-for extra in bench/*.bench.sh bench/image_size.sh bench/boot_time.sh bench/fwd_image_tput.sh; do
+for extra in bench/*.bench.sh bench/image_size.sh bench/boot_time.sh bench/image_tput.sh; do
 	[ -x "$extra" ] || continue
 	echo
 	"$extra" || echo "bench: $extra failed (exit $?)" >&2

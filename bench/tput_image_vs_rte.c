@@ -2,8 +2,9 @@
 /*
  * tput_image_vs_rte - a rate-controlled packet generator and counter over
  * vhost-user, to find the no-drop rate (NDR) of whatever forwards between
- * its two ports: the nfbox fwd image, or (the fabric limit) a DPDK testpmd
- * virtio_user io-forwarder.  bench/fwd_image_tput.sh runs both side by side.
+ * its two ports: an nfbox image (fwd, firewall), or (the fabric limit) a
+ * DPDK testpmd virtio_user io-forwarder.  bench/image_tput.sh runs them
+ * side by side.
  *
  * It owns two vhost-user server sockets (DPDK net_vhost, the first two
  * --vdev ports): it transmits on port 0 and counts what arrives on port 1,
@@ -20,7 +21,7 @@
  * precision.
  *
  * Usage: tput_image_vs_rte [EAL args] -- --size 64|imix [--duration S]
- *        [--label NAME] [--csv FILE] [--link-timeout S] [--verbose]
+ *        [--flows N] [--label NAME] [--csv FILE] [--link-timeout S] [--verbose]
  *        [--ping N [--gap-ms G]] [--load S]
  * --ping: instead of the search, send N single frames G ms apart (default
  * 20: long enough for an idle DUT to halt) and report the round-trip time
@@ -30,6 +31,9 @@
  * pings and 2 s of silence if both are given.
  * Sizes are Ethernet frame sizes with FCS (64 B = 60 bytes handed to the
  * device); IMIX is 64/570/1518 in the ratio 7:4:1.
+ * --flows N (1..4096, default 1): UDP 10.0.0.1:1024+i -> 10.0.1.1:4096 for
+ * flow i; frames go round the flows, so after the warm-up every flow a
+ * stateful DUT tracks is established.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -56,6 +60,7 @@ static void on_signal(int sig) { (void)sig; stop_now = true; }
 
 struct opts {
 	bool imix;
+	unsigned flows;
 	double duration;
 	double link_timeout;
 	const char *label;
@@ -78,8 +83,8 @@ struct trial {
 static struct rte_mbuf *tmpl[N_TEMPLATES];
 static uint32_t tmpl_next;
 
-/* One UDP/IPv4 frame of `len` bytes without FCS. */
-static void fill_frame(uint8_t *b, uint16_t len, uint32_t seq)
+/* One UDP/IPv4 frame of `len` bytes without FCS, of flow `flow`. */
+static void fill_frame(uint8_t *b, uint16_t len, uint32_t seq, unsigned flow)
 {
 	static const uint8_t hdr[] = {
 		0x52, 0x54, 0x00, 0x00, 0x00, 0x11, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
@@ -88,6 +93,8 @@ static void fill_frame(uint8_t *b, uint16_t len, uint32_t seq)
 		0x04, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, /* UDP 1024 -> 4096, no csum */
 	};
 	memcpy(b, hdr, sizeof(hdr));
+	b[34] = (uint8_t)((1024 + flow) >> 8);
+	b[35] = (uint8_t)(1024 + flow);
 	uint16_t ip_len = (uint16_t)(len - 14), udp_len = (uint16_t)(len - 34);
 	b[16] = (uint8_t)(ip_len >> 8);
 	b[17] = (uint8_t)ip_len;
@@ -105,7 +112,7 @@ static void fill_frame(uint8_t *b, uint16_t len, uint32_t seq)
 		b[i] = (uint8_t)(seq + i);
 }
 
-static int make_templates(struct rte_mempool *mp, bool imix)
+static int make_templates(struct rte_mempool *mp, bool imix, unsigned flows)
 {
 	/* IMIX 7:4:1 of 64/570/1518-byte frames (with FCS). */
 	static const uint16_t imix_len[12] = {60, 566, 60, 60, 566, 60, 1514, 60, 566, 60, 566, 60};
@@ -117,7 +124,7 @@ static int make_templates(struct rte_mempool *mp, bool imix)
 		uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, len);
 		if (!b)
 			return -1;
-		fill_frame(b, len, i);
+		fill_frame(b, len, i, i % flows);
 		tmpl[i] = m;
 	}
 	return 0;
@@ -294,13 +301,13 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	struct opts o = {.duration = 1.0, .link_timeout = 120, .label = "dut", .gap_ms = 20};
+	struct opts o = {.duration = 1.0, .flows = 1, .link_timeout = 120, .label = "dut", .gap_ms = 20};
 	static const struct option lo[] = {
 		{"size", required_argument, NULL, 's'},   {"duration", required_argument, NULL, 'd'},
 		{"label", required_argument, NULL, 'l'},  {"csv", required_argument, NULL, 'c'},
 		{"link-timeout", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
 		{"ping", required_argument, NULL, 'p'},   {"gap-ms", required_argument, NULL, 'g'},
-		{"load", required_argument, NULL, 'L'},
+		{"load", required_argument, NULL, 'L'},   {"flows", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -322,6 +329,13 @@ int main(int argc, char **argv)
 		case 'p': o.ping = atoi(optarg); break;
 		case 'g': o.gap_ms = atof(optarg); break;
 		case 'L': o.load = atof(optarg); break;
+		case 'f':
+			o.flows = (unsigned)atoi(optarg);
+			if (o.flows < 1 || o.flows > N_TEMPLATES) {
+				fprintf(stderr, "tput: --flows 1..%d\n", N_TEMPLATES);
+				return 2;
+			}
+			break;
 		default: return 2;
 		}
 	}
@@ -331,7 +345,7 @@ int main(int argc, char **argv)
 	}
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("tput", N_MBUFS, 256, 0,
 							 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (!mp || make_templates(mp, o.imix) < 0 || port_setup(0, mp) < 0 || port_setup(1, mp) < 0) {
+	if (!mp || make_templates(mp, o.imix, o.flows) < 0 || port_setup(0, mp) < 0 || port_setup(1, mp) < 0) {
 		fprintf(stderr, "tput: port or pool set-up failed\n");
 		return 1;
 	}
@@ -402,9 +416,9 @@ int main(int argc, char **argv)
 	if (o.csv) {
 		FILE *f = fopen(o.csv, "a");
 		if (f) {
-			fprintf(f, "%s,%s,%.0f,%.0f,%.0f,%.0f,%.1f,%.2f,%d\n", o.label, o.imix ? "imix" : "64",
-				ndr_pps, pdr_pps, mrr, max_rate, avg_bytes + 4, o.duration,
-				loss_of(&max) == 0);
+			fprintf(f, "%s,%s,%.0f,%.0f,%.0f,%.0f,%.1f,%.2f,%d,%u\n", o.label,
+				o.imix ? "imix" : "64", ndr_pps, pdr_pps, mrr, max_rate, avg_bytes + 4,
+				o.duration, loss_of(&max) == 0, o.flows);
 			fclose(f);
 		}
 	}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/vhost/run.sh - the fwd image forwarding over vhost-user, against DPDK
-# testpmd.
+# testpmd (the firewall image: tests/vhost/fw.sh, called at the end).
 #
 #   pcap in0 -> testpmd net_pcap0 -io-> net_vhost0 -> [image NIC0 -fwd-> NIC1]
 #     -> net_vhost1 -io-> net_pcap1 -> pcap out1        (and 1 -> 0 likewise)
@@ -39,21 +39,11 @@ finish() {
 }
 
 WORK=$(mktemp -d /tmp/nfbox-vhost.XXXXXX)
-TP_PID="" VM_PID="" TP_FD=""
+. tests/lib/testpmd.sh
+TP_PID="" VM_PID=""
+# Stops testpmd, the image and anything else started through the helpers.
 stop_all() {
-	if [ -n "$TP_FD" ]; then
-		echo quit >&"$TP_FD" 2>/dev/null
-		exec {TP_FD}>&-
-		TP_FD=""
-	fi
-	for p in $VM_PID $TP_PID; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $VM_PID $TP_PID; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	dpdk_stop_all
 	VM_PID="" TP_PID=""
 }
 cleanup() {
@@ -64,11 +54,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- prerequisites -----------------------------------------------------------
-TESTPMD=$(command -v dpdk-testpmd || true)
-PMDS=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | tail -1)
-QEMU=$(command -v qemu-system-x86_64 || true)
-if [ -z "$TESTPMD" ] || [ -z "$PMDS" ] || [ -z "$QEMU" ]; then
-	sk fwd-microvm "needs dpdk-testpmd, DPDK PMDs and qemu-system-x86_64"
+if ! dpdk_find; then
+	sk fwd-microvm "needs$DPDK_MISSING"
 	finish
 fi
 if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
@@ -93,28 +80,15 @@ fi
 # Port ids follow --vdev order: pcap0, vhost0, pcap1, vhost1, ...; io
 # forwarding pairs 0<->1, 2<->3, ...: pcap i <-> vhost i.
 start_testpmd() {
-	local d=$1 nics=$2 vdevs=() i
+	local d=$1 nics=$2 vdevs=() i socks=()
 	for i in $(seq 0 $((nics - 1))); do
-		vdevs+=(--vdev "net_pcap$i,rx_pcap=$d/in$i.pcap,tx_pcap=$d/out$i.pcap")
-		vdevs+=(--vdev "net_vhost$i,iface=$d/s$i,queues=1")
+		vdevs+=("net_pcap$i,rx_pcap=$d/in$i.pcap,tx_pcap=$d/out$i.pcap")
+		vdevs+=("net_vhost$i,iface=$d/s$i,queues=1")
+		socks+=("$d/s$i")
 	done
-	mkfifo "$d/tp.in"
-	taskset -c 0 "$TESTPMD" --lcores '0@0,1@0' --no-huge -m 1024 --single-file-segments \
-		--no-pci --file-prefix "nfbvh$$" --log-level=user1,info \
-		-d "$PMDS/librte_mempool_ring.so" -d "$PMDS/librte_net_pcap.so" -d "$PMDS/librte_net_vhost.so" \
-		"${vdevs[@]}" \
-		-- -i --no-flush-rx --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 \
-		<"$d/tp.in" >"$d/testpmd.log" 2>&1 &
-	TP_PID=$!
-	exec {TP_FD}>"$d/tp.in"
-	for _ in $(seq 100); do
-		[ -S "$d/s$((nics - 1))" ] && return 0
-		kill -0 "$TP_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	testpmd_start "$d" 0 "nfbvh$$" "${vdevs[@]}" -- --forward-mode=io --total-num-mbufs=16384
+	wait_sockets "$TP_PID" "${socks[@]}"
 }
-tp() { echo "$*" >&"$TP_FD"; }
 
 
 # ---- the image ---------------------------------------------------------------
@@ -129,18 +103,7 @@ start_vm() {
 	"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
 		${VM_ARGS:-} "${nets[@]}" >"$d/run.log" 2>&1 &
 	VM_PID=$!
-}
-
-count_frames() { # FILE: frames in a pcap (0 if absent)
-	/usr/bin/python3 -c '
-import sys, os
-p = sys.argv[1]
-if not os.path.exists(p): print(0); sys.exit()
-d = open(p, "rb").read(); o = 24; n = 0
-while o + 16 <= len(d):
-    c = int.from_bytes(d[o + 8:o + 12], "little"); o += 16 + c
-    if o <= len(d): n += 1
-print(n)' "$1"
+	dpdk_track "$VM_PID"
 }
 
 # fwd_test NAME MACHINE [NICS]: one full boot, NICS (2 or 4) vhost-user
@@ -236,6 +199,7 @@ tap_test() {
 	"$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 --log "$d/vm.log" \
 		--net "tap:$t0" --net "tap:$t1" >"$d/run.log" 2>&1 &
 	VM_PID=$!
+	dpdk_track "$VM_PID"
 	local t=0
 	until grep -q ready "$d/vm.log" 2>/dev/null; do
 		if ! kill -0 "$VM_PID" 2>/dev/null || [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
@@ -283,12 +247,12 @@ adaptive_test() {
 	local name=$1 d=$WORK/$1 gen=$B/rel/bench/tput_image_vs_rte
 	mkdir -p "$d"
 	[ -x "$gen" ] || make -s B="$B" "$gen" >/dev/null 2>&1 || { sk "$name" "cannot build $gen"; return; }
-	taskset -c 0 "$gen" --lcores 0@0 --no-huge -m 1024 --no-pci --file-prefix "nfbvha$$" \
-		-d "$PMDS/librte_mempool_ring.so" -d "$PMDS/librte_net_vhost.so" --log-level=lib.vhost,warning \
+	dpdk_eal 0 "nfbvha$$" vhost
+	dpdk_spawn 0 "nfbvha$$" "$d/gen.log" "$gen" "${DPDK_EAL[@]}" --log-level=lib.vhost,warning \
 		--vdev "net_vhost0,iface=$d/s0,queues=1" --vdev "net_vhost1,iface=$d/s1,queues=1" \
-		-- --size 64 --label "$name" --ping 30 --gap-ms 50 --load 3 >"$d/gen.log" 2>&1 &
-	TP_PID=$!
-	for _ in $(seq 100); do [ -S "$d/s0" ] && [ -S "$d/s1" ] && break; sleep 0.1; done
+		-- --size 64 --label "$name" --ping 30 --gap-ms 50 --load 3
+	TP_PID=$DPDK_PID
+	wait_sockets "$TP_PID" "$d/s0" "$d/s1"
 	taskset -c 1 "$QEMU" -M microvm,ioapic2=off,memory-backend=mem -accel tcg -cpu max -m 128M \
 		-object memory-backend-memfd,id=mem,size=128M,share=on \
 		-nodefaults -no-user-config -display none -no-reboot \
@@ -299,6 +263,7 @@ adaptive_test() {
 		-chardev "socket,id=c1,path=$d/s1" -netdev vhost-user,id=n1,chardev=c1 \
 		-device virtio-net-device,netdev=n1 >"$d/run.log" 2>&1 &
 	VM_PID=$!
+	dpdk_track "$VM_PID"
 	local n0="" n1="" n2=""
 	# grep -c prints 0 and fails when nothing matches: one number either way.
 	notes() { local c; c=$(grep -c "setting IRQ 1" "$d/trace.log" 2>/dev/null); echo "${c:-0}"; }
@@ -330,6 +295,27 @@ adaptive_test() {
 	fi
 }
 
+# fw_cases: tests/vhost/fw.sh (the firewall image against nfbox replay); its
+# PASS/FAIL/SKIP lines count here, and a run that ends without its summary
+# line is a failure.
+fw_cases() {
+	local out=$WORK/fw.out line rc
+	B="$B" NFBOX="$NFBOX" TIMEOUT_READY="$TIMEOUT_READY" tests/vhost/fw.sh >"$out" 2>"$WORK/fw.err"
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) say "$line"; pass=$((pass + 1)) ;;
+		"FAIL "*) say "$line"; fail=$((fail + 1)) ;;
+		"SKIP "*) say "$line"; skip=$((skip + 1)) ;;
+		esac
+	done <"$out"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		ko fw "tests/vhost/fw.sh exited $rc: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
+	elif ! grep -q '^[0-9]* passed, [0-9]* failed$' "$out"; then
+		ko fw "tests/vhost/fw.sh ended early: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
+	fi
+}
+
 fwd_test fwd-microvm microvm
 if [ "${MACHINES:-microvm q35}" != microvm ]; then
 	fwd_test fwd-q35 q35
@@ -355,4 +341,5 @@ else
 	sk tap-microvm "needs root, /dev/net/tun, ip(8) and nfbox run"
 fi
 adaptive_test adaptive-microvm-tcg
+fw_cases
 finish
