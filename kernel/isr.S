@@ -79,7 +79,13 @@ isr_stubs:
 isr_stubs_end:
 
 exc_common:
-	PUSH_GPRS
+	/* kvm_pvm: a #GP at k_pvm_halt's HLT is a request to halt, not a
+	 * crash (kernel/pvm.S).  Elsewhere that HLT never runs. */
+	cmpq $13, (%rsp)
+	jne 1f
+	cmpq $k_pvm_halt_site, 16(%rsp)
+	je k_pvm_halt_trap
+1:	PUSH_GPRS
 	movq %cr2, %rax
 	pushq %rax
 	movq %rsp, %rdi
