@@ -147,8 +147,8 @@ void k_wait_for_interrupt(void)
 	apic_init();
 	if (k_pvm) {
 		/* No STI/HLT in PVM supervisor mode: the same sequence, run in
-		 * emulated ring 0 (kernel/pvm.S). */
-		k_pvm_halt();
+		 * emulated ring 0 (kernel/pvm_halt.S). */
+		k_pvm_wait_for_interrupt();
 		return;
 	}
 	/* STI's interrupt shadow covers HLT (SDM vol. 2B, STI): an interrupt

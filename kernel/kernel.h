@@ -10,7 +10,7 @@
  * Under kvm_pvm (nested clouds, see kernel/entry.S) the kernel runs in PVM
  * supervisor mode: natively fast, but every port access costs ~30-60 us,
  * k_wait_for_interrupt() halts through emulated ring 0 (~0.1-0.3 ms per
- * wake-up, kernel/pvm.S) and page 0 stays mapped (a NULL access is not
+ * wake-up, kernel/pvm_halt.S) and page 0 stays mapped (a NULL access is not
  * caught there).
  */
 #ifndef NFB_KERNEL_H

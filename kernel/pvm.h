@@ -2,7 +2,7 @@
 /*
  * pvm.h - halting under kvm_pvm.
  *
- * What this host's kvm_pvm does, measured (see kernel/pvm.S): code in "PVM
+ * What this host's kvm_pvm does, measured (see kernel/pvm_halt.S): code in "PVM
  * supervisor mode" runs natively at CPL 3 with the underlying IF always 1
  * and a virtual IF the host keeps (0 since boot).  STI, CLI, HLT, RDMSR and
  * WRMSR there raise #GP, which the host delivers through our IDT into
@@ -17,10 +17,14 @@
 #ifndef NFB_KERNEL_PVM_H
 #define NFB_KERNEL_PVM_H
 
-/* Halt until an interrupt under kvm_pvm, as "sti; hlt; cli" does on
- * hardware: an interrupt that became pending before the call (the caller
- * re-checked for work with interrupts off) ends the halt at once.  Returns
- * after the interrupt's handler ran.  Only under kvm_pvm (k_pvm). */
+/* k_wait_for_interrupt() under kvm_pvm (k_pvm only), as "sti; hlt; cli"
+ * does on hardware: an interrupt that became pending before the call (the
+ * caller re-checked for work with interrupts off) ends the halt at once.
+ * Returns after the handlers of the interrupts that arrived ran (pvm.c). */
+void k_pvm_wait_for_interrupt(void);
+
+/* pvm_halt.S: the halt itself; the vectors taken are left in k_pvm_pending. */
 void k_pvm_halt(void);
+extern uint64_t k_pvm_pending[4];
 
 #endif
