@@ -2,10 +2,10 @@
 /*
  * pvm.h - halting under kvm_pvm.
  *
- * What this host's kvm_pvm does, measured (see kernel/pvm_halt.S): code in "PVM
- * supervisor mode" runs natively at CPL 3 with the underlying IF always 1
- * and a virtual IF the host keeps (0 since boot).  STI, CLI, HLT, RDMSR and
- * WRMSR there raise #GP, which the host delivers through our IDT into
+ * What this host's kvm_pvm does, measured (kernel/pvm_halt.S uses it): code
+ * in "PVM supervisor mode" runs natively at CPL 3 with the underlying IF
+ * always 1 and a virtual IF the host keeps (0 since boot).  STI, HLT, RDMSR
+ * and WRMSR there raise #GP, which the host delivers through our IDT into
  * emulated ring 0 -- where they all work, at emulation speed (~0.6 us per
  * instruction), and IRETQ to the CPL 3 frame resumes native execution.
  * The Ant Group PVM ABI (pvm-spec.rst: hypercalls by SYSCALL, the PVCS,
