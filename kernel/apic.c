@@ -14,6 +14,7 @@
  * I/O APICs: kernel/ioapic.c.
  */
 #include "kernel/kernel_priv.h"
+#include "kernel/pvm.h"
 
 #define LAPIC_BASE 0xfee00000u
 
@@ -38,7 +39,6 @@
 static bool apic_up, x2apic, tsc_deadline;
 static uint32_t apic_id;
 static uint64_t lapic_ticks_per_ms; /* one-shot timer rate when no TSC deadline */
-static bool halt_warned;
 
 static struct {
 	k_irq_fn fn;
@@ -122,17 +122,13 @@ void k_msi_message(uint8_t vector, uint64_t *addr, uint32_t *data)
 /* ---- halting ----------------------------------------------------------------- */
 void k_wait_for_interrupt(void)
 {
+	apic_init();
 	if (k_pvm) {
-		/* PVM supervisor mode refuses STI/HLT (it wants its own
-		 * hypercall ABI).  Return at once: the caller keeps polling. */
-		if (!halt_warned) {
-			halt_warned = true;
-			sys_log("nfbox: kvm_pvm: no halting, idle ports are polled\n");
-		}
-		sys_pause();
+		/* No STI/HLT in PVM supervisor mode: the same sequence, run in
+		 * emulated ring 0 (kernel/pvm_halt.S). */
+		k_pvm_wait_for_interrupt();
 		return;
 	}
-	apic_init();
 	/* STI's interrupt shadow covers HLT (SDM vol. 2B, STI): an interrupt
 	 * that became pending after the caller's last check is taken after
 	 * HLT starts, and wakes it -- no lost wakeup.  The handler runs
@@ -145,8 +141,6 @@ static void console_input(void *ctx) { (void)ctx; }
 
 void k_wakeup_at(uint64_t tsc)
 {
-	if (k_pvm)
-		return;
 	apic_init();
 	irq_table[VEC_TIMER].fn = timer_fired;
 	if (tsc_deadline) {
@@ -185,8 +179,6 @@ void k_wakeup_at(uint64_t tsc)
 
 void k_console_wake_on_input(bool on)
 {
-	if (k_pvm)
-		return;
 	apic_init();
 	irq_table[VEC_CONSOLE].fn = console_input;
 	/* COM1 is ISA IRQ 4, identity-mapped to GSI 4 on q35 and microvm

@@ -8,7 +8,8 @@
  * and jumps to the common code, which saves every GPR in struct k_regs
  * order (kernel/trap.h).
  *
- * Exceptions (0-31) are fatal: k_trap() prints and exits.  CR2 is saved
+ * Exceptions (0-31) are fatal: k_trap() prints and exits (under kvm_pvm
+ * but one, the #GP that asks for a halt, kernel/pvm_halt.S).  CR2 is saved
  * with the GPRs (struct k_regs starts with it).  Device interrupts
  * (32-255) only ever arrive inside k_wait_for_interrupt(); they still save
  * the full FPU/SSE state (FXSAVE, SDM vol. 1 10.5) so handlers may be
@@ -79,7 +80,13 @@ isr_stubs:
 isr_stubs_end:
 
 exc_common:
-	PUSH_GPRS
+	/* kvm_pvm: a #GP at k_pvm_halt's HLT is a request to halt, not a
+	 * crash (kernel/pvm_halt.S).  Elsewhere that HLT never runs. */
+	cmpq $13, (%rsp)
+	jne 1f
+	cmpq $k_pvm_halt_site, 16(%rsp)
+	je k_pvm_halt_trap
+1:	PUSH_GPRS
 	movq %cr2, %rax
 	pushq %rax
 	movq %rsp, %rdi
@@ -88,6 +95,10 @@ exc_common:
 	ud2
 
 irq_common:
+	/* kvm_pvm: interrupts only arrive inside its halt; they are
+	 * recorded there and handled natively (kernel/pvm_halt.S). */
+	cmpb $0, k_pvm
+	jne k_pvm_irq
 	PUSH_GPRS
 	movq %rsp, %rbx         /* callee-saved: survives the C call */
 	subq $512, %rsp

@@ -156,8 +156,11 @@ void k_trap(struct k_regs *r)
 			 cr2 >= (uint64_t)(uintptr_t)kstack_guard && cr2 < (uint64_t)(uintptr_t)kstack_bottom
 				 ? " (kernel stack overflow)"
 				 : "");
+	/* Under kvm_pvm a frame from ring 0 is one of the handlers the host
+	 * runs emulated (kernel/pvm.h), e.g. a device interrupt's. */
 	k_printf("RIP 0x%016lx %s (%s)\n", (unsigned long)r->rip, sym,
-		 k_pvm ? "PVM supervisor mode" : (r->cs & 3) ? "ring 3" : "ring 0");
+		 !k_pvm ? ((r->cs & 3) ? "ring 3" : "ring 0")
+			: (r->cs & 3) ? "PVM supervisor mode" : "ring 0, emulated by kvm_pvm");
 	k_printf("RSP 0x%016lx RFLAGS 0x%08lx CR2 0x%016lx CR3 0x%lx\n", (unsigned long)r->rsp,
 		 (unsigned long)r->rflags, (unsigned long)cr2, (unsigned long)cr3);
 	k_printf("RAX 0x%016lx RBX 0x%016lx RCX 0x%016lx\n", r->rax, r->rbx, r->rcx);

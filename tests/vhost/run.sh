@@ -227,33 +227,61 @@ tap_test() {
 }
 
 # ---- adaptive polling: wake on RX, no interrupts under load -------------------
-# adaptive_test NAME: TCG (the only accelerator here that halts: kvm_pvm has
-# no HLT), microvm with one IOAPIC (ioapic2=off: 8 virtio-mmio slots on
-# GSI 16-23, which kernel/apic.c routes; `nfbox run` leaves QEMU's default
-# second IOAPIC, GSI 24-47, so QEMU is started directly here).  The
-# generator (bench/tput_image_vs_rte) pings 30 single frames 50 ms apart
-# into the idle image, then after 2 s of silence offers full load for 3 s.
-# QEMU traces every used-buffer notification the devices raise
-# (virtio_mmio_setting_irq level 1).  Pass: every ping comes back with a
-# median RTT under 2 ms (a notification woke the halted CPU; the kernel's
-# 10 ms timer alone gives ~5 ms, and a spinning vCPU that shares its core
-# waits for its time slice), at least 10 notifications during the pings,
-# and during the load fewer than one per 2000 frames forwarded: the image
-# polls with notifications suppressed, and is woken only when it halted
-# because the generator (sharing a busy core) paused.  That the device
-# raises none at all while the driver polls is checked exactly by
-# tests/unit/test_virtqueue.c.
+# adaptive_test NAME ACCEL: ACCEL tcg or kvm (here kvm_pvm, where the image
+# halts through emulated ring 0, kernel/pvm.c), microvm with one IOAPIC
+# (ioapic2=off: 8 virtio-mmio slots on GSI 16-23; `nfbox run` keeps QEMU's
+# default second IOAPIC, GSI 24-47, which kernel/ioapic.c routes too).  QEMU
+# is started directly here for its -trace of device notifications.  The generator (bench/tput_image_vs_rte)
+# pings 30 single frames 50 ms apart into the idle image, then after 2 s of
+# silence offers full load for 3 s.  QEMU traces every used-buffer
+# notification the devices raise (virtio_mmio_setting_irq level 1; vhost-
+# user on virtio-mmio has no irqfd, so under KVM too they pass through
+# QEMU).  Pass: every ping comes back with a median RTT under 2 ms (a
+# notification woke the halted CPU; the kernel's 10 ms timer alone gives
+# ~5 ms, and a spinning vCPU that shares its core waits for its time
+# slice), at least 10 notifications during the pings, and during the load
+# fewer than one per 2000 frames forwarded: the image polls with
+# notifications suppressed, and is woken only when it halted because the
+# generator (sharing a busy core) paused.  That the device raises none at
+# all while the driver polls is checked exactly by tests/unit/test_virtqueue.c.
+# The RTT depends on core 1's other tenants (the vCPU and QEMU's main loop,
+# which relays vhost-user's call to the interrupt, both wait for their turn
+# there): when only it fails, the test runs once more and says so.
+accel_args() { # ACCEL: QEMU's accelerator and CPU options
+	case $1 in
+	tcg) echo "-accel tcg -cpu max" ;;
+	kvm) echo "-accel kvm -cpu host,-arch-capabilities" ;;
+	esac
+}
+kvm_usable() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
 adaptive_test() {
-	local name=$1 d=$WORK/$1 gen=$B/rel/bench/tput_image_vs_rte
-	mkdir -p "$d"
+	local name=$1 accel=$2 gen=$B/rel/bench/tput_image_vs_rte first
+	[ "$accel" = kvm ] && ! kvm_usable && { sk "$name" "no usable /dev/kvm"; return; }
 	[ -x "$gen" ] || make -s B="$B" "$gen" >/dev/null 2>&1 || { sk "$name" "cannot build $gen"; return; }
+	adaptive_run "$WORK/$name" "$accel" "$gen"
+	if [ "$ADAPT_RES" = rtt ]; then
+		first=$ADAPT_MSG
+		adaptive_run "$WORK/$name-again" "$accel" "$gen"
+		ADAPT_MSG="$ADAPT_MSG; second run, the first: $first"
+	fi
+	if [ "$ADAPT_RES" = ok ]; then ok "$name" "$ADAPT_MSG"; else ko "$name" "$ADAPT_MSG"; fi
+}
+
+# adaptive_run DIR ACCEL GEN: one run; ADAPT_RES ok, rtt (only the RTT
+# check failed) or fail, and ADAPT_MSG the numbers or what went wrong.
+adaptive_run() {
+	local d=$1 accel=$2 gen=$3 name
+	name=$(basename "$d")
+	mkdir -p "$d"
 	dpdk_eal 0 "nfbvha$$" vhost
 	dpdk_spawn 0 "nfbvha$$" "$d/gen.log" "$gen" "${DPDK_EAL[@]}" --log-level=lib.vhost,warning \
 		--vdev "net_vhost0,iface=$d/s0,queues=1" --vdev "net_vhost1,iface=$d/s1,queues=1" \
 		-- --size 64 --label "$name" --ping 30 --gap-ms 50 --load 3
 	TP_PID=$DPDK_PID
 	wait_sockets "$TP_PID" "$d/s0" "$d/s1"
-	taskset -c 1 "$QEMU" -M microvm,ioapic2=off,memory-backend=mem -accel tcg -cpu max -m 128M \
+	# shellcheck disable=SC2046 # accel_args is a word list
+	taskset -c 1 "$QEMU" -M microvm,ioapic2=off,memory-backend=mem $(accel_args "$accel") -m 128M \
 		-object memory-backend-memfd,id=mem,size=128M,share=on \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$d/vm.log" -trace virtio_mmio_setting_irq -D "$d/trace.log" \
@@ -282,16 +310,111 @@ adaptive_test() {
 	load=$(grep -o "load:.*" "$d/gen.log")
 	med=$(echo "$ping" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
 	got=$(echo "$load" | sed -n 's/.*received \([0-9]*\).*/\1/p')
+	ADAPT_RES=fail
 	if [ -z "$n2" ] || [ -z "$med" ] || [ -z "$got" ]; then
-		ko "$name" "did not run: $(tail -n 3 "$d/gen.log" "$d/vm.log" | tr '\n' ' ')"
+		ADAPT_MSG="did not run: $(tail -n 3 "$d/gen.log" "$d/vm.log" | tr '\n' ' ')"
+	elif grep -q "no-irq" "$d/vm.log"; then
+		ADAPT_MSG="a port has no interrupt, so nothing can wake it: $(grep no-irq "$d/vm.log" | tr '\n' ' ')"
 	elif ! echo "$ping" | grep -q "30 sent, 30 back"; then
-		ko "$name" "$ping"
-	elif [ "$med" -ge 2000 ] || [ $((n1 - n0)) -lt 10 ]; then
-		ko "$name" "idle wake-up not by notification: $ping; $((n1 - n0)) notifications"
+		ADAPT_MSG=$ping
+	elif [ $((n1 - n0)) -lt 10 ]; then
+		ADAPT_MSG="idle wake-up not by notification: $ping; $((n1 - n0)) notifications"
 	elif [ $(((n2 - n1) * 2000)) -ge "$got" ]; then
-		ko "$name" "$((n2 - n1)) notifications under load ($load)"
+		ADAPT_MSG="$((n2 - n1)) notifications under load ($load)"
+	elif [ "$med" -ge 2000 ]; then
+		ADAPT_RES=rtt
+		ADAPT_MSG="idle wake-up slower than a notification's: $ping"
 	else
-		ok "$name" "idle: RTT median ${med} us, $((n1 - n0)) wake-ups; load: $got frames, $((n2 - n1)) notifications"
+		ADAPT_RES=ok
+		ADAPT_MSG="idle: RTT median ${med} us, $((n1 - n0)) wake-ups; load: $got frames, $((n2 - n1)) notifications"
+	fi
+}
+
+# idle_test NAME ACCEL MACHINE: what halting is for -- an idle image costs
+# (almost) no CPU.  Two boots through `nfbox run` with two vhost-user NICs
+# to testpmd: the default image (halts after 200 us without packets) and
+# the same image told never to halt (nfbox.idle_us=10^9).  Each sits idle
+# for IDLE_SECS (3) while its QEMU's CPU time (utime+stime of every thread,
+# /proc/PID/stat) is read, then testpmd sends FRAMES frames each way, which
+# must come back byte-exact (the first ones wake the halted image: by MSI-X
+# on q35 under KVM; `nfbox run`'s microvm has a second IOAPIC the kernel
+# does not route, so there the 10 ms timer does).  Pass: halting image
+# under IDLE_MAX_PCT (10) % of a core, the polling one over twice that
+# (on a quiet machine ~100 %; other pollers sharing core 1 take their part,
+# and below that the measurement would say nothing), all frames intact.
+IDLE_SECS=${IDLE_SECS:-3}
+IDLE_MAX_PCT=${IDLE_MAX_PCT:-10}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+uptime_cs() { awk '{printf "%d\n", $1 * 100}' /proc/uptime; }
+
+# idle_run DIR ACCEL MACHINE APPEND: one boot; IDLE_OUT is the idle CPU use
+# (tenths of a percent of a core), or on failure (status 1) why.  Runs in this shell, not in a
+# $(...), so that stop_all knows what it started.
+idle_fail() { IDLE_OUT=$1; stop_all; }
+idle_run() {
+	local d=$1 accel=$2 machine=$3 append=$4 qpid="" t
+	mkdir -p "$d"
+	/usr/bin/python3 tests/vhost/mkpcaps.py "$d" "$FRAMES" || { idle_fail "cannot make pcaps"; return 1; }
+	start_testpmd "$d" 2 || { idle_fail "testpmd did not start: $(tail -n 3 "$d/testpmd.log" | tr '\n' ' ')"; return 1; }
+	NFBOX_NO_KVM=$([ "$accel" = tcg ] && echo 1) "$NFBOX" run "$IMAGE" --machine "$machine" --mem 256 --pin 1 \
+		--log "$d/vm.log" --append "$append" \
+		--net "vhost-user:$d/s0" --net "vhost-user:$d/s1" >"$d/run.log" 2>&1 &
+	VM_PID=$!
+	dpdk_track "$VM_PID"
+	for t in $(seq $((TIMEOUT_READY * 10))); do
+		grep -q ready "$d/vm.log" 2>/dev/null && break
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q ready "$d/vm.log" 2>/dev/null ||
+		{ idle_fail "no 'ready' line: $(tail -n 3 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"; return 1; }
+	for _ in $(seq 100); do
+		[ "$(grep -c 'ready for processing' "$d/testpmd.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	qpid=$(cat "/proc/$VM_PID/task/$VM_PID/children" 2>/dev/null | awk '{print $1}')
+	[ -n "$qpid" ] || { idle_fail "no QEMU under nfbox run ($VM_PID)"; return 1; }
+	sleep 1 # boot messages, link setup: then nothing happens
+	local c0 c1 u0 u1
+	c0=$(cpu_ticks "$qpid") u0=$(uptime_cs)
+	sleep "$IDLE_SECS"
+	c1=$(cpu_ticks "$qpid") u1=$(uptime_cs)
+	[ -n "$c0" ] && [ -n "$c1" ] || { idle_fail "QEMU ($qpid) vanished while idle"; return 1; }
+	tp "set fwd io retry"
+	tp "set burst tx delay 20 retry 2000"
+	tp "start"
+	for _ in $(seq 300); do
+		[ "$(count_frames "$d/out0.pcap")" -ge "$FRAMES" ] && [ "$(count_frames "$d/out1.pcap")" -ge "$FRAMES" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	tp "stop"
+	sleep 0.5
+	stop_all
+	local r0 r1
+	r1=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in0.pcap" "$d/out1.pcap" 2>&1) ||
+		{ idle_fail "after the idle spell: nic0->nic1: $r1"; return 1; }
+	r0=$(/usr/bin/python3 tests/vhost/pcap_same.py "$d/in1.pcap" "$d/out0.pcap" 2>&1) ||
+		{ idle_fail "after the idle spell: nic1->nic0: $r0"; return 1; }
+	# Tenths of a percent of one core: CPU ticks over wall centiseconds.
+	IDLE_OUT=$(((c1 - c0) * 100 * 1000 / $(getconf CLK_TCK) / (u1 - u0 > 0 ? u1 - u0 : 1)))
+}
+
+idle_test() {
+	local name=$1 accel=$2 machine=$3 halt poll
+	[ "$accel" = kvm ] && ! kvm_usable && { sk "$name" "no usable /dev/kvm"; return; }
+	idle_run "$WORK/$name-halt" "$accel" "$machine" "" || { ko "$name" "halting image: $IDLE_OUT"; return; }
+	halt=$IDLE_OUT
+	idle_run "$WORK/$name-poll" "$accel" "$machine" "nfbox.idle_us=1000000000" ||
+		{ ko "$name" "polling image: $IDLE_OUT"; return; }
+	poll=$IDLE_OUT
+	local h="$((halt / 10)).$((halt % 10)) %" p="$((poll / 10)).$((poll % 10)) %"
+	if [ "$poll" -le $((20 * IDLE_MAX_PCT)) ]; then
+		ko "$name" "a polling image used only $p of a core: the measurement is off"
+	elif [ "$halt" -ge $((10 * IDLE_MAX_PCT)) ]; then
+		ko "$name" "idle image used $h of a core (polling: $p), limit $IDLE_MAX_PCT %"
+	else
+		ok "$name" "idle ${IDLE_SECS} s: $h of a core halting, $p polling; $FRAMES frames each way byte-exact after"
 	fi
 }
 
@@ -340,6 +463,9 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 else
 	sk tap-microvm "needs root, /dev/net/tun, ip(8) and nfbox run"
 fi
-adaptive_test adaptive-microvm-tcg
+adaptive_test adaptive-microvm-tcg tcg
+adaptive_test adaptive-microvm-kvm kvm
+idle_test idle-q35-kvm kvm q35
+idle_test idle-microvm-tcg tcg microvm
 fw_cases
 finish
