@@ -154,9 +154,9 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	char *img = find_image(p, f, msg);
 	if (!img)
 		return -1;
-	char fifo[400], console[400], runlog[400], pidf[400], s0[400], s1[400], cpu[16], mem[16],
+	char ctl[400], console[400], runlog[400], pidf[400], s0[400], s1[400], cpu[16], mem[16],
 		append[64];
-	pathf(fifo, sizeof(fifo), p, "%s.ctl", f->name);
+	pathf(ctl, sizeof(ctl), p, "%s.ctl", f->name);
 	pathf(console, sizeof(console), p, "%s.console", f->name);
 	pathf(runlog, sizeof(runlog), p, "%s.run.log", f->name);
 	pathf(pidf, sizeof(pidf), p, "%s.pid", f->name);
@@ -170,9 +170,8 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 		unlink(sock);
 	}
 	unlink(console);
-	unlink(fifo);
-	if (mkfifo(fifo, 0600) < 0) {
-		fprintf(msg, PROG ": mkfifo %s: %s\n", fifo, strerror(errno));
+	if (strlen(ctl) >= sizeof(((struct relay *)0)->path)) {
+		fprintf(msg, PROG ": %s: too long for a unix socket (shorten $NFBOX_CHAIN_DIR)\n", ctl);
 		free(img);
 		return -1;
 	}
@@ -189,6 +188,8 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	argv[n++] = cpu;
 	argv[n++] = "--log";
 	argv[n++] = console;
+	argv[n++] = "--control"; /* nfbox stats / reload CHAIN:NAME (chain_ctl.c) */
+	argv[n++] = ctl;
 	if (f->config) {
 		argv[n++] = "--config";
 		argv[n++] = f->config;
@@ -209,7 +210,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	argv[n] = NULL;
 	unlink(runlog);
-	pid_t pid = csys_spawn(argv, fifo, runlog, f->cpu);
+	pid_t pid = csys_spawn(argv, NULL, runlog, f->cpu);
 	free(img);
 	if (pid <= 0) {
 		fprintf(msg, PROG ": cannot start %s\n", f->name);
@@ -579,7 +580,8 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 	}
 	ovs_env(p);
 	/* 1. Images: "quit" on their consoles (they print their counters and
-	 *    exit), testpmd: "quit".  Writers never block: O_NONBLOCK. */
+	 *    exit) through their control sockets, testpmd: "quit" into its
+	 *    FIFO.  Writers never block: O_NONBLOCK. */
 	int n_quit = 0;
 	DIR *d = opendir(p->dir);
 	struct dirent *e;
@@ -589,6 +591,12 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 			continue;
 		char fifo[600];
 		snprintf(fifo, sizeof(fifo), "%s/%s", p->dir, e->d_name);
+		struct stat cs;
+		if (stat(fifo, &cs) == 0 && S_ISSOCK(cs.st_mode)) {
+			if (ctl_quit(fifo) == 0)
+				n_quit++;
+			continue;
+		}
 		int fd = open(fifo, O_WRONLY | O_NONBLOCK);
 		if (fd >= 0) {
 			ssize_t w = write(fd, "\nquit\n", 6);
@@ -666,6 +674,11 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 		free(t);
 	}
 	int rc = csys_rmtree(p->dir);
+	/* The default base directories too, once no chain (and no `nfbox run
+	 * --name` socket) is left in them: no empty /run/nfbox behind us. */
+	const char *base = getenv("NFBOX_CHAIN_DIR");
+	if (!rc && (!base || !*base) && rmdir("/run/nfbox/chain") == 0)
+		rmdir("/run/nfbox");
 	n = csys_find_procs(needle, pids, 64);
 	if (n || rc) {
 		fprintf(stderr, PROG ": %s: %d process(es) left, %s\n", label, n,
@@ -722,8 +735,7 @@ static int chain_status(const struct chain *c)
 			else
 				printf(", not ready");
 			struct ctl_target t = {0};
-			pathf(t.fifo, sizeof(t.fifo), &p, "%s.ctl", f->name);
-			pathf(t.log, sizeof(t.log), &p, "%s.console", f->name);
+			pathf(t.sock, sizeof(t.sock), &p, "%s.ctl", f->name);
 			t.pid = pid;
 			char *s = NULL;
 			if (us >= 0 && ctl_stats(&t, &s, 2000) == 0) {
@@ -912,8 +924,7 @@ static void image_stats(const struct chain *c, const struct chain_paths *p, char
 		if (c->nf[i].kind != CHAIN_NF_IMAGE)
 			continue;
 		struct ctl_target t = {0};
-		pathf(t.fifo, sizeof(t.fifo), p, "%s.ctl", c->nf[i].name);
-		pathf(t.log, sizeof(t.log), p, "%s.console", c->nf[i].name);
+		pathf(t.sock, sizeof(t.sock), p, "%s.ctl", c->nf[i].name);
 		t.pid = nf_pid(p, c->nf[i].name);
 		if (ctl_stats(&t, &s[i], 3000) != 0)
 			s[i] = NULL;

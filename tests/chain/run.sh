@@ -9,6 +9,10 @@
 # same firewall config does hosted (`nfbox replay`), the fwd passing all.
 #
 #   chain/parse-errors     bad chain files: exact FILE:LINE:COL messages
+#   chain/run-control      `nfbox run --name N` (no OVS): stats by name, pid and
+#                          socket, "stats NONCE" ... "end NONCE" on the socket
+#   chain/run-reload       `nfbox reload N`: a good config swapped in; configs
+#                          refused by the host or by the image change nothing
 #   chain/up               `nfbox chain up`: OVS, ports, flows, both images ready
 #   chain/replay-paced     one direction, 100 us apart: equal per flow
 #   chain/replay-both      both directions in lockstep: equal frame for frame
@@ -54,6 +58,7 @@ WORK=$(mktemp -d /tmp/nfbox-chain.XXXXXX)
 CHAIN=$WORK/t.chain
 UP=0
 cleanup() {
+	[ -n "${RC_PID:-}" ] && kill -TERM "$RC_PID" 2>/dev/null && sleep 1 && kill -KILL "$RC_PID" 2>/dev/null
 	if [ $UP = 1 ]; then
 		"$NFBOX" chain down "$CHAIN" >"$WORK/down-trap.log" 2>&1 ||
 			cat "$WORK/down-trap.log" >&2
@@ -99,6 +104,126 @@ parse_case quote "1:16: unterminated quoted word" 'nf a image fwd "mem 4' || per
 parse_case bad-name "1:4: bad function name '9lives' (a letter, then letters, digits, '_' or '-'; at most 12)" \
 	'nf 9lives image fwd' || perr=1
 if [ $perr = 0 ]; then ok parse-errors "10 chain files"; else ko parse-errors "see above"; fi
+
+# ---- the control socket of a plain `nfbox run` (no OVS) -------------------------------
+# run-control   `nfbox run --name N`: stats by NAME, PID and socket path; the
+#               raw protocol: "stats NONCE" answered by counters, then "end
+#               NONCE"; a second image with the same name refused; the socket
+#               is gone after the image stops
+# run-reload    `nfbox reload NAME`: a good config swapped in (rules 9 -> 10);
+#               one the host refuses (FILE:LINE:COL, nothing sent) and one
+#               only the image refuses (typed into the socket) leave the
+#               running rules untouched
+run_control() {
+	local name=chain$$ log=$WORK/rc.console img=$IMAGES/firewall.img
+	"$NFBOX" run "$img" --name "$name" --config config/examples/firewall.conf --pin 1 \
+		--log "$log" >"$WORK/rc.out" 2>&1 </dev/null &
+	RC_PID=$!
+	local i
+	for i in $(seq 100); do grep -q "ready in" "$log" 2>/dev/null && break; sleep 0.1; done
+	local sock
+	sock=$(ls "${NFBOX_RUN_DIR:-/run/nfbox/run}/$name.sock" 2>/dev/null)
+	local bad=""
+	"$NFBOX" stats "$name" >"$WORK/rc.byname" 2>&1 || bad="$bad by-name: $(head -1 "$WORK/rc.byname");"
+	"$NFBOX" stats "$RC_PID" >"$WORK/rc.bypid" 2>&1 || bad="$bad by-pid: $(head -1 "$WORK/rc.bypid");"
+	"$NFBOX" stats "$sock" --json >"$WORK/rc.json" 2>&1 || bad="$bad by-socket: $(head -1 "$WORK/rc.json");"
+	grep -qx "image.function firewall" "$WORK/rc.byname" || bad="$bad no image.function;"
+	grep -qx "firewall.rules 9" "$WORK/rc.bypid" || bad="$bad rules not 9;"
+	$PY -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(s["firewall"]["rules"] != 9)' \
+		"$WORK/rc.json" 2>/dev/null || bad="$bad JSON;"
+	# The raw protocol, and an "end" that is not ours in between.
+	r=$($PY - "$sock" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"\nend 0ther\nstats 5eed1234\n")
+buf, t = b"", time.time() + 5
+while b"\nend 5eed1234\n" not in b"\n" + buf and time.time() < t:
+    s.settimeout(max(0.01, t - time.time()))
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        continue
+    if not d:
+        break
+    buf += d
+lines = buf.decode(errors="replace").splitlines()
+if "end 5eed1234" not in lines:
+    print("no 'end 5eed1234' line: %r" % buf[-200:]); sys.exit(1)
+ans = lines[lines.index("end 0ther") + 1:lines.index("end 5eed1234")]
+if "image.function firewall" not in ans or "firewall.rules 9" not in ans:
+    print("answer without the counters: %r" % ans[:5]); sys.exit(1)
+print(len(ans))
+EOF
+)
+	[ $? = 0 ] || bad="$bad raw: $r;"
+	"$NFBOX" run "$img" --name "$name" --log "$WORK/rc2.console" >"$WORK/rc2.out" 2>&1 </dev/null
+	grep -q "is in use" "$WORK/rc2.out" || bad="$bad same name: $(head -1 "$WORK/rc2.out");"
+	if [ -z "$sock" ]; then
+		ko run-control "no socket for --name $name: $(tail -3 "$log" "$WORK/rc.out" | tr '\n' ' ')"
+	elif [ -n "$bad" ]; then
+		ko run-control "$bad"
+	else
+		ok run-control "stats by name, pid and socket; raw: $r counter lines up to 'end NONCE'; name in use refused"
+	fi
+
+	# reload: good, refused by the host, refused by the image.
+	local rl=""
+	cp config/examples/firewall.conf config/examples/bogons.txt "$WORK/"
+	printf 'accept proto udp dport 4789\n' >>"$WORK/firewall.conf"
+	"$NFBOX" reload "$name" "$WORK/firewall.conf" >"$WORK/rc.reload" 2>&1 || rl="$rl good: $(tail -1 "$WORK/rc.reload");"
+	grep -qx "firewall.rules 10" <("$NFBOX" stats "$name") || rl="$rl rules not 10 after the reload;"
+	printf 'default drop\naccept proto tcp dport { 22 80 }\nacept proto udp\n' >"$WORK/rc-bad.conf"
+	"$NFBOX" reload "$name" "$WORK/rc-bad.conf" >"$WORK/rc.bad.out" 2>"$WORK/rc.bad.err"
+	[ $? = 1 ] && grep -q "^$WORK/rc-bad.conf:3:1: " "$WORK/rc.bad.err" ||
+		rl="$rl host-refused: $(head -1 "$WORK/rc.bad.err");"
+	# A config the image refuses: typed into the socket, past the host's check.
+	r=$($PY - "$sock" "$WORK/rc-bad.conf" <<'EOF'
+import base64, socket, sys, time, zlib
+blob = sys.argv[2].encode() + b"\0" + open(sys.argv[2], "rb").read()
+req = "\nreload begin %d %08x\n" % (len(blob), zlib.crc32(blob))
+for i in range(0, len(blob), 36):
+    req += "reload data " + base64.b64encode(blob[i:i + 36]).decode() + "\n"
+req += "reload end\nend feed5eed\n"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(req.encode())
+buf, t = b"", time.time() + 10
+while b"\nend feed5eed" not in buf and time.time() < t:
+    s.settimeout(max(0.01, t - time.time()))
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        continue
+    if not d:
+        break
+    buf += d
+out = buf.decode(errors="replace")
+ok = "nfbox: reload rejected" in out and (sys.argv[2] + ":3:1: ") in out
+print("image refused it" if ok else "no rejection: %r" % out[-300:])
+sys.exit(0 if ok else 1)
+EOF
+)
+	[ $? = 0 ] || rl="$rl image-refused: $r;"
+	grep -qx "firewall.rules 10" <("$NFBOX" stats "$name") || rl="$rl rules changed by a refused config;"
+	kill -TERM "$RC_PID"
+	for i in $(seq 50); do kill -0 "$RC_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$RC_PID" 2>/dev/null && rl="$rl nfbox run did not stop;"
+	[ -e "$sock" ] && rl="$rl socket $sock left;"
+	RC_PID=""
+	if [ -n "$rl" ]; then ko run-reload "$rl"; else
+		ok run-reload "$(grep -o 'reload ok ([^,]*' "$WORK/rc.reload" | head -1)), rules 9 -> 10; host- and image-refused configs left 10; socket removed at exit"
+	fi
+}
+RC_PID=""
+IMAGES=${NFBOX_IMAGES:-$TOP/$B/images}
+if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$IMAGES/firewall.img" ] ||
+	! $PY -c 'import scapy' 2>/dev/null; then
+	sk run-control "needs qemu-system-x86_64, $IMAGES/firewall.img and /usr/bin/python3"
+	sk run-reload "needs qemu-system-x86_64, $IMAGES/firewall.img and /usr/bin/python3"
+else
+	run_control
+fi
 
 # ---- prerequisites for the rest ---------------------------------------------------------
 why=""
