@@ -54,7 +54,8 @@
 # Usage: bench/chain.bench.sh [--lengths "1 2 3"] [--duration S] [--warmup S]
 #          [--retries N] [--rounds N]
 #          [--image-opts "idle-us 0"]   (chain file options for every image)
-# CSV: build/bench/chain_tput.csv.  Needs root, OVS-DPDK, QEMU, testpmd.
+# CSV: build/bench/chain_tput.csv (trials: how many the row took, warm-up,
+# MRR and calibration included).  Needs root, OVS-DPDK, QEMU, testpmd.
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -153,13 +154,13 @@ passes() {
 }
 
 # judge TARGET KBPS [SECONDS] -> "offered_pps received_pps lost total": the
-# first passing of 1 + RETRIES trials, else the last failing one.
-TRIALS=0
+# first passing of 1 + RETRIES trials, else the last failing one.  (Runs in
+# a subshell: trials are counted in a file.)
 judge() {
 	local target=$1 kbps=$2 dur=${3:-$DURATION} i off rcv lost tot
 	for i in $(seq 0 "$RETRIES"); do
 		read -r off rcv lost tot <<<"$(trial "$kbps" "$dur")"
-		TRIALS=$((TRIALS + 1))
+		echo >>"$WORK/trials"
 		[ "${VERBOSE:-0}" = 1 ] && echo "    $KIND x$N $target: $kbps kbps ${dur}s -> offered $off/s lost $lost of $tot" >&2
 		passes "$target" "$lost" "$tot" && break
 	done
@@ -188,7 +189,8 @@ search() {
 # measure KIND N -> appends "kind,n,ndr,pdr,mrr,offered_max,load1,others,trials" to all.csv
 measure() {
 	local kind=$1 n=$2 f=$WORK/$1$2.chain i load others
-	KIND=$kind N=$n TRIALS=0
+	KIND=$kind N=$n
+	: >"$WORK/trials"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	# Pollers of others (their chains' OVS, images, testpmd) share our cores.
 	others=$(pgrep -c -f 'ovs-vswitchd-dpdk|qemu-system|dpdk-testpmd')
@@ -220,7 +222,7 @@ measure() {
 	local mrr=$rcv omax=$off
 	[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
 	if [ "${MRR_ONLY:-0}" = 1 ]; then
-		echo "$kind,$n,0,0,$mrr,$omax,$load,$others,1" >>"$WORK/all.csv"
+		echo "$kind,$n,0,0,$mrr,$omax,$load,$others,2" >>"$WORK/all.csv"
 		"$NFBOX" chain down "$f" >/dev/null 2>&1
 		CUR=""
 		return 0
@@ -245,7 +247,7 @@ measure() {
 		ndr_kbps=$((ndr_kbps * 98 / 100))
 		[ $step = 5 ] && ndr=0
 	done
-	echo "$kind,$n,$ndr,$pdr,$mrr,$omax,$load,$others,$TRIALS" >>"$WORK/all.csv"
+	echo "$kind,$n,$ndr,$pdr,$mrr,$omax,$load,$others,$(($(wc -l <"$WORK/trials") + 3))" >>"$WORK/all.csv"
 	"$NFBOX" chain down "$f" >/dev/null 2>&1
 	CUR=""
 }
