@@ -19,9 +19,14 @@
  *   nfbox.pool=N      packet buffers (default: fills the NICs' rings)
  *   nfbox.queue_size=N  ring entries per NIC queue, at most the device's
  *
- * Control: serial input lines "stats" (print counters), "quit" (print
- * counters, exit 0) and "reload begin|data|end|abort" (a new config, swapped
- * in whole or rejected; wire format in tools/cmd_reload.c).  Serial input is
+ * Control: serial input lines "stats [NONCE]" (print counters), "end NONCE"
+ * (print "end NONCE": everything a client's earlier lines made us print is
+ * out), "quit" (print counters, exit 0) and "reload begin|data|end|abort"
+ * (a new config, swapped in whole or rejected; wire format in
+ * tools/cmd_reload.c).  "stats NONCE" is "stats" then "end NONCE".  The
+ * console has no other framing, and the host also sees boot and warning
+ * lines on it, so clients (tools/chain_ctl.c) read up to their own end
+ * line, a nonce no other output carries.  Serial input is
  * polled every 10 ms, more of it while a reload is being received; an idle
  * image halting in vnet_wait_rx() is woken by it too (UART interrupt).
  */
@@ -125,11 +130,14 @@ static struct cfg *load_config(void)
 	return cfg;
 }
 
-static void print_stats(struct loop *l)
+static void print_stats(struct loop *l, const char *nf_name)
 {
 	static char buf[16384];
 	struct stats_writer w;
 	stats_init(&w, buf, sizeof(buf), STATS_TEXT);
+	/* Which function: `nfbox reload` checks a config with its code. */
+	stats_section(&w, "image");
+	stats_str(&w, "function", nf_name);
 	loop_stats(l, &w);
 	const char *s = stats_finish(&w);
 	k_console_write(s, strlen(s));
@@ -391,8 +399,12 @@ static int control_line(struct ctl *c, const char *l)
 {
 	if (strcmp(l, "quit") == 0)
 		return 1;
-	if (strcmp(l, "stats") == 0)
-		print_stats(c->loop);
+	if (strcmp(l, "stats") == 0 || strncmp(l, "stats ", 6) == 0) {
+		print_stats(c->loop, c->nf->name);
+		if (l[5])
+			k_printf("end %s\n", l + 6);
+	} else if (strncmp(l, "end ", 4) == 0 && l[4])
+		k_printf("end %s\n", l + 4);
 	else if (strncmp(l, "reload data ", 12) == 0)
 		reload_data(l + 12);
 	else if (strncmp(l, "reload begin ", 13) == 0)
@@ -403,7 +415,8 @@ static int control_line(struct ctl *c, const char *l)
 		k_printf("nfbox: reload: %s\n", xfer.on ? "transfer aborted" : "no transfer to abort");
 		reload_drop();
 	} else if (l[0])
-		k_printf("nfbox: unknown command '%s' (stats, quit, reload begin|data|end|abort)\n", l);
+		k_printf("nfbox: unknown command '%s' (stats [NONCE], end NONCE, quit, "
+			 "reload begin|data|end|abort)\n", l);
 	return 0;
 }
 
@@ -600,7 +613,7 @@ int k_app_main(void)
 		last_busy = sys_now_ns();
 	}
 	k_console_wake_on_input(false);
-	print_stats(&loop);
+	print_stats(&loop, nf->name);
 	k_printf("nfbox: stopped\n");
 	return K_EXIT_OK;
 }

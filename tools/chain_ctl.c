@@ -1,37 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_ctl.c - the image's serial console as a control channel.
+ * chain_ctl.c - the image's serial console as a control channel (client).
  *
- * The image reads command lines on its serial port (kernel/app.c: "stats",
- * "quit"; unknown lines are answered "nfbox: unknown command 'LINE' ...").
- * `nfbox run` relays its stdin to that port and the console to --log FILE.
- * So a running image is reachable when its `nfbox run` has a FIFO as stdin
- * (the chain starts every image that way: RUNDIR/NAME.ctl) and a log file:
- * a client writes its lines into the FIFO and reads what the console prints
- * after them from the log.
- *
- * The console has no framing, so after the request we send a line no image
- * knows, "#end-NONCE", and the answer ends where the image complains about
- * it.  Clients of one image are serialised with flock() on its log file.
- * Cost: the image looks at its serial port every 10 ms (sooner when idle),
- * reading at most 64 bytes each time, so a request takes 10-30 ms.
+ * The image reads command lines on its serial port (kernel/app.c: "stats
+ * [NONCE]", "end NONCE", "quit", "reload ...").  `nfbox run --control SOCK`
+ * (or --name NAME) relays a unix socket to that port (chain_relay.c): a
+ * client connects, writes its lines and reads what the console prints from
+ * then on.  The console has no framing and carries other output too (boot
+ * lines, warnings), so a request ends with "end NONCE" (or is "stats
+ * NONCE"), and the answer is everything before the image's "end NONCE"
+ * line, a nonce nothing else prints.  Clients of one image are served one
+ * at a time by the relay.  Cost: the image looks at its serial port every
+ * 10 ms (at once when idle), 64 bytes each time, so a request takes 10-30 ms.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/chain.h"
 
-/* "--log FILE" from the command line of `nfbox run` PID, made absolute. */
-static int pid_log(pid_t pid, char *log, size_t len)
+static bool is_socket(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* The control socket of `nfbox run` PID, from its command line (--control
+ * SOCK made absolute with its cwd, or --name NAME as we resolve names). */
+static int pid_sock(pid_t pid, char *sock, size_t len)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
@@ -44,23 +49,28 @@ static int pid_log(pid_t pid, char *log, size_t len)
 	int rc = -ENOENT;
 	bool is_run = false;
 	for (char *a = cl; a < cl + n; a += strlen(a) + 1) {
+		const char *v = a + strlen(a) + 1 < cl + n ? a + strlen(a) + 1 : NULL;
 		if (strcmp(a, "run") == 0)
 			is_run = true;
-		if (strcmp(a, "--log") == 0 && a + strlen(a) + 1 < cl + n) {
-			const char *v = a + strlen(a) + 1;
+		if (!is_run || !v)
+			continue;
+		if (strcmp(a, "--name") == 0)
+			rc = ctl_name_path(v, sock, len);
+		else if (strcmp(a, "--control") == 0) {
+			rc = -ENAMETOOLONG;
 			if (v[0] == '/') {
-				snprintf(log, len, "%s", v);
+				if (snprintf(sock, len, "%s", v) < (int)len)
+					rc = 0;
 			} else {
 				char cwd[PATH_MAX], l[64];
 				snprintf(l, sizeof(l), "/proc/%d/cwd", (int)pid);
 				ssize_t m = readlink(l, cwd, sizeof(cwd) - 1);
-				if (m <= 0)
-					break;
-				cwd[m] = '\0';
-				if (snprintf(log, len, "%s/%s", cwd, v) >= (int)len)
-					break;
+				if (m > 0) {
+					cwd[m] = '\0';
+					if (snprintf(sock, len, "%s/%s", cwd, v) < (int)len)
+						rc = 0;
+				}
 			}
-			rc = 0;
 		}
 	}
 	free(cl);
@@ -74,9 +84,20 @@ int ctl_resolve(const char *prog, const char *target, struct ctl_target *t)
 	bool digits = target[0] != '\0';
 	for (const char *c = target; *c; c++)
 		digits = digits && isdigit((unsigned char)*c);
+	/* 1. A socket path (may contain ':'). */
+	if (strchr(target, '/') && is_socket(target)) {
+		if (strlen(target) >= sizeof(t->sock)) {
+			fprintf(stderr, "%s: socket path too long: %s\n", prog, target);
+			return -1;
+		}
+		snprintf(t->sock, sizeof(t->sock), "%s", target);
+		snprintf(t->label, sizeof(t->label), "%s", target);
+		return 0;
+	}
+	/* 2. The pid of an `nfbox run`. */
 	if (digits) {
 		pid_t pid = (pid_t)atoi(target);
-		int rc = pid_log(pid, t->log, sizeof(t->log));
+		int rc = pid_sock(pid, t->sock, sizeof(t->sock));
 		if (rc == -ESRCH) {
 			fprintf(stderr, "%s: no process %s\n", prog, target);
 			return -1;
@@ -86,135 +107,171 @@ int ctl_resolve(const char *prog, const char *target, struct ctl_target *t)
 			return -1;
 		}
 		if (rc) {
-			fprintf(stderr, "%s: 'nfbox run' %s has no --log FILE: its console cannot be read "
-					"(start it with --log FILE and a FIFO as stdin)\n", prog, target);
-			return -1;
-		}
-		snprintf(t->fifo, sizeof(t->fifo), "/proc/%d/fd/0", (int)pid);
-		struct stat st;
-		if (stat(t->fifo, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-			fprintf(stderr, "%s: the stdin of 'nfbox run' %s is not a FIFO: nothing can be "
-					"typed into its console (start it with '<>FIFO')\n", prog, target);
+			fprintf(stderr, "%s: 'nfbox run' %s has no control socket (start it with "
+					"--name NAME or --control SOCK)\n", prog, target);
 			return -1;
 		}
 		t->pid = pid;
 		snprintf(t->label, sizeof(t->label), "nfbox run %d", (int)pid);
+		if (!is_socket(t->sock)) {
+			fprintf(stderr, "%s: %s: its control socket %s is gone\n", prog, t->label, t->sock);
+			return -1;
+		}
 		return 0;
 	}
-	if (!colon || colon == target || !colon[1]) {
-		fprintf(stderr, "%s: TARGET is CHAINFILE:NAME or the pid of an 'nfbox run', not '%s'\n",
-			prog, target);
+	/* 3. CHAINFILE:NAME. */
+	if (colon) {
+		if (colon == target || !colon[1]) {
+			fprintf(stderr, "%s: TARGET is NAME, SOCKET, PID or CHAINFILE:NAME, not '%s'\n",
+				prog, target);
+			return -1;
+		}
+		char file[PATH_MAX];
+		snprintf(file, sizeof(file), "%.*s", (int)(colon - target), target);
+		struct chain_paths p;
+		if (chain_paths_of_file(file, &p) < 0) {
+			fprintf(stderr, "%s: cannot read chain file %s: %s\n", prog, file, strerror(errno));
+			return -1;
+		}
+		const char *name = colon + 1;
+		if (snprintf(t->sock, sizeof(t->sock), "%s/%s.ctl", p.dir, name) >= (int)sizeof(t->sock)) {
+			fprintf(stderr, "%s: run directory path too long for a socket: %s\n", prog, p.dir);
+			return -1;
+		}
+		snprintf(t->label, sizeof(t->label), "%s", name);
+		char pidf[400];
+		snprintf(pidf, sizeof(pidf), "%s/%s.pid", p.dir, name);
+		t->pid = csys_read_pid(pidf);
+		if (!t->pid && !is_socket(t->sock)) {
+			fprintf(stderr, "%s: no image '%s' in chain %s (is it up? 'nfbox chain status %s')\n",
+				prog, name, file, file);
+			return -1;
+		}
+		if (!t->pid || !csys_pid_is(t->pid, p.dir) || !is_socket(t->sock)) {
+			fprintf(stderr, "%s: image '%s' of chain %s is not running\n", prog, name, file);
+			return -1;
+		}
+		return 0;
+	}
+	/* 4. The name given to `nfbox run --name`. */
+	int rc = ctl_name_path(target, t->sock, sizeof(t->sock));
+	if (rc == -EINVAL) {
+		fprintf(stderr, "%s: TARGET is NAME, SOCKET, PID or CHAINFILE:NAME, not '%s'\n", prog,
+			target);
 		return -1;
 	}
-	char file[PATH_MAX];
-	snprintf(file, sizeof(file), "%.*s", (int)(colon - target), target);
-	struct chain_paths p;
-	if (chain_paths_of_file(file, &p) < 0) {
-		fprintf(stderr, "%s: cannot read chain file %s: %s\n", prog, file, strerror(errno));
+	if (rc || !is_socket(t->sock)) {
+		fprintf(stderr, "%s: no image named '%s' (no socket %s; started with 'nfbox run "
+				"--name %s'?)\n", prog, target, t->sock, target);
 		return -1;
 	}
-	const char *name = colon + 1;
-	snprintf(t->fifo, sizeof(t->fifo), "%s/%s.ctl", p.dir, name);
-	snprintf(t->log, sizeof(t->log), "%s/%s.console", p.dir, name);
-	snprintf(t->label, sizeof(t->label), "%s", name);
-	char pidf[400];
-	snprintf(pidf, sizeof(pidf), "%s/%s.pid", p.dir, name);
-	t->pid = csys_read_pid(pidf);
-	if (access(t->fifo, F_OK) != 0) {
-		fprintf(stderr, "%s: no image '%s' in chain %s (is it up? 'nfbox chain status %s')\n",
-			prog, name, file, file);
-		return -1;
-	}
-	if (!t->pid || !csys_pid_is(t->pid, p.dir)) {
-		fprintf(stderr, "%s: image '%s' of chain %s is not running\n", prog, name, file);
-		return -1;
+	snprintf(t->label, sizeof(t->label), "%s", target);
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPIPE;
+		p += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }
 
-int ctl_exchange(const struct ctl_target *t, const char *lines, char **out, unsigned timeout_ms)
+int ctl_quit(const char *sock)
 {
-	int lfd = open(t->log, O_RDONLY | O_CLOEXEC);
-	if (lfd < 0)
-		return -errno;
-	if (flock(lfd, LOCK_EX) < 0) {
-		int e = errno;
-		close(lfd);
-		return -e;
-	}
-	off_t off = lseek(lfd, 0, SEEK_END);
-	int ffd = open(t->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ffd < 0) {
-		int e = errno;
-		close(lfd);
-		return e == ENXIO ? -EPIPE : -e;
-	}
-	fcntl(ffd, F_SETFL, 0); /* blocking from now on: long requests wait for room */
-	char marker[32];
-	snprintf(marker, sizeof(marker), "#end-%x%x", (unsigned)getpid(), (unsigned)csys_now() ^ (unsigned)(uintptr_t)out);
-	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-	/* A leading newline ends any half-typed line (an empty line is ignored). */
-	size_t ll = strlen(lines), ml = strlen(marker);
-	char *req = malloc(ll + ml + 3);
-	req[0] = '\n';
-	memcpy(req + 1, lines, ll);
-	memcpy(req + 1 + ll, marker, ml);
-	req[1 + ll + ml] = '\n';
-	int rc = 0;
-	for (size_t o = 0, n = ll + ml + 2; o < n;) {
-		ssize_t w = write(ffd, req + o, n - o);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = -EPIPE;
-			break;
-		}
-		o += (size_t)w;
-	}
-	free(req);
-	close(ffd);
-	signal(SIGPIPE, old);
+	int fd = ctl_connect(sock);
+	if (fd < 0)
+		return fd;
+	int rc = write_all(fd, "\nquit\n", 6);
+	close(fd);
+	return rc;
+}
 
-	char needle[64];
-	snprintf(needle, sizeof(needle), "'%s'", marker);
+int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last, char **out,
+		 unsigned timeout_ms)
+{
+	int fd = ctl_connect(t->sock);
+	if (fd < 0)
+		return fd == -ECONNREFUSED || fd == -ENOENT ? -EPIPE : fd;
+	/* Unguessable enough that no other output (and no earlier client's
+	 * answer) carries it. */
+	char nonce[24];
+	unsigned long r = 0;
+	int u = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (u < 0 || read(u, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		r = (unsigned long)getpid() * 2654435761u ^ (unsigned long)(csys_now() * 1e6);
+	if (u >= 0)
+		close(u);
+	snprintf(nonce, sizeof(nonce), "%016lx", r);
+	/* A leading newline ends any half-typed line (an empty line is ignored). */
+	size_t ll = strlen(lines);
+	char *req = malloc(ll + 64);
+	if (!req) {
+		close(fd);
+		return -ENOMEM;
+	}
+	int rl = sprintf(req, "\n%s%s %s\n", lines, last, nonce);
+	int rc = write_all(fd, req, (size_t)rl);
+	free(req);
+
+	char endl[40];
+	int el = snprintf(endl, sizeof(endl), "end %s", nonce);
 	size_t len = 0, cap = 8192;
 	char *buf = malloc(cap);
-	buf[0] = '\0';
 	double end = csys_now() + timeout_ms / 1000.0;
-	while (!rc) {
-		ssize_t n;
-		do {
-			if (len + 4096 > cap)
-				buf = realloc(buf, cap *= 2);
-			n = pread(lfd, buf + len, cap - len - 1, off + (off_t)len);
-			if (n > 0)
-				len += (size_t)n;
-		} while (n > 0);
+	char *hit = NULL;
+	while (!rc && buf) {
 		buf[len] = '\0';
-		char *hit = strstr(buf, needle);
-		/* Only once the complaint's line is whole: the rest of it would
-		 * otherwise open the next request's answer. */
-		if (hit && strchr(hit, '\n')) {
-			while (hit > buf && hit[-1] != '\n')
-				hit--;
-			*hit = '\0';
+		/* The end line, at the start of a line and whole. */
+		for (char *h = strstr(buf, endl); h; h = strstr(h + 1, endl))
+			if ((h == buf || h[-1] == '\n') && (h[el] == '\r' || h[el] == '\n')) {
+				hit = h;
+				break;
+			}
+		if (hit)
 			break;
-		}
-		if (t->pid && kill(t->pid, 0) != 0) {
-			rc = -EPIPE;
-			break;
-		}
-		if (csys_now() > end) {
+		double left = end - csys_now();
+		if (left <= 0) {
 			rc = -ETIMEDOUT;
 			break;
 		}
-		csys_sleep_ms(5);
+		struct pollfd pf = {fd, POLLIN, 0};
+		int pr = poll(&pf, 1, (int)(left * 1000) + 1);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = -EPIPE; /* nfbox run ended (or dropped us) */
+			break;
+		}
+		len += (size_t)n;
 	}
-	close(lfd); /* drops the lock */
+	close(fd);
+	if (!buf)
+		return -ENOMEM;
 	if (rc) {
 		free(buf);
 		return rc;
 	}
+	*hit = '\0';
 	*out = buf;
 	return 0;
 }
@@ -237,7 +294,7 @@ static bool stat_line(const char *l, size_t n)
 int ctl_stats(const struct ctl_target *t, char **text, unsigned timeout_ms)
 {
 	char *raw;
-	int rc = ctl_exchange(t, "stats\n", &raw, timeout_ms);
+	int rc = ctl_exchange(t, "", "stats", &raw, timeout_ms);
 	if (rc)
 		return rc;
 	size_t cap = strlen(raw) + 1, len = 0;
@@ -327,22 +384,13 @@ void ctl_stats_json(const char *text, FILE *to)
 	fputs("}\n", to);
 }
 
-int ctl_function(const struct ctl_target *t, char *name, size_t len)
+int ctl_stat_str(const char *text, const char *key, char *buf, size_t len)
 {
-	char *log = csys_read_file(t->log, NULL);
-	if (!log)
-		return -errno;
-	int rc = -ENOENT;
-	for (char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		/* The banner: "nfbox: NAME image, ..." */
-		if (strncmp(l, "nfbox: ", 7) == 0) {
-			char *sp = strchr(l + 7, ' ');
-			if (sp && strncmp(sp, " image,", 7) == 0) {
-				snprintf(name, len, "%.*s", (int)(sp - l - 7), l + 7);
-				rc = 0;
-			}
+	size_t kl = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, kl) == 0 && l[kl] == ' ') {
+			snprintf(buf, len, "%.*s", (int)strcspn(l + kl + 1, "\r\n"), l + kl + 1);
+			return 0;
 		}
-	}
-	free(log);
-	return rc;
+	return -1;
 }

@@ -154,9 +154,9 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	char *img = find_image(p, f, msg);
 	if (!img)
 		return -1;
-	char fifo[400], console[400], runlog[400], pidf[400], s0[400], s1[400], cpu[16], mem[16],
+	char ctl[400], console[400], runlog[400], pidf[400], s0[400], s1[400], cpu[16], mem[16],
 		append[64];
-	pathf(fifo, sizeof(fifo), p, "%s.ctl", f->name);
+	pathf(ctl, sizeof(ctl), p, "%s.ctl", f->name);
 	pathf(console, sizeof(console), p, "%s.console", f->name);
 	pathf(runlog, sizeof(runlog), p, "%s.run.log", f->name);
 	pathf(pidf, sizeof(pidf), p, "%s.pid", f->name);
@@ -170,9 +170,8 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 		unlink(sock);
 	}
 	unlink(console);
-	unlink(fifo);
-	if (mkfifo(fifo, 0600) < 0) {
-		fprintf(msg, PROG ": mkfifo %s: %s\n", fifo, strerror(errno));
+	if (strlen(ctl) >= sizeof(((struct relay *)0)->path)) {
+		fprintf(msg, PROG ": %s: too long for a unix socket (shorten $NFBOX_CHAIN_DIR)\n", ctl);
 		free(img);
 		return -1;
 	}
@@ -189,6 +188,8 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	argv[n++] = cpu;
 	argv[n++] = "--log";
 	argv[n++] = console;
+	argv[n++] = "--control"; /* nfbox stats / reload CHAIN:NAME (chain_ctl.c) */
+	argv[n++] = ctl;
 	if (f->config) {
 		argv[n++] = "--config";
 		argv[n++] = f->config;
@@ -209,7 +210,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	argv[n] = NULL;
 	unlink(runlog);
-	pid_t pid = csys_spawn(argv, fifo, runlog, f->cpu);
+	pid_t pid = csys_spawn(argv, NULL, runlog, f->cpu);
 	free(img);
 	if (pid <= 0) {
 		fprintf(msg, PROG ": cannot start %s\n", f->name);
@@ -579,7 +580,8 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 	}
 	ovs_env(p);
 	/* 1. Images: "quit" on their consoles (they print their counters and
-	 *    exit), testpmd: "quit".  Writers never block: O_NONBLOCK. */
+	 *    exit) through their control sockets, testpmd: "quit" into its
+	 *    FIFO.  Writers never block: O_NONBLOCK. */
 	int n_quit = 0;
 	DIR *d = opendir(p->dir);
 	struct dirent *e;
@@ -589,6 +591,12 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 			continue;
 		char fifo[600];
 		snprintf(fifo, sizeof(fifo), "%s/%s", p->dir, e->d_name);
+		struct stat cs;
+		if (stat(fifo, &cs) == 0 && S_ISSOCK(cs.st_mode)) {
+			if (ctl_quit(fifo) == 0)
+				n_quit++;
+			continue;
+		}
 		int fd = open(fifo, O_WRONLY | O_NONBLOCK);
 		if (fd >= 0) {
 			ssize_t w = write(fd, "\nquit\n", 6);
@@ -666,6 +674,11 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 		free(t);
 	}
 	int rc = csys_rmtree(p->dir);
+	/* The default base directories too, once no chain (and no `nfbox run
+	 * --name` socket) is left in them: no empty /run/nfbox behind us. */
+	const char *base = getenv("NFBOX_CHAIN_DIR");
+	if (!rc && (!base || !*base) && rmdir("/run/nfbox/chain") == 0)
+		rmdir("/run/nfbox");
 	n = csys_find_procs(needle, pids, 64);
 	if (n || rc) {
 		fprintf(stderr, PROG ": %s: %d process(es) left, %s\n", label, n,
@@ -722,8 +735,7 @@ static int chain_status(const struct chain *c)
 			else
 				printf(", not ready");
 			struct ctl_target t = {0};
-			pathf(t.fifo, sizeof(t.fifo), &p, "%s.ctl", f->name);
-			pathf(t.log, sizeof(t.log), &p, "%s.console", f->name);
+			pathf(t.sock, sizeof(t.sock), &p, "%s.ctl", f->name);
 			t.pid = pid;
 			char *s = NULL;
 			if (us >= 0 && ctl_stats(&t, &s, 2000) == 0) {
@@ -912,19 +924,74 @@ static void image_stats(const struct chain *c, const struct chain_paths *p, char
 		if (c->nf[i].kind != CHAIN_NF_IMAGE)
 			continue;
 		struct ctl_target t = {0};
-		pathf(t.fifo, sizeof(t.fifo), p, "%s.ctl", c->nf[i].name);
-		pathf(t.log, sizeof(t.log), p, "%s.console", c->nf[i].name);
+		pathf(t.sock, sizeof(t.sock), p, "%s.ctl", c->nf[i].name);
 		t.pid = nf_pid(p, c->nf[i].name);
 		if (ctl_stats(&t, &s[i], 3000) != 0)
 			s[i] = NULL;
 	}
 }
 
+/* The chain's steering flows in the switch (a restarted ovs-vswitchd has
+ * none until `chain up` installs them again; fail_mode=secure drops all
+ * until then). */
+static bool flows_installed(const struct chain *c, const struct chain_paths *p)
+{
+	char *out = NULL;
+	if (csys_runv(&out, "/dev/null", "ovs-ofctl", "dump-flows", p->bridge, NULL) != 0) {
+		free(out);
+		return false;
+	}
+	unsigned n = 0;
+	for (const char *x = out; x && (x = strstr(x, "priority=100,in_port=")); x++)
+		n++;
+	free(out);
+	return n >= 2 * (c->n_nf + 1);
+}
+
+/* The switch went away (ovs-vswitchd killed or restarting): wait until it
+ * is back with every port of the chain up (vhost-user reconnected, capture
+ * ports reopened) and its flows installed, then reconnect.  0, or -1 after
+ * max_s seconds. */
+static int switch_back(const struct chain *c, const struct chain_paths *p, struct of_conn **oc,
+		       unsigned max_s)
+{
+	if (*oc)
+		of_close(*oc);
+	*oc = NULL;
+	char mgmt[320], err[256];
+	ovs_mgmt(p, mgmt, sizeof(mgmt));
+	double end = csys_now() + max_s;
+	while (csys_now() < end) {
+		csys_sleep_ms(100);
+		if (!ovs_switch_pid(p))
+			continue;
+		if (!*oc && !(*oc = of_open(mgmt, err, sizeof(err))))
+			continue;
+		struct of_port_desc pd[64];
+		int nd = of_ports(*oc, pd, 64);
+		if (nd < 0) {
+			of_close(*oc);
+			*oc = NULL;
+			continue;
+		}
+		unsigned want = 2 + 2 * c->n_nf, up = 0;
+		for (int k = 0; k < nd; k++) {
+			bool ours = pd[k].port == CHAIN_OFPORT_SRC || pd[k].port == CHAIN_OFPORT_SNK;
+			for (unsigned i = 0; i < c->n_nf; i++)
+				ours |= pd[k].port == chain_port_in(c, i) || pd[k].port == chain_port_out(c, i);
+			up += ours && pd[k].link_up;
+		}
+		if (up == want && flows_installed(c, p))
+			return 0;
+	}
+	return -1;
+}
+
 static int chain_replay(const struct chain *c, int argc, char **argv)
 {
 	const char *in = c->source_pcap, *in_rev = NULL, *out = c->sink_pcap, *out_rev = NULL;
-	long gap_us = 100, quiet_ms = 20;
-	bool lockstep = false, gap_set = false;
+	long gap_us = 100, quiet_ms = 20, wait_switch_s = 60;
+	bool lockstep = false, gap_set = false, pcap_gaps = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--in") && v)
@@ -939,6 +1006,10 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 			gap_us = atol(v), gap_set = true, i++;
 		else if (!strcmp(a, "--lockstep"))
 			lockstep = true;
+		else if (!strcmp(a, "--pcap-gaps"))
+			pcap_gaps = true;
+		else if (!strcmp(a, "--wait-switch") && v)
+			wait_switch_s = atol(v), i++;
 		else if (!strcmp(a, "--quiet-ms") && v)
 			quiet_ms = atol(v), lockstep = true, i++;
 		else {
@@ -1011,21 +1082,47 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 	int n0 = of_port_stats(oc, ps0, 64);
 	double t0 = csys_now();
 	size_t fwd = 0, rev = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (of_packet_out(oc, fr[i].in_port, fr[i].data, fr[i].len) < 0) {
-			fprintf(stderr, PROG ": injecting frame %zu failed\n", i + 1);
-			break;
+	unsigned restarts = 0;
+	bool failed = false;
+	/* A dead switch must not kill us with SIGPIPE: we wait for it instead. */
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < n && !failed; i++) {
+		if (pcap_gaps && i > 0 && fr[i].ts_ns > fr[i - 1].ts_ns) {
+			uint64_t d = fr[i].ts_ns - fr[i - 1].ts_ns;
+			csys_sleep_ms((unsigned)(d > 60000000000ull ? 60000 : d / 1000000));
 		}
+		/* The switch restarting under us: wait for it, send the frame
+		 * again.  A frame it had taken before it died is lost with it
+		 * (the port counters below start again from the restart). */
+		while (of_packet_out(oc, fr[i].in_port, fr[i].data, fr[i].len) < 0 ||
+		       (lockstep && of_barrier(oc) < 0)) {
+			fprintf(stderr, PROG ": the switch went away at frame %zu; waiting up to %ld s for it\n",
+				i + 1, wait_switch_s);
+			if (switch_back(c, &p, &oc, (unsigned)wait_switch_s) < 0) {
+				fprintf(stderr, PROG ": the switch did not come back; frames %zu-%zu not sent\n",
+					i + 1, n);
+				failed = true;
+				break;
+			}
+			restarts++;
+			n0 = of_port_stats(oc, ps0, 64);
+			fprintf(stderr, PROG ": the switch is back (ports up, flows in); going on at frame %zu\n",
+				i + 1);
+		}
+		if (failed)
+			break;
 		if (fr[i].in_port == CHAIN_OFPORT_SRC)
 			fwd++;
 		else
 			rev++;
-		if (lockstep) {
-			of_barrier(oc);
+		if (lockstep)
 			wait_quiet(oc, (unsigned)quiet_ms, 2000);
-		} else if (gap_us > 0) {
+		else if (gap_us > 0)
 			usleep((useconds_t)gap_us);
-		}
+	}
+	if (!oc) {
+		ovs_capture_del(&p);
+		return 1;
 	}
 	of_barrier(oc);
 	double t_inj = csys_now() - t0;
@@ -1039,7 +1136,11 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 	long got_out = convert_pcap(cap_out, out);
 	long got_rev = convert_pcap(cap_rev, out_rev);
 	printf("replay through chain %s: %zu frames in (%zu at the source, %zu at the sink) in %.3f s%s\n",
-	       c->name, n, fwd, rev, t_inj, lockstep ? " (lockstep)" : "");
+	       c->name, fwd + rev, fwd, rev, t_inj, lockstep ? " (lockstep)" : "");
+	if (restarts)
+		printf("  the switch restarted %u time(s) during the replay: port counters and captures\n"
+		       "  hold what happened since it came back; the images' counters all of it\n",
+		       restarts);
 	printf("  %-22s %10s %10s %10s\n", "hop", "frames", "ring-full", "note");
 	printf("  %-22s %10zu\n", "source -> chain", fwd);
 	for (unsigned i = 0; i < c->n_nf; i++) {
@@ -1080,7 +1181,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 	free(fr);
 	unlink(cap_out);
 	unlink(cap_rev);
-	return got_out < 0 || got_rev < 0 ? 1 : 0;
+	return failed || got_out < 0 || got_rev < 0 ? 1 : 0;
 }
 
 /* ---- the command -------------------------------------------------------------------- */
@@ -1164,7 +1265,7 @@ static const struct nfbox_cmd chain_cmd = {
 		 "       nfbox chain status FILE    functions, readiness, counters, OVS ports\n"
 		 "       nfbox chain replay FILE [--in PCAP] [--out PCAP] [--in-rev PCAP]\n"
 		 "                              [--out-rev PCAP] [--gap-us N] [--lockstep]\n"
-		 "                              [--quiet-ms N]\n"
+		 "                              [--quiet-ms N] [--pcap-gaps] [--wait-switch S]\n"
 		 "       nfbox chain down FILE      stop everything, remove its files\n"
 		 "       nfbox chain exec FILE -- CMD ...   run CMD with the chain's OVS\n"
 		 "                                  environment (ovs-vsctl, ovs-ofctl, ovs-appctl)\n"
@@ -1183,7 +1284,10 @@ static const struct nfbox_cmd chain_cmd = {
 		 "(at the sink), --out-rev (at the source).  OVS keeps the order of frames\n"
 		 "per flow only (it batches by datapath flow); --lockstep sends a frame only\n"
 		 "once no port counter moved for --quiet-ms (default 20), which keeps the\n"
-		 "order of the input exactly (the default with --in-rev).\n\n"
+		 "order of the input exactly (the default with --in-rev).  --pcap-gaps also\n"
+		 "waits the time between consecutive frames' timestamps.  If ovs-vswitchd\n"
+		 "dies during a replay, the replay waits up to --wait-switch S (60) for it to\n"
+		 "be back with every port up ('nfbox chain up' restarts it) and goes on.\n\n"
 		 "Images: $NFBOX_IMAGES/F.img, else images/ next to nfbox, else built.\n",
 	.run = run_chain,
 };

@@ -72,10 +72,21 @@ static int run_reload(int argc, char **argv)
 	struct ctl_target t;
 	if (ctl_resolve(PROG, argv[1], &t) < 0)
 		return 1;
-	char nf[64];
-	if (ctl_function(&t, nf, sizeof(nf)) < 0) {
-		fprintf(stderr, PROG ": %s: cannot tell which function it runs (no banner in %s)\n",
-			t.label, t.log);
+	/* Which function it runs: its counters say (image.function). */
+	char nf[64], *st = NULL;
+	int rc = ctl_stats(&t, &st, 3000);
+	if (rc) {
+		fprintf(stderr, PROG ": %s: %s\n", t.label,
+			rc == -ETIMEDOUT ? "no answer from the image's console"
+			: rc == -EPIPE	 ? "the image is not running"
+					 : strerror(-rc));
+		return 1;
+	}
+	rc = ctl_stat_str(st, "image.function", nf, sizeof(nf));
+	free(st);
+	if (rc) {
+		fprintf(stderr, PROG ": %s: its counters do not name its function (an older image?)\n",
+			t.label);
 		return 1;
 	}
 	/* 1. The host's check: the same parser and function code as the image. */
@@ -88,7 +99,7 @@ static int run_reload(int argc, char **argv)
 	/* 2. Does the image take reloads at all? */
 	char line[128], *ans = NULL;
 	snprintf(line, sizeof(line), "reload begin %zu %08x\n", len, crc32_ieee((uint8_t *)blob, len));
-	int rc = ctl_exchange(&t, line, &ans, 3000);
+	rc = ctl_exchange(&t, line, "end", &ans, 3000);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,
 			rc == -ETIMEDOUT ? "no answer from the image's console" : strerror(-rc));
@@ -116,7 +127,7 @@ static int run_reload(int argc, char **argv)
 	/* During a transfer the image reads its console on every idle turn
 	 * (200 us per 10 ms when packets flow); the bound is the VM exits,
 	 * two per byte: ~5 ms per line at 40 us an exit (kvm_pvm). */
-	rc = ctl_exchange(&t, req, &ans, 3000 + (unsigned)n_lines * 20);
+	rc = ctl_exchange(&t, req, "end", &ans, 3000 + (unsigned)n_lines * 20);
 	free(req);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,
@@ -138,8 +149,9 @@ static const struct nfbox_cmd reload_cmd = {
 		 "Check CONFIG on the host (errors as FILE:LINE:COL; then nothing is sent),\n"
 		 "then send it over the image's console; the image swaps its rule set\n"
 		 "atomically and keeps flow state, or rejects the config whole and keeps\n"
-		 "running the old one.  TARGET as for 'nfbox stats': CHAINFILE:NAME or the\n"
-		 "pid of an 'nfbox run' with --log FILE and a FIFO as stdin.\n",
+		 "running the old one.  TARGET as for 'nfbox stats': the NAME of an 'nfbox\n"
+		 "run --name NAME', a control socket, the pid of an 'nfbox run' with --name\n"
+		 "or --control, or CHAINFILE:NAME.\n",
 	.run = run_reload,
 };
 CMD_REGISTER(reload_cmd);

@@ -23,6 +23,9 @@
  *     build` bakes it);
  *   - the serial console goes through us: to the terminal or --log FILE;
  *     our stdin goes to it (the image understands "stats" and "quit");
+ *     --control SOCK (or --name NAME, a socket under /run/nfbox/run) is a
+ *     unix socket relayed to it too, one client at a time, for `nfbox
+ *     stats` and `nfbox reload` (tools/chain_relay.c);
  *   - Ctrl-C / SIGTERM: we type "quit" for the image (it prints its
  *     counters and exits), then stop QEMU if it does not end within 3 s.
  *     QEMU runs in its own process group, so Ctrl-C reaches only us, and
@@ -50,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tools/chain.h"
 #include "tools/cmd.h"
 
 #define PROG "nfbox run"
@@ -195,9 +199,16 @@ static void remove_cfg_tmp(void)
 	cfg_tmp[0] = '\0';
 }
 
+static struct relay ctl_relay = {.lfd = -1, .cfd = -1};
+static void remove_ctl_relay(void)
+{
+	relay_close(&ctl_relay);
+}
+
 static int run_run(int argc, char **argv)
 {
 	const char *image = NULL, *config = NULL, *log = NULL, *machine = "microvm", *append = "";
+	const char *control = NULL, *name = NULL;
 	const char *bios = NULL;
 	const char *nets[MAX_NETS];
 	const char *extra[32];
@@ -251,6 +262,10 @@ static int run_run(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--log") == 0 && v)
 			log = v, i++;
+		else if (strcmp(a, "--control") == 0 && v)
+			control = v, i++;
+		else if (strcmp(a, "--name") == 0 && v)
+			name = v, i++;
 		else if (strcmp(a, "--append") == 0 && v)
 			append = v, i++;
 		else if (strcmp(a, "--bios") == 0 && v)
@@ -281,6 +296,21 @@ static int run_run(int argc, char **argv)
 	}
 	bool q35 = strcmp(machine, "q35") == 0;
 	bool pcie_microvm = strcmp(machine, "microvm-pcie") == 0;
+	char name_sock[108];
+	if (name) {
+		if (control) {
+			fprintf(stderr, PROG ": --name or --control, not both\n");
+			return 2;
+		}
+		int rc = ctl_name_path(name, name_sock, sizeof(name_sock));
+		if (rc) {
+			fprintf(stderr, PROG ": %s\n", rc == -EINVAL
+				? "--name: a letter, then letters, digits, '-' or '_' (at most 32)"
+				: "--name: the socket path is too long ($NFBOX_RUN_DIR)");
+			return 2;
+		}
+		control = name_sock;
+	}
 
 	/* The config: checked here, handed over through fw_cfg. */
 	if (config) {
@@ -463,6 +493,14 @@ static int run_run(int argc, char **argv)
 		return 0;
 	}
 	atexit(remove_taps);
+	if (control) {
+		char err[256];
+		if (relay_listen(&ctl_relay, control, err, sizeof(err)) < 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			return 1;
+		}
+		atexit(remove_ctl_relay);
+	}
 
 	int out_fd = 1;
 	if (log) {
@@ -531,8 +569,10 @@ static int run_run(int argc, char **argv)
 	double quit_at = 0, term_at = 0;
 	int status = -1;
 	for (;;) {
-		struct pollfd pf[3] = {{from_q[0], POLLIN, 0}, {sig_pipe[0], POLLIN, 0}, {0, POLLIN, 0}};
-		int npf = stdin_open ? 3 : 2;
+		struct pollfd pf[4] = {{from_q[0], POLLIN, 0}, {sig_pipe[0], POLLIN, 0}, {-1, 0, 0}, {0, POLLIN, 0}};
+		if (control)
+			relay_pollfd(&ctl_relay, &pf[2]);
+		int npf = stdin_open ? 4 : 3;
 		int r = poll(pf, npf, 50);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
@@ -547,6 +587,7 @@ static int run_run(int argc, char **argv)
 						break;
 					o += w;
 				}
+				relay_output(&ctl_relay, buf, (size_t)n);
 			} else if (n == 0) {
 				close(from_q[0]);
 				from_q[0] = -1;
@@ -557,7 +598,9 @@ static int run_run(int argc, char **argv)
 			while (read(sig_pipe[0], c, sizeof(c)) > 0)
 				;
 		}
-		if (r > 0 && npf == 3 && (pf[2].revents & (POLLIN | POLLHUP))) {
+		if (r > 0 && control)
+			relay_handle(&ctl_relay, pf[2].revents, to_q[1]);
+		if (r > 0 && npf == 4 && (pf[3].revents & (POLLIN | POLLHUP))) {
 			char buf[512];
 			ssize_t n = read(0, buf, sizeof(buf));
 			if (n > 0) {
@@ -623,7 +666,7 @@ static const struct nfbox_cmd run_cmd = {
 	.summary = "boot an image under QEMU/KVM with its NICs",
 	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
 		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
-		 "                 [--pin CPU] [--log FILE]\n"
+		 "                 [--pin CPU] [--log FILE] [--name NAME | --control SOCK]\n"
 		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
 		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
 		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
@@ -639,6 +682,10 @@ static const struct nfbox_cmd run_cmd = {
 		 "  --pin CPU       run QEMU (its vCPU and helper threads) on CPU (do, next\n"
 		 "                  to other pollers)\n"
 		 "  --log FILE      serial console to FILE instead of the terminal\n"
+		 "  --name NAME     control socket /run/nfbox/run/NAME.sock ($NFBOX_RUN_DIR;\n"
+		 "                  not root: $XDG_RUNTIME_DIR/nfbox): 'nfbox stats NAME',\n"
+		 "                  'nfbox reload NAME CONFIG'\n"
+		 "  --control SOCK  the same at the path SOCK\n"
 		 "  --bios FILE     firmware (q35 default: qboot.rom when installed, else\n"
 		 "                  SeaBIOS; 'default' forces QEMU's own choice)\n"
 		 "  --append ARGS   kernel command line: nfbox.idle_us=N (idle spell before the\n"

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nfbox stats TARGET [--json] - the counters of a running image, asked over
- * its console (tools/chain_ctl.c describes the channel).
+ * its console through the control socket of its `nfbox run`
+ * (tools/chain_ctl.c describes the channel):
  *
- * TARGET is CHAINFILE:NAME (a function of a chain that is up), or the pid
- * of an `nfbox run` started with --log FILE and a FIFO as stdin:
- *
- *     mkfifo /tmp/fw.ctl
- *     nfbox run fw.img --log /tmp/fw.log ... <>/tmp/fw.ctl &
- *     nfbox stats $!
+ *     nfbox run fw.img --name fw --net ... &
+ *     nfbox stats fw          # or the pid of that nfbox run, or its socket
+ *     nfbox stats topology/examples/fw-fwd.chain:fw
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,7 +39,7 @@ static int run_stats(int argc, char **argv)
 		}
 	}
 	if (!target) {
-		fprintf(stderr, PROG ": which image? CHAINFILE:NAME or the pid of 'nfbox run'\n");
+		fprintf(stderr, PROG ": which image? NAME, SOCKET, PID or CHAINFILE:NAME\n");
 		return 2;
 	}
 	struct ctl_target t;
@@ -76,9 +74,10 @@ static const struct nfbox_cmd stats_cmd = {
 		 "Print the counters of a running image as 'section.name value' lines\n"
 		 "(or one JSON object), asked over its serial console.\n\n"
 		 "TARGET:\n"
-		 "  CHAINFILE:NAME  function NAME of a chain started by 'nfbox chain up'\n"
-		 "  PID             an 'nfbox run' whose console goes to --log FILE and whose\n"
-		 "                  stdin is a FIFO, e.g.  nfbox run IMG --log fw.log ... <>fw.ctl\n",
+		 "  NAME            an image started with 'nfbox run --name NAME'\n"
+		 "  SOCKET          the control socket of 'nfbox run --control SOCKET'\n"
+		 "  PID             an 'nfbox run' started with --name or --control\n"
+		 "  CHAINFILE:NAME  function NAME of a chain started by 'nfbox chain up'\n",
 	.run = run_stats,
 };
 CMD_REGISTER(stats_cmd);

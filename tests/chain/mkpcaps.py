@@ -16,6 +16,13 @@
 #                 reload test changes their verdict)
 #   DIR/paced.pcap inside -> outside, flows of their own (10.0.2.0/24): the
 #                 paced replay (order kept per flow only)
+#   DIR/mid.fwd.pcap, DIR/mid.rev.pcap  the ovs-restart test's one replay,
+#                 connections of their own (10.0.3.0/24, ports 443/8080):
+#                 opens and a first exchange, then a 5 s pause (the switch
+#                 is restarted in it), then more data both ways on the same
+#                 connections (the replies pass only while the firewall
+#                 keeps their state) and an unsolicited open (dropped);
+#                 DIR/mid.after.{fwd,rev}.pcap: just the frames after the pause
 # Frames 1 ms apart; fwd and rev interleave in time (request before reply).
 import sys
 from scapy.all import Ether, IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, DNS, DNSQR, Raw, wrpcap
@@ -82,6 +89,34 @@ for i in range(40):
         p = IP(src="10.0.2.40", dst="192.0.2.1") / ICMP(id=11, seq=i) / Raw(b"paced")
     paced.append(at(p, True))
 
-for name, frames in (("fwd", fwd), ("rev", rev), ("late", late), ("new", new), ("paced", paced),
+mfwd, mrev, after = [], [], []
+for i in range(6):
+    cli, srv = "10.0.3.%d" % (10 + i), "192.0.2.80"
+    sp, dp = 48000 + i, (443, 8080)[i % 2]
+    cs, ss = 3000 * i, 700000 + 1000 * i
+    conns.append((cli, srv, sp, dp, cs, ss))
+    mfwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="S", seq=cs), True))
+    mrev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="SA", seq=ss, ack=cs + 1), False))
+    mfwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=cs + 1, ack=ss + 1), True))
+    mfwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="PA", seq=cs + 1, ack=ss + 1) /
+                   Raw(b"GET / HTTP/1.1\r\n\r\n"), True))
+    mrev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 1, ack=cs + 20) /
+                   Raw(b"HTTP/1.1 200 OK\r\n\r\n"), False))
+t[0] += 5.0
+for (cli, srv, sp, dp, cs, ss) in conns[-6:]:
+    f = at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 20, ack=cs + 20) /
+           Raw(b"data after the switch restarted"), False)
+    mrev.append(f)
+    after.append(f)
+    f = at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=cs + 20, ack=ss + 51), True)
+    mfwd.append(f)
+    after.append(f)
+f = at(IP(src="192.0.2.99", dst="10.0.3.10") / TCP(sport=44001, dport=22, flags="S"), False)
+mrev.append(f)
+after.append(f)
+wrpcap("%s/mid.after.fwd.pcap" % d, [f for f in after if f.src == IN_MAC])
+wrpcap("%s/mid.after.rev.pcap" % d, [f for f in after if f.src == OUT_MAC])
+
+for name, frames in (("mid.fwd", mfwd), ("mid.rev", mrev), ("fwd", fwd), ("rev", rev), ("late", late), ("new", new), ("paced", paced),
                      ("revlate", rev + late)):
     wrpcap("%s/%s.pcap" % (d, name), frames)

@@ -339,7 +339,7 @@ reload_verdict() {
 	fi
 	mkfifo "$fifo"
 	"$NFBOX" run "$WORK/fw.img" --config "$WORK/firewall.conf" --net "tap:$t0" --net "tap:$t1" \
-		--log "$log" <>"$fifo" >"$WORK/rv.out" 2>&1 &
+		--log "$log" --control "$WORK/rv.sock" <>"$fifo" >"$WORK/rv.out" 2>&1 &
 	local pid=$!
 	PIDS+=("$pid")
 	if ! wait_for "$log" "ready in" "$pid"; then

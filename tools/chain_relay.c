@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chain_relay.c - the control socket of `nfbox run --control SOCK` (or
+ * --name NAME): a unix stream socket whose clients type into the image's
+ * serial console and read what it prints.
+ *
+ * One client at a time: while one is connected, the listening socket is not
+ * polled, so the next waits in the backlog (its request already written)
+ * and is served when the first hangs up.  That serialises `nfbox stats` and
+ * `nfbox reload` against one image without locks.  A client sees the
+ * console output from the moment it is accepted; the image's "end NONCE"
+ * line (kernel/app.c) tells it where its answer ends.
+ *
+ * Console output goes to the client without blocking `nfbox run`.  QEMU
+ * writes the serial port byte by byte, so we relay many tiny pieces, and a
+ * unix socket's send buffer counts each piece with its ~1 KiB overhead: a
+ * few hundred pieces fill it while a client on a loaded machine has not
+ * been scheduled yet.  So what the socket does not take waits in our own
+ * buffer (RELAY_BUF_MAX) and goes out when the socket is writable; only a
+ * client that lets that fill up too is dropped.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "tools/chain.h"
+
+#define RELAY_BUF_MAX (1u << 20)
+
+int ctl_name_path(const char *name, char *buf, size_t len)
+{
+	size_t nl = strlen(name);
+	bool ok = nl > 0 && nl <= 32;
+	for (size_t i = 0; i < nl; i++) {
+		char ch = name[i];
+		ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			    (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-' || ch == '_')));
+	}
+	if (!ok)
+		return -EINVAL;
+	const char *d = getenv("NFBOX_RUN_DIR");
+	char dflt[64];
+	if (!d || !*d) {
+		if (geteuid() == 0)
+			d = "/run/nfbox/run";
+		else {
+			const char *x = getenv("XDG_RUNTIME_DIR");
+			if (x && *x && strlen(x) < 40)
+				snprintf(dflt, sizeof(dflt), "%s/nfbox", x);
+			else
+				snprintf(dflt, sizeof(dflt), "/tmp/nfbox-%u", (unsigned)geteuid());
+			d = dflt;
+		}
+	}
+	if (snprintf(buf, len, "%s/%s.sock", d, name) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int sock_addr(const char *path, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(a->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(a->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int ctl_connect(const char *path)
+{
+	struct sockaddr_un a;
+	int rc = sock_addr(path, &a);
+	if (rc)
+		return rc;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* mkdir -p of the socket's directory, remembering the first one we made so
+ * relay_close can take the empty ones away again. */
+static int make_parents(struct relay *r)
+{
+	char d[sizeof(r->path)];
+	snprintf(d, sizeof(d), "%s", r->path);
+	char *slash = strrchr(d, '/');
+	if (!slash || slash == d)
+		return 0;
+	*slash = '\0';
+	for (char *s = d + 1;; s++) {
+		bool last = *s == '\0';
+		if (*s == '/' || last) {
+			*s = '\0';
+			if (mkdir(d, 0755) == 0) {
+				if (!r->made_dir[0])
+					snprintf(r->made_dir, sizeof(r->made_dir), "%s", d);
+			} else if (errno != EEXIST)
+				return -errno;
+			if (last)
+				break;
+			*s = '/';
+		}
+	}
+	return 0;
+}
+
+int relay_listen(struct relay *r, const char *path, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->lfd = r->cfd = -1;
+	struct sockaddr_un a;
+	if (sock_addr(path, &a) < 0) {
+		snprintf(err, errlen, "control socket path too long (at most %zu bytes): %s",
+			 sizeof(a.sun_path) - 1, path);
+		return -1;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	int rc = make_parents(r);
+	if (rc) {
+		snprintf(err, errlen, "cannot make the directory of %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	/* A socket nobody listens on is a leftover of a crash: take it. */
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket", path);
+			return -1;
+		}
+		int fd = ctl_connect(path);
+		if (fd >= 0) {
+			close(fd);
+			snprintf(err, errlen, "%s is in use (another image has that name)", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	r->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (r->lfd < 0 || bind(r->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(r->lfd, 16) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		if (r->lfd >= 0)
+			close(r->lfd);
+		r->lfd = -1;
+		return -1;
+	}
+	chmod(path, 0600); /* it types into the console: the owner only */
+	return 0;
+}
+
+void relay_pollfd(const struct relay *r, struct pollfd *pf)
+{
+	pf->fd = r->cfd >= 0 ? r->cfd : r->lfd;
+	pf->events = POLLIN | (r->cfd >= 0 && r->olen ? POLLOUT : 0);
+	pf->revents = 0;
+}
+
+static void drop_client(struct relay *r)
+{
+	if (r->cfd >= 0)
+		close(r->cfd);
+	r->cfd = -1;
+	r->olen = 0;
+}
+
+/* Send what is buffered; false if the client is gone. */
+static bool flush_out(struct relay *r)
+{
+	size_t o = 0;
+	while (o < r->olen) {
+		ssize_t w = send(r->cfd, r->obuf + o, r->olen - o, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w <= 0)
+			return false;
+		o += (size_t)w;
+	}
+	memmove(r->obuf, r->obuf + o, r->olen - o);
+	r->olen -= o;
+	return true;
+}
+
+void relay_handle(struct relay *r, short revents, int console_fd)
+{
+	if (!revents)
+		return;
+	if (r->cfd < 0) {
+		int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0)
+			r->cfd = fd;
+		return;
+	}
+	if ((revents & POLLOUT) && !flush_out(r)) {
+		drop_client(r);
+		return;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	char buf[4096];
+	ssize_t n = read(r->cfd, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		drop_client(r);
+		return;
+	}
+	/* The console pipe to QEMU: blocking, so a long reload transfer is
+	 * passed on whole at the speed the image reads it. */
+	for (ssize_t o = 0; o < n;) {
+		ssize_t w = write(console_fd, buf + o, (size_t)(n - o));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		o += w;
+	}
+}
+
+void relay_output(struct relay *r, const void *buf, size_t n)
+{
+	if (r->cfd < 0)
+		return;
+	if (r->olen + n > RELAY_BUF_MAX) {
+		drop_client(r);
+		return;
+	}
+	if (!r->obuf && !(r->obuf = malloc(RELAY_BUF_MAX))) {
+		drop_client(r);
+		return;
+	}
+	memcpy(r->obuf + r->olen, buf, n);
+	r->olen += n;
+	if (!flush_out(r))
+		drop_client(r);
+}
+
+void relay_close(struct relay *r)
+{
+	drop_client(r);
+	free(r->obuf);
+	r->obuf = NULL;
+	if (r->lfd >= 0) {
+		close(r->lfd);
+		unlink(r->path);
+	}
+	r->lfd = -1;
+	/* The directories we made, if nothing else lives in them now. */
+	if (r->made_dir[0]) {
+		char d[sizeof(r->path)];
+		snprintf(d, sizeof(d), "%s", r->path);
+		for (char *s = strrchr(d, '/'); s && s > d; s = strrchr(d, '/')) {
+			*s = '\0';
+			if (rmdir(d) < 0 || strcmp(d, r->made_dir) == 0)
+				break;
+		}
+	}
+}
