@@ -53,7 +53,8 @@ __attribute__((noreturn, no_stack_protector)) void k_start(const struct hvm_star
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	k_pvm = (cs & 3) != 0;
 	k_stack_guard_init();
-	k_console_init();
+	/* No k_console_init() here: the UART is set up by its first output
+	 * (the ready line, or a fatal message), off the boot path. */
 	read_start_info(si);
 	k_cpu_init();
 	k_mm_init();

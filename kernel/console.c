@@ -37,9 +37,10 @@ static size_t boot_len;
 
 void k_console_init(void)
 {
-	/* Firmware-independent minimum: 8N1, FIFOs on and cleared.  The baud
-	 * divisor does not matter to an emulated UART and costs three exits. */
-	k_outb(COM1 + UART_IER, 0);
+	/* Firmware-independent minimum: 8N1 (and DLAB off, so THR is THR),
+	 * FIFOs on and cleared.  Every port write is an exit: the baud
+	 * divisor does not matter to an emulated UART, and IER is left alone
+	 * (interrupts are off, and k_console_rx_irq() sets it). */
 	k_outb(COM1 + UART_LCR, 0x03);
 	k_outb(COM1 + UART_FCR, 0x07);
 	con_up = true;

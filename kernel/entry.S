@@ -188,9 +188,11 @@ long_entry:
 user_entry:
 	syscall                 /* to smod_entry, %esi preserved */
 smod_entry:
-	/* Clear .bss (includes the stack we are about to use; the loader
-	 * zero-fills it too, but the PVH ABI does not promise that). */
-	movl $__bss_start, %edi
+	/* Clear .bss (the loader zero-fills it too, but the PVH ABI does not
+	 * promise that) -- except the stacks at its start, which need no
+	 * zeroes: ~20 pages fewer to touch, and every first touch of a page
+	 * is a shadow page fault under kvm_pvm. */
+	movl $k_stacks_end, %edi
 	movl $__bss_end, %ecx
 	subl %edi, %ecx
 	xorl %eax, %eax
@@ -289,22 +291,22 @@ k_idt:
 	.set v, v + 1
 	.endr
 
-/* The TSS stacks.  The kernel never leaves ring 0 after boot, so RSP0 is
- * unused; IST1 carries exception reports (trap.c). */
-	.bss
-	.balign 16
-	.skip 256
-k_rsp0_top:
-	.skip 16384
-k_ist1_top:
-
 /* The one kernel stack, with an unmapped guard page below it (mm.c) so
- * that an overflow faults instead of corrupting .bss. */
+ * that an overflow faults instead of corrupting .bss; then the TSS stacks
+ * (the kernel never leaves ring 0 after boot, so RSP0 is unused; IST1
+ * carries exception reports, trap.c).  All first in .bss (image.ld), and
+ * not cleared at boot. */
 	.section .bss.kstack, "aw", @nobits
 	.balign 4096
 	.globl kstack_guard, kstack_bottom, kstack_top
 kstack_guard: .skip 4096
 kstack_bottom: .skip 65536
 kstack_top:
+	.skip 256
+k_rsp0_top:
+	.skip 16384
+k_ist1_top:
+	.balign 64
+k_stacks_end:
 
 	.section .note.GNU-stack, "", @progbits

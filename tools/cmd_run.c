@@ -359,8 +359,12 @@ static int run_run(int argc, char **argv)
 	if (nokvm && *nokvm && strcmp(nokvm, "0") != 0)
 		kvm = false;
 	if (kvm) {
+		/* The IOAPIC in the host kernel (q35's default; microvm's is
+		 * "split", in QEMU): with the split one every redirection-entry
+		 * write the image makes (one per virtio-mmio NIC) costs a
+		 * KVM_SET_GSI_ROUTING, ~6 ms each here, measured. */
 		add(&q, "-accel");
-		add(&q, "kvm");
+		add(&q, "kvm,kernel-irqchip=on");
 		add(&q, "-cpu");
 		add(&q, "host,-arch-capabilities");
 	} else {
@@ -375,10 +379,20 @@ static int run_run(int argc, char **argv)
 	bool vhost_user = false;
 	for (int i = 0; i < n_nets; i++)
 		vhost_user |= strncmp(nets[i], "vhost-user:", 11) == 0;
-	/* microvm: no option ROMs to load; q35: PVH boot through its ROM. */
+	/* microvm: no option ROMs to load, and no ACPI: its firmware
+	 * (qboot) would build the tables, all of it emulated under kvm_pvm
+	 * (~60 ms of exec -> guest entry, measured; bench/boot_time.sh), and
+	 * the image needs none there (IOAPIC and virtio-mmio slots are at
+	 * fixed places; QEMU then names the used slots on the kernel command
+	 * line; without ACPI QEMU also leaves out the second IOAPIC, so
+	 * they interrupt on GSI 5-12).  microvm-pcie keeps ACPI: QEMU 7.2
+	 * builds no PCIe host bridge without it.  q35 keeps ACPI: its MCFG
+	 * gives the image ECAM, half the exits of port CF8 per config access.
+	 * q35: PVH boot through its ROM. */
 	add(&q, "-M");
 	add(&q, "%s%s%s", q35 ? "q35" : pcie_microvm ? "microvm,pcie=on" : "microvm",
-	    vhost_user ? ",memory-backend=mem" : "", q35 ? "" : ",x-option-roms=off");
+	    vhost_user ? ",memory-backend=mem" : "",
+	    q35 ? "" : pcie_microvm ? ",x-option-roms=off" : ",x-option-roms=off,acpi=off");
 	if (q35) {
 		/* q35's default firmware (SeaBIOS) takes seconds where guest
 		 * firmware runs emulated (kvm_pvm); qboot, QEMU's minimal
