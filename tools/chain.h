@@ -214,6 +214,8 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 /* "stats NONCE": the counters as lines "section.name value" (other console
  * lines dropped).  0 or -errno. */
 int ctl_stats(const struct ctl_target *t, char **text, unsigned timeout_ms);
+/* What a failed ctl_stats/ctl_exchange means for the user, in words. */
+const char *ctl_strerror(int rc);
 /* Type "quit" (no answer awaited).  0 or -errno. */
 int ctl_quit(const char *sock);
 /* Print "section.name value" lines as one JSON object. */

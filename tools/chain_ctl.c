@@ -394,3 +394,10 @@ int ctl_stat_str(const char *text, const char *key, char *buf, size_t len)
 		}
 	return -1;
 }
+
+const char *ctl_strerror(int rc)
+{
+	return rc == -ETIMEDOUT ? "no answer from the image's console"
+	       : rc == -EPIPE	? "the image is not running"
+				: strerror(-rc);
+}

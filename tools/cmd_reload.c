@@ -77,9 +77,7 @@ static int run_reload(int argc, char **argv)
 	int rc = ctl_stats(&t, &st, 3000);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,
-			rc == -ETIMEDOUT ? "no answer from the image's console"
-			: rc == -EPIPE	 ? "the image is not running"
-					 : strerror(-rc));
+			ctl_strerror(rc));
 		return 1;
 	}
 	rc = ctl_stat_str(st, "image.function", nf, sizeof(nf));

@@ -49,9 +49,7 @@ static int run_stats(int argc, char **argv)
 	int rc = ctl_stats(&t, &text, timeout_ms);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,
-			rc == -ETIMEDOUT ? "no answer from the image's console"
-			: rc == -EPIPE	 ? "the image is not running"
-					 : strerror(-rc));
+			ctl_strerror(rc));
 		return 1;
 	}
 	if (!text[0]) {
