@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nat_config.c - the NAT's statements (see nat_config.h).  The messages it
+ * adds to the framework's are checked one by one in
+ * tests/unit/test_nat_config.c and the golden case nat-bad-config.
+ */
+#include "nf/nat/nat_config.h"
+
+#include "dataplane/flowtable.h"
+
+/* RFC 5382 (TCP: 2 h 4 min established, 4 min transitory), RFC 4787 (UDP:
+ * 5 min), RFC 5508 (ICMP: 60 s): what the firewall uses too. */
+const uint32_t nat_tmo_default[NAT_TMO_COUNT] = {
+	[NAT_TMO_TCP_EST] = 7440, [NAT_TMO_TCP_TRANS] = 240, [NAT_TMO_UDP] = 300, [NAT_TMO_ICMP] = 60,
+};
+
+static const char *const tmo_names[NAT_TMO_COUNT + 1] = {
+	"tcp-established", "tcp-transitory", "udp", "icmp", NULL,
+};
+
+struct build {
+	const struct cfg *cfg;
+	struct cfg_errors *errs;
+	struct nat_conf *nc;
+	bool nomem;
+	const struct cfg_token *seen_tmo[NAT_TMO_COUNT];
+	const struct cfg_token *seen_ipv6, *seen_nonip;
+	/* the pool as it is collected, before nat_pool_create */
+	uint32_t n_pool;
+	uint32_t pool_addr[NAT_POOL_MAX];
+	uint16_t pool_lo[NAT_POOL_MAX], pool_hi[NAT_POOL_MAX];
+	uint32_t pool_line[NAT_POOL_MAX];
+};
+
+static void nomem(struct build *b)
+{
+	if (!b->nomem)
+		cfg_errorf(b->errs, NULL, "out of memory");
+	b->nomem = true;
+}
+
+static bool add_from(struct build *b, uint32_t addr, uint8_t len)
+{
+	struct nat_conf *nc = b->nc;
+	if (nc->n_from == nc->cap_from) {
+		uint32_t cap = nc->cap_from ? nc->cap_from * 2 : 16;
+		struct nat_prefix *n = sys_alloc((size_t)cap * sizeof(*n), 8);
+		if (!n) {
+			nomem(b);
+			return false;
+		}
+		if (nc->n_from)
+			memcpy(n, nc->from, (size_t)nc->n_from * sizeof(*n));
+		sys_free(nc->from);
+		nc->from = n;
+		nc->cap_from = cap;
+	}
+	uint32_t mask = len ? ~0u << (32 - len) : 0;
+	nc->from[nc->n_from++] = (struct nat_prefix){.addr = addr & mask, .mask = mask};
+	return true;
+}
+
+/* `from`: any, an address or prefix, a { list } or an @set, IPv4 only. */
+static int take_from(struct build *b, struct cfg_cursor *c)
+{
+	const struct cfg_token *t = cfg_peek(c);
+	struct cfg_addr_spec s;
+	if (cfg_take_addr_spec(c, "source address, prefix, list or set", &s))
+		return -SYS_EINVAL;
+	if (s.negate)
+		return cfg_error_at(c, t, "snat sources cannot be negated");
+	switch (s.kind) {
+	case CFG_ADDR_ANY:
+		add_from(b, 0, 0);
+		return 0;
+	case CFG_ADDR_ONE:
+		if (s.one.family != CFG_AF_V4)
+			return cfg_error_at(c, t, "snat translates IPv4 only, '%s' is IPv6", t->text);
+		add_from(b, cfg_addr_v4(&s.one), s.one.prefix);
+		return 0;
+	case CFG_ADDR_SET:
+		if (!s.has_v4)
+			return cfg_error_at(c, t, "set '@%s' has no IPv4 entries", t->text);
+		for (uint32_t i = 0; i < s.set->n4 && !b->nomem; i++)
+			add_from(b, s.set->v4[i].addr, s.set->v4[i].len);
+		return 0;
+	case CFG_ADDR_LIST:
+		for (uint32_t i = 0; i < s.n; i++) {
+			const struct cfg_addr *a = cfg_addr_spec_item(&s, i);
+			if (a->family != CFG_AF_V4)
+				return cfg_error_at(c, &s.list[i], "snat translates IPv4 only, '%s' is IPv6",
+						    s.list[i].text);
+			add_from(b, cfg_addr_v4(a), a->prefix);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* Every address of one IPv4 prefix into the pool. */
+static int add_pool_prefix(struct build *b, struct cfg_cursor *c, const struct cfg_token *t,
+			   uint32_t addr, uint8_t len, uint32_t line)
+{
+	uint64_t count = 1ull << (32 - len);
+	if (b->n_pool + count > NAT_POOL_MAX)
+		return cfg_error_at(c, t, "the pools hold more than %u addresses with '%s'",
+				    NAT_POOL_MAX, t->text);
+	for (uint64_t k = 0; k < count; k++) {
+		uint32_t a = sys_be32(addr + (uint32_t)k);
+		for (uint32_t j = 0; j < b->n_pool; j++) {
+			if (b->pool_addr[j] != a)
+				continue;
+			char txt[16];
+			uint32_t h = addr + (uint32_t)k;
+			snprintf(txt, sizeof(txt), "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255,
+				 h & 255);
+			return cfg_error_at(c, t, "pool address %s is already in the pool of the snat rule at line %u",
+					    txt, (unsigned)b->pool_line[j]);
+		}
+		b->pool_addr[b->n_pool] = a;
+		b->pool_line[b->n_pool] = line;
+		b->n_pool++;
+	}
+	return 0;
+}
+
+/* `to`: an address, a prefix (every address in it), a { list } or an @set. */
+static int take_pool(struct build *b, struct cfg_cursor *c, uint32_t line)
+{
+	const struct cfg_token *t = cfg_peek(c);
+	struct cfg_addr_spec s;
+	if (cfg_take_addr_spec(c, "pool address, prefix, list or set", &s))
+		return -SYS_EINVAL;
+	if (s.negate || s.kind == CFG_ADDR_ANY)
+		return cfg_error_at(c, t, "a pool must name its addresses");
+	switch (s.kind) {
+	case CFG_ADDR_ONE:
+		if (s.one.family != CFG_AF_V4)
+			return cfg_error_at(c, t, "snat translates IPv4 only, '%s' is IPv6", t->text);
+		return add_pool_prefix(b, c, t, cfg_addr_v4(&s.one), s.one.prefix, line);
+	case CFG_ADDR_SET:
+		if (s.has_v6)
+			return cfg_error_at(c, t, "set '@%s' holds IPv6 entries; a pool is IPv4 only",
+					    t->text);
+		for (uint32_t i = 0; i < s.set->n4; i++)
+			if (add_pool_prefix(b, c, t, s.set->v4[i].addr, s.set->v4[i].len, line))
+				return -SYS_EINVAL;
+		return 0;
+	case CFG_ADDR_LIST:
+		for (uint32_t i = 0; i < s.n; i++) {
+			const struct cfg_addr *a = cfg_addr_spec_item(&s, i);
+			if (a->family != CFG_AF_V4)
+				return cfg_error_at(c, &s.list[i], "snat translates IPv4 only, '%s' is IPv6",
+						    s.list[i].text);
+			if (add_pool_prefix(b, c, &s.list[i], cfg_addr_v4(a), a->prefix, line))
+				return -SYS_EINVAL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int snat_stmt(struct build *b, struct cfg_cursor *c)
+{
+	struct nat_conf *nc = b->nc;
+	const struct cfg_stmt *st = c->stmt;
+	if (nc->n_rules == NAT_RULES_MAX)
+		return cfg_error_at(c, st->kw, "more than %u snat rules", NAT_RULES_MAX);
+	struct nat_rule *r = &nc->rules[nc->n_rules];
+	r->line = st->kw->loc.line;
+	r->from_first = nc->n_from;
+	r->pool_first = b->n_pool;
+	if (cfg_expect_keyword(c, "from") || take_from(b, c) || cfg_expect_keyword(c, "to") ||
+	    take_pool(b, c, r->line))
+		goto fail;
+	uint16_t lo = 1024, hi = 65535;
+	if (cfg_next_keyword(c, "ports")) {
+		const struct cfg_token *t = cfg_peek(c);
+		uint64_t l, h;
+		if (t && t->kind == CFG_TOK_RANGE) {
+			l = t->range.lo;
+			h = t->range.hi;
+		} else if (t && t->kind == CFG_TOK_NUMBER) {
+			l = h = t->num;
+		} else {
+			cfg_error_at(c, t, "expected a port range N-M, got '%s'", t ? t->text : "end of statement");
+			goto fail;
+		}
+		if (l < 1 || h > 65535) {
+			cfg_error_at(c, t, "port range %s out of range 1-65535", t->text);
+			goto fail;
+		}
+		if (l > h) {
+			cfg_error_at(c, t, "port range %s is empty (%llu > %llu)", t->text,
+				     (unsigned long long)l, (unsigned long long)h);
+			goto fail;
+		}
+		lo = (uint16_t)l;
+		hi = (uint16_t)h;
+		cfg_take(c);
+	}
+	if (cfg_expect_end(c))
+		goto fail;
+	for (uint32_t i = r->pool_first; i < b->n_pool; i++) {
+		b->pool_lo[i] = lo;
+		b->pool_hi[i] = hi;
+	}
+	r->from_n = nc->n_from - r->from_first;
+	r->pool_n = b->n_pool - r->pool_first;
+	nc->n_rules++;
+	return 0;
+fail:
+	nc->n_from = r->from_first; /* a failed rule leaves nothing behind */
+	b->n_pool = r->pool_first;
+	return -SYS_EINVAL;
+}
+
+static int timeout_stmt(struct build *b, struct cfg_cursor *c)
+{
+	if (cfg_at_end(c))
+		return cfg_error_at(c, NULL, "expected a timeout name (%s, %s, %s or %s)", tmo_names[0],
+				    tmo_names[1], tmo_names[2], tmo_names[3]);
+	while (!cfg_at_end(c)) {
+		const struct cfg_token *t = cfg_peek(c);
+		unsigned which;
+		uint32_t secs;
+		if (cfg_take_one_of(c, "timeout name", tmo_names, &which))
+			return -SYS_EINVAL;
+		if (b->seen_tmo[which])
+			return cfg_error_at(c, t, "timeout '%s' given twice (first at line %u)", t->text,
+					    (unsigned)b->seen_tmo[which]->loc.line);
+		b->seen_tmo[which] = t;
+		if (cfg_take_u32(c, 1, NAT_TMO_MAX, "timeout in seconds", &secs))
+			return -SYS_EINVAL;
+		b->nc->tmo_sec[which] = secs;
+	}
+	return cfg_expect_end(c);
+}
+
+/* `ipv6 pass|drop`, `non-ip pass|drop`: once each. */
+static int pass_drop_stmt(struct cfg_cursor *c, const struct cfg_token **seen, const char *what,
+			  bool *out)
+{
+	static const char *const words[] = {"pass", "drop", NULL};
+	const struct cfg_stmt *st = c->stmt;
+	if (*seen)
+		return cfg_error_at(c, st->kw, "'%s' given twice (first at line %u)", st->kw->text,
+				    (unsigned)(*seen)->loc.line);
+	*seen = st->kw;
+	unsigned i;
+	if (cfg_take_one_of(c, what, words, &i))
+		return -SYS_EINVAL;
+	*out = i == 0;
+	return cfg_expect_end(c);
+}
+
+static int statement(struct build *b, const struct cfg_stmt *st)
+{
+	struct cfg_cursor c;
+	cfg_cursor_init(&c, b->cfg, st, b->errs);
+	const char *kw = cfg_stmt_keyword(st);
+	if (strcmp(kw, "snat") == 0)
+		return snat_stmt(b, &c);
+	if (strcmp(kw, "timeout") == 0)
+		return timeout_stmt(b, &c);
+	if (strcmp(kw, "ipv6") == 0)
+		return pass_drop_stmt(&c, &b->seen_ipv6, "IPv6 policy", &b->nc->ipv6_pass);
+	if (strcmp(kw, "non-ip") == 0)
+		return pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy",
+				      &b->nc->non_ip_pass);
+	return cfg_unknown_statement(&c);
+}
+
+/* inside/outside: the ports so named, else 0 and 1. */
+static void pick_ports(struct nat_conf *nc, const struct cfg *cfg, struct cfg_errors *errs)
+{
+	int in = cfg_port_by_name(cfg, "inside"), out = cfg_port_by_name(cfg, "outside");
+	nc->in_port = (uint16_t)(in >= 0 ? in : 0);
+	nc->out_port = (uint16_t)(out >= 0 ? out : 1);
+	if (nc->in_port == nc->out_port)
+		cfg_errorf(errs, NULL, "the inside and the outside are both port %u; name two ports "
+				       "'inside' and 'outside'", nc->in_port);
+	const char *n = cfg_port_name(cfg, nc->in_port);
+	snprintf(nc->in_name, sizeof(nc->in_name), "%s", n ? n : "inside");
+	n = cfg_port_name(cfg, nc->out_port);
+	snprintf(nc->out_name, sizeof(nc->out_name), "%s", n ? n : "outside");
+}
+
+int nat_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct nat_conf **out)
+{
+	*out = NULL;
+	struct nat_conf *nc = sys_alloc(sizeof(*nc), SYS_CACHE_LINE);
+	struct build *b = sys_alloc(sizeof(*b), 8);
+	if (!nc || !b) {
+		sys_free(nc);
+		sys_free(b);
+		cfg_errorf(errs, NULL, "out of memory");
+		return -SYS_ENOMEM;
+	}
+	*b = (struct build){.cfg = cfg, .errs = errs, .nc = nc};
+	nc->non_ip_pass = true;
+	memcpy(nc->tmo_sec, nat_tmo_default, sizeof(nc->tmo_sec));
+	unsigned before = errs->count;
+	for (uint32_t i = 0; i < cfg_stmt_count(cfg) && !b->nomem; i++)
+		statement(b, cfg_stmt_at(cfg, i));
+	pick_ports(nc, cfg, errs);
+	for (unsigned i = 0; i < NAT_TMO_COUNT; i++)
+		nc->tmo_ticks[i] = ft_ticks((uint64_t)nc->tmo_sec[i] * 1000000000ull);
+	if (errs->count == before) {
+		nc->pool = nat_pool_create(b->pool_addr, b->pool_lo, b->pool_hi, b->n_pool);
+		if (!nc->pool)
+			nomem(b);
+	}
+	bool failed = errs->count != before, oom = b->nomem;
+	sys_free(b);
+	if (failed) {
+		nat_conf_free(nc);
+		return oom ? -SYS_ENOMEM : -SYS_EINVAL;
+	}
+	*out = nc;
+	return 0;
+}
+
+void nat_conf_free(struct nat_conf *nc)
+{
+	if (!nc)
+		return;
+	nat_pool_free(nc->pool);
+	sys_free(nc->from);
+	sys_free(nc);
+}
+
+int32_t nat_conf_match(const struct nat_conf *nc, uint32_t src)
+{
+	uint32_t h = sys_be32(src);
+	for (uint32_t r = 0; r < nc->n_rules; r++) {
+		const struct nat_rule *rule = &nc->rules[r];
+		for (uint32_t i = 0; i < rule->from_n; i++) {
+			const struct nat_prefix *p = &nc->from[rule->from_first + i];
+			if ((h & p->mask) == p->addr)
+				return (int32_t)r;
+		}
+	}
+	return -1;
+}

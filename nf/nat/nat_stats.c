@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* nat_stats.c - printing the NAT's counters (see nat_stats.h). */
+#include "nf/nat/nat.h"
+
+static const char *const drop_names[NAT_DROP_COUNT] = {
+#define NAT_DROP_NAME_(n, s) s,
+	NAT_DROPS(NAT_DROP_NAME_)
+#undef NAT_DROP_NAME_
+};
+
+static const char *const cls_names[NAT_CLS_COUNT] = {"tcp", "udp", "icmp"};
+
+void nat_stats_write(struct nat *n, struct stats_writer *w)
+{
+	const struct nat_counters *c = &n->c;
+	const struct nat_conf *nc = n->nc;
+	char name[80];
+
+	stats_section(w, "nat");
+	stats_u64(w, "rules", nc->n_rules);
+	stats_u64(w, "pool_addresses", nc->pool->n);
+	stats_str(w, "ipv6", nc->ipv6_pass ? "pass" : "drop");
+	stats_str(w, "non_ip", nc->non_ip_pass ? "pass" : "drop");
+	stats_u64(w, "sessions_active", c->sessions_active);
+	stats_u64(w, "sessions_created", c->sessions_created);
+	stats_u64(w, "sessions_expired", c->sessions_expired);
+	stats_u64(w, "sessions_dropped_by_reload", c->sessions_dropped_by_reload);
+	stats_u64(w, "flow_entries", ft_count(n->ft));
+	stats_u64(w, "flow_capacity", ft_capacity(n->ft));
+	stats_u64(w, "translated_out", c->translated_out);
+	stats_u64(w, "translated_in", c->translated_in);
+	stats_u64(w, "icmp_errors_out", c->icmp_errors_out);
+	stats_u64(w, "icmp_errors_in", c->icmp_errors_in);
+	stats_u64(w, "ipv6_passed", c->ipv6_passed);
+	stats_u64(w, "non_ip_passed", c->non_ip_passed);
+	stats_u64(w, "dropped", c->dropped);
+	for (int i = 0; i < NAT_DROP_COUNT; i++) {
+		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
+		stats_u64(w, name, c->drop[i]);
+	}
+
+	/* Ports in use per address and class: where exhaustion comes from.
+	 * The first 64 addresses only, so a /22 pool does not flood the
+	 * console. */
+	stats_section(w, "nat_pool");
+	uint32_t shown = SYS_MIN(nc->pool->n, 64u);
+	for (uint32_t i = 0; i < shown; i++) {
+		uint32_t a = sys_be32(nc->pool->a[i].addr);
+		for (unsigned k = 0; k < NAT_CLS_COUNT; k++) {
+			snprintf(name, sizeof(name), "%u.%u.%u.%u_%s_ports_used", a >> 24, (a >> 16) & 255,
+				 (a >> 8) & 255, a & 255, cls_names[k]);
+			stats_u64(w, name, nat_pool_used(nc->pool, i, k));
+		}
+	}
+	if (nc->pool->n > shown)
+		stats_u64(w, "addresses_not_shown", nc->pool->n - shown);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nat_stats.h - the NAT's counters and how they are printed (section
+ * `nat`): sessions active, created, expired; packets translated each way;
+ * ICMP errors translated; drops by reason; per pool address, the ports in
+ * use by protocol (section `nat_pool`).
+ */
+#ifndef NFB_NAT_STATS_H
+#define NFB_NAT_STATS_H
+
+#include "dataplane/stats.h"
+
+#define NAT_DROPS(X)                                                                  \
+	X(NO_MAPPING, "no_mapping")     /* from outside, no session (or expired) */  \
+	X(PORTS_EXHAUSTED, "ports_exhausted") /* new session, its address is full */ \
+	X(TABLE_FULL, "table_full")     /* new session, no room in the flow table */ \
+	X(NO_RULE, "no_rule")           /* from inside, no snat rule covers the source */ \
+	X(FRAGMENT, "fragment")         /* any IPv4 fragment: not reassembled */     \
+	X(UNSUPPORTED, "unsupported")   /* not TCP, UDP, ICMP echo or a known ICMP error */ \
+	X(IPV6, "ipv6")                 /* `ipv6 drop` */                            \
+	X(NON_IP, "non_ip")             /* `non-ip drop` */                          \
+	X(NO_PORT, "no_port")           /* the other side's port is not wired */     \
+	X(INVALID, "invalid")           /* a session key clash: never expected */
+
+enum nat_drop {
+#define NAT_DROP_ENUM_(n, s) NAT_DROP_##n,
+	NAT_DROPS(NAT_DROP_ENUM_)
+#undef NAT_DROP_ENUM_
+	NAT_DROP_COUNT
+};
+
+struct nat_counters {
+	uint64_t translated_out, translated_in;  /* packets */
+	uint64_t icmp_errors_out, icmp_errors_in;
+	uint64_t sessions_active, sessions_created, sessions_expired, sessions_dropped_by_reload;
+	uint64_t ipv6_passed, non_ip_passed;
+	uint64_t dropped;
+	uint64_t drop[NAT_DROP_COUNT];
+};
+
+struct nat;
+void nat_stats_write(struct nat *n, struct stats_writer *w);
+
+#endif

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* nat_xlate.c - header rewriting with incremental checksums (see nat_xlate.h). */
+#include "nf/nat/nat_xlate.h"
+
+#include "dataplane/csum.h"
+
+#define ICMP_ECHO_REPLY 0
+#define ICMP_UNREACH 3
+#define ICMP_QUENCH 4
+#define ICMP_ECHO 8
+#define ICMP_TIMXCEED 11
+#define ICMP_PARAMPROB 12
+
+/* Replace a 16-bit word at `at`, folding the change into the checksum at
+ * `sum` (NULL: none). */
+static inline void put16(uint8_t *at, uint16_t v, uint8_t *sum)
+{
+	uint16_t old = sys_ld16(at);
+	sys_st16(at, v);
+	if (sum)
+		sys_st16(sum, csum_update16(sys_ld16(sum), old, v));
+}
+
+/* Where a transport header keeps the port of side `src`, and its checksum.
+ * Returns false for what has neither. */
+static inline bool l4_fields(uint8_t proto, bool src, uint32_t *port, uint32_t *sum)
+{
+	switch (proto) {
+	case IPPROTO_TCP_:
+		*port = src ? 0 : 2;
+		*sum = 16;
+		return true;
+	case IPPROTO_UDP_:
+		*port = src ? 0 : 2;
+		*sum = 6;
+		return true;
+	case IPPROTO_ICMP_:
+		*port = 4; /* the echo identifier */
+		*sum = 2;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void nat_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
+{
+	struct ipv4_hdr *ip = (struct ipv4_hdr *)pkt_l3(p);
+	uint8_t *l4 = pkt_l4(p);
+	uint8_t *ap = (uint8_t *)(src ? &ip->src : &ip->dst);
+	uint32_t old_a = sys_ld32(ap);
+	sys_st32(ap, addr_be);
+	sys_st16(&ip->csum, csum_update32(sys_ld16(&ip->csum), old_a, addr_be));
+	uint32_t po, so;
+	if (!l4_fields(p->l4_proto, src, &po, &so))
+		return;
+	uint16_t old_p = sys_ld16(l4 + po);
+	sys_st16(l4 + po, port_be);
+	uint16_t sum = sys_ld16(l4 + so);
+	if (p->l4_proto == IPPROTO_ICMP_) {
+		sys_st16(l4 + so, csum_update16(sum, old_p, port_be));
+		return;
+	}
+	if (p->l4_proto == IPPROTO_UDP_ && sum == 0)
+		return; /* no checksum (RFC 768): stays none */
+	sum = csum_update32(csum_update16(sum, old_p, port_be), old_a, addr_be);
+	if (p->l4_proto == IPPROTO_UDP_ && sum == 0)
+		sum = 0xffff;
+	sys_st16(l4 + so, sum);
+}
+
+static bool icmp_is_error(uint8_t type)
+{
+	return type == ICMP_UNREACH || type == ICMP_TIMXCEED || type == ICMP_PARAMPROB ||
+	       type == ICMP_QUENCH;
+}
+
+bool nat_icmp_inner(const struct pkt *p, struct nat_inner *in)
+{
+	if (p->l3 != PKT_L3_IPV4 || p->l4_proto != IPPROTO_ICMP_ || !(p->flags & PKT_F_L4) ||
+	    (p->flags & PKT_F_FRAG) || !icmp_is_error(pkt_l4(p)[0]))
+		return false;
+	uint32_t end = SYS_MIN((uint32_t)p->l3_off + p->l3_len, (uint32_t)p->len);
+	uint32_t ipo = (uint32_t)p->l4_off + 8;
+	const uint8_t *d = p->data;
+	if (ipo + 20 > end)
+		return false;
+	const struct ipv4_hdr *ip = (const struct ipv4_hdr *)(d + ipo);
+	uint32_t ihl = (uint32_t)(ip->ver_ihl & 15) * 4;
+	if ((ip->ver_ihl >> 4) != 4 || ihl < 20 || ipo + ihl + 8 > end)
+		return false;
+	if (sys_be16(sys_ld16(&ip->frag_off)) & IPV4_OFFMASK)
+		return false; /* a later fragment quotes no ports */
+	memset(&in->key, 0, sizeof(in->key));
+	in->ip = ipo;
+	in->l4 = ipo + ihl;
+	in->avail = end - in->l4;
+	const uint8_t *l4 = d + in->l4;
+	in->key.family = FLOW_FAMILY_V4;
+	in->key.proto = ip->proto;
+	in->key.src.v4 = sys_ld32(&ip->src);
+	in->key.dst.v4 = sys_ld32(&ip->dst);
+	switch (ip->proto) {
+	case IPPROTO_TCP_:
+	case IPPROTO_UDP_:
+		in->key.sport = sys_ld16(l4);
+		in->key.dport = sys_ld16(l4 + 2);
+		return true;
+	case IPPROTO_ICMP_:
+		if (l4[0] != ICMP_ECHO && l4[0] != ICMP_ECHO_REPLY)
+			return false;
+		in->key.sport = sys_ld16(l4 + 4);
+		return true;
+	default:
+		return false;
+	}
+}
+
+void nat_icmp_rewrite(struct pkt *p, const struct nat_inner *in, bool outer_src,
+		      uint32_t outer_addr, bool inner_src, uint32_t addr, uint16_t port)
+{
+	struct ipv4_hdr *oip = (struct ipv4_hdr *)pkt_l3(p);
+	uint8_t *icmp_sum = pkt_l4(p) + 2;
+	uint8_t *oa = (uint8_t *)(outer_src ? &oip->src : &oip->dst);
+	uint32_t old = sys_ld32(oa);
+	sys_st32(oa, outer_addr);
+	sys_st16(&oip->csum, csum_update32(sys_ld16(&oip->csum), old, outer_addr));
+
+	/* The quote: each changed word also changes the ICMP checksum, which
+	 * covers it (every field below sits at an even offset from the ICMP
+	 * header: the quote starts 8 bytes in and IP headers are 4-byte
+	 * multiples). */
+	struct ipv4_hdr *iip = (struct ipv4_hdr *)(p->data + in->ip);
+	uint8_t *ia = (uint8_t *)(inner_src ? &iip->src : &iip->dst);
+	uint32_t old_a = sys_ld32(ia);
+	sys_st32(ia, addr);
+	sys_st16(icmp_sum, csum_update32(sys_ld16(icmp_sum), old_a, addr));
+	put16((uint8_t *)&iip->csum, csum_update32(sys_ld16(&iip->csum), old_a, addr), icmp_sum);
+
+	uint8_t *l4 = p->data + in->l4;
+	uint32_t po, so;
+	if (!l4_fields(iip->proto, inner_src, &po, &so))
+		return;
+	uint16_t old_p = sys_ld16(l4 + po);
+	put16(l4 + po, port, icmp_sum);
+	if (in->avail < so + 2)
+		return; /* the quote stops before the transport checksum */
+	uint16_t sum = sys_ld16(l4 + so);
+	if (iip->proto == IPPROTO_ICMP_) {
+		put16(l4 + so, csum_update16(sum, old_p, port), icmp_sum);
+		return;
+	}
+	if (iip->proto == IPPROTO_UDP_ && sum == 0)
+		return;
+	sum = csum_update32(csum_update16(sum, old_p, port), old_a, addr);
+	if (iip->proto == IPPROTO_UDP_ && sum == 0)
+		sum = 0xffff;
+	put16(l4 + so, sum, icmp_sum);
+}

@@ -1,0 +1,405 @@
+#!/usr/bin/python3
+"""Make the golden cases of the NAT (tests/golden/cases/nat-*).
+
+Each case is a config, the packets entering the inside (port 0) and the
+outside (port 1), and what must leave, derived here from the NAT's
+specification (nf/nat/nat.c, config/examples/nat-reference.conf): the
+translated packets are the input packets with their address and port (ICMP
+identifier) replaced and every checksum recomputed from scratch by scapy,
+so the NAT's incremental updates (RFC 1624) must agree with a full
+computation.  Nothing here runs the NAT.
+
+Port choice, as specified: the inside port if free on the external address,
+else the first free port of the range after the last one handed out on that
+address and protocol.  Pool address: ((src * 0x9e3779b1) mod 2^32 * n) >> 32
+(paired pooling by inside host).
+
+Every expected output is checked with tshark (IP/TCP/UDP/ICMP checksums Good).
+
+Run from the repository root:  /usr/bin/python3 tests/gen/make_nat_golden.py
+Output is deterministic; committed files change only when this script does.
+"""
+import ipaddress
+import os
+import shutil
+import subprocess
+import sys
+
+from scapy.all import (ARP, GRE, ICMP, IP, TCP, UDP, Ether, IPerror, IPv6, Raw, TCPerror,
+                       UDPerror, ICMPerror, ICMPv6EchoRequest, fragment, wrpcap)
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "cases")
+IN_MAC, OUT_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
+PORTS = "port 0 name inside\nport 1 name outside\n"
+A, A2, A3 = "10.0.0.1", "10.0.0.2", "10.0.0.3"
+B, C, R = "192.0.2.10", "192.0.2.20", "198.18.0.1"
+EXT = "198.51.100.1"
+
+
+def pool_index(src, n):
+    h = (int(ipaddress.IPv4Address(src)) * 0x9e3779b1) & 0xffffffff
+    return (h * n) >> 32
+
+
+class Case:
+    def __init__(self, name, conf, t0=1000.0):
+        self.name, self.conf, self.t = name, conf, t0
+        self.inp = {0: [], 1: []}
+        self.out = {0: [], 1: []}
+        self.stats = []
+        self.fail = None
+
+    def send(self, port, pkt, out=None, dt=0.001):
+        """`pkt` enters `port`; `out` (or nothing: dropped) leaves the other."""
+        self.t += dt
+        pkt.time = self.t
+        self.inp[port].append(pkt)
+        if out is not None:
+            out = Ether(bytes(out))
+            out.time = self.t
+            self.out[port ^ 1].append(out)
+        return pkt
+
+    def write(self):
+        d = os.path.join(HERE, self.name)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        with open(os.path.join(d, "nat.conf"), "w") as f:
+            f.write(self.conf)
+        ins = []
+        for p in (0, 1):
+            if self.inp[p]:
+                wrpcap(os.path.join(d, f"in{p}.pcap"), self.inp[p])
+                ins.append(f"--in {p}=in{p}.pcap")
+        if self.fail:
+            with open(os.path.join(d, "expect-fail"), "w") as f:
+                f.write("\n".join(self.fail) + "\n")
+        else:
+            for p in (0, 1):
+                wrpcap(os.path.join(d, f"expect-out{p}.pcap"), self.out[p], linktype=1)
+                tshark_check(os.path.join(d, f"expect-out{p}.pcap"))
+        with open(os.path.join(d, "cmd"), "w") as f:
+            f.write(" ".join(["nat --config nat.conf"] + ins) + "\n")
+        if self.stats:
+            with open(os.path.join(d, "expect-stats"), "w") as f:
+                f.write("\n".join(self.stats) + "\n")
+
+
+def tshark_check(path):
+    """Fail if tshark finds a bad checksum in what we demand."""
+    if not shutil.which("tshark"):
+        return
+    out = subprocess.run(
+        ["tshark", "-r", path, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+         "-o", "udp.check_checksum:TRUE", "-Y", "_ws.expert.severity >= warning",
+         "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    bad = [l for l in out.splitlines() if "checksum" in l.lower()]
+    if bad:
+        sys.exit(f"{path}: tshark: {bad}")
+
+
+# ---- packets ------------------------------------------------------------------
+def eth(port):
+    return Ether(src=IN_MAC, dst=OUT_MAC) if port == 0 else Ether(src=OUT_MAC, dst=IN_MAC)
+
+
+def tcp(port, src, dst, sport, dport, flags, seq=1000, ack=0, load=b""):
+    p = eth(port) / IP(src=src, dst=dst, id=7) / TCP(sport=sport, dport=dport, flags=flags, seq=seq,
+                                                      ack=ack)
+    return p / Raw(load) if load else p
+
+
+def udp(port, src, dst, sport, dport, load=b"x" * 8, chksum=None):
+    u = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport, chksum=chksum)
+    return eth(port) / IP(src=src, dst=dst, id=9) / u / Raw(load)
+
+
+def echo(port, src, dst, ident, seq=1, reply=False):
+    return eth(port) / IP(src=src, dst=dst, id=11) / ICMP(type=0 if reply else 8, id=ident, seq=seq) / \
+        Raw(b"ping0123")
+
+
+def snat(p, addr, port):
+    """Inside packet `p` as it must leave: source address and port replaced."""
+    q = Ether(bytes(p))
+    q[IP].src = addr
+    del q[IP].chksum
+    if TCP in q:
+        q[TCP].sport = port
+        del q[TCP].chksum
+    elif UDP in q:
+        q[UDP].sport = port
+        if q[UDP].chksum != 0:
+            del q[UDP].chksum
+    elif ICMP in q:
+        q[ICMP].id = port
+        del q[ICMP].chksum
+    return Ether(bytes(q))
+
+
+def unsnat(p, addr, port):
+    """Outside packet `p` as it must leave: destination address and port."""
+    q = Ether(bytes(p))
+    q[IP].dst = addr
+    del q[IP].chksum
+    if TCP in q:
+        q[TCP].dport = port
+        del q[TCP].chksum
+    elif UDP in q:
+        q[UDP].dport = port
+        if q[UDP].chksum != 0:
+            del q[UDP].chksum
+    elif ICMP in q:
+        q[ICMP].id = port
+        del q[ICMP].chksum
+    return Ether(bytes(q))
+
+
+def icmp_err(port, src, dst, quoted, typ=3, code=3, qlen=None):
+    """An ICMP error from `src` to `dst` quoting IP packet bytes `quoted`
+    (the whole IP packet, or its first qlen bytes)."""
+    q = bytes(quoted[IP])
+    if qlen is not None:
+        q = q[:qlen]
+    return eth(port) / IP(src=src, dst=dst, id=13) / ICMP(type=typ, code=code) / Raw(q)
+
+
+def ref_conf():
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config",
+                           "examples", "nat-reference.conf")) as f:
+        return f.read()
+
+
+# ---- cases --------------------------------------------------------------------
+def case_basic():
+    c = Case("nat-basic", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 1024-65535\n")
+    # TCP: handshake, data both ways, port preserved.
+    s = tcp(0, A, B, 40000, 80, "S", seq=100)
+    c.send(0, s, snat(s, EXT, 40000))
+    r = tcp(1, B, EXT, 80, 40000, "SA", seq=500, ack=101)
+    c.send(1, r, unsnat(r, A, 40000))
+    a = tcp(0, A, B, 40000, 80, "A", seq=101, ack=501, load=b"GET / HTTP/1.0\r\n\r\n")
+    c.send(0, a, snat(a, EXT, 40000))
+    d = tcp(1, B, EXT, 80, 40000, "PA", seq=501, ack=119, load=b"HTTP/1.0 200 OK\r\n\r\n")
+    c.send(1, d, unsnat(d, A, 40000))
+    # A second host on the same inside port: 40000 is taken on the one
+    # external address, so it gets the first free port of the range.
+    s2 = tcp(0, A2, B, 40000, 80, "S")
+    c.send(0, s2, snat(s2, EXT, 1024))
+    r2 = tcp(1, B, EXT, 80, 1024, "SA", seq=900, ack=1001)
+    c.send(1, r2, unsnat(r2, A2, 40000))
+    # UDP with a checksum, and with none (0 stays 0).
+    u = udp(0, A, B, 5353, 53)
+    c.send(0, u, snat(u, EXT, 5353))
+    ur = udp(1, B, EXT, 53, 5353, load=b"answer!!")
+    c.send(1, ur, unsnat(ur, A, 5353))
+    z = udp(0, A3, C, 5000, 9, chksum=0)
+    c.send(0, z, snat(z, EXT, 5000))
+    zr = udp(1, C, EXT, 9, 5000, chksum=0)
+    c.send(1, zr, unsnat(zr, A3, 5000))
+    # ICMP echo: the identifier is the port.
+    e = echo(0, A, B, 4000)
+    c.send(0, e, snat(e, EXT, 4000))
+    er = echo(1, B, EXT, 4000, reply=True)
+    c.send(1, er, unsnat(er, A, 4000))
+    # The same ICMP id from another host: the next free "port" after the
+    # cursor (1024 is free for ICMP); an id below the range is not kept.
+    e2 = echo(0, A2, B, 4000)
+    c.send(0, e2, snat(e2, EXT, 1024))
+    e3 = echo(0, A3, B, 77)
+    c.send(0, e3, snat(e3, EXT, 1025))
+    # Dropped: unsolicited from outside, a reply from the wrong remote
+    # (no_mapping); an echo request from outside on a session's id, an
+    # inside echo reply (unsupported); a source no rule covers (no_rule).
+    c.send(1, udp(1, B, EXT, 53, 2222), None)
+    c.send(1, udp(1, C, EXT, 53, 5353), None)
+    c.send(1, echo(1, B, EXT, 77), None)
+    c.send(0, udp(0, "192.168.1.1", B, 1000, 53), None)
+    c.send(0, echo(0, A, B, 78, reply=True), None)
+    c.stats = ["nat.sessions_created 7", "nat.sessions_active 7", "nat.translated_out 8",
+               "nat.translated_in 6", "nat.drop_no_mapping 2", "nat.drop_no_rule 1",
+               "nat.drop_unsupported 2", f"nat_pool.{EXT}_tcp_ports_used 2",
+               f"nat_pool.{EXT}_udp_ports_used 2", f"nat_pool.{EXT}_icmp_ports_used 3"]
+    return c
+
+
+def case_icmp_errors():
+    c = Case("nat-icmp-errors", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    # Sessions: UDP A:7000 -> B:33434, TCP A:41000 -> B:443, ping id 5.
+    u = udp(0, A, B, 7000, 33434)
+    ut = snat(u, EXT, 7000)
+    c.send(0, u, ut)
+    t = tcp(0, A, B, 41000, 443, "S")
+    tt = snat(t, EXT, 41000)
+    c.send(0, t, tt)
+    e = echo(0, A, B, 5)
+    et = snat(e, EXT, 1024)  # identifier 5 is below the range
+    c.send(0, e, et)
+    # Errors from the outside about them, quoting the translated packets:
+    # the whole packet (UDP), the RFC 792 minimum of 28 bytes (TCP: no
+    # checksum in the quote), a time exceeded about the ping.
+    for quoted, orig, kw in ((ut, u, {}), (tt, t, {"qlen": 28}), (et, e, {"typ": 11, "code": 0})):
+        err = icmp_err(1, R, EXT, quoted, **kw)
+        want = icmp_err(1, R, A, orig, **kw)  # the NAT leaves Ethernet alone
+        c.send(1, err, want)
+    # An error that quotes no session, and one addressed elsewhere.
+    c.send(1, icmp_err(1, R, EXT, snat(udp(0, A, B, 7001, 33434), EXT, 7001)), None)
+    c.send(1, icmp_err(1, R, C, ut), None)
+    # From the inside: A answers a reply with port unreachable.  The quote
+    # is the reply as A got it; out it goes as if from the NAT.
+    ur = udp(1, B, EXT, 33434, 7000)
+    urt = unsnat(ur, A, 7000)
+    c.send(1, ur, urt)
+    c.send(0, icmp_err(0, A, B, urt), icmp_err(0, EXT, B, ur))
+    c.stats = ["nat.icmp_errors_in 3", "nat.icmp_errors_out 1", "nat.drop_no_mapping 2"]
+    return c
+
+
+def case_timeouts():
+    c = Case("nat-timeouts", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n"
+             "timeout udp 5 icmp 3 tcp-transitory 4 tcp-established 10\n")
+    u = udp(0, A, B, 6000, 53)
+    c.send(0, u, snat(u, EXT, 6000))
+    r = udp(1, B, EXT, 53, 6000)
+    c.send(1, r, unsnat(r, A, 6000), dt=3)       # 3 s later: alive, refreshed
+    c.send(1, r.copy(), unsnat(r, A, 6000), dt=4.9)  # 4.9 s after the refresh
+    c.send(1, r.copy(), None, dt=5.1)             # 5.1 s of silence: gone
+    # Ping: 3 s.
+    e = echo(0, A, B, 9000)
+    c.send(0, e, snat(e, EXT, 9000))
+    er = echo(1, B, EXT, 9000, reply=True)
+    c.send(1, er, None, dt=3.1)
+    # TCP: a SYN alone lives 4 s (transitory); after the answer it is
+    # established (10 s); after a FIN transitory again.
+    s = tcp(0, A, B, 42000, 22, "S")
+    c.send(0, s, snat(s, EXT, 42000))
+    sa = tcp(1, B, EXT, 22, 42000, "SA", ack=1001)
+    c.send(1, sa, unsnat(sa, A, 42000), dt=3.9)
+    ack = tcp(0, A, B, 42000, 22, "A", seq=1001, ack=2)
+    c.send(0, ack, snat(ack, EXT, 42000), dt=0.1)
+    d = tcp(1, B, EXT, 22, 42000, "A", seq=2, ack=1001, load=b"SSH-2.0-x\r\n")
+    c.send(1, d, unsnat(d, A, 42000), dt=9.5)     # established: 10 s
+    f = tcp(0, A, B, 42000, 22, "FA", seq=1001, ack=13)
+    c.send(0, f, snat(f, EXT, 42000), dt=0.1)
+    c.send(1, d.copy(), None, dt=4.5)             # closing: 4 s
+    # The expired UDP session's port is free again: a new session keeps it.
+    u2 = udp(0, A, B, 6000, 53)
+    c.send(0, u2, snat(u2, EXT, 6000), dt=0.1)
+    c.stats = ["nat.sessions_expired 3", "nat.sessions_created 4", "nat.sessions_active 1",
+               "nat.drop_no_mapping 3"]
+    return c
+
+
+def case_exhaustion():
+    c = Case("nat-exhaustion", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 2000-2001\n"
+             "timeout udp 2\n")
+    u1 = udp(0, A, B, 2001, 53)
+    c.send(0, u1, snat(u1, EXT, 2001))       # preserved
+    u2 = udp(0, A2, B, 2001, 53)
+    c.send(0, u2, snat(u2, EXT, 2000))       # 2001 taken: the other one
+    c.send(0, udp(0, A3, B, 3000, 53), None)  # no port left
+    c.send(0, udp(0, A3, B, 3001, 53), None)
+    t = tcp(0, A3, B, 3000, 80, "S")           # TCP has its own ports
+    c.send(0, t, snat(t, EXT, 2000))
+    # Both UDP sessions expire; A3 gets a port (the cursor is past 2000,
+    # wraps past 2001 to ... 2001 is free and next after the cursor).
+    u3 = udp(0, A3, B, 3000, 53)
+    c.send(0, u3, snat(u3, EXT, 2001), dt=2.5)
+    c.stats = ["nat.drop_ports_exhausted 2", "nat.sessions_expired 2", "nat.sessions_active 2",
+               f"nat_pool.{EXT}_udp_ports_used 1"]
+    return c
+
+
+def case_pool():
+    pool1 = ["198.51.100.%d" % i for i in range(8, 12)]
+    conf = PORTS + ("snat from { 10.1.0.0/16 10.2.0.0/16 } to 198.51.100.8/30 ports 10000-19999\n"
+                    "snat from 10.0.0.0/8 to { 203.0.113.5 203.0.113.9 }\n")
+    c = Case("nat-pool", conf)
+    used = {}
+    for i, src in enumerate(["10.1.0.1", "10.1.0.2", "10.2.3.4", "10.1.7.9", "10.2.0.200"]):
+        ext = pool1[pool_index(src, 4)]
+        # Port 80xx is out of the range: the first free port of the range.
+        port = 10000 + used.get(ext, 0)
+        used[ext] = used.get(ext, 0) + 1
+        u = udp(0, src, B, 8000 + i, 53)
+        c.send(0, u, snat(u, ext, port))
+        r = udp(1, B, ext, 53, port)
+        c.send(1, r, unsnat(r, src, 8000 + i))
+    pool2 = ["203.0.113.5", "203.0.113.9"]
+    taken = set()
+    for src in ["10.9.0.1", "10.9.0.2", "10.9.0.3"]:
+        ext = pool2[pool_index(src, 2)]
+        # 50000 is kept by the first host on each address; the next one
+        # there gets the range's first free port.
+        port = 50000 if ext not in taken else 1024
+        taken.add(ext)
+        t = tcp(0, src, C, 50000, 443, "S")
+        c.send(0, t, snat(t, ext, port))
+    c.stats = ["nat.pool_addresses 6", "nat.rules 2", "nat.sessions_created 8"]
+    return c
+
+
+def case_passthrough(name, v6, nonip):
+    conf = PORTS + f"snat from 10.0.0.0/8 to {EXT}\nipv6 {v6}\nnon-ip {nonip}\n"
+    c = Case(name, conf)
+    p6 = eth(0) / IPv6(src="2001:db8:1::1", dst="2001:db8:2::1") / UDP(sport=1, dport=2) / Raw(b"v6")
+    c.send(0, p6, p6 if v6 == "pass" else None)
+    p6b = eth(1) / IPv6(src="2001:db8:2::1", dst="2001:db8:1::1") / ICMPv6EchoRequest(id=1)
+    c.send(1, p6b, p6b if v6 == "pass" else None)
+    arp = eth(0) / ARP(psrc=A, pdst="10.0.0.254")
+    c.send(0, arp, arp if nonip == "pass" else None)
+    # Fragments (first and later) and other protocols: dropped either way.
+    big = eth(0) / IP(src=A, dst=B, id=99) / UDP(sport=4000, dport=53) / Raw(b"f" * 64)
+    for fr in fragment(big[IP], fragsize=32):
+        c.send(0, eth(0) / fr, None)
+    c.send(0, eth(0) / IP(src=A, dst=B) / GRE() / Raw(b"gre!"), None)
+    c.send(1, eth(1) / IP(src=B, dst=EXT, id=5, flags="MF") / UDP(sport=53, dport=4000) / Raw(b"x" * 16),
+           None)
+    c.stats = ["nat.drop_fragment 4", "nat.drop_unsupported 1"]
+    c.stats.append(f"nat.drop_ipv6 {0 if v6 == 'pass' else 2}")
+    c.stats.append(f"nat.drop_non_ip {0 if nonip == 'pass' else 1}")
+    return c
+
+
+def case_bad_config():
+    c = Case("nat-bad-config", PORTS +
+             "snat from 10.0.0.0/8 to 198.51.100.1 ports 70-10\n"
+             "snat from 2001:db8::/32 to 198.51.100.2\n"
+             "snat from 10.0.0.0/8 to 198.51.0.0/16\n"
+             "snat from 10.0.0.0/8 to 198.51.100.1\n"
+             "snat from 10.0.0.0/8 to 198.51.100.1\n"
+             "snat to 198.51.100.3\n"
+             "timeout udp 0\n"
+             "timeout tcp 5\n"
+             "ipv6 maybe\n"
+             "nat44 on\n")
+    c.send(0, udp(0, A, B, 1, 2), None)
+    c.fail = ["nat.conf:3:44: port range 70-10 is empty (70 > 10)",
+              "nat.conf:4:11: snat translates IPv4 only, '2001:db8::/32' is IPv6",
+              "nat.conf:5:25: the pools hold more than 1024 addresses with '198.51.0.0/16'",
+              "nat.conf:7:25: pool address 198.51.100.1 is already in the pool of the snat rule at line 6",
+              "nat.conf:8:6: expected 'from', got 'to'",
+              "nat.conf:9:13: timeout in seconds 0 out of range 1-1000000",
+              "nat.conf:10:9: expected timeout name (tcp-established|tcp-transitory|udp|icmp), got 'tcp'",
+              "nat.conf:11:6: expected IPv6 policy (pass|drop), got 'maybe'",
+              "nat.conf:12:1: unknown keyword 'nat44'"]
+    return c
+
+
+def main():
+    for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
+              case_passthrough("nat-ipv6-pass", "pass", "drop"),
+              case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config()):
+        c.write()
+    # The reference config must be accepted as documented, and translate.
+    c = Case("nat-reference-config", ref_conf())
+    u = udp(0, A, B, 7777, 53)
+    c.send(0, u, snat(u, "198.51.100.1", 7777))
+    c.stats = ["nat.sessions_created 1"]
+    c.write()
+
+
+if __name__ == "__main__":
+    main()
