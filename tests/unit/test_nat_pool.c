@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_nat_pool.c - port allocation on external addresses (nf/nat/nat_pool.h)
+ * alone, and through the NAT: exhaustion is an answer, released ports come
+ * back (on expiry, from the timer wheel, exactly once), port preservation,
+ * the rotating cursor, sessions surviving a reload that keeps their port.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "dataplane/csum.h"
+#include "dataplane/parse.h"
+#include "nf/nat/nat.h"
+
+#define SEC 1000000000ull
+
+static struct nat_pool *pool2(uint16_t lo, uint16_t hi)
+{
+	uint32_t addrs[2] = {sys_htonl(0xc6336401), sys_htonl(0xc6336402)};
+	uint16_t l[2] = {lo, lo}, h[2] = {hi, hi};
+	struct nat_pool *p = nat_pool_create(addrs, l, h, 2);
+	assert_non_null(p);
+	return p;
+}
+
+static void test_preserve_and_exhaust(void **state)
+{
+	(void)state;
+	struct nat_pool *p = pool2(2000, 2003);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 2002), 2002);      /* kept */
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 2002), 2000);      /* taken: first free */
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 80), 2001);        /* out of range */
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 80), 2003);
+	assert_int_equal(nat_pool_used(p, 0, NAT_CLS_UDP), 4);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 2001), -SYS_ENOSPC);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 9), -SYS_ENOSPC);
+	/* Classes and addresses are separate. */
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_TCP, 2002), 2002);
+	assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_UDP, 2002), 2002);
+	assert_int_equal(nat_pool_used(p, 1, NAT_CLS_UDP), 1);
+	nat_pool_free(p);
+}
+
+static void test_release_and_reuse(void **state)
+{
+	(void)state;
+	struct nat_pool *p = pool2(100, 299); /* 200 ports: more than 3 words */
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 100 + i);
+	assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), -SYS_ENOSPC);
+	assert_true(nat_pool_release(p, 1, NAT_CLS_TCP, 150));
+	assert_false(nat_pool_release(p, 1, NAT_CLS_TCP, 150)); /* twice: no-op */
+	assert_false(nat_pool_release(p, 1, NAT_CLS_TCP, 99));  /* out of range */
+	assert_int_equal(nat_pool_used(p, 1, NAT_CLS_TCP), 199);
+	/* The only free port is found wherever the cursor is (it wraps). */
+	assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 150);
+	/* Released ports are not handed out again at once: the cursor moves on. */
+	assert_true(nat_pool_release(p, 1, NAT_CLS_TCP, 120));
+	assert_true(nat_pool_release(p, 1, NAT_CLS_TCP, 200));
+	assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 200);
+	assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 120);
+	/* take: exactly that port or nothing. */
+	assert_false(nat_pool_take(p, 1, NAT_CLS_TCP, 120));
+	assert_true(nat_pool_release(p, 1, NAT_CLS_TCP, 120));
+	assert_true(nat_pool_take(p, 1, NAT_CLS_TCP, 120));
+	assert_int_equal(nat_pool_find(p, sys_htonl(0xc6336402)), 1);
+	assert_int_equal(nat_pool_find(p, sys_htonl(0xc6336403)), -1);
+	nat_pool_free(p);
+}
+
+/* ---- through the function ---------------------------------------------------- */
+static const struct nf_ops *nf;
+static struct pkt_pool *pkts;
+
+static int configure(void *st, const char *text)
+{
+	static struct cfg_errors errs;
+	struct cfg *cfg = NULL;
+	cfg_errors_init(&errs);
+	if (cfg_parse("t.conf", text, strlen(text), NULL, NULL, &cfg, &errs))
+		return -1;
+	int rc = nf->configure(st, cfg, &errs);
+	cfg_free(cfg);
+	return rc;
+}
+
+static void *make_nat(const char *text)
+{
+	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
+	void *st = nf->create(&env);
+	assert_non_null(st);
+	assert_int_equal(configure(st, text), 0);
+	return st;
+}
+
+/* UDP src:sport -> dst:dport arriving on `port`; returns its out port and
+ * what its source port (if it left outside) or destination port became. */
+static uint16_t udp1(void *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		     uint16_t port, uint64_t now, uint16_t *xport)
+{
+	uint8_t f[42] = {0};
+	f[12] = 0x08;
+	struct ipv4_hdr ip = {.ver_ihl = 0x45, .ttl = 64, .proto = IPPROTO_UDP_,
+			      .total_len = sys_htons(28), .src = sys_htonl(src), .dst = sys_htonl(dst)};
+	memcpy(f + 14, &ip, 20);
+	struct udp_hdr u = {.sport = sys_htons(sport), .dport = sys_htons(dport), .len = sys_htons(8)};
+	memcpy(f + 34, &u, 8);
+	struct pkt *p = pkt_alloc(pkts);
+	assert_non_null(p);
+	assert_int_equal(pkt_set_data(p, f, sizeof(f)), 0);
+	p->port = port;
+	assert_int_equal(parse_pkt(p), PARSE_OK);
+	assert_int_equal(csum_fill(p), 0);
+	struct pkt *pk[1] = {p};
+	struct nf_batch b = {.pkts = pk, .n = 1, .port = port, .out_all = NF_OUT_PER_PKT};
+	nf->process(st, &b, now);
+	uint16_t out = b.out_all != NF_OUT_PER_PKT ? b.out_all : p->out_port;
+	if (out != PKT_DROP) {
+		assert_true(csum_verify(p));
+		*xport = sys_ntohs(sys_ld16(pkt_l4(p) + (port == 0 ? 0 : 2)));
+	}
+	pkt_free(p);
+	return out;
+}
+
+#define A 0x0a000001u
+#define B 0xc000020au
+#define EXT 0xc6336401u
+
+static void test_release_on_expiry(void **state)
+{
+	(void)state;
+	struct nat *n = make_nat("port 0 name inside\nport 1 name outside\n"
+				 "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2001\ntimeout udp 2\n");
+	uint16_t x;
+	assert_int_equal(udp1(n, A, B, 2001, 53, 0, 1 * SEC, &x), 1);
+	assert_int_equal(x, 2001);
+	assert_int_equal(udp1(n, A + 1, B, 2001, 53, 0, 1 * SEC, &x), 1);
+	assert_int_equal(x, 2000);
+	assert_int_equal(udp1(n, A + 2, B, 7, 53, 0, 1 * SEC, &x), PKT_DROP);
+	assert_int_equal(n->c.drop[NAT_DROP_PORTS_EXHAUSTED], 1);
+	/* A reply keeps the first session alive. */
+	assert_int_equal(udp1(n, B, EXT, 53, 2001, 1, 2 * SEC, &x), 0);
+	assert_int_equal(x, 2001);
+	/* The wheel expires the second one (once), and its port is free. */
+	nf->expire(n, 3 * SEC + SEC / 2);
+	assert_int_equal(n->c.sessions_expired, 1);
+	assert_int_equal(n->c.sessions_active, 1);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 1);
+	assert_int_equal(ft_count(n->ft), 2);
+	nf->expire(n, 3 * SEC + SEC / 2 + 1);
+	assert_int_equal(n->c.sessions_expired, 1);
+	assert_int_equal(udp1(n, A + 2, B, 7, 53, 0, 3 * SEC + SEC / 2, &x), 1);
+	assert_int_equal(x, 2000);
+	/* Everything expires: the table and the pool are empty again. */
+	nf->expire(n, 60 * SEC);
+	assert_int_equal(n->c.sessions_expired, 3);
+	assert_int_equal(n->c.sessions_active, 0);
+	assert_int_equal(ft_count(n->ft), 0);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
+	assert_int_equal(ft_check(n->ft), 0);
+	nf->destroy(n);
+}
+
+/* A session expired but not yet reaped still holds its port; a new one
+ * that needs the port reaps it first instead of calling the pool full. */
+static void test_reap_before_exhaustion(void **state)
+{
+	(void)state;
+	struct nat *n = make_nat("snat from 10.0.0.0/8 to 198.51.100.1 ports 3000-3000\ntimeout udp 1\n");
+	uint16_t x;
+	assert_int_equal(udp1(n, A, B, 1, 53, 0, 1 * SEC, &x), 1);
+	assert_int_equal(x, 3000);
+	assert_int_equal(udp1(n, A + 1, B, 1, 53, 0, 3 * SEC, &x), 1);
+	assert_int_equal(x, 3000);
+	assert_int_equal(n->c.sessions_expired, 1);
+	assert_int_equal(n->c.drop[NAT_DROP_PORTS_EXHAUSTED], 0);
+	/* Replies to port 3000 now reach the new session's host. */
+	assert_int_equal(udp1(n, B, EXT, 53, 3000, 1, 3 * SEC, &x), 0);
+	assert_int_equal(x, 1);
+	assert_int_equal(udp1(n, B, EXT, 53, 1, 1, 3 * SEC, &x), PKT_DROP);
+	nf->destroy(n);
+}
+
+static void test_reload(void **state)
+{
+	(void)state;
+	struct nat *n = make_nat("snat from 10.0.0.0/8 to { 198.51.100.1 198.51.100.2 }\n");
+	uint16_t x;
+	/* Two hosts; where each lands follows the paired-pool hash. */
+	for (uint32_t h = 0; h < 8; h++)
+		assert_int_equal(udp1(n, A + h, B, 5000, 53, 0, 1 * SEC, &x), 1);
+	assert_int_equal(n->c.sessions_active, 8);
+	uint32_t on2 = nat_pool_used(n->nc->pool, 1, NAT_CLS_UDP);
+	assert_true(on2 > 0 && on2 < 8);
+	/* A bad config changes nothing. */
+	assert_int_not_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 9-1\n"), 0);
+	assert_int_equal(n->c.sessions_active, 8);
+	/* Keep .1 only: its sessions survive with their ports, .2's end. */
+	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1\n"), 0);
+	assert_int_equal(n->c.sessions_active, 8 - on2);
+	assert_int_equal(n->c.sessions_dropped_by_reload, on2);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 8 - on2);
+	assert_int_equal(ft_count(n->ft), 2 * (8 - on2));
+	assert_int_equal(ft_check(n->ft), 0);
+	nf->expire(n, 3600 * SEC);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
+	assert_int_equal(ft_count(n->ft), 0);
+	nf->destroy(n);
+}
+
+/* Same port on inside and outside: refused without a location. */
+static void test_ports_must_differ(void **state)
+{
+	(void)state;
+	static struct cfg_errors errs;
+	struct cfg *cfg = NULL;
+	const char *text = "port 1 name inside\nsnat from any to 198.51.100.1\n";
+	cfg_errors_init(&errs);
+	assert_int_equal(cfg_parse("t.conf", text, strlen(text), NULL, NULL, &cfg, &errs), 0);
+	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 8};
+	void *st = nf->create(&env);
+	assert_int_not_equal(nf->configure(st, cfg, &errs), 0);
+	assert_string_equal(cfg_errors_get(&errs, 0),
+			    "the inside and the outside are both port 1; name two ports 'inside' and 'outside'");
+	cfg_free(cfg);
+	nf->destroy(st);
+}
+
+int main(void)
+{
+	nf = nf_find("nat");
+	pkts = pkt_pool_create(64);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_preserve_and_exhaust),
+		cmocka_unit_test(test_release_and_reuse),
+		cmocka_unit_test(test_release_on_expiry),
+		cmocka_unit_test(test_reap_before_exhaustion),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_ports_must_differ),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	pkt_pool_destroy(pkts);
+	return rc;
+}
