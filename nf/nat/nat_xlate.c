@@ -10,6 +10,10 @@
 #define ICMP_ECHO 8
 #define ICMP_TIMXCEED 11
 #define ICMP_PARAMPROB 12
+/* IPv4 header offsets (byte pointers: no address of a packed member). */
+#define IP_CSUM 10
+#define IP_SRC 12
+#define IP_DST 16
 
 /* Replace a 16-bit word at `at`, folding the change into the checksum at
  * `sum` (NULL: none). */
@@ -45,12 +49,12 @@ static inline bool l4_fields(uint8_t proto, bool src, uint32_t *port, uint32_t *
 
 void nat_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
 {
-	struct ipv4_hdr *ip = (struct ipv4_hdr *)pkt_l3(p);
+	uint8_t *ip = pkt_l3(p);
 	uint8_t *l4 = pkt_l4(p);
-	uint8_t *ap = (uint8_t *)(src ? &ip->src : &ip->dst);
+	uint8_t *ap = ip + (src ? IP_SRC : IP_DST);
 	uint32_t old_a = sys_ld32(ap);
 	sys_st32(ap, addr_be);
-	sys_st16(&ip->csum, csum_update32(sys_ld16(&ip->csum), old_a, addr_be));
+	sys_st16(ip + IP_CSUM, csum_update32(sys_ld16(ip + IP_CSUM), old_a, addr_be));
 	uint32_t po, so;
 	if (!l4_fields(p->l4_proto, src, &po, &so))
 		return;
@@ -119,41 +123,42 @@ bool nat_icmp_inner(const struct pkt *p, struct nat_inner *in)
 void nat_icmp_rewrite(struct pkt *p, const struct nat_inner *in, bool outer_src,
 		      uint32_t outer_addr, bool inner_src, uint32_t addr, uint16_t port)
 {
-	struct ipv4_hdr *oip = (struct ipv4_hdr *)pkt_l3(p);
+	uint8_t *oip = pkt_l3(p);
 	uint8_t *icmp_sum = pkt_l4(p) + 2;
-	uint8_t *oa = (uint8_t *)(outer_src ? &oip->src : &oip->dst);
+	uint8_t *oa = oip + (outer_src ? IP_SRC : IP_DST);
 	uint32_t old = sys_ld32(oa);
 	sys_st32(oa, outer_addr);
-	sys_st16(&oip->csum, csum_update32(sys_ld16(&oip->csum), old, outer_addr));
+	sys_st16(oip + IP_CSUM, csum_update32(sys_ld16(oip + IP_CSUM), old, outer_addr));
 
 	/* The quote: each changed word also changes the ICMP checksum, which
 	 * covers it (every field below sits at an even offset from the ICMP
 	 * header: the quote starts 8 bytes in and IP headers are 4-byte
 	 * multiples). */
-	struct ipv4_hdr *iip = (struct ipv4_hdr *)(p->data + in->ip);
-	uint8_t *ia = (uint8_t *)(inner_src ? &iip->src : &iip->dst);
+	uint8_t *iip = p->data + in->ip;
+	uint8_t proto = in->key.proto;
+	uint8_t *ia = iip + (inner_src ? IP_SRC : IP_DST);
 	uint32_t old_a = sys_ld32(ia);
 	sys_st32(ia, addr);
 	sys_st16(icmp_sum, csum_update32(sys_ld16(icmp_sum), old_a, addr));
-	put16((uint8_t *)&iip->csum, csum_update32(sys_ld16(&iip->csum), old_a, addr), icmp_sum);
+	put16(iip + IP_CSUM, csum_update32(sys_ld16(iip + IP_CSUM), old_a, addr), icmp_sum);
 
 	uint8_t *l4 = p->data + in->l4;
 	uint32_t po, so;
-	if (!l4_fields(iip->proto, inner_src, &po, &so))
+	if (!l4_fields(proto, inner_src, &po, &so))
 		return;
 	uint16_t old_p = sys_ld16(l4 + po);
 	put16(l4 + po, port, icmp_sum);
 	if (in->avail < so + 2)
 		return; /* the quote stops before the transport checksum */
 	uint16_t sum = sys_ld16(l4 + so);
-	if (iip->proto == IPPROTO_ICMP_) {
+	if (proto == IPPROTO_ICMP_) {
 		put16(l4 + so, csum_update16(sum, old_p, port), icmp_sum);
 		return;
 	}
-	if (iip->proto == IPPROTO_UDP_ && sum == 0)
+	if (proto == IPPROTO_UDP_ && sum == 0)
 		return;
 	sum = csum_update32(csum_update16(sum, old_p, port), old_a, addr);
-	if (iip->proto == IPPROTO_UDP_ && sum == 0)
+	if (proto == IPPROTO_UDP_ && sum == 0)
 		sum = 0xffff;
 	put16(l4 + so, sum, icmp_sum);
 }
