@@ -514,6 +514,20 @@ void ft_delete(struct ft *t, uint32_t idx)
 	t->count--;
 }
 
+void ft_set_deadline(struct ft *t, uint32_t idx, uint64_t now, uint32_t timeout_ticks)
+{
+	struct ft_entry *e = &t->pub.entries[idx];
+	uint32_t deadline = ft_tick(now) + SYS_MIN(timeout_ticks, FT_TIMEOUT_MAX_TICKS);
+	bool earlier = (int32_t)(deadline - e->deadline) < 0;
+	e->deadline = deadline;
+	/* A free entry is on no list, and a dying one (inside the expire
+	 * callback) is off the wheel already and deleted when it returns. */
+	if (!earlier || e->wheel_prev == FT_FREE || e->wheel_prev == FT_DYING)
+		return;
+	ft_wheel_unlink(t, idx);
+	ft_wheel_link(t, idx, ft_file_tick(t, deadline));
+}
+
 /* ---- expiry ---------------------------------------------------------------------------- */
 
 uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn, void *ctx)

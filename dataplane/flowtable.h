@@ -30,8 +30,12 @@
  *   and ft_insert of the same key succeeds with a new entry.  It still
  *   occupies its index and counts in ft_count()/ft_next() until then; call
  *   ft_expire every loop turn and -SYS_ENOSPC stays about live entries.
- * - Shortening a deadline with ft_touch takes effect at once for lookups;
- *   the wheel reaps the entry no later than where it was filed before.
+ * - Shortening a deadline with ft_touch takes effect at once for lookups,
+ *   but the wheel reaps the entry only where it was filed before (up to the
+ *   old deadline): its slot stays taken until then.  ft_set_deadline
+ *   re-files the entry (O(1)) when its deadline moves earlier, so it leaves
+ *   at the new deadline (a connection that closes gives its slot back after
+ *   the short closing timeout, not the long established one).
  * - Time is whatever clock the caller passes as `now` (nanoseconds); tests
  *   and pcap replay drive it explicitly.
  *
@@ -120,6 +124,13 @@ static inline void ft_touch(struct ft_entry *e, uint64_t now, uint32_t timeout_t
 {
 	e->deadline = (uint32_t)(now >> FT_TICK_SHIFT) + timeout_ticks;
 }
+
+/* Set entry `idx`'s deadline to now + timeout_ticks.  When that is earlier
+ * than its current deadline the entry is also moved to the wheel slot of the
+ * new deadline (unlink + link, O(1)), so ft_expire deletes it then; a later
+ * deadline is one store, as ft_touch.  For state changes that shorten a
+ * timeout (cold path); per-packet refreshes use ft_touch. */
+void ft_set_deadline(struct ft *t, uint32_t idx, uint64_t now, uint32_t timeout_ticks);
 
 /*
  * Advance the timer wheel to `now`, deleting expired entries (calling `fn`

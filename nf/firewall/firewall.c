@@ -194,6 +194,7 @@ static int fw_known(struct fw *fw, struct pkt *p, int32_t idx, const struct flow
 		return FLOW_DONE;
 	}
 	if (k->proto == IPPROTO_TCP_) {
+		unsigned before = fw_ct_state(u);
 		enum fw_ct_verdict v = fw_ct_tcp(&u, dir, tcp_flags(p));
 		if (unlikely(v != FW_CT_PASS)) {
 			if (v == FW_CT_REOPEN)
@@ -201,11 +202,22 @@ static int fw_known(struct fw *fw, struct pkt *p, int32_t idx, const struct flow
 			fw_drop(fw, p, FW_DROP_INVALID);
 			return FLOW_DONE;
 		}
+		struct fw_tcp_seg seg;
+		fw_tcp_seg_from_pkt(p, &seg);
+		bool handshake = before == FW_CT_SYN_SENT || before == FW_CT_SYN_SENT2 ||
+				 before == FW_CT_SYN_RECV;
+		if (!fw_tcpwin_step(&fw->tcpw[idx], dir, &seg, handshake, fw->rs->tcp_sloppy)) {
+			fw->c.invalid_window++;
+			fw_drop(fw, p, FW_DROP_INVALID);
+			return FLOW_DONE;
+		}
 	} else if (dir == FT_DIR_REPLY && fw_ct_state(u) == FW_CT_ONEWAY) {
 		u = (u & ~0xffull) | FW_CT_REPLIED;
 	}
 	e->user = u;
-	ft_touch(e, now, fw->rs->tmo_ticks[fw_ct_tmo(u, k->proto)]);
+	/* A state change may shorten the timeout (established -> closing):
+	 * re-filed so the entry leaves the table at its new deadline. */
+	ft_set_deadline(fw->ft, (uint32_t)idx, now, fw->rs->tmo_ticks[fw_ct_tmo(u, k->proto)]);
 	fw->c.established++;
 	fw_pass(fw, p);
 	return FLOW_DONE;
@@ -269,6 +281,11 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 	}
 	*changed = true;
 	fw->c.flows_created++;
+	if (tcp) {
+		struct fw_tcp_seg seg;
+		fw_tcp_seg_from_pkt(p, &seg);
+		fw_tcpwin_init(&fw->tcpw[idx], &seg);
+	}
 	fw_pass(fw, p);
 }
 
@@ -360,9 +377,10 @@ static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint3
  * with no SYN/FIN/RST; a non-TCP flow that already has its state).  Then
  * only the deadline moves.  Anything else goes to fw_known().
  */
-static inline bool fw_known_fast(struct fw *fw, struct pkt *p, struct ft_entry *e,
+static inline bool fw_known_fast(struct fw *fw, struct pkt *p, uint32_t idx,
 				 const struct flow_key *k, uint64_t now)
 {
+	struct ft_entry *e = ft_entry(fw->ft, idx);
 	const uint64_t *ek = (const uint64_t *)&e->key, *q = (const uint64_t *)k;
 	/* The lookup matched the key or its reverse: the source word and the
 	 * tail (ports, proto) tell which, unless the flow talks to itself,
@@ -375,7 +393,8 @@ static inline bool fw_known_fast(struct fw *fw, struct pkt *p, struct ft_entry *
 	unsigned st = fw_ct_state(u), tmo;
 	if (k->proto == IPPROTO_TCP_) {
 		uint8_t f = tcp_flags(p);
-		if (st != FW_CT_ESTABLISHED || (f & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK)
+		if (st != FW_CT_ESTABLISHED || (f & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK ||
+		    !fw_tcpwin_ack(&fw->tcpw[idx], !orig, p, fw->rs->tcp_sloppy))
 			return false;
 		tmo = FW_TMO_TCP_EST;
 	} else {
@@ -412,6 +431,10 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 	if (!m)
 		return;
 	uint64_t hits = ft_lookup_bulk(fw->ft, kp, hashes, m, now, idx);
+	/* TCP flows also need their window state, a line of its own. */
+	for (uint32_t j = 0; j < m; j++)
+		if (idx[j] >= 0 && keys[j].proto == IPPROTO_TCP_)
+			__builtin_prefetch(&fw->tcpw[idx[j]]);
 	/* The packets no flow knows are classified together up front, so
 	 * their tree walks overlap (fw_cls_classify_burst); rules do not
 	 * change during a burst, so the answers stay valid even if an
@@ -441,7 +464,7 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 		struct pkt *p = pkts[which[j]];
 		int32_t x = idx[j];
 		if (likely(x >= 0 && !changed) &&
-		    likely(fw_known_fast(fw, p, ft_entry(fw->ft, (uint32_t)x), &keys[j], now))) {
+		    likely(fw_known_fast(fw, p, (uint32_t)x, &keys[j], now))) {
 			p->out_port = p->port ^ 1u;
 			fast++;
 			continue;
@@ -546,6 +569,7 @@ static void fw_destroy(void *st)
 		return;
 	fw_rules_free(fw->rs);
 	ft_destroy(fw->ft);
+	sys_free(fw->tcpw);
 	fw_frag_free(fw->frag);
 	sys_free(fw);
 }
@@ -560,6 +584,7 @@ static void *fw_create(const struct nf_env *env)
 	uint32_t cap = env->flow_capacity ? env->flow_capacity : 1;
 	fw->frag_entries = SYS_MIN(SYS_MAX(cap / 16, FW_FRAG_MIN), FW_FRAG_MAX);
 	fw->ft = ft_create(cap);
+	fw->tcpw = sys_alloc((size_t)cap * sizeof(*fw->tcpw), SYS_CACHE_LINE);
 	fw->frag = fw_frag_create(fw->frag_entries);
 	/* Until configure() runs: the rules of an empty config. */
 	struct cfg *cfg = NULL;
@@ -571,7 +596,7 @@ static void *fw_create(const struct nf_env *env)
 		cfg_free(cfg);
 		sys_free(errs);
 	}
-	if (!fw->ft || !fw->frag || !fw->rs) {
+	if (!fw->ft || !fw->tcpw || !fw->frag || !fw->rs) {
 		fw_destroy(fw);
 		return NULL;
 	}
