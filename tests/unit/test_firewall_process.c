@@ -26,9 +26,9 @@ static const struct nf_ops *nf;
 static struct pkt_pool *pool;
 static struct cfg_errors errs;
 
-static void *make_fw(const char *conf)
+static void *make_fw_cap(const char *conf, uint32_t capacity)
 {
-	struct nf_env env = {.pool = pool, .n_ports = 2, .flow_capacity = 1024};
+	struct nf_env env = {.pool = pool, .n_ports = 2, .flow_capacity = capacity};
 	void *st = nf->create(&env);
 	assert_non_null(st);
 	struct cfg *cfg = NULL;
@@ -38,6 +38,8 @@ static void *make_fw(const char *conf)
 	cfg_free(cfg);
 	return st;
 }
+
+static void *make_fw(const char *conf) { return make_fw_cap(conf, 1024); }
 
 static int reload(void *st, const char *conf)
 {
@@ -160,6 +162,48 @@ static void test_reload_keeps_flows(void **state)
 	nf->destroy(st);
 }
 
+static bool stats_has(void *st, const char *line)
+{
+	static char buf[16384];
+	struct stats_writer w;
+	stats_init(&w, buf, sizeof(buf), STATS_TEXT);
+	nf->stats(st, &w);
+	return strstr(stats_finish(&w), line) != NULL;
+}
+
+/* A flow whose timeout shrinks (established -> closing) is re-filed in the
+ * timer wheel: expire() deletes it at the new deadline.  The table is big
+ * enough for a 2^14-tick (17 s) wheel, so an entry the wheel re-filed for
+ * its long established timeout sits 17 s ahead: without re-filing, the FIN's
+ * 5 s deadline would be met only there. */
+static void test_closing_flow_leaves_at_its_new_deadline(void **state)
+{
+	(void)state;
+	void *st = make_fw_cap("port 0 name inside\nport 1 name outside\ndefault drop\n"
+			       "accept from inside proto tcp\n"
+			       "timeout tcp-established 1000 tcp-transitory 5 tcp-closed 2\n",
+			       1u << 18);
+	assert_int_equal(run1(st, mk(0, 6, "10.0.0.1", "192.0.2.1", 2000, 80, TCP_SYN, 0), 1 * SEC, NULL), 1);
+	assert_int_equal(run1(st, mk(0, 6, "192.0.2.1", "10.0.0.1", 80, 2000, TCP_SYN | TCP_ACK, 1), 1 * SEC, NULL), 0);
+	assert_int_equal(run1(st, mk(0, 6, "10.0.0.1", "192.0.2.1", 2000, 80, TCP_ACK, 0), 1 * SEC, NULL), 1);
+	/* The wheel meets the entry at its SYN deadline (6 s), finds it
+	 * established and re-files it as far as it reaches (about 23 s). */
+	for (uint64_t t = 2 * SEC; t <= 8 * SEC; t += SEC)
+		nf->expire(st, t);
+	/* FIN at 10 s: fin_wait, tcp-transitory 5 s -> deadline 15 s. */
+	assert_int_equal(run1(st, mk(0, 6, "10.0.0.1", "192.0.2.1", 2000, 80, TCP_FIN | TCP_ACK, 0), 10 * SEC, NULL), 1);
+	for (uint64_t t = 11 * SEC; t < 15 * SEC - 2000000; t += SEC / 4) {
+		nf->expire(st, t);
+		assert_true(stats_has(st, "firewall.flows 1\n"));
+	}
+	nf->expire(st, 15 * SEC - 2000000); /* two ticks early */
+	assert_true(stats_has(st, "firewall.flows 1\n"));
+	nf->expire(st, 15 * SEC + 2000000);
+	assert_true(stats_has(st, "firewall.flows 0\n"));
+	assert_true(stats_has(st, "firewall.flows_expired 1\n"));
+	nf->destroy(st);
+}
+
 static void write_pcap(const char *path, struct pkt **p, unsigned n)
 {
 	pcap_t *h = pcap_open_dead(DLT_EN10MB, 65535);
@@ -234,6 +278,7 @@ int main(void)
 	pool = pkt_pool_create(64);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_keeps_flows),
+		cmocka_unit_test(test_closing_flow_leaves_at_its_new_deadline),
 		cmocka_unit_test(test_reject_checksums),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
