@@ -102,6 +102,14 @@ int32_t ft_lookup(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
 uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
 			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx);
 
+/* ft_lookup_bulk that also says which way each hit matched: bit i of
+ * *reply is set if keys[i] is the reverse of the stored key (FT_DIR_REPLY),
+ * clear for FT_DIR_ORIG and for misses.  A caller that needs the direction
+ * then need not compare the keys again. */
+uint64_t ft_lookup_bulk_dir(struct ft *t, const struct flow_key *const *keys,
+			    const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx,
+			    uint64_t *reply);
+
 /*
  * Insert `k` with deadline now + timeout_ns (timeouts clamp at 2^30 ticks,
  * about 13 days).  Returns the new entry index, -SYS_EEXIST if the key
@@ -119,10 +127,18 @@ void ft_delete(struct ft *t, uint32_t idx);
 
 static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx);
 
-/* Refresh: the entry now expires at now + timeout (one store). */
+/* The deadline of an entry refreshed at `now` for timeout_ticks. */
+static inline uint32_t ft_deadline(uint64_t now, uint32_t timeout_ticks)
+{
+	return (uint32_t)(now >> FT_TICK_SHIFT) + timeout_ticks;
+}
+
+/* Refresh: the entry now expires at now + timeout (one store).  A caller
+ * refreshing a burst of entries alike may compute ft_deadline() once and
+ * store it in e->deadline itself: that is all this does. */
 static inline void ft_touch(struct ft_entry *e, uint64_t now, uint32_t timeout_ticks)
 {
-	e->deadline = (uint32_t)(now >> FT_TICK_SHIFT) + timeout_ticks;
+	e->deadline = ft_deadline(now, timeout_ticks);
 }
 
 /* Set entry `idx`'s deadline to now + timeout_ticks.  When that is earlier

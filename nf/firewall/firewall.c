@@ -343,7 +343,7 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
 	return false;
 }
 
-#define FW_CHUNK 32
+#define FW_CHUNK 32 /* < 64: bitmaps of a chunk fit a uint64_t */
 
 /*
  * The key of an untagged-or-tagged IPv4 TCP/UDP packet with its L4 header,
@@ -371,43 +371,54 @@ static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint3
 	return true;
 }
 
+/* What the fast path needs, loaded once per burst. */
+struct fw_fast {
+	struct ft_entry *entries;  /* the flow table's, by index */
+	struct fw_tcpwin *tcpw;
+	const uint32_t *tmo_ticks;
+	uint32_t tick;             /* now, in flow-table ticks */
+	uint32_t dl_tcp, dl_udp;   /* a refreshed established TCP / UDP flow's deadline */
+	uint16_t port;             /* where the burst came in */
+	bool sloppy;
+};
+
 /*
  * The common case of a known flow, decided without the state machine: its
  * packet arrives on the expected side and changes nothing (TCP established
- * with no SYN/FIN/RST; a non-TCP flow that already has its state).  Then
- * only the deadline moves.  Anything else goes to fw_known().
+ * with ACK and no SYN/FIN/RST, inside the window; a non-TCP flow that
+ * already has its state).  Then only the deadline (and the TCP window)
+ * moves.  `reply`: the lookup matched the reverse of the stored key.
+ * Anything else goes to fw_known().
  */
-static inline bool fw_known_fast(struct fw *fw, struct pkt *p, uint32_t idx,
-				 const struct flow_key *k, uint64_t now)
+static inline bool fw_known_fast(const struct fw_fast *c, const struct pkt *p, uint32_t idx,
+				 uint8_t proto, unsigned reply)
 {
-	struct ft_entry *e = ft_entry(fw->ft, idx);
-	const uint64_t *ek = (const uint64_t *)&e->key, *q = (const uint64_t *)k;
-	/* The lookup matched the key or its reverse: the source word and the
-	 * tail (ports, proto) tell which, unless the flow talks to itself,
-	 * where both directions are the same anyway (IPv6 also needs the
-	 * second half of the source). */
-	bool orig = ((ek[0] ^ q[0]) | (ek[1] ^ q[1]) | (ek[4] ^ q[4])) == 0;
+	struct ft_entry *e = c->entries + idx;
 	uint64_t u = e->user;
-	if (orig != (p->port == fw_ct_port(u)) || (p->port ^ 1u) >= fw->n_ports)
+	/* The originator's packets come in where the flow was created, the
+	 * replier's anywhere else. */
+	if ((fw_ct_port(u) == c->port) == reply)
 		return false;
-	unsigned st = fw_ct_state(u), tmo;
-	if (k->proto == IPPROTO_TCP_) {
-		uint8_t f = tcp_flags(p);
-		if (st != FW_CT_ESTABLISHED || (f & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK ||
-		    !fw_tcpwin_ack(&fw->tcpw[idx], !orig, p, fw->rs->tcp_sloppy))
+	unsigned st = fw_ct_state(u);
+	if (proto == IPPROTO_TCP_) {
+		if (st != FW_CT_ESTABLISHED ||
+		    (tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK ||
+		    !fw_tcpwin_ack(&c->tcpw[idx], (int)reply, p, c->sloppy))
 			return false;
-		tmo = FW_TMO_TCP_EST;
-	} else {
-		if (st != FW_CT_REPLIED && !(st == FW_CT_ONEWAY && orig))
-			return false;
-		tmo = k->proto == IPPROTO_UDP_ ? FW_TMO_UDP : fw_ct_tmo(u, k->proto);
+		e->deadline = c->dl_tcp;
+		return true;
 	}
-	ft_touch(e, now, fw->rs->tmo_ticks[tmo]);
+	if (st != FW_CT_REPLIED && (st != FW_CT_ONEWAY || reply))
+		return false;
+	e->deadline = proto == IPPROTO_UDP_ ? c->dl_udp
+					    : c->tick + c->tmo_ticks[fw_ct_tmo(u, proto)];
 	return true;
 }
 
-static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts, uint16_t n,
-				uint64_t now)
+/* Returns a bitmap of the packets (by position in pkts) the fast path
+ * passed, their out_port not yet set. */
+static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts,
+				    uint16_t n, uint64_t now)
 {
 	struct flow_key keys[FW_CHUNK];
 	const struct flow_key *kp[FW_CHUNK];
@@ -415,10 +426,12 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 	int32_t idx[FW_CHUNK];
 	uint8_t which[FW_CHUNK];
 	uint32_t m = 0;
+	uint64_t tcp = 0; /* by position in keys */
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
 		kp[m] = &keys[m];
 		if (likely(fw_key_v4_fast(p, &keys[m], &hashes[m]))) {
+			tcp |= (uint64_t)(p->l4_proto == IPPROTO_TCP_) << m;
 			which[m++] = (uint8_t)i;
 			continue;
 		}
@@ -426,15 +439,16 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 			continue;
 		flow_key_from_pkt(p, 0, &keys[m]);
 		hashes[m] = flow_hash(&keys[m]);
+		tcp |= (uint64_t)(keys[m].proto == IPPROTO_TCP_) << m;
 		which[m++] = (uint8_t)i;
 	}
 	if (!m)
-		return;
-	uint64_t hits = ft_lookup_bulk(fw->ft, kp, hashes, m, now, idx);
-	/* TCP flows also need their window state, a line of its own. */
-	for (uint32_t j = 0; j < m; j++)
-		if (idx[j] >= 0 && keys[j].proto == IPPROTO_TCP_)
-			__builtin_prefetch(&fw->tcpw[idx[j]]);
+		return 0;
+	uint64_t reply;
+	uint64_t hits = ft_lookup_bulk_dir(fw->ft, kp, hashes, m, now, idx, &reply);
+	/* Known TCP flows also need their window state, a line of its own. */
+	for (uint64_t t = tcp & hits; t; t &= t - 1)
+		__builtin_prefetch(&fw->tcpw[idx[__builtin_ctzll(t)]]);
 	/* The packets no flow knows are classified together up front, so
 	 * their tree walks overlap (fw_cls_classify_burst); rules do not
 	 * change during a burst, so the answers stay valid even if an
@@ -443,7 +457,7 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 	struct fw_key fk[FW_CHUNK];
 	uint8_t miss[FW_CHUNK];
 	uint32_t n_miss = 0;
-	if (unlikely(hits != (m == 64 ? ~0ull : (1ull << m) - 1))) {
+	if (unlikely(hits != (1ull << m) - 1)) {
 		for (uint32_t j = 0; j < m; j++) {
 			rule[j] = FW_UNCLASSIFIED;
 			if (idx[j] < 0) {
@@ -458,15 +472,27 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 		for (uint32_t i = 0; i < n_miss; i++)
 			rule[miss[i]] = r[i];
 	}
+	const struct fw_rules *rs = fw->rs;
+	struct fw_fast c = {
+		.entries = ft_entry(fw->ft, 0),
+		.tcpw = fw->tcpw,
+		.tmo_ticks = rs->tmo_ticks,
+		.tick = ft_deadline(now, 0),
+		.dl_tcp = ft_deadline(now, rs->tmo_ticks[FW_TMO_TCP_EST]),
+		.dl_udp = ft_deadline(now, rs->tmo_ticks[FW_TMO_UDP]),
+		.port = b->port,
+		.sloppy = rs->tcp_sloppy,
+	};
+	/* Without a port to pass to, nothing is fast (fw_pass drops). */
+	uint64_t fast_ok = (b->port ^ 1u) < fw->n_ports ? hits : 0;
 	bool changed = false;
-	uint32_t fast = 0;
+	uint64_t fast = 0;
 	for (uint32_t j = 0; j < m; j++) {
 		struct pkt *p = pkts[which[j]];
 		int32_t x = idx[j];
-		if (likely(x >= 0 && !changed) &&
-		    likely(fw_known_fast(fw, p, (uint32_t)x, &keys[j], now))) {
-			p->out_port = p->port ^ 1u;
-			fast++;
+		if (likely((fast_ok >> j) & 1) &&
+		    likely(fw_known_fast(&c, p, (uint32_t)x, keys[j].proto, (reply >> j) & 1))) {
+			fast |= 1ull << which[j];
 			continue;
 		}
 		if (unlikely(changed))
@@ -485,15 +511,18 @@ static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **
 			fw_new(fw, b, p, &keys[j], hashes[j], idx[j] < 0 ? rule[j] : FW_UNCLASSIFIED, now,
 			       &changed);
 		}
+		/* Once the table changed, later packets are looked up again. */
+		if (unlikely(changed))
+			fast_ok = 0;
 		if (unlikely(p->flags & PKT_F_FRAG))
 			fw_first_fragment(fw, p, now);
 	}
 	/* Counted once per burst: the fast path touches no counter. */
-	fw->c.established += fast;
-	fw->c.accepted += fast;
-	fw->c.port[b->port & (PORT_MAX - 1)].accepted += fast;
-	if (fast == n && (b->port ^ 1u) < fw->n_ports)
-		b->out_all = b->port ^ 1u;
+	uint32_t n_fast = (uint32_t)__builtin_popcountll(fast);
+	fw->c.established += n_fast;
+	fw->c.accepted += n_fast;
+	fw->c.port[b->port & (PORT_MAX - 1)].accepted += n_fast;
+	return fast;
 }
 
 /* `stateful off`: every packet is classified, a burst at a time. */
@@ -526,9 +555,27 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 	struct fw *fw = st;
 	fw->now = now;
 	if (likely(fw->rs->stateful)) {
-		for (uint16_t i = 0; i < b->n; i += FW_CHUNK)
-			fw_process_stateful(fw, b, b->pkts + i,
-					    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
+		/* The fast path leaves its packets' verdicts to here: one
+		 * batch-wide verdict when it took them all, else per packet.
+		 * `done` packets from the start were all fast and still lack
+		 * theirs, UINT32_MAX once some packet was not. */
+		uint16_t out = b->port ^ 1u;
+		uint32_t done = 0;
+		for (uint16_t i = 0; i < b->n; i += FW_CHUNK) {
+			uint16_t n = (uint16_t)SYS_MIN(FW_CHUNK, b->n - i);
+			uint64_t fast = fw_process_stateful(fw, b, b->pkts + i, n, now);
+			if (likely(fast == (1ull << n) - 1 && done == i)) {
+				done += n;
+				continue;
+			}
+			for (uint32_t k = 0; k < done && done != UINT32_MAX; k++)
+				b->pkts[k]->out_port = out;
+			done = UINT32_MAX;
+			for (; fast; fast &= fast - 1)
+				b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
+		}
+		if (done == b->n && b->n)
+			b->out_all = out;
 		return;
 	}
 	for (uint16_t i = 0; i < b->n; i += FW_CHUNK)

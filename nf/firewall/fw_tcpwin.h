@@ -91,8 +91,12 @@ static inline bool fw_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <
 /*
  * The fast path's case: a segment with ACK and without SYN/FIN/RST on an
  * established flow (both sides known).  The same checks and updates as
- * fw_tcpwin_step, inline; false if out of the window (the caller then
- * takes the slow path, which counts it).
+ * fw_tcpwin_step, inline and with one branch for the common case: the
+ * conditions are combined without short-circuit jumps and the updates
+ * are stores of maxima (an in-window segment seldom changes more than
+ * S.end and R.maxend, but storing unchanged values costs less than
+ * predicting which ones change).  False if out of the window (the caller
+ * then takes the slow path, which counts it).
  */
 static inline bool fw_tcpwin_ack(struct fw_tcpwin *w, int dir, const struct pkt *p, bool sloppy)
 {
@@ -101,24 +105,23 @@ static inline bool fw_tcpwin_ack(struct fw_tcpwin *w, int dir, const struct pkt 
 	uint32_t seq = sys_ntohl(th->seq), ack = sys_ntohl(th->ack);
 	uint32_t len = (uint32_t)p->l3_off + p->l3_len - p->l4_off - ((th->doff_res >> 2) & 0x3c);
 	uint32_t end = seq + len, win = (uint32_t)sys_ntohs(th->window) << s->scale;
-	uint32_t maxack = s->maxwin > FW_TW_MAXACK ? s->maxwin : FW_TW_MAXACK;
+	uint32_t s_end = s->end, s_maxend = s->maxend, s_maxwin = s->maxwin;
+	uint32_t r_end = r->end, r_maxend = r->maxend;
+	uint32_t maxack = s_maxwin > FW_TW_MAXACK ? s_maxwin : FW_TW_MAXACK;
 	/* III and IV as one unsigned range check: R.end - ack in [0, maxack]
 	 * (maxack < 2^31). */
-	bool in = fw_seq_le(seq, s->maxend) && fw_seq_le(s->end - r->maxwin, end) &&
-		  r->end - ack <= maxack;
+	bool in = (unsigned)fw_seq_le(seq, s_maxend) & (unsigned)fw_seq_le(s_end - r->maxwin, end) &
+		  (unsigned)(r_end - ack <= maxack);
 	if (unlikely(!in) && !sloppy)
 		return false;
 	/* Data overrunning S.maxend (allowed: only seq must be inside) widens
 	 * what II tolerates for its retransmissions. */
-	if (unlikely(!fw_seq_le(end, s->maxend)))
-		r->maxwin += end - s->maxend;
-	if (s->maxwin < win)
-		s->maxwin = win;
-	if (!fw_seq_le(end, s->end))
-		s->end = end;
+	if (unlikely(!fw_seq_le(end, s_maxend)))
+		r->maxwin += end - s_maxend;
+	s->maxwin = s_maxwin < win ? win : s_maxwin;
+	s->end = fw_seq_le(end, s_end) ? s_end : end;
 	uint32_t lim = ack + (win ? win : 1);
-	if (!fw_seq_le(lim, r->maxend))
-		r->maxend = lim;
+	r->maxend = fw_seq_le(lim, r_maxend) ? r_maxend : lim;
 	return true;
 }
 

@@ -272,6 +272,49 @@ static void test_reject_checksums(void **state)
 	nf->destroy(st);
 }
 
+/* A batch longer than the firewall's chunk of 32: the first chunk is all
+ * known flows (its verdicts could be batch-wide), the second holds a
+ * packet the rules drop.  The verdicts must be per packet then, the fast
+ * ones included. */
+static void test_long_batch_mixed_verdicts(void **state)
+{
+	(void)state;
+	void *st = make_fw("port 0 name inside\nport 1 name outside\n"
+			   "default drop\naccept from inside proto udp dport 53\n");
+	enum { N = 40 };
+	struct pkt *pk[N];
+	for (uint16_t i = 0; i < N; i++)
+		assert_int_equal(run1(st, mk(0, 17, "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), 53, 0, 0),
+				      1 * SEC, NULL), 1);
+	for (int round = 0; round < 2; round++) {
+		for (uint16_t i = 0; i < N; i++) {
+			/* Packet 35 (round 0) or 5 (round 1) is of no flow, and
+			 * not to port 53: dropped. */
+			bool bad = i == (round ? 5 : 35);
+			pk[i] = mk(0, 17, "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), bad ? 54 : 53, 0, 0);
+			pk[i]->out_port = PKT_DROP;
+		}
+		struct nf_batch b = {.pkts = pk, .n = N, .port = 0, .out_all = NF_OUT_PER_PKT};
+		nf->process(st, &b, 2 * SEC);
+		assert_int_equal(b.out_all, NF_OUT_PER_PKT);
+		for (uint16_t i = 0; i < N; i++) {
+			bool bad = i == (round ? 5 : 35);
+			assert_int_equal(pk[i]->out_port, bad ? PKT_DROP : 1);
+			pkt_free(pk[i]);
+		}
+	}
+	/* All known: one verdict for the batch. */
+	for (uint16_t i = 0; i < N; i++)
+		pk[i] = mk(0, 17, "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), 53, 0, 0);
+	struct nf_batch b = {.pkts = pk, .n = N, .port = 0, .out_all = NF_OUT_PER_PKT};
+	nf->process(st, &b, 3 * SEC);
+	assert_int_equal(b.out_all, 1);
+	for (uint16_t i = 0; i < N; i++)
+		pkt_free(pk[i]);
+	assert_true(stats_has(st, "firewall.flows_created 40\n"));
+	nf->destroy(st);
+}
+
 int main(void)
 {
 	nf = nf_find("firewall");
@@ -280,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_reload_keeps_flows),
 		cmocka_unit_test(test_closing_flow_leaves_at_its_new_deadline),
 		cmocka_unit_test(test_reject_checksums),
+		cmocka_unit_test(test_long_batch_mixed_verdicts),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pool);

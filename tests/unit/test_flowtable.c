@@ -638,6 +638,13 @@ static void test_bulk_lookup(void **state)
 	assert_int_equal(hits, 0x5555555555555555ull);
 	for (uint32_t n = 0; n < 64; n++)
 		assert_int_equal(out[n], n % 2 ? FT_MISS : idx[n]);
+	/* The same with directions: every fourth key, from 2, is a reply. */
+	uint64_t reply = ~0ull;
+	memset(out, 0, sizeof(out));
+	assert_int_equal(ft_lookup_bulk_dir(t, kp, hs, 64, 0, out, &reply), hits);
+	assert_int_equal(reply, 0x4444444444444444ull);
+	for (uint32_t n = 0; n < 64; n++)
+		assert_int_equal(out[n], n % 2 ? FT_MISS : idx[n]);
 
 	/* Spilled keys through bulk, mixed with misses on the same hash. */
 	for (uint32_t n = 0; n < 40; n++) {
@@ -812,11 +819,19 @@ static uint32_t differential(uint32_t cap, uint32_t pool, uint32_t hash_mask, ui
 				kp[i] = &keys[i];
 				hs[i] = flow_hash(&keys[i]) & hash_mask;
 			}
-			uint64_t hits = ft_lookup_bulk(t, kp, hs, n, now, out);
+			uint64_t reply = 0, hits;
+			bool with_dir = rnd() & 1;
+			if (with_dir)
+				hits = ft_lookup_bulk_dir(t, kp, hs, n, now, out, &reply);
+			else
+				hits = ft_lookup_bulk(t, kp, hs, n, now, out);
 			for (uint32_t i = 0; i < n; i++) {
 				int32_t want = model_find(&m, kp[i], &mdir);
 				assert_int_equal(out[i], want);
 				assert_int_equal((hits >> i) & 1, want != FT_MISS);
+				if (with_dir)
+					assert_int_equal((reply >> i) & 1,
+							 want != FT_MISS && mdir == FT_DIR_REPLY);
 			}
 			stats[4]++;
 		} else if (r < 87) {
