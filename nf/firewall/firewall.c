@@ -375,11 +375,9 @@ static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint3
 struct fw_fast {
 	struct ft_entry *entries;  /* the flow table's, by index */
 	struct fw_tcpwin *tcpw;
-	const uint32_t *tmo_ticks;
-	uint32_t tick;             /* now, in flow-table ticks */
-	uint32_t dl_tcp, dl_udp;   /* a refreshed established TCP / UDP flow's deadline */
+	/* A refreshed flow's deadline: established TCP, UDP, ICMP, other. */
+	uint32_t dl_tcp, dl_udp, dl_icmp, dl_other;
 	uint16_t port;             /* where the burst came in */
-	bool sloppy;
 };
 
 /*
@@ -403,16 +401,98 @@ static inline bool fw_known_fast(const struct fw_fast *c, const struct pkt *p, u
 	if (proto == IPPROTO_TCP_) {
 		if (st != FW_CT_ESTABLISHED ||
 		    (tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK ||
-		    !fw_tcpwin_ack(&c->tcpw[idx], (int)reply, p, c->sloppy))
+		    !fw_tcpwin_ack(&c->tcpw[idx], (int)reply, p))
 			return false;
 		e->deadline = c->dl_tcp;
 		return true;
 	}
 	if (st != FW_CT_REPLIED && (st != FW_CT_ONEWAY || reply))
 		return false;
-	e->deadline = proto == IPPROTO_UDP_ ? c->dl_udp
-					    : c->tick + c->tmo_ticks[fw_ct_tmo(u, proto)];
+	/* fw_ct_tmo() of a non-TCP flow */
+	if (likely(proto == IPPROTO_UDP_))
+		e->deadline = c->dl_udp;
+	else if (flow_proto_has_id(proto))
+		e->deadline = c->dl_icmp;
+	else
+		e->deadline = c->dl_other;
 	return true;
+}
+
+/* One chunk of a burst, by position among the packets that have a flow
+ * key (m of them; `which` maps back to the burst). */
+struct fw_chunk {
+	struct flow_key keys[FW_CHUNK];
+	uint32_t hashes[FW_CHUNK];
+	int32_t idx[FW_CHUNK];   /* the bulk lookup's answer */
+	int32_t rule[FW_CHUNK];  /* misses: their rule; FW_UNCLASSIFIED otherwise */
+	uint8_t which[FW_CHUNK];
+	uint32_t m;
+};
+
+/* The packets the fast path could not take, from position j on, in
+ * order: fw_known() or fw_new().  Once the table changed, later packets
+ * are looked up again rather than trusting the bulk lookup.  Returns the
+ * positions (among keys) it still passed fast. */
+static __attribute__((noinline)) uint64_t
+fw_slow(struct fw *fw, struct nf_batch *b, struct pkt **pkts, struct fw_chunk *ch, uint32_t j,
+	const struct fw_fast *c, uint64_t fast_ok, uint64_t reply, uint64_t now)
+{
+	bool changed = false;
+	uint64_t fast = 0;
+	for (; j < ch->m; j++) {
+		struct pkt *p = pkts[ch->which[j]];
+		struct flow_key *k = &ch->keys[j];
+		int32_t x = ch->idx[j];
+		if (!changed && ((fast_ok >> j) & 1) &&
+		    fw_known_fast(c, p, (uint32_t)x, k->proto, (reply >> j) & 1)) {
+			fast |= 1ull << j;
+			continue;
+		}
+		if (unlikely(changed))
+			x = ft_lookup(fw->ft, k, ch->hashes[j], now, NULL);
+		if (likely(x >= 0)) {
+			if (unlikely(fw_known(fw, p, x, k, now) == FLOW_REOPEN)) {
+				ft_delete(fw->ft, (uint32_t)x);
+				changed = true;
+				fw->c.flows_reopened++;
+				fw_new(fw, b, p, k, ch->hashes[j], FW_UNCLASSIFIED, now, &changed);
+			}
+		} else {
+			/* A miss in the bulk lookup has its rule; a packet found
+			 * missing only on the re-lookup (its flow expired or was
+			 * reopened meanwhile) is classified now. */
+			fw_new(fw, b, p, k, ch->hashes[j],
+			       ch->idx[j] < 0 ? ch->rule[j] : FW_UNCLASSIFIED, now, &changed);
+		}
+		if (unlikely(p->flags & PKT_F_FRAG))
+			fw_first_fragment(fw, p, now);
+	}
+	return fast;
+}
+
+/* The packets no flow knows are classified together up front, so their
+ * tree walks overlap (fw_cls_classify_burst); rules do not change during
+ * a burst, so the answers stay valid even if an earlier packet of the
+ * burst opens the flow after all. */
+static __attribute__((noinline)) void fw_classify_misses(struct fw *fw, struct pkt **pkts,
+							 struct fw_chunk *ch)
+{
+	struct fw_key fk[FW_CHUNK];
+	uint8_t miss[FW_CHUNK];
+	uint32_t n_miss = 0;
+	for (uint32_t j = 0; j < ch->m; j++) {
+		ch->rule[j] = FW_UNCLASSIFIED;
+		if (ch->idx[j] < 0) {
+			fw_key_from_pkt(pkts[ch->which[j]], &fk[n_miss]);
+			miss[n_miss++] = (uint8_t)j;
+		}
+	}
+	if (!n_miss)
+		return;
+	int32_t r[FW_CHUNK];
+	fw_cls_classify_burst(fw->rs->cls, fk, n_miss, r);
+	for (uint32_t i = 0; i < n_miss; i++)
+		ch->rule[miss[i]] = r[i];
 }
 
 /* Returns a bitmap of the packets (by position in pkts) the fast path
@@ -420,109 +500,70 @@ static inline bool fw_known_fast(const struct fw_fast *c, const struct pkt *p, u
 static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts,
 				    uint16_t n, uint64_t now)
 {
-	struct flow_key keys[FW_CHUNK];
+	struct fw_chunk ch;
 	const struct flow_key *kp[FW_CHUNK];
-	uint32_t hashes[FW_CHUNK];
-	int32_t idx[FW_CHUNK];
-	uint8_t which[FW_CHUNK];
 	uint32_t m = 0;
-	uint64_t tcp = 0; /* by position in keys */
+	uint64_t tcp = 0; /* by position among keys */
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
-		kp[m] = &keys[m];
-		if (likely(fw_key_v4_fast(p, &keys[m], &hashes[m]))) {
+		kp[m] = &ch.keys[m];
+		if (likely(fw_key_v4_fast(p, &ch.keys[m], &ch.hashes[m]))) {
 			tcp |= (uint64_t)(p->l4_proto == IPPROTO_TCP_) << m;
-			which[m++] = (uint8_t)i;
+			ch.which[m++] = (uint8_t)i;
 			continue;
 		}
 		if (fw_cold(fw, b, p, now))
 			continue;
-		flow_key_from_pkt(p, 0, &keys[m]);
-		hashes[m] = flow_hash(&keys[m]);
-		tcp |= (uint64_t)(keys[m].proto == IPPROTO_TCP_) << m;
-		which[m++] = (uint8_t)i;
+		flow_key_from_pkt(p, 0, &ch.keys[m]);
+		ch.hashes[m] = flow_hash(&ch.keys[m]);
+		tcp |= (uint64_t)(ch.keys[m].proto == IPPROTO_TCP_) << m;
+		ch.which[m++] = (uint8_t)i;
 	}
 	if (!m)
 		return 0;
+	ch.m = m;
 	uint64_t reply;
-	uint64_t hits = ft_lookup_bulk_dir(fw->ft, kp, hashes, m, now, idx, &reply);
+	uint64_t hits = ft_lookup_bulk_dir(fw->ft, kp, ch.hashes, m, now, ch.idx, &reply);
 	/* Known TCP flows also need their window state, a line of its own. */
 	for (uint64_t t = tcp & hits; t; t &= t - 1)
-		__builtin_prefetch(&fw->tcpw[idx[__builtin_ctzll(t)]]);
-	/* The packets no flow knows are classified together up front, so
-	 * their tree walks overlap (fw_cls_classify_burst); rules do not
-	 * change during a burst, so the answers stay valid even if an
-	 * earlier packet of the burst opens the flow after all. */
-	int32_t rule[FW_CHUNK];
-	struct fw_key fk[FW_CHUNK];
-	uint8_t miss[FW_CHUNK];
-	uint32_t n_miss = 0;
-	if (unlikely(hits != (1ull << m) - 1)) {
-		for (uint32_t j = 0; j < m; j++) {
-			rule[j] = FW_UNCLASSIFIED;
-			if (idx[j] < 0) {
-				fw_key_from_pkt(pkts[which[j]], &fk[n_miss]);
-				miss[n_miss++] = (uint8_t)j;
-			}
-		}
-	}
-	if (unlikely(n_miss)) {
-		int32_t r[FW_CHUNK];
-		fw_cls_classify_burst(fw->rs->cls, fk, n_miss, r);
-		for (uint32_t i = 0; i < n_miss; i++)
-			rule[miss[i]] = r[i];
-	}
+		__builtin_prefetch(&fw->tcpw[ch.idx[__builtin_ctzll(t)]]);
+	if (unlikely(hits != (1ull << m) - 1))
+		fw_classify_misses(fw, pkts, &ch);
 	const struct fw_rules *rs = fw->rs;
 	struct fw_fast c = {
 		.entries = ft_entry(fw->ft, 0),
 		.tcpw = fw->tcpw,
-		.tmo_ticks = rs->tmo_ticks,
-		.tick = ft_deadline(now, 0),
 		.dl_tcp = ft_deadline(now, rs->tmo_ticks[FW_TMO_TCP_EST]),
 		.dl_udp = ft_deadline(now, rs->tmo_ticks[FW_TMO_UDP]),
+		.dl_icmp = ft_deadline(now, rs->tmo_ticks[FW_TMO_ICMP]),
+		.dl_other = ft_deadline(now, rs->tmo_ticks[FW_TMO_OTHER]),
 		.port = b->port,
-		.sloppy = rs->tcp_sloppy,
 	};
 	/* Without a port to pass to, nothing is fast (fw_pass drops). */
 	uint64_t fast_ok = (b->port ^ 1u) < fw->n_ports ? hits : 0;
-	bool changed = false;
-	uint64_t fast = 0;
-	for (uint32_t j = 0; j < m; j++) {
-		struct pkt *p = pkts[which[j]];
-		int32_t x = idx[j];
-		if (likely((fast_ok >> j) & 1) &&
-		    likely(fw_known_fast(&c, p, (uint32_t)x, keys[j].proto, (reply >> j) & 1))) {
-			fast |= 1ull << which[j];
-			continue;
-		}
-		if (unlikely(changed))
-			x = ft_lookup(fw->ft, &keys[j], hashes[j], now, NULL);
-		if (likely(x >= 0)) {
-			if (unlikely(fw_known(fw, p, x, &keys[j], now) == FLOW_REOPEN)) {
-				ft_delete(fw->ft, (uint32_t)x);
-				changed = true;
-				fw->c.flows_reopened++;
-				fw_new(fw, b, p, &keys[j], hashes[j], FW_UNCLASSIFIED, now, &changed);
-			}
-		} else {
-			/* A miss in the bulk lookup has its rule; a packet found
-			 * missing only on the re-lookup (its flow expired or was
-			 * reopened meanwhile) is classified now. */
-			fw_new(fw, b, p, &keys[j], hashes[j], idx[j] < 0 ? rule[j] : FW_UNCLASSIFIED, now,
-			       &changed);
-		}
-		/* Once the table changed, later packets are looked up again. */
-		if (unlikely(changed))
-			fast_ok = 0;
-		if (unlikely(p->flags & PKT_F_FRAG))
-			fw_first_fragment(fw, p, now);
-	}
+	/* The fast path alone, while it lasts; the first packet it cannot
+	 * take hands the rest of the chunk to fw_slow().  (fast_ok has no bit
+	 * at m or above: the loop ends there.) */
+	uint32_t j = 0;
+	while (((fast_ok >> j) & 1) &&
+	       fw_known_fast(&c, pkts[ch.which[j]], (uint32_t)ch.idx[j], ch.keys[j].proto,
+			     (reply >> j) & 1))
+		j++;
+	uint64_t fast = j == 64 ? ~0ull : (1ull << j) - 1;
+	if (unlikely(j < m))
+		fast |= fw_slow(fw, b, pkts, &ch, j, &c, fast_ok, reply, now);
 	/* Counted once per burst: the fast path touches no counter. */
 	uint32_t n_fast = (uint32_t)__builtin_popcountll(fast);
 	fw->c.established += n_fast;
 	fw->c.accepted += n_fast;
 	fw->c.port[b->port & (PORT_MAX - 1)].accepted += n_fast;
-	return fast;
+	if (likely(m == n))
+		return fast;
+	/* Positions among keys -> positions in the burst. */
+	uint64_t in_burst = 0;
+	for (; fast; fast &= fast - 1)
+		in_burst |= 1ull << ch.which[__builtin_ctzll(fast)];
+	return in_burst;
 }
 
 /* `stateful off`: every packet is classified, a burst at a time. */

@@ -91,14 +91,14 @@ static inline bool fw_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <
 /*
  * The fast path's case: a segment with ACK and without SYN/FIN/RST on an
  * established flow (both sides known).  The same checks and updates as
- * fw_tcpwin_step, inline and with one branch for the common case: the
- * conditions are combined without short-circuit jumps and the updates
- * are stores of maxima (an in-window segment seldom changes more than
- * S.end and R.maxend, but storing unchanged values costs less than
- * predicting which ones change).  False if out of the window (the caller
- * then takes the slow path, which counts it).
+ * fw_tcpwin_step (not sloppy), inline and with one branch for the common
+ * case: the conditions are combined without short-circuit jumps and the
+ * updates are stores of maxima (an in-window segment seldom changes more
+ * than S.end and R.maxend, but storing unchanged values costs less than
+ * predicting which ones change).  False, changing nothing, if out of the
+ * window: the caller's slow path then judges it (sloppy mode included).
  */
-static inline bool fw_tcpwin_ack(struct fw_tcpwin *w, int dir, const struct pkt *p, bool sloppy)
+static inline bool fw_tcpwin_ack(struct fw_tcpwin *w, int dir, const struct pkt *p)
 {
 	const struct tcp_hdr *th = (const struct tcp_hdr *)pkt_l4(p);
 	struct fw_tcpwin_dir *s = &w->d[dir], *r = &w->d[dir ^ 1];
@@ -110,9 +110,9 @@ static inline bool fw_tcpwin_ack(struct fw_tcpwin *w, int dir, const struct pkt 
 	uint32_t maxack = s_maxwin > FW_TW_MAXACK ? s_maxwin : FW_TW_MAXACK;
 	/* III and IV as one unsigned range check: R.end - ack in [0, maxack]
 	 * (maxack < 2^31). */
-	bool in = (unsigned)fw_seq_le(seq, s_maxend) & (unsigned)fw_seq_le(s_end - r->maxwin, end) &
-		  (unsigned)(r_end - ack <= maxack);
-	if (unlikely(!in) && !sloppy)
+	unsigned in = (unsigned)fw_seq_le(seq, s_maxend) &
+		      (unsigned)fw_seq_le(s_end - r->maxwin, end) & (unsigned)(r_end - ack <= maxack);
+	if (unlikely(!in))
 		return false;
 	/* Data overrunning S.maxend (allowed: only seq must be inside) widens
 	 * what II tolerates for its retransmissions. */
