@@ -346,7 +346,7 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
 #define FW_CHUNK 32 /* < 64: bitmaps of a chunk fit a uint64_t */
 
 /*
- * The key of an untagged-or-tagged IPv4 TCP/UDP packet with its L4 header,
+ * The key of an untagged-or-tagged unfragmented IPv4 TCP/UDP packet,
  * built from whole words in registers: flow_key_from_pkt() writes the key
  * field by field, and reading it back as words right after (to hash and
  * compare) stalls on store forwarding.  The hash is flow_hash()'s, from the
@@ -354,7 +354,7 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
  */
 static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint32_t *hash)
 {
-	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG_LATER)) != PKT_F_L4 || p->l3 != PKT_L3_IPV4 ||
+	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG)) != PKT_F_L4 || p->l3 != PKT_L3_IPV4 ||
 	    (p->l4_proto != IPPROTO_TCP_ && p->l4_proto != IPPROTO_UDP_))
 		return false;
 	const uint8_t *l3 = pkt_l3(p);
@@ -503,7 +503,8 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 	struct fw_chunk ch;
 	const struct flow_key *kp[FW_CHUNK];
 	uint32_t m = 0;
-	uint64_t tcp = 0; /* by position among keys */
+	uint64_t tcp = 0;  /* by position among keys */
+	uint64_t frag = 0; /* first fragments: fw_first_fragment() must see them */
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
 		kp[m] = &ch.keys[m];
@@ -517,6 +518,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 		flow_key_from_pkt(p, 0, &ch.keys[m]);
 		ch.hashes[m] = flow_hash(&ch.keys[m]);
 		tcp |= (uint64_t)(ch.keys[m].proto == IPPROTO_TCP_) << m;
+		frag |= (uint64_t)((p->flags & PKT_F_FRAG) != 0) << m;
 		ch.which[m++] = (uint8_t)i;
 	}
 	if (!m)
@@ -539,8 +541,9 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 		.dl_other = ft_deadline(now, rs->tmo_ticks[FW_TMO_OTHER]),
 		.port = b->port,
 	};
-	/* Without a port to pass to, nothing is fast (fw_pass drops). */
-	uint64_t fast_ok = (b->port ^ 1u) < fw->n_ports ? hits : 0;
+	/* Without a port to pass to, nothing is fast (fw_pass drops); first
+	 * fragments go the slow way, which remembers them for the later ones. */
+	uint64_t fast_ok = (b->port ^ 1u) < fw->n_ports ? hits & ~frag : 0;
 	/* The fast path alone, while it lasts; the first packet it cannot
 	 * take hands the rest of the chunk to fw_slow().  (fast_ok has no bit
 	 * at m or above: the loop ends there.) */

@@ -315,6 +315,46 @@ static void test_long_batch_mixed_verdicts(void **state)
 	nf->destroy(st);
 }
 
+/* An IPv4 UDP fragment of 10.0.0.1:1000 -> 192.0.2.1:53, id 7: the first
+ * (UDP header and 8 bytes, MF) or the later one (8 bytes at offset 16). */
+static struct pkt *mk_frag(bool first)
+{
+	uint8_t f[64];
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
+	struct ipv4_hdr ip = {.ver_ihl = 0x45, .ttl = 64, .proto = IPPROTO_UDP_, .id = sys_htons(7),
+			      .total_len = sys_htons(20 + 16),
+			      .frag_off = sys_htons(first ? IPV4_MF : 2),
+			      .src = sys_htonl(0x0a000001u), .dst = sys_htonl(0xc0000201u)};
+	memcpy(f + 14, &ip, 20);
+	if (first) {
+		struct udp_hdr u = {.sport = sys_htons(1000), .dport = sys_htons(53), .len = sys_htons(24)};
+		memcpy(f + 34, &u, 8);
+	}
+	struct pkt *p = pkt_alloc(pool);
+	assert_non_null(p);
+	assert_int_equal(pkt_set_data(p, f, 60), 0);
+	p->port = 0;
+	assert_int_equal(parse_pkt(p), PARSE_OK);
+	assert_true(p->flags & PKT_F_FRAG);
+	return p;
+}
+
+/* A fragmented datagram on a flow already known both ways: its first
+ * fragment must still be remembered, or its later fragments are dropped. */
+static void test_fragments_of_a_known_flow(void **state)
+{
+	(void)state;
+	void *st = make_fw("port 0 name inside\nport 1 name outside\n"
+			   "default drop\naccept from inside proto udp dport 53\n");
+	assert_int_equal(run1(st, mk(0, 17, "10.0.0.1", "192.0.2.1", 1000, 53, 0, 0), 1 * SEC, NULL), 1);
+	assert_int_equal(run1(st, mk(0, 17, "192.0.2.1", "10.0.0.1", 53, 1000, 0, 1), 1 * SEC, NULL), 0);
+	assert_int_equal(run1(st, mk_frag(true), 2 * SEC, NULL), 1);
+	assert_int_equal(run1(st, mk_frag(false), 2 * SEC, NULL), 1);
+	assert_true(stats_has(st, "firewall.frags_followed 1\n"));
+	nf->destroy(st);
+}
+
 int main(void)
 {
 	nf = nf_find("firewall");
@@ -324,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_closing_flow_leaves_at_its_new_deadline),
 		cmocka_unit_test(test_reject_checksums),
 		cmocka_unit_test(test_long_batch_mixed_verdicts),
+		cmocka_unit_test(test_fragments_of_a_known_flow),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pool);
