@@ -14,9 +14,14 @@
  *      (ft_lookup_bulk prefetches every bucket first);
  *   3. a hit steps the flow's state and passes; a miss is classified
  *      (fw_cls.h) and, if accepted, inserted.
- * Once the burst has inserted or deleted a flow, later packets of it are
- * looked up again rather than trusting step 2 (they may belong to the new
- * flow, or their entry may be gone).
+ * Step 3 has a fast path for the common case, a packet that changes
+ * nothing but its flow's deadline (and TCP window): it runs as a tight
+ * loop until the first packet it cannot take, touches no counter (they
+ * are added per burst) and leaves the verdicts to one batch-wide store
+ * when it took every packet.  The rest of the chunk goes the general way
+ * (fw_slow).  Once the burst has inserted or deleted a flow, later packets
+ * of it are looked up again rather than trusting step 2 (they may belong
+ * to the new flow, or their entry may be gone).
  */
 #include "dataplane/parse.h"
 #include "nf/firewall/fw.h"
