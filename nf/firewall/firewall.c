@@ -348,6 +348,17 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
 	return false;
 }
 
+/* Cold packets whose judgement depends on what came before them in the
+ * burst: a later fragment (its first may be ahead of it) and an ICMP
+ * error (the flow it quotes may be opened by an earlier packet).  The
+ * packets collected before one are processed first. */
+static inline bool fw_cold_waits(const struct pkt *p)
+{
+	return (p->flags & PKT_F_FRAG_LATER) ||
+	       ((p->l4_proto == IPPROTO_ICMP_ || p->l4_proto == IPPROTO_ICMPV6_) &&
+		(p->l3 == PKT_L3_IPV4 || p->l3 == PKT_L3_IPV6) && fw_is_icmp_error(p));
+}
+
 #define FW_CHUNK 32 /* < 64: bitmaps of a chunk fit a uint64_t */
 
 /*
@@ -500,10 +511,12 @@ static __attribute__((noinline)) void fw_classify_misses(struct fw *fw, struct p
 		ch->rule[miss[i]] = r[i];
 }
 
-/* Returns a bitmap of the packets (by position in pkts) the fast path
- * passed, their out_port not yet set. */
+/* Processes pkts[0 .. *used) (all n, unless an order-sensitive cold
+ * packet comes after others: fw_cold_waits).  Returns a bitmap of the
+ * packets (by position in pkts) the fast path passed, their out_port not
+ * yet set. */
 static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts,
-				    uint16_t n, uint64_t now)
+				    uint16_t n, uint64_t now, uint16_t *used)
 {
 	struct fw_chunk ch;
 	const struct flow_key *kp[FW_CHUNK];
@@ -518,6 +531,10 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 			ch.which[m++] = (uint8_t)i;
 			continue;
 		}
+		if (unlikely(m && fw_cold_waits(p))) {
+			n = i;
+			break;
+		}
 		if (fw_cold(fw, b, p, now))
 			continue;
 		flow_key_from_pkt(p, 0, &ch.keys[m]);
@@ -526,6 +543,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 		frag |= (uint64_t)((p->flags & PKT_F_FRAG) != 0) << m;
 		ch.which[m++] = (uint8_t)i;
 	}
+	*used = n;
 	if (!m)
 		return 0;
 	ch.m = m;
@@ -574,22 +592,27 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 	return in_burst;
 }
 
-/* `stateful off`: every packet is classified, a burst at a time. */
-static void fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt **pkts, uint16_t n,
-				 uint64_t now)
+/* `stateful off`: every packet is classified, a burst at a time.
+ * Processes pkts[0 .. returned) (see fw_process_stateful). */
+static uint16_t fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt **pkts,
+				     uint16_t n, uint64_t now)
 {
 	struct fw_key fk[FW_CHUNK];
 	uint8_t which[FW_CHUNK];
 	int32_t rule[FW_CHUNK];
 	uint32_t m = 0;
 	for (uint16_t i = 0; i < n; i++) {
+		if (unlikely(m && fw_cold_waits(pkts[i]))) {
+			n = i;
+			break;
+		}
 		if (fw_cold(fw, b, pkts[i], now))
 			continue;
 		fw_key_from_pkt(pkts[i], &fk[m]);
 		which[m++] = (uint8_t)i;
 	}
 	if (!m)
-		return;
+		return n;
 	fw_cls_classify_burst(fw->rs->cls, fk, m, rule);
 	for (uint32_t j = 0; j < m; j++) {
 		struct pkt *p = pkts[which[j]];
@@ -597,6 +620,7 @@ static void fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt *
 		if (unlikely(p->flags & PKT_F_FRAG))
 			fw_first_fragment(fw, p, now);
 	}
+	return n;
 }
 
 static void fw_process(void *st, struct nf_batch *b, uint64_t now)
@@ -610,9 +634,9 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 		 * theirs, UINT32_MAX once some packet was not. */
 		uint16_t out = b->port ^ 1u;
 		uint32_t done = 0;
-		for (uint16_t i = 0; i < b->n; i += FW_CHUNK) {
-			uint16_t n = (uint16_t)SYS_MIN(FW_CHUNK, b->n - i);
-			uint64_t fast = fw_process_stateful(fw, b, b->pkts + i, n, now);
+		for (uint16_t i = 0, n; i < b->n; i += n) {
+			uint64_t fast = fw_process_stateful(fw, b, b->pkts + i,
+							    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now, &n);
 			if (likely(fast == (1ull << n) - 1 && done == i)) {
 				done += n;
 				continue;
@@ -627,8 +651,8 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 			b->out_all = out;
 		return;
 	}
-	for (uint16_t i = 0; i < b->n; i += FW_CHUNK)
-		fw_process_stateless(fw, b, b->pkts + i, (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
+	for (uint16_t i = 0; i < b->n;)
+		i += fw_process_stateless(fw, b, b->pkts + i, (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */

@@ -355,6 +355,30 @@ static void test_fragments_of_a_known_flow(void **state)
 	nf->destroy(st);
 }
 
+/* A datagram's fragments in one burst, its first fragment opening the
+ * flow: the later one is judged after the first, as it would be alone
+ * (stateful and stateless). */
+static void test_fragments_in_one_burst(void **state)
+{
+	(void)state;
+	for (int stateless = 0; stateless < 2; stateless++) {
+		void *st = make_fw(stateless ? "port 0 name inside\nport 1 name outside\nstateful off\n"
+					       "default drop\naccept from inside proto udp dport 53\n"
+					     : "port 0 name inside\nport 1 name outside\n"
+					       "default drop\naccept from inside proto udp dport 53\n");
+		struct pkt *pk[3] = {mk(0, 17, "10.0.0.1", "192.0.2.1", 1001, 53, 0, 0), mk_frag(true),
+				     mk_frag(false)};
+		struct nf_batch b = {.pkts = pk, .n = 3, .port = 0, .out_all = NF_OUT_PER_PKT};
+		nf->process(st, &b, 1 * SEC);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(b.out_all != NF_OUT_PER_PKT ? b.out_all : pk[i]->out_port, 1);
+			pkt_free(pk[i]);
+		}
+		assert_true(stats_has(st, "firewall.frags_followed 1\n"));
+		nf->destroy(st);
+	}
+}
+
 int main(void)
 {
 	nf = nf_find("firewall");
@@ -365,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_reject_checksums),
 		cmocka_unit_test(test_long_batch_mixed_verdicts),
 		cmocka_unit_test(test_fragments_of_a_known_flow),
+		cmocka_unit_test(test_fragments_in_one_burst),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pool);
