@@ -442,6 +442,7 @@ struct fw_chunk {
 	int32_t idx[FW_CHUNK];   /* the bulk lookup's answer */
 	int32_t rule[FW_CHUNK];  /* misses: their rule; FW_UNCLASSIFIED otherwise */
 	uint8_t which[FW_CHUNK];
+	struct pkt *pkt[FW_CHUNK]; /* pkts[which[j]] */
 	uint32_t m;
 };
 
@@ -450,13 +451,13 @@ struct fw_chunk {
  * are looked up again rather than trusting the bulk lookup.  Returns the
  * positions (among keys) it still passed fast. */
 static __attribute__((noinline)) uint64_t
-fw_slow(struct fw *fw, struct nf_batch *b, struct pkt **pkts, struct fw_chunk *ch, uint32_t j,
+fw_slow(struct fw *fw, struct nf_batch *b, struct fw_chunk *ch, uint32_t j,
 	const struct fw_fast *c, uint64_t fast_ok, uint64_t reply, uint64_t now)
 {
 	bool changed = false;
 	uint64_t fast = 0;
 	for (; j < ch->m; j++) {
-		struct pkt *p = pkts[ch->which[j]];
+		struct pkt *p = ch->pkt[j];
 		struct flow_key *k = &ch->keys[j];
 		int32_t x = ch->idx[j];
 		if (!changed && ((fast_ok >> j) & 1) &&
@@ -490,8 +491,7 @@ fw_slow(struct fw *fw, struct nf_batch *b, struct pkt **pkts, struct fw_chunk *c
  * tree walks overlap (fw_cls_classify_burst); rules do not change during
  * a burst, so the answers stay valid even if an earlier packet of the
  * burst opens the flow after all. */
-static __attribute__((noinline)) void fw_classify_misses(struct fw *fw, struct pkt **pkts,
-							 struct fw_chunk *ch)
+static __attribute__((noinline)) void fw_classify_misses(struct fw *fw, struct fw_chunk *ch)
 {
 	struct fw_key fk[FW_CHUNK];
 	uint8_t miss[FW_CHUNK];
@@ -499,7 +499,7 @@ static __attribute__((noinline)) void fw_classify_misses(struct fw *fw, struct p
 	for (uint32_t j = 0; j < ch->m; j++) {
 		ch->rule[j] = FW_UNCLASSIFIED;
 		if (ch->idx[j] < 0) {
-			fw_key_from_pkt(pkts[ch->which[j]], &fk[n_miss]);
+			fw_key_from_pkt(ch->pkt[j], &fk[n_miss]);
 			miss[n_miss++] = (uint8_t)j;
 		}
 	}
@@ -528,6 +528,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 		kp[m] = &ch.keys[m];
 		if (likely(fw_key_v4_fast(p, &ch.keys[m], &ch.hashes[m]))) {
 			tcp |= (uint64_t)(p->l4_proto == IPPROTO_TCP_) << m;
+			ch.pkt[m] = p;
 			ch.which[m++] = (uint8_t)i;
 			continue;
 		}
@@ -541,6 +542,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 		ch.hashes[m] = flow_hash(&ch.keys[m]);
 		tcp |= (uint64_t)(ch.keys[m].proto == IPPROTO_TCP_) << m;
 		frag |= (uint64_t)((p->flags & PKT_F_FRAG) != 0) << m;
+		ch.pkt[m] = p;
 		ch.which[m++] = (uint8_t)i;
 	}
 	*used = n;
@@ -553,7 +555,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 	for (uint64_t t = tcp & hits; t; t &= t - 1)
 		__builtin_prefetch(&fw->tcpw[ch.idx[__builtin_ctzll(t)]]);
 	if (unlikely(hits != (1ull << m) - 1))
-		fw_classify_misses(fw, pkts, &ch);
+		fw_classify_misses(fw, &ch);
 	const struct fw_rules *rs = fw->rs;
 	struct fw_fast c = {
 		.entries = ft_entry(fw->ft, 0),
@@ -572,12 +574,12 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 	 * at m or above: the loop ends there.) */
 	uint32_t j = 0;
 	while (((fast_ok >> j) & 1) &&
-	       fw_known_fast(&c, pkts[ch.which[j]], (uint32_t)ch.idx[j], ch.keys[j].proto,
+	       fw_known_fast(&c, ch.pkt[j], (uint32_t)ch.idx[j], ch.keys[j].proto,
 			     (reply >> j) & 1))
 		j++;
 	uint64_t fast = j == 64 ? ~0ull : (1ull << j) - 1;
 	if (unlikely(j < m))
-		fast |= fw_slow(fw, b, pkts, &ch, j, &c, fast_ok, reply, now);
+		fast |= fw_slow(fw, b, &ch, j, &c, fast_ok, reply, now);
 	/* Counted once per burst: the fast path touches no counter. */
 	uint32_t n_fast = (uint32_t)__builtin_popcountll(fast);
 	fw->c.established += n_fast;
