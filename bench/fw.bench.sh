@@ -3,7 +3,8 @@
 #
 #   1. established-flow fast path: replay_bench cycles/packet, firewall next
 #      to fwd in the same run (1 flow, 1k flows, 1M flows; mostly-established
-#      traffic with an empty and a 1k-rule config);
+#      traffic with an empty and a 1k-rule config); established TCP with
+#      window tracking, both directions (bench/fw_tcp_bench.c);
 #   2. first packets of new flows: every packet classified (`stateful off`)
 #      through the whole firewall with 10, 1k and 10k rules;
 #   3. the classifier alone side by side with DPDK rte_acl: same rules, same
@@ -26,7 +27,7 @@ mkdir -p "$TR" "$FW"
 PIN="taskset -c $CPU"
 B=build/rel/bench
 
-for bin in replay_bench mktrace fw_vs_rte_acl fw_set_bench; do
+for bin in replay_bench mktrace fw_vs_rte_acl fw_set_bench fw_tcp_bench; do
 	[ -x "$B/$bin" ] || { echo "fw.bench.sh: $B/$bin missing (make bench-bins)"; exit 0; }
 done
 
@@ -87,6 +88,11 @@ for t in "1flow $T1" "1kflows $T1K" "1Mflows $T1M"; do
 	$PIN $B/replay_bench firewall "$2" --config "$FW/rules1000.conf" --label "firewall 1k rules $1" --csv "$csv"
 done
 echo "   CSV: $csv"
+echo
+# replay_bench feeds one port, so the traces above are UDP; established TCP
+# (window tracking included) needs both directions: fw_tcp_bench.
+$PIN $B/fw_tcp_bench --flows 1,1000,65536 --csv "$OUT/fw_tcp_fastpath.csv"
+echo "   CSV: $OUT/fw_tcp_fastpath.csv"
 
 # ---- 2. new flows through the whole firewall ------------------------------------
 csv=$OUT/fw_newflow.csv

@@ -68,7 +68,8 @@ struct ft {
 	uint32_t *wheel;       /* first entry of each slot, or FT_NIL */
 	uint64_t *wheel_bits;  /* non-empty slots, to skip idle ticks fast */
 	uint32_t wheel_mask;
-	uint32_t wheel_cur;    /* next tick whose slot the wheel visits */
+	uint32_t wheel_cur;    /* next tick whose slot the wheel visits (it
+				* stays on the latest tick ft_expire saw) */
 	bool wheel_started;
 };
 
@@ -136,6 +137,25 @@ static inline int ft_key_dir(const struct ft_entry *e, const uint64_t *q, uint64
 	if (((s[0] ^ q[0]) | (s[1] ^ q[1]) | (s[2] ^ q[2]) | (s[3] ^ q[3]) | (s[4] ^ q[4])) == 0)
 		return 1 + FT_DIR_ORIG;
 	if (((s[0] ^ q[2]) | (s[1] ^ q[3]) | (s[2] ^ q[0]) | (s[3] ^ q[1]) | (s[4] ^ rtail)) == 0)
+		return 1 + FT_DIR_REPLY;
+	return 0;
+}
+
+/* The same as ft_key_dir, for the bulk lookup's hot loop: the 32 address
+ * bytes compare as two 16-byte vectors (one PTEST each way), and the
+ * reverse tail is computed only when the key is not the stored one. */
+typedef long long ft_v2di __attribute__((vector_size(16), aligned(8)));
+
+static inline int ft_key_dir_v(const struct ft_entry *e, const uint64_t *q)
+{
+	const ft_v2di *s = (const ft_v2di *)&e->key, *k = (const ft_v2di *)q;
+	const uint64_t *st = (const uint64_t *)&e->key;
+	ft_v2di s0 = s[0], s1 = s[1], k0 = k[0], k1 = k[1];
+	ft_v2di x = (s0 ^ k0) | (s1 ^ k1);
+	if (st[4] == q[4] && __builtin_ia32_ptestz128(x, x))
+		return 1 + FT_DIR_ORIG;
+	x = (s0 ^ k1) | (s1 ^ k0);
+	if (st[4] == flow_key_tail_reverse(q[4]) && __builtin_ia32_ptestz128(x, x))
 		return 1 + FT_DIR_REPLY;
 	return 0;
 }
@@ -317,16 +337,18 @@ int32_t ft_lookup(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
 	return ft_find(t, (const uint64_t *)k, hash, home, home, ft_tick(now), dir);
 }
 
-/* First match of `sig` in bucket `b` that is `q` (either direction) and
- * live, or FT_MISS. */
+/* First match among slots `m` of bucket `b` that is `q` (either
+ * direction) and live, or FT_MISS; *dir says which direction. */
 static inline int32_t ft_scan(const struct ft *t, const struct ft_bucket *b, uint32_t m,
-			      const uint64_t *q, uint32_t tick)
+			      const uint64_t *q, uint32_t tick, int *dir)
 {
-	uint64_t rtail = flow_key_tail_reverse(q[4]);
 	for (; m; m &= m - 1) {
 		uint32_t e = b->idx[__builtin_ctz(m)];
-		if (ft_key_dir(&t->pub.entries[e], q, rtail) && ft_live(&t->pub.entries[e], tick))
+		int d = ft_key_dir_v(&t->pub.entries[e], q);
+		if (d && ft_live(&t->pub.entries[e], tick)) {
+			*dir = d - 1;
 			return (int32_t)e;
+		}
 	}
 	return FT_MISS;
 }
@@ -335,29 +357,34 @@ static inline int32_t ft_scan(const struct ft *t, const struct ft_bucket *b, uin
  * Passes over the batch, so the memory latency of one key overlaps the
  * others':
  *   1. hash if asked; prefetch the home bucket;
- *   2. match signatures; prefetch the entry (and query key) a match names,
- *      or the partner bucket if the home's filter says the key may be past;
- *   3. compare keys in the home bucket; a key that goes on to the partner
- *      has its candidate entry (or next bucket) prefetched and waits for
+ *   2. match signatures; prefetch the entry the first match names (and
+ *      keep its index), or the partner bucket if the home's filter says the
+ *      key may be past;
+ *   3. compare the key with that entry, then with any other match in the
+ *      home bucket; a key that goes on to the partner has its candidate
+ *      entry (or next bucket) prefetched and waits for
  *   4. the general search, by which time that line has arrived.
  * A full table sends 6% of hits and 1% of misses past the home bucket.  A
  * query key is not read unless a signature matches: a miss costs one bucket
  * line.
  */
-uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
-			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx)
+static inline __attribute__((always_inline)) uint64_t
+ft_lookup_bulk_(struct ft *t, const struct flow_key *const *keys, const uint32_t *hashes,
+		uint32_t n, uint64_t now, int32_t *idx, uint64_t *reply)
 {
-	uint32_t bkt[FT_BULK_MAX], hs[FT_BULK_MAX], from[FT_BULK_MAX];
+	uint32_t bkt[FT_BULK_MAX], hs[FT_BULK_MAX], from[FT_BULK_MAX], first[FT_BULK_MAX];
 	uint8_t cand[FT_BULK_MAX], later[FT_BULK_MAX];
 	uint32_t tick = ft_tick(now), n_later = 0;
-	uint64_t hits = 0;
+	uint64_t hits = 0, rep = 0;
+	const struct ft_bucket *buckets = t->buckets;
+	struct ft_entry *entries = t->pub.entries;
 
 	if (n > FT_BULK_MAX)
 		n = FT_BULK_MAX;
 	if (hashes) {
 		for (uint32_t i = 0; i < n; i++) {
 			bkt[i] = ft_home(t, hashes[i]);
-			sys_prefetch(&t->buckets[bkt[i]]);
+			sys_prefetch(&buckets[bkt[i]]);
 		}
 	} else {
 		/* Hashing here lets each bucket's fetch start while the
@@ -365,52 +392,85 @@ uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
 		for (uint32_t i = 0; i < n; i++) {
 			hs[i] = flow_hash(keys[i]);
 			bkt[i] = ft_home(t, hs[i]);
-			sys_prefetch(&t->buckets[bkt[i]]);
+			sys_prefetch(&buckets[bkt[i]]);
 		}
 		hashes = hs;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct ft_bucket *b = &t->buckets[bkt[i]];
+		const struct ft_bucket *b = &buckets[bkt[i]];
 		uint32_t m = ft_match(b, ft_sig(hashes[i]));
 		cand[i] = (uint8_t)m;
-		if (m) {
-			sys_prefetch(&t->pub.entries[b->idx[__builtin_ctz(m)]]);
-			sys_prefetch(keys[i]);
+		if (likely(m)) {
+			first[i] = b->idx[__builtin_ctz(m)];
+			sys_prefetch(&entries[first[i]]);
 		} else if (ft_goes_on(b, ft_pass_bit(hashes[i]))) {
-			sys_prefetch(&t->buckets[bkt[i] ^ 1]);
+			sys_prefetch(&buckets[bkt[i] ^ 1]);
 		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct ft_bucket *b = &t->buckets[bkt[i]];
 		const uint64_t *q = (const uint64_t *)keys[i];
-		int32_t r = cand[i] ? ft_scan(t, b, cand[i], q, tick) : FT_MISS;
-		if (r == FT_MISS && ft_goes_on(b, ft_pass_bit(hashes[i]))) {
-			uint32_t pi = bkt[i] ^ 1;
-			const struct ft_bucket *pb = &t->buckets[pi];
-			uint32_t pm = ft_match(pb, ft_sig(hashes[i]));
-			if (pm) {
-				sys_prefetch(&t->pub.entries[pb->idx[__builtin_ctz(pm)]]);
-				sys_prefetch(keys[i]);
-				from[n_later] = pi;
-				later[n_later++] = (uint8_t)i;
-			} else if (ft_goes_on(pb, ft_pass_bit(hashes[i]))) {
-				from[n_later] = ft_bnext(t, bkt[i], pi);
-				sys_prefetch(&t->buckets[from[n_later]]);
-				later[n_later++] = (uint8_t)i;
+		uint32_t m = cand[i];
+		int32_t r = FT_MISS;
+		int d = FT_DIR_ORIG;
+		if (likely(m)) {
+			const struct ft_entry *e = &entries[first[i]];
+			int kd = ft_key_dir_v(e, q);
+			if (likely(kd && ft_live(e, tick))) {
+				r = (int32_t)first[i];
+				d = kd - 1;
+			} else if (m & (m - 1)) {
+				r = ft_scan(t, &buckets[bkt[i]], m & (m - 1), q, tick, &d);
+			}
+		}
+		if (unlikely(r == FT_MISS)) {
+			const struct ft_bucket *b = &buckets[bkt[i]];
+			if (ft_goes_on(b, ft_pass_bit(hashes[i]))) {
+				uint32_t pi = bkt[i] ^ 1;
+				const struct ft_bucket *pb = &buckets[pi];
+				uint32_t pm = ft_match(pb, ft_sig(hashes[i]));
+				if (pm) {
+					sys_prefetch(&entries[pb->idx[__builtin_ctz(pm)]]);
+					from[n_later] = pi;
+					later[n_later++] = (uint8_t)i;
+				} else if (ft_goes_on(pb, ft_pass_bit(hashes[i]))) {
+					from[n_later] = ft_bnext(t, bkt[i], pi);
+					sys_prefetch(&buckets[from[n_later]]);
+					later[n_later++] = (uint8_t)i;
+				}
 			}
 		}
 		idx[i] = r;
 		hits |= (uint64_t)(r != FT_MISS) << i;
+		rep |= (uint64_t)d << i;
 	}
 	for (uint32_t j = 0; j < n_later; j++) {
 		uint32_t i = later[j];
+		int d = FT_DIR_ORIG;
 		int32_t r = ft_find(t, (const uint64_t *)keys[i], hashes[i], bkt[i], from[j], tick,
-				    NULL);
+				    &d);
 		idx[i] = r;
 		hits |= (uint64_t)(r != FT_MISS) << i;
+		rep |= (uint64_t)d << i;
 	}
+	if (reply)
+		*reply = rep;
 	return hits;
 }
+
+uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
+			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx)
+{
+	return ft_lookup_bulk_(t, keys, hashes, n, now, idx, NULL);
+}
+
+uint64_t ft_lookup_bulk_dir(struct ft *t, const struct flow_key *const *keys,
+			    const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx,
+			    uint64_t *reply)
+{
+	return ft_lookup_bulk_(t, keys, hashes, n, now, idx, reply);
+}
+
+
 
 /* ---- insert / delete ---------------------------------------------------------------- */
 
@@ -514,6 +574,20 @@ void ft_delete(struct ft *t, uint32_t idx)
 	t->count--;
 }
 
+void ft_set_deadline(struct ft *t, uint32_t idx, uint64_t now, uint32_t timeout_ticks)
+{
+	struct ft_entry *e = &t->pub.entries[idx];
+	uint32_t deadline = ft_tick(now) + SYS_MIN(timeout_ticks, FT_TIMEOUT_MAX_TICKS);
+	bool earlier = (int32_t)(deadline - e->deadline) < 0;
+	e->deadline = deadline;
+	/* A free entry is on no list, and a dying one (inside the expire
+	 * callback) is off the wheel already and deleted when it returns. */
+	if (!earlier || e->wheel_prev == FT_FREE || e->wheel_prev == FT_DYING)
+		return;
+	ft_wheel_unlink(t, idx);
+	ft_wheel_link(t, idx, ft_file_tick(t, deadline));
+}
+
 /* ---- expiry ---------------------------------------------------------------------------- */
 
 uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn, void *ctx)
@@ -526,11 +600,19 @@ uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn,
 		t->wheel_started = true;
 		return 0;
 	}
+	/* The wheel stops on `tick`, not after it: an entry whose deadline is
+	 * set to `tick` or earlier after this call (ft_set_deadline with a
+	 * short timeout) is filed in that slot and reaped by the next call,
+	 * not one tick late. */
 	while ((int32_t)(tick - t->wheel_cur) >= 0) {
 		uint32_t s = t->wheel_cur & t->wheel_mask;
 		uint32_t i = t->wheel[s];
 		if (i == FT_NIL) {
-			t->wheel_cur += ft_wheel_gap(t, s, tick - t->wheel_cur);
+			uint32_t left = tick - t->wheel_cur;
+			if (left == 0)
+				break;
+			uint32_t gap = ft_wheel_gap(t, s, left);
+			t->wheel_cur += gap < left ? gap : left;
 			continue;
 		}
 		if (budget == 0)

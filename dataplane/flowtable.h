@@ -30,8 +30,12 @@
  *   and ft_insert of the same key succeeds with a new entry.  It still
  *   occupies its index and counts in ft_count()/ft_next() until then; call
  *   ft_expire every loop turn and -SYS_ENOSPC stays about live entries.
- * - Shortening a deadline with ft_touch takes effect at once for lookups;
- *   the wheel reaps the entry no later than where it was filed before.
+ * - Shortening a deadline with ft_touch takes effect at once for lookups,
+ *   but the wheel reaps the entry only where it was filed before (up to the
+ *   old deadline): its slot stays taken until then.  ft_set_deadline
+ *   re-files the entry (O(1)) when its deadline moves earlier, so it leaves
+ *   at the new deadline (a connection that closes gives its slot back after
+ *   the short closing timeout, not the long established one).
  * - Time is whatever clock the caller passes as `now` (nanoseconds); tests
  *   and pcap replay drive it explicitly.
  *
@@ -98,6 +102,14 @@ int32_t ft_lookup(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
 uint64_t ft_lookup_bulk(struct ft *t, const struct flow_key *const *keys,
 			const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx);
 
+/* ft_lookup_bulk that also says which way each hit matched: bit i of
+ * *reply is set if keys[i] is the reverse of the stored key (FT_DIR_REPLY),
+ * clear for FT_DIR_ORIG and for misses.  A caller that needs the direction
+ * then need not compare the keys again. */
+uint64_t ft_lookup_bulk_dir(struct ft *t, const struct flow_key *const *keys,
+			    const uint32_t *hashes, uint32_t n, uint64_t now, int32_t *idx,
+			    uint64_t *reply);
+
 /*
  * Insert `k` with deadline now + timeout_ns (timeouts clamp at 2^30 ticks,
  * about 13 days).  Returns the new entry index, -SYS_EEXIST if the key
@@ -115,11 +127,26 @@ void ft_delete(struct ft *t, uint32_t idx);
 
 static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx);
 
-/* Refresh: the entry now expires at now + timeout (one store). */
+/* The deadline of an entry refreshed at `now` for timeout_ticks. */
+static inline uint32_t ft_deadline(uint64_t now, uint32_t timeout_ticks)
+{
+	return (uint32_t)(now >> FT_TICK_SHIFT) + timeout_ticks;
+}
+
+/* Refresh: the entry now expires at now + timeout (one store).  A caller
+ * refreshing a burst of entries alike may compute ft_deadline() once and
+ * store it in e->deadline itself: that is all this does. */
 static inline void ft_touch(struct ft_entry *e, uint64_t now, uint32_t timeout_ticks)
 {
-	e->deadline = (uint32_t)(now >> FT_TICK_SHIFT) + timeout_ticks;
+	e->deadline = ft_deadline(now, timeout_ticks);
 }
+
+/* Set entry `idx`'s deadline to now + timeout_ticks.  When that is earlier
+ * than its current deadline the entry is also moved to the wheel slot of the
+ * new deadline (unlink + link, O(1)), so ft_expire deletes it then; a later
+ * deadline is one store, as ft_touch.  For state changes that shorten a
+ * timeout (cold path); per-packet refreshes use ft_touch. */
+void ft_set_deadline(struct ft *t, uint32_t idx, uint64_t now, uint32_t timeout_ticks);
 
 /*
  * Advance the timer wheel to `now`, deleting expired entries (calling `fn`

@@ -14,9 +14,14 @@
  *      (ft_lookup_bulk prefetches every bucket first);
  *   3. a hit steps the flow's state and passes; a miss is classified
  *      (fw_cls.h) and, if accepted, inserted.
- * Once the burst has inserted or deleted a flow, later packets of it are
- * looked up again rather than trusting step 2 (they may belong to the new
- * flow, or their entry may be gone).
+ * Step 3 has a fast path for the common case, a packet that changes
+ * nothing but its flow's deadline (and TCP window): it runs as a tight
+ * loop until the first packet it cannot take, touches no counter (they
+ * are added per burst) and leaves the verdicts to one batch-wide store
+ * when it took every packet.  The rest of the chunk goes the general way
+ * (fw_slow).  Once the burst has inserted or deleted a flow, later packets
+ * of it are looked up again rather than trusting step 2 (they may belong
+ * to the new flow, or their entry may be gone).
  */
 #include "dataplane/parse.h"
 #include "nf/firewall/fw.h"
@@ -194,6 +199,7 @@ static int fw_known(struct fw *fw, struct pkt *p, int32_t idx, const struct flow
 		return FLOW_DONE;
 	}
 	if (k->proto == IPPROTO_TCP_) {
+		unsigned before = fw_ct_state(u);
 		enum fw_ct_verdict v = fw_ct_tcp(&u, dir, tcp_flags(p));
 		if (unlikely(v != FW_CT_PASS)) {
 			if (v == FW_CT_REOPEN)
@@ -201,11 +207,22 @@ static int fw_known(struct fw *fw, struct pkt *p, int32_t idx, const struct flow
 			fw_drop(fw, p, FW_DROP_INVALID);
 			return FLOW_DONE;
 		}
+		struct fw_tcp_seg seg;
+		fw_tcp_seg_from_pkt(p, &seg);
+		bool handshake = before == FW_CT_SYN_SENT || before == FW_CT_SYN_SENT2 ||
+				 before == FW_CT_SYN_RECV;
+		if (!fw_tcpwin_step(&fw->tcpw[idx], dir, &seg, handshake, fw->rs->tcp_sloppy)) {
+			fw->c.invalid_window++;
+			fw_drop(fw, p, FW_DROP_INVALID);
+			return FLOW_DONE;
+		}
 	} else if (dir == FT_DIR_REPLY && fw_ct_state(u) == FW_CT_ONEWAY) {
 		u = (u & ~0xffull) | FW_CT_REPLIED;
 	}
 	e->user = u;
-	ft_touch(e, now, fw->rs->tmo_ticks[fw_ct_tmo(u, k->proto)]);
+	/* A state change may shorten the timeout (established -> closing):
+	 * re-filed so the entry leaves the table at its new deadline. */
+	ft_set_deadline(fw->ft, (uint32_t)idx, now, fw->rs->tmo_ticks[fw_ct_tmo(u, k->proto)]);
 	fw->c.established++;
 	fw_pass(fw, p);
 	return FLOW_DONE;
@@ -269,6 +286,11 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 	}
 	*changed = true;
 	fw->c.flows_created++;
+	if (tcp) {
+		struct fw_tcp_seg seg;
+		fw_tcp_seg_from_pkt(p, &seg);
+		fw_tcpwin_init(&fw->tcpw[idx], &seg);
+	}
 	fw_pass(fw, p);
 }
 
@@ -326,10 +348,21 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
 	return false;
 }
 
-#define FW_CHUNK 32
+/* Cold packets whose judgement depends on what came before them in the
+ * burst: a later fragment (its first may be ahead of it) and an ICMP
+ * error (the flow it quotes may be opened by an earlier packet).  The
+ * packets collected before one are processed first. */
+static inline bool fw_cold_waits(const struct pkt *p)
+{
+	return (p->flags & PKT_F_FRAG_LATER) ||
+	       ((p->l4_proto == IPPROTO_ICMP_ || p->l4_proto == IPPROTO_ICMPV6_) &&
+		(p->l3 == PKT_L3_IPV4 || p->l3 == PKT_L3_IPV6) && fw_is_icmp_error(p));
+}
+
+#define FW_CHUNK 32 /* < 64: bitmaps of a chunk fit a uint64_t */
 
 /*
- * The key of an untagged-or-tagged IPv4 TCP/UDP packet with its L4 header,
+ * The key of an untagged-or-tagged unfragmented IPv4 TCP/UDP packet,
  * built from whole words in registers: flow_key_from_pkt() writes the key
  * field by field, and reading it back as words right after (to hash and
  * compare) stalls on store forwarding.  The hash is flow_hash()'s, from the
@@ -337,7 +370,7 @@ static inline bool fw_cold(struct fw *fw, struct nf_batch *b, struct pkt *p, uin
  */
 static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint32_t *hash)
 {
-	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG_LATER)) != PKT_F_L4 || p->l3 != PKT_L3_IPV4 ||
+	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG)) != PKT_F_L4 || p->l3 != PKT_L3_IPV4 ||
 	    (p->l4_proto != IPPROTO_TCP_ && p->l4_proto != IPPROTO_UDP_))
 		return false;
 	const uint8_t *l3 = pkt_l3(p);
@@ -354,141 +387,234 @@ static inline bool fw_key_v4_fast(const struct pkt *p, struct flow_key *k, uint3
 	return true;
 }
 
+/* What the fast path needs, loaded once per burst. */
+struct fw_fast {
+	struct ft_entry *entries;  /* the flow table's, by index */
+	struct fw_tcpwin *tcpw;
+	/* A refreshed flow's deadline: established TCP, UDP, ICMP, other. */
+	uint32_t dl_tcp, dl_udp, dl_icmp, dl_other;
+	uint16_t port;             /* where the burst came in */
+};
+
 /*
  * The common case of a known flow, decided without the state machine: its
  * packet arrives on the expected side and changes nothing (TCP established
- * with no SYN/FIN/RST; a non-TCP flow that already has its state).  Then
- * only the deadline moves.  Anything else goes to fw_known().
+ * with ACK and no SYN/FIN/RST, inside the window; a non-TCP flow that
+ * already has its state).  Then only the deadline (and the TCP window)
+ * moves.  `reply`: the lookup matched the reverse of the stored key.
+ * Anything else goes to fw_known().
  */
-static inline bool fw_known_fast(struct fw *fw, struct pkt *p, struct ft_entry *e,
-				 const struct flow_key *k, uint64_t now)
+static inline bool fw_known_fast(const struct fw_fast *c, const struct pkt *p, uint32_t idx,
+				 uint8_t proto, unsigned reply)
 {
-	const uint64_t *ek = (const uint64_t *)&e->key, *q = (const uint64_t *)k;
-	/* The lookup matched the key or its reverse: the source word and the
-	 * tail (ports, proto) tell which, unless the flow talks to itself,
-	 * where both directions are the same anyway (IPv6 also needs the
-	 * second half of the source). */
-	bool orig = ((ek[0] ^ q[0]) | (ek[1] ^ q[1]) | (ek[4] ^ q[4])) == 0;
+	struct ft_entry *e = c->entries + idx;
 	uint64_t u = e->user;
-	if (orig != (p->port == fw_ct_port(u)) || (p->port ^ 1u) >= fw->n_ports)
+	/* The originator's packets come in where the flow was created, the
+	 * replier's anywhere else. */
+	if ((fw_ct_port(u) == c->port) == reply)
 		return false;
-	unsigned st = fw_ct_state(u), tmo;
-	if (k->proto == IPPROTO_TCP_) {
-		uint8_t f = tcp_flags(p);
-		if (st != FW_CT_ESTABLISHED || (f & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK)
+	unsigned st = fw_ct_state(u);
+	if (proto == IPPROTO_TCP_) {
+		if (st != FW_CT_ESTABLISHED ||
+		    (tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) != TCP_ACK ||
+		    !fw_tcpwin_ack(&c->tcpw[idx], (int)reply, p))
 			return false;
-		tmo = FW_TMO_TCP_EST;
-	} else {
-		if (st != FW_CT_REPLIED && !(st == FW_CT_ONEWAY && orig))
-			return false;
-		tmo = k->proto == IPPROTO_UDP_ ? FW_TMO_UDP : fw_ct_tmo(u, k->proto);
+		e->deadline = c->dl_tcp;
+		return true;
 	}
-	ft_touch(e, now, fw->rs->tmo_ticks[tmo]);
+	if (st != FW_CT_REPLIED && (st != FW_CT_ONEWAY || reply))
+		return false;
+	/* fw_ct_tmo() of a non-TCP flow */
+	if (likely(proto == IPPROTO_UDP_))
+		e->deadline = c->dl_udp;
+	else if (flow_proto_has_id(proto))
+		e->deadline = c->dl_icmp;
+	else
+		e->deadline = c->dl_other;
 	return true;
 }
 
-static void fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts, uint16_t n,
-				uint64_t now)
-{
+/* One chunk of a burst, by position among the packets that have a flow
+ * key (m of them; `which` maps back to the burst). */
+struct fw_chunk {
 	struct flow_key keys[FW_CHUNK];
-	const struct flow_key *kp[FW_CHUNK];
 	uint32_t hashes[FW_CHUNK];
-	int32_t idx[FW_CHUNK];
+	int32_t idx[FW_CHUNK];   /* the bulk lookup's answer */
+	int32_t rule[FW_CHUNK];  /* misses: their rule; FW_UNCLASSIFIED otherwise */
 	uint8_t which[FW_CHUNK];
-	uint32_t m = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt *p = pkts[i];
-		kp[m] = &keys[m];
-		if (likely(fw_key_v4_fast(p, &keys[m], &hashes[m]))) {
-			which[m++] = (uint8_t)i;
-			continue;
-		}
-		if (fw_cold(fw, b, p, now))
-			continue;
-		flow_key_from_pkt(p, 0, &keys[m]);
-		hashes[m] = flow_hash(&keys[m]);
-		which[m++] = (uint8_t)i;
-	}
-	if (!m)
-		return;
-	uint64_t hits = ft_lookup_bulk(fw->ft, kp, hashes, m, now, idx);
-	/* The packets no flow knows are classified together up front, so
-	 * their tree walks overlap (fw_cls_classify_burst); rules do not
-	 * change during a burst, so the answers stay valid even if an
-	 * earlier packet of the burst opens the flow after all. */
-	int32_t rule[FW_CHUNK];
-	struct fw_key fk[FW_CHUNK];
-	uint8_t miss[FW_CHUNK];
-	uint32_t n_miss = 0;
-	if (unlikely(hits != (m == 64 ? ~0ull : (1ull << m) - 1))) {
-		for (uint32_t j = 0; j < m; j++) {
-			rule[j] = FW_UNCLASSIFIED;
-			if (idx[j] < 0) {
-				fw_key_from_pkt(pkts[which[j]], &fk[n_miss]);
-				miss[n_miss++] = (uint8_t)j;
-			}
-		}
-	}
-	if (unlikely(n_miss)) {
-		int32_t r[FW_CHUNK];
-		fw_cls_classify_burst(fw->rs->cls, fk, n_miss, r);
-		for (uint32_t i = 0; i < n_miss; i++)
-			rule[miss[i]] = r[i];
-	}
+	struct pkt *pkt[FW_CHUNK]; /* pkts[which[j]] */
+	uint32_t m;
+};
+
+/* The packets the fast path could not take, from position j on, in
+ * order: fw_known() or fw_new().  Once the table changed, later packets
+ * are looked up again rather than trusting the bulk lookup.  Returns the
+ * positions (among keys) it still passed fast. */
+static __attribute__((noinline)) uint64_t
+fw_slow(struct fw *fw, struct nf_batch *b, struct fw_chunk *ch, uint32_t j,
+	const struct fw_fast *c, uint64_t fast_ok, uint64_t reply, uint64_t now)
+{
 	bool changed = false;
-	uint32_t fast = 0;
-	for (uint32_t j = 0; j < m; j++) {
-		struct pkt *p = pkts[which[j]];
-		int32_t x = idx[j];
-		if (likely(x >= 0 && !changed) &&
-		    likely(fw_known_fast(fw, p, ft_entry(fw->ft, (uint32_t)x), &keys[j], now))) {
-			p->out_port = p->port ^ 1u;
-			fast++;
+	uint64_t fast = 0;
+	for (; j < ch->m; j++) {
+		struct pkt *p = ch->pkt[j];
+		struct flow_key *k = &ch->keys[j];
+		int32_t x = ch->idx[j];
+		if (!changed && ((fast_ok >> j) & 1) &&
+		    fw_known_fast(c, p, (uint32_t)x, k->proto, (reply >> j) & 1)) {
+			fast |= 1ull << j;
 			continue;
 		}
 		if (unlikely(changed))
-			x = ft_lookup(fw->ft, &keys[j], hashes[j], now, NULL);
+			x = ft_lookup(fw->ft, k, ch->hashes[j], now, NULL);
 		if (likely(x >= 0)) {
-			if (unlikely(fw_known(fw, p, x, &keys[j], now) == FLOW_REOPEN)) {
+			if (unlikely(fw_known(fw, p, x, k, now) == FLOW_REOPEN)) {
 				ft_delete(fw->ft, (uint32_t)x);
 				changed = true;
 				fw->c.flows_reopened++;
-				fw_new(fw, b, p, &keys[j], hashes[j], FW_UNCLASSIFIED, now, &changed);
+				fw_new(fw, b, p, k, ch->hashes[j], FW_UNCLASSIFIED, now, &changed);
 			}
 		} else {
 			/* A miss in the bulk lookup has its rule; a packet found
 			 * missing only on the re-lookup (its flow expired or was
 			 * reopened meanwhile) is classified now. */
-			fw_new(fw, b, p, &keys[j], hashes[j], idx[j] < 0 ? rule[j] : FW_UNCLASSIFIED, now,
-			       &changed);
+			fw_new(fw, b, p, k, ch->hashes[j],
+			       ch->idx[j] < 0 ? ch->rule[j] : FW_UNCLASSIFIED, now, &changed);
 		}
 		if (unlikely(p->flags & PKT_F_FRAG))
 			fw_first_fragment(fw, p, now);
 	}
-	/* Counted once per burst: the fast path touches no counter. */
-	fw->c.established += fast;
-	fw->c.accepted += fast;
-	fw->c.port[b->port & (PORT_MAX - 1)].accepted += fast;
-	if (fast == n && (b->port ^ 1u) < fw->n_ports)
-		b->out_all = b->port ^ 1u;
+	return fast;
 }
 
-/* `stateful off`: every packet is classified, a burst at a time. */
-static void fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt **pkts, uint16_t n,
-				 uint64_t now)
+/* The packets no flow knows are classified together up front, so their
+ * tree walks overlap (fw_cls_classify_burst); rules do not change during
+ * a burst, so the answers stay valid even if an earlier packet of the
+ * burst opens the flow after all. */
+static __attribute__((noinline)) void fw_classify_misses(struct fw *fw, struct fw_chunk *ch)
+{
+	struct fw_key fk[FW_CHUNK];
+	uint8_t miss[FW_CHUNK];
+	uint32_t n_miss = 0;
+	for (uint32_t j = 0; j < ch->m; j++) {
+		ch->rule[j] = FW_UNCLASSIFIED;
+		if (ch->idx[j] < 0) {
+			fw_key_from_pkt(ch->pkt[j], &fk[n_miss]);
+			miss[n_miss++] = (uint8_t)j;
+		}
+	}
+	if (!n_miss)
+		return;
+	int32_t r[FW_CHUNK];
+	fw_cls_classify_burst(fw->rs->cls, fk, n_miss, r);
+	for (uint32_t i = 0; i < n_miss; i++)
+		ch->rule[miss[i]] = r[i];
+}
+
+/* Processes pkts[0 .. *used) (all n, unless an order-sensitive cold
+ * packet comes after others: fw_cold_waits).  Returns a bitmap of the
+ * packets (by position in pkts) the fast path passed, their out_port not
+ * yet set. */
+static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pkt **pkts,
+				    uint16_t n, uint64_t now, uint16_t *used)
+{
+	struct fw_chunk ch;
+	const struct flow_key *kp[FW_CHUNK];
+	uint32_t m = 0;
+	uint64_t tcp = 0;  /* by position among keys */
+	uint64_t frag = 0; /* first fragments: fw_first_fragment() must see them */
+	for (uint16_t i = 0; i < n; i++) {
+		struct pkt *p = pkts[i];
+		kp[m] = &ch.keys[m];
+		if (likely(fw_key_v4_fast(p, &ch.keys[m], &ch.hashes[m]))) {
+			tcp |= (uint64_t)(p->l4_proto == IPPROTO_TCP_) << m;
+			ch.pkt[m] = p;
+			ch.which[m++] = (uint8_t)i;
+			continue;
+		}
+		if (unlikely(m && fw_cold_waits(p))) {
+			n = i;
+			break;
+		}
+		if (fw_cold(fw, b, p, now))
+			continue;
+		flow_key_from_pkt(p, 0, &ch.keys[m]);
+		ch.hashes[m] = flow_hash(&ch.keys[m]);
+		tcp |= (uint64_t)(ch.keys[m].proto == IPPROTO_TCP_) << m;
+		frag |= (uint64_t)((p->flags & PKT_F_FRAG) != 0) << m;
+		ch.pkt[m] = p;
+		ch.which[m++] = (uint8_t)i;
+	}
+	*used = n;
+	if (!m)
+		return 0;
+	ch.m = m;
+	uint64_t reply;
+	uint64_t hits = ft_lookup_bulk_dir(fw->ft, kp, ch.hashes, m, now, ch.idx, &reply);
+	/* Known TCP flows also need their window state, a line of its own. */
+	for (uint64_t t = tcp & hits; t; t &= t - 1)
+		__builtin_prefetch(&fw->tcpw[ch.idx[__builtin_ctzll(t)]]);
+	if (unlikely(hits != (1ull << m) - 1))
+		fw_classify_misses(fw, &ch);
+	const struct fw_rules *rs = fw->rs;
+	struct fw_fast c = {
+		.entries = ft_entry(fw->ft, 0),
+		.tcpw = fw->tcpw,
+		.dl_tcp = ft_deadline(now, rs->tmo_ticks[FW_TMO_TCP_EST]),
+		.dl_udp = ft_deadline(now, rs->tmo_ticks[FW_TMO_UDP]),
+		.dl_icmp = ft_deadline(now, rs->tmo_ticks[FW_TMO_ICMP]),
+		.dl_other = ft_deadline(now, rs->tmo_ticks[FW_TMO_OTHER]),
+		.port = b->port,
+	};
+	/* Without a port to pass to, nothing is fast (fw_pass drops); first
+	 * fragments go the slow way, which remembers them for the later ones. */
+	uint64_t fast_ok = (b->port ^ 1u) < fw->n_ports ? hits & ~frag : 0;
+	/* The fast path alone, while it lasts; the first packet it cannot
+	 * take hands the rest of the chunk to fw_slow().  (fast_ok has no bit
+	 * at m or above: the loop ends there.) */
+	uint32_t j = 0;
+	while (((fast_ok >> j) & 1) &&
+	       fw_known_fast(&c, ch.pkt[j], (uint32_t)ch.idx[j], ch.keys[j].proto,
+			     (reply >> j) & 1))
+		j++;
+	uint64_t fast = j == 64 ? ~0ull : (1ull << j) - 1;
+	if (unlikely(j < m))
+		fast |= fw_slow(fw, b, &ch, j, &c, fast_ok, reply, now);
+	/* Counted once per burst: the fast path touches no counter. */
+	uint32_t n_fast = (uint32_t)__builtin_popcountll(fast);
+	fw->c.established += n_fast;
+	fw->c.accepted += n_fast;
+	fw->c.port[b->port & (PORT_MAX - 1)].accepted += n_fast;
+	if (likely(m == n))
+		return fast;
+	/* Positions among keys -> positions in the burst. */
+	uint64_t in_burst = 0;
+	for (; fast; fast &= fast - 1)
+		in_burst |= 1ull << ch.which[__builtin_ctzll(fast)];
+	return in_burst;
+}
+
+/* `stateful off`: every packet is classified, a burst at a time.
+ * Processes pkts[0 .. returned) (see fw_process_stateful). */
+static uint16_t fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt **pkts,
+				     uint16_t n, uint64_t now)
 {
 	struct fw_key fk[FW_CHUNK];
 	uint8_t which[FW_CHUNK];
 	int32_t rule[FW_CHUNK];
 	uint32_t m = 0;
 	for (uint16_t i = 0; i < n; i++) {
+		if (unlikely(m && fw_cold_waits(pkts[i]))) {
+			n = i;
+			break;
+		}
 		if (fw_cold(fw, b, pkts[i], now))
 			continue;
 		fw_key_from_pkt(pkts[i], &fk[m]);
 		which[m++] = (uint8_t)i;
 	}
 	if (!m)
-		return;
+		return n;
 	fw_cls_classify_burst(fw->rs->cls, fk, m, rule);
 	for (uint32_t j = 0; j < m; j++) {
 		struct pkt *p = pkts[which[j]];
@@ -496,6 +622,7 @@ static void fw_process_stateless(struct fw *fw, struct nf_batch *b, struct pkt *
 		if (unlikely(p->flags & PKT_F_FRAG))
 			fw_first_fragment(fw, p, now);
 	}
+	return n;
 }
 
 static void fw_process(void *st, struct nf_batch *b, uint64_t now)
@@ -503,13 +630,31 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 	struct fw *fw = st;
 	fw->now = now;
 	if (likely(fw->rs->stateful)) {
-		for (uint16_t i = 0; i < b->n; i += FW_CHUNK)
-			fw_process_stateful(fw, b, b->pkts + i,
-					    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
+		/* The fast path leaves its packets' verdicts to here: one
+		 * batch-wide verdict when it took them all, else per packet.
+		 * `done` packets from the start were all fast and still lack
+		 * theirs, UINT32_MAX once some packet was not. */
+		uint16_t out = b->port ^ 1u;
+		uint32_t done = 0;
+		for (uint16_t i = 0, n; i < b->n; i += n) {
+			uint64_t fast = fw_process_stateful(fw, b, b->pkts + i,
+							    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now, &n);
+			if (likely(fast == (1ull << n) - 1 && done == i)) {
+				done += n;
+				continue;
+			}
+			for (uint32_t k = 0; k < done && done != UINT32_MAX; k++)
+				b->pkts[k]->out_port = out;
+			done = UINT32_MAX;
+			for (; fast; fast &= fast - 1)
+				b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
+		}
+		if (done == b->n && b->n)
+			b->out_all = out;
 		return;
 	}
-	for (uint16_t i = 0; i < b->n; i += FW_CHUNK)
-		fw_process_stateless(fw, b, b->pkts + i, (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
+	for (uint16_t i = 0; i < b->n;)
+		i += fw_process_stateless(fw, b, b->pkts + i, (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
@@ -546,6 +691,7 @@ static void fw_destroy(void *st)
 		return;
 	fw_rules_free(fw->rs);
 	ft_destroy(fw->ft);
+	sys_free(fw->tcpw);
 	fw_frag_free(fw->frag);
 	sys_free(fw);
 }
@@ -560,6 +706,7 @@ static void *fw_create(const struct nf_env *env)
 	uint32_t cap = env->flow_capacity ? env->flow_capacity : 1;
 	fw->frag_entries = SYS_MIN(SYS_MAX(cap / 16, FW_FRAG_MIN), FW_FRAG_MAX);
 	fw->ft = ft_create(cap);
+	fw->tcpw = sys_alloc((size_t)cap * sizeof(*fw->tcpw), SYS_CACHE_LINE);
 	fw->frag = fw_frag_create(fw->frag_entries);
 	/* Until configure() runs: the rules of an empty config. */
 	struct cfg *cfg = NULL;
@@ -571,7 +718,7 @@ static void *fw_create(const struct nf_env *env)
 		cfg_free(cfg);
 		sys_free(errs);
 	}
-	if (!fw->ft || !fw->frag || !fw->rs) {
+	if (!fw->ft || !fw->tcpw || !fw->frag || !fw->rs) {
 		fw_destroy(fw);
 		return NULL;
 	}

@@ -15,11 +15,13 @@
 #include "nf/firewall/fw_log.h"
 #include "nf/firewall/fw_rules.h"
 #include "nf/firewall/fw_stats.h"
+#include "nf/firewall/fw_tcpwin.h"
 
 struct fw {
 	struct fw_rules *rs;
 	struct ft *ft;
 	struct fw_frag *frag;
+	struct fw_tcpwin *tcpw;    /* [flow capacity]: TCP windows, by flow index */
 	struct pkt_pool *pool;
 	uint16_t n_ports;
 	uint32_t frag_entries;

@@ -187,12 +187,8 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 		struct vkey vk[CLS_BURST];
 		uint32_t nd[CLS_BURST];
 		bool all4 = true;
-		for (uint32_t i = 0; i < m; i++) {
-			key8(&k[i], kb[i]);
-			vkey_make(&k[i], &vk[i]);
-			out[i] = -1;
+		for (uint32_t i = 0; i < m; i++)
 			all4 &= k[i].fam == FW_FAM_V4;
-		}
 		if (unlikely(!all4)) {
 			for (uint32_t i = 0; i < m; i++)
 				out[i] = fw_cls_classify(c, &k[i]);
@@ -201,6 +197,11 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 		if (c->avx2) {
 			fw_cls_burst4_avx2(c, k, m, out);
 			goto next;
+		}
+		for (uint32_t i = 0; i < m; i++) {
+			key8(&k[i], kb[i]);
+			vkey_make(&k[i], &vk[i]);
+			out[i] = -1;
 		}
 		for (uint32_t g = 0; g < c->n_trees[0]; g++) {
 			const struct cls_tree *t = &c->t[0][g];

@@ -42,13 +42,20 @@ bool fw_cls_has_avx2(void)
 typedef unsigned short v16hu __attribute__((vector_size(32)));
 typedef short v16hi __attribute__((vector_size(32)));
 typedef char v32qi __attribute__((vector_size(32)));
+_Static_assert(__builtin_offsetof(struct fw_key, dport) == __builtin_offsetof(struct fw_key, sport) + 2 &&
+		       __builtin_offsetof(struct fw_key, proto) == __builtin_offsetof(struct fw_key, fam) + 1 &&
+		       __builtin_offsetof(struct fw_key, in_port) == __builtin_offsetof(struct fw_key, fam) + 2,
+	       "match8 loads sport|dport and fam|proto|in_port as words");
 
 /* One level: the key's biased fields sit in one register, and vpermd with
  * the node's field number in every lane picks that field into all eight
- * lanes at once, to compare with the node's thresholds. */
+ * lanes at once, to compare with the node's thresholds.  vpermd reads only
+ * the low three bits of each index, so the whole `info` word is broadcast
+ * as it is (one load) and the field number needs no masking (a leaf's low
+ * bits are 0: it compares the source against thresholds that never pass). */
 AVX2 static inline uint32_t step8x(const struct cls_node8 *x, v8si kv)
 {
-	int32_t dim = (int32_t)(x->info & 7);
+	int32_t dim = (int32_t)x->info;
 	v8si sel = {dim, dim, dim, dim, dim, dim, dim, dim};
 	v8si V = __builtin_ia32_permvarsi256(kv, sel);
 	v8si T;
@@ -69,9 +76,21 @@ AVX2 static inline unsigned match8(const struct leaf4 *L, const struct fw_key *k
 	__builtin_memcpy(&dlo, L->dlo, 32);
 	__builtin_memcpy(&dhi, L->dhi, 32);
 	v8si m = (S >= slo) & (S <= shi) & (D >= dlo) & (D <= dhi);
-	uint16_t sp = k->sport, dp = k->dport, pr = k->proto, ip = k->in_port;
-	v16hu P = {sp, sp, sp, sp, sp, sp, sp, sp, dp, dp, dp, dp, dp, dp, dp, dp};
-	v16hu Q = {pr, pr, pr, pr, pr, pr, pr, pr, ip, ip, ip, ip, ip, ip, ip, ip};
+	/* sport, dport (adjacent in fw_key) and fam, proto, in_port, flags
+	 * (the next four bytes), each pair broadcast as one word and spread
+	 * by vpshufb, whose two 128-bit halves take their own byte indices:
+	 * P = sport x 8 | dport x 8, Q = proto x 8 | in_port x 8. */
+	uint32_t ports, bytes;
+	__builtin_memcpy(&ports, &k->sport, 4);
+	__builtin_memcpy(&bytes, &k->fam, 4);
+	v8su pw = {ports, ports, ports, ports, ports, ports, ports, ports};
+	v8su bw = {bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes};
+	const v32qi p_idx = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+			     2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3};
+	const v32qi q_idx = {1, -128, 1, -128, 1, -128, 1, -128, 1, -128, 1, -128, 1, -128, 1, -128,
+			     2, -128, 2, -128, 2, -128, 2, -128, 2, -128, 2, -128, 2, -128, 2, -128};
+	v16hu P = (v16hu)__builtin_ia32_pshufb256((v32qi)pw, p_idx);
+	v16hu Q = (v16hu)__builtin_ia32_pshufb256((v32qi)bw, q_idx);
 	v16hu plo0, phi0, plo1, phi1;
 	__builtin_memcpy(&plo0, &L->plo[0], 32);
 	__builtin_memcpy(&phi0, &L->phi[0], 32);
@@ -96,10 +115,12 @@ AVX2 void fw_cls_burst4_avx2(const struct fw_cls *c, const struct fw_key *k, uin
 	v8si kv[CLS_BURST];
 	uint32_t nd[CLS_BURST];
 	const struct cls_leaf *lf[CLS_BURST];
+	/* key8()'s layout, built in a register rather than through memory. */
+	const v8si bias = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN,
+			   INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
 	for (uint32_t i = 0; i < m; i++) {
-		int32_t kb[8];
-		key8(&k[i], kb);
-		__builtin_memcpy(&kv[i], kb, sizeof(kv[i]));
+		kv[i] = (v8si){(int32_t)k[i].src[0], (int32_t)k[i].dst[0], k[i].sport, k[i].dport,
+			       k[i].proto, k[i].in_port, 0, 0} ^ bias;
 		out[i] = -1;
 	}
 	for (uint32_t g = 0; g < c->n_trees[0]; g++) {

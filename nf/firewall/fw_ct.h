@@ -10,7 +10,8 @@
  *               sent the second FIN
  *   bits 32-63  the rule that accepted the flow (for `flows` dumps and logs)
  *
- * TCP follows the handshake by flags only (no sequence-window checks):
+ * TCP follows the handshake by flags here; sequence numbers are checked
+ * against the windows apart from this word (fw_tcpwin.h):
  *
  *   SYN_SENT --reply SYN+ACK--> SYN_RECV --ACK--> ESTABLISHED
  *   SYN_SENT --reply SYN------> SYN_SENT2 (simultaneous open)

@@ -6,6 +6,7 @@
  *   stateful on|off                       track flows (on)
  *   timeout NAME SECONDS [NAME SECONDS]... idle timeouts, see fw_tmo_names
  *   non-ip accept|drop                    ARP and other non-IP frames (accept)
+ *   tcp-window strict|sloppy              TCP sequence-window checks (strict)
  *   ACTION MATCH... [log]                 a rule; ACTION accept|drop|reject
  *
  * MATCH is one of (each at most once per rule, in any order):
@@ -106,7 +107,7 @@ struct build {
 	uint32_t cap_sets;
 	bool nomem;
 	/* statements seen once only, for "given twice" errors */
-	const struct cfg_token *seen_default, *seen_stateful, *seen_nonip;
+	const struct cfg_token *seen_default, *seen_stateful, *seen_nonip, *seen_tcpwin;
 	const struct cfg_token *seen_tmo[FW_TMO_COUNT];
 };
 
@@ -613,6 +614,7 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 	const char *kw = cfg_stmt_keyword(st);
 	static const char *const onoff[] = {"on", "off", NULL};
 	static const char *const acc_drop[] = {"accept", "drop", NULL};
+	static const char *const strict_sloppy[] = {"strict", "sloppy", NULL};
 	for (unsigned a = 0; fw_actions[a]; a++)
 		if (strcmp(kw, fw_actions[a]) == 0)
 			return rule_stmt(b, &c, a);
@@ -623,6 +625,12 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 	if (strcmp(kw, "non-ip") == 0)
 		return onoff_stmt(&c, &b->seen_nonip, acc_drop, "action for non-IP frames",
 				  &b->rs->non_ip_accept);
+	if (strcmp(kw, "tcp-window") == 0) {
+		bool strict = !b->rs->tcp_sloppy;
+		int rc = onoff_stmt(&c, &b->seen_tcpwin, strict_sloppy, "tcp-window mode", &strict);
+		b->rs->tcp_sloppy = !strict;
+		return rc;
+	}
 	if (strcmp(kw, "timeout") == 0)
 		return timeout_stmt(b, &c);
 	return cfg_unknown_statement(&c);

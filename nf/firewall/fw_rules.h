@@ -114,6 +114,7 @@ struct fw_rules {
 	bool def_log;
 	bool stateful;
 	bool non_ip_accept;      /* ARP and other non-IP frames */
+	bool tcp_sloppy;         /* `tcp-window sloppy`: no sequence-window checks */
 	uint32_t tmo_sec[FW_TMO_COUNT];
 	uint32_t tmo_ticks[FW_TMO_COUNT];
 	uint32_t n_sets;

@@ -31,6 +31,7 @@ void fw_stats_write(struct fw *fw, struct stats_writer *w)
 		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
 		stats_u64(w, name, c->drop[i]);
 	}
+	stats_u64(w, "drop_invalid_out_of_window", c->invalid_window);
 	stats_u64(w, "rejects_sent", c->rejects_sent);
 	stats_u64(w, "rejects_not_due", c->rejects_not_due);
 	stats_u64(w, "rejects_nobuf", c->rejects_nobuf);

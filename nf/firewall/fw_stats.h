@@ -50,6 +50,7 @@ struct fw_counters {
 	uint64_t rejects_sent, rejects_not_due, rejects_nobuf;
 	uint64_t frags_tracked, frags_followed, frags_evicted;
 	uint64_t non_ip_accepted;
+	uint64_t invalid_window;  /* of drop[INVALID]: TCP seq/ack outside the window */
 	uint64_t drop[FW_DROP_COUNT];
 	struct fw_port_ctr port[PORT_MAX];
 };

@@ -143,6 +143,12 @@ static const struct mistake mistakes[] = {
 	 "fw.conf:1:10: expected stateful setting (on|off), got 'maybe'"},
 	{"stateful given twice", "stateful on\nstateful off\n",
 	 "fw.conf:2:1: 'stateful' given twice (first at line 1)"},
+	{"bad tcp-window mode", "tcp-window liberal\n",
+	 "fw.conf:1:12: expected tcp-window mode (strict|sloppy), got 'liberal'"},
+	{"tcp-window given twice", "tcp-window sloppy\ntcp-window strict\n",
+	 "fw.conf:2:1: 'tcp-window' given twice (first at line 1)"},
+	{"tcp-window without mode", "tcp-window\n",
+	 "fw.conf:1:11: expected tcp-window mode (strict|sloppy), got end of statement"},
 	{"unknown timeout name", "timeout tcp 5\n",
 	 "fw.conf:1:9: expected timeout name "
 	 "(tcp-established|tcp-transitory|tcp-closed|udp|icmp|other|fragment), got 'tcp'"},
@@ -233,6 +239,7 @@ static void test_example_compiles(void **state)
 	assert_int_equal(rs->n_rules, 7);
 	assert_int_equal(rs->def_action, FW_ACT_DROP);
 	assert_true(rs->stateful);
+	assert_false(rs->tcp_sloppy); /* strict unless asked */
 	assert_int_equal(rs->tmo_sec[FW_TMO_TCP_EST], 7440);
 	assert_int_equal(rs->tmo_sec[FW_TMO_ICMP], 60);
 	assert_int_equal(rs->tmo_sec[FW_TMO_TCP_CLOSED], fw_tmo_default[FW_TMO_TCP_CLOSED]);

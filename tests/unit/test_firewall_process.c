@@ -26,9 +26,9 @@ static const struct nf_ops *nf;
 static struct pkt_pool *pool;
 static struct cfg_errors errs;
 
-static void *make_fw(const char *conf)
+static void *make_fw_cap(const char *conf, uint32_t capacity)
 {
-	struct nf_env env = {.pool = pool, .n_ports = 2, .flow_capacity = 1024};
+	struct nf_env env = {.pool = pool, .n_ports = 2, .flow_capacity = capacity};
 	void *st = nf->create(&env);
 	assert_non_null(st);
 	struct cfg *cfg = NULL;
@@ -38,6 +38,8 @@ static void *make_fw(const char *conf)
 	cfg_free(cfg);
 	return st;
 }
+
+static void *make_fw(const char *conf) { return make_fw_cap(conf, 1024); }
 
 static int reload(void *st, const char *conf)
 {
@@ -160,6 +162,48 @@ static void test_reload_keeps_flows(void **state)
 	nf->destroy(st);
 }
 
+static bool stats_has(void *st, const char *line)
+{
+	static char buf[16384];
+	struct stats_writer w;
+	stats_init(&w, buf, sizeof(buf), STATS_TEXT);
+	nf->stats(st, &w);
+	return strstr(stats_finish(&w), line) != NULL;
+}
+
+/* A flow whose timeout shrinks (established -> closing) is re-filed in the
+ * timer wheel: expire() deletes it at the new deadline.  The table is big
+ * enough for a 2^14-tick (17 s) wheel, so an entry the wheel re-filed for
+ * its long established timeout sits 17 s ahead: without re-filing, the FIN's
+ * 5 s deadline would be met only there. */
+static void test_closing_flow_leaves_at_its_new_deadline(void **state)
+{
+	(void)state;
+	void *st = make_fw_cap("port 0 name inside\nport 1 name outside\ndefault drop\n"
+			       "accept from inside proto tcp\n"
+			       "timeout tcp-established 1000 tcp-transitory 5 tcp-closed 2\n",
+			       1u << 18);
+	assert_int_equal(run1(st, mk(0, 6, "10.0.0.1", "192.0.2.1", 2000, 80, TCP_SYN, 0), 1 * SEC, NULL), 1);
+	assert_int_equal(run1(st, mk(0, 6, "192.0.2.1", "10.0.0.1", 80, 2000, TCP_SYN | TCP_ACK, 1), 1 * SEC, NULL), 0);
+	assert_int_equal(run1(st, mk(0, 6, "10.0.0.1", "192.0.2.1", 2000, 80, TCP_ACK, 0), 1 * SEC, NULL), 1);
+	/* The wheel meets the entry at its SYN deadline (6 s), finds it
+	 * established and re-files it as far as it reaches (about 23 s). */
+	for (uint64_t t = 2 * SEC; t <= 8 * SEC; t += SEC)
+		nf->expire(st, t);
+	/* FIN at 10 s: fin_wait, tcp-transitory 5 s -> deadline 15 s. */
+	assert_int_equal(run1(st, mk(0, 6, "10.0.0.1", "192.0.2.1", 2000, 80, TCP_FIN | TCP_ACK, 0), 10 * SEC, NULL), 1);
+	for (uint64_t t = 11 * SEC; t < 15 * SEC - 2000000; t += SEC / 4) {
+		nf->expire(st, t);
+		assert_true(stats_has(st, "firewall.flows 1\n"));
+	}
+	nf->expire(st, 15 * SEC - 2000000); /* two ticks early */
+	assert_true(stats_has(st, "firewall.flows 1\n"));
+	nf->expire(st, 15 * SEC + 2000000);
+	assert_true(stats_has(st, "firewall.flows 0\n"));
+	assert_true(stats_has(st, "firewall.flows_expired 1\n"));
+	nf->destroy(st);
+}
+
 static void write_pcap(const char *path, struct pkt **p, unsigned n)
 {
 	pcap_t *h = pcap_open_dead(DLT_EN10MB, 65535);
@@ -228,13 +272,124 @@ static void test_reject_checksums(void **state)
 	nf->destroy(st);
 }
 
+/* A batch longer than the firewall's chunk of 32: the first chunk is all
+ * known flows (its verdicts could be batch-wide), the second holds a
+ * packet the rules drop.  The verdicts must be per packet then, the fast
+ * ones included. */
+static void test_long_batch_mixed_verdicts(void **state)
+{
+	(void)state;
+	void *st = make_fw("port 0 name inside\nport 1 name outside\n"
+			   "default drop\naccept from inside proto udp dport 53\n");
+	enum { N = 40 };
+	struct pkt *pk[N];
+	for (uint16_t i = 0; i < N; i++)
+		assert_int_equal(run1(st, mk(0, 17, "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), 53, 0, 0),
+				      1 * SEC, NULL), 1);
+	for (int round = 0; round < 2; round++) {
+		for (uint16_t i = 0; i < N; i++) {
+			/* Packet 35 (round 0) or 5 (round 1) is of no flow, and
+			 * not to port 53: dropped. */
+			bool bad = i == (round ? 5 : 35);
+			pk[i] = mk(0, 17, "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), bad ? 54 : 53, 0, 0);
+			pk[i]->out_port = PKT_DROP;
+		}
+		struct nf_batch b = {.pkts = pk, .n = N, .port = 0, .out_all = NF_OUT_PER_PKT};
+		nf->process(st, &b, 2 * SEC);
+		assert_int_equal(b.out_all, NF_OUT_PER_PKT);
+		for (uint16_t i = 0; i < N; i++) {
+			bool bad = i == (round ? 5 : 35);
+			assert_int_equal(pk[i]->out_port, bad ? PKT_DROP : 1);
+			pkt_free(pk[i]);
+		}
+	}
+	/* All known: one verdict for the batch. */
+	for (uint16_t i = 0; i < N; i++)
+		pk[i] = mk(0, 17, "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), 53, 0, 0);
+	struct nf_batch b = {.pkts = pk, .n = N, .port = 0, .out_all = NF_OUT_PER_PKT};
+	nf->process(st, &b, 3 * SEC);
+	assert_int_equal(b.out_all, 1);
+	for (uint16_t i = 0; i < N; i++)
+		pkt_free(pk[i]);
+	assert_true(stats_has(st, "firewall.flows_created 40\n"));
+	nf->destroy(st);
+}
+
+/* An IPv4 UDP fragment of 10.0.0.1:1000 -> 192.0.2.1:53, id 7: the first
+ * (UDP header and 8 bytes, MF) or the later one (8 bytes at offset 16). */
+static struct pkt *mk_frag(bool first)
+{
+	uint8_t f[64];
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
+	struct ipv4_hdr ip = {.ver_ihl = 0x45, .ttl = 64, .proto = IPPROTO_UDP_, .id = sys_htons(7),
+			      .total_len = sys_htons(20 + 16),
+			      .frag_off = sys_htons(first ? IPV4_MF : 2),
+			      .src = sys_htonl(0x0a000001u), .dst = sys_htonl(0xc0000201u)};
+	memcpy(f + 14, &ip, 20);
+	if (first) {
+		struct udp_hdr u = {.sport = sys_htons(1000), .dport = sys_htons(53), .len = sys_htons(24)};
+		memcpy(f + 34, &u, 8);
+	}
+	struct pkt *p = pkt_alloc(pool);
+	assert_non_null(p);
+	assert_int_equal(pkt_set_data(p, f, 60), 0);
+	p->port = 0;
+	assert_int_equal(parse_pkt(p), PARSE_OK);
+	assert_true(p->flags & PKT_F_FRAG);
+	return p;
+}
+
+/* A fragmented datagram on a flow already known both ways: its first
+ * fragment must still be remembered, or its later fragments are dropped. */
+static void test_fragments_of_a_known_flow(void **state)
+{
+	(void)state;
+	void *st = make_fw("port 0 name inside\nport 1 name outside\n"
+			   "default drop\naccept from inside proto udp dport 53\n");
+	assert_int_equal(run1(st, mk(0, 17, "10.0.0.1", "192.0.2.1", 1000, 53, 0, 0), 1 * SEC, NULL), 1);
+	assert_int_equal(run1(st, mk(0, 17, "192.0.2.1", "10.0.0.1", 53, 1000, 0, 1), 1 * SEC, NULL), 0);
+	assert_int_equal(run1(st, mk_frag(true), 2 * SEC, NULL), 1);
+	assert_int_equal(run1(st, mk_frag(false), 2 * SEC, NULL), 1);
+	assert_true(stats_has(st, "firewall.frags_followed 1\n"));
+	nf->destroy(st);
+}
+
+/* A datagram's fragments in one burst, its first fragment opening the
+ * flow: the later one is judged after the first, as it would be alone
+ * (stateful and stateless). */
+static void test_fragments_in_one_burst(void **state)
+{
+	(void)state;
+	for (int stateless = 0; stateless < 2; stateless++) {
+		void *st = make_fw(stateless ? "port 0 name inside\nport 1 name outside\nstateful off\n"
+					       "default drop\naccept from inside proto udp dport 53\n"
+					     : "port 0 name inside\nport 1 name outside\n"
+					       "default drop\naccept from inside proto udp dport 53\n");
+		struct pkt *pk[3] = {mk(0, 17, "10.0.0.1", "192.0.2.1", 1001, 53, 0, 0), mk_frag(true),
+				     mk_frag(false)};
+		struct nf_batch b = {.pkts = pk, .n = 3, .port = 0, .out_all = NF_OUT_PER_PKT};
+		nf->process(st, &b, 1 * SEC);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(b.out_all != NF_OUT_PER_PKT ? b.out_all : pk[i]->out_port, 1);
+			pkt_free(pk[i]);
+		}
+		assert_true(stats_has(st, "firewall.frags_followed 1\n"));
+		nf->destroy(st);
+	}
+}
+
 int main(void)
 {
 	nf = nf_find("firewall");
 	pool = pkt_pool_create(64);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_keeps_flows),
+		cmocka_unit_test(test_closing_flow_leaves_at_its_new_deadline),
 		cmocka_unit_test(test_reject_checksums),
+		cmocka_unit_test(test_long_batch_mixed_verdicts),
+		cmocka_unit_test(test_fragments_of_a_known_flow),
+		cmocka_unit_test(test_fragments_in_one_burst),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pool);

@@ -490,6 +490,57 @@ static void test_expire_long_timeouts(void **state)
 	ft_destroy(t);
 }
 
+/* A deadline moved earlier (a TCP flow closing) is re-filed: the wheel
+ * deletes the entry at the new deadline, not where the old one was filed;
+ * a deadline moved later is only stored. */
+static void test_set_deadline_refiles(void **state)
+{
+	(void)state;
+	struct ft *t = ft_create(64); /* the smallest wheel: 1024 ticks */
+	struct expired x = {.t = t};
+	struct flow_key a = key_n(1), b = key_n(2), c = key_n(3);
+	int32_t ia = ft_insert(t, &a, flow_hash(&a), 0, 500 * TICK, 0);
+	/* Beyond the wheel span: filed at the wheel's far end, not its deadline. */
+	int32_t ib = ft_insert(t, &b, flow_hash(&b), 0, 5000 * TICK, 0);
+	int32_t ic = ft_insert(t, &c, flow_hash(&c), 0, 150 * TICK, 0);
+	assert_int_equal(ft_expire(t, 99 * TICK, 1000, on_expire, &x), 0);
+
+	ft_set_deadline(t, (uint32_t)ia, 100 * TICK, 10); /* 500 -> 110 */
+	ft_set_deadline(t, (uint32_t)ib, 100 * TICK, 20); /* 5000 -> 120 */
+	ft_set_deadline(t, (uint32_t)ic, 100 * TICK, 100); /* 150 -> 200, later */
+	assert_int_equal(ft_entry(t, (uint32_t)ia)->deadline, 110);
+	assert_int_equal(ft_entry(t, (uint32_t)ib)->deadline, 120);
+	assert_int_equal(ft_entry(t, (uint32_t)ic)->deadline, 200);
+	check(t);
+
+	assert_int_equal(ft_expire(t, 109 * TICK, 1000, on_expire, &x), 0);
+	assert_int_equal(ft_count(t), 3);
+	assert_int_equal(ft_expire(t, 110 * TICK, 1000, on_expire, &x), 1);
+	assert_int_equal(x.last, ia);
+	assert_int_equal(ft_expire(t, 119 * TICK, 1000, on_expire, &x), 0);
+	assert_int_equal(ft_expire(t, 120 * TICK, 1000, on_expire, &x), 1);
+	assert_int_equal(x.last, ib);
+	/* c was only pushed out: the wheel meets it at 150, re-files it, and
+	 * deletes it at 200. */
+	assert_int_equal(ft_expire(t, 199 * TICK, 1000, on_expire, &x), 0);
+	assert_int_equal(ft_expire(t, 200 * TICK, 1000, on_expire, &x), 1);
+	assert_int_equal(x.last, ic);
+	assert_int_equal(ft_count(t), 0);
+	check(t);
+
+	/* Shortened twice, and to "now": gone on the next expire call. */
+	memset(x.seen, 0, sizeof(x.seen));
+	int32_t id = ft_insert(t, &a, flow_hash(&a), 300 * TICK, 900 * TICK, 0);
+	ft_set_deadline(t, (uint32_t)id, 310 * TICK, 300);
+	ft_set_deadline(t, (uint32_t)id, 320 * TICK, 0);
+	assert_int_equal(ft_lookup(t, &a, flow_hash(&a), 320 * TICK, NULL), FT_MISS);
+	check(t);
+	assert_int_equal(ft_expire(t, 320 * TICK, 1000, on_expire, &x), 1);
+	assert_int_equal(x.last, id);
+	check(t);
+	ft_destroy(t);
+}
+
 /* A callback that deletes a linked entry (NAT pairs), or itself, and even
  * inserts into the index it just freed. */
 static void test_expire_callback_reentry(void **state)
@@ -585,6 +636,13 @@ static void test_bulk_lookup(void **state)
 	}
 	uint64_t hits = ft_lookup_bulk(t, kp, hs, 64, 0, out);
 	assert_int_equal(hits, 0x5555555555555555ull);
+	for (uint32_t n = 0; n < 64; n++)
+		assert_int_equal(out[n], n % 2 ? FT_MISS : idx[n]);
+	/* The same with directions: every fourth key, from 2, is a reply. */
+	uint64_t reply = ~0ull;
+	memset(out, 0, sizeof(out));
+	assert_int_equal(ft_lookup_bulk_dir(t, kp, hs, 64, 0, out, &reply), hits);
+	assert_int_equal(reply, 0x4444444444444444ull);
 	for (uint32_t n = 0; n < 64; n++)
 		assert_int_equal(out[n], n % 2 ? FT_MISS : idx[n]);
 
@@ -730,12 +788,22 @@ static uint32_t differential(uint32_t cap, uint32_t pool, uint32_t hash_mask, ui
 			if (want != FT_MISS) {
 				assert_int_equal(dir, mdir);
 				stats[3]++;
-				if (rnd() % 2) { /* refresh on a hit, as functions do */
+				uint32_t how = (uint32_t)(rnd() % 4);
+				if (how >= 2) { /* refresh on a hit, as functions do */
 					uint32_t ticks = (uint32_t)(rnd() % 1500);
-					ft_touch(ft_entry(t, (uint32_t)got), now, ticks);
-					m.e[got].deadline = m.tick + ticks;
-					if ((int32_t)(m.e[got].deadline - m.e[got].reap_by) > 0)
-						m.e[got].reap_by = m.e[got].deadline;
+					uint32_t d = m.tick + ticks;
+					bool earlier = (int32_t)(d - m.e[got].deadline) < 0;
+					if (how == 2)
+						ft_touch(ft_entry(t, (uint32_t)got), now, ticks);
+					else
+						ft_set_deadline(t, (uint32_t)got, now, ticks);
+					m.e[got].deadline = d;
+					/* set_deadline re-files an earlier deadline: the
+					 * wheel reaps it exactly then. */
+					if (how == 3 && earlier)
+						m.e[got].reap_by = d;
+					else if ((int32_t)(d - m.e[got].reap_by) > 0)
+						m.e[got].reap_by = d;
 				}
 			}
 		} else if (r < 75) {
@@ -751,11 +819,19 @@ static uint32_t differential(uint32_t cap, uint32_t pool, uint32_t hash_mask, ui
 				kp[i] = &keys[i];
 				hs[i] = flow_hash(&keys[i]) & hash_mask;
 			}
-			uint64_t hits = ft_lookup_bulk(t, kp, hs, n, now, out);
+			uint64_t reply = 0, hits;
+			bool with_dir = rnd() & 1;
+			if (with_dir)
+				hits = ft_lookup_bulk_dir(t, kp, hs, n, now, out, &reply);
+			else
+				hits = ft_lookup_bulk(t, kp, hs, n, now, out);
 			for (uint32_t i = 0; i < n; i++) {
 				int32_t want = model_find(&m, kp[i], &mdir);
 				assert_int_equal(out[i], want);
 				assert_int_equal((hits >> i) & 1, want != FT_MISS);
+				if (with_dir)
+					assert_int_equal((reply >> i) & 1,
+							 want != FT_MISS && mdir == FT_DIR_REPLY);
 			}
 			stats[4]++;
 		} else if (r < 87) {
@@ -842,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_expired_then_reinserted),
 		cmocka_unit_test(test_expire_budget_and_once),
 		cmocka_unit_test(test_expire_long_timeouts),
+		cmocka_unit_test(test_set_deadline_refiles),
 		cmocka_unit_test(test_expire_callback_reentry),
 		cmocka_unit_test(test_next_iterates_exactly_the_entries),
 		cmocka_unit_test(test_bulk_lookup),
