@@ -21,7 +21,7 @@
 #include "config/config.h"
 #include "nf/lb/lb_stats.h"
 
-#define LB_VIPS_MAX 64
+#define LB_VIPS_MAX 256
 #define LB_BACKENDS_MAX 1024      /* over all vips, as configured */
 #define LB_WEIGHT_MAX 100
 #define LB_TMO_MAX 1000000u       /* seconds; the flow table clamps at ~13 days */
