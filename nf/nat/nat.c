@@ -2,7 +2,7 @@
 /*
  * nat - source NAT (NAPT, "CGNAT style") for IPv4 between an inside and an
  * outside port.  Sessions and their two flow-table entries: nat.h; the
- * config: nat_config.h; ports: nat_pool.h; header rewriting: nat_xlate.h;
+ * config: nat_config.h; ports: nat_pool.h; header rewriting: nf/xlate.h;
  * counters: nat_stats.h.
  *
  * From the inside, a TCP, UDP or ICMP echo-request packet whose source a
@@ -26,7 +26,7 @@
 #include "nf/nat/nat.h"
 
 #include "dataplane/parse.h"
-#include "nf/nat/nat_xlate.h"
+#include "nf/xlate.h"
 
 #define NAT_EXPIRE_BUDGET 4096
 #define NAT_CHUNK 32
@@ -73,20 +73,6 @@ static inline unsigned nat_tmo(const struct nat *n, uint64_t u)
 		(void)n;
 		return NAT_TMO_ICMP;
 	}
-}
-
-/* TCP: both sides seen and no FIN/RST is established; a new SYN from the
- * inside on a closing session starts over (the 5-tuple is reused). */
-static inline uint64_t nat_tcp_step(uint64_t u, uint8_t flags, bool from_outside)
-{
-	if (!from_outside && (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN &&
-	    (u & NAT_U_CLOSING))
-		u &= ~(NAT_U_CLOSING | NAT_U_REPLIED);
-	if (from_outside)
-		u |= NAT_U_REPLIED;
-	if (flags & (TCP_FIN | TCP_RST))
-		u |= NAT_U_CLOSING;
-	return u;
 }
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -201,11 +187,12 @@ static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t 
 	struct ft_entry *e = ft_entry(n->ft, idx);
 	uint64_t u = e->user;
 	if (nat_u_cls(u) == NAT_CLS_TCP)
-		e->user = u = nat_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false);
+		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
+					       NAT_U_REPLIED, NAT_U_CLOSING);
 	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(n, u)]);
 	if (!nat_send(n, p, n->nc->out_port))
 		return;
-	nat_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
+	xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
 	n->c.translated_out++;
 }
 
@@ -220,20 +207,21 @@ static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t n
 		return;
 	}
 	if (nat_u_cls(u) == NAT_CLS_TCP)
-		e->user = u = nat_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true);
+		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true,
+					       NAT_U_REPLIED, NAT_U_CLOSING);
 	else
 		e->user = u = u | NAT_U_REPLIED;
 	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(n, u)]);
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
-	nat_rewrite(p, false, e->key.src.v4, e->key.sport);
+	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);
 	n->c.translated_in++;
 }
 
 /* ---- ICMP errors ---------------------------------------------------------- */
 /* From the outside, about a packet we translated: the quote's source is
  * ours (ext addr:port -> remote) and the error is addressed to it. */
-static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct nat_inner *q,
+static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct xlate_inner *q,
 			      uint64_t now)
 {
 	struct flow_key k = q->key;
@@ -252,13 +240,13 @@ static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct nat_inn
 	}
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
-	nat_icmp_rewrite(p, q, false, in->key.src.v4, true, in->key.src.v4, in->key.sport);
+	xlate_icmp_rewrite(p, q, false, in->key.src.v4, true, in->key.src.v4, in->key.sport);
 	n->c.icmp_errors_in++;
 }
 
 /* From the inside, about a reply we translated back: the quote is
  * remote -> int addr:port, and the error goes back to the remote. */
-static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct nat_inner *q,
+static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_inner *q,
 			       uint64_t now)
 {
 	struct flow_key k = q->key;
@@ -274,7 +262,7 @@ static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct nat_in
 	if (!nat_send(n, p, n->nc->out_port))
 		return;
 	uint32_t ext = n->nc->pool->a[nat_u_addr(u)].addr;
-	nat_icmp_rewrite(p, q, true, ext, false, ext, sys_be16(nat_u_port(u)));
+	xlate_icmp_rewrite(p, q, true, ext, false, ext, sys_be16(nat_u_port(u)));
 	n->c.icmp_errors_out++;
 }
 
@@ -310,8 +298,8 @@ static bool nat_cold(struct nat *n, struct pkt *p, bool from_inside, uint64_t no
 		uint8_t type = pkt_l4(p)[0];
 		if (type == (from_inside ? 8 : 0))
 			return false; /* echo request out, echo reply in */
-		struct nat_inner q;
-		if (nat_icmp_inner(p, &q)) {
+		struct xlate_inner q;
+		if (xlate_icmp_inner(p, &q)) {
 			if (from_inside)
 				nat_icmp_error_out(n, p, &q, now);
 			else
@@ -321,23 +309,6 @@ static bool nat_cold(struct nat *n, struct pkt *p, bool from_inside, uint64_t no
 	}
 	nat_drop(n, p, NAT_DROP_UNSUPPORTED);
 	return true;
-}
-
-/* The key of a TCP/UDP/ICMP-echo packet, in `zone`. */
-static inline void nat_key(const struct pkt *p, uint16_t zone, struct flow_key *k, uint32_t *hash)
-{
-	const uint8_t *l3 = pkt_l3(p);
-	uint64_t s = sys_ld32(l3 + 12), d = sys_ld32(l3 + 16);
-	uint32_t ports = p->l4_proto == IPPROTO_ICMP_ ? sys_ld16(pkt_l4(p) + 4) : sys_ld32(pkt_l4(p));
-	uint64_t tail = ports | (uint64_t)p->l4_proto << 32 | (uint64_t)FLOW_FAMILY_V4 << 40 |
-			(uint64_t)zone << 48;
-	uint64_t *w = (uint64_t *)k;
-	w[0] = s;
-	w[1] = 0;
-	w[2] = d;
-	w[3] = 0;
-	w[4] = tail;
-	*hash = flow_hash_v4_words(s, d, tail);
 }
 
 static void nat_chunk(struct nat *n, struct pkt **pkts, uint16_t cnt, bool from_inside,
@@ -355,7 +326,7 @@ static void nat_chunk(struct nat *n, struct pkt **pkts, uint16_t cnt, bool from_
 		if (unlikely(nat_cold(n, p, from_inside, now)))
 			continue;
 		kp[m] = &keys[m];
-		nat_key(p, zone, &keys[m], &hashes[m]);
+		xlate_key_v4(p, zone, &keys[m], &hashes[m]);
 		which[m++] = (uint8_t)i;
 	}
 	if (!m)

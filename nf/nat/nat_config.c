@@ -7,6 +7,7 @@
 #include "nf/nat/nat_config.h"
 
 #include "dataplane/flowtable.h"
+#include "nf/stmt.h"
 
 /* RFC 5382 (TCP: 2 h 4 min established, 4 min transitory), RFC 4787 (UDP:
  * 5 min), RFC 5508 (ICMP: 60 s): what the firewall uses too. */
@@ -216,45 +217,6 @@ fail:
 	return -SYS_EINVAL;
 }
 
-static int timeout_stmt(struct build *b, struct cfg_cursor *c)
-{
-	if (cfg_at_end(c))
-		return cfg_error_at(c, NULL, "expected a timeout name (%s, %s, %s or %s)", tmo_names[0],
-				    tmo_names[1], tmo_names[2], tmo_names[3]);
-	while (!cfg_at_end(c)) {
-		const struct cfg_token *t = cfg_peek(c);
-		unsigned which;
-		uint32_t secs;
-		if (cfg_take_one_of(c, "timeout name", tmo_names, &which))
-			return -SYS_EINVAL;
-		if (b->seen_tmo[which])
-			return cfg_error_at(c, t, "timeout '%s' given twice (first at line %u)", t->text,
-					    (unsigned)b->seen_tmo[which]->loc.line);
-		b->seen_tmo[which] = t;
-		if (cfg_take_u32(c, 1, NAT_TMO_MAX, "timeout in seconds", &secs))
-			return -SYS_EINVAL;
-		b->nc->tmo_sec[which] = secs;
-	}
-	return cfg_expect_end(c);
-}
-
-/* `ipv6 pass|drop`, `non-ip pass|drop`: once each. */
-static int pass_drop_stmt(struct cfg_cursor *c, const struct cfg_token **seen, const char *what,
-			  bool *out)
-{
-	static const char *const words[] = {"pass", "drop", NULL};
-	const struct cfg_stmt *st = c->stmt;
-	if (*seen)
-		return cfg_error_at(c, st->kw, "'%s' given twice (first at line %u)", st->kw->text,
-				    (unsigned)(*seen)->loc.line);
-	*seen = st->kw;
-	unsigned i;
-	if (cfg_take_one_of(c, what, words, &i))
-		return -SYS_EINVAL;
-	*out = i == 0;
-	return cfg_expect_end(c);
-}
-
 static int statement(struct build *b, const struct cfg_stmt *st)
 {
 	struct cfg_cursor c;
@@ -263,11 +225,12 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 	if (strcmp(kw, "snat") == 0)
 		return snat_stmt(b, &c);
 	if (strcmp(kw, "timeout") == 0)
-		return timeout_stmt(b, &c);
+		return nf_timeout_stmt(&c, tmo_names, NAT_TMO_COUNT, b->seen_tmo, NAT_TMO_MAX,
+				       b->nc->tmo_sec);
 	if (strcmp(kw, "ipv6") == 0)
-		return pass_drop_stmt(&c, &b->seen_ipv6, "IPv6 policy", &b->nc->ipv6_pass);
+		return nf_pass_drop_stmt(&c, &b->seen_ipv6, "IPv6 policy", &b->nc->ipv6_pass);
 	if (strcmp(kw, "non-ip") == 0)
-		return pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy",
+		return nf_pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy",
 				      &b->nc->non_ip_pass);
 	return cfg_unknown_statement(&c);
 }

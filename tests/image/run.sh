@@ -8,6 +8,8 @@
 #   boot-microvm-pcie  the same on microvm with PCIe (--machine microvm-pcie)
 #   boot-nat       the nat image with config/examples/nat.conf baked in boots
 #   queue-size-bad --queue-size 300 is refused (exit 2, says what it takes)
+#   boot-lb        the lb image with config/examples/lb.conf baked in boots
+#                  and stops cleanly
 #   boot-tcg       the same without KVM (only when KVM is there too)
 #   config-fwcfg   a config handed over by nfbox run is the one used
 #   config-baked   a config with an include, flattened and baked in by build
@@ -150,6 +152,7 @@ boot_test boot-q35 "$WORK/fwd.img" --machine q35
 boot_test boot-mem16 "$WORK/fwd.img" --mem 16
 boot_test boot-microvm-pcie "$WORK/fwd.img" --machine microvm-pcie
 build nat "$WORK/nat.img" --config config/examples/nat.conf && boot_test boot-nat "$WORK/nat.img" || ko boot-nat "build: $(tr '\n' ' ' <"$WORK/nat.img.build.log")"
+build lb "$WORK/lb.img" --config config/examples/lb.conf && boot_test boot-lb "$WORK/lb.img" || ko boot-lb "build: $(tr '\n' ' ' <"$WORK/lb.img.build.log")"
 queue_size_bad() {
 	"$NFBOX" run "$WORK/fwd.img" --queue-size 300 --dry-run >"$WORK/qsb.out" 2>&1
 	local rc=$?

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* nat_xlate.c - header rewriting with incremental checksums (see nat_xlate.h). */
-#include "nf/nat/nat_xlate.h"
+/* xlate.c - header rewriting with incremental checksums (see xlate.h). */
+#include "nf/xlate.h"
 
 #include "dataplane/csum.h"
 
@@ -47,7 +47,7 @@ static inline bool l4_fields(uint8_t proto, bool src, uint32_t *port, uint32_t *
 	}
 }
 
-void nat_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
+void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
 {
 	uint8_t *ip = pkt_l3(p);
 	uint8_t *l4 = pkt_l4(p);
@@ -79,7 +79,7 @@ static bool icmp_is_error(uint8_t type)
 	       type == ICMP_QUENCH;
 }
 
-bool nat_icmp_inner(const struct pkt *p, struct nat_inner *in)
+bool xlate_icmp_inner(const struct pkt *p, struct xlate_inner *in)
 {
 	if (p->l3 != PKT_L3_IPV4 || p->l4_proto != IPPROTO_ICMP_ || !(p->flags & PKT_F_L4) ||
 	    (p->flags & PKT_F_FRAG) || !icmp_is_error(pkt_l4(p)[0]))
@@ -120,7 +120,7 @@ bool nat_icmp_inner(const struct pkt *p, struct nat_inner *in)
 	}
 }
 
-void nat_icmp_rewrite(struct pkt *p, const struct nat_inner *in, bool outer_src,
+void xlate_icmp_rewrite(struct pkt *p, const struct xlate_inner *in, bool outer_src,
 		      uint32_t outer_addr, bool inner_src, uint32_t addr, uint16_t port)
 {
 	uint8_t *oip = pkt_l3(p);

@@ -1,0 +1,51 @@
+#!/bin/bash
+# bench/lb.bench.sh - the load balancer's established-connection cost
+# (hosted, in memory, 64 B): replay_bench cycles/packet, lb next to fwd in
+# the same run, 1 flow and 1k flows, port 0 (clients) -> port 1.  The
+# warm-up lap creates the connections (Maglev pick, two flow entries); the
+# timed laps are all established traffic (lookup, refresh, destination
+# rewrite with incremental IP and UDP checksums, per-vip/backend counters).
+#
+# mktrace's flows go to 198.18.0.0-255 port 53 (bench/mktrace.c): the
+# config makes each of those 256 addresses a UDP vip with 4 backends.
+#
+# Pinned to one core (taskset -c $NFBOX_BENCH_CPU, default 1).  Table on
+# stdout, CSV in build/bench/lb_fastpath.csv.  Numbers are TSC cycles; on
+# a shared machine compare the ratios of one run, or count instructions:
+#   valgrind --tool=callgrind build/rel/bench/replay_bench lb TRACE --config CONF --laps 3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CPU=${NFBOX_BENCH_CPU:-1}
+OUT=build/bench
+TR=$OUT/traces
+mkdir -p "$TR" "$OUT/lb"
+PIN="taskset -c $CPU"
+B=build/rel/bench
+for bin in replay_bench mktrace; do
+	[ -x "$B/$bin" ] || { echo "lb.bench.sh: $B/$bin missing (make bench-bins)"; exit 0; }
+done
+trace() { # NAME SIZE FLOWS
+	local f="$TR/$1.pcap"
+	[ -s "$f" ] || $B/mktrace --size "$2" --flows "$3" -o "$f" >/dev/null
+	echo "$f"
+}
+CONF=$OUT/lb/lb.conf
+{
+	printf 'port 0 name clients\nport 1 name servers\n'
+	for v in $(seq 0 255); do
+		printf 'vip v%d 198.18.0.%d proto udp port 53 table-size 1021\n' "$v" "$v"
+		for b in 1 2 3 4; do printf 'backend v%d 10.%d.0.%d port 5353\n' "$v" "$v" "$b"; done
+	done
+} > "$CONF"
+
+csv=$OUT/lb_fastpath.csv
+echo "nf,trace,packets,avg_bytes,cycles_median,cycles_best,mpps,tsc_ghz" > "$csv"
+echo "== lb established-connection fast path vs fwd (TSC cycles/packet, median of 9 laps, CPU $CPU)"
+echo "   replay_bench: parse + function + TX queueing + main loop; clients -> servers, 60-byte frames"
+for t in "1flow 64 1" "1kflows 64 1000"; do
+	set -- $t
+	f=$(trace "64B-$1" "$2" "$3")
+	$PIN $B/replay_bench fwd "$f" --label "fwd $1" --csv "$csv"
+	$PIN $B/replay_bench lb "$f" --config "$CONF" --flows $((2 * $3 + 1024)) --label "lb $1" --csv "$csv"
+done
+echo "   CSV: $csv"

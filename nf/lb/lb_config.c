@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lb_config.c - the load balancer's statements (see lb_config.h).  The
+ * messages are checked in the golden case lb-bad-config.
+ */
+#include "nf/lb/lb_config.h"
+
+#include "dataplane/flowtable.h"
+#include "dataplane/parse.h"
+#include "nf/lb/lb_maglev.h"
+#include "nf/stmt.h"
+
+/* The firewall's and the NAT's defaults (RFC 5382, RFC 4787). */
+const uint32_t lb_tmo_default[LB_TMO_COUNT] = {
+	[LB_TMO_TCP_EST] = 7440, [LB_TMO_TCP_TRANS] = 240, [LB_TMO_UDP] = 300,
+};
+
+static const char *const tmo_names[LB_TMO_COUNT + 1] = {
+	"tcp-established", "tcp-transitory", "udp", NULL,
+};
+
+struct build {
+	const struct cfg *cfg;
+	struct cfg_errors *errs;
+	struct lb_conf *lc;
+	const struct cfg_token *seen_tmo[LB_TMO_COUNT];
+	const struct cfg_token *seen_nonvip, *seen_nonip;
+	const struct cfg_token *vip_kw[LB_VIPS_MAX];
+};
+
+static void fmt_v4(uint32_t be, char *buf, size_t n)
+{
+	uint32_t h = sys_be32(be);
+	snprintf(buf, n, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
+}
+
+static int take_v4(struct cfg_cursor *c, const char *what, uint32_t *out)
+{
+	const struct cfg_token *t = cfg_peek(c);
+	struct cfg_addr a;
+	if (cfg_take_addr(c, what, true, &a))
+		return -SYS_EINVAL;
+	if (a.family != CFG_AF_V4)
+		return cfg_error_at(c, t, "IPv6 is not balanced (IPv4 vips and backends only), got '%s'",
+				    t->text);
+	*out = sys_be32(cfg_addr_v4(&a)); /* network order, as in packets */
+	return 0;
+}
+
+static int32_t vip_by_name(const struct lb_conf *lc, const char *name)
+{
+	for (uint32_t i = 0; i < lc->n_vips; i++)
+		if (strcmp(lc->vips[i].name, name) == 0)
+			return (int32_t)i;
+	return -1;
+}
+
+static int vip_stmt(struct build *b, struct cfg_cursor *c)
+{
+	static const struct cfg_name_value protos[] = {{"tcp", IPPROTO_TCP_}, {"udp", IPPROTO_UDP_},
+						       {NULL, 0}};
+	struct lb_conf *lc = b->lc;
+	const struct cfg_stmt *st = c->stmt;
+	if (lc->n_vips == LB_VIPS_MAX)
+		return cfg_error_at(c, st->kw, "more than %u vips", LB_VIPS_MAX);
+	struct lb_vip v = {.m = LB_MAGLEV_DEFAULT, .line = st->kw->loc.line};
+	const struct cfg_token *nt = cfg_peek(c), *pt;
+	const char *name;
+	uint32_t addr = 0, proto = 0, port = 0;
+	if (cfg_take_word(c, "vip name", &name))
+		return -SYS_EINVAL;
+	if (strlen(name) >= LB_NAME_LEN)
+		return cfg_error_at(c, nt, "vip name '%s' is longer than %u characters", name,
+				    LB_NAME_LEN - 1);
+	int32_t dup = vip_by_name(lc, name);
+	if (dup >= 0)
+		return cfg_error_at(c, nt, "vip '%s' already declared at line %u", name,
+				    (unsigned)lc->vips[dup].line);
+	if (take_v4(c, "vip address", &addr) || cfg_expect_keyword(c, "proto"))
+		return -SYS_EINVAL;
+	pt = cfg_peek(c);
+	if (cfg_take_name_or_number(c, "protocol (tcp|udp)", protos, 255, &proto))
+		return -SYS_EINVAL;
+	if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_)
+		return cfg_error_at(c, pt, "a vip balances tcp or udp, not '%s'", pt->text);
+	if (cfg_expect_keyword(c, "port"))
+		return -SYS_EINVAL;
+	pt = cfg_peek(c);
+	if (cfg_take_u32(c, 1, 65535, "vip port", &port))
+		return -SYS_EINVAL;
+	if (cfg_next_keyword(c, "table-size")) {
+		const struct cfg_token *t = cfg_peek(c);
+		if (cfg_take_u32(c, LB_MAGLEV_MIN, LB_MAGLEV_MAX, "table size", &v.m))
+			return -SYS_EINVAL;
+		if (!lb_is_prime(v.m))
+			return cfg_error_at(c, t, "table size %u is not a prime", v.m);
+	}
+	if (cfg_expect_end(c))
+		return -SYS_EINVAL;
+	v.addr = addr;
+	v.port = sys_be16((uint16_t)port);
+	v.proto = (uint8_t)proto;
+	for (uint32_t i = 0; i < lc->n_vips; i++)
+		if (lc->vips[i].addr == v.addr && lc->vips[i].port == v.port && lc->vips[i].proto == v.proto)
+			return cfg_error_at(c, pt, "vip '%s' already balances %s port %u (line %u)",
+					    lc->vips[i].name, proto == IPPROTO_TCP_ ? "tcp" : "udp", port,
+					    (unsigned)lc->vips[i].line);
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	b->vip_kw[lc->n_vips] = st->kw;
+	lc->vips[lc->n_vips++] = v;
+	return 0;
+}
+
+static int backend_stmt(struct build *b, struct cfg_cursor *c)
+{
+	struct lb_conf *lc = b->lc;
+	const struct cfg_stmt *st = c->stmt;
+	if (lc->n_be == LB_BACKENDS_MAX)
+		return cfg_error_at(c, st->kw, "more than %u backends", LB_BACKENDS_MAX);
+	const struct cfg_token *nt = cfg_peek(c), *at;
+	const char *name;
+	uint32_t addr = 0, port, weight = 1;
+	if (cfg_take_word(c, "vip name", &name))
+		return -SYS_EINVAL;
+	int32_t vi = vip_by_name(lc, name);
+	if (vi < 0)
+		return cfg_error_at(c, nt, "no vip named '%s' above this backend", name);
+	at = cfg_peek(c);
+	if (take_v4(c, "backend address", &addr))
+		return -SYS_EINVAL;
+	port = sys_be16(lc->vips[vi].port);
+	if (cfg_next_keyword(c, "port") && cfg_take_u32(c, 1, 65535, "backend port", &port))
+		return -SYS_EINVAL;
+	if (cfg_next_keyword(c, "weight") &&
+	    cfg_take_u32(c, 0, LB_WEIGHT_MAX, "backend weight", &weight))
+		return -SYS_EINVAL;
+	if (cfg_expect_end(c))
+		return -SYS_EINVAL;
+	uint16_t pbe = sys_be16((uint16_t)port);
+	int32_t dup = lb_conf_backend(lc, (uint32_t)vi, addr, pbe);
+	if (dup >= 0) {
+		char txt[16];
+		fmt_v4(addr, txt, sizeof(txt));
+		return cfg_error_at(c, at, "backend %s port %u of vip '%s' already declared at line %u",
+				    txt, port, name, (unsigned)lc->be[dup].line);
+	}
+	lc->be[lc->n_be++] = (struct lb_backend){.addr = addr, .port = pbe, .vip = (uint16_t)vi,
+						 .weight = (uint16_t)weight, .line = st->kw->loc.line};
+	return 0;
+}
+
+static int statement(struct build *b, const struct cfg_stmt *st)
+{
+	struct cfg_cursor c;
+	cfg_cursor_init(&c, b->cfg, st, b->errs);
+	const char *kw = cfg_stmt_keyword(st);
+	if (strcmp(kw, "vip") == 0)
+		return vip_stmt(b, &c);
+	if (strcmp(kw, "backend") == 0)
+		return backend_stmt(b, &c);
+	if (strcmp(kw, "timeout") == 0)
+		return nf_timeout_stmt(&c, tmo_names, LB_TMO_COUNT, b->seen_tmo, LB_TMO_MAX,
+				       b->lc->tmo_sec);
+	if (strcmp(kw, "non-vip") == 0)
+		return nf_pass_drop_stmt(&c, &b->seen_nonvip, "non-vip policy", &b->lc->non_vip_pass);
+	if (strcmp(kw, "non-ip") == 0)
+		return nf_pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy", &b->lc->non_ip_pass);
+	return cfg_unknown_statement(&c);
+}
+
+/* clients/servers: the ports so named, else 0 and 1. */
+static void pick_ports(struct lb_conf *lc, const struct cfg *cfg, struct cfg_errors *errs)
+{
+	int cl = cfg_port_by_name(cfg, "clients"), sv = cfg_port_by_name(cfg, "servers");
+	lc->client_port = (uint16_t)(cl >= 0 ? cl : 0);
+	lc->server_port = (uint16_t)(sv >= 0 ? sv : 1);
+	if (lc->client_port == lc->server_port)
+		cfg_errorf(errs, NULL, "the clients and the servers are both port %u; name two ports "
+				       "'clients' and 'servers'", lc->client_port);
+}
+
+/* Each vip's Maglev table over its backends of weight > 0, in config order. */
+static int build_tables(struct build *b)
+{
+	struct lb_conf *lc = b->lc;
+	struct lb_maglev_in *in = sys_alloc(sizeof(*in) * LB_BACKENDS_MAX, 8);
+	if (!in)
+		return -SYS_ENOMEM;
+	int rc = 0;
+	for (uint32_t v = 0; v < lc->n_vips && !rc; v++) {
+		struct lb_vip *vip = &lc->vips[v];
+		uint32_t n = 0, all = 0;
+		for (uint32_t i = 0; i < lc->n_be; i++) {
+			if (lc->be[i].vip != v)
+				continue;
+			all++;
+			if (lc->be[i].weight)
+				in[n++] = (struct lb_maglev_in){.addr = sys_be32(lc->be[i].addr),
+								.port = sys_be16(lc->be[i].port),
+								.id = (uint16_t)i,
+								.weight = lc->be[i].weight};
+		}
+		if (!all) {
+			cfg_errorf(b->errs, &b->vip_kw[v]->loc, "vip '%s' has no backend", vip->name);
+			rc = -SYS_EINVAL;
+			break;
+		}
+		vip->table = sys_alloc((size_t)vip->m * sizeof(uint16_t), 64);
+		rc = vip->table ? lb_maglev_fill(vip->table, vip->m, in, n) : -SYS_ENOMEM;
+	}
+	sys_free(in);
+	if (rc == -SYS_ENOMEM)
+		cfg_errorf(b->errs, NULL, "out of memory");
+	return rc;
+}
+
+int lb_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct lb_conf **out)
+{
+	*out = NULL;
+	struct lb_conf *lc = sys_alloc(sizeof(*lc), SYS_CACHE_LINE);
+	struct build *b = sys_alloc(sizeof(*b), 8);
+	if (!lc || !b) {
+		sys_free(lc);
+		sys_free(b);
+		cfg_errorf(errs, NULL, "out of memory");
+		return -SYS_ENOMEM;
+	}
+	memset(lc, 0, sizeof(*lc));
+	*b = (struct build){.cfg = cfg, .errs = errs, .lc = lc};
+	lc->non_ip_pass = true;
+	memcpy(lc->tmo_sec, lb_tmo_default, sizeof(lc->tmo_sec));
+	unsigned before = errs->count;
+	for (uint32_t i = 0; i < cfg_stmt_count(cfg); i++)
+		statement(b, cfg_stmt_at(cfg, i));
+	pick_ports(lc, cfg, errs);
+	for (unsigned i = 0; i < LB_TMO_COUNT; i++)
+		lc->tmo_ticks[i] = ft_ticks((uint64_t)lc->tmo_sec[i] * 1000000000ull);
+	int rc = errs->count == before ? build_tables(b) : -SYS_EINVAL;
+	sys_free(b);
+	if (rc || errs->count != before) {
+		lb_conf_free(lc);
+		return rc ? rc : -SYS_EINVAL;
+	}
+	*out = lc;
+	return 0;
+}
+
+void lb_conf_free(struct lb_conf *lc)
+{
+	if (!lc)
+		return;
+	for (uint32_t v = 0; v < lc->n_vips; v++)
+		sys_free(lc->vips[v].table);
+	sys_free(lc);
+}
+
+int32_t lb_conf_vip(const struct lb_conf *lc, uint32_t addr, uint16_t port, uint8_t proto)
+{
+	for (uint32_t i = 0; i < lc->n_vips; i++) {
+		const struct lb_vip *v = &lc->vips[i];
+		if (v->addr == addr && v->port == port && v->proto == proto)
+			return (int32_t)i;
+	}
+	return -1;
+}
+
+bool lb_conf_is_vip_addr(const struct lb_conf *lc, uint32_t addr)
+{
+	for (uint32_t i = 0; i < lc->n_vips; i++)
+		if (lc->vips[i].addr == addr)
+			return true;
+	return false;
+}
+
+int32_t lb_conf_backend(const struct lb_conf *lc, uint32_t vip, uint32_t addr, uint16_t port)
+{
+	for (uint32_t i = 0; i < lc->n_be; i++) {
+		const struct lb_backend *be = &lc->be[i];
+		if (be->vip == vip && be->addr == addr && be->port == port)
+			return (int32_t)i;
+	}
+	return -1;
+}

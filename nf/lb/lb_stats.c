@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* lb_stats.c - printing the load balancer's counters (see lb_stats.h). */
+#include "nf/lb/lb.h"
+
+static const char *const drop_names[LB_DROP_COUNT] = {
+#define LB_DROP_NAME_(n, s) s,
+	LB_DROPS(LB_DROP_NAME_)
+#undef LB_DROP_NAME_
+};
+
+static void counters(struct stats_writer *w, const char *prefix, const struct lb_counters *c)
+{
+	static const char *const names[6] = {"connections", "active", "packets_to_server",
+					     "bytes_to_server", "packets_to_client", "bytes_to_client"};
+	const uint64_t v[6] = {c->conns, c->active, c->pkts_to_server, c->bytes_to_server,
+			       c->pkts_to_client, c->bytes_to_client};
+	char name[96];
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "%s_%s", prefix, names[i]);
+		stats_u64(w, name, v[i]);
+	}
+}
+
+void lb_stats_write(struct lb *l, struct stats_writer *w)
+{
+	const struct lb_global *c = &l->c;
+	const struct lb_conf *lc = l->lc;
+	char name[80];
+
+	stats_section(w, "lb");
+	stats_u64(w, "vips", lc->n_vips);
+	stats_u64(w, "backends", lc->n_be);
+	stats_str(w, "non_vip", lc->non_vip_pass ? "pass" : "drop");
+	stats_str(w, "non_ip", lc->non_ip_pass ? "pass" : "drop");
+	stats_u64(w, "connections_active", c->conns_active);
+	stats_u64(w, "connections_created", c->conns_created);
+	stats_u64(w, "connections_expired", c->conns_expired);
+	stats_u64(w, "connections_dropped_by_reload", c->conns_dropped_by_reload);
+	stats_u64(w, "flow_entries", ft_count(l->ft));
+	stats_u64(w, "flow_capacity", ft_capacity(l->ft));
+	stats_u64(w, "to_servers", c->to_servers);
+	stats_u64(w, "to_clients", c->to_clients);
+	stats_u64(w, "icmp_errors_to_servers", c->icmp_errors_to_servers);
+	stats_u64(w, "icmp_errors_to_clients", c->icmp_errors_to_clients);
+	stats_u64(w, "passed", c->passed);
+	stats_u64(w, "dropped", c->dropped);
+	for (int i = 0; i < LB_DROP_COUNT; i++) {
+		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
+		stats_u64(w, name, c->drop[i]);
+	}
+
+	stats_section(w, "lb_vip");
+	for (uint32_t v = 0; v < lc->n_vips; v++)
+		counters(w, lc->vips[v].name, &lc->vips[v].c);
+
+	/* Backends as VIP_ADDR_PORT; the first 256 only, so a big config does
+	 * not flood the console. */
+	stats_section(w, "lb_backend");
+	uint32_t shown = SYS_MIN(lc->n_be, 256u);
+	for (uint32_t i = 0; i < shown; i++) {
+		const struct lb_backend *be = &lc->be[i];
+		uint32_t a = sys_be32(be->addr);
+		snprintf(name, sizeof(name), "%s_%u.%u.%u.%u_%u", lc->vips[be->vip].name, a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255, sys_be16(be->port));
+		char key[96];
+		snprintf(key, sizeof(key), "%s_weight", name);
+		stats_u64(w, key, be->weight);
+		if (be->draining) {
+			snprintf(key, sizeof(key), "%s_draining", name);
+			stats_u64(w, key, 1);
+		}
+		counters(w, name, &be->c);
+	}
+	if (lc->n_be > shown)
+		stats_u64(w, "backends_not_shown", lc->n_be - shown);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lb_stats.h - the load balancer's counters and how they are printed:
+ * section `lb` (connections, packets each way, ICMP errors, drops by
+ * reason), `lb_vip` and `lb_backend` (per vip and per backend:
+ * connections created and active, packets and bytes to the servers and
+ * back to the clients).
+ */
+#ifndef NFB_LB_STATS_H
+#define NFB_LB_STATS_H
+
+#include "dataplane/stats.h"
+
+#define LB_DROPS(X)                                                                          \
+	X(NON_VIP, "non_vip")             /* from clients, not to a vip (`non-vip drop`) */ \
+	X(NO_CONNECTION, "no_connection") /* from servers, no connection (`non-vip drop`) */ \
+	X(NO_BACKEND, "no_backend")       /* new connection, every backend has weight 0 */ \
+	X(TABLE_FULL, "table_full")       /* new connection, no room in the flow table */   \
+	X(FRAGMENT, "fragment")           /* an IPv4 fragment to a vip: not reassembled */  \
+	X(UNSUPPORTED, "unsupported")     /* to a vip address, not its protocol */          \
+	X(IPV6, "ipv6")                   /* IPv6 (no IPv6 vips) with `non-vip drop` */     \
+	X(NON_IP, "non_ip")               /* `non-ip drop` */                               \
+	X(NO_PORT, "no_port")             /* the other side's port is not wired */          \
+	X(TUPLE_CLASH, "tuple_clash")     /* one client port to two vips on one backend */
+
+enum lb_drop {
+#define LB_DROP_ENUM_(n, s) LB_DROP_##n,
+	LB_DROPS(LB_DROP_ENUM_)
+#undef LB_DROP_ENUM_
+	LB_DROP_COUNT
+};
+
+/* Per vip and per backend. */
+struct lb_counters {
+	uint64_t conns, active;
+	uint64_t pkts_to_server, bytes_to_server;
+	uint64_t pkts_to_client, bytes_to_client;
+};
+
+struct lb_global {
+	uint64_t conns_created, conns_active, conns_expired, conns_dropped_by_reload;
+	uint64_t to_servers, to_clients;        /* packets translated */
+	uint64_t icmp_errors_to_servers, icmp_errors_to_clients;
+	uint64_t passed;                         /* non-vip / non-ip passed untouched */
+	uint64_t dropped;
+	uint64_t drop[LB_DROP_COUNT];
+};
+
+struct lb;
+void lb_stats_write(struct lb *l, struct stats_writer *w);
+
+#endif

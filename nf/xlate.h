@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xlate.h - rewriting IPv4 headers in place (shared by nf/nat and nf/lb),
+ * with every checksum the change touches updated incrementally (RFC 1624,
+ * dataplane/csum.h): the IP header's, TCP's and UDP's (their pseudo-header holds the addresses; a UDP
+ * checksum of 0, "none", stays 0), ICMP's (no pseudo-header; the echo
+ * identifier plays the port).
+ *
+ * ICMP errors (RFC 5508 REQ-3/4): the quoted packet is the translated
+ * one, so the quote is translated too - its address, port or identifier,
+ * its IP header checksum and, when the quote is long enough to hold it,
+ * its transport checksum - and the outer ICMP checksum follows every
+ * changed word of the quote.
+ */
+#ifndef NFB_NF_XLATE_H
+#define NFB_NF_XLATE_H
+
+#include "dataplane/flow.h"
+#include "dataplane/parse.h"
+
+/* Rewrite the source (src = true) or destination address and port of a
+ * parsed IPv4 TCP/UDP/ICMP-echo packet with a complete L4 header.  For
+ * ICMP the "port" is the identifier whichever side is rewritten. */
+void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be);
+
+/* The packet an ICMPv4 error quotes. */
+struct xlate_inner {
+	uint32_t ip;     /* offset of the quoted IP header from pkt.data */
+	uint32_t l4;     /* offset of its transport header */
+	uint32_t avail;  /* bytes of the quote from l4 on */
+	struct flow_key key; /* keyed as the quoted packet itself, zone 0 */
+};
+
+/* True if `p` is an ICMPv4 error (destination unreachable, time exceeded,
+ * parameter problem, source quench) that can be translated: it quotes
+ * an IPv4 TCP, UDP or ICMP echo packet, not a later fragment, with the 8
+ * bytes of ports RFC 792 promises, inside the outer packet. */
+bool xlate_icmp_inner(const struct pkt *p, struct xlate_inner *in);
+
+/* Translate an ICMP error: the outer source (outer_src) or destination
+ * becomes `outer_addr`; the quote's source (inner_src) or destination
+ * address and port become `addr`/`port`. */
+void xlate_icmp_rewrite(struct pkt *p, const struct xlate_inner *in, bool outer_src,
+		      uint32_t outer_addr, bool inner_src, uint32_t addr, uint16_t port);
+
+/* The flow key (in `zone`) and flow_hash of a parsed, unfragmented IPv4
+ * TCP, UDP or ICMP echo packet; for ICMP the identifier is the source
+ * "port" and the destination port is 0.  Built as 64-bit words: the hot
+ * path of every per-connection function. */
+static inline void xlate_key_v4(const struct pkt *p, uint16_t zone, struct flow_key *k,
+				uint32_t *hash)
+{
+	const uint8_t *l3 = pkt_l3(p);
+	uint64_t s = sys_ld32(l3 + 12), d = sys_ld32(l3 + 16);
+	uint32_t ports = p->l4_proto == IPPROTO_ICMP_ ? sys_ld16(pkt_l4(p) + 4) : sys_ld32(pkt_l4(p));
+	uint64_t tail = ports | (uint64_t)p->l4_proto << 32 | (uint64_t)FLOW_FAMILY_V4 << 40 |
+			(uint64_t)zone << 48;
+	uint64_t *w = (uint64_t *)k;
+	w[0] = s;
+	w[1] = 0;
+	w[2] = d;
+	w[3] = 0;
+	w[4] = tail;
+	*hash = flow_hash_v4_words(s, d, tail);
+}
+
+/* A connection's TCP state as two bits of the caller's per-entry word:
+ * `replied` (the answering side has spoken) and `closing` (FIN or RST
+ * seen).  Both set-and-not-closing is "established".  A new SYN from the
+ * opening side on a closing connection starts it over (the 5-tuple is
+ * reused). */
+static inline uint64_t xlate_tcp_step(uint64_t u, uint8_t flags, bool from_answerer,
+				      uint64_t replied, uint64_t closing)
+{
+	if (!from_answerer && (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN &&
+	    (u & closing))
+		u &= ~(closing | replied);
+	if (from_answerer)
+		u |= replied;
+	if (flags & (TCP_FIN | TCP_RST))
+		u |= closing;
+	return u;
+}
+
+#endif
