@@ -109,12 +109,14 @@ bench: bench-bins $(B)/nfbox
 # tests/fuzz/fuzz_NAME.c -> build/fuzz/bin/fuzz_NAME.  `make test` runs each
 # briefly (tests/fuzz/run.sh); `make fuzz` runs each for FUZZ_SECONDS.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_CFLAGS := -std=gnu11 -I. -march=x86-64-v2 -g -O1 $(filter-out -Wshadow,$(WARN)) \
+FUZZ_CFLAGS := -std=gnu11 -I. -march=x86-64-v2 -g -O1 $(filter-out -Wshadow,$(WARN)) -MMD -MP \
                -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=all
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/bin/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 300
-$(B)/fuzz/%.o: %.c
+# -MMD: a header change rebuilds the targets (inline pool functions); the
+# Makefile prerequisite rebuilds objects made before that (they have no .d).
+$(B)/fuzz/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 $(B)/fuzz/bin/%: $(B)/fuzz/tests/fuzz/%.o $(call obj,fuzz,$(LIB_SRC) $(TOOLLIB_SRC))

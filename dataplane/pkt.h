@@ -115,7 +115,8 @@ struct pkt_pool {
 
 /*
  * Create a pool of `count` buffers.  All memory is taken here, once; nothing
- * is allocated afterwards.  Returns NULL if memory is short.
+ * is allocated afterwards.  The buffers are not written (nor zeroed) until
+ * they are first handed out.  Returns NULL if memory is short.
  */
 struct pkt_pool *pkt_pool_create(uint32_t count);
 void pkt_pool_destroy(struct pkt_pool *pool);
@@ -128,8 +129,10 @@ static inline bool pkt_pool_owns(const struct pkt_pool *pool, const void *p)
 }
 
 /*
- * Take exactly n buffers or none (returns n or 0), each reset to empty.  All
- * or nothing keeps refill logic simple: a driver refills a ring in bulk.
+ * Take exactly n buffers or none (returns n or 0), each reset to empty and
+ * marked as this pool's (a buffer's first hand-out is its set-up: the pool
+ * never writes buffers at creation).  All or nothing keeps refill logic
+ * simple: a driver refills a ring in bulk.
  */
 static inline uint32_t pkt_alloc_bulk(struct pkt_pool *pool, struct pkt **out, uint32_t n)
 {
@@ -141,6 +144,7 @@ static inline uint32_t pkt_alloc_bulk(struct pkt_pool *pool, struct pkt **out, u
 	for (uint32_t i = 0; i < n; i++) {
 		out[i] = top[i];
 		pkt_reset(out[i]);
+		out[i]->pool = pool;
 	}
 	pool->n_free -= n;
 	return n;

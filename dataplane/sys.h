@@ -91,6 +91,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) SYS_PRINTF(3,
  * init-time allocator's free list so repeated reloads do not leak.
  */
 void *sys_alloc(size_t size, size_t align);
+/* The same without zeroing, for big areas whose users write before they read
+ * (the packet pool): in the image, zeroing touches every page at once, and a
+ * first touch is a page fault in the host. */
+void *sys_alloc_uninit(size_t size, size_t align);
 void sys_free(void *p);
 
 /* Monotonic nanoseconds since an arbitrary origin.  Functions never call it:

@@ -39,10 +39,22 @@ static const struct acpi_hdr *table(uint64_t pa)
 	return sum_ok(h, len) ? h : NULL;
 }
 
+bool k_acpi_absent(void)
+{
+	/* QEMU gives its guests ACPI tables through fw_cfg (the firmware, or
+	 * for PVH qboot/SeaBIOS, installs them from etc/acpi/tables). */
+	static int absent = -1;
+	if (absent < 0)
+		absent = !k_boot.rsdp && k_fwcfg_has("etc/acpi/tables") == 0;
+	return absent;
+}
+
 static uint64_t find_rsdp(void)
 {
 	if (k_boot.rsdp)
 		return k_boot.rsdp;
+	if (k_acpi_absent())
+		return 0; /* nothing to search for */
 	/* Legacy search: the BIOS area 0xE0000-0xFFFFF, 16-byte aligned
 	 * (ACPI spec 5.2.5.1). */
 	if (k_map_mmio(0xe0000, 0x20000) < 0)

@@ -89,7 +89,7 @@ size_t k_alloc_largest(void)
 	return m;
 }
 
-void *sys_alloc(size_t size, size_t align)
+void *sys_alloc_uninit(size_t size, size_t align)
 {
 	if (align < 16)
 		align = 16;
@@ -119,10 +119,17 @@ void *sys_alloc(size_t size, size_t align)
 		struct ahdr *h = (struct ahdr *)(uintptr_t)(p - sizeof(struct ahdr));
 		h->base = as;
 		h->size = ae - as;
-		memset((void *)(uintptr_t)p, 0, size);
 		return (void *)(uintptr_t)p;
 	}
 	return NULL;
+}
+
+void *sys_alloc(size_t size, size_t align)
+{
+	void *p = sys_alloc_uninit(size, align);
+	if (p)
+		memset(p, 0, size);
+	return p;
 }
 
 void sys_free(void *ptr)

@@ -34,6 +34,7 @@
 #include "dataplane/loop.h"
 #include "dataplane/stats.h"
 #include "drivers/virtio/virtio_net.h"
+#include "drivers/virtio/virtio_transport.h"
 #include "kernel/kernel_priv.h"
 
 int k_app_main(void);
@@ -145,8 +146,21 @@ static void print_stats(struct loop *l, const char *nf_name)
 		k_printf("(stats truncated)\n");
 }
 
+/* A port the config names (`port 0 name inside`) carries that name in the
+ * counters, as in `nfbox replay`; the others keep their NIC's (vnetN). */
+static void name_ports(struct port *ports, int n, const struct cfg *cfg)
+{
+	for (int i = 0; i < n; i++) {
+		const char *name = cfg_port_name(cfg, (unsigned)i);
+		if (name)
+			snprintf(ports[i].name, sizeof(ports[i].name), "%s", name);
+	}
+}
+
 /* ---- control: serial lines ------------------------------------------------ */
 struct ctl {
+	struct port *ports;
+	int n_ports;
 	struct loop *loop;
 	const struct nf_ops *nf;
 	void *st;
@@ -389,6 +403,7 @@ static void reload_end(struct ctl *c)
 		/* The function has swapped everything over to the new config. */
 		cfg_free(c->cfg);
 		c->cfg = cfg;
+		name_ports(c->ports, c->n_ports, cfg);
 	}
 	sys_free(errs);
 	reload_drop(); /* the cfg keeps no pointer into the text */
@@ -460,13 +475,13 @@ static int control_poll(struct ctl *c, bool busy)
 }
 
 /* nfbox.verbose=1: where boot time goes (TSC stamps, printed at ready). */
-static uint64_t phase_tsc[8];
-static const char *phase_name[8];
+static uint64_t phase_tsc[16];
+static const char *phase_name[16];
 static unsigned n_phase;
 
 static void phase(const char *name)
 {
-	if (n_phase < 8) {
+	if (n_phase < 16) {
 		phase_tsc[n_phase] = sys_rdtsc();
 		phase_name[n_phase++] = name;
 	}
@@ -503,6 +518,7 @@ int k_app_main(void)
 		k_printf("nfbox: virtio-net probe failed: error %d\n", n);
 		return K_EXIT_PLATFORM;
 	}
+	name_ports(ports, n, cfg);
 	phase("virtio");
 
 	/* Packet buffers: every RX ring full, half of the TX rings' worth in
@@ -577,6 +593,12 @@ int k_app_main(void)
 				 (unsigned long)(k_tsc_to_ns(phase_tsc[i] - prev) / 1000));
 			prev = phase_tsc[i];
 		}
+		struct virtio_mmio_cost vc;
+		virtio_mmio_cost_get(&vc);
+		if (vc.accesses)
+			k_printf("nfbox: boot virtio-mmio: %u register accesses, %lu us in them (%lu ns each)\n",
+				 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
+				 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
 	}
 	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us\n",
 		 nf->name, n, n == 1 ? "" : "s", (unsigned long)want, cap,
@@ -587,7 +609,7 @@ int k_app_main(void)
 	const uint64_t idle_ns = cmdline_u64("nfbox.idle_us", 200) * 1000;
 	const uint64_t ctl_ns = 10 * 1000 * 1000;
 	uint64_t now = sys_now_ns(), last_busy = now, last_ctl = now, last_pkt = 0;
-	struct ctl ctl = {.loop = &loop, .nf = nf, .st = st, .cfg = cfg};
+	struct ctl ctl = {.ports = ports, .n_ports = n, .loop = &loop, .nf = nf, .st = st, .cfg = cfg};
 	k_console_wake_on_input(true);
 	for (;;) {
 		now = sys_now_ns();

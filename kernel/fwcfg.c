@@ -87,52 +87,77 @@ static int read_item(uint16_t select, void *buf, uint32_t len)
 	return 0;
 }
 
-int k_fwcfg_read(const char *name, char **data, size_t *len)
+/* The file directory: a big-endian count, then the entries.  Read once
+ * (it does not change while the guest runs): the count and the first 64
+ * entries in one transfer, all of them again if there are more. */
+static const struct fw_cfg_file *dir_files;
+static uint32_t dir_count;
+
+static int read_dir(void)
 {
+	static uint8_t dirbuf[4 + 64 * sizeof(struct fw_cfg_file)] __attribute__((aligned(16)));
+	if (dir_files)
+		return 0;
 	probe();
 	if (state < 0)
 		return -SYS_ENOENT;
-	/* The directory: a big-endian count, then the entries.  Read the
-	 * count and the first entries in one go; again if there are more. */
-	static uint8_t dirbuf[4 + 64 * sizeof(struct fw_cfg_file)] __attribute__((aligned(16)));
 	if (read_item(FW_CFG_FILE_DIR, dirbuf, sizeof(dirbuf)) < 0)
 		return -SYS_EIO;
 	uint32_t count;
 	memcpy(&count, dirbuf, 4);
 	count = sys_be32(count);
-	struct fw_cfg_file *files = (struct fw_cfg_file *)(dirbuf + 4);
-	void *big = NULL;
+	const struct fw_cfg_file *files = (const struct fw_cfg_file *)(dirbuf + 4);
 	if (count > 64) {
 		size_t sz = 4 + (size_t)count * sizeof(struct fw_cfg_file);
-		big = sys_alloc(sz, 16);
+		uint8_t *big = sys_alloc(sz, 16);
 		if (!big)
 			return -SYS_ENOMEM;
 		if (read_item(FW_CFG_FILE_DIR, big, (uint32_t)sz) < 0) {
 			sys_free(big);
 			return -SYS_EIO;
 		}
-		files = (struct fw_cfg_file *)((uint8_t *)big + 4);
+		files = (const struct fw_cfg_file *)(big + 4);
 	}
-	int rc = -SYS_ENOENT;
-	for (uint32_t i = 0; i < count; i++) {
-		if (strncmp(files[i].name, name, sizeof(files[i].name)) != 0)
-			continue;
-		uint32_t size = sys_be32(files[i].size);
-		char *buf = sys_alloc((size_t)size + 1, 16);
-		if (!buf) {
-			rc = -SYS_ENOMEM;
-			break;
-		}
-		rc = size ? read_item(sys_be16(files[i].select), buf, size) : 0;
-		if (rc < 0) {
-			sys_free(buf);
-			break;
-		}
-		buf[size] = '\0';
-		*data = buf;
-		*len = size;
-		break;
+	dir_count = count;
+	dir_files = files;
+	return 0;
+}
+
+static const struct fw_cfg_file *find_file(const char *name)
+{
+	for (uint32_t i = 0; i < dir_count; i++)
+		if (strncmp(dir_files[i].name, name, sizeof(dir_files[i].name)) == 0)
+			return &dir_files[i];
+	return NULL;
+}
+
+int k_fwcfg_has(const char *name)
+{
+	int rc = read_dir();
+	if (rc < 0)
+		return rc;
+	return find_file(name) != NULL;
+}
+
+int k_fwcfg_read(const char *name, char **data, size_t *len)
+{
+	int rc = read_dir();
+	if (rc < 0)
+		return rc;
+	const struct fw_cfg_file *f = find_file(name);
+	if (!f)
+		return -SYS_ENOENT;
+	uint32_t size = sys_be32(f->size);
+	char *buf = sys_alloc((size_t)size + 1, 16);
+	if (!buf)
+		return -SYS_ENOMEM;
+	rc = size ? read_item(sys_be16(f->select), buf, size) : 0;
+	if (rc < 0) {
+		sys_free(buf);
+		return rc;
 	}
-	sys_free(big);
-	return rc;
+	buf[size] = '\0';
+	*data = buf;
+	*len = size;
+	return 0;
 }

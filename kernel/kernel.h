@@ -74,6 +74,14 @@ uint64_t k_ram_bytes(void);             /* usable RAM from the memory map */
 /* Read a named fw_cfg file (e.g. "opt/nfbox/config") into sys_alloc'd memory
  * (NUL-terminated for convenience).  -SYS_ENOENT if absent or no fw_cfg. */
 int k_fwcfg_read(const char *name, char **data, size_t *len);
+/* 1 if fw_cfg lists the file, 0 if not, -SYS_ENOENT without fw_cfg (the
+ * directory is read once and kept). */
+int k_fwcfg_has(const char *name);
+/* True when the machine has no ACPI tables, known without searching memory:
+ * no RSDP from the boot loader and a QEMU fw_cfg without etc/acpi/tables
+ * (QEMU microvm acpi=off).  Such a microvm lists every used virtio-mmio
+ * slot on the kernel command line and has no PCIe host bridge. */
+bool k_acpi_absent(void);
 
 /* ---- PCI (config space through the 0xCF8/0xCFC mechanism or ECAM) ---------- */
 struct k_pci_dev {

@@ -70,7 +70,8 @@ static void pci_init(void)
 			mode = 1;
 		}
 	}
-	if (!mode && microvm_ecam_probe()) {
+	/* QEMU microvm has a PCIe host bridge only with ACPI (7.2). */
+	if (!mode && !k_acpi_absent() && microvm_ecam_probe()) {
 		ecam_base = MICROVM_ECAM_BASE;
 		ecam_bus_end = MICROVM_ECAM_BUS_END;
 		mode = 1;

@@ -9,7 +9,7 @@
 
 #include "dataplane/sys.h"
 
-void *sys_alloc(size_t size, size_t align)
+void *sys_alloc_uninit(size_t size, size_t align)
 {
 	void *p = NULL;
 	if (align < sizeof(void *))
@@ -18,7 +18,14 @@ void *sys_alloc(size_t size, size_t align)
 		size = 1;
 	if (posix_memalign(&p, align, size) != 0)
 		return NULL;
-	memset(p, 0, size);
+	return p;
+}
+
+void *sys_alloc(size_t size, size_t align)
+{
+	void *p = sys_alloc_uninit(size, align);
+	if (p)
+		memset(p, 0, size == 0 ? 1 : size);
 	return p;
 }
 

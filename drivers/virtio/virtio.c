@@ -6,8 +6,12 @@ int virtio_negotiate(struct virtio_dev *d, uint64_t accept, uint64_t require)
 {
 	const struct virtio_transport *tr = d->tr;
 
-	/* virtio 1.1 3.1.1 step 1: reset. */
-	if (tr->reset(d) < 0)
+	/* virtio 1.1 3.1.1 step 1: reset (without waiting where the transport
+	 * does not require it: a fresh device, the status read for
+	 * FEATURES_OK below shows it took our writes). */
+	if (tr->reset_start)
+		tr->reset_start(d);
+	else if (tr->reset(d) < 0)
 		return -SYS_EIO;
 	/* Steps 2-3: we noticed the device, and we know how to drive it. */
 	tr->set_status(d, VIRTIO_S_ACKNOWLEDGE);

@@ -55,6 +55,11 @@ struct virtio_transport {
 	/* Write 0 to the status and wait until the device reads back 0 (1.1 2.1.2,
 	 * 4.1.4.3.2, 4.2.2.1).  -SYS_EIO if it never does. */
 	int (*reset)(struct virtio_dev *d);
+	/* Optional: only write the reset, for initialisation, where the
+	 * transport's spec does not require the driver to read the status
+	 * back (virtio-mmio; virtio-pci does, 4.1.4.3.2).  Every register
+	 * access is a VM exit (~40 us under kvm_pvm). */
+	void (*reset_start)(struct virtio_dev *d);
 	uint8_t (*get_status)(struct virtio_dev *d);
 	void (*set_status)(struct virtio_dev *d, uint8_t status);
 	uint64_t (*get_features)(struct virtio_dev *d);    /* all 64 offered bits */
@@ -89,6 +94,7 @@ struct virtio_dev {
 	uintptr_t isr;           /* PCI: ISR status byte */
 	uintptr_t devcfg;        /* PCI: device-specific config */
 	uint32_t gsi;            /* MMIO: interrupt line (GSI) */
+	int32_t queue_sel;       /* MMIO: QueueSel as last written, -1 unknown */
 	uint32_t intx_gsi;       /* PCI: INTx line in use instead of MSI-X, 0 if none */
 	uint16_t msix_cap;       /* PCI: MSI-X capability offset, 0 if none */
 	const void *pci;         /* PCI: struct k_pci_dev (image only) */

@@ -42,14 +42,50 @@
 #define MICROVM_MMIO_BASE 0xfeb00000u
 #define MICROVM_SLOTS_MAX 24u
 
-static inline uint32_t mmio_r32(struct virtio_dev *d, uint32_t off) { return k_mmio_r32(d->base + off); }
-static inline void mmio_w32(struct virtio_dev *d, uint32_t off, uint32_t v) { k_mmio_w32(d->base + off, v); }
+/* Register accesses outside the fast path, and the TSC ticks they took
+ * (every one is a VM exit to QEMU): nfbox.verbose=1 prints them. */
+static struct virtio_mmio_cost cost;
+
+static inline uint64_t cost_start(void) { return sys_rdtsc(); }
+static inline void cost_end(uint64_t t0)
+{
+	cost.accesses++;
+	cost.tsc += sys_rdtsc() - t0;
+}
+
+void virtio_mmio_cost_get(struct virtio_mmio_cost *c) { *c = cost; }
+
+static inline uint32_t timed_r32(uintptr_t a)
+{
+	uint64_t t0 = cost_start();
+	uint32_t v = k_mmio_r32(a);
+	cost_end(t0);
+	return v;
+}
+
+static inline uint32_t mmio_r32(struct virtio_dev *d, uint32_t off) { return timed_r32(d->base + off); }
+static inline void mmio_w32(struct virtio_dev *d, uint32_t off, uint32_t v)
+{
+	uint64_t t0 = cost_start();
+	k_mmio_w32(d->base + off, v);
+	cost_end(t0);
+}
+
+/* virtio 1.1 4.2.2.1: writing 0 to Status resets the device; the device
+ * clears InterruptStatus and every QueueReady then (4.2.2.1 device
+ * requirements), nothing else (selectors and ring addresses keep whatever
+ * they held, so they are always written). */
+static void mmio_reset_start(struct virtio_dev *d)
+{
+	mmio_w32(d, MMIO_STATUS, 0);
+	d->queue_sel = -1;
+}
 
 static int mmio_reset(struct virtio_dev *d)
 {
-	/* virtio 1.1 4.2.2.1: writing 0 to Status resets the device; wait for
-	 * it to read back 0 (2.1.2). */
-	mmio_w32(d, MMIO_STATUS, 0);
+	/* Before memory the device may use is freed: wait for the status to
+	 * read back 0 (virtio 1.2 2.4.2: the reset is complete then). */
+	mmio_reset_start(d);
 	for (int i = 0; i < 1000000; i++) {
 		if (mmio_r32(d, MMIO_STATUS) == 0)
 			return 0;
@@ -81,15 +117,31 @@ static void mmio_set_features(struct virtio_dev *d, uint64_t f)
 static uint32_t mmio_config_generation(struct virtio_dev *d) { return mmio_r32(d, MMIO_CONFIG_GENERATION); }
 
 /* 4.2.2.2: 8-bit fields with 8-bit accesses, 16-bit with aligned 16-bit. */
-static uint8_t mmio_config_r8(struct virtio_dev *d, uint32_t off) { return k_mmio_r8(d->base + MMIO_CONFIG + off); }
+static uint8_t mmio_config_r8(struct virtio_dev *d, uint32_t off)
+{
+	uint64_t t0 = cost_start();
+	uint8_t v = k_mmio_r8(d->base + MMIO_CONFIG + off);
+	cost_end(t0);
+	return v;
+}
 static uint16_t mmio_config_r16(struct virtio_dev *d, uint32_t off) { return k_mmio_r16(d->base + MMIO_CONFIG + off); }
+
+/* QueueSel is written only when it changes (4.2.2.2: it must have been
+ * written before QueueNum etc. are; it is not reset with the device). */
+static void mmio_select(struct virtio_dev *d, uint16_t index)
+{
+	if (d->queue_sel != (int32_t)index) {
+		mmio_w32(d, MMIO_QUEUE_SEL, index);
+		d->queue_sel = index;
+	}
+}
 
 static uint16_t mmio_queue_max(struct virtio_dev *d, uint16_t index)
 {
-	/* 4.2.3.2 steps 1-3: select, check not in use, read the maximum. */
-	mmio_w32(d, MMIO_QUEUE_SEL, index);
-	if (mmio_r32(d, MMIO_QUEUE_READY) != 0)
-		return 0;
+	/* 4.2.3.2 steps 1-3: select, check the queue is not in use, read the
+	 * maximum.  Only called after negotiation, i.e. right after a reset,
+	 * which cleared QueueReady (4.2.2.1): step 2 is known to pass. */
+	mmio_select(d, index);
 	uint32_t max = mmio_r32(d, MMIO_QUEUE_NUM_MAX);
 	return max > 0xffffu ? 0xffffu : (uint16_t)max;
 }
@@ -103,8 +155,9 @@ static void mmio_notify(struct vq *vq)
 static int mmio_queue_enable(struct virtio_dev *d, struct vq *vq, bool irq)
 {
 	(void)irq; /* one interrupt line per device; TX stays quiet via used_event */
-	/* 4.2.3.2 steps 4-7: size, the three areas, QueueReady. */
-	mmio_w32(d, MMIO_QUEUE_SEL, vq->index);
+	/* 4.2.3.2 steps 4-7: size, the three areas, QueueReady (not read
+	 * back: nothing in 4.2 lets a device refuse it). */
+	mmio_select(d, vq->index);
 	mmio_w32(d, MMIO_QUEUE_NUM, vq->size);
 	uint64_t a = vq_desc_addr(vq);
 	mmio_w32(d, MMIO_QUEUE_DESC_LOW, (uint32_t)a);
@@ -116,8 +169,6 @@ static int mmio_queue_enable(struct virtio_dev *d, struct vq *vq, bool irq)
 	mmio_w32(d, MMIO_QUEUE_DEVICE_LOW, (uint32_t)a);
 	mmio_w32(d, MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(a >> 32));
 	mmio_w32(d, MMIO_QUEUE_READY, 1);
-	if (mmio_r32(d, MMIO_QUEUE_READY) != 1)
-		return -SYS_EIO;
 	vq->notify = mmio_notify;
 	vq->notify_addr = d->base + MMIO_QUEUE_NOTIFY;
 	return 0;
@@ -142,6 +193,7 @@ static void mmio_irq_ack(struct virtio_dev *d)
 static const struct virtio_transport mmio_transport = {
 	.kind = "mmio",
 	.reset = mmio_reset,
+	.reset_start = mmio_reset_start,
 	.get_status = mmio_get_status,
 	.set_status = mmio_set_status,
 	.get_features = mmio_get_features,
@@ -161,12 +213,12 @@ static const struct virtio_transport mmio_transport = {
  * `device_id`. */
 static struct virtio_dev *mmio_try(uintptr_t base, uint32_t gsi, uint32_t device_id)
 {
-	if (k_mmio_r32(base + MMIO_MAGIC) != MMIO_MAGIC_VALUE)
+	if (timed_r32(base + MMIO_MAGIC) != MMIO_MAGIC_VALUE)
 		return NULL;
-	uint32_t id = k_mmio_r32(base + MMIO_DEVICE_ID);
+	uint32_t id = timed_r32(base + MMIO_DEVICE_ID);
 	if (id == 0 || id != device_id) /* 0: an empty slot (4.2.2) */
 		return NULL;
-	uint32_t version = k_mmio_r32(base + MMIO_VERSION);
+	uint32_t version = timed_r32(base + MMIO_VERSION);
 	if (version != 2) {
 		sys_log("virtio-mmio@0x%lx: version %u (legacy) transport not supported; "
 			"QEMU needs -global virtio-mmio.force-legacy=false\n",
@@ -180,6 +232,7 @@ static struct virtio_dev *mmio_try(uintptr_t base, uint32_t gsi, uint32_t device
 	d->device_id = id;
 	d->base = base;
 	d->gsi = gsi;
+	d->queue_sel = -1;
 	snprintf(d->name, sizeof(d->name), "mmio@%lx", (unsigned long)base);
 	return d;
 }
@@ -273,6 +326,10 @@ int virtio_mmio_find(struct virtio_dev **out, int max, uint32_t device_id)
 	int n = mmio_from_cmdline(out, max, device_id, &seen);
 	if (seen)
 		return n;
+	/* Without ACPI, QEMU microvm names every used slot on the command
+	 * line: none named, none used (and no exit per slot to find out). */
+	if (k_acpi_absent())
+		return 0;
 
 	/* No announcement: QEMU microvm's fixed slots.  Probe the top slot to
 	 * tell 24 slots (second IOAPIC, GSI 24+) from 8 (GSI 16+). */

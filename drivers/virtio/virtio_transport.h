@@ -13,7 +13,8 @@
  * QEMU command-line order, at most `max`.  Nothing is negotiated yet.
  *
  * MMIO: the `virtio_mmio.device=SIZE@BASE:IRQ` entries of the kernel command
- * line (QEMU microvm adds them when ACPI is off) in their order; else QEMU
+ * line (QEMU microvm adds them when ACPI is off) in their order; none if
+ * there are none and the machine has no ACPI (k_acpi_absent); else QEMU
  * microvm's fixed slots (base 0xfeb00000, 512-byte stride, 24 slots and GSI
  * 24+i with the second IOAPIC, else 8 slots and GSI 16+i), scanned from the
  * highest slot down: QEMU plugs the first -device into the highest free slot.
@@ -23,6 +24,15 @@
  * modern capabilities, in bus/device/function order.
  */
 int virtio_mmio_find(struct virtio_dev **out, int max, uint32_t device_id);
+
+/* virtio-mmio register accesses made so far outside the fast path (probe,
+ * set-up, interrupt acks) and the TSC ticks spent in them: each is an exit
+ * to QEMU, the floor of a NIC's set-up time. */
+struct virtio_mmio_cost {
+	uint32_t accesses;
+	uint64_t tsc;
+};
+void virtio_mmio_cost_get(struct virtio_mmio_cost *c);
 int virtio_pci_find(struct virtio_dev **out, int max, uint32_t device_id);
 
 #endif

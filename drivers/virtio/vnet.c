@@ -307,31 +307,41 @@ int vnet_dev_init(struct vnet *vn, struct virtio_dev *dev, struct pkt_pool *pool
 	vn->mrg_rxbuf = virtio_has(dev, VIRTIO_NET_F_MRG_RXBUF);
 	bool event_idx = virtio_has(dev, VIRTIO_F_EVENT_IDX);
 
-	/* Step 7: virtqueues (receiveq1, transmitq1). */
+	/* Step 7: virtqueues (receiveq1, transmitq1), each sized, set up and
+	 * enabled in turn: one queue select per queue (4.2.3.2). */
 	uint16_t want = opt ? opt->queue_size : 0;
 	uint16_t rx_size = vnet_pick_size(tr->queue_max(dev, VNET_RXQ), want);
-	uint16_t tx_size = vnet_pick_size(tr->queue_max(dev, VNET_TXQ), want);
-	if (!rx_size || !tx_size) {
+	if (!rx_size) {
 		rc = -SYS_ENOENT;
 		goto fail;
 	}
 	rc = vq_init(&vn->rx, VNET_RXQ, rx_size, VRING_DESC_F_WRITE, event_idx);
 	if (rc < 0)
 		goto fail;
-	rc = vq_init(&vn->tx, VNET_TXQ, tx_size, 0, event_idx);
-	if (rc < 0)
-		goto fail_rx;
 	rc = tr->queue_enable(dev, &vn->rx, dev->has_irq);
 	if (rc < 0)
-		goto fail_tx;
+		goto fail_q;
+	uint16_t tx_size = vnet_pick_size(tr->queue_max(dev, VNET_TXQ), want);
+	if (!tx_size) {
+		rc = -SYS_ENOENT;
+		goto fail_q;
+	}
+	rc = vq_init(&vn->tx, VNET_TXQ, tx_size, 0, event_idx);
+	if (rc < 0)
+		goto fail_q;
 	rc = tr->queue_enable(dev, &vn->tx, false);
 	if (rc < 0)
-		goto fail_tx;
+		goto fail_q;
 
 	/* Device configuration: the MAC (5.1.4), else a locally administered
-	 * one derived from the port id. */
+	 * one derived from the port id.  Byte by byte (4.2.2.2: 8-bit fields,
+	 * 8-bit accesses), without the generation count around it (2.4.1, a
+	 * SHOULD): it guards against the device changing its configuration
+	 * while we read, and nothing we negotiate lets it change the MAC
+	 * (no CTRL_MAC_ADDR, no STATUS/announce).  Two exits saved. */
 	if (virtio_has(dev, VIRTIO_NET_F_MAC)) {
-		virtio_config_read(dev, VNET_CFG_MAC, port->mac, 6);
+		for (unsigned i = 0; i < 6; i++)
+			port->mac[i] = tr->config_r8(dev, VNET_CFG_MAC + i);
 	} else {
 		static const uint8_t local[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
 		memcpy(port->mac, local, 6);
@@ -347,7 +357,7 @@ int vnet_dev_init(struct vnet *vn, struct virtio_dev *dev, struct pkt_pool *pool
 	vnet_rx_fill(vn);
 	if (pool && vn->rx.n_free == vn->rx.size) {
 		rc = -SYS_ENOMEM;
-		goto fail_tx;
+		goto fail_q;
 	}
 
 	/* Step 8, then the first kick: no notification before DRIVER_OK
@@ -356,12 +366,13 @@ int vnet_dev_init(struct vnet *vn, struct virtio_dev *dev, struct pkt_pool *pool
 	vq_publish(&vn->rx);
 	return 0;
 
-fail_tx:
-	/* The device may hold ring addresses: reset before freeing (2.1.2). */
+fail_q:
+	/* The device may hold ring addresses: reset before freeing (2.1.2).
+	 * A queue never set up is all zero (memset above, vq_init): its
+	 * vq_destroy frees nothing. */
 	tr->reset(dev);
 	vnet_release_bufs(&vn->rx);
 	vq_destroy(&vn->tx);
-fail_rx:
 	vq_destroy(&vn->rx);
 fail:
 	virtio_fail(dev);

@@ -111,6 +111,48 @@ static void test_pool_all_or_nothing(void **state)
 	pkt_pool_destroy(pool);
 }
 
+/* Creation writes no buffer (the image relies on it: a page is touched when
+ * a buffer on it is first handed out); a buffer is set up, pool included,
+ * when it is allocated, whatever its memory held before. */
+static void test_pool_sets_up_on_alloc(void **state)
+{
+	(void)state;
+	struct pkt_pool *a = pkt_pool_create(4), *b = pkt_pool_create(4);
+	assert_non_null(a);
+	assert_non_null(b);
+	memset(a->mem, 0xa5, 4 * PKT_BUF_SIZE);
+	memset(b->mem, 0x5a, 4 * PKT_BUF_SIZE);
+	struct pkt *p[8];
+	assert_int_equal(pkt_alloc_bulk(a, p, 4), 4);
+	assert_int_equal(pkt_alloc_bulk(b, p + 4, 4), 4);
+	for (int i = 0; i < 8; i++) {
+		struct pkt_pool *want = i < 4 ? a : b;
+		assert_ptr_equal(p[i]->pool, want);
+		assert_true(pkt_pool_owns(want, p[i]));
+		assert_ptr_equal(p[i]->data, (uint8_t *)p[i] + PKT_META_SIZE + PKT_HEADROOM);
+		assert_int_equal(p[i]->len, 0);
+		assert_int_equal(p[i]->flags, 0);
+		assert_int_equal(p[i]->hash, 0);
+		assert_int_equal(p[i]->nf_data, 0);
+		assert_int_equal(p[i]->out_port, PKT_DROP);
+	}
+	/* The lowest addresses first (a bulk takes the top of the stack, the
+	 * last of it on top): a partly used pool touches few pages. */
+	for (int i = 0; i < 4; i++)
+		assert_ptr_equal(p[i], (struct pkt *)(a->mem + (size_t)(3 - i) * PKT_BUF_SIZE));
+	/* Freed together, each goes home. */
+	struct pkt *mixed[8] = {p[0], p[4], p[1], p[5], p[2], p[6], p[3], p[7]};
+	pkt_free_bulk(mixed, 8);
+	assert_int_equal(a->n_free, 4);
+	assert_int_equal(b->n_free, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_true(pkt_pool_owns(a, a->free[i]));
+		assert_true(pkt_pool_owns(b, b->free[i]));
+	}
+	pkt_pool_destroy(a);
+	pkt_pool_destroy(b);
+}
+
 static void test_pkt_set_data_bounds(void **state)
 {
 	(void)state;
@@ -383,6 +425,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_all_or_nothing),
+		cmocka_unit_test(test_pool_sets_up_on_alloc),
 		cmocka_unit_test(test_pkt_set_data_bounds),
 		cmocka_unit_test(test_stats_text_and_json),
 		cmocka_unit_test(test_stats_overflow_truncates),

@@ -230,11 +230,11 @@ else
 fi
 
 # ---- fw-counters ------------------------------------------------------------------
-# The image prints the same counter lines as replay when it stops.  Not
-# compared: the flow table's size (replay's default vs the image's memory),
-# the rule's FILE:LINE, and port names (the image names ports after its
-# NICs, vnet0/vnet1; firewall_inside/outside.* carry the config's names).
-counters() { grep -E '^(port[0-9]|firewall|loop)' "$1" | grep -vE 'flow_capacity|frag_capacity|_at |^port[0-9]\.name ' | tr -d '\r' | sort; }
+# The image prints the same counter lines as replay when it stops, port
+# names included (both take them from the config's `port N name`).  Not
+# compared: the flow table's size (replay's default vs the image's memory)
+# and the rule's FILE:LINE.
+counters() { grep -E '^(port[0-9]|firewall|loop)' "$1" | grep -vE 'flow_capacity|frag_capacity|_at ' | tr -d '\r' | sort; }
 counters "$D/expect.stats" >"$D/expect.counters"
 counters "$D/vm.log" >"$D/vm.counters"
 if [ ! -s "$D/vm.counters" ]; then
@@ -242,6 +242,6 @@ if [ ! -s "$D/vm.counters" ]; then
 elif ! diff "$D/expect.counters" "$D/vm.counters" >"$D/counters.diff"; then
 	ko fw-counters "image vs replay: $(grep '^[<>]' "$D/counters.diff" | head -n 8 | tr '\n' ' ')"
 else
-	ok fw-counters "$(wc -l <"$D/vm.counters") lines as replay; $(grep -E '^firewall\.(drop_policy|drop_invalid|rejects_sent) ' "$D/vm.counters" | tr '\n' ' ')"
+	ok fw-counters "$(wc -l <"$D/vm.counters") lines as replay; $(grep -E '^port[0-9]\.name ' "$D/vm.counters" | tr '\n' ' ')$(grep -E '^firewall\.(drop_policy|drop_invalid|rejects_sent) ' "$D/vm.counters" | tr '\n' ' ')"
 fi
 finish
