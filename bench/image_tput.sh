@@ -19,7 +19,7 @@
 #               (bench/fw-1k-rules.conf, stateful): each flow's first frame
 #               walks the rules, then every frame is an established flow
 # Two spinning threads in all (the generator's lcore, the DUT's poller) on
-# two cores.  Same ring size for every DUT (256, see RING).  Per round the
+# two cores.  Same ring size for every DUT (1024, see RING).  Per round the
 # DUTs run back to back, their order rotating between rounds; the table
 # shows medians over rounds and the ratios the issues set targets on
 # (issue 3: fwd >= 70 % of testpmd-io at 64 B; issue 4: firewall >= 70 % of
@@ -42,9 +42,10 @@ SIZES="64 imix"
 FLOWS=1000
 DURATION=1
 ROUNDS=${ROUNDS:-1}
-# Ring entries per queue for the testpmd DUT: the images use 256 (kernel/app.c
-# asks vnet_probe_all for 256; QEMU's default virtio-net ring), so does it.
-RING=${RING:-256}
+# Ring entries per queue, the same for every DUT: testpmd's virtio_user
+# queue_size and --rxd/--txd, the images' nfbox run --queue-size (1024 is
+# nfbox run's default with vhost-user NICs; RING=256 compares small rings).
+RING=${RING:-1024}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duts) DUTS=$2; shift 2 ;;
@@ -110,7 +111,7 @@ start_dut() { # KIND DIR
 		DUT_PID=$DPDK_PID
 		;;
 	*)
-		"$NFBOX" run "${IMG[$kind]}" --machine "$MACHINE" --mem 256 --pin 1 --log "$d/vm.log" \
+		"$NFBOX" run "${IMG[$kind]}" --machine "$MACHINE" --mem 256 --pin 1 --queue-size "$RING" --log "$d/vm.log" \
 			--net "vhost-user:$d/s0" --net "vhost-user:$d/s1" >"$d/dut.log" 2>&1 &
 		DUT_PID=$!
 		dpdk_track "$DUT_PID"
