@@ -288,8 +288,8 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 			char sock[400];
 			snprintf(sock, sizeof(sock), "%s/%s.%d.sock", p->dir, c->nf[i].name, port);
 			unlink(sock);
-			/* 256-entry rings, as the images use (kernel/app.c). */
-			snprintf(vdev[k], sizeof(vdev[k]), "virtio_user%d,path=%s,server=1,queues=1,queue_size=256", k, sock);
+			/* 1024-entry rings, as nfbox run gives the images (vhost-user default). */
+			snprintf(vdev[k], sizeof(vdev[k]), "virtio_user%d,path=%s,server=1,queues=1,queue_size=1024", k, sock);
 			argv[n++] = "--vdev";
 			argv[n++] = vdev[k];
 		}
@@ -298,8 +298,8 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 	argv[n++] = "-i";
 	argv[n++] = "--forward-mode=io";
 	argv[n++] = "--nb-cores=1";
-	argv[n++] = "--rxd=256";
-	argv[n++] = "--txd=256";
+	argv[n++] = "--rxd=1024";
+	argv[n++] = "--txd=1024";
 	argv[n++] = "--total-num-mbufs=32768";
 	argv[n++] = "--auto-start";
 	argv[n] = NULL;
