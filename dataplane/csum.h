@@ -83,10 +83,11 @@ static inline uint16_t csum_apply(uint16_t csum, uint64_t delta)
 	uint64_t s = (uint64_t)(uint16_t)~csum + delta;
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffffffffu) + (s >> 32);
+	/* 32 -> 16 bits with the end-around carry in one add: the high half
+	 * of t + rotate(t, 16) is the folded sum. */
 	uint32_t t = (uint32_t)s;
-	t = (t & 0xffffu) + (t >> 16);
-	t = (t & 0xffffu) + (t >> 16);
-	return (uint16_t)~t;
+	t += (t >> 16) | (t << 16);
+	return (uint16_t)~(t >> 16);
 }
 static inline uint16_t csum_update16(uint16_t csum, uint16_t old_v, uint16_t new_v)
 {
