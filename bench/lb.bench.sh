@@ -13,22 +13,9 @@
 # stdout, CSV in build/bench/lb_fastpath.csv.  Numbers are TSC cycles; on
 # a shared machine compare the ratios of one run, or count instructions:
 #   valgrind --tool=callgrind build/rel/bench/replay_bench lb TRACE --config CONF --laps 3
-set -euo pipefail
-cd "$(dirname "$0")/.."
-CPU=${NFBOX_BENCH_CPU:-1}
-OUT=build/bench
-TR=$OUT/traces
-mkdir -p "$TR" "$OUT/lb"
-PIN="taskset -c $CPU"
-B=build/rel/bench
-for bin in replay_bench mktrace; do
-	[ -x "$B/$bin" ] || { echo "lb.bench.sh: $B/$bin missing (make bench-bins)"; exit 0; }
-done
-trace() { # NAME SIZE FLOWS
-	local f="$TR/$1.pcap"
-	[ -s "$f" ] || $B/mktrace --size "$2" --flows "$3" -o "$f" >/dev/null
-	echo "$f"
-}
+. "$(dirname "$0")/fastpath_common.sh"
+fastpath_bins lb.bench.sh || exit 0
+mkdir -p "$OUT/lb"
 CONF=$OUT/lb/lb.conf
 {
 	printf 'port 0 name clients\nport 1 name servers\n'
@@ -39,13 +26,6 @@ CONF=$OUT/lb/lb.conf
 } > "$CONF"
 
 csv=$OUT/lb_fastpath.csv
-echo "nf,trace,packets,avg_bytes,cycles_median,cycles_best,mpps,tsc_ghz" > "$csv"
 echo "== lb established-connection fast path vs fwd (TSC cycles/packet, median of 9 laps, CPU $CPU)"
 echo "   replay_bench: parse + function + TX queueing + main loop; clients -> servers, 60-byte frames"
-for t in "1flow 64 1" "1kflows 64 1000"; do
-	set -- $t
-	f=$(trace "64B-$1" "$2" "$3")
-	$PIN $B/replay_bench fwd "$f" --label "fwd $1" --csv "$csv"
-	$PIN $B/replay_bench lb "$f" --config "$CONF" --flows $((2 * $3 + 1024)) --label "lb $1" --csv "$csv"
-done
-echo "   CSV: $csv"
+fastpath_run lb "$CONF" "$csv" "1flow 64 1" "1kflows 64 1000"

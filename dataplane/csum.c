@@ -281,20 +281,6 @@ bool csum_verify(const struct pkt *p)
 /* ---- RFC 1624 ------------------------------------------------------------- */
 
 /* Eqn. 3: HC' = ~(~HC + ~m + m'), one's complement throughout. */
-uint16_t csum_update16(uint16_t csum, uint16_t old_v, uint16_t new_v)
-{
-	uint32_t s = (uint32_t)(uint16_t)~csum + (uint16_t)~old_v + new_v;
-	return (uint16_t)~fold32(s);
-}
-
-uint16_t csum_update32(uint16_t csum, uint32_t old_v, uint32_t new_v)
-{
-	/* ~m of a 32-bit field is the complement of each half: adding ~old
-	 * as a 32-bit word adds both halves (2^16 == 1 mod 0xffff). */
-	uint64_t s = (uint64_t)(uint16_t)~csum + (uint32_t)~old_v + new_v;
-	return (uint16_t)~fold32(fold64(s));
-}
-
 uint16_t csum_update128(uint16_t csum, const uint8_t old_v[16], const uint8_t new_v[16])
 {
 	uint64_t s = (uint16_t)~csum;

@@ -45,8 +45,6 @@
  * is revisited (and re-filed) once per wheel turn. */
 #define FT_WHEEL_MIN 1024u
 #define FT_WHEEL_MAX (1u << 18)
-/* Deadlines compare by signed difference; keep timeouts well inside it. */
-#define FT_TIMEOUT_MAX_TICKS (1u << 30)
 
 struct ft_bucket {
 	uint16_t sig[FT_SLOTS];
@@ -519,8 +517,7 @@ int32_t ft_insert(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
 	t->free_head = e->wheel_next;
 	e->key = *k;
 	e->hash = hash;
-	uint64_t ticks = ft_ticks(timeout_ns);
-	e->deadline = tick + (uint32_t)SYS_MIN(ticks, (uint64_t)FT_TIMEOUT_MAX_TICKS);
+	e->deadline = tick + ft_ticks(timeout_ns);
 	e->user = user;
 	if (!t->wheel_started) {
 		t->wheel_cur = tick;

@@ -81,9 +81,20 @@ uint32_t ft_count(const struct ft *t);
  * the wheel being at most 1/16 of a u32 per entry). */
 void ft_memory(const struct ft *t, size_t *entry_bytes, size_t *bucket_bytes);
 
-/* Convert a duration in nanoseconds to ticks (rounded up). */
+/* Deadlines compare by signed 32-bit difference: timeouts clamp here
+ * (2^30 ticks, about 13 days). */
+#define FT_TIMEOUT_MAX_TICKS (1u << 30)
+/* A timeout_ns meaning "as far as the table allows" (FT_TIMEOUT_MAX_TICKS). */
+#define FT_TIMEOUT_FAR UINT64_MAX
+
+/* Convert a duration in nanoseconds to ticks (rounded up), clamped at
+ * FT_TIMEOUT_MAX_TICKS: a longer duration, however long, is the longest
+ * timeout, never one wrapped to 32 bits (2^62 ns would be 0 ticks, an
+ * entry born expired). */
 static inline uint32_t ft_ticks(uint64_t ns)
 {
+	if (ns >= (uint64_t)FT_TIMEOUT_MAX_TICKS << FT_TICK_SHIFT)
+		return FT_TIMEOUT_MAX_TICKS;
 	return (uint32_t)((ns + (1ull << FT_TICK_SHIFT) - 1) >> FT_TICK_SHIFT);
 }
 
@@ -111,8 +122,8 @@ uint64_t ft_lookup_bulk_dir(struct ft *t, const struct flow_key *const *keys,
 			    uint64_t *reply);
 
 /*
- * Insert `k` with deadline now + timeout_ns (timeouts clamp at 2^30 ticks,
- * about 13 days).  Returns the new entry index, -SYS_EEXIST if the key
+ * Insert `k` with deadline now + timeout_ns (timeouts clamp at
+ * FT_TIMEOUT_MAX_TICKS, about 13 days; FT_TIMEOUT_FAR asks for that).  Returns the new entry index, -SYS_EEXIST if the key
  * (either direction) is present and live, or -SYS_ENOSPC if all `capacity`
  * entries are in use.  `user` is stored in the entry.  `hash` must be the
  * same value for every call about one key; flow_hash() is the intended one

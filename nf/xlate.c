@@ -47,32 +47,6 @@ static inline bool l4_fields(uint8_t proto, bool src, uint32_t *port, uint32_t *
 	}
 }
 
-void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
-{
-	uint8_t *ip = pkt_l3(p);
-	uint8_t *l4 = pkt_l4(p);
-	uint8_t *ap = ip + (src ? IP_SRC : IP_DST);
-	uint32_t old_a = sys_ld32(ap);
-	sys_st32(ap, addr_be);
-	sys_st16(ip + IP_CSUM, csum_update32(sys_ld16(ip + IP_CSUM), old_a, addr_be));
-	uint32_t po, so;
-	if (!l4_fields(p->l4_proto, src, &po, &so))
-		return;
-	uint16_t old_p = sys_ld16(l4 + po);
-	sys_st16(l4 + po, port_be);
-	uint16_t sum = sys_ld16(l4 + so);
-	if (p->l4_proto == IPPROTO_ICMP_) {
-		sys_st16(l4 + so, csum_update16(sum, old_p, port_be));
-		return;
-	}
-	if (p->l4_proto == IPPROTO_UDP_ && sum == 0)
-		return; /* no checksum (RFC 768): stays none */
-	sum = csum_update32(csum_update16(sum, old_p, port_be), old_a, addr_be);
-	if (p->l4_proto == IPPROTO_UDP_ && sum == 0)
-		sum = 0xffff;
-	sys_st16(l4 + so, sum);
-}
-
 static bool icmp_is_error(uint8_t type)
 {
 	return type == ICMP_UNREACH || type == ICMP_TIMXCEED || type == ICMP_PARAMPROB ||

@@ -15,13 +15,43 @@
 #ifndef NFB_NF_XLATE_H
 #define NFB_NF_XLATE_H
 
+#include "dataplane/csum.h"
 #include "dataplane/flow.h"
 #include "dataplane/parse.h"
 
 /* Rewrite the source (src = true) or destination address and port of a
  * parsed IPv4 TCP/UDP/ICMP-echo packet with a complete L4 header.  For
- * ICMP the "port" is the identifier whichever side is rewritten. */
-void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be);
+ * ICMP the "port" is the identifier whichever side is rewritten.  Inline:
+ * the fast path of every connection; the address's checksum delta is
+ * computed once for the IP and the TCP/UDP checksum. */
+static inline void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
+{
+	uint8_t *ip = pkt_l3(p), *l4 = pkt_l4(p);
+	uint8_t *ap = ip + (src ? 12 : 16);
+	uint32_t old_a = sys_ld32(ap);
+	sys_st32(ap, addr_be);
+	uint64_t da = csum_delta32(old_a, addr_be);
+	sys_st16(ip + 10, csum_apply(sys_ld16(ip + 10), da));
+	uint8_t proto = p->l4_proto;
+	/* TCP and UDP: ports at 0/2, checksum at 16/6; ICMP echo: the
+	 * identifier at 4 and a checksum at 2 without pseudo-header. */
+	uint32_t po = proto == IPPROTO_ICMP_ ? 4 : src ? 0 : 2;
+	uint32_t so = proto == IPPROTO_TCP_ ? 16 : proto == IPPROTO_UDP_ ? 6 : 2;
+	uint16_t old_p = sys_ld16(l4 + po);
+	sys_st16(l4 + po, port_be);
+	uint16_t sum = sys_ld16(l4 + so);
+	uint64_t dp = csum_delta16(old_p, port_be);
+	if (proto == IPPROTO_ICMP_) {
+		sys_st16(l4 + so, csum_apply(sum, dp));
+		return;
+	}
+	if (proto == IPPROTO_UDP_ && sum == 0)
+		return; /* no checksum (RFC 768): stays none */
+	sum = csum_apply(sum, da + dp);
+	if (proto == IPPROTO_UDP_ && sum == 0)
+		sum = 0xffff;
+	sys_st16(l4 + so, sum);
+}
 
 /* The packet an ICMPv4 error quotes. */
 struct xlate_inner {

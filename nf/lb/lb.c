@@ -27,10 +27,6 @@
 #include "nf/lb/lb_maglev.h"
 #include "nf/xlate.h"
 
-#define LB_EXPIRE_BUDGET 4096
-#define LB_CHUNK 32
-/* The server entry's deadline: as far as the table clamps (flowtable.h). */
-#define LB_FAR_NS (1ull << (30 + FT_TICK_SHIFT))
 
 /* ---- verdicts ------------------------------------------------------------- */
 static inline void lb_drop(struct lb *l, struct pkt *p, enum lb_drop why)
@@ -62,11 +58,6 @@ static void lb_other(struct lb *l, struct pkt *p, bool from_clients, enum lb_dro
 		l->c.passed++;
 }
 
-static inline bool lb_live(const struct ft_entry *e, uint64_t now)
-{
-	return (int32_t)(e->deadline - (uint32_t)(now >> FT_TICK_SHIFT)) > 0;
-}
-
 static inline enum lb_tmo lb_tmo(uint64_t u)
 {
 	if (!(u & LB_U_TCP))
@@ -75,46 +66,13 @@ static inline enum lb_tmo lb_tmo(uint64_t u)
 }
 
 /* ---- connections ---------------------------------------------------------- */
-static void lb_ended(struct lb *l, uint64_t u)
+/* conn2's `ended`: a connection expired. */
+static void lb_ended(void *ctx, uint64_t u)
 {
+	struct lb *l = ctx;
 	struct lb_conf *lc = l->lc;
 	lc->vips[lb_u_vip(u)].c.active--;
 	lc->be[lb_u_be(u)].c.active--;
-	l->c.conns_active--;
-}
-
-static void lb_expired(void *ctx, uint32_t idx, struct ft_entry *e)
-{
-	struct lb *l = ctx;
-	if (e->key.zone == LB_ZONE_CLIENT) {
-		uint32_t partner = lb_u_partner(e->user);
-		if (partner != LB_NO_PARTNER)
-			ft_delete(l->ft, partner);
-		lb_ended(l, e->user);
-		l->c.conns_expired++;
-		return;
-	}
-	/* A server entry at its far deadline: file it again while its
-	 * connection lives, else unlink it from the client entry. */
-	struct ft_entry *cl = ft_entry(l->ft, (uint32_t)e->user);
-	if (lb_u_partner(cl->user) != idx)
-		return;
-	uint64_t partner = LB_NO_PARTNER;
-	if (lb_live(cl, l->now)) {
-		int32_t ni = ft_insert(l->ft, &e->key, e->hash, l->now, LB_FAR_NS, e->user);
-		if (ni >= 0)
-			partner = (uint32_t)ni;
-	}
-	cl->user = (cl->user & ~LB_U_PARTNER_MASK) | partner;
-}
-
-static int32_t lb_insert(struct lb *l, const struct flow_key *k, uint32_t hash, uint64_t now,
-			 uint64_t tmo_ns, uint64_t user)
-{
-	int32_t idx = ft_insert(l->ft, k, hash, now, tmo_ns, user);
-	if (unlikely(idx == -SYS_ENOSPC) && ft_expire(l->ft, now, LB_EXPIRE_BUDGET, lb_expired, l))
-		idx = ft_insert(l->ft, k, hash, now, tmo_ns, user);
-	return idx;
 }
 
 /* A new connection for client packet `p` (key k): pick a backend, file
@@ -138,31 +96,24 @@ static int32_t lb_new(struct lb *l, struct pkt *p, const struct flow_key *k, uin
 		return -1;
 	}
 	struct lb_backend *be = &lc->be[bi];
-	uint64_t u = LB_NO_PARTNER | (k->proto == IPPROTO_TCP_ ? LB_U_TCP : 0) |
-		     (uint64_t)vi << LB_U_VIP_SHIFT | (uint64_t)bi << LB_U_BE_SHIFT;
+	uint64_t u = (k->proto == IPPROTO_TCP_ ? LB_U_TCP : 0) | (uint64_t)vi << LB_U_VIP_SHIFT |
+		     (uint64_t)bi << LB_U_BE_SHIFT;
 	uint64_t tmo_ns = (uint64_t)lc->tmo_sec[lb_tmo(u)] * 1000000000ull;
-	int32_t ci = lb_insert(l, k, hash, now, tmo_ns, u);
 	struct flow_key sk = *k;
 	sk.dst.v4 = be->addr;
 	sk.dport = be->port;
 	sk.zone = LB_ZONE_SERVER;
-	int32_t si = ci >= 0 ? lb_insert(l, &sk, flow_hash(&sk), now, LB_FAR_NS, (uint64_t)ci) : ci;
-	if (si < 0) {
-		if (ci >= 0)
-			ft_delete(l->ft, (uint32_t)ci);
+	int32_t ci = conn2_open(&l->cn, k, hash, &sk, now, tmo_ns, u);
+	if (ci < 0) {
 		/* -SYS_EEXIST: this client port already talks to this backend
 		 * through another vip. */
-		lb_drop(l, p, si == -SYS_ENOSPC ? LB_DROP_TABLE_FULL : LB_DROP_TUPLE_CLASH);
+		lb_drop(l, p, ci == -SYS_ENOSPC ? LB_DROP_TABLE_FULL : LB_DROP_TUPLE_CLASH);
 		return -1;
 	}
-	struct ft_entry *e = ft_entry(l->ft, (uint32_t)ci);
-	e->user = (e->user & ~LB_U_PARTNER_MASK) | (uint32_t)si;
 	v->c.conns++;
 	v->c.active++;
 	be->c.conns++;
 	be->c.active++;
-	l->c.conns_created++;
-	l->c.conns_active++;
 	return ci;
 }
 
@@ -181,7 +132,7 @@ static inline void lb_count(struct lb_counters *c, bool to_server, uint32_t len)
 static inline void lb_to_server(struct lb *l, struct pkt *p, uint32_t idx, uint64_t now)
 {
 	struct lb_conf *lc = l->lc;
-	struct ft_entry *e = ft_entry(l->ft, idx);
+	struct ft_entry *e = ft_entry(l->cn.ft, idx);
 	uint64_t u = e->user;
 	if (u & LB_U_TCP)
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
@@ -200,13 +151,12 @@ static inline void lb_to_server(struct lb *l, struct pkt *p, uint32_t idx, uint6
 static inline void lb_to_client(struct lb *l, struct pkt *p, uint32_t idx, uint64_t now)
 {
 	struct lb_conf *lc = l->lc;
-	uint32_t ci = (uint32_t)ft_entry(l->ft, idx)->user;
-	struct ft_entry *e = ft_entry(l->ft, ci);
-	uint64_t u = e->user;
-	if (unlikely(!lb_live(e, now) || lb_u_partner(u) != idx)) {
+	struct ft_entry *e = conn2_first_of(&l->cn, idx, conn2_tick(now));
+	if (unlikely(!e)) {
 		lb_other(l, p, false, LB_DROP_NO_CONNECTION);
 		return;
 	}
+	uint64_t u = e->user;
 	if (u & LB_U_TCP)
 		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true, LB_U_REPLIED,
 				   LB_U_CLOSING);
@@ -229,21 +179,19 @@ static inline void lb_to_client(struct lb *l, struct pkt *p, uint32_t idx, uint6
 static bool lb_icmp_error_from_servers(struct lb *l, struct pkt *p, const struct xlate_inner *q,
 				       uint64_t now)
 {
-	struct flow_key k = q->key;
-	k.zone = LB_ZONE_SERVER;
-	int dir;
-	int32_t idx = ft_lookup(l->ft, &k, flow_hash(&k), now, &dir);
+	const struct flow_key *k = &q->key;
+	int32_t idx = conn2_lookup_quote(&l->cn, q, LB_ZONE_SERVER, FT_DIR_ORIG, now);
 	const uint8_t *oip = pkt_l3(p);
-	if (idx < 0 || dir != FT_DIR_ORIG || sys_ld32(oip + 16) != k.src.v4)
+	if (idx < 0 || sys_ld32(oip + 16) != k->src.v4)
 		return false;
-	struct ft_entry *cl = ft_entry(l->ft, (uint32_t)ft_entry(l->ft, (uint32_t)idx)->user);
-	if (!lb_live(cl, now) || lb_u_partner(cl->user) != (uint32_t)idx)
+	struct ft_entry *cl = conn2_first_of(&l->cn, (uint32_t)idx, conn2_tick(now));
+	if (!cl)
 		return false;
 	if (!lb_send(l, p, l->lc->client_port))
 		return true;
 	uint32_t osrc = sys_ld32(oip + 12);
 	uint32_t vip = cl->key.dst.v4;
-	xlate_icmp_rewrite(p, q, true, osrc == k.dst.v4 ? vip : osrc, false, vip, cl->key.dport);
+	xlate_icmp_rewrite(p, q, true, osrc == k->dst.v4 ? vip : osrc, false, vip, cl->key.dport);
 	l->c.icmp_errors_to_clients++;
 	return true;
 }
@@ -253,14 +201,11 @@ static bool lb_icmp_error_from_servers(struct lb *l, struct pkt *p, const struct
 static bool lb_icmp_error_from_clients(struct lb *l, struct pkt *p, const struct xlate_inner *q,
 				       uint64_t now)
 {
-	struct flow_key k = q->key;
-	k.zone = LB_ZONE_CLIENT;
-	int dir;
-	int32_t idx = ft_lookup(l->ft, &k, flow_hash(&k), now, &dir);
+	int32_t idx = conn2_lookup_quote(&l->cn, q, LB_ZONE_CLIENT, FT_DIR_REPLY, now);
 	const uint8_t *oip = pkt_l3(p);
-	if (idx < 0 || dir != FT_DIR_REPLY || sys_ld32(oip + 16) != k.src.v4)
+	if (idx < 0 || sys_ld32(oip + 16) != q->key.src.v4)
 		return false;
-	const struct lb_backend *be = &l->lc->be[lb_u_be(ft_entry(l->ft, (uint32_t)idx)->user)];
+	const struct lb_backend *be = &l->lc->be[lb_u_be(ft_entry(l->cn.ft, (uint32_t)idx)->user)];
 	if (!lb_send(l, p, l->lc->server_port))
 		return true;
 	xlate_icmp_rewrite(p, q, false, be->addr, true, be->addr, be->port);
@@ -270,8 +215,10 @@ static bool lb_icmp_error_from_clients(struct lb *l, struct pkt *p, const struct
 
 /* ---- per packet ----------------------------------------------------------- */
 /* Everything but unfragmented IPv4 TCP and UDP; true if `p` was decided. */
-static bool lb_cold(struct lb *l, struct pkt *p, bool from_clients, uint64_t now)
+static bool lb_cold(void *st, struct pkt *p, uint64_t now)
 {
+	struct lb *l = st;
+	bool from_clients = l->from_clients;
 	const struct lb_conf *lc = l->lc;
 	if (p->l3 != PKT_L3_IPV4) {
 		if (p->l3 == PKT_L3_IPV6) {
@@ -298,82 +245,117 @@ static bool lb_cold(struct lb *l, struct pkt *p, bool from_clients, uint64_t now
 	return true;
 }
 
-static void lb_chunk(struct lb *l, struct pkt **pkts, uint16_t cnt, bool from_clients,
-		     uint64_t now)
+/* What the fast path needs, loaded once per burst. */
+struct lb_fast {
+	struct ft_entry *entries;
+	struct lb_conf *lc;
+	uint32_t tick;
+	uint32_t dl[LB_TMO_COUNT]; /* a refreshed connection's deadline, by timeout */
+};
+
+static inline bool lb_state_kept(uint64_t u, const struct pkt *p)
 {
-	struct flow_key keys[LB_CHUNK];
-	const struct flow_key *kp[LB_CHUNK];
-	uint32_t hashes[LB_CHUNK];
-	int32_t idx[LB_CHUNK];
-	uint8_t which[LB_CHUNK];
-	uint32_t m = 0;
-	uint16_t zone = from_clients ? LB_ZONE_CLIENT : LB_ZONE_SERVER;
-	for (uint16_t i = 0; i < cnt; i++) {
-		struct pkt *p = pkts[i];
-		if (unlikely(lb_cold(l, p, from_clients, now)))
-			continue;
-		kp[m] = &keys[m];
-		xlate_key_v4(p, zone, &keys[m], &hashes[m]);
-		which[m++] = (uint8_t)i;
-	}
-	if (!m)
-		return;
-	ft_lookup_bulk(l->ft, kp, hashes, m, now, idx);
-	/* Once the chunk has created a connection (or reaped expired ones),
-	 * later packets are looked up again: they may be the new one's. */
-	bool changed = false;
-	for (uint32_t j = 0; j < m; j++) {
-		struct pkt *p = pkts[which[j]];
-		int32_t x = idx[j];
-		int dir = FT_DIR_ORIG;
-		if (unlikely(changed))
-			x = ft_lookup(l->ft, &keys[j], hashes[j], now, &dir);
-		else if (likely(x >= 0))
-			dir = flow_key_eq(&ft_entry(l->ft, (uint32_t)x)->key, &keys[j]) ? FT_DIR_ORIG
-											 : FT_DIR_REPLY;
-		if (from_clients) {
-			if (likely(x >= 0 && dir == FT_DIR_ORIG)) {
-				lb_to_server(l, p, (uint32_t)x, now);
-			} else if (x >= 0) {
-				/* a client sending from vip:vport to itself */
-				lb_other(l, p, true, LB_DROP_NON_VIP);
-			} else {
-				uint64_t before = l->c.conns_expired;
-				int32_t ci = lb_new(l, p, &keys[j], hashes[j], now);
-				if (ci >= 0) {
-					changed = true;
-					lb_to_server(l, p, (uint32_t)ci, now);
-				}
-				changed |= l->c.conns_expired != before;
-			}
-		} else if (likely(x >= 0 && dir == FT_DIR_REPLY)) {
+	return !(u & LB_U_TCP) ||
+	       !(((const struct tcp_hdr *)pkt_l4(p))->flags & (TCP_SYN | TCP_FIN | TCP_RST));
+}
+
+/* A client packet that changes no state: refresh, rewrite, count.  The
+ * general case is lb_to_server(). */
+static inline bool lb_fast_to_server(const void *fc_, struct pkt *p, uint32_t idx,
+				     unsigned reply)
+{
+	const struct lb_fast *fc = fc_;
+	(void)reply;
+	struct ft_entry *e = fc->entries + idx;
+	uint64_t u = e->user;
+	if (!lb_state_kept(u, p))
+		return false;
+	e->deadline = fc->dl[lb_tmo(u)];
+	struct lb_backend *be = &fc->lc->be[lb_u_be(u)];
+	xlate_rewrite(p, false, be->addr, be->port);
+	lb_count(&be->c, true, p->len);
+	lb_count(&fc->lc->vips[lb_u_vip(u)].c, true, p->len);
+	return true;
+}
+
+/* A reply on a connection answered before, changing no state; else
+ * lb_to_client(). */
+static inline bool lb_fast_to_client(const void *fc_, struct pkt *p, uint32_t idx,
+				     unsigned reply)
+{
+	const struct lb_fast *fc = fc_;
+	(void)reply;
+	struct ft_entry *e = fc->entries + (uint32_t)fc->entries[idx].user;
+	uint64_t u = e->user;
+	if (!conn2_live(e, fc->tick) || conn2_partner(u) != idx || !(u & LB_U_REPLIED) ||
+	    !lb_state_kept(u, p))
+		return false;
+	e->deadline = fc->dl[lb_tmo(u)];
+	xlate_rewrite(p, true, e->key.dst.v4, e->key.dport);
+	lb_count(&fc->lc->be[lb_u_be(u)].c, false, p->len);
+	lb_count(&fc->lc->vips[lb_u_vip(u)].c, false, p->len);
+	return true;
+}
+
+static void lb_slow(void *st, struct pkt *p, const struct flow_key *k, uint32_t hash, int32_t x,
+		    int dir, uint64_t now)
+{
+	struct lb *l = st;
+	if (!l->from_clients) {
+		if (likely(x >= 0 && dir == FT_DIR_REPLY))
 			lb_to_client(l, p, (uint32_t)x, now);
-		} else {
+		else
 			lb_other(l, p, false, LB_DROP_NO_CONNECTION);
-		}
+		return;
+	}
+	if (likely(x >= 0 && dir == FT_DIR_ORIG)) {
+		lb_to_server(l, p, (uint32_t)x, now);
+	} else if (x >= 0) {
+		/* a client sending from vip:vport to itself */
+		lb_other(l, p, true, LB_DROP_NON_VIP);
+	} else {
+		int32_t ci = lb_new(l, p, k, hash, now);
+		if (ci >= 0)
+			lb_to_server(l, p, (uint32_t)ci, now);
 	}
 }
+
+static const struct conn2_fn lb_fn_srv = {.cold = lb_cold, .fast = lb_fast_to_server, .slow = lb_slow};
+static const struct conn2_fn lb_fn_cli = {.cold = lb_cold, .fast = lb_fast_to_client, .slow = lb_slow};
+CONN2_SLOW_FN(lb_slow_srv, lb_fn_srv)
+CONN2_SLOW_FN(lb_slow_cli, lb_fn_cli)
 
 static void lb_process(void *st, struct nf_batch *b, uint64_t now)
 {
 	struct lb *l = st;
-	l->now = now;
-	bool from_clients = b->port == l->lc->client_port;
-	if (unlikely(!from_clients && b->port != l->lc->server_port)) {
+	struct lb_conf *lc = l->lc;
+	bool from_clients = b->port == lc->client_port;
+	if (unlikely(!from_clients && b->port != lc->server_port)) {
 		for (uint16_t i = 0; i < b->n; i++)
 			lb_drop(l, b->pkts[i], LB_DROP_NO_PORT);
 		return;
 	}
-	for (uint16_t i = 0; i < b->n; i += LB_CHUNK)
-		lb_chunk(l, b->pkts + i, (uint16_t)SYS_MIN(LB_CHUNK, b->n - i), from_clients, now);
+	l->from_clients = from_clients;
+	struct lb_fast fc = {.entries = ft_entry(l->cn.ft, 0), .lc = lc, .tick = conn2_tick(now)};
+	for (unsigned i = 0; i < LB_TMO_COUNT; i++)
+		fc.dl[i] = ft_deadline(now, lc->tmo_ticks[i]);
+	uint16_t out = from_clients ? lc->server_port : lc->client_port;
+	bool fast_on = out < l->n_ports;
+	/* Counted once per burst: the fast path touches only per-vip and
+	 * per-backend counters. */
+	if (from_clients)
+		l->c.to_servers += conn2_process(&l->cn, &lb_fn_srv, lb_slow_srv, l, &fc, b,
+						 LB_ZONE_CLIENT, FT_DIR_ORIG, out, fast_on, now);
+	else
+		l->c.to_clients += conn2_process(&l->cn, &lb_fn_cli, lb_slow_cli, l, &fc, b,
+						 LB_ZONE_SERVER, FT_DIR_REPLY, out, fast_on, now);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
 static void lb_expire(void *st, uint64_t now)
 {
 	struct lb *l = st;
-	l->now = now;
-	ft_expire(l->ft, now, LB_EXPIRE_BUDGET, lb_expired, l);
+	conn2_expire(&l->cn, now);
 }
 
 /* The backend of new vip `nvi` that carries on old backend `ob`: the same
@@ -412,8 +394,9 @@ static void lb_rebind(struct lb *l, struct lb_conf *old, struct lb_conf *nc)
 			nb->c = old->be[ob].c;
 		nb->c.active = 0;
 	}
-	for (int32_t i = ft_next(l->ft, 0); i != FT_MISS; i = ft_next(l->ft, (uint32_t)i + 1)) {
-		struct ft_entry *e = ft_entry(l->ft, (uint32_t)i);
+	struct ft *ft = l->cn.ft;
+	for (int32_t i = ft_next(ft, 0); i != FT_MISS; i = ft_next(ft, (uint32_t)i + 1)) {
+		struct ft_entry *e = ft_entry(ft, (uint32_t)i);
 		if (e->key.zone != LB_ZONE_CLIENT)
 			continue;
 		uint64_t u = e->user;
@@ -426,11 +409,8 @@ static void lb_rebind(struct lb *l, struct lb_conf *old, struct lb_conf *nc)
 			nc->be[nbi].c.active++;
 			continue;
 		}
-		if (lb_u_partner(u) != LB_NO_PARTNER)
-			ft_delete(l->ft, lb_u_partner(u));
-		ft_delete(l->ft, (uint32_t)i);
-		l->c.conns_active--;
-		l->c.conns_dropped_by_reload++;
+		conn2_close(&l->cn, (uint32_t)i);
+		l->cn.c.dropped_by_reload++;
 	}
 }
 
@@ -456,7 +436,7 @@ static void lb_destroy(void *st)
 	if (!l)
 		return;
 	lb_conf_free(l->lc);
-	ft_destroy(l->ft);
+	conn2_fini(&l->cn);
 	sys_free(l);
 }
 
@@ -467,9 +447,7 @@ static void *lb_create(const struct nf_env *env)
 		return NULL;
 	memset(l, 0, sizeof(*l));
 	l->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
-	/* Two entries per connection; the partner index has 26 bits. */
-	uint32_t cap = env->flow_capacity ? env->flow_capacity : 2;
-	l->ft = ft_create(SYS_MIN(cap, (uint32_t)LB_NO_PARTNER));
+	int rc = conn2_init(&l->cn, env->flow_capacity, LB_ZONE_CLIENT, lb_ended, l);
 	/* Until configure() runs: an empty config (no vips). */
 	struct cfg *cfg = NULL;
 	struct cfg_errors *errs = sys_alloc(sizeof(*errs), 8);
@@ -480,7 +458,7 @@ static void *lb_create(const struct nf_env *env)
 		cfg_free(cfg);
 		sys_free(errs);
 	}
-	if (!l->ft || !l->lc) {
+	if (rc || !l->lc) {
 		lb_destroy(l);
 		return NULL;
 	}

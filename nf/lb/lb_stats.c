@@ -32,12 +32,7 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "backends", lc->n_be);
 	stats_str(w, "non_vip", lc->non_vip_pass ? "pass" : "drop");
 	stats_str(w, "non_ip", lc->non_ip_pass ? "pass" : "drop");
-	stats_u64(w, "connections_active", c->conns_active);
-	stats_u64(w, "connections_created", c->conns_created);
-	stats_u64(w, "connections_expired", c->conns_expired);
-	stats_u64(w, "connections_dropped_by_reload", c->conns_dropped_by_reload);
-	stats_u64(w, "flow_entries", ft_count(l->ft));
-	stats_u64(w, "flow_capacity", ft_capacity(l->ft));
+	conn2_stats_write(&l->cn, w, "connections");
 	stats_u64(w, "to_servers", c->to_servers);
 	stats_u64(w, "to_clients", c->to_clients);
 	stats_u64(w, "icmp_errors_to_servers", c->icmp_errors_to_servers);

@@ -38,7 +38,6 @@ struct lb_counters {
 };
 
 struct lb_global {
-	uint64_t conns_created, conns_active, conns_expired, conns_dropped_by_reload;
 	uint64_t to_servers, to_clients;        /* packets translated */
 	uint64_t icmp_errors_to_servers, icmp_errors_to_clients;
 	uint64_t passed;                         /* non-vip / non-ip passed untouched */

@@ -28,12 +28,6 @@
 #include "dataplane/parse.h"
 #include "nf/xlate.h"
 
-#define NAT_EXPIRE_BUDGET 4096
-#define NAT_CHUNK 32
-/* The outside entry's deadline: as far as the table clamps (2^30 ticks,
- * flowtable.h).  Not further: ft_ticks() returns 32 bits and a larger
- * duration would wrap to an entry that is born expired. */
-#define NAT_FAR_NS (1ull << (30 + FT_TICK_SHIFT))
 
 /* ---- verdicts ------------------------------------------------------------- */
 static inline void nat_drop(struct nat *n, struct pkt *p, enum nat_drop why)
@@ -54,14 +48,7 @@ static inline bool nat_send(struct nat *n, struct pkt *p, uint16_t port)
 	return true;
 }
 
-static inline uint32_t nat_tick(uint64_t now) { return (uint32_t)(now >> FT_TICK_SHIFT); }
-
-static inline bool nat_live(const struct ft_entry *e, uint64_t now)
-{
-	return (int32_t)(e->deadline - nat_tick(now)) > 0;
-}
-
-static inline unsigned nat_tmo(const struct nat *n, uint64_t u)
+static inline unsigned nat_tmo(uint64_t u)
 {
 	switch (nat_u_cls(u)) {
 	case NAT_CLS_TCP:
@@ -70,55 +57,18 @@ static inline unsigned nat_tmo(const struct nat *n, uint64_t u)
 	case NAT_CLS_UDP:
 		return NAT_TMO_UDP;
 	default:
-		(void)n;
 		return NAT_TMO_ICMP;
 	}
 }
 
 /* ---- sessions ------------------------------------------------------------- */
-static void nat_release(struct nat *n, uint64_t u)
+/* conn2's `ended`: a session expired; its port goes back. */
+static void nat_ended(void *ctx, uint64_t u)
 {
+	struct nat *n = ctx;
 	struct nat_pool *pool = n->nc->pool;
 	if (nat_u_addr(u) < pool->n)
 		nat_pool_release(pool, nat_u_addr(u), nat_u_cls(u), nat_u_port(u));
-}
-
-static void nat_expired(void *ctx, uint32_t idx, struct ft_entry *e)
-{
-	struct nat *n = ctx;
-	if (e->key.zone == NAT_ZONE_IN) {
-		nat_release(n, e->user);
-		uint32_t partner = nat_u_partner(e->user);
-		if (partner != NAT_NO_PARTNER)
-			ft_delete(n->ft, partner);
-		n->c.sessions_active--;
-		n->c.sessions_expired++;
-		return;
-	}
-	/* An outside entry reached its far deadline: file it again if its
-	 * session lives on, else unlink it so the inside entry's callback
-	 * does not delete an index reused meanwhile. */
-	struct ft_entry *in = ft_entry(n->ft, (uint32_t)e->user);
-	if (nat_u_partner(in->user) != idx)
-		return;
-	uint64_t partner = NAT_NO_PARTNER;
-	if (nat_live(in, n->now)) {
-		int32_t ni = ft_insert(n->ft, &e->key, e->hash, n->now, NAT_FAR_NS, e->user);
-		if (ni >= 0)
-			partner = (uint32_t)ni;
-	}
-	in->user = (in->user & ~NAT_U_PARTNER_MASK) | partner;
-}
-
-/* The table is full: expired entries keep their slots until the wheel
- * reaps them, and the loop runs the wheel after the burst.  Reap now. */
-static int32_t nat_insert(struct nat *n, const struct flow_key *k, uint32_t hash, uint64_t now,
-			  uint64_t tmo_ns, uint64_t user)
-{
-	int32_t idx = ft_insert(n->ft, k, hash, now, tmo_ns, user);
-	if (unlikely(idx == -SYS_ENOSPC) && ft_expire(n->ft, now, NAT_EXPIRE_BUDGET, nat_expired, n))
-		idx = ft_insert(n->ft, k, hash, now, tmo_ns, user);
-	return idx;
 }
 
 /* Which pool address serves inside host `src`: a hash, so a host keeps
@@ -150,46 +100,39 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 	int32_t port = nat_pool_alloc(nc->pool, ai, cls, sys_be16(k->sport));
 	/* Sessions past their deadline hold their ports until the wheel
 	 * reaps them (after the burst): reap now before calling it full. */
-	if (unlikely(port < 0) && ft_expire(n->ft, now, NAT_EXPIRE_BUDGET, nat_expired, n))
+	if (unlikely(port < 0) && conn2_expire(&n->cn, now))
 		port = nat_pool_alloc(nc->pool, ai, cls, sys_be16(k->sport));
 	if (port < 0) {
 		nat_drop(n, p, NAT_DROP_PORTS_EXHAUSTED);
 		return -1;
 	}
-	uint64_t u = nat_u_make(NAT_NO_PARTNER, cls, (uint16_t)port, ai);
-	uint64_t tmo_ns = (uint64_t)nc->tmo_sec[nat_tmo(n, u)] * 1000000000ull;
-	int32_t in = nat_insert(n, k, hash, now, tmo_ns, u);
+	uint64_t u = nat_u_make(cls, (uint16_t)port, ai);
+	uint64_t tmo_ns = (uint64_t)nc->tmo_sec[nat_tmo(u)] * 1000000000ull;
 	struct flow_key ok = *k;
 	ok.src.v4 = nc->pool->a[ai].addr;
 	ok.sport = sys_be16((uint16_t)port);
 	ok.zone = NAT_ZONE_OUT;
-	int32_t out = in >= 0 ? nat_insert(n, &ok, flow_hash(&ok), now, NAT_FAR_NS, (uint64_t)in) : in;
-	if (out < 0) {
-		if (in >= 0)
-			ft_delete(n->ft, (uint32_t)in);
+	int32_t in = conn2_open(&n->cn, k, hash, &ok, now, tmo_ns, u);
+	if (in < 0) {
 		nat_pool_release(nc->pool, ai, cls, (uint16_t)port);
 		/* -SYS_EEXIST cannot happen (the inside key was looked up, the
 		 * outside one holds a port only this session has): judged as a
 		 * drop rather than trusted. */
-		nat_drop(n, p, out == -SYS_ENOSPC ? NAT_DROP_TABLE_FULL : NAT_DROP_INVALID);
+		nat_drop(n, p, in == -SYS_ENOSPC ? NAT_DROP_TABLE_FULL : NAT_DROP_INVALID);
 		return -1;
 	}
-	struct ft_entry *e = ft_entry(n->ft, (uint32_t)in);
-	e->user = (e->user & ~NAT_U_PARTNER_MASK) | (uint32_t)out;
-	n->c.sessions_created++;
-	n->c.sessions_active++;
 	return in;
 }
 
 /* An inside packet of session `idx`: step, refresh, translate, pass. */
 static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t now)
 {
-	struct ft_entry *e = ft_entry(n->ft, idx);
+	struct ft_entry *e = ft_entry(n->cn.ft, idx);
 	uint64_t u = e->user;
 	if (nat_u_cls(u) == NAT_CLS_TCP)
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
 					       NAT_U_REPLIED, NAT_U_CLOSING);
-	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(n, u)]);
+	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(u)]);
 	if (!nat_send(n, p, n->nc->out_port))
 		return;
 	xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
@@ -199,19 +142,18 @@ static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t 
 /* An outside packet that matched outside entry `idx` as a reply. */
 static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t now)
 {
-	uint32_t ii = (uint32_t)ft_entry(n->ft, idx)->user;
-	struct ft_entry *e = ft_entry(n->ft, ii);
-	uint64_t u = e->user;
-	if (unlikely(!nat_live(e, now) || nat_u_partner(u) != idx)) {
+	struct ft_entry *e = conn2_first_of(&n->cn, idx, conn2_tick(now));
+	if (unlikely(!e)) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
 	}
+	uint64_t u = e->user;
 	if (nat_u_cls(u) == NAT_CLS_TCP)
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true,
 					       NAT_U_REPLIED, NAT_U_CLOSING);
 	else
 		e->user = u = u | NAT_U_REPLIED;
-	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(n, u)]);
+	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(u)]);
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
 	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);
@@ -224,17 +166,12 @@ static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t n
 static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct xlate_inner *q,
 			      uint64_t now)
 {
-	struct flow_key k = q->key;
-	k.zone = NAT_ZONE_OUT;
-	int dir;
-	int32_t idx = ft_lookup(n->ft, &k, flow_hash(&k), now, &dir);
+	int32_t idx = conn2_lookup_quote(&n->cn, q, NAT_ZONE_OUT, FT_DIR_ORIG, now);
 	const struct ipv4_hdr *oip = (const struct ipv4_hdr *)pkt_l3(p);
-	if (idx < 0 || dir != FT_DIR_ORIG || sys_ld32(&oip->dst) != k.src.v4) {
-		nat_drop(n, p, NAT_DROP_NO_MAPPING);
-		return;
-	}
-	struct ft_entry *in = ft_entry(n->ft, (uint32_t)ft_entry(n->ft, (uint32_t)idx)->user);
-	if (!nat_live(in, now) || nat_u_partner(in->user) != (uint32_t)idx) {
+	struct ft_entry *in = NULL;
+	if (idx >= 0 && sys_ld32(&oip->dst) == q->key.src.v4)
+		in = conn2_first_of(&n->cn, (uint32_t)idx, conn2_tick(now));
+	if (!in) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
 	}
@@ -249,16 +186,13 @@ static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct xlate_i
 static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_inner *q,
 			       uint64_t now)
 {
-	struct flow_key k = q->key;
-	k.zone = NAT_ZONE_IN;
-	int dir;
-	int32_t idx = ft_lookup(n->ft, &k, flow_hash(&k), now, &dir);
+	int32_t idx = conn2_lookup_quote(&n->cn, q, NAT_ZONE_IN, FT_DIR_REPLY, now);
 	const struct ipv4_hdr *oip = (const struct ipv4_hdr *)pkt_l3(p);
-	if (idx < 0 || dir != FT_DIR_REPLY || sys_ld32(&oip->dst) != k.src.v4) {
+	if (idx < 0 || sys_ld32(&oip->dst) != q->key.src.v4) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
 	}
-	uint64_t u = ft_entry(n->ft, (uint32_t)idx)->user;
+	uint64_t u = ft_entry(n->cn.ft, (uint32_t)idx)->user;
 	if (!nat_send(n, p, n->nc->out_port))
 		return;
 	uint32_t ext = n->nc->pool->a[nat_u_addr(u)].addr;
@@ -269,8 +203,10 @@ static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_
 /* ---- per packet ----------------------------------------------------------- */
 /* Everything but TCP, UDP and ICMP echo of unfragmented IPv4; true if `p`
  * was decided here. */
-static bool nat_cold(struct nat *n, struct pkt *p, bool from_inside, uint64_t now)
+static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 {
+	struct nat *n = st;
+	bool from_inside = n->from_inside;
 	const struct nat_conf *nc = n->nc;
 	uint16_t other = from_inside ? nc->out_port : nc->in_port;
 	if (p->l3 != PKT_L3_IPV4) {
@@ -311,89 +247,121 @@ static bool nat_cold(struct nat *n, struct pkt *p, bool from_inside, uint64_t no
 	return true;
 }
 
-static void nat_chunk(struct nat *n, struct pkt **pkts, uint16_t cnt, bool from_inside,
-		      uint64_t now)
+/* What the fast path needs, loaded once per burst. */
+struct nat_fast {
+	struct ft_entry *entries;
+	const struct nat_pool_addr *pool;
+	uint32_t tick;
+	uint32_t dl[NAT_TMO_COUNT]; /* a refreshed session's deadline, by timeout */
+};
+
+static inline uint8_t nat_tcp_flags(const struct pkt *p)
 {
-	struct flow_key keys[NAT_CHUNK];
-	const struct flow_key *kp[NAT_CHUNK];
-	uint32_t hashes[NAT_CHUNK];
-	int32_t idx[NAT_CHUNK];
-	uint8_t which[NAT_CHUNK];
-	uint32_t m = 0;
-	uint16_t zone = from_inside ? NAT_ZONE_IN : NAT_ZONE_OUT;
-	for (uint16_t i = 0; i < cnt; i++) {
-		struct pkt *p = pkts[i];
-		if (unlikely(nat_cold(n, p, from_inside, now)))
-			continue;
-		kp[m] = &keys[m];
-		xlate_key_v4(p, zone, &keys[m], &hashes[m]);
-		which[m++] = (uint8_t)i;
-	}
-	if (!m)
-		return;
-	ft_lookup_bulk(n->ft, kp, hashes, m, now, idx);
-	/* Once the chunk has created a session (or reaped expired ones), the
-	 * later packets are looked up again: they may be the new session's. */
-	bool changed = false;
-	for (uint32_t j = 0; j < m; j++) {
-		struct pkt *p = pkts[which[j]];
-		int32_t x = idx[j];
-		int dir = FT_DIR_ORIG;
-		if (unlikely(changed))
-			x = ft_lookup(n->ft, &keys[j], hashes[j], now, &dir);
-		else if (likely(x >= 0))
-			dir = flow_key_eq(&ft_entry(n->ft, (uint32_t)x)->key, &keys[j]) ? FT_DIR_ORIG
-											 : FT_DIR_REPLY;
-		if (from_inside) {
-			if (likely(x >= 0 && dir == FT_DIR_ORIG)) {
-				nat_out(n, p, (uint32_t)x, now);
-			} else if (x >= 0) {
-				nat_drop(n, p, NAT_DROP_INVALID); /* inside host posing as the remote */
-			} else {
-				uint64_t before = n->c.sessions_expired;
-				int32_t in = nat_new(n, p, &keys[j], hashes[j], now);
-				if (in >= 0) {
-					changed = true;
-					nat_out(n, p, (uint32_t)in, now);
-				}
-				changed |= n->c.sessions_expired != before;
-			}
-		} else if (likely(x >= 0 && dir == FT_DIR_REPLY)) {
+	return ((const struct tcp_hdr *)pkt_l4(p))->flags;
+}
+
+/* An inside packet of a session whose state it does not change (TCP
+ * without SYN/FIN/RST, UDP, ICMP echo): refresh and translate.  The
+ * general case is nat_out(). */
+static inline bool nat_fast_out(const void *fc_, struct pkt *p, uint32_t idx, unsigned reply)
+{
+	const struct nat_fast *fc = fc_;
+	(void)reply;
+	struct ft_entry *e = fc->entries + idx;
+	uint64_t u = e->user;
+	if (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST)))
+		return false;
+	e->deadline = fc->dl[nat_tmo(u)];
+	xlate_rewrite(p, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
+	return true;
+}
+
+/* A reply to a session that has been answered before, changing nothing
+ * but the deadline; else nat_in(). */
+static inline bool nat_fast_in(const void *fc_, struct pkt *p, uint32_t idx, unsigned reply)
+{
+	const struct nat_fast *fc = fc_;
+	(void)reply;
+	struct ft_entry *e = fc->entries + (uint32_t)fc->entries[idx].user;
+	uint64_t u = e->user;
+	if (!conn2_live(e, fc->tick) || conn2_partner(u) != idx || !(u & NAT_U_REPLIED) ||
+	    (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST))))
+		return false;
+	e->deadline = fc->dl[nat_tmo(u)];
+	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);
+	return true;
+}
+
+static void nat_slow(void *st, struct pkt *p, const struct flow_key *k, uint32_t hash, int32_t x,
+		     int dir, uint64_t now)
+{
+	struct nat *n = st;
+	if (!n->from_inside) {
+		if (likely(x >= 0 && dir == FT_DIR_REPLY))
 			nat_in(n, p, (uint32_t)x, now);
-		} else {
+		else
 			nat_drop(n, p, NAT_DROP_NO_MAPPING);
-		}
+		return;
+	}
+	if (likely(x >= 0 && dir == FT_DIR_ORIG)) {
+		nat_out(n, p, (uint32_t)x, now);
+	} else if (x >= 0) {
+		nat_drop(n, p, NAT_DROP_INVALID); /* inside host posing as the remote */
+	} else {
+		int32_t in = nat_new(n, p, k, hash, now);
+		if (in >= 0)
+			nat_out(n, p, (uint32_t)in, now);
 	}
 }
+
+static const struct conn2_fn nat_fn_out = {.cold = nat_cold, .fast = nat_fast_out, .slow = nat_slow};
+static const struct conn2_fn nat_fn_in = {.cold = nat_cold, .fast = nat_fast_in, .slow = nat_slow};
+CONN2_SLOW_FN(nat_slow_out, nat_fn_out)
+CONN2_SLOW_FN(nat_slow_in, nat_fn_in)
 
 static void nat_process(void *st, struct nf_batch *b, uint64_t now)
 {
 	struct nat *n = st;
-	n->now = now;
-	bool from_inside = b->port == n->nc->in_port;
-	if (unlikely(!from_inside && b->port != n->nc->out_port)) {
+	const struct nat_conf *nc = n->nc;
+	bool from_inside = b->port == nc->in_port;
+	if (unlikely(!from_inside && b->port != nc->out_port)) {
 		for (uint16_t i = 0; i < b->n; i++)
 			nat_drop(n, b->pkts[i], NAT_DROP_NO_PORT);
 		return;
 	}
-	for (uint16_t i = 0; i < b->n; i += NAT_CHUNK)
-		nat_chunk(n, b->pkts + i, (uint16_t)SYS_MIN(NAT_CHUNK, b->n - i), from_inside, now);
+	n->from_inside = from_inside;
+	struct nat_fast fc = {
+		.entries = ft_entry(n->cn.ft, 0),
+		.pool = nc->pool->a,
+		.tick = conn2_tick(now),
+	};
+	for (unsigned i = 0; i < NAT_TMO_COUNT; i++)
+		fc.dl[i] = ft_deadline(now, nc->tmo_ticks[i]);
+	uint16_t out = from_inside ? nc->out_port : nc->in_port;
+	bool fast_on = out < n->n_ports;
+	/* Counted once per burst: the fast path touches no counter. */
+	if (from_inside)
+		n->c.translated_out += conn2_process(&n->cn, &nat_fn_out, nat_slow_out, n, &fc, b,
+						     NAT_ZONE_IN, FT_DIR_ORIG, out, fast_on, now);
+	else
+		n->c.translated_in += conn2_process(&n->cn, &nat_fn_in, nat_slow_in, n, &fc, b,
+						    NAT_ZONE_OUT, FT_DIR_REPLY, out, fast_on, now);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
 static void nat_expire(void *st, uint64_t now)
 {
 	struct nat *n = st;
-	n->now = now;
-	ft_expire(n->ft, now, NAT_EXPIRE_BUDGET, nat_expired, n);
+	conn2_expire(&n->cn, now);
 }
 
 /* Sessions survive a reload where their external address and port fit the
  * new pools (the port is taken there); the others end now. */
 static void nat_rebind(struct nat *n, struct nat_conf *old, struct nat_conf *nc)
 {
-	for (int32_t i = ft_next(n->ft, 0); i != FT_MISS; i = ft_next(n->ft, (uint32_t)i + 1)) {
-		struct ft_entry *e = ft_entry(n->ft, (uint32_t)i);
+	struct ft *ft = n->cn.ft;
+	for (int32_t i = ft_next(ft, 0); i != FT_MISS; i = ft_next(ft, (uint32_t)i + 1)) {
+		struct ft_entry *e = ft_entry(ft, (uint32_t)i);
 		if (e->key.zone != NAT_ZONE_IN)
 			continue;
 		uint64_t u = e->user;
@@ -404,11 +372,8 @@ static void nat_rebind(struct nat *n, struct nat_conf *old, struct nat_conf *nc)
 			e->user = (u & ~(0xffffull << NAT_U_ADDR_SHIFT)) | (uint64_t)ai << NAT_U_ADDR_SHIFT;
 			continue;
 		}
-		if (nat_u_partner(u) != NAT_NO_PARTNER)
-			ft_delete(n->ft, nat_u_partner(u));
-		ft_delete(n->ft, (uint32_t)i);
-		n->c.sessions_active--;
-		n->c.sessions_dropped_by_reload++;
+		conn2_close(&n->cn, (uint32_t)i);
+		n->cn.c.dropped_by_reload++;
 	}
 }
 
@@ -434,7 +399,7 @@ static void nat_destroy(void *st)
 	if (!n)
 		return;
 	nat_conf_free(n->nc);
-	ft_destroy(n->ft);
+	conn2_fini(&n->cn);
 	sys_free(n);
 }
 
@@ -443,10 +408,9 @@ static void *nat_create(const struct nf_env *env)
 	struct nat *n = sys_alloc(sizeof(*n), SYS_CACHE_LINE);
 	if (!n)
 		return NULL;
+	memset(n, 0, sizeof(*n));
 	n->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
-	/* Two entries per session; the partner index has 26 bits. */
-	uint32_t cap = env->flow_capacity ? env->flow_capacity : 2;
-	n->ft = ft_create(SYS_MIN(cap, (uint32_t)NAT_NO_PARTNER));
+	int rc = conn2_init(&n->cn, env->flow_capacity, NAT_ZONE_IN, nat_ended, n);
 	/* Until configure() runs: an empty config (no rules, nothing passes
 	 * from the inside). */
 	struct cfg *cfg = NULL;
@@ -458,7 +422,7 @@ static void *nat_create(const struct nf_env *env)
 		cfg_free(cfg);
 		sys_free(errs);
 	}
-	if (!n->ft || !n->nc) {
+	if (rc || !n->nc) {
 		nat_destroy(n);
 		return NULL;
 	}

@@ -21,12 +21,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "pool_addresses", nc->pool->n);
 	stats_str(w, "ipv6", nc->ipv6_pass ? "pass" : "drop");
 	stats_str(w, "non_ip", nc->non_ip_pass ? "pass" : "drop");
-	stats_u64(w, "sessions_active", c->sessions_active);
-	stats_u64(w, "sessions_created", c->sessions_created);
-	stats_u64(w, "sessions_expired", c->sessions_expired);
-	stats_u64(w, "sessions_dropped_by_reload", c->sessions_dropped_by_reload);
-	stats_u64(w, "flow_entries", ft_count(n->ft));
-	stats_u64(w, "flow_capacity", ft_capacity(n->ft));
+	conn2_stats_write(&n->cn, w, "sessions");
 	stats_u64(w, "translated_out", c->translated_out);
 	stats_u64(w, "translated_in", c->translated_in);
 	stats_u64(w, "icmp_errors_out", c->icmp_errors_out);

@@ -32,7 +32,6 @@ enum nat_drop {
 struct nat_counters {
 	uint64_t translated_out, translated_in;  /* packets */
 	uint64_t icmp_errors_out, icmp_errors_in;
-	uint64_t sessions_active, sessions_created, sessions_expired, sessions_dropped_by_reload;
 	uint64_t ipv6_passed, non_ip_passed;
 	uint64_t dropped;
 	uint64_t drop[NAT_DROP_COUNT];

@@ -123,19 +123,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pkt_free(b.emit[i]);
 		}
 		nf->expire(st, now);
-		if (ft_check(((struct lb *)st)->ft))
+		if (ft_check(((struct lb *)st)->cn.ft))
 			abort();
 	}
 	/* Every connection is one client entry, counted once per vip. */
 	struct lb *l = st;
 	uint64_t conns = 0, by_vip = 0, by_be = 0;
-	for (int32_t i = ft_next(l->ft, 0); i != FT_MISS; i = ft_next(l->ft, (uint32_t)i + 1))
-		conns += ft_entry(l->ft, (uint32_t)i)->key.zone == LB_ZONE_CLIENT;
+	for (int32_t i = ft_next(l->cn.ft, 0); i != FT_MISS; i = ft_next(l->cn.ft, (uint32_t)i + 1))
+		conns += ft_entry(l->cn.ft, (uint32_t)i)->key.zone == LB_ZONE_CLIENT;
 	for (uint32_t v = 0; v < l->lc->n_vips; v++)
 		by_vip += l->lc->vips[v].c.active;
 	for (uint32_t i = 0; i < l->lc->n_be; i++)
 		by_be += l->lc->be[i].c.active;
-	if (conns != l->c.conns_active || by_vip != conns || by_be != conns)
+	if (conns != l->cn.c.active || by_vip != conns || by_be != conns)
 		abort();
 	static char buf[1 << 16];
 	struct stats_writer w;

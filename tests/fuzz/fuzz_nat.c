@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pkt_free(b.emit[i]);
 		}
 		nf->expire(st, now);
-		if (ft_check(((struct nat *)st)->ft))
+		if (ft_check(((struct nat *)st)->cn.ft))
 			abort();
 	}
 	/* Every port in use belongs to exactly one session. */
@@ -126,9 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t a = 0; a < n->nc->pool->n; a++)
 		for (unsigned k = 0; k < NAT_CLS_COUNT; k++)
 			used += nat_pool_used(n->nc->pool, a, k);
-	for (int32_t i = ft_next(n->ft, 0); i != FT_MISS; i = ft_next(n->ft, (uint32_t)i + 1))
-		sessions += ft_entry(n->ft, (uint32_t)i)->key.zone == NAT_ZONE_IN;
-	if (used != sessions || sessions != n->c.sessions_active)
+	for (int32_t i = ft_next(n->cn.ft, 0); i != FT_MISS; i = ft_next(n->cn.ft, (uint32_t)i + 1))
+		sessions += ft_entry(n->cn.ft, (uint32_t)i)->key.zone == NAT_ZONE_IN;
+	if (used != sessions || sessions != n->cn.c.active)
 		abort();
 	static char buf[1 << 16];
 	struct stats_writer w;

@@ -444,6 +444,39 @@ static void test_expire_budget_and_once(void **state)
 	ft_destroy(t);
 }
 
+/* Timeouts past 32 bits of ticks clamp to the longest one: 2^62 ns once
+ * wrapped to 0 ticks and the entry was born expired. */
+static void test_far_timeouts_clamp(void **state)
+{
+	(void)state;
+	assert_int_equal(ft_ticks(0), 0);
+	assert_int_equal(ft_ticks(1), 1);
+	assert_int_equal(ft_ticks(TICK), 1);
+	assert_int_equal(ft_ticks(TICK + 1), 2);
+	assert_int_equal(ft_ticks(((uint64_t)FT_TIMEOUT_MAX_TICKS - 1) * TICK), FT_TIMEOUT_MAX_TICKS - 1);
+	assert_int_equal(ft_ticks((uint64_t)FT_TIMEOUT_MAX_TICKS * TICK), FT_TIMEOUT_MAX_TICKS);
+	assert_int_equal(ft_ticks(1ull << 62), FT_TIMEOUT_MAX_TICKS);
+	assert_int_equal(ft_ticks(1ull << (32 + FT_TICK_SHIFT)), FT_TIMEOUT_MAX_TICKS);
+	assert_int_equal(ft_ticks(FT_TIMEOUT_FAR), FT_TIMEOUT_MAX_TICKS);
+
+	struct ft *t = ft_create(64);
+	const uint64_t far[] = {1ull << 62, 1ull << (32 + FT_TICK_SHIFT), FT_TIMEOUT_FAR};
+	uint64_t now = 123 * TICK;
+	for (unsigned i = 0; i < 3; i++) {
+		struct flow_key k = key_n(10 + i);
+		int32_t idx = ft_insert(t, &k, flow_hash(&k), now, far[i], i);
+		assert_true(idx >= 0);
+		assert_int_equal(ft_entry(t, (uint32_t)idx)->deadline, 123 + FT_TIMEOUT_MAX_TICKS);
+		assert_int_equal(ft_lookup(t, &k, flow_hash(&k), now, NULL), idx);
+		assert_int_equal(ft_lookup(t, &k, flow_hash(&k), now + 1000000 * TICK, NULL), idx);
+	}
+	/* Nothing expires early, whatever the wheel visits on the way. */
+	assert_int_equal(ft_expire(t, now + 5000 * TICK, 100000, NULL, NULL), 0);
+	assert_int_equal(ft_count(t), 3);
+	check(t);
+	ft_destroy(t);
+}
+
 /* Timeouts far beyond the wheel's span, reached in big and small steps. */
 static void test_expire_long_timeouts(void **state)
 {
@@ -918,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_expired_then_reinserted),
 		cmocka_unit_test(test_expire_budget_and_once),
 		cmocka_unit_test(test_expire_long_timeouts),
+		cmocka_unit_test(test_far_timeouts_clamp),
 		cmocka_unit_test(test_set_deadline_refiles),
 		cmocka_unit_test(test_expire_callback_reentry),
 		cmocka_unit_test(test_next_iterates_exactly_the_entries),

@@ -212,11 +212,11 @@ static void test_affinity_across_reload(void **state)
 	assert_int_equal(x, 53);
 	/* A bad reload changes nothing. */
 	assert_int_not_equal(configure(l, "vip dns 203.0.113.10 proto udp port 53\n"), 0);
-	assert_int_equal(l->c.conns_active, NCONN);
+	assert_int_equal(l->cn.c.active, NCONN);
 
 	assert_int_equal(configure(l, conf3), 0);
-	assert_int_equal(l->c.conns_active, NCONN);
-	assert_int_equal(l->c.conns_dropped_by_reload, 0);
+	assert_int_equal(l->cn.c.active, NCONN);
+	assert_int_equal(l->cn.c.dropped_by_reload, 0);
 	/* Every existing connection stays where it was, 10.0.1.3's included
 	 * (draining). */
 	for (uint32_t i = 0; i < NCONN; i++) {
@@ -235,12 +235,12 @@ static void test_affinity_across_reload(void **state)
 	}
 	/* Once its connections expire, the next reload forgets it. */
 	nf->expire(l, 1000 * SEC);
-	assert_int_equal(l->c.conns_active, 0);
+	assert_int_equal(l->cn.c.active, 0);
 	assert_int_equal(l->lc->be[drain].c.active, 0);
 	assert_int_equal(configure(l, conf3), 0);
 	assert_int_equal(l->lc->n_be, 3);
-	assert_int_equal(ft_count(l->ft), 0);
-	assert_int_equal(ft_check(l->ft), 0);
+	assert_int_equal(ft_count(l->cn.ft), 0);
+	assert_int_equal(ft_check(l->cn.ft), 0);
 	nf->destroy(l);
 }
 
@@ -260,15 +260,15 @@ static void test_reload_removes_vip(void **state)
 	assert_int_equal(udp1(l, CL, VIP + 1, 1, 53, 0, 1 * SEC, &a, &x), 1);
 	assert_int_equal(a, BE + 2);
 	assert_int_equal(configure(l, "vip b 203.0.113.11 proto udp port 53\nbackend b 10.0.1.2\n"), 0);
-	assert_int_equal(l->c.conns_active, 1);
-	assert_int_equal(l->c.conns_dropped_by_reload, 1);
+	assert_int_equal(l->cn.c.active, 1);
+	assert_int_equal(l->cn.c.dropped_by_reload, 1);
 	assert_int_equal(l->lc->vips[0].c.conns, 1);
 	assert_int_equal(l->lc->vips[0].c.pkts_to_server, 1);
-	assert_int_equal(ft_count(l->ft), 2);
+	assert_int_equal(ft_count(l->cn.ft), 2);
 	/* The removed vip's traffic is non-vip now (dropped by default). */
 	assert_int_equal(udp1(l, CL, VIP, 1, 53, 0, 2 * SEC, &a, &x), PKT_DROP);
 	assert_int_equal(l->c.drop[LB_DROP_NON_VIP], 1);
-	assert_int_equal(ft_check(l->ft), 0);
+	assert_int_equal(ft_check(l->cn.ft), 0);
 	nf->destroy(l);
 }
 

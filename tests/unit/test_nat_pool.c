@@ -151,21 +151,21 @@ static void test_release_on_expiry(void **state)
 	assert_int_equal(x, 2001);
 	/* The wheel expires the second one (once), and its port is free. */
 	nf->expire(n, 3 * SEC + SEC / 2);
-	assert_int_equal(n->c.sessions_expired, 1);
-	assert_int_equal(n->c.sessions_active, 1);
+	assert_int_equal(n->cn.c.expired, 1);
+	assert_int_equal(n->cn.c.active, 1);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 1);
-	assert_int_equal(ft_count(n->ft), 2);
+	assert_int_equal(ft_count(n->cn.ft), 2);
 	nf->expire(n, 3 * SEC + SEC / 2 + 1);
-	assert_int_equal(n->c.sessions_expired, 1);
+	assert_int_equal(n->cn.c.expired, 1);
 	assert_int_equal(udp1(n, A + 2, B, 7, 53, 0, 3 * SEC + SEC / 2, &x), 1);
 	assert_int_equal(x, 2000);
 	/* Everything expires: the table and the pool are empty again. */
 	nf->expire(n, 60 * SEC);
-	assert_int_equal(n->c.sessions_expired, 3);
-	assert_int_equal(n->c.sessions_active, 0);
-	assert_int_equal(ft_count(n->ft), 0);
+	assert_int_equal(n->cn.c.expired, 3);
+	assert_int_equal(n->cn.c.active, 0);
+	assert_int_equal(ft_count(n->cn.ft), 0);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
-	assert_int_equal(ft_check(n->ft), 0);
+	assert_int_equal(ft_check(n->cn.ft), 0);
 	nf->destroy(n);
 }
 
@@ -180,7 +180,7 @@ static void test_reap_before_exhaustion(void **state)
 	assert_int_equal(x, 3000);
 	assert_int_equal(udp1(n, A + 1, B, 1, 53, 0, 3 * SEC, &x), 1);
 	assert_int_equal(x, 3000);
-	assert_int_equal(n->c.sessions_expired, 1);
+	assert_int_equal(n->cn.c.expired, 1);
 	assert_int_equal(n->c.drop[NAT_DROP_PORTS_EXHAUSTED], 0);
 	/* Replies to port 3000 now reach the new session's host. */
 	assert_int_equal(udp1(n, B, EXT, 53, 3000, 1, 3 * SEC, &x), 0);
@@ -197,22 +197,22 @@ static void test_reload(void **state)
 	/* Two hosts; where each lands follows the paired-pool hash. */
 	for (uint32_t h = 0; h < 8; h++)
 		assert_int_equal(udp1(n, A + h, B, 5000, 53, 0, 1 * SEC, &x), 1);
-	assert_int_equal(n->c.sessions_active, 8);
+	assert_int_equal(n->cn.c.active, 8);
 	uint32_t on2 = nat_pool_used(n->nc->pool, 1, NAT_CLS_UDP);
 	assert_true(on2 > 0 && on2 < 8);
 	/* A bad config changes nothing. */
 	assert_int_not_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 9-1\n"), 0);
-	assert_int_equal(n->c.sessions_active, 8);
+	assert_int_equal(n->cn.c.active, 8);
 	/* Keep .1 only: its sessions survive with their ports, .2's end. */
 	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1\n"), 0);
-	assert_int_equal(n->c.sessions_active, 8 - on2);
-	assert_int_equal(n->c.sessions_dropped_by_reload, on2);
+	assert_int_equal(n->cn.c.active, 8 - on2);
+	assert_int_equal(n->cn.c.dropped_by_reload, on2);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 8 - on2);
-	assert_int_equal(ft_count(n->ft), 2 * (8 - on2));
-	assert_int_equal(ft_check(n->ft), 0);
+	assert_int_equal(ft_count(n->cn.ft), 2 * (8 - on2));
+	assert_int_equal(ft_check(n->cn.ft), 0);
 	nf->expire(n, 3600 * SEC);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
-	assert_int_equal(ft_count(n->ft), 0);
+	assert_int_equal(ft_count(n->cn.ft), 0);
 	nf->destroy(n);
 }
 

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* conn2.c - two-entry connections (see conn2.h). */
+#include "nf/conn2.h"
+
+#include "dataplane/stats.h"
+
+static void conn2_expired(void *ctx, uint32_t idx, struct ft_entry *e)
+{
+	struct conn2 *c = ctx;
+	c->gen++;
+	if (e->key.zone == c->zone_first) {
+		uint32_t partner = conn2_partner(e->user);
+		if (partner != CONN2_NO_PARTNER)
+			ft_delete(c->ft, partner);
+		c->ended(c->ctx, e->user);
+		c->c.active--;
+		c->c.expired++;
+		return;
+	}
+	/* A second entry at its far deadline: file it again while its
+	 * connection lives, else unlink it so the first entry's expiry does
+	 * not delete an index reused meanwhile. */
+	struct ft_entry *first = ft_entry(c->ft, (uint32_t)e->user);
+	if (conn2_partner(first->user) != idx)
+		return;
+	uint64_t partner = CONN2_NO_PARTNER;
+	if (conn2_live(first, conn2_tick(c->now))) {
+		int32_t ni = ft_insert(c->ft, &e->key, e->hash, c->now, FT_TIMEOUT_FAR, e->user);
+		if (ni >= 0)
+			partner = (uint32_t)ni;
+	}
+	first->user = (first->user & ~CONN2_PARTNER_MASK) | partner;
+}
+
+int conn2_init(struct conn2 *c, uint32_t capacity, uint16_t zone_first, conn2_end_fn ended,
+	       void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->zone_first = zone_first;
+	c->ended = ended;
+	c->ctx = ctx;
+	/* Two entries per connection; the partner index has 26 bits. */
+	c->ft = ft_create(SYS_MIN(capacity ? capacity : 2, (uint32_t)CONN2_NO_PARTNER));
+	return c->ft ? 0 : -SYS_ENOMEM;
+}
+
+void conn2_fini(struct conn2 *c)
+{
+	ft_destroy(c->ft);
+	c->ft = NULL;
+}
+
+uint32_t conn2_expire(struct conn2 *c, uint64_t now)
+{
+	c->now = now;
+	return ft_expire(c->ft, now, CONN2_EXPIRE_BUDGET, conn2_expired, c);
+}
+
+/* The table is full: expired entries keep their slots until the wheel
+ * reaps them, and the loop runs the wheel after the burst.  Reap now. */
+static int32_t conn2_insert(struct conn2 *c, const struct flow_key *k, uint32_t hash,
+			    uint64_t now, uint64_t tmo_ns, uint64_t user)
+{
+	int32_t idx = ft_insert(c->ft, k, hash, now, tmo_ns, user);
+	if (unlikely(idx == -SYS_ENOSPC) && conn2_expire(c, now))
+		idx = ft_insert(c->ft, k, hash, now, tmo_ns, user);
+	return idx;
+}
+
+int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
+		   const struct flow_key *second, uint64_t now, uint64_t tmo_ns, uint64_t user)
+{
+	user &= ~CONN2_PARTNER_MASK;
+	int32_t fi = conn2_insert(c, first, hash, now, tmo_ns, user | CONN2_NO_PARTNER);
+	if (fi < 0)
+		return fi;
+	int32_t si = conn2_insert(c, second, flow_hash(second), now, FT_TIMEOUT_FAR, (uint32_t)fi);
+	if (si < 0) {
+		ft_delete(c->ft, (uint32_t)fi);
+		return si;
+	}
+	ft_entry(c->ft, (uint32_t)fi)->user = user | (uint32_t)si;
+	c->gen++;
+	c->c.created++;
+	c->c.active++;
+	return fi;
+}
+
+void conn2_close(struct conn2 *c, uint32_t first_idx)
+{
+	uint32_t partner = conn2_partner(ft_entry(c->ft, first_idx)->user);
+	if (partner != CONN2_NO_PARTNER)
+		ft_delete(c->ft, partner);
+	ft_delete(c->ft, first_idx);
+	c->gen++;
+	c->c.active--;
+}
+
+int32_t conn2_lookup_quote(struct conn2 *c, const struct xlate_inner *q, uint16_t zone, int dir,
+			   uint64_t now)
+{
+	struct flow_key k = q->key;
+	k.zone = zone;
+	int d;
+	int32_t idx = ft_lookup(c->ft, &k, flow_hash(&k), now, &d);
+	return idx >= 0 && d == dir ? idx : FT_MISS;
+}
+
+void conn2_stats_write(const struct conn2 *c, struct stats_writer *w, const char *prefix)
+{
+	static const char *const names[4] = {"active", "created", "expired", "dropped_by_reload"};
+	const uint64_t v[4] = {c->c.active, c->c.created, c->c.expired, c->c.dropped_by_reload};
+	char name[64];
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "%s_%s", prefix, names[i]);
+		stats_u64(w, name, v[i]);
+	}
+	stats_u64(w, "flow_entries", ft_count(c->ft));
+	stats_u64(w, "flow_capacity", ft_capacity(c->ft));
+}
