@@ -45,8 +45,9 @@
 #           interactive mode, --lcores 0@1,1@1).
 # One forwarder: two pollers on two cores, nothing starves.  Two or three
 # images are two or three vCPUs on core 1: the kernel time-shares them (an
-# image halts its vCPU when idle; under kvm_pvm it cannot halt and polls),
-# so a descheduled image's rings fill while another runs: that is the price
+# image halts its vCPU after nfbox.idle_us without frames, under kvm_pvm
+# too, kernel/pvm.c; under load every image polls), so a descheduled
+# image's rings fill while another runs: that is the price
 # of one vCPU per function on one core, shown against testpmd, which
 # serves all hops from one thread.  Not measured: images on core 0 with the
 # PMD (the PMD is every hop of every frame: starving it costs all).
