@@ -461,7 +461,15 @@ static int control_poll(struct ctl *c, bool busy)
 		if (ch == '\r' || ch == '\n') {
 			ctl_line[ctl_len] = '\0';
 			ctl_len = 0;
-			int r = control_line(c, ctl_line);
+			/* An overflowed line is not run as its first 63 characters
+			 * ("stats ..." would answer "end" with a cut nonce); a data
+			 * line's overflow spoils its transfer (reload_data). */
+			int r = 0;
+			if (ctl_long && strncmp(ctl_line, "reload data ", 12) != 0)
+				k_printf("nfbox: a control line longer than %u characters is ignored\n",
+					 (unsigned)sizeof(ctl_line) - 1);
+			else
+				r = control_line(c, ctl_line);
 			ctl_long = false;
 			if (r)
 				return r;

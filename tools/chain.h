@@ -175,6 +175,7 @@ struct relay {
 	char made_dir[108];  /* the outermost directory we created, "" if none */
 	char *obuf;          /* console output the client's socket did not take yet */
 	size_t olen;
+	bool in_eof;         /* the client shut down its sending side */
 };
 /* The socket of `nfbox run --name NAME`: $NFBOX_RUN_DIR/NAME.sock, default
  * /run/nfbox/run as root, else $XDG_RUNTIME_DIR/nfbox or /tmp/nfbox-UID.

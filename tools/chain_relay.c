@@ -134,8 +134,28 @@ int relay_listen(struct relay *r, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot make the directory of %s: %s", path, strerror(-rc));
 		return -1;
 	}
-	/* A socket nobody listens on is a leftover of a crash: take it. */
+	/* Whoever may write the directory may replace our socket with theirs
+	 * (and read what clients type into it, a reload's config too): it
+	 * must be ours or root's, and not writable by others unless sticky
+	 * (/tmp).  A directory someone else made at our /tmp/nfbox-UID is
+	 * refused here. */
 	struct stat st;
+	char dir[sizeof(r->path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))) {
+		snprintf(err, errlen, "%s: not a private directory (must belong to uid %u or root, "
+			 "not writable by group or others)", dir, (unsigned)geteuid());
+		return -1;
+	}
+	/* A socket nobody listens on is a leftover of a crash: take it.  Only
+	 * then (ECONNREFUSED): a socket we may not connect to may be alive. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, errlen, "%s exists and is not a socket", path);
@@ -147,25 +167,35 @@ int relay_listen(struct relay *r, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s is in use (another image has that name)", path);
 			return -1;
 		}
+		if (fd != -ECONNREFUSED && fd != -ENOENT) {
+			snprintf(err, errlen, "%s exists and cannot be checked: %s", path,
+				 strerror(-fd));
+			return -1;
+		}
 		unlink(path);
 	}
+	/* The mode before bind(): the socket file is created with it (Linux
+	 * takes a socket's inode mode), so it is never open to others, not
+	 * even between bind() and a chmod(). */
 	r->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (r->lfd < 0 || bind(r->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(r->lfd, 16) < 0) {
+	if (r->lfd < 0 || fchmod(r->lfd, 0600) < 0 ||
+	    bind(r->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(r->lfd, 16) < 0 ||
+	    chmod(path, 0600) < 0) { /* it types into the console: the owner only */
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		if (r->lfd >= 0)
 			close(r->lfd);
 		r->lfd = -1;
 		return -1;
 	}
-	chmod(path, 0600); /* it types into the console: the owner only */
 	return 0;
 }
 
 void relay_pollfd(const struct relay *r, struct pollfd *pf)
 {
 	pf->fd = r->cfd >= 0 ? r->cfd : r->lfd;
-	pf->events = POLLIN | (r->cfd >= 0 && r->olen ? POLLOUT : 0);
+	/* A client that shut down its sending side still gets its answer;
+	 * POLLHUP (reported unasked) tells when it has gone altogether. */
+	pf->events = (r->cfd >= 0 && r->in_eof ? 0 : POLLIN) | (r->cfd >= 0 && r->olen ? POLLOUT : 0);
 	pf->revents = 0;
 }
 
@@ -175,6 +205,7 @@ static void drop_client(struct relay *r)
 		close(r->cfd);
 	r->cfd = -1;
 	r->olen = 0;
+	r->in_eof = false;
 }
 
 /* Send what is buffered; false if the client is gone. */
@@ -212,8 +243,18 @@ void relay_handle(struct relay *r, short revents, int console_fd)
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
+	if (r->in_eof) { /* nothing more to read: POLLHUP or POLLERR */
+		drop_client(r);
+		return;
+	}
 	char buf[4096];
 	ssize_t n = read(r->cfd, buf, sizeof(buf));
+	if (n == 0 && !(revents & (POLLHUP | POLLERR))) {
+		/* shutdown(SHUT_WR) after the request (socat, nc -N): the
+		 * answer still goes out. */
+		r->in_eof = true;
+		return;
+	}
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		drop_client(r);
 		return;

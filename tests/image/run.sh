@@ -377,6 +377,19 @@ PYEOF
 		ko reload-bad "$(grep -E 'rbad.conf|reload' "$log" | tr '\n' ' ') rules '$before' -> '$after'"
 	fi
 
+	# control-long-line: a line too long for the image is ignored whole, not
+	# run as its first 63 characters (an "end" with a cut nonce).
+	local xs
+	xs=$(printf 'x%.0s' $(seq 100))
+	printf '\nend %s\nend review-ll-done\n' "$xs" >"$fifo"
+	wait_for "$log" "end review-ll-done" "$pid"
+	if grep -q "control line longer than 63 characters is ignored" "$log" &&
+		! grep -q "^end xxxx" "$log"; then
+		ok control-long-line "ignored"
+	else
+		ko control-long-line "$(grep -E '^end |control line' "$log" | tr '\n' ' ' | cut -c1-200)"
+	fi
+
 	local open after_r
 	open=$(/usr/bin/python3 tests/image/fw_verdict.py "$t0" "$t1" open 2>"$WORK/rv.py.err")
 	if ! "$NFBOX" reload "$pid" "$WORK/no80.conf" >"$WORK/rv.reload" 2>&1; then
