@@ -630,27 +630,15 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 	struct fw *fw = st;
 	fw->now = now;
 	if (likely(fw->rs->stateful)) {
-		/* The fast path leaves its packets' verdicts to here: one
-		 * batch-wide verdict when it took them all, else per packet.
-		 * `done` packets from the start were all fast and still lack
-		 * theirs, UINT32_MAX once some packet was not. */
+		/* The fast path leaves its packets' verdicts to here (nf.h). */
 		uint16_t out = b->port ^ 1u;
 		uint32_t done = 0;
 		for (uint16_t i = 0, n; i < b->n; i += n) {
 			uint64_t fast = fw_process_stateful(fw, b, b->pkts + i,
 							    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now, &n);
-			if (likely(fast == (1ull << n) - 1 && done == i)) {
-				done += n;
-				continue;
-			}
-			for (uint32_t k = 0; k < done && done != UINT32_MAX; k++)
-				b->pkts[k]->out_port = out;
-			done = UINT32_MAX;
-			for (; fast; fast &= fast - 1)
-				b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
+			nf_fast_chunk(b, &done, i, n, fast, out);
 		}
-		if (done == b->n && b->n)
-			b->out_all = out;
+		nf_fast_done(b, done, out);
 		return;
 	}
 	for (uint16_t i = 0; i < b->n;)
