@@ -84,18 +84,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (uint16_t j = 0; j < b1.n_emit; j++)
 				pkt_free(b1.emit[j]);
 		}
-		struct nf_batch b = {.pkts = fb.pkts, .n = fb.n, .port = fb.port, .out_all = NF_OUT_PER_PKT};
-		nf->process(st, &b, f.now);
-		for (uint16_t i = 0; i < fb.n; i++) {
-			uint16_t out = fuzz_out(&b, i);
-			if (out != single[i]) {
-				fprintf(stderr, "DIFF pkt %u of %u: burst %u single %u\n", i, fb.n, out, single[i]);
+		uint16_t burst[FUZZ_BURST_MAX], n = fb.n;
+		fuzz_burst_run(nf, st, &fb, f.now, burst);
+		nf->expire(one, f.now);
+		for (uint16_t i = 0; i < n; i++) {
+			if (burst[i] != single[i]) {
+				fprintf(stderr, "DIFF pkt %u of %u: burst %u single %u\n", i, n, burst[i], single[i]);
 				abort();
 			} /* a burst decided otherwise than its packets alone */
 		}
-		fuzz_burst_done(&fb, &b);
-		nf->expire(st, f.now);
-		nf->expire(one, f.now);
 	}
 	static char buf[1 << 16], buf1[1 << 16];
 	const char *a = fuzz_stats(nf, st, buf, sizeof(buf));

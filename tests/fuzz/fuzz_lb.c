@@ -61,10 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (!fuzz_next_burst(&f, pool, &fb))
 			break;
-		struct nf_batch b = {.pkts = fb.pkts, .n = fb.n, .port = fb.port, .out_all = NF_OUT_PER_PKT};
-		nf->process(st, &b, f.now);
-		fuzz_burst_done(&fb, &b);
-		nf->expire(st, f.now);
+		fuzz_burst_run(nf, st, &fb, f.now, NULL);
 		if (ft_check(((struct lb *)st)->cn.ft))
 			abort();
 	}

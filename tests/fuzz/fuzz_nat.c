@@ -46,10 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_burst fb;
 	fuzz_feed_init(&f, data, size);
 	while (fuzz_next_burst(&f, pool, &fb)) {
-		struct nf_batch b = {.pkts = fb.pkts, .n = fb.n, .port = fb.port, .out_all = NF_OUT_PER_PKT};
-		nf->process(st, &b, f.now);
-		fuzz_burst_done(&fb, &b);
-		nf->expire(st, f.now);
+		fuzz_burst_run(nf, st, &fb, f.now, NULL);
 		if (ft_check(((struct nat *)st)->cn.ft))
 			abort();
 	}

@@ -79,20 +79,26 @@ bool fuzz_next_burst(struct fuzz_feed *f, struct pkt_pool *pool, struct fuzz_bur
 	return true;
 }
 
-void fuzz_burst_done(struct fuzz_burst *b, struct nf_batch *nb)
+void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uint64_t now,
+		    uint16_t *out)
 {
+	struct nf_batch nb = {.pkts = b->pkts, .n = b->n, .port = b->port, .out_all = NF_OUT_PER_PKT};
+	nf->process(st, &nb, now);
 	for (uint16_t i = 0; i < b->n; i++) {
-		uint16_t out = fuzz_out(nb, i);
-		if (out != PKT_DROP && (out > 1 || out == b->port))
+		uint16_t o = fuzz_out(&nb, i);
+		if (o != PKT_DROP && (o > 1 || o == b->port))
 			abort(); /* only the two ports exist, and never back */
+		if (out)
+			out[i] = o;
 		pkt_free(b->pkts[i]);
 		free(b->frames[i]);
 	}
-	for (uint16_t i = 0; i < nb->n_emit; i++) {
-		if (parse_pkt(nb->emit[i]) != PARSE_OK)
+	for (uint16_t i = 0; i < nb.n_emit; i++) {
+		if (parse_pkt(nb.emit[i]) != PARSE_OK)
 			abort(); /* generated packets are well formed */
-		pkt_free(nb->emit[i]);
+		pkt_free(nb.emit[i]);
 	}
+	nf->expire(st, now);
 }
 
 const char *fuzz_stats(const struct nf_ops *nf, void *st, char *buf, size_t size)

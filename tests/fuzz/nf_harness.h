@@ -58,10 +58,12 @@ static inline uint16_t fuzz_out(const struct nf_batch *nb, uint16_t i)
 {
 	return nb->out_all != NF_OUT_PER_PKT ? nb->out_all : nb->pkts[i]->out_port;
 }
-/* After process(): aborts unless every packet went to the other port or was
- * dropped and every generated packet parses; then frees the burst's
- * packets, their frames and the generated packets. */
-void fuzz_burst_done(struct fuzz_burst *b, struct nf_batch *nb);
+/* The burst through process() at `now`, then expire(): aborts unless every
+ * packet went to the other port or was dropped and every generated packet
+ * parses.  Each packet's out port goes to out[i] if out is not NULL.  Frees
+ * the burst's packets, their frames and the generated packets. */
+void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uint64_t now,
+		    uint16_t *out);
 /* The function's counters as text, in buf. */
 const char *fuzz_stats(const struct nf_ops *nf, void *st, char *buf, size_t size);
 
