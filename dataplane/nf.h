@@ -103,6 +103,17 @@ static inline void nf_fast_chunk(struct nf_batch *b, uint32_t *done, uint16_t i,
 		b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
 }
 
+/* A fast path that looked up only some packets of a chunk (which[j]: the
+ * chunk position of key j) has a bitmap over keys; this makes it one over
+ * the chunk. */
+static inline uint64_t nf_fast_in_chunk(uint64_t fast_keys, const uint8_t *which)
+{
+	uint64_t in_chunk = 0;
+	for (; fast_keys; fast_keys &= fast_keys - 1)
+		in_chunk |= 1ull << which[__builtin_ctzll(fast_keys)];
+	return in_chunk;
+}
+
 static inline void nf_fast_done(struct nf_batch *b, uint32_t done, uint16_t out)
 {
 	if (done == b->n && b->n)

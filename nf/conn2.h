@@ -229,12 +229,7 @@ conn2_chunk_(struct conn2 *c, const struct conn2_fn *fn, conn2_slow_fn slow, voi
 	uint64_t fast = (1ull << j) - 1;
 	if (unlikely(j < m))
 		fast |= slow(c, nf, fc, &ch, j, m, fast_ok, reply, want_reply, now);
-	if (likely(m == n))
-		return fast;
-	uint64_t in_burst = 0;
-	for (; fast; fast &= fast - 1)
-		in_burst |= 1ull << ch.which[__builtin_ctzll(fast)];
-	return in_burst;
+	return likely(m == n) ? fast : nf_fast_in_chunk(fast, ch.which);
 }
 
 /*

@@ -585,13 +585,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 	fw->c.established += n_fast;
 	fw->c.accepted += n_fast;
 	fw->c.port[b->port & (PORT_MAX - 1)].accepted += n_fast;
-	if (likely(m == n))
-		return fast;
-	/* Positions among keys -> positions in the burst. */
-	uint64_t in_burst = 0;
-	for (; fast; fast &= fast - 1)
-		in_burst |= 1ull << ch.which[__builtin_ctzll(fast)];
-	return in_burst;
+	return likely(m == n) ? fast : nf_fast_in_chunk(fast, ch.which);
 }
 
 /* `stateful off`: every packet is classified, a burst at a time.
