@@ -125,6 +125,8 @@ $(B)/fuzz/%.o: %.c Makefile
 $(B)/fuzz/bin/%: $(B)/fuzz/tests/fuzz/%.o $(call obj,fuzz,$(LIB_SRC) $(TOOLLIB_SRC))
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PCAP_LIBS)
+# The packet-path targets share their harness (not named fuzz_*: no binary).
+$(addprefix $(B)/fuzz/bin/fuzz_,firewall nat lb): $(B)/fuzz/tests/fuzz/nf_harness.o
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)

@@ -80,6 +80,46 @@ static inline bool nf_batch_emit(struct nf_batch *b, struct pkt *p)
 	return true;
 }
 
+/*
+ * Verdicts of a batch whose packets a fast path takes chunk by chunk
+ * (firewall, conn2): the fast ones all go out of one port, which one
+ * batch-wide verdict (out_all) says when every packet was fast, else each
+ * fast packet's out_port.  `*done` starts at 0: the packets from the start
+ * that were all fast and still lack their verdict; UINT32_MAX once some
+ * packet was not fast.  Call nf_fast_chunk after each chunk [i, i + n) with
+ * its bitmap of fast packets (n < 64), nf_fast_done after the last.
+ */
+static inline void nf_fast_chunk(struct nf_batch *b, uint32_t *done, uint16_t i, uint16_t n,
+				 uint64_t fast, uint16_t out)
+{
+	if (likely(fast == (1ull << n) - 1 && *done == i)) {
+		*done += n;
+		return;
+	}
+	for (uint32_t k = 0; k < *done && *done != UINT32_MAX; k++)
+		b->pkts[k]->out_port = out;
+	*done = UINT32_MAX;
+	for (; fast; fast &= fast - 1)
+		b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
+}
+
+/* A fast path that looked up only some packets of a chunk (which[j]: the
+ * chunk position of key j) has a bitmap over keys; this makes it one over
+ * the chunk. */
+static inline uint64_t nf_fast_in_chunk(uint64_t fast_keys, const uint8_t *which)
+{
+	uint64_t in_chunk = 0;
+	for (; fast_keys; fast_keys &= fast_keys - 1)
+		in_chunk |= 1ull << which[__builtin_ctzll(fast_keys)];
+	return in_chunk;
+}
+
+static inline void nf_fast_done(struct nf_batch *b, uint32_t done, uint16_t out)
+{
+	if (done == b->n && b->n)
+		b->out_all = out;
+}
+
 struct nf_ops {
 	const char *name;       /* "fwd", "firewall", ... (the CLI's NF name) */
 	const char *summary;    /* one line for --help */

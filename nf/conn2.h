@@ -229,12 +229,7 @@ conn2_chunk_(struct conn2 *c, const struct conn2_fn *fn, conn2_slow_fn slow, voi
 	uint64_t fast = (1ull << j) - 1;
 	if (unlikely(j < m))
 		fast |= slow(c, nf, fc, &ch, j, m, fast_ok, reply, want_reply, now);
-	if (likely(m == n))
-		return fast;
-	uint64_t in_burst = 0;
-	for (; fast; fast &= fast - 1)
-		in_burst |= 1ull << ch.which[__builtin_ctzll(fast)];
-	return in_burst;
+	return likely(m == n) ? fast : nf_fast_in_chunk(fast, ch.which);
 }
 
 /*
@@ -248,26 +243,15 @@ conn2_process(struct conn2 *c, const struct conn2_fn *fn, conn2_slow_fn slow, vo
 	      uint16_t out, bool fast_on, uint64_t now)
 {
 	c->now = now;
-	/* `done` packets from the start were all fast and still lack their
-	 * verdict; UINT32_MAX once some packet was not fast. */
-	uint32_t done = 0, n_fast = 0;
+	uint32_t done = 0, n_fast = 0; /* `done`: nf_fast_chunk (nf.h) */
 	for (uint16_t i = 0, n; i < b->n; i += n) {
 		n = (uint16_t)SYS_MIN(CONN2_CHUNK, b->n - i);
 		uint64_t fast = conn2_chunk_(c, fn, slow, nf, fc, b->pkts + i, n, zone, want_reply,
 					     fast_on, now);
 		n_fast += (uint32_t)__builtin_popcountll(fast);
-		if (likely(fast == (1ull << n) - 1 && done == i)) {
-			done += n;
-			continue;
-		}
-		for (uint32_t k = 0; k < done && done != UINT32_MAX; k++)
-			b->pkts[k]->out_port = out;
-		done = UINT32_MAX;
-		for (; fast; fast &= fast - 1)
-			b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
+		nf_fast_chunk(b, &done, i, n, fast, out);
 	}
-	if (done == b->n && b->n)
-		b->out_all = out;
+	nf_fast_done(b, done, out);
 	return n_fast;
 }
 

@@ -585,13 +585,7 @@ static uint64_t fw_process_stateful(struct fw *fw, struct nf_batch *b, struct pk
 	fw->c.established += n_fast;
 	fw->c.accepted += n_fast;
 	fw->c.port[b->port & (PORT_MAX - 1)].accepted += n_fast;
-	if (likely(m == n))
-		return fast;
-	/* Positions among keys -> positions in the burst. */
-	uint64_t in_burst = 0;
-	for (; fast; fast &= fast - 1)
-		in_burst |= 1ull << ch.which[__builtin_ctzll(fast)];
-	return in_burst;
+	return likely(m == n) ? fast : nf_fast_in_chunk(fast, ch.which);
 }
 
 /* `stateful off`: every packet is classified, a burst at a time.
@@ -630,27 +624,15 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 	struct fw *fw = st;
 	fw->now = now;
 	if (likely(fw->rs->stateful)) {
-		/* The fast path leaves its packets' verdicts to here: one
-		 * batch-wide verdict when it took them all, else per packet.
-		 * `done` packets from the start were all fast and still lack
-		 * theirs, UINT32_MAX once some packet was not. */
+		/* The fast path leaves its packets' verdicts to here (nf.h). */
 		uint16_t out = b->port ^ 1u;
 		uint32_t done = 0;
 		for (uint16_t i = 0, n; i < b->n; i += n) {
 			uint64_t fast = fw_process_stateful(fw, b, b->pkts + i,
 							    (uint16_t)SYS_MIN(FW_CHUNK, b->n - i), now, &n);
-			if (likely(fast == (1ull << n) - 1 && done == i)) {
-				done += n;
-				continue;
-			}
-			for (uint32_t k = 0; k < done && done != UINT32_MAX; k++)
-				b->pkts[k]->out_port = out;
-			done = UINT32_MAX;
-			for (; fast; fast &= fast - 1)
-				b->pkts[i + __builtin_ctzll(fast)]->out_port = out;
+			nf_fast_chunk(b, &done, i, n, fast, out);
 		}
-		if (done == b->n && b->n)
-			b->out_all = out;
+		nf_fast_done(b, done, out);
 		return;
 	}
 	for (uint16_t i = 0; i < b->n;)

@@ -37,20 +37,25 @@ def at(p, fwd):
     f.time = t[0]
     return f
 
-fwd, rev, late, new = [], [], [], []
-conns = []
-for i in range(6):
-    cli, srv = "10.0.0.%d" % (10 + i), "192.0.2.80"
-    sp, dp = 40000 + i, (80, 443, 8080)[i % 3]
-    cs, ss = 1000 * i, 500000 + 1000 * i
-    conns.append((cli, srv, sp, dp, cs, ss))
+def connect(fwd, rev, conn, request, reply, reply_ack):
+    """A TCP open of conn = (cli, srv, sp, dp, cs, ss) and one request and
+    reply, into fwd (client -> server) and rev; the reply acks cs +
+    reply_ack."""
+    cli, srv, sp, dp, cs, ss = conn
     fwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="S", seq=cs), True))
     rev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="SA", seq=ss, ack=cs + 1), False))
     fwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=cs + 1, ack=ss + 1), True))
     fwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="PA", seq=cs + 1, ack=ss + 1) /
-                  Raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), True))
-    rev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 1, ack=cs + 28) /
-                  Raw(b"HTTP/1.1 200 OK\r\n\r\nhello"), False))
+                  Raw(request), True))
+    rev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 1, ack=cs + reply_ack) /
+                  Raw(reply), False))
+
+fwd, rev, late, new = [], [], [], []
+conns = []
+for i in range(6):
+    conns.append(("10.0.0.%d" % (10 + i), "192.0.2.80", 40000 + i, (80, 443, 8080)[i % 3],
+                  1000 * i, 500000 + 1000 * i))
+    connect(fwd, rev, conns[-1], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhello", 28)
 for i in range(3):
     fwd.append(at(IP(src="10.0.0.30", dst="10.0.0.53") / UDP(sport=5300 + i, dport=53) /
                   DNS(rd=1, qd=DNSQR(qname="h%d.example" % i)), True))
@@ -91,17 +96,9 @@ for i in range(40):
 
 mfwd, mrev, after = [], [], []
 for i in range(6):
-    cli, srv = "10.0.3.%d" % (10 + i), "192.0.2.80"
-    sp, dp = 48000 + i, (443, 8080)[i % 2]
-    cs, ss = 3000 * i, 700000 + 1000 * i
-    conns.append((cli, srv, sp, dp, cs, ss))
-    mfwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="S", seq=cs), True))
-    mrev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="SA", seq=ss, ack=cs + 1), False))
-    mfwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=cs + 1, ack=ss + 1), True))
-    mfwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="PA", seq=cs + 1, ack=ss + 1) /
-                   Raw(b"GET / HTTP/1.1\r\n\r\n"), True))
-    mrev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 1, ack=cs + 20) /
-                   Raw(b"HTTP/1.1 200 OK\r\n\r\n"), False))
+    conns.append(("10.0.3.%d" % (10 + i), "192.0.2.80", 48000 + i, (443, 8080)[i % 2],
+                  3000 * i, 700000 + 1000 * i))
+    connect(mfwd, mrev, conns[-1], b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n", 20)
 t[0] += 5.0
 for (cli, srv, sp, dp, cs, ss) in conns[-6:]:
     f = at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 20, ack=cs + 20) /

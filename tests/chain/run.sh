@@ -135,20 +135,10 @@ run_control() {
 		"$WORK/rc.json" 2>/dev/null || bad="$bad JSON;"
 	# The raw protocol, and an "end" that is not ours in between.
 	r=$($PY - "$sock" <<'EOF'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(b"\nend 0ther\nstats 5eed1234\n")
-buf, t = b"", time.time() + 5
-while b"\nend 5eed1234\n" not in b"\n" + buf and time.time() < t:
-    s.settimeout(max(0.01, t - time.time()))
-    try:
-        d = s.recv(4096)
-    except socket.timeout:
-        continue
-    if not d:
-        break
-    buf += d
+import sys
+sys.path.insert(0, "tests/chain")
+from ctlsock import ask
+buf = ask(sys.argv[1], "\nend 0ther\nstats 5eed1234\n", "5eed1234", 5)
 lines = buf.decode(errors="replace").splitlines()
 if "end 5eed1234" not in lines:
     print("no 'end 5eed1234' line: %r" % buf[-200:]); sys.exit(1)
@@ -181,26 +171,15 @@ EOF
 		rl="$rl host-refused: $(head -1 "$WORK/rc.bad.err");"
 	# A config the image refuses: typed into the socket, past the host's check.
 	r=$($PY - "$sock" "$WORK/rc-bad.conf" <<'EOF'
-import base64, socket, sys, time, zlib
+import base64, sys, zlib
+sys.path.insert(0, "tests/chain")
+from ctlsock import ask
 blob = sys.argv[2].encode() + b"\0" + open(sys.argv[2], "rb").read()
 req = "\nreload begin %d %08x\n" % (len(blob), zlib.crc32(blob))
 for i in range(0, len(blob), 36):
     req += "reload data " + base64.b64encode(blob[i:i + 36]).decode() + "\n"
 req += "reload end\nend feed5eed\n"
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(req.encode())
-buf, t = b"", time.time() + 10
-while b"\nend feed5eed" not in buf and time.time() < t:
-    s.settimeout(max(0.01, t - time.time()))
-    try:
-        d = s.recv(4096)
-    except socket.timeout:
-        continue
-    if not d:
-        break
-    buf += d
-out = buf.decode(errors="replace")
+out = ask(sys.argv[1], req, "feed5eed", 10).decode(errors="replace")
 ok = "nfbox: reload rejected" in out and (sys.argv[2] + ":3:1: ") in out
 print("image refused it" if ok else "no rejection: %r" % out[-300:])
 sys.exit(0 if ok else 1)

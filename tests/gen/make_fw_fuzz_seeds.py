@@ -1,46 +1,13 @@
 #!/usr/bin/python3
 """Seeds for fuzz_firewall (tests/fuzz/corpus/firewall/) from the golden
 cases' inputs: each case's packets of both ports, merged in time order, in
-the fuzzer's record format (see tests/fuzz/fuzz_firewall.c).
+the fuzzer's record format (seedlib.py), with option bytes 0 and 1 (the
+stateful and the stateless config).  It empties the corpus first: run
+make_fw_tcpwin_fuzz_seeds.py after it.
 
 Run from the repository root:  /usr/bin/python3 tests/gen/make_fw_fuzz_seeds.py
 """
-import hashlib
-import os
-import struct
-
-from scapy.all import rdpcap
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-CASES = os.path.join(ROOT, "golden", "cases")
-OUT = os.path.join(ROOT, "fuzz", "corpus", "firewall")
-
-
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        os.remove(os.path.join(OUT, f))
-    for case in sorted(os.listdir(CASES)):
-        if not case.startswith("fw-"):
-            continue
-        pkts = []
-        for port in (0, 1):
-            path = os.path.join(CASES, case, f"in{port}.pcap")
-            if os.path.exists(path):
-                pkts += [(float(p.time), port, bytes(p)) for p in rdpcap(path)]
-        if not pkts:
-            continue
-        pkts.sort(key=lambda x: (x[0], x[1]))
-        for stateless in (0, 1):
-            out, last = bytes([stateless]), pkts[0][0]
-            for t, port, b in pkts[:64]:
-                dt = min(255, int(round((t - last) / 0.05)))
-                last = t
-                out += struct.pack("<BBH", port | 0x80, dt, len(b)) + b
-            name = hashlib.sha1(out).hexdigest()[:16]
-            with open(os.path.join(OUT, name), "wb") as f:
-                f.write(out)
-
+from seedlib import write_corpus
 
 if __name__ == "__main__":
-    main()
+    write_corpus("firewall", "fw-", (0, 1))

@@ -118,21 +118,34 @@ wait_exit() {
 	wait "$1"
 }
 
+# start_image NAME LOG PATTERN [run args...]: `nfbox run` in the background
+# (output in $WORK/NAME.out, pid in PID) until PATTERN is in LOG.  If it
+# never comes: ko NAME, stop the image, return 1.
+start_image() {
+	local name=$1 log=$2 pattern=$3
+	shift 3
+	"$NFBOX" run "$@" --log "$log" </dev/null >"$WORK/$name.out" 2>&1 &
+	PID=$!
+	PIDS+=("$PID")
+	wait_for "$log" "$pattern" "$PID" && return 0
+	ko "$name" "no '$pattern' line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
+	kill -TERM "$PID" 2>/dev/null
+	wait_exit "$PID" >/dev/null
+	return 1
+}
+
+# stop_image PID: SIGTERM, then its exit status as wait_exit gives it.
+stop_image() {
+	kill -TERM "$1"
+	wait_exit "$1"
+}
+
 # boot_test NAME IMAGE [run args...]: ready, then SIGTERM -> stats, exit 0.
 boot_test() {
 	local name=$1 img=$2 log=$WORK/$1.log
 	shift 2
-	"$NFBOX" run "$img" --log "$log" "$@" </dev/null >"$WORK/$name.out" 2>&1 &
-	local pid=$!
-	PIDS+=("$pid")
-	if ! wait_for "$log" "ready in" "$pid"; then
-		ko "$name" "no ready line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
-		kill -TERM "$pid" 2>/dev/null
-		wait_exit "$pid" >/dev/null
-		return
-	fi
-	kill -TERM "$pid"
-	wait_exit "$pid"
+	start_image "$name" "$log" "ready in" "$img" "$@" || return 0
+	stop_image "$PID"
 	local rc=$?
 	local ready
 	ready=$(grep -o 'ready in [0-9]* us' "$log" | head -1)
@@ -259,20 +272,11 @@ fi
 tap_test() {
 	local name=$1 machine=$2 transport=$3 log=$WORK/$1.log
 	local t0=nfbt$$a t1=nfbt$$b
-	"$NFBOX" run "$WORK/fwd.img" --machine "$machine" --net "tap:$t0" --net "tap:$t1" \
-		--log "$log" </dev/null >"$WORK/$name.out" 2>&1 &
-	local pid=$!
-	PIDS+=("$pid")
-	if ! wait_for "$log" "ready in" "$pid"; then
-		ko "$name" "no ready line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
-		kill -TERM "$pid" 2>/dev/null
-		wait_exit "$pid" >/dev/null
-		return
-	fi
+	start_image "$name" "$log" "ready in" "$WORK/fwd.img" --machine "$machine" \
+		--net "tap:$t0" --net "tap:$t1" || return 0
 	local made=0
 	[ -e "/sys/class/net/$t0" ] && [ -e "/sys/class/net/$t1" ] && made=1
-	kill -TERM "$pid"
-	wait_exit "$pid"
+	stop_image "$PID"
 	local rc=$? nics
 	nics=$(grep -c "^vnet[0-9]: $transport" "$log")
 	if [ $rc -ne 0 ]; then
@@ -295,18 +299,9 @@ tap_test() {
 ring_test() {
 	local name=$1 want=$2 log=$WORK/$1.log t0=nfbq$$a t1=nfbq$$b
 	shift 2
-	"$NFBOX" run "$WORK/fwd.img" --queue-size 1024 --net "tap:$t0" --net "tap:$t1" "$@" \
-		--log "$log" </dev/null >"$WORK/$name.out" 2>&1 &
-	local pid=$!
-	PIDS+=("$pid")
-	if ! wait_for "$log" "nfbox: fwd: " "$pid"; then
-		ko "$name" "no ports line: $(tail -4 "$log" "$WORK/$name.out" 2>/dev/null | tr '\n' ' ')"
-		kill -TERM "$pid" 2>/dev/null
-		wait_exit "$pid" >/dev/null
-		return
-	fi
-	kill -TERM "$pid"
-	wait_exit "$pid"
+	start_image "$name" "$log" "nfbox: fwd: " "$WORK/fwd.img" --queue-size 1024 \
+		--net "tap:$t0" --net "tap:$t1" "$@" || return 0
+	stop_image "$PID"
 	local rc=$? rings irqs
 	rings=$(grep -c "^vnet[01]: .* queues $want " "$log")
 	irqs=$(grep -c "^vnet[01]: .* irq " "$log")

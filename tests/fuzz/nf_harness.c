@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+#include "tests/fuzz/nf_harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/parse.h"
+#include "dataplane/stats.h"
+
+struct pkt_pool *fuzz_setup(struct cfg **cfgs, const char *const *texts, unsigned n)
+{
+	static struct cfg_errors errs;
+	for (unsigned i = 0; i < n; i++) {
+		cfg_errors_init(&errs);
+		if (cfg_parse("fuzz.conf", texts[i], strlen(texts[i]), NULL, NULL, &cfgs[i], &errs))
+			abort();
+	}
+	struct pkt_pool *pool = pkt_pool_create(256);
+	if (!pool)
+		abort();
+	return pool;
+}
+
+void *fuzz_nf_start(const struct nf_ops *nf, struct pkt_pool *pool, const struct cfg *cfg)
+{
+	struct nf_env env = {.pool = pool, .n_ports = 2, .flow_capacity = 16};
+	static struct cfg_errors errs;
+	cfg_errors_init(&errs);
+	void *st = nf->create(&env);
+	if (!st || nf->configure(st, cfg, &errs))
+		abort();
+	return st;
+}
+
+void fuzz_feed_init(struct fuzz_feed *f, const uint8_t *data, size_t size)
+{
+	f->data = data;
+	f->size = size;
+	f->off = 1;
+	f->now = 1000000000ull;
+}
+
+bool fuzz_next_burst(struct fuzz_feed *f, struct pkt_pool *pool, struct fuzz_burst *b)
+{
+	const uint8_t *data = f->data;
+	size_t size = f->size;
+	if (f->off + 4 > size)
+		return false;
+	b->n = 0;
+	b->port = data[f->off] & 1;
+	f->now += (uint64_t)data[f->off + 1] * 50000000ull;
+	while (b->n < FUZZ_BURST_MAX && f->off + 4 <= size) {
+		uint8_t port = data[f->off];
+		if ((port & 1) != b->port)
+			break; /* a burst comes from one port (nf.h) */
+		size_t len = (size_t)data[f->off + 2] | ((size_t)data[f->off + 3] << 8);
+		f->off += 4;
+		if (len > size - f->off)
+			len = size - f->off;
+		if (len > PKT_DATA_ROOM)
+			len = PKT_DATA_ROOM;
+		struct pkt *p = pkt_alloc(pool);
+		uint8_t *frame = malloc(len ? len : 1);
+		memcpy(frame, data + f->off, len);
+		f->off += len;
+		p->data = frame;
+		p->len = (uint16_t)len;
+		p->port = port & 1;
+		if (parse_pkt(p) != PARSE_OK) {
+			pkt_free(p);
+			free(frame);
+			continue;
+		}
+		b->frames[b->n] = frame;
+		b->pkts[b->n++] = p;
+		if (port & 0x80)
+			break; /* end of burst */
+	}
+	return true;
+}
+
+void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uint64_t now,
+		    uint16_t *out)
+{
+	struct nf_batch nb = {.pkts = b->pkts, .n = b->n, .port = b->port, .out_all = NF_OUT_PER_PKT};
+	nf->process(st, &nb, now);
+	for (uint16_t i = 0; i < b->n; i++) {
+		uint16_t o = fuzz_out(&nb, i);
+		if (o != PKT_DROP && (o > 1 || o == b->port))
+			abort(); /* only the two ports exist, and never back */
+		if (out)
+			out[i] = o;
+		pkt_free(b->pkts[i]);
+		free(b->frames[i]);
+	}
+	for (uint16_t i = 0; i < nb.n_emit; i++) {
+		if (parse_pkt(nb.emit[i]) != PARSE_OK)
+			abort(); /* generated packets are well formed */
+		pkt_free(nb.emit[i]);
+	}
+	nf->expire(st, now);
+}
+
+const char *fuzz_stats(const struct nf_ops *nf, void *st, char *buf, size_t size)
+{
+	struct stats_writer w;
+	stats_init(&w, buf, size, STATS_TEXT);
+	nf->stats(st, &w);
+	return stats_finish(&w);
+}
