@@ -37,17 +37,18 @@ def at(p, fwd):
     f.time = t[0]
     return f
 
-def connect(fwd, rev, conn, request, reply, reply_ack):
+def connect(fwd, rev, conn, request, reply):
     """A TCP open of conn = (cli, srv, sp, dp, cs, ss) and one request and
-    reply, into fwd (client -> server) and rev; the reply acks cs +
-    reply_ack."""
+    reply, into fwd (client -> server) and rev.  Sequence numbers follow
+    the payloads: the firewall tracks TCP windows and drops an ACK of bytes
+    never sent."""
     cli, srv, sp, dp, cs, ss = conn
     fwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="S", seq=cs), True))
     rev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="SA", seq=ss, ack=cs + 1), False))
     fwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=cs + 1, ack=ss + 1), True))
     fwd.append(at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="PA", seq=cs + 1, ack=ss + 1) /
                   Raw(request), True))
-    rev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 1, ack=cs + reply_ack) /
+    rev.append(at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 1, ack=cs + 1 + len(request)) /
                   Raw(reply), False))
 
 fwd, rev, late, new = [], [], [], []
@@ -55,7 +56,7 @@ conns = []
 for i in range(6):
     conns.append(("10.0.0.%d" % (10 + i), "192.0.2.80", 40000 + i, (80, 443, 8080)[i % 3],
                   1000 * i, 500000 + 1000 * i))
-    connect(fwd, rev, conns[-1], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhello", 28)
+    connect(fwd, rev, conns[-1], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhello")
 for i in range(3):
     fwd.append(at(IP(src="10.0.0.30", dst="10.0.0.53") / UDP(sport=5300 + i, dport=53) /
                   DNS(rd=1, qd=DNSQR(qname="h%d.example" % i)), True))
@@ -95,17 +96,24 @@ for i in range(40):
     paced.append(at(p, True))
 
 mfwd, mrev, after = [], [], []
+get, ok = b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n"
 for i in range(6):
     conns.append(("10.0.3.%d" % (10 + i), "192.0.2.80", 48000 + i, (443, 8080)[i % 2],
                   3000 * i, 700000 + 1000 * i))
-    connect(mfwd, mrev, conns[-1], b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n", 20)
+    connect(mfwd, mrev, conns[-1], get, ok)
 t[0] += 5.0
 for (cli, srv, sp, dp, cs, ss) in conns[-6:]:
-    f = at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=ss + 20, ack=cs + 20) /
-           Raw(b"data after the switch restarted"), False)
+    more = b"data after the switch restarted"
+    c_next, s_next = cs + 1 + len(get), ss + 1 + len(ok)
+    f = at(IP(src=srv, dst=cli) / TCP(sport=dp, dport=sp, flags="PA", seq=s_next, ack=c_next) /
+           Raw(more), False)
     mrev.append(f)
     after.append(f)
-    f = at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=cs + 20, ack=ss + 51), True)
+    # The client's segment acknowledges only what it saw before the pause:
+    # the two directions enter the chain through different ports, so it may
+    # reach the firewall before the server's data, and an ACK of bytes the
+    # firewall has not yet seen pass is out of window (dropped).
+    f = at(IP(src=cli, dst=srv) / TCP(sport=sp, dport=dp, flags="A", seq=c_next, ack=s_next), True)
     mfwd.append(f)
     after.append(f)
 f = at(IP(src="192.0.2.99", dst="10.0.3.10") / TCP(sport=44001, dport=22, flags="S"), False)

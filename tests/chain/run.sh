@@ -335,7 +335,15 @@ else
 	ko reload-bad "rc $rc, $(head -2 "$WORK/reload-bad.err" | tr '\n' ' ') rules '$before' -> '$after'"
 fi
 
+# The new config also relaxes TCP window checks (state is still required:
+# ovs-restart checks that a firewall without the flows' state drops their
+# replies).  The replay injects the two directions at two ports; when this
+# shared machine keeps the image's vCPU off its core for longer than the
+# replay's --quiet-ms, frames of both directions wait in its rings together
+# and it takes port 0's before port 1's, and strict window tracking then,
+# rightly, drops an ACK that overtook the data it acknowledges.
 sed 's/dport { 22 80 443 8000-8080 }/dport { 22 443 8000-8080 }/' "$FWCONF" >"$WORK/no80.conf"
+echo "tcp-window sloppy" >>"$WORK/no80.conf"
 "$NFBOX" reload "$CHAIN:fw" "$WORK/no80.conf" >"$WORK/reload.out" 2>"$WORK/reload.err"
 rc=$?
 if [ $rc != 0 ]; then
