@@ -599,6 +599,20 @@ int k_app_main(void)
 			k_printf("nfbox: boot virtio-mmio: %u register accesses, %lu us in them (%lu ns each)\n",
 				 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
 				 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
+		virtio_pci_cost_get(&vc);
+		if (vc.accesses)
+			k_printf("nfbox: boot virtio-pci: %u register accesses, %lu us in them (%lu ns each)\n",
+				 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
+				 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
+		struct k_pci_cost pc;
+		k_pci_cost_get(&pc);
+		if (pc.accesses)
+			k_printf("nfbox: boot pci: %s, %u config accesses, %lu us in them (%lu ns each); "
+				 "finding it (ACPI) %lu us\n",
+				 pc.ecam ? "ECAM" : "CF8", pc.accesses,
+				 (unsigned long)(k_tsc_to_ns(pc.tsc) / 1000),
+				 (unsigned long)(k_tsc_to_ns(pc.tsc) / pc.accesses),
+				 (unsigned long)(k_tsc_to_ns(pc.init_tsc) / 1000));
 	}
 	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us\n",
 		 nf->name, n, n == 1 ? "" : "s", (unsigned long)want, cap,
