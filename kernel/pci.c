@@ -230,7 +230,7 @@ static void set_command(struct k_pci_dev *d, uint16_t cmd)
 static uint64_t assign_bar(struct k_pci_dev *d, unsigned i, uint32_t lo, bool is64, uint64_t *size_out)
 {
 	uint16_t off = (uint16_t)(0x10 + 4 * i);
-	set_command(d, command(d) & ~0x3);
+	set_command(d, command(d) & ~0x2); /* memory decoding off */
 	k_pci_write32(d, off, 0xffffffffu);
 	uint64_t mask = k_pci_read32(d, off) & ~0xfull;
 	/* A 64-bit BAR's upper half is probed only if the lower half says
@@ -286,7 +286,8 @@ int k_pci_bar(struct k_pci_dev *d, unsigned i, uint64_t *base, uint64_t *size)
 void k_pci_enable(struct k_pci_dev *d)
 {
 	/* Memory decoding (the BARs we use are memory BARs), bus mastering
-	 * (DMA: virtqueues live in guest memory); I/O decoding as found. */
+	 * (DMA: virtqueues live in guest memory); I/O decoding as found (a
+	 * memory BAR's sizing turns only memory decoding off). */
 	set_command(d, command(d) | 0x6);
 }
 

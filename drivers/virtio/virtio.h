@@ -99,6 +99,7 @@ struct virtio_dev {
 	uint16_t isr_cap;        /* PCI: ISR capability offset (mapped for INTx) */
 	uint32_t intx_gsi;       /* PCI: INTx line in use instead of MSI-X, 0 if none */
 	uint16_t msix_cap;       /* PCI: MSI-X capability offset, 0 if none */
+	uint32_t msix_table;     /* PCI: its table offset/BIR dword, if msix_cap */
 	const void *pci;         /* PCI: struct k_pci_dev (image only) */
 	bool has_irq;            /* interrupts were set up (adaptive polling) */
 	uint8_t irq_vector;      /* CPU vector for used-buffer notifications */

@@ -237,12 +237,11 @@ static int pci_irq_setup(struct virtio_dev *d)
 		return rc;
 	}
 	uint16_t cap = d->msix_cap;
-	uint32_t tbl = k_pci_read32(pd, (uint16_t)(cap + MSIX_TABLE));
+	uint32_t tbl = d->msix_table; /* its BAR was placed by pci_found */
 	unsigned bir = tbl & 7u;
 	uint64_t bar, bar_size;
 	if (bir > 5 || k_pci_bar(pd, bir, &bar, &bar_size) < 0)
 		return -SYS_ENOTSUP;
-	k_pci_enable(pd); /* a BAR just placed decodes only from now */
 	uintptr_t entry0 = (uintptr_t)(bar + (tbl & ~7u));
 	if (k_map_mmio(entry0, MSIX_ENTRY_SIZE) < 0)
 		return -SYS_ENOMEM;
@@ -381,6 +380,14 @@ static bool pci_found(void *ctx, struct k_pci_dev *pd)
 	}
 	if (devcfg)
 		d->devcfg = pci_cap_region(pd, devcfg, NULL);
+	/* The MSI-X table's BAR too, before decoding is enabled once for all
+	 * (placing a BAR turns memory decoding off meanwhile). */
+	if (d->msix_cap) {
+		uint64_t bar, bar_size;
+		d->msix_table = k_pci_read32(pd, (uint16_t)(d->msix_cap + MSIX_TABLE));
+		if ((d->msix_table & 7u) <= 5)
+			(void)k_pci_bar(pd, d->msix_table & 7u, &bar, &bar_size);
+	}
 	if (!d->base || !d->notify_base || !d->devcfg) {
 		sys_log("virtio-pci %02x:%02x.%u: no modern capabilities (legacy only); "
 			"not supported\n", pd->bus, pd->dev, pd->fn);
