@@ -18,6 +18,10 @@
  *   nfbox.idle_us=N   idle spell before halting until a packet (200)
  *   nfbox.pool=N      packet buffers (default: fills the NICs' rings)
  *   nfbox.queue_size=N  ring entries per NIC queue, at most the device's
+ *   nfbox.pci_nics=N  the machine has N virtio-net PCI functions: the PCI
+ *                     scan stops at the Nth, none with 0 (drivers/virtio/
+ *                     virtio_pci.c; each slot probed is an exit to QEMU)
+ *   nfbox.verbose=1   boot phases and device/config accesses after ready
  *
  * Control: serial input lines "stats [NONCE]" (print counters), "end NONCE"
  * (print "end NONCE": everything a client's earlier lines made us print is
