@@ -15,6 +15,10 @@
 #            later ones wait in the tap's queue until the guest takes them);
 #            exec -> "ready" line, and exec -> the first marked frame the
 #            image forwards out of tap B
+# The image runs with nfbox.verbose=1 (its boot report follows the ready
+# line, so it costs nothing before it): the device register and PCI
+# configuration accesses it counts are summed into the "exits" column,
+# the noise-free part of the boot (each is an exit to QEMU).
 import os
 import re
 import signal
@@ -92,8 +96,10 @@ class TapPair:
 
 
 def one(nfbox, kernel, machine, mem, pin, taps, timeout):
-    """One boot; returns (exec->ready ms, entry->ready us, exec->packet ms)."""
-    args = [nfbox, "run", kernel, "--machine", machine, "--mem", mem, "--pin", pin]
+    """One boot; returns (exec->ready ms, entry->ready us, exec->packet ms,
+    device/config accesses or None)."""
+    args = [nfbox, "run", kernel, "--machine", machine, "--mem", mem, "--pin", pin,
+            "--append", "nfbox.verbose=1"]
     pair = None
     if taps:
         args += ["--net", "tap:" + taps[0], "--net", "tap:" + taps[1]]
@@ -126,9 +132,11 @@ def one(nfbox, kernel, machine, mem, pin, taps, timeout):
         pair.close()
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
-    p.stdout.read()
+    rest = p.stdout.read()
     p.wait(timeout=30)
-    return ready_ms, guest_us, pkt_ms
+    counts = [int(c) for c in re.findall(rb"(\d+) (?:register|config) accesses", rest)]
+    exits = sum(counts) if b"nfbox: boot " in rest else None
+    return ready_ms, guest_us, pkt_ms, exits
 
 
 def stats(v):
@@ -154,14 +162,18 @@ def main():
         modes.append(("packet", image, taps))
     rows = []
     with open(csv, "w") as f:
-        f.write("machine,mode,run,exec_to_ready_ms,entry_to_ready_us,exec_to_first_packet_ms\n")
+        f.write("machine,mode,run,exec_to_ready_ms,entry_to_ready_us,exec_to_first_packet_ms,"
+                "exits\n")
         for m in machines:
             for mode, kernel, t in modes:
                 for i in range(runs):
-                    r, g, pk = one(nfbox, kernel, m, mem, pin, t, 60)
-                    rows.append((m, mode, r, g, pk))
+                    r, g, pk, ex = one(nfbox, kernel, m, mem, pin, t, 60)
+                    if mode == "floor":
+                        ex = None
+                    rows.append((m, mode, r, g, pk, ex))
                     f.write(f"{m},{mode},{i},{'' if r is None else f'{r:.2f}'},"
-                            f"{'' if g is None else g},{'' if pk is None else f'{pk:.2f}'}\n")
+                            f"{'' if g is None else g},{'' if pk is None else f'{pk:.2f}'},"
+                            f"{'' if ex is None else ex}\n")
 
     print(f"boot time, {runs} runs each, fwd image, {mem} MiB, {accel}, QEMU pinned to CPU {pin}")
     print("  floor:  a 4-instruction PVH kernel (bench/pvh_floor.S), same nfbox run flags")
@@ -169,10 +181,11 @@ def main():
     print("  packet: fwd image between two taps, sender running before QEMU starts"
           if taps else "  packet: skipped (needs root, /dev/net/tun and ip(8))")
     print("  times from spawning `nfbox run` (it execs QEMU ~1 ms later); ms unless said")
-    print(f"{'machine':<8} {'mode':<7} {'exec->ready':>23} {'entry->ready us':>23} "
-          f"{'exec->1st forwarded':>23} {'fail':>5}")
+    print("  exits: virtio register + PCI config accesses the image counted (distinct values)")
+    print(f"{'machine':<12} {'mode':<7} {'exec->ready':>23} {'entry->ready us':>23} "
+          f"{'exec->1st forwarded':>23} {'exits':>6} {'fail':>5}")
     sub = f"{'median':>7} {'max':>7} {'min':>7}"
-    print(f"{'':<8} {'':<7} {sub} {sub} {sub}")
+    print(f"{'':<12} {'':<7} {sub} {sub} {sub}")
     for m in machines:
         for mode, _, t in modes:
             rs = [r for r in rows if r[0] == m and r[1] == mode]
@@ -180,8 +193,10 @@ def main():
             cols = [stats([r[2] for r in rs]),
                     stats([r[3] for r in rs]) if mode != "floor" else ("-", "-", "-"),
                     stats([r[4] for r in rs]) if t else ("-", "-", "-")]
-            print(f"{m:<8} {mode:<7} " + " ".join(f"{a:>7} {b:>7} {c:>7}" for a, b, c in cols)
-                  + f" {fail:>5}")
+            exits = sorted(set(r[5] for r in rs if r[5] is not None))
+            ex = "-" if not exits else "/".join(str(e) for e in exits)
+            print(f"{m:<12} {mode:<7} " + " ".join(f"{a:>7} {b:>7} {c:>7}" for a, b, c in cols)
+                  + f" {ex:>6} {fail:>5}")
     print(f"samples: {csv}; load average at the end: {open('/proc/loadavg').read().split()[0]}")
 
 

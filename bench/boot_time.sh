@@ -11,11 +11,13 @@
 #           the first frame it forwards (a sender writes into tap A from
 #           before QEMU starts; the first frame out of tap B is timed);
 #           needs root, /dev/net/tun and ip(8), else skipped
+# Every image boot also reports the virtio register and PCI configuration
+# accesses it made (nfbox.verbose=1): the "exits" column.
 # Each boot is stopped with SIGTERM (the image prints its counters and
 # exits) before the next starts.  Prints a table with median, max and min,
 # and writes every sample to build/bench/boot_time.csv.
 #
-# Environment: RUNS (20), MACHINES ("microvm q35"), MEM (MiB, 64), PIN (CPU
+# Environment: RUNS (20), MACHINES ("microvm q35"; microvm-pcie too), MEM (MiB, 64), PIN (CPU
 # for QEMU, default 1; the bench's own threads go to another CPU),
 # NFBOX_NO_KVM=1 (force TCG), B (build dir), NFBOX (an nfbox binary to use
 # instead of building $B/nfbox), NO_TAPS=1 (skip the packet runs).

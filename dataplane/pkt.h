@@ -150,6 +150,41 @@ static inline uint32_t pkt_alloc_bulk(struct pkt_pool *pool, struct pkt **out, u
 	return n;
 }
 
+/*
+ * Take exactly n buffers or none without writing them: a receive ring takes
+ * buffers whose memory only the device writes until a frame arrives, and
+ * sets each up (pkt_rx_init) when it hands it on.  Not writing them at
+ * refill spares a page's first touch at boot (a shadow page fault in the
+ * image) and the metadata line's cache miss at refill.  A buffer taken so
+ * and never set up goes back with pkt_put_bulk.
+ */
+static inline uint32_t pkt_take_bulk(struct pkt_pool *pool, struct pkt **out, uint32_t n)
+{
+	if (unlikely(pool->n_free < n)) {
+		pool->alloc_fail++;
+		return 0;
+	}
+	struct pkt **top = pool->free + pool->n_free - n;
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = top[i];
+	pool->n_free -= n;
+	return n;
+}
+
+/* Set up a buffer from pkt_take_bulk as pkt_alloc_bulk would have. */
+static inline void pkt_rx_init(struct pkt *p, struct pkt_pool *pool)
+{
+	pkt_reset(p);
+	p->pool = pool;
+}
+
+/* Give buffers back to `pool` without reading them (pkt_take_bulk's). */
+static inline void pkt_put_bulk(struct pkt_pool *pool, struct pkt **pkts, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		pool->free[pool->n_free++] = pkts[i];
+}
+
 static inline struct pkt *pkt_alloc(struct pkt_pool *pool)
 {
 	struct pkt *p;

@@ -18,6 +18,10 @@
  *   nfbox.idle_us=N   idle spell before halting until a packet (200)
  *   nfbox.pool=N      packet buffers (default: fills the NICs' rings)
  *   nfbox.queue_size=N  ring entries per NIC queue, at most the device's
+ *   nfbox.pci_nics=N  the machine has N virtio-net PCI functions: the PCI
+ *                     scan stops at the Nth, none with 0 (drivers/virtio/
+ *                     virtio_pci.c; each slot probed is an exit to QEMU)
+ *   nfbox.verbose=1   boot phases and device/config accesses after ready
  *
  * Control: serial input lines "stats [NONCE]" (print counters), "end NONCE"
  * (print "end NONCE": everything a client's earlier lines made us print is
@@ -607,6 +611,20 @@ int k_app_main(void)
 			k_printf("nfbox: boot virtio-mmio: %u register accesses, %lu us in them (%lu ns each)\n",
 				 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
 				 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
+		virtio_pci_cost_get(&vc);
+		if (vc.accesses)
+			k_printf("nfbox: boot virtio-pci: %u register accesses, %lu us in them (%lu ns each)\n",
+				 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
+				 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
+		struct k_pci_cost pc;
+		k_pci_cost_get(&pc);
+		if (pc.accesses)
+			k_printf("nfbox: boot pci: %s, %u config accesses, %lu us in them (%lu ns each); "
+				 "finding it (ACPI) %lu us\n",
+				 pc.ecam ? "ECAM" : "CF8", pc.accesses,
+				 (unsigned long)(k_tsc_to_ns(pc.tsc) / 1000),
+				 (unsigned long)(k_tsc_to_ns(pc.tsc) / pc.accesses),
+				 (unsigned long)(k_tsc_to_ns(pc.init_tsc) / 1000));
 	}
 	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us\n",
 		 nf->name, n, n == 1 ? "" : "s", (unsigned long)want, cap,

@@ -87,15 +87,33 @@ bool k_acpi_absent(void);
 struct k_pci_dev {
 	uint8_t bus, dev, fn;
 	uint16_t vendor, device;
-	uint8_t class_code, subclass;
-	uint64_t bar[6];        /* decoded base addresses (0 if unused) */
-	uint64_t bar_size[6];
+	uint64_t bar[6];        /* base addresses, valid where bar_known says */
+	uint64_t bar_size[6];   /* 0: not sized (the firmware placed it) */
 	bool bar_is_io[6];
+	uint8_t bar_known;      /* bit i: BAR i read (k_pci_bar) */
+	bool cmd_known;
+	uint16_t cmd;           /* command register, if cmd_known */
 };
-/* Enumerate all functions on all buses; calls fn for each.  BARs that the
- * firmware left unassigned are assigned here and memory decoding and bus
- * mastering are enabled. */
-void k_pci_scan(void (*fn)(void *ctx, struct k_pci_dev *d), void *ctx);
+/* Enumerate the functions on bus 0 and behind bridges; calls fn for each
+ * type-0 function with only its ids read, until fn returns true.  Nothing
+ * is set up: a driver that takes the function calls k_pci_bar for the BARs
+ * it uses and then k_pci_enable. */
+void k_pci_scan(bool (*fn)(void *ctx, struct k_pci_dev *d), void *ctx);
+/* Memory BAR i's base, and its size where known (0: the firmware placed it
+ * and it was not sized).  A BAR the firmware left at 0 is sized and placed
+ * where no firmware ran (QEMU microvm).  -SYS_ENOENT if it is not an
+ * assigned memory BAR.  Decoding must be enabled (k_pci_enable) after. */
+int k_pci_bar(struct k_pci_dev *d, unsigned i, uint64_t *base, uint64_t *size);
+/* Memory decoding and bus mastering on. */
+void k_pci_enable(struct k_pci_dev *d);
+/* Configuration accesses so far (each an exit to QEMU; two with CF8), the
+ * TSC ticks in them, and in finding the access method (ACPI MCFG). */
+struct k_pci_cost {
+	uint32_t accesses;
+	bool ecam;
+	uint64_t tsc, init_tsc;
+};
+void k_pci_cost_get(struct k_pci_cost *c);
 uint32_t k_pci_read32(const struct k_pci_dev *d, uint16_t off);
 uint16_t k_pci_read16(const struct k_pci_dev *d, uint16_t off);
 uint8_t k_pci_read8(const struct k_pci_dev *d, uint16_t off);

@@ -9,11 +9,16 @@
  * answers there; else configuration mechanism #1 through ports 0xCF8/0xCFC
  * (PCI Local Bus spec 3.0, 3.2.2.3.2), as on q35.
  *
- * Enumeration walks bus 0 and the secondary buses of configured bridges.
- * Memory BARs the firmware left at 0 (microvm has no BIOS to assign them)
- * are sized (write all ones, read back; PCI spec 6.2.5.1) and placed in the
- * 32-bit window below the ECAM area, above every BAR already assigned
- * (microvm: its PCIe MMIO window 0xc0000000-0xe0000000).
+ * Every configuration access is an exit to QEMU (~28 us under kvm_pvm, two
+ * exits with CF8), so only what exists is read, once: enumeration walks
+ * bus 0 and the secondary buses of configured bridges, reads a function's
+ * vendor/device and header type and nothing more (functions 1-7 only when
+ * function 0 says multifunction), and hands it to the driver, which
+ * decides whether it wants it before anything else is read.  BARs are read
+ * one at a time when the driver asks for them (k_pci_bar).  Memory BARs the
+ * firmware left at 0 (microvm has no BIOS to assign them) are sized (write
+ * all ones, read back; PCI spec 6.2.5.1) and placed in the 32-bit window
+ * below the ECAM area (microvm: its PCIe MMIO window 0xc0000000-0xe0000000).
  *
  * INTx: only where the routing is known without AML: QEMU microvm's GPEX
  * swizzles INTA-D of bus-0 slot s to GSI base + (s + pin) % 4, base 16 with
@@ -31,6 +36,9 @@
 #define GPEX_DEVICE 0x0008u
 
 static int mode; /* 0 unknown, 1 ECAM, 2 CF8, -1 none */
+/* Configuration accesses and the TSC ticks they took (each one is an exit
+ * to QEMU, two with CF8): nfbox.verbose=1 prints them. */
+static struct k_pci_cost cost;
 static bool microvm_gpex; /* QEMU microvm's PCIe host: INTx routing known */
 static uint64_t ecam_base;
 static uint8_t ecam_bus_end;
@@ -60,6 +68,7 @@ static void pci_init(void)
 {
 	if (mode)
 		return;
+	uint64_t t0 = sys_rdtsc();
 	uint8_t bus_end = 0;
 	uint64_t base = k_acpi_mcfg(&bus_end);
 	if (base) {
@@ -90,6 +99,17 @@ static void pci_init(void)
 			low_top = k_boot.ram[i].end;
 	win_next = SYS_MAX(0xc0000000ull, (low_top + 0xfffffffull) & ~0xfffffffull);
 	win_end = (mode == 1 && ecam_base > win_next) ? ecam_base : 0xfec00000ull;
+	cost.ecam = mode == 1;
+	cost.init_tsc = sys_rdtsc() - t0;
+}
+
+void k_pci_cost_get(struct k_pci_cost *c) { *c = cost; }
+
+static inline uint64_t cost_start(void) { return sys_rdtsc(); }
+static inline void cost_end(uint64_t t0)
+{
+	cost.accesses++;
+	cost.tsc += sys_rdtsc() - t0;
 }
 
 static uintptr_t ecam_addr(const struct k_pci_dev *d, uint16_t off)
@@ -104,7 +124,7 @@ static void cf8_select(const struct k_pci_dev *d, uint16_t off)
 				 ((uint32_t)d->fn << 8) | (off & 0xfc));
 }
 
-uint32_t k_pci_read32(const struct k_pci_dev *d, uint16_t off)
+static uint32_t raw_read32(const struct k_pci_dev *d, uint16_t off)
 {
 	if (mode == 1)
 		return k_mmio_r32(ecam_addr(d, off));
@@ -114,21 +134,21 @@ uint32_t k_pci_read32(const struct k_pci_dev *d, uint16_t off)
 	return k_inl(CFG_DATA);
 }
 
-uint16_t k_pci_read16(const struct k_pci_dev *d, uint16_t off)
+static uint16_t raw_read16(const struct k_pci_dev *d, uint16_t off)
 {
 	if (mode == 1)
 		return k_mmio_r16(ecam_addr(d, off));
-	return (uint16_t)(k_pci_read32(d, off & ~3) >> ((off & 2) * 8));
+	return (uint16_t)(raw_read32(d, off & ~3) >> ((off & 2) * 8));
 }
 
-uint8_t k_pci_read8(const struct k_pci_dev *d, uint16_t off)
+static uint8_t raw_read8(const struct k_pci_dev *d, uint16_t off)
 {
 	if (mode == 1)
 		return k_mmio_r8(ecam_addr(d, off));
-	return (uint8_t)(k_pci_read32(d, off & ~3) >> ((off & 3) * 8));
+	return (uint8_t)(raw_read32(d, off & ~3) >> ((off & 3) * 8));
 }
 
-void k_pci_write32(const struct k_pci_dev *d, uint16_t off, uint32_t v)
+static void raw_write32(const struct k_pci_dev *d, uint16_t off, uint32_t v)
 {
 	if (mode == 1) {
 		k_mmio_w32(ecam_addr(d, off), v);
@@ -138,7 +158,7 @@ void k_pci_write32(const struct k_pci_dev *d, uint16_t off, uint32_t v)
 	}
 }
 
-void k_pci_write16(const struct k_pci_dev *d, uint16_t off, uint16_t v)
+static void raw_write16(const struct k_pci_dev *d, uint16_t off, uint16_t v)
 {
 	if (mode == 1) {
 		k_mmio_w16(ecam_addr(d, off), v);
@@ -148,7 +168,7 @@ void k_pci_write16(const struct k_pci_dev *d, uint16_t off, uint16_t v)
 	}
 }
 
-void k_pci_write8(const struct k_pci_dev *d, uint16_t off, uint8_t v)
+static void raw_write8(const struct k_pci_dev *d, uint16_t off, uint8_t v)
 {
 	if (mode == 1) {
 		k_mmio_w8(ecam_addr(d, off), v);
@@ -158,68 +178,121 @@ void k_pci_write8(const struct k_pci_dev *d, uint16_t off, uint8_t v)
 	}
 }
 
-/* Size, and if needed assign, the BARs of a type-0 header. */
-static void setup_bars(struct k_pci_dev *d)
-{
-	uint16_t cmd = k_pci_read16(d, 0x04);
-	/* Decoding off while BARs are probed (PCI spec 6.2.5.1 note). */
-	k_pci_write16(d, 0x04, cmd & ~0x3);
-	bool any_io = false, any_mem = false;
-	for (int i = 0; i < 6; i++) {
-		uint16_t off = 0x10 + 4 * i;
-		uint32_t orig = k_pci_read32(d, off);
-		k_pci_write32(d, off, 0xffffffffu);
-		uint32_t probe = k_pci_read32(d, off);
-		k_pci_write32(d, off, orig);
-		if (probe == 0 || probe == 0xffffffffu)
-			continue;
-		if (probe & 1) { /* I/O BAR */
-			uint32_t size = ~(probe & ~3u) + 1;
-			size &= 0xffff;
-			d->bar_is_io[i] = true;
-			d->bar[i] = orig & ~3u;
-			d->bar_size[i] = size;
-			any_io |= d->bar[i] != 0;
-			continue;
-		}
-		bool is64 = ((probe >> 1) & 3) == 2;
-		uint64_t mask = probe & ~0xfull, base = orig & ~0xfull;
-		if (is64 && i < 5) {
-			uint32_t orig_hi = k_pci_read32(d, off + 4);
-			k_pci_write32(d, off + 4, 0xffffffffu);
-			uint32_t probe_hi = k_pci_read32(d, off + 4);
-			k_pci_write32(d, off + 4, orig_hi);
-			mask |= (uint64_t)probe_hi << 32;
-			base |= (uint64_t)orig_hi << 32;
-		} else {
-			mask |= 0xffffffff00000000ull;
-		}
-		uint64_t size = ~mask + 1;
-		if (base == 0 && size && size <= (1ull << 30)) {
-			uint64_t a = (win_next + size - 1) & ~(size - 1);
-			if (a + size <= win_end) {
-				base = a;
-				win_next = a + size;
-				k_pci_write32(d, off, (uint32_t)base | (probe & 0xf));
-				if (is64)
-					k_pci_write32(d, off + 4, (uint32_t)(base >> 32));
-			}
-		} else if (base >= win_next && base < win_end) {
-			win_next = base + size; /* keep our BARs above firmware's */
-		}
-		d->bar[i] = base;
-		d->bar_size[i] = size;
-		any_mem |= base != 0;
-		if (is64)
-			i++; /* the upper half is not a BAR of its own */
+
+#define TIMED_READ(T, name, raw)                                     \
+	T name(const struct k_pci_dev *d, uint16_t off)              \
+	{                                                            \
+		uint64_t t0 = cost_start();                          \
+		T v = raw(d, off);                                   \
+		cost_end(t0);                                        \
+		return v;                                            \
 	}
-	/* Memory and I/O decoding for what is assigned, and bus mastering
-	 * (DMA: virtqueues live in guest memory). */
-	cmd |= 0x4 | (any_mem ? 0x2 : 0) | (any_io ? 0x1 : 0);
-	k_pci_write16(d, 0x04, cmd);
+#define TIMED_WRITE(T, name, raw)                                    \
+	void name(const struct k_pci_dev *d, uint16_t off, T v)      \
+	{                                                            \
+		uint64_t t0 = cost_start();                          \
+		raw(d, off, v);                                      \
+		cost_end(t0);                                        \
+	}
+TIMED_READ(uint32_t, k_pci_read32, raw_read32)
+TIMED_READ(uint16_t, k_pci_read16, raw_read16)
+TIMED_READ(uint8_t, k_pci_read8, raw_read8)
+TIMED_WRITE(uint32_t, k_pci_write32, raw_write32)
+TIMED_WRITE(uint16_t, k_pci_write16, raw_write16)
+TIMED_WRITE(uint8_t, k_pci_write8, raw_write8)
+
+/* The command register, read once per function (the driver's first look
+ * at a device may read it with the status, k_pci_read32 at 0x04). */
+static uint16_t command(struct k_pci_dev *d)
+{
+	if (!d->cmd_known) {
+		d->cmd = k_pci_read16(d, 0x04);
+		d->cmd_known = true;
+	}
+	return d->cmd;
 }
 
-static void scan_bus(uint8_t bus, void (*fn)(void *ctx, struct k_pci_dev *d), void *ctx, int depth)
+static void set_command(struct k_pci_dev *d, uint16_t cmd)
+{
+	if (command(d) != cmd) {
+		k_pci_write16(d, 0x04, cmd);
+		d->cmd = cmd;
+	}
+}
+
+/* Size an unassigned memory BAR (write all ones, read back; PCI spec
+ * 6.2.5.1, with decoding off: the note there) and place it in the window.
+ * QEMU microvm has no firmware that assigns BARs and q35's qboot leaves
+ * them too.  Firmware that assigns BARs (SeaBIOS) assigns them all, so no
+ * other function's BARs are sized to keep clear of them: a firmware that
+ * left some at 0 and placed others at the bottom of this window would
+ * collide (as it could before, with a function scanned later). */
+static uint64_t assign_bar(struct k_pci_dev *d, unsigned i, uint32_t lo, bool is64, uint64_t *size_out)
+{
+	uint16_t off = (uint16_t)(0x10 + 4 * i);
+	set_command(d, command(d) & ~0x2); /* memory decoding off */
+	k_pci_write32(d, off, 0xffffffffu);
+	uint64_t mask = k_pci_read32(d, off) & ~0xfull;
+	/* A 64-bit BAR's upper half is probed only if the lower half says
+	 * the BAR is 4 GiB or more; it reads 0 (we just read it) and is
+	 * written only for a base above 4 GiB, which is never given here. */
+	if (is64 && !mask) {
+		k_pci_write32(d, (uint16_t)(off + 4), 0xffffffffu);
+		mask |= (uint64_t)k_pci_read32(d, (uint16_t)(off + 4)) << 32;
+		k_pci_write32(d, (uint16_t)(off + 4), 0);
+	} else {
+		mask |= 0xffffffff00000000ull;
+	}
+	uint64_t size = ~mask + 1, base = 0;
+	if (mask & 0xfffffff0ull && size <= (1ull << 30)) {
+		uint64_t a = (win_next + size - 1) & ~(size - 1);
+		if (a + size <= win_end) {
+			base = a;
+			win_next = a + size;
+		}
+	}
+	/* Writing the base also undoes the all-ones probe. */
+	k_pci_write32(d, off, (uint32_t)base | (lo & 0xf));
+	*size_out = base ? size : 0;
+	return base;
+}
+
+int k_pci_bar(struct k_pci_dev *d, unsigned i, uint64_t *base, uint64_t *size)
+{
+	if (i > 5)
+		return -SYS_EINVAL;
+	if (!(d->bar_known & (1u << i))) {
+		uint16_t off = (uint16_t)(0x10 + 4 * i);
+		uint32_t lo = k_pci_read32(d, off);
+		d->bar_known |= (uint8_t)(1u << i);
+		if (lo & 1) {
+			d->bar_is_io[i] = true;
+			d->bar[i] = lo & ~3u;
+		} else {
+			bool is64 = ((lo >> 1) & 3) == 2 && i < 5;
+			uint64_t b = lo & ~0xfull;
+			if (is64)
+				b |= (uint64_t)k_pci_read32(d, (uint16_t)(off + 4)) << 32;
+			if (b == 0)
+				b = assign_bar(d, i, lo, is64, &d->bar_size[i]);
+			d->bar[i] = b;
+		}
+	}
+	*base = d->bar[i];
+	*size = d->bar_size[i];
+	return d->bar[i] && !d->bar_is_io[i] ? 0 : -SYS_ENOENT;
+}
+
+void k_pci_enable(struct k_pci_dev *d)
+{
+	/* Memory decoding (the BARs we use are memory BARs), bus mastering
+	 * (DMA: virtqueues live in guest memory); I/O decoding as found (a
+	 * memory BAR's sizing turns only memory decoding off). */
+	set_command(d, command(d) | 0x6);
+}
+
+/* True when fn asked to stop. */
+static bool scan_bus(uint8_t bus, bool (*fn)(void *ctx, struct k_pci_dev *d), void *ctx, int depth)
 {
 	for (uint8_t dev = 0; dev < 32; dev++) {
 		for (uint8_t f = 0; f < 8; f++) {
@@ -227,37 +300,38 @@ static void scan_bus(uint8_t bus, void (*fn)(void *ctx, struct k_pci_dev *d), vo
 			uint32_t id = k_pci_read32(&d, 0x00);
 			if ((id & 0xffff) == 0xffff) {
 				if (f == 0)
-					break;
+					break; /* no device: its other functions do not exist */
 				continue;
 			}
 			d.vendor = (uint16_t)id;
 			d.device = (uint16_t)(id >> 16);
-			uint32_t cls = k_pci_read32(&d, 0x08);
-			d.class_code = (uint8_t)(cls >> 24);
-			d.subclass = (uint8_t)(cls >> 16);
-			uint8_t hdr = (uint8_t)(k_pci_read32(&d, 0x0c) >> 16);
+			/* Header type (PCI 3.0 6.2.1): layout in bits 0-6,
+			 * multifunction in bit 7 (meaningful in function 0). */
+			uint8_t hdr = k_pci_read8(&d, 0x0e);
 			if ((hdr & 0x7f) == 0) {
-				setup_bars(&d);
-				fn(ctx, &d);
+				if (fn(ctx, &d))
+					return true;
 			} else if ((hdr & 0x7f) == 1 && depth < 8) {
 				/* PCI-to-PCI bridge: follow it if the firmware
 				 * numbered its secondary bus. */
-				uint8_t sec = (uint8_t)(k_pci_read32(&d, 0x18) >> 8);
-				if (sec > bus && (mode != 1 || sec <= ecam_bus_end))
-					scan_bus(sec, fn, ctx, depth + 1);
+				uint8_t sec = k_pci_read8(&d, 0x19);
+				if (sec > bus && (mode != 1 || sec <= ecam_bus_end) &&
+				    scan_bus(sec, fn, ctx, depth + 1))
+					return true;
 			}
 			if (f == 0 && !(hdr & 0x80))
 				break; /* single-function device */
 		}
 	}
+	return false;
 }
 
-void k_pci_scan(void (*fn)(void *ctx, struct k_pci_dev *d), void *ctx)
+void k_pci_scan(bool (*fn)(void *ctx, struct k_pci_dev *d), void *ctx)
 {
 	pci_init();
 	if (mode < 0)
 		return;
-	scan_bus(0, fn, ctx, 0);
+	(void)scan_bus(0, fn, ctx, 0);
 }
 
 int k_pci_intx_gsi(const struct k_pci_dev *d)

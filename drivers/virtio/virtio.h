@@ -94,9 +94,12 @@ struct virtio_dev {
 	uintptr_t isr;           /* PCI: ISR status byte */
 	uintptr_t devcfg;        /* PCI: device-specific config */
 	uint32_t gsi;            /* MMIO: interrupt line (GSI) */
-	int32_t queue_sel;       /* MMIO: QueueSel as last written, -1 unknown */
+	int32_t queue_sel;       /* queue select as last written, -1 unknown */
+	uint16_t queue_size_max; /* PCI: queue_size as read for queue_sel */
+	uint16_t isr_cap;        /* PCI: ISR capability offset (mapped for INTx) */
 	uint32_t intx_gsi;       /* PCI: INTx line in use instead of MSI-X, 0 if none */
 	uint16_t msix_cap;       /* PCI: MSI-X capability offset, 0 if none */
+	uint32_t msix_table;     /* PCI: its table offset/BIR dword, if msix_cap */
 	const void *pci;         /* PCI: struct k_pci_dev (image only) */
 	bool has_irq;            /* interrupts were set up (adaptive polling) */
 	uint8_t irq_vector;      /* CPU vector for used-buffer notifications */

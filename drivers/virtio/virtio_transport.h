@@ -33,6 +33,9 @@ struct virtio_mmio_cost {
 	uint64_t tsc;
 };
 void virtio_mmio_cost_get(struct virtio_mmio_cost *c);
+/* The same for virtio-pci's common and device configuration (MSI-X table
+ * writes included; PCI configuration space is counted by kernel/pci.c). */
+void virtio_pci_cost_get(struct virtio_mmio_cost *c);
 int virtio_pci_find(struct virtio_dev **out, int max, uint32_t device_id);
 
 #endif

@@ -100,6 +100,9 @@ static uint16_t vnet_rx_burst(struct port *port, struct pkt **pkts, uint16_t n)
 		uint32_t len = lens[i];
 		/* Common case in one compare: HDR+ETH <= len < rx_buf_len and no
 		 * merged frame being skipped. */
+		/* The ring took it untouched (pkt_take_bulk): set it up now,
+		 * its metadata line prefetched for writing in pass 1. */
+		pkt_rx_init(p, vn->pool);
 		if (unlikely(len - (VNET_HDR_LEN + VNET_ETH_HLEN) >= span || vn->rx_skip) &&
 		    !vnet_rx_odd(vn, p, len)) {
 			pkt_free(p);
@@ -128,7 +131,8 @@ static void vnet_rx_fill(struct vnet *vn)
 	while (vq->n_free) {
 		uint32_t want = SYS_MIN((uint32_t)vq->n_free, (uint32_t)SYS_ARRAY_SIZE(bufs));
 		want = SYS_MIN(want, vn->pool->n_free);
-		if (want == 0 || pkt_alloc_bulk(vn->pool, bufs, want) != want) {
+		/* Untouched: set up when received (vnet_rx_burst). */
+		if (want == 0 || pkt_take_bulk(vn->pool, bufs, want) != want) {
 			vn->port->stats.rx_nobuf++;
 			return;
 		}
@@ -240,13 +244,19 @@ static uint16_t vnet_tx_burst(struct port *port, struct pkt **pkts, uint16_t n)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
-static void vnet_release_bufs(struct vq *vq)
+/* Buffers still on a ring back to their pool: TX buffers carry theirs;
+ * RX buffers were never set up (pkt_take_bulk) and are vn->pool's. */
+static void vnet_release_bufs(struct vq *vq, struct pkt_pool *rx_pool)
 {
 	if (!vq->cookie)
 		return;
 	for (uint32_t id = 0; id < vq->size; id++) {
-		if (vq->cookie[id]) {
-			pkt_free(vq->cookie[id]);
+		struct pkt *p = vq->cookie[id];
+		if (p) {
+			if (rx_pool)
+				pkt_put_bulk(rx_pool, &p, 1);
+			else
+				pkt_free(p);
 			vq->cookie[id] = NULL;
 		}
 	}
@@ -260,8 +270,8 @@ static void vnet_close(struct port *port)
 	/* Reset first: the device stops touching rings and buffers (1.1 2.1.2). */
 	if (vn->dev)
 		vn->dev->tr->reset(vn->dev);
-	vnet_release_bufs(&vn->rx);
-	vnet_release_bufs(&vn->tx);
+	vnet_release_bufs(&vn->rx, vn->pool);
+	vnet_release_bufs(&vn->tx, NULL);
 	vq_destroy(&vn->rx);
 	vq_destroy(&vn->tx);
 }
@@ -371,7 +381,7 @@ fail_q:
 	 * A queue never set up is all zero (memset above, vq_init): its
 	 * vq_destroy frees nothing. */
 	tr->reset(dev);
-	vnet_release_bufs(&vn->rx);
+	vnet_release_bufs(&vn->rx, vn->pool);
 	vq_destroy(&vn->tx);
 	vq_destroy(&vn->rx);
 fail:
