@@ -21,6 +21,23 @@ static void counters(struct stats_writer *w, const char *prefix, const struct lb
 	}
 }
 
+void lb_counters_add_traffic(struct lb_counters *dst, const struct lb_counters *src, int sign)
+{
+	uint64_t m = sign < 0 ? UINT64_MAX : 1; /* modular: -x is x * (2^64 - 1) */
+	dst->pkts_to_server += m * src->pkts_to_server;
+	dst->bytes_to_server += m * src->bytes_to_server;
+	dst->pkts_to_client += m * src->pkts_to_client;
+	dst->bytes_to_client += m * src->bytes_to_client;
+}
+
+void lb_vip_counters(const struct lb_conf *lc, uint32_t v, struct lb_counters *out)
+{
+	*out = lc->vips[v].c;
+	for (uint32_t i = 0; i < lc->n_be; i++)
+		if (lc->be[i].vip == v)
+			lb_counters_add_traffic(out, &lc->be[i].c, 1);
+}
+
 void lb_stats_write(struct lb *l, struct stats_writer *w)
 {
 	const struct lb_global *c = &l->c;
@@ -45,8 +62,11 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	}
 
 	stats_section(w, "lb_vip");
-	for (uint32_t v = 0; v < lc->n_vips; v++)
-		counters(w, lc->vips[v].name, &lc->vips[v].c);
+	for (uint32_t v = 0; v < lc->n_vips; v++) {
+		struct lb_counters vc;
+		lb_vip_counters(lc, v, &vc);
+		counters(w, lc->vips[v].name, &vc);
+	}
 
 	/* Backends as VIP_ADDR_PORT; the first 256 only, so a big config does
 	 * not flood the console. */
