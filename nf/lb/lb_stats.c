@@ -2,11 +2,9 @@
 /* lb_stats.c - printing the load balancer's counters (see lb_stats.h). */
 #include "nf/lb/lb.h"
 
-static const char *const drop_names[LB_DROP_COUNT] = {
-#define LB_DROP_NAME_(n, s) s,
-	LB_DROPS(LB_DROP_NAME_)
-#undef LB_DROP_NAME_
-};
+#include "nf/drop_stats.h"
+
+static const char *const drop_names[LB_DROP_COUNT] = {NF_DROP_NAMES(LB_DROPS)};
 
 static void counters(struct stats_writer *w, const char *prefix, const struct lb_counters *c)
 {
@@ -56,10 +54,7 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_to_clients", c->icmp_errors_to_clients);
 	stats_u64(w, "passed", c->passed);
 	stats_u64(w, "dropped", c->dropped);
-	for (int i = 0; i < LB_DROP_COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
-		stats_u64(w, name, c->drop[i]);
-	}
+	nf_drop_stats_write(w, drop_names, c->drop, LB_DROP_COUNT);
 
 	stats_section(w, "lb_vip");
 	for (uint32_t v = 0; v < lc->n_vips; v++) {
