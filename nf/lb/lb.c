@@ -67,9 +67,10 @@ static inline enum lb_tmo lb_tmo(uint64_t u)
 
 /* ---- connections ---------------------------------------------------------- */
 /* conn2's `ended`: a connection expired. */
-static void lb_ended(void *ctx, uint64_t u)
+static void lb_ended(void *ctx, const struct ft_entry *first)
 {
 	struct lb *l = ctx;
+	uint64_t u = first->user;
 	struct lb_conf *lc = l->lc;
 	lc->vips[lb_u_vip(u)].c.active--;
 	lc->be[lb_u_be(u)].c.active--;

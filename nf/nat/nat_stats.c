@@ -16,6 +16,8 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 
 	stats_section(w, "nat");
 	stats_u64(w, "rules", nc->n_rules);
+	stats_str(w, "mapping", nc->mapping_apdm ? "address-port-dependent" : "endpoint-independent");
+	stats_u64(w, "mappings", n->map.n);
 	stats_u64(w, "pool_addresses", nc->pool->n);
 	stats_str(w, "ipv6", nc->ipv6_pass ? "pass" : "drop");
 	stats_str(w, "non_ip", nc->non_ip_pass ? "pass" : "drop");
