@@ -259,6 +259,17 @@ static inline bool lb_state_kept(uint64_t u, const struct pkt *p)
 	       !(((const struct tcp_hdr *)pkt_l4(p))->flags & (TCP_SYN | TCP_FIN | TCP_RST));
 }
 
+/* The connection's protocol is the packet's (its key matched): with it
+ * constant, the rewrite has no protocol tests. */
+static inline __attribute__((always_inline)) void lb_rewrite(struct pkt *p, uint64_t u, bool src,
+							     uint32_t addr, uint16_t port)
+{
+	if (u & LB_U_TCP)
+		xlate_rewrite_proto(p, IPPROTO_TCP_, src, addr, port);
+	else
+		xlate_rewrite_proto(p, IPPROTO_UDP_, src, addr, port);
+}
+
 /* A client packet that changes no state: refresh, rewrite, count.  The
  * general case is lb_to_server(). */
 static inline bool lb_fast_to_server(const void *fc_, struct pkt *p, uint32_t idx,
@@ -272,7 +283,7 @@ static inline bool lb_fast_to_server(const void *fc_, struct pkt *p, uint32_t id
 		return false;
 	e->deadline = fc->dl[lb_tmo(u)];
 	struct lb_backend *be = &fc->lc->be[lb_u_be(u)];
-	xlate_rewrite(p, false, be->addr, be->port);
+	lb_rewrite(p, u, false, be->addr, be->port);
 	lb_count(&be->c, true, p->len);
 	return true;
 }
@@ -290,7 +301,7 @@ static inline bool lb_fast_to_client(const void *fc_, struct pkt *p, uint32_t id
 	    !lb_state_kept(u, p))
 		return false;
 	e->deadline = fc->dl[lb_tmo(u)];
-	xlate_rewrite(p, true, e->key.dst.v4, e->key.dport);
+	lb_rewrite(p, u, true, e->key.dst.v4, e->key.dport);
 	lb_count(&fc->lc->be[lb_u_be(u)].c, false, p->len);
 	return true;
 }

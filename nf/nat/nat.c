@@ -324,6 +324,23 @@ static inline uint8_t nat_tcp_flags(const struct pkt *p)
 	return ((const struct tcp_hdr *)pkt_l4(p))->flags;
 }
 
+/* The session's class is the packet's protocol (its key matched): with it
+ * constant, the rewrite has no protocol tests. */
+static inline __attribute__((always_inline)) void nat_rewrite(struct pkt *p, uint64_t u, bool src,
+							      uint32_t addr, uint16_t port)
+{
+	switch (nat_u_cls(u)) {
+	case NAT_CLS_TCP:
+		xlate_rewrite_proto(p, IPPROTO_TCP_, src, addr, port);
+		break;
+	case NAT_CLS_UDP:
+		xlate_rewrite_proto(p, IPPROTO_UDP_, src, addr, port);
+		break;
+	default:
+		xlate_rewrite_proto(p, IPPROTO_ICMP_, src, addr, port);
+	}
+}
+
 /* An inside packet of a session whose state it does not change (TCP
  * without SYN/FIN/RST, UDP, ICMP echo): refresh and translate.  The
  * general case is nat_out(). */
@@ -336,7 +353,7 @@ static inline bool nat_fast_out(const void *fc_, struct pkt *p, uint32_t idx, un
 	if (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
-	xlate_rewrite(p, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
+	nat_rewrite(p, u, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
 	return true;
 }
 
@@ -352,7 +369,7 @@ static inline bool nat_fast_in(const void *fc_, struct pkt *p, uint32_t idx, uns
 	    (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST))))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
-	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);
+	nat_rewrite(p, u, false, e->key.src.v4, e->key.sport);
 	return true;
 }
 
