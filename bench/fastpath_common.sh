@@ -39,3 +39,49 @@ fastpath_run() { # NF CONF CSV "LABEL SIZE FLOWS"...
 	done
 	echo "   CSV: $csv"
 }
+
+# Instructions instead of cycles (valgrind's callgrind, not pinned, steady on
+# a shared machine): two runs of LAPS_A and LAPS_B timed laps, the
+# difference over the extra packets is the marginal cost of one
+# established packet - whole loop (parse, function, TX) and NF_process
+# inclusive.  CSV: nf,trace,instr_per_pkt,process_instr_per_pkt.
+#   fastpath_instr NF CONF CSV "LABEL SIZE FLOWS"...
+fastpath_instr() {
+	local nf=$1 conf=$2 csv=$3 t f a b n pa pb
+	shift 3
+	command -v valgrind >/dev/null || { echo "   valgrind missing (Debian package valgrind)"; return 0; }
+	echo "nf,trace,instr_per_pkt,process_instr_per_pkt" > "$csv"
+	local cg=$OUT/$nf/callgrind
+	mkdir -p "$cg"
+	for t in "$@"; do
+		set -- $t
+		f=$(fastpath_trace "64B-$1" "$2" "$3")
+		for laps in 2 6; do
+			valgrind --tool=callgrind --callgrind-out-file="$cg/$1.$laps" $B/replay_bench "$nf" \
+				"$f" --config "$conf" --flows $((2 * $3 + 1024)) --laps $laps >/dev/null 2>&1
+		done
+		n=$(( 4 * $(pcap_count "$f") ))
+		a=$(awk '/^(summary|totals):/ {print $2; exit}' "$cg/$1.2")
+		b=$(awk '/^(summary|totals):/ {print $2; exit}' "$cg/$1.6")
+		# awk reads to the end: an early exit would be a SIGPIPE under pipefail.
+		pa=$(callgrind_annotate --inclusive=yes "$cg/$1.2" 2>/dev/null | awk -v f="${nf}_process" '$0 ~ f && !d {gsub(",", "", $1); print $1; d = 1}')
+		pb=$(callgrind_annotate --inclusive=yes "$cg/$1.6" 2>/dev/null | awk -v f="${nf}_process" '$0 ~ f && !d {gsub(",", "", $1); print $1; d = 1}')
+		awk -v nf="$nf" -v l="$1" -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v n="$n" -v csv="$csv" 'BEGIN {
+			printf "%-28s %8.1f instr/pkt  (%s_process %.1f)\n", nf " " l, (b - a) / n, nf, (pb - pa) / n
+			printf "%s,%s,%.1f,%.1f\n", nf, l, (b - a) / n, (pb - pa) / n >> csv }'
+	done
+	echo "   CSV: $csv"
+}
+
+# Packets in a pcap (classic format, no snaplen tricks: mktrace's).
+pcap_count() {
+	python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+o, n = 24, 0
+while o + 16 <= len(d):
+    o += 16 + struct.unpack_from("<I", d, o + 8)[0]
+    n += 1
+print(n)
+PY
+}

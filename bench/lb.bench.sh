@@ -11,8 +11,10 @@
 #
 # Pinned to one core (taskset -c $NFBOX_BENCH_CPU, default 1).  Table on
 # stdout, CSV in build/bench/lb_fastpath.csv.  Numbers are TSC cycles; on
-# a shared machine compare the ratios of one run, or count instructions:
-#   valgrind --tool=callgrind build/rel/bench/replay_bench lb TRACE --config CONF --laps 3
+# a shared machine compare the ratios of one run, or count instructions
+# with --instr (callgrind, marginal instructions per established packet,
+# CSV in build/bench/lb_instr.csv).
+#   bench/lb.bench.sh [--instr]
 . "$(dirname "$0")/fastpath_common.sh"
 fastpath_bins lb.bench.sh || exit 0
 mkdir -p "$OUT/lb"
@@ -29,3 +31,7 @@ csv=$OUT/lb_fastpath.csv
 echo "== lb established-connection fast path vs fwd (TSC cycles/packet, median of 9 laps, CPU $CPU)"
 echo "   replay_bench: parse + function + TX queueing + main loop; clients -> servers, 60-byte frames"
 fastpath_run lb "$CONF" "$csv" "1flow 64 1" "1kflows 64 1000"
+if [ "${1:-}" = "--instr" ]; then
+	echo "== lb established-connection fast path: instructions/packet (callgrind, laps 6 - laps 2)"
+	fastpath_instr lb "$CONF" "$OUT/lb_instr.csv" "1kflows 64 1000"
+fi

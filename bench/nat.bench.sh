@@ -7,8 +7,10 @@
 #
 # Pinned to one core (taskset -c $NFBOX_BENCH_CPU, default 1).  Table on
 # stdout, CSV in build/bench/nat_fastpath.csv.  Numbers are TSC cycles; on
-# a shared machine compare the ratios of one run, or count instructions:
-#   valgrind --tool=callgrind build/rel/bench/replay_bench nat TRACE --config CONF --laps 3
+# a shared machine compare the ratios of one run, or count instructions
+# with --instr (callgrind, marginal instructions per established packet,
+# CSV in build/bench/nat_instr.csv).
+#   bench/nat.bench.sh [--instr]
 . "$(dirname "$0")/fastpath_common.sh"
 fastpath_bins nat.bench.sh || exit 0
 mkdir -p "$OUT/nat"
@@ -18,9 +20,16 @@ mkdir -p "$OUT/nat"
 # pool spreads the 31 hosts, but two hosts hashed to one address exhaust
 # it - the `tx` column shows how many packets got through.
 CONF=$OUT/nat/nat.conf
-printf 'port 0 name inside\nport 1 name outside\nsnat from 10.0.0.0/8 to 198.51.100.0/24\n' > "$CONF"
+# Endpoint-independent mapping (RFC 4787 REQ-1): the established path is
+# the same either way; the mappings are touched only when sessions open
+# and end.
+printf 'port 0 name inside\nport 1 name outside\nsnat from 10.0.0.0/8 to 198.51.100.0/24\nmapping endpoint-independent\n' > "$CONF"
 
 csv=$OUT/nat_fastpath.csv
 echo "== nat established-flow fast path vs fwd (TSC cycles/packet, median of 9 laps, CPU $CPU)"
 echo "   replay_bench: parse + function + TX queueing + main loop; inside -> outside, 60-byte frames"
 fastpath_run nat "$CONF" "$csv" "1flow 64 1" "1kflows 64 1000" "1Mflows 64 1000000"
+if [ "${1:-}" = "--instr" ]; then
+	echo "== nat established-flow fast path: instructions/packet (callgrind, laps 6 - laps 2)"
+	fastpath_instr nat "$CONF" "$OUT/nat_instr.csv" "1kflows 64 1000"
+fi

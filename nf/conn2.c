@@ -12,7 +12,7 @@ static void conn2_expired(void *ctx, uint32_t idx, struct ft_entry *e)
 		uint32_t partner = conn2_partner(e->user);
 		if (partner != CONN2_NO_PARTNER)
 			ft_delete(c->ft, partner);
-		c->ended(c->ctx, e->user);
+		c->ended(c->ctx, e);
 		c->c.active--;
 		c->c.expired++;
 		return;

@@ -42,8 +42,9 @@ struct stats_writer;
 #define CONN2_CHUNK 32                  /* < 64: a chunk's bitmaps fit a uint64_t */
 #define CONN2_EXPIRE_BUDGET 4096
 
-/* A connection ended by expiry: `user` is its first entry's. */
-typedef void (*conn2_end_fn)(void *ctx, uint64_t user);
+/* A connection ended by expiry: `first` is its first entry (key and
+ * user), still in the table. */
+typedef void (*conn2_end_fn)(void *ctx, const struct ft_entry *first);
 
 struct conn2_counters {
 	uint64_t active, created, expired, dropped_by_reload;

@@ -31,18 +31,26 @@ int nf_timeout_stmt(struct cfg_cursor *c, const char *const *names, unsigned n,
 	return cfg_expect_end(c);
 }
 
-int nf_pass_drop_stmt(struct cfg_cursor *c, const struct cfg_token **seen, const char *what,
-		      bool *out)
+int nf_choice_stmt(struct cfg_cursor *c, const struct cfg_token **seen, const char *what,
+		   const char *const *words, unsigned *out)
 {
-	static const char *const words[] = {"pass", "drop", NULL};
 	const struct cfg_stmt *st = c->stmt;
 	if (*seen)
 		return cfg_error_at(c, st->kw, "'%s' given twice (first at line %u)", st->kw->text,
 				    (unsigned)(*seen)->loc.line);
 	*seen = st->kw;
-	unsigned i;
-	if (cfg_take_one_of(c, what, words, &i))
+	if (cfg_take_one_of(c, what, words, out))
 		return -SYS_EINVAL;
-	*out = i == 0;
 	return cfg_expect_end(c);
+}
+
+int nf_pass_drop_stmt(struct cfg_cursor *c, const struct cfg_token **seen, const char *what,
+		      bool *out)
+{
+	static const char *const words[] = {"pass", "drop", NULL};
+	unsigned i = 2; /* set once the word is taken, as *out is */
+	int rc = nf_choice_stmt(c, seen, what, words, &i);
+	if (i < 2)
+		*out = i == 0;
+	return rc;
 }

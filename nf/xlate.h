@@ -20,11 +20,14 @@
 #include "dataplane/parse.h"
 
 /* Rewrite the source (src = true) or destination address and port of a
- * parsed IPv4 TCP/UDP/ICMP-echo packet with a complete L4 header.  For
- * ICMP the "port" is the identifier whichever side is rewritten.  Inline:
- * the fast path of every connection; the address's checksum delta is
- * computed once for the IP and the TCP/UDP checksum. */
-static inline void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
+ * parsed IPv4 TCP/UDP/ICMP-echo packet with a complete L4 header, `proto`
+ * being its p->l4_proto (a caller that knows it passes a constant: the
+ * offsets and tests below fold away).  For ICMP the "port" is the
+ * identifier whichever side is rewritten.  Inline: the fast path of every
+ * connection; the address's checksum delta is computed once for the IP
+ * and the TCP/UDP checksum. */
+static inline __attribute__((always_inline)) void
+xlate_rewrite_proto(struct pkt *p, uint8_t proto, bool src, uint32_t addr_be, uint16_t port_be)
 {
 	uint8_t *ip = pkt_l3(p), *l4 = pkt_l4(p);
 	uint8_t *ap = ip + (src ? 12 : 16);
@@ -32,7 +35,6 @@ static inline void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint
 	sys_st32(ap, addr_be);
 	uint64_t da = csum_delta32(old_a, addr_be);
 	sys_st16(ip + 10, csum_apply(sys_ld16(ip + 10), da));
-	uint8_t proto = p->l4_proto;
 	/* TCP and UDP: ports at 0/2, checksum at 16/6; ICMP echo: the
 	 * identifier at 4 and a checksum at 2 without pseudo-header. */
 	uint32_t po = proto == IPPROTO_ICMP_ ? 4 : src ? 0 : 2;
@@ -51,6 +53,12 @@ static inline void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint
 	if (proto == IPPROTO_UDP_ && sum == 0)
 		sum = 0xffff;
 	sys_st16(l4 + so, sum);
+}
+
+/* The same, the protocol read from the packet. */
+static inline void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
+{
+	xlate_rewrite_proto(p, p->l4_proto, src, addr_be, port_be);
 }
 
 /* The packet an ICMPv4 error quotes. */

@@ -67,9 +67,10 @@ static inline enum lb_tmo lb_tmo(uint64_t u)
 
 /* ---- connections ---------------------------------------------------------- */
 /* conn2's `ended`: a connection expired. */
-static void lb_ended(void *ctx, uint64_t u)
+static void lb_ended(void *ctx, const struct ft_entry *first)
 {
 	struct lb *l = ctx;
+	uint64_t u = first->user;
 	struct lb_conf *lc = l->lc;
 	lc->vips[lb_u_vip(u)].c.active--;
 	lc->be[lb_u_be(u)].c.active--;
@@ -117,6 +118,7 @@ static int32_t lb_new(struct lb *l, struct pkt *p, const struct flow_key *k, uin
 	return ci;
 }
 
+/* Per backend only: lb_vip_counters() adds them up per vip. */
 static inline void lb_count(struct lb_counters *c, bool to_server, uint32_t len)
 {
 	if (to_server) {
@@ -143,7 +145,6 @@ static inline void lb_to_server(struct lb *l, struct pkt *p, uint32_t idx, uint6
 	struct lb_backend *be = &lc->be[lb_u_be(u)];
 	xlate_rewrite(p, false, be->addr, be->port);
 	lb_count(&be->c, true, p->len);
-	lb_count(&lc->vips[lb_u_vip(u)].c, true, p->len);
 	l->c.to_servers++;
 }
 
@@ -168,7 +169,6 @@ static inline void lb_to_client(struct lb *l, struct pkt *p, uint32_t idx, uint6
 		return;
 	xlate_rewrite(p, true, e->key.dst.v4, e->key.dport);
 	lb_count(&lc->be[lb_u_be(u)].c, false, p->len);
-	lb_count(&lc->vips[lb_u_vip(u)].c, false, p->len);
 	l->c.to_clients++;
 }
 
@@ -259,6 +259,17 @@ static inline bool lb_state_kept(uint64_t u, const struct pkt *p)
 	       !(((const struct tcp_hdr *)pkt_l4(p))->flags & (TCP_SYN | TCP_FIN | TCP_RST));
 }
 
+/* The connection's protocol is the packet's (its key matched): with it
+ * constant, the rewrite has no protocol tests. */
+static inline __attribute__((always_inline)) void lb_rewrite(struct pkt *p, uint64_t u, bool src,
+							     uint32_t addr, uint16_t port)
+{
+	if (u & LB_U_TCP)
+		xlate_rewrite_proto(p, IPPROTO_TCP_, src, addr, port);
+	else
+		xlate_rewrite_proto(p, IPPROTO_UDP_, src, addr, port);
+}
+
 /* A client packet that changes no state: refresh, rewrite, count.  The
  * general case is lb_to_server(). */
 static inline bool lb_fast_to_server(const void *fc_, struct pkt *p, uint32_t idx,
@@ -272,9 +283,8 @@ static inline bool lb_fast_to_server(const void *fc_, struct pkt *p, uint32_t id
 		return false;
 	e->deadline = fc->dl[lb_tmo(u)];
 	struct lb_backend *be = &fc->lc->be[lb_u_be(u)];
-	xlate_rewrite(p, false, be->addr, be->port);
+	lb_rewrite(p, u, false, be->addr, be->port);
 	lb_count(&be->c, true, p->len);
-	lb_count(&fc->lc->vips[lb_u_vip(u)].c, true, p->len);
 	return true;
 }
 
@@ -291,9 +301,8 @@ static inline bool lb_fast_to_client(const void *fc_, struct pkt *p, uint32_t id
 	    !lb_state_kept(u, p))
 		return false;
 	e->deadline = fc->dl[lb_tmo(u)];
-	xlate_rewrite(p, true, e->key.dst.v4, e->key.dport);
+	lb_rewrite(p, u, true, e->key.dst.v4, e->key.dport);
 	lb_count(&fc->lc->be[lb_u_be(u)].c, false, p->len);
-	lb_count(&fc->lc->vips[lb_u_vip(u)].c, false, p->len);
 	return true;
 }
 
@@ -382,7 +391,7 @@ static void lb_rebind(struct lb *l, struct lb_conf *old, struct lb_conf *nc)
 		struct lb_vip *nv = &nc->vips[v];
 		int32_t ov = lb_conf_vip(old, nv->addr, nv->port, nv->proto);
 		if (ov >= 0)
-			nv->c = old->vips[ov].c;
+			lb_vip_counters(old, (uint32_t)ov, &nv->c);
 		nv->c.active = 0;
 	}
 	for (uint32_t i = 0; i < nc->n_be; i++) {
@@ -412,6 +421,10 @@ static void lb_rebind(struct lb *l, struct lb_conf *old, struct lb_conf *nc)
 		conn2_close(&l->cn, (uint32_t)i);
 		l->cn.c.dropped_by_reload++;
 	}
+	/* A vip's own block took its old total; what its backends (carried or
+	 * draining) still hold is counted there, not twice. */
+	for (uint32_t i = 0; i < nc->n_be; i++)
+		lb_counters_add_traffic(&nc->vips[nc->be[i].vip].c, &nc->be[i].c, -1);
 }
 
 static int lb_configure(void *st, const struct cfg *cfg, struct cfg_errors *errs)

@@ -2,11 +2,9 @@
 /* lb_stats.c - printing the load balancer's counters (see lb_stats.h). */
 #include "nf/lb/lb.h"
 
-static const char *const drop_names[LB_DROP_COUNT] = {
-#define LB_DROP_NAME_(n, s) s,
-	LB_DROPS(LB_DROP_NAME_)
-#undef LB_DROP_NAME_
-};
+#include "nf/drop_stats.h"
+
+static const char *const drop_names[LB_DROP_COUNT] = {NF_DROP_NAMES(LB_DROPS)};
 
 static void counters(struct stats_writer *w, const char *prefix, const struct lb_counters *c)
 {
@@ -19,6 +17,23 @@ static void counters(struct stats_writer *w, const char *prefix, const struct lb
 		snprintf(name, sizeof(name), "%s_%s", prefix, names[i]);
 		stats_u64(w, name, v[i]);
 	}
+}
+
+void lb_counters_add_traffic(struct lb_counters *dst, const struct lb_counters *src, int sign)
+{
+	uint64_t m = sign < 0 ? UINT64_MAX : 1; /* modular: -x is x * (2^64 - 1) */
+	dst->pkts_to_server += m * src->pkts_to_server;
+	dst->bytes_to_server += m * src->bytes_to_server;
+	dst->pkts_to_client += m * src->pkts_to_client;
+	dst->bytes_to_client += m * src->bytes_to_client;
+}
+
+void lb_vip_counters(const struct lb_conf *lc, uint32_t v, struct lb_counters *out)
+{
+	*out = lc->vips[v].c;
+	for (uint32_t i = 0; i < lc->n_be; i++)
+		if (lc->be[i].vip == v)
+			lb_counters_add_traffic(out, &lc->be[i].c, 1);
 }
 
 void lb_stats_write(struct lb *l, struct stats_writer *w)
@@ -39,14 +54,14 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_to_clients", c->icmp_errors_to_clients);
 	stats_u64(w, "passed", c->passed);
 	stats_u64(w, "dropped", c->dropped);
-	for (int i = 0; i < LB_DROP_COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
-		stats_u64(w, name, c->drop[i]);
-	}
+	nf_drop_stats_write(w, drop_names, c->drop, LB_DROP_COUNT);
 
 	stats_section(w, "lb_vip");
-	for (uint32_t v = 0; v < lc->n_vips; v++)
-		counters(w, lc->vips[v].name, &lc->vips[v].c);
+	for (uint32_t v = 0; v < lc->n_vips; v++) {
+		struct lb_counters vc;
+		lb_vip_counters(lc, v, &vc);
+		counters(w, lc->vips[v].name, &vc);
+	}
 
 	/* Backends as VIP_ADDR_PORT; the first 256 only, so a big config does
 	 * not flood the console. */

@@ -30,7 +30,10 @@ enum lb_drop {
 	LB_DROP_COUNT
 };
 
-/* Per vip and per backend. */
+/* Per vip and per backend.  Packets and bytes are counted per backend
+ * only (the fast path then touches one block of counters, next to the
+ * backend's address): a vip's are its own block's (traffic of backends a
+ * reload removed) plus its backends', see lb_vip_counters(). */
 struct lb_counters {
 	uint64_t conns, active;
 	uint64_t pkts_to_server, bytes_to_server;
@@ -46,6 +49,13 @@ struct lb_global {
 };
 
 struct lb;
+struct lb_conf;
 void lb_stats_write(struct lb *l, struct stats_writer *w);
+
+/* Vip `v`'s counters as reported: its own, plus its backends' packets and
+ * bytes. */
+void lb_vip_counters(const struct lb_conf *lc, uint32_t v, struct lb_counters *out);
+/* dst's packets and bytes += src's (sign 1) or -= (sign -1). */
+void lb_counters_add_traffic(struct lb_counters *dst, const struct lb_counters *src, int sign);
 
 #endif

@@ -16,12 +16,16 @@
  * other protocols, unknown outside traffic, exhausted ports, a full table.
  * IPv6 and non-IP frames pass untouched or are dropped, per config.
  *
- * Mapping behaviour: every session has its own external port, so a host
- * talking to two servers from one port gets the same external port only
- * while it is free, i.e. the first session keeps port preservation and
- * the second gets another port (address-and-port-dependent mapping, as
- * Linux masquerade with port clashes).  Filtering is endpoint dependent:
- * only the remote endpoint of a session may answer.
+ * Mapping behaviour (RFC 4787): `mapping endpoint-independent` (REQ-1):
+ * every session of one inside address and port (ICMP: identifier) uses the
+ * same external address and port, whatever its destination, while any of
+ * them lives; the mapping counts its sessions and gives the port back with
+ * the last one.  `mapping address-port-dependent` gives every session its
+ * own port instead (the inside port while free, as Linux masquerade).  The
+ * default: NAT_MAPPING_DEFAULT_APDM (nat_config.h).
+ * Filtering is address-and-port-dependent either way: only the remote
+ * endpoint of a session may answer (an unknown remote's packet to a mapped
+ * port is dropped as no_mapping), the RFC's choice for security.
  */
 #include "nf/nat/nat.h"
 
@@ -63,11 +67,28 @@ static inline unsigned nat_tmo(uint64_t u)
 
 /* ---- sessions ------------------------------------------------------------- */
 /* conn2's `ended`: a session expired; its port goes back. */
-static void nat_ended(void *ctx, uint64_t u)
+/* Drop a reference on the mapping of inside endpoint addr:port (network
+ * order); the last one gives the external port back. */
+static void nat_unref(struct nat *n, uint32_t addr, uint16_t port, unsigned cls)
+{
+	struct nat_map_ent *m = nat_map_find(&n->map, addr, sys_be16(port), cls);
+	if (!m || --m->refs)
+		return;
+	uint32_t ai = m->ai;
+	uint16_t ext = m->ext_port;
+	nat_map_del(&n->map, m);
+	if (ai < n->nc->pool->n)
+		nat_pool_release(n->nc->pool, ai, cls, ext);
+}
+
+static void nat_ended(void *ctx, const struct ft_entry *first)
 {
 	struct nat *n = ctx;
 	struct nat_pool *pool = n->nc->pool;
-	if (nat_u_addr(u) < pool->n)
+	uint64_t u = first->user;
+	if (u & NAT_U_MAPPED)
+		nat_unref(n, first->key.src.v4, first->key.sport, nat_u_cls(u));
+	else if (nat_u_addr(u) < pool->n)
 		nat_pool_release(pool, nat_u_addr(u), nat_u_cls(u), nat_u_port(u));
 }
 
@@ -84,6 +105,9 @@ static unsigned nat_class(uint8_t proto)
 	return proto == IPPROTO_TCP_ ? NAT_CLS_TCP : proto == IPPROTO_UDP_ ? NAT_CLS_UDP : NAT_CLS_ICMP;
 }
 
+static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
+			uint64_t now, uint32_t ai, uint16_t port, unsigned cls, bool mapped);
+
 /* A new session for inside packet `p` (key k); translates and passes it.
  * Returns the inside entry's index, or -1 if the packet was dropped. */
 static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
@@ -95,8 +119,21 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 		nat_drop(n, p, NAT_DROP_NO_RULE);
 		return -1;
 	}
-	uint32_t ai = nat_pick_addr(&nc->rules[r], k->src.v4);
 	unsigned cls = nat_class(k->proto);
+	struct nat_map_ent *m = NULL;
+	if (!nc->mapping_apdm) {
+		m = nat_map_find(&n->map, k->src.v4, sys_be16(k->sport), cls);
+		if (m) {
+			/* Held across conn2_open, whose reaping may end the
+			 * mapping's other sessions (and move `m`). */
+			m->refs++;
+			int32_t in = nat_open(n, p, k, hash, now, m->ai, m->ext_port, cls, true);
+			if (in < 0)
+				nat_unref(n, k->src.v4, k->sport, cls);
+			return in;
+		}
+	}
+	uint32_t ai = nat_pick_addr(&nc->rules[r], k->src.v4);
 	int32_t port = nat_pool_alloc(nc->pool, ai, cls, sys_be16(k->sport));
 	/* Sessions past their deadline hold their ports until the wheel
 	 * reaps them (after the burst): reap now before calling it full. */
@@ -106,7 +143,34 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 		nat_drop(n, p, NAT_DROP_PORTS_EXHAUSTED);
 		return -1;
 	}
-	uint64_t u = nat_u_make(cls, (uint16_t)port, ai);
+	int32_t in = nat_open(n, p, k, hash, now, ai, (uint16_t)port, cls, false);
+	if (in < 0) {
+		nat_pool_release(nc->pool, ai, cls, (uint16_t)port);
+		return -1;
+	}
+	if (!nc->mapping_apdm) {
+		m = nat_map_add(&n->map, k->src.v4, sys_be16(k->sport), cls, ai, (uint16_t)port);
+		if (unlikely(!m)) {
+			/* Cannot happen (room for every session; the endpoint
+			 * had none): judged as a drop rather than trusted. */
+			conn2_close(&n->cn, (uint32_t)in);
+			nat_pool_release(nc->pool, ai, cls, (uint16_t)port);
+			nat_drop(n, p, NAT_DROP_INVALID);
+			return -1;
+		}
+		ft_entry(n->cn.ft, (uint32_t)in)->user |= NAT_U_MAPPED;
+	}
+	return in;
+}
+
+/* Both entries of a session on external port `port` of pool address `ai`
+ * (`mapped`: the port is a mapping's, on which the caller holds this
+ * session's reference).  The inside entry's index, or -1 (`p` dropped). */
+static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
+			uint64_t now, uint32_t ai, uint16_t port, unsigned cls, bool mapped)
+{
+	const struct nat_conf *nc = n->nc;
+	uint64_t u = nat_u_make(cls, port, ai) | (mapped ? NAT_U_MAPPED : 0);
 	uint64_t tmo_ns = (uint64_t)nc->tmo_sec[nat_tmo(u)] * 1000000000ull;
 	struct flow_key ok = *k;
 	ok.src.v4 = nc->pool->a[ai].addr;
@@ -114,10 +178,10 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 	ok.zone = NAT_ZONE_OUT;
 	int32_t in = conn2_open(&n->cn, k, hash, &ok, now, tmo_ns, u);
 	if (in < 0) {
-		nat_pool_release(nc->pool, ai, cls, (uint16_t)port);
-		/* -SYS_EEXIST cannot happen (the inside key was looked up, the
-		 * outside one holds a port only this session has): judged as a
-		 * drop rather than trusted. */
+		/* -SYS_EEXIST cannot happen (the inside key was looked up; the
+		 * outside one holds a port only this inside endpoint has, and
+		 * the remote is part of it): judged as a drop rather than
+		 * trusted. */
 		nat_drop(n, p, in == -SYS_ENOSPC ? NAT_DROP_TABLE_FULL : NAT_DROP_INVALID);
 		return -1;
 	}
@@ -260,6 +324,23 @@ static inline uint8_t nat_tcp_flags(const struct pkt *p)
 	return ((const struct tcp_hdr *)pkt_l4(p))->flags;
 }
 
+/* The session's class is the packet's protocol (its key matched): with it
+ * constant, the rewrite has no protocol tests. */
+static inline __attribute__((always_inline)) void nat_rewrite(struct pkt *p, uint64_t u, bool src,
+							      uint32_t addr, uint16_t port)
+{
+	switch (nat_u_cls(u)) {
+	case NAT_CLS_TCP:
+		xlate_rewrite_proto(p, IPPROTO_TCP_, src, addr, port);
+		break;
+	case NAT_CLS_UDP:
+		xlate_rewrite_proto(p, IPPROTO_UDP_, src, addr, port);
+		break;
+	default:
+		xlate_rewrite_proto(p, IPPROTO_ICMP_, src, addr, port);
+	}
+}
+
 /* An inside packet of a session whose state it does not change (TCP
  * without SYN/FIN/RST, UDP, ICMP echo): refresh and translate.  The
  * general case is nat_out(). */
@@ -272,7 +353,7 @@ static inline bool nat_fast_out(const void *fc_, struct pkt *p, uint32_t idx, un
 	if (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
-	xlate_rewrite(p, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
+	nat_rewrite(p, u, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
 	return true;
 }
 
@@ -288,7 +369,7 @@ static inline bool nat_fast_in(const void *fc_, struct pkt *p, uint32_t idx, uns
 	    (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST))))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
-	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);
+	nat_rewrite(p, u, false, e->key.src.v4, e->key.sport);
 	return true;
 }
 
@@ -355,21 +436,54 @@ static void nat_expire(void *st, uint64_t now)
 	conn2_expire(&n->cn, now);
 }
 
+/* Where session `e` (user u) lives on in the new pools: its external
+ * address's new index, its port taken there (a mapped session's port once
+ * per mapping, the mappings being rebuilt).  False: it cannot. */
+static bool nat_rebind_one(struct nat *n, struct nat_conf *old, struct nat_conf *nc,
+			   const struct ft_entry *e, uint32_t *ai_out)
+{
+	uint64_t u = e->user;
+	unsigned cls = nat_u_cls(u);
+	int32_t ai = nat_u_addr(u) < old->pool->n
+			     ? nat_pool_find(nc->pool, old->pool->a[nat_u_addr(u)].addr)
+			     : -1;
+	if (ai < 0)
+		return false;
+	*ai_out = (uint32_t)ai;
+	if (!(u & NAT_U_MAPPED))
+		return nat_pool_take(nc->pool, (uint32_t)ai, cls, nat_u_port(u));
+	struct nat_map_ent *m = nat_map_find(&n->map, e->key.src.v4, sys_be16(e->key.sport), cls);
+	if (m) {
+		if (m->ai != (uint32_t)ai || m->ext_port != nat_u_port(u))
+			return false; /* cannot happen: one mapping per endpoint */
+		m->refs++;
+		return true;
+	}
+	if (!nat_pool_take(nc->pool, (uint32_t)ai, cls, nat_u_port(u)))
+		return false;
+	if (nat_map_add(&n->map, e->key.src.v4, sys_be16(e->key.sport), cls, (uint32_t)ai,
+			nat_u_port(u)))
+		return true;
+	nat_pool_release(nc->pool, (uint32_t)ai, cls, nat_u_port(u));
+	return false;
+}
+
 /* Sessions survive a reload where their external address and port fit the
- * new pools (the port is taken there); the others end now. */
+ * new pools (the port is taken there); the others end now.  Mappings are
+ * rebuilt from the sessions that survive (whatever the new `mapping`:
+ * it is for new sessions). */
 static void nat_rebind(struct nat *n, struct nat_conf *old, struct nat_conf *nc)
 {
 	struct ft *ft = n->cn.ft;
+	nat_map_clear(&n->map);
 	for (int32_t i = ft_next(ft, 0); i != FT_MISS; i = ft_next(ft, (uint32_t)i + 1)) {
 		struct ft_entry *e = ft_entry(ft, (uint32_t)i);
 		if (e->key.zone != NAT_ZONE_IN)
 			continue;
-		uint64_t u = e->user;
-		int32_t ai = nat_u_addr(u) < old->pool->n
-				     ? nat_pool_find(nc->pool, old->pool->a[nat_u_addr(u)].addr)
-				     : -1;
-		if (ai >= 0 && nat_pool_take(nc->pool, (uint32_t)ai, nat_u_cls(u), nat_u_port(u))) {
-			e->user = (u & ~(0xffffull << NAT_U_ADDR_SHIFT)) | (uint64_t)ai << NAT_U_ADDR_SHIFT;
+		uint32_t ai;
+		if (nat_rebind_one(n, old, nc, e, &ai)) {
+			e->user = (e->user & ~(0xffffull << NAT_U_ADDR_SHIFT)) |
+				  (uint64_t)ai << NAT_U_ADDR_SHIFT;
 			continue;
 		}
 		conn2_close(&n->cn, (uint32_t)i);
@@ -400,6 +514,7 @@ static void nat_destroy(void *st)
 		return;
 	nat_conf_free(n->nc);
 	conn2_fini(&n->cn);
+	nat_map_fini(&n->map);
 	sys_free(n);
 }
 
@@ -411,6 +526,9 @@ static void *nat_create(const struct nf_env *env)
 	memset(n, 0, sizeof(*n));
 	n->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	int rc = conn2_init(&n->cn, env->flow_capacity, NAT_ZONE_IN, nat_ended, n);
+	/* A mapping per session at most: two entries each. */
+	if (!rc)
+		rc = nat_map_init(&n->map, ft_capacity(n->cn.ft) / 2 + 1);
 	/* Until configure() runs: an empty config (no rules, nothing passes
 	 * from the inside). */
 	struct cfg *cfg = NULL;

@@ -13,6 +13,12 @@
  *           ext_addr:ext_port -> remote:rport; replies from the outside
  *           are its reverse.  When the session ends, its `ended` callback
  *           returns the port.
+ *
+ * Endpoint-independent mapping (the default): a session opened under it
+ * (NAT_U_MAPPED) holds a reference on the mapping of its inside endpoint
+ * (nat_map.h), which owns the external port; the last session to end
+ * gives the port back.  A session opened under `mapping
+ * address-port-dependent` owns its port alone.
  */
 #ifndef NFB_NAT_H
 #define NFB_NAT_H
@@ -21,6 +27,7 @@
 #include "dataplane/nf.h"
 #include "nf/conn2.h"
 #include "nf/nat/nat_config.h"
+#include "nf/nat/nat_map.h"
 #include "nf/nat/nat_stats.h"
 
 #define NAT_ZONE_IN 1
@@ -29,6 +36,7 @@
 /* bits 0-25: conn2's partner index */
 #define NAT_U_REPLIED (1ull << 26)          /* the outside has answered */
 #define NAT_U_CLOSING (1ull << 27)          /* TCP FIN or RST seen */
+#define NAT_U_MAPPED (1ull << 28)           /* holds a reference on a nat_map mapping */
 #define NAT_U_CLS_SHIFT 30                  /* bits 30-31: enum nat_class */
 #define NAT_U_PORT_SHIFT 32                 /* bits 32-47: external port, host order */
 #define NAT_U_ADDR_SHIFT 48                 /* bits 48-63: pool address index */
@@ -45,6 +53,7 @@ static inline uint64_t nat_u_make(unsigned cls, uint16_t port, uint32_t ai)
 struct nat {
 	struct nat_conf *nc;
 	struct conn2 cn;
+	struct nat_map map;     /* endpoint-independent mappings */
 	uint16_t n_ports;
 	bool from_inside;       /* the burst being processed */
 	struct nat_counters c;

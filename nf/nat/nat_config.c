@@ -25,7 +25,7 @@ struct build {
 	struct nat_conf *nc;
 	bool nomem;
 	const struct cfg_token *seen_tmo[NAT_TMO_COUNT];
-	const struct cfg_token *seen_ipv6, *seen_nonip;
+	const struct cfg_token *seen_ipv6, *seen_nonip, *seen_mapping;
 	/* the pool as it is collected, before nat_pool_create */
 	uint32_t n_pool;
 	uint32_t pool_addr[NAT_POOL_MAX];
@@ -229,6 +229,15 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 				       b->nc->tmo_sec);
 	if (strcmp(kw, "ipv6") == 0)
 		return nf_pass_drop_stmt(&c, &b->seen_ipv6, "IPv6 policy", &b->nc->ipv6_pass);
+	if (strcmp(kw, "mapping") == 0) {
+		static const char *const words[] = {"endpoint-independent", "address-port-dependent",
+						    NULL};
+		unsigned i = 2; /* set once the word is taken */
+		int rc = nf_choice_stmt(&c, &b->seen_mapping, "mapping behaviour", words, &i);
+		if (i < 2)
+			b->nc->mapping_apdm = i == 1;
+		return rc;
+	}
 	if (strcmp(kw, "non-ip") == 0)
 		return nf_pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy",
 				      &b->nc->non_ip_pass);
@@ -263,6 +272,7 @@ int nat_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct nat_
 	}
 	*b = (struct build){.cfg = cfg, .errs = errs, .nc = nc};
 	nc->non_ip_pass = true;
+	nc->mapping_apdm = NAT_MAPPING_DEFAULT_APDM;
 	memcpy(nc->tmo_sec, nat_tmo_default, sizeof(nc->tmo_sec));
 	unsigned before = errs->count;
 	for (uint32_t i = 0; i < cfg_stmt_count(cfg) && !b->nomem; i++)

@@ -2,11 +2,9 @@
 /* nat_stats.c - printing the NAT's counters (see nat_stats.h). */
 #include "nf/nat/nat.h"
 
-static const char *const drop_names[NAT_DROP_COUNT] = {
-#define NAT_DROP_NAME_(n, s) s,
-	NAT_DROPS(NAT_DROP_NAME_)
-#undef NAT_DROP_NAME_
-};
+#include "nf/drop_stats.h"
+
+static const char *const drop_names[NAT_DROP_COUNT] = {NF_DROP_NAMES(NAT_DROPS)};
 
 static const char *const cls_names[NAT_CLS_COUNT] = {"tcp", "udp", "icmp"};
 
@@ -18,6 +16,8 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 
 	stats_section(w, "nat");
 	stats_u64(w, "rules", nc->n_rules);
+	stats_str(w, "mapping", nc->mapping_apdm ? "address-port-dependent" : "endpoint-independent");
+	stats_u64(w, "mappings", n->map.n);
 	stats_u64(w, "pool_addresses", nc->pool->n);
 	stats_str(w, "ipv6", nc->ipv6_pass ? "pass" : "drop");
 	stats_str(w, "non_ip", nc->non_ip_pass ? "pass" : "drop");
@@ -29,10 +29,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "ipv6_passed", c->ipv6_passed);
 	stats_u64(w, "non_ip_passed", c->non_ip_passed);
 	stats_u64(w, "dropped", c->dropped);
-	for (int i = 0; i < NAT_DROP_COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
-		stats_u64(w, name, c->drop[i]);
-	}
+	nf_drop_stats_write(w, drop_names, c->drop, NAT_DROP_COUNT);
 
 	/* Ports in use per address and class: where exhaustion comes from.
 	 * The first 64 addresses only, so a /22 pool does not flood the

@@ -374,7 +374,10 @@ def case_bad_config():
              "timeout udp 0\n"
              "timeout tcp 5\n"
              "ipv6 maybe\n"
-             "nat44 on\n")
+             "nat44 on\n"
+             "mapping full-cone\n"
+             "mapping endpoint-independent\n"
+             "mapping address-port-dependent\n")
     c.send(0, udp(0, A, B, 1, 2), None)
     c.fail = ["nat.conf:3:44: port range 70-10 is empty (70 > 10)",
               "nat.conf:4:11: snat translates IPv4 only, '2001:db8::/32' is IPv6",
@@ -384,14 +387,111 @@ def case_bad_config():
               "nat.conf:9:13: timeout in seconds 0 out of range 1-1000000",
               "nat.conf:10:9: expected timeout name (tcp-established|tcp-transitory|udp|icmp), got 'tcp'",
               "nat.conf:11:6: expected IPv6 policy (pass|drop), got 'maybe'",
-              "nat.conf:12:1: unknown keyword 'nat44'"]
+              "nat.conf:12:1: unknown keyword 'nat44'",
+              "nat.conf:13:9: expected mapping behaviour (endpoint-independent|address-port-dependent), "
+              "got 'full-cone'",
+              "nat.conf:15:1: 'mapping' given twice (first at line 13)"]
+    return c
+
+
+def eim_traffic(c, ext_c, ext_a2):
+    """One inside endpoint (A:5000) to two remotes, then A2 on the same
+    inside port.  ext_c: A:5000's port toward C; ext_a2: A2's port."""
+    u1 = udp(0, A, B, 5000, 53)
+    c.send(0, u1, snat(u1, EXT, 5000))
+    u2 = udp(0, A, C, 5000, 123)
+    c.send(0, u2, snat(u2, EXT, ext_c))
+    u3 = udp(0, A2, B, 5000, 53)
+    c.send(0, u3, snat(u3, EXT, ext_a2))
+    # Each remote answers its own session.
+    r1 = udp(1, B, EXT, 53, 5000, load=b"answer-B")
+    c.send(1, r1, unsnat(r1, A, 5000))
+    r2 = udp(1, C, EXT, 123, ext_c, load=b"answer-C")
+    c.send(1, r2, unsnat(r2, A, 5000))
+    r3 = udp(1, B, EXT, 53, ext_a2, load=b"answer-2")
+    c.send(1, r3, unsnat(r3, A2, 5000))
+    # Address-and-port-dependent filtering either way: a remote no session
+    # of A:5000 talks to, and a known remote from another port, are dropped.
+    c.send(1, udp(1, R, EXT, 53, 5000), None)
+    c.send(1, udp(1, B, EXT, 54, 5000), None)
+
+
+def case_eim_mapping():
+    """Endpoint-independent mapping (RFC 4787 REQ-1): A:5000 keeps external
+    port 5000 toward every destination; A2:5000 gets the first free port of
+    the range (1024).  TCP and ICMP echo alike: A:40000 to two servers is
+    40000 both times; ping identifier 7 is below the range, so the first
+    ICMP "port", 1024, for both pings of A's identifier 7."""
+    c = Case("nat-eim-mapping", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 1024-65535\n"
+             "mapping endpoint-independent\n")
+    eim_traffic(c, 5000, 1024)
+    t1 = tcp(0, A, B, 40000, 80, "S")
+    c.send(0, t1, snat(t1, EXT, 40000))
+    t2 = tcp(0, A, C, 40000, 443, "S")
+    c.send(0, t2, snat(t2, EXT, 40000))
+    ta = tcp(1, C, EXT, 443, 40000, "SA", seq=77, ack=1001)
+    c.send(1, ta, unsnat(ta, A, 40000))
+    e1 = echo(0, A, B, 7)
+    c.send(0, e1, snat(e1, EXT, 1024))
+    e2 = echo(0, A, C, 7)
+    c.send(0, e2, snat(e2, EXT, 1024))
+    er = echo(1, C, EXT, 1024, reply=True)
+    c.send(1, er, unsnat(er, A, 7))
+    # Mappings: UDP A:5000, UDP A2:5000, TCP A:40000, ICMP A:7; sessions:
+    # 3 UDP, 2 TCP, 2 ICMP.
+    c.stats = ["nat.mapping endpoint-independent", "nat.mappings 4", "nat.sessions_created 7",
+               "nat.sessions_active 7", "nat.drop_no_mapping 2", "nat.translated_out 7",
+               "nat.translated_in 5", f"nat_pool.{EXT}_udp_ports_used 2",
+               f"nat_pool.{EXT}_tcp_ports_used 1", f"nat_pool.{EXT}_icmp_ports_used 1"]
+    return c
+
+
+def case_eim_apdm():
+    """The same traffic with `mapping address-port-dependent`: every session
+    its own port, so A:5000 toward C gets the first free port (1024) and
+    A2:5000 the next one (1025)."""
+    c = Case("nat-eim-apdm", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 1024-65535\n"
+             "mapping address-port-dependent\n")
+    eim_traffic(c, 1024, 1025)
+    c.stats = ["nat.mapping address-port-dependent", "nat.mappings 0", "nat.sessions_created 3",
+               "nat.drop_no_mapping 2", f"nat_pool.{EXT}_udp_ports_used 3"]
+    return c
+
+
+def case_eim_release():
+    """A mapping lives while any of its sessions does, and its port comes
+    back with the last one."""
+    c = Case("nat-eim-release", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 1024-65535\n"
+             "mapping endpoint-independent\ntimeout udp 5\n")
+    u1 = udp(0, A, B, 6000, 53)
+    c.send(0, u1, snat(u1, EXT, 6000))                 # t
+    u2 = udp(0, A, C, 6000, 53)
+    c.send(0, u2, snat(u2, EXT, 6000), dt=3)           # t+3: same mapping
+    # t+5.5: A->B has expired, A->C lives (until t+8): 6000 is still A's,
+    # so A2:6000 gets the first free port, and B's answer is too late.
+    u3 = udp(0, A2, B, 6000, 53)
+    c.send(0, u3, snat(u3, EXT, 1024), dt=2.5)
+    c.send(1, udp(1, B, EXT, 53, 6000), None)
+    r = udp(1, C, EXT, 53, 6000)
+    c.send(1, r, unsnat(r, A, 6000))                   # refreshes A->C: t+10.5
+    # t+10.8: every session of A:6000 has ended (and A2's); the timer
+    # wheel, which runs after each burst, reaps them after this stray
+    # packet, so the mapping and its port are gone.  At t+11 A3 keeps its
+    # inside port 6000.
+    c.send(1, udp(1, R, EXT, 53, 9999), None, dt=5.3)
+    u4 = udp(0, A3, B, 6000, 53)
+    c.send(0, u4, snat(u4, EXT, 6000), dt=0.2)
+    c.stats = ["nat.mapping endpoint-independent", "nat.sessions_created 4",
+               "nat.sessions_expired 3", "nat.sessions_active 1", "nat.mappings 1",
+               "nat.drop_no_mapping 2", f"nat_pool.{EXT}_udp_ports_used 1"]
     return c
 
 
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
-              case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config()):
+              case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
+              case_eim_mapping(), case_eim_apdm(), case_eim_release()):
         c.write()
     # The reference config must be accepted as documented, and translate.
     c = Case("nat-reference-config", ref_conf())

@@ -246,13 +246,66 @@ static void test_reload_removes_vip(void **state)
 	assert_int_equal(configure(l, "vip b 203.0.113.11 proto udp port 53\nbackend b 10.0.1.2\n"), 0);
 	assert_int_equal(l->cn.c.active, 1);
 	assert_int_equal(l->cn.c.dropped_by_reload, 1);
-	assert_int_equal(l->lc->vips[0].c.conns, 1);
-	assert_int_equal(l->lc->vips[0].c.pkts_to_server, 1);
+	struct lb_counters vc;
+	lb_vip_counters(l->lc, 0, &vc);
+	assert_int_equal(vc.conns, 1);
+	assert_int_equal(vc.pkts_to_server, 1);
 	assert_int_equal(ft_count(l->cn.ft), 2);
 	/* The removed vip's traffic is non-vip now (dropped by default). */
 	assert_int_equal(udp1(l, CL, VIP, 1, 53, 0, 2 * SEC, &a, &x), PKT_DROP);
 	assert_int_equal(l->c.drop[LB_DROP_NON_VIP], 1);
 	assert_int_equal(ft_check(l->cn.ft), 0);
+	nf->destroy(l);
+}
+
+/* Packets and bytes are counted per backend; a vip's totals stay exact
+ * across reloads that drop a backend (idle: its traffic stays with the
+ * vip) or keep it draining (its connection lives on). */
+static void test_vip_totals_across_reload(void **state)
+{
+	(void)state;
+	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
+	struct lb *l = nf->create(&env);
+	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"
+				      "backend a 10.0.1.2\nbackend a 10.0.1.3\n"), 0);
+	uint32_t a, on[4] = {0};
+	uint16_t x;
+	/* Client ports until each backend has had a connection. */
+	for (uint16_t sp = 1; sp < 200 && !(on[1] && on[2] && on[3]); sp++) {
+		assert_int_equal(udp1(l, CL, VIP, sp, 53, 0, 1 * SEC, &a, &x), 1);
+		on[a - BE]++;
+		assert_int_equal(udp1(l, a, CL, 53, sp, 1, 1 * SEC, &a, &x), 0);
+	}
+	uint32_t n = on[1] + on[2] + on[3];
+	struct lb_counters vc;
+	lb_vip_counters(l->lc, 0, &vc);
+	assert_int_equal(vc.pkts_to_server, n);
+	assert_int_equal(vc.pkts_to_client, n);
+	assert_int_equal(vc.bytes_to_server, 42ull * n);
+	/* Expire them all, then one connection on 10.0.1.2 only. */
+	nf->expire(l, 1000 * SEC);
+	assert_int_equal(l->cn.c.active, 0);
+	uint16_t sp = 1000;
+	do {
+		assert_int_equal(udp1(l, CL, VIP, ++sp, 53, 0, 1001 * SEC, &a, &x), 1);
+		n++;
+	} while (a != BE + 2);
+	/* 10.0.1.3 goes (idle), 10.0.1.2 goes while in use (draining). */
+	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"), 0);
+	assert_int_equal(l->cn.c.active, 1);
+	lb_vip_counters(l->lc, 0, &vc);
+	assert_int_equal(vc.pkts_to_server, n);
+	assert_int_equal(vc.bytes_to_server, 42ull * n);
+	/* The draining connection still counts, once. */
+	assert_int_equal(udp1(l, CL, VIP, sp, 53, 0, 1002 * SEC, &a, &x), 1);
+	assert_int_equal(a, BE + 2);
+	lb_vip_counters(l->lc, 0, &vc);
+	assert_int_equal(vc.pkts_to_server, n + 1);
+	/* A second identical reload changes nothing. */
+	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"), 0);
+	lb_vip_counters(l->lc, 0, &vc);
+	assert_int_equal(vc.pkts_to_server, n + 1);
+	assert_int_equal(vc.pkts_to_client, on[1] + on[2] + on[3]);
 	nf->destroy(l);
 }
 
@@ -266,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_identity),
 		cmocka_unit_test(test_affinity_across_reload),
 		cmocka_unit_test(test_reload_removes_vip),
+		cmocka_unit_test(test_vip_totals_across_reload),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pkts);

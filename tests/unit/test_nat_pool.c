@@ -3,7 +3,8 @@
  * test_nat_pool.c - port allocation on external addresses (nf/nat/nat_pool.h)
  * alone, and through the NAT: exhaustion is an answer, released ports come
  * back (on expiry, from the timer wheel, exactly once), port preservation,
- * the rotating cursor, sessions surviving a reload that keeps their port.
+ * the rotating cursor, sessions surviving a reload that keeps their port;
+ * endpoint-independent mappings and their session counts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,6 +218,107 @@ static void test_ports_must_differ(void **state)
 	nf->destroy(st);
 }
 
+/* Endpoint-independent mapping: one inside endpoint, one external port
+ * for every destination; the mapping counts its sessions and the port
+ * goes back exactly once, with the last of them. */
+static void test_eim_refcount(void **state)
+{
+	(void)state;
+	struct nat *n = make_nat("snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2001\n"
+				 "mapping endpoint-independent\ntimeout udp 10\n");
+	uint16_t x;
+	assert_int_equal(udp1(n, A, B, 2001, 53, 0, 1 * SEC, &x), 1);
+	assert_int_equal(x, 2001);
+	/* Same endpoint, two other destinations: the same port, no new one. */
+	assert_int_equal(udp1(n, A, B + 1, 2001, 53, 0, 2 * SEC, &x), 1);
+	assert_int_equal(x, 2001);
+	assert_int_equal(udp1(n, A, B, 2001, 54, 0, 3 * SEC, &x), 1);
+	assert_int_equal(x, 2001);
+	assert_int_equal(n->cn.c.active, 3);
+	assert_int_equal(n->map.n, 1);
+	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 3);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 1);
+	/* Each remote answers its own session (address-and-port-dependent
+	 * filtering): B:53 and B+1:53 pass, an unknown remote does not. */
+	assert_int_equal(udp1(n, B + 1, EXT, 53, 2001, 1, 4 * SEC, &x), 0);
+	assert_int_equal(x, 2001);
+	assert_int_equal(udp1(n, B + 2, EXT, 53, 2001, 1, 4 * SEC, &x), PKT_DROP);
+	assert_int_equal(n->c.drop[NAT_DROP_NO_MAPPING], 1);
+	/* Another endpoint on the other port; then none is left. */
+	assert_int_equal(udp1(n, A + 1, B, 2001, 53, 0, 4 * SEC, &x), 1);
+	assert_int_equal(x, 2000);
+	assert_int_equal(udp1(n, A + 2, B, 2001, 53, 0, 4 * SEC, &x), PKT_DROP);
+	/* The first session expires (11 s): the mapping lives on. */
+	nf->expire(n, 11 * SEC + SEC / 2);
+	assert_int_equal(n->cn.c.expired, 1);
+	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 2);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 2);
+	/* A new session of the endpoint joins the mapping. */
+	assert_int_equal(udp1(n, A, B + 3, 2001, 53, 0, 12 * SEC, &x), 1);
+	assert_int_equal(x, 2001);
+	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 3);
+	/* All but the last: still held. */
+	nf->expire(n, 14 * SEC + SEC / 2);
+	assert_int_equal(n->cn.c.expired, 4);
+	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 1);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 1);
+	/* The last one: the mapping and its port go, once. */
+	nf->expire(n, 30 * SEC);
+	assert_int_equal(n->cn.c.expired, 5);
+	assert_int_equal(n->cn.c.active, 0);
+	assert_int_equal(n->map.n, 0);
+	assert_null(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP));
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
+	assert_int_equal(ft_count(n->cn.ft), 0);
+	/* Free for anyone now. */
+	assert_int_equal(udp1(n, A + 2, B, 2001, 53, 0, 31 * SEC, &x), 1);
+	assert_int_equal(x, 2001);
+	nf->destroy(n);
+}
+
+/* Address-and-port-dependent mapping: every session its own port; and a
+ * reload keeps the mappings' counts (rebuilt from the live sessions). */
+static void test_apdm_and_reload(void **state)
+{
+	(void)state;
+	struct nat *n = make_nat("snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2009\n"
+				 "mapping address-port-dependent\n");
+	uint16_t x;
+	assert_int_equal(udp1(n, A, B, 2005, 53, 0, 1 * SEC, &x), 1);
+	assert_int_equal(x, 2005);
+	assert_int_equal(udp1(n, A, B + 1, 2005, 53, 0, 1 * SEC, &x), 1);
+	assert_int_not_equal(x, 2005);
+	assert_int_equal(n->map.n, 0);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 2);
+	/* Now endpoint-independent: A:2007 twice shares a port; the old
+	 * sessions keep theirs. */
+	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2009\n"
+				      "mapping endpoint-independent\n"), 0);
+	assert_int_equal(udp1(n, A, B, 2007, 53, 0, 2 * SEC, &x), 1);
+	assert_int_equal(x, 2007);
+	assert_int_equal(udp1(n, A, B + 1, 2007, 53, 0, 2 * SEC, &x), 1);
+	assert_int_equal(x, 2007);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 3);
+	/* A reload (ports narrowed, 2007 still in): counts rebuilt. */
+	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2008\n"
+				      "mapping endpoint-independent\n"), 0);
+	assert_int_equal(n->cn.c.active, 4);
+	assert_int_equal(n->map.n, 1);
+	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2007, NAT_CLS_UDP)->refs, 2);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 3);
+	/* A reload without 2007: both of its sessions end, nothing leaks. */
+	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2006\n"
+				      "mapping endpoint-independent\n"), 0);
+	assert_int_equal(n->cn.c.active, 2);
+	assert_int_equal(n->cn.c.dropped_by_reload, 2);
+	assert_int_equal(n->map.n, 0);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 2);
+	nf->expire(n, 3600 * SEC);
+	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
+	assert_int_equal(ft_check(n->cn.ft), 0);
+	nf->destroy(n);
+}
+
 int main(void)
 {
 	nf = nf_find("nat");
@@ -228,6 +330,8 @@ int main(void)
 		cmocka_unit_test(test_reap_before_exhaustion),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_ports_must_differ),
+		cmocka_unit_test(test_eim_refcount),
+		cmocka_unit_test(test_apdm_and_reload),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pkts);

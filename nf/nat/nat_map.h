@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nat_map.h - endpoint-independent mappings (RFC 4787 REQ-1): an inside
+ * endpoint (address, port or ICMP identifier, protocol class) and the
+ * external address and port every session of it uses, whatever the
+ * destination.
+ *
+ * Each mapping counts the sessions using it; the NAT takes the external
+ * port from the pool when the first session opens and gives it back when
+ * the last one ends (nat.c).  Open addressing with linear probing, at
+ * most half full: the table has room for as many mappings as there can be
+ * sessions, so adding fails only if that promise is broken.  All memory is
+ * taken at creation.
+ */
+#ifndef NFB_NAT_MAP_H
+#define NFB_NAT_MAP_H
+
+#include "dataplane/sys.h"
+
+struct nat_map_ent {
+	uint32_t int_addr;   /* network order; 0 in a free slot */
+	uint16_t int_port;   /* host order */
+	uint8_t cls;         /* enum nat_class */
+	uint8_t used;
+	uint16_t ext_port;   /* host order */
+	uint16_t ai;         /* the external address's index in the pool */
+	uint32_t refs;       /* sessions using it (>= 1 while used) */
+};
+
+struct nat_map {
+	uint32_t mask;       /* slots - 1 */
+	uint32_t n;          /* mappings */
+	struct nat_map_ent *e;
+};
+
+/* Room for `max` mappings.  0, or -SYS_ENOMEM. */
+int nat_map_init(struct nat_map *m, uint32_t max);
+void nat_map_fini(struct nat_map *m);
+/* Forget every mapping (a reload rebuilds them from the sessions). */
+void nat_map_clear(struct nat_map *m);
+
+/* The mapping of inside endpoint addr:port (class cls), or NULL. */
+struct nat_map_ent *nat_map_find(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
+				 unsigned cls);
+/* A new mapping with one reference; NULL if it exists or the table is
+ * full. */
+struct nat_map_ent *nat_map_add(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
+				unsigned cls, uint32_t ai, uint16_t ext_port);
+/* Remove `e` (from nat_map_find or nat_map_add). */
+void nat_map_del(struct nat_map *m, struct nat_map_ent *e);
+
+#endif
