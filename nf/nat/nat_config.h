@@ -23,11 +23,9 @@
 #define NAT_RULES_MAX 64
 #define NAT_POOL_MAX 1024     /* external addresses over all rules */
 #define NAT_TMO_MAX 1000000u  /* seconds; the flow table clamps at ~13 days */
-/* Without a `mapping` statement: address-port-dependent (true) for now.
- * RFC 4787 REQ-1 wants endpoint-independent (false); the switch waits for
- * tests/fuzz/fuzz_nat.c, whose end-of-run check still assumes one port per
- * session (see the natlb2 report). */
-#define NAT_MAPPING_DEFAULT_APDM true
+/* Without a `mapping` statement: endpoint-independent (false), as RFC 4787
+ * REQ-1 requires. */
+#define NAT_MAPPING_DEFAULT_APDM false
 
 enum nat_tmo { NAT_TMO_TCP_EST, NAT_TMO_TCP_TRANS, NAT_TMO_UDP, NAT_TMO_ICMP, NAT_TMO_COUNT };
 

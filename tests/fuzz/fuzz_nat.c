@@ -25,9 +25,10 @@ static const char *const configs[2] = {
 	"set pool { 198.51.100.1 198.51.100.2 }\n"
 	"snat from 10.0.0.0/8 to @pool ports 1000-1003\n"
 	"snat from { 172.16.0.0/12 192.168.0.0/16 } to 203.0.113.0/30\n"
-	"ipv6 pass\nnon-ip drop\n",
+	"ipv6 pass\nnon-ip drop\nmapping endpoint-independent\n",
 	"port 0 name inside\nport 1 name outside\n"
 	"snat from any to 198.51.100.9 ports 1-2\n"
+	"mapping address-port-dependent\n"
 	"timeout udp 1 icmp 1 tcp-transitory 1 tcp-established 2\n",
 };
 
@@ -50,15 +51,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ft_check(((struct nat *)st)->cn.ft))
 			abort();
 	}
-	/* Every port in use belongs to exactly one session. */
+	/* Every port in use belongs to exactly one unmapped session or one
+	 * mapping, and every mapping's count is its live sessions. */
 	struct nat *n = st;
-	uint64_t used = 0, sessions = 0;
+	uint64_t used = 0, sessions = 0, unmapped = 0, mapped = 0, refs = 0;
 	for (uint32_t a = 0; a < n->nc->pool->n; a++)
 		for (unsigned k = 0; k < NAT_CLS_COUNT; k++)
 			used += nat_pool_used(n->nc->pool, a, k);
-	for (int32_t i = ft_next(n->cn.ft, 0); i != FT_MISS; i = ft_next(n->cn.ft, (uint32_t)i + 1))
-		sessions += ft_entry(n->cn.ft, (uint32_t)i)->key.zone == NAT_ZONE_IN;
-	if (used != sessions || sessions != n->cn.c.active)
+	for (int32_t i = ft_next(n->cn.ft, 0); i != FT_MISS; i = ft_next(n->cn.ft, (uint32_t)i + 1)) {
+		const struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)i);
+		if (e->key.zone != NAT_ZONE_IN)
+			continue;
+		sessions++;
+		if (!(e->user & NAT_U_MAPPED)) {
+			unmapped++;
+			continue;
+		}
+		mapped++;
+		const struct nat_map_ent *m = nat_map_find(&n->map, e->key.src.v4,
+							   sys_be16(e->key.sport), nat_u_cls(e->user));
+		if (!m || m->ai != nat_u_addr(e->user) || m->ext_port != nat_u_port(e->user))
+			abort();
+	}
+	for (uint32_t i = 0; i <= n->map.mask; i++)
+		refs += n->map.e[i].used ? n->map.e[i].refs : 0;
+	if (used != unmapped + n->map.n || refs != mapped || sessions != n->cn.c.active)
 		abort();
 	static char buf[1 << 16];
 	fuzz_stats(nf, st, buf, sizeof(buf));
