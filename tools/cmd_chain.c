@@ -273,7 +273,7 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 	argv[n++] = lc;
 	argv[n++] = "--no-huge";
 	argv[n++] = "-m";
-	argv[n++] = "1024";
+	argv[n++] = "2048";
 	argv[n++] = "--single-file-segments";
 	argv[n++] = "--no-pci";
 	argv[n++] = pfx;
