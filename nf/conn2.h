@@ -95,14 +95,29 @@ int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 void conn2_close(struct conn2 *c, uint32_t first_idx);
 
 /* The first entry of the connection whose second entry is `second_idx`,
- * if the connection is live and still owns it; else NULL. */
-static inline struct ft_entry *conn2_first_of(struct conn2 *c, uint32_t second_idx,
+ * if the connection is live and still owns it; else NULL.  `entries` is
+ * the table's entry array (ft_entry(ft, 0)), which fast paths load once
+ * per burst. */
+static inline struct ft_entry *conn2_first_in(struct ft_entry *entries, uint32_t second_idx,
 					      uint32_t tick)
 {
-	struct ft_entry *e = ft_entry(c->ft, (uint32_t)ft_entry(c->ft, second_idx)->user);
+	struct ft_entry *e = entries + (uint32_t)entries[second_idx].user;
 	if (!conn2_live(e, tick) || conn2_partner(e->user) != second_idx)
 		return NULL;
 	return e;
+}
+
+static inline struct ft_entry *conn2_first_of(struct conn2 *c, uint32_t second_idx,
+					      uint32_t tick)
+{
+	return conn2_first_in(ft_entry(c->ft, 0), second_idx, tick);
+}
+
+/* A TCP segment that leaves the connection's state as it is (no SYN, FIN
+ * or RST): what a fast path may take. */
+static inline bool conn2_tcp_keeps_state(const struct pkt *p)
+{
+	return !(((const struct tcp_hdr *)pkt_l4(p))->flags & (TCP_SYN | TCP_FIN | TCP_RST));
 }
 
 /* ICMP errors: the connection entry the quoted packet `q` names in

@@ -255,8 +255,7 @@ struct lb_fast {
 
 static inline bool lb_state_kept(uint64_t u, const struct pkt *p)
 {
-	return !(u & LB_U_TCP) ||
-	       !(((const struct tcp_hdr *)pkt_l4(p))->flags & (TCP_SYN | TCP_FIN | TCP_RST));
+	return !(u & LB_U_TCP) || conn2_tcp_keeps_state(p);
 }
 
 /* The connection's protocol is the packet's (its key matched): with it
@@ -295,10 +294,11 @@ static inline bool lb_fast_to_client(const void *fc_, struct pkt *p, uint32_t id
 {
 	const struct lb_fast *fc = fc_;
 	(void)reply;
-	struct ft_entry *e = fc->entries + (uint32_t)fc->entries[idx].user;
+	struct ft_entry *e = conn2_first_in(fc->entries, idx, fc->tick);
+	if (!e)
+		return false;
 	uint64_t u = e->user;
-	if (!conn2_live(e, fc->tick) || conn2_partner(u) != idx || !(u & LB_U_REPLIED) ||
-	    !lb_state_kept(u, p))
+	if (!(u & LB_U_REPLIED) || !lb_state_kept(u, p))
 		return false;
 	e->deadline = fc->dl[lb_tmo(u)];
 	lb_rewrite(p, u, true, e->key.dst.v4, e->key.dport);

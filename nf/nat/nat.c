@@ -319,11 +319,6 @@ struct nat_fast {
 	uint32_t dl[NAT_TMO_COUNT]; /* a refreshed session's deadline, by timeout */
 };
 
-static inline uint8_t nat_tcp_flags(const struct pkt *p)
-{
-	return ((const struct tcp_hdr *)pkt_l4(p))->flags;
-}
-
 /* The session's class is the packet's protocol (its key matched): with it
  * constant, the rewrite has no protocol tests. */
 static inline __attribute__((always_inline)) void nat_rewrite(struct pkt *p, uint64_t u, bool src,
@@ -350,7 +345,7 @@ static inline bool nat_fast_out(const void *fc_, struct pkt *p, uint32_t idx, un
 	(void)reply;
 	struct ft_entry *e = fc->entries + idx;
 	uint64_t u = e->user;
-	if (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST)))
+	if (nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
 	nat_rewrite(p, u, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
@@ -363,10 +358,11 @@ static inline bool nat_fast_in(const void *fc_, struct pkt *p, uint32_t idx, uns
 {
 	const struct nat_fast *fc = fc_;
 	(void)reply;
-	struct ft_entry *e = fc->entries + (uint32_t)fc->entries[idx].user;
+	struct ft_entry *e = conn2_first_in(fc->entries, idx, fc->tick);
+	if (!e)
+		return false;
 	uint64_t u = e->user;
-	if (!conn2_live(e, fc->tick) || conn2_partner(u) != idx || !(u & NAT_U_REPLIED) ||
-	    (nat_u_cls(u) == NAT_CLS_TCP && (nat_tcp_flags(p) & (TCP_SYN | TCP_FIN | TCP_RST))))
+	if (!(u & NAT_U_REPLIED) || (nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p)))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
 	nat_rewrite(p, u, false, e->key.src.v4, e->key.sport);
