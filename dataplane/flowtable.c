@@ -636,6 +636,25 @@ uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn,
 	return deleted;
 }
 
+uint64_t ft_next_expiry(const struct ft *t, uint64_t now)
+{
+	if (t->count == 0)
+		return FT_NEVER;
+	if (!t->wheel_started)
+		return now; /* entries, but the wheel has not run yet: run it now */
+	uint32_t s = t->wheel_cur & t->wheel_mask;
+	uint32_t gap = ft_wheel_gap(t, s, t->wheel_mask);
+	/* Every entry is filed within the window, so some slot is taken;
+	 * should none be (a bug), the wheel's turn is a safe time to look. */
+	if (gap > t->wheel_mask)
+		gap = t->wheel_mask;
+	/* Ticks are 32-bit and wrap (every ~52 days): go through the signed
+	 * distance from now's tick, in 64 bits. */
+	int64_t ahead = (int32_t)(t->wheel_cur + gap - ft_tick(now));
+	int64_t tick = (int64_t)(now >> FT_TICK_SHIFT) + ahead;
+	return tick <= 0 ? 0 : (uint64_t)tick << FT_TICK_SHIFT;
+}
+
 /* ---- iteration ---------------------------------------------------------------------------- */
 
 int32_t ft_next(const struct ft *t, uint32_t from)

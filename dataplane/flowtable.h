@@ -169,6 +169,15 @@ void ft_set_deadline(struct ft *t, uint32_t idx, uint64_t now, uint32_t timeout_
  */
 uint32_t ft_expire(struct ft *t, uint64_t now, uint32_t budget, ft_expire_fn fn, void *ctx);
 
+/* When ft_expire next has work: the start (ns, on `now`'s clock) of the
+ * earliest tick whose wheel slot holds an entry -- `now` or earlier if the
+ * last call ran out of budget -- or FT_NEVER with no entry at all.  An entry refreshed since it
+ * was filed makes this early, never late (ft_expire then re-files it and
+ * this moves on).  O(ticks to that slot / 64): for an idle loop deciding
+ * how long it may halt, not for every turn. */
+#define FT_NEVER UINT64_MAX
+uint64_t ft_next_expiry(const struct ft *t, uint64_t now);
+
 /* Iterate entries in use (cold path: `flows` dumps, tests), expired ones
  * the wheel has not reaped included.  Returns the next index >= from, or
  * FT_MISS. */

@@ -523,6 +523,48 @@ static void test_expire_long_timeouts(void **state)
 	ft_destroy(t);
 }
 
+/* When the wheel next has work: nothing filed -> never; the earliest
+ * filed tick otherwise (early, never late, for a refreshed entry); `now`
+ * when the last call ran out of budget. */
+static void test_next_expiry(void **state)
+{
+	(void)state;
+	struct ft *t = ft_create(64);
+	struct expired x = {.t = t};
+	uint64_t t0 = 500 * TICK + 7;
+	assert_true(ft_next_expiry(t, t0) == FT_NEVER);
+	ft_expire(t, t0, 100, on_expire, &x); /* starts the wheel at tick 500 */
+	struct flow_key a = key_n(1), b = key_n(2), c = key_n(3);
+	int32_t ia = ft_insert(t, &a, flow_hash(&a), t0, 40 * TICK, 0);
+	assert_true(ia >= 0);
+	assert_true(ft_next_expiry(t, t0) == 540 * TICK);
+	assert_true(ft_insert(t, &b, flow_hash(&b), t0, 20 * TICK, 0) >= 0);
+	assert_true(ft_next_expiry(t, t0) == 520 * TICK);
+	/* Beyond the 1024-tick wheel: the end of the window comes first. */
+	assert_true(ft_insert(t, &c, flow_hash(&c), t0, 5000 * TICK, 0) >= 0);
+	assert_true(ft_next_expiry(t, t0) == 520 * TICK);
+	assert_int_equal(ft_expire(t, 520 * TICK, 100, on_expire, &x), 1);
+	assert_true(ft_next_expiry(t, 520 * TICK) == 540 * TICK);
+	/* Refreshed after filing: reported where it was filed (early), and
+	 * the wheel re-files it there. */
+	ft_touch(ft_entry(t, (uint32_t)ia), 530 * TICK, 100);
+	assert_true(ft_next_expiry(t, 530 * TICK) == 540 * TICK);
+	assert_int_equal(ft_expire(t, 540 * TICK, 100, on_expire, &x), 0);
+	assert_true(ft_next_expiry(t, 540 * TICK) == 630 * TICK);
+	/* Out of budget on a full slot: due at once. */
+	memset(x.seen, 0, sizeof(x.seen)); /* indices are reused below */
+	for (uint32_t n = 10; n < 20; n++) {
+		struct flow_key k = key_n(n);
+		assert_true(ft_insert(t, &k, flow_hash(&k), 600 * TICK, 10 * TICK, 0) >= 0);
+	}
+	assert_int_equal(ft_expire(t, 610 * TICK, 3, on_expire, &x), 3);
+	assert_true(ft_next_expiry(t, 610 * TICK) <= 610 * TICK);
+	assert_int_equal(ft_expire(t, 610 * TICK, 100, on_expire, &x), 7);
+	assert_true(ft_next_expiry(t, 610 * TICK) == 630 * TICK);
+	check(t);
+	ft_destroy(t);
+}
+
 /* A deadline moved earlier (a TCP flow closing) is re-filed: the wheel
  * deletes the entry at the new deadline, not where the old one was filed;
  * a deadline moved later is only stored. */
@@ -888,10 +930,21 @@ static uint32_t differential(uint32_t cap, uint32_t pool, uint32_t hash_mask, ui
 			uint32_t got = ft_expire(t, now, budget, model_on_expire, &m);
 			assert_int_equal(got, m.reaped - before);
 			assert_true(got <= budget);
-			if (budget == UINT32_MAX)
-				for (uint32_t i = 0; i < cap; i++)
+			if (budget == UINT32_MAX) {
+				/* ...and the next expiry is after now and never
+				 * after any entry must be reaped. */
+				uint64_t next = ft_next_expiry(t, now);
+				if (m.count == 0)
+					assert_true(next == FT_NEVER);
+				else
+					assert_true(next > now);
+				for (uint32_t i = 0; i < cap; i++) {
 					assert_true(!m.e[i].used ||
 						    (int32_t)(m.e[i].reap_by - m.tick) > 0);
+					if (m.e[i].used)
+						assert_true(next <= (uint64_t)m.e[i].reap_by << FT_TICK_SHIFT);
+				}
+			}
 			stats[6]++;
 		}
 		assert_int_equal(ft_count(t), m.count);
@@ -953,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(test_expire_long_timeouts),
 		cmocka_unit_test(test_far_timeouts_clamp),
 		cmocka_unit_test(test_set_deadline_refiles),
+		cmocka_unit_test(test_next_expiry),
 		cmocka_unit_test(test_expire_callback_reentry),
 		cmocka_unit_test(test_next_iterates_exactly_the_entries),
 		cmocka_unit_test(test_bulk_lookup),
