@@ -195,6 +195,14 @@ void loop_timers(struct loop *l, uint64_t now)
 	l->nf->expire(l->nf_st, now);
 }
 
+uint64_t loop_timers_due(struct loop *l, uint64_t now)
+{
+	if (!l->nf->expire)
+		return NF_TIMER_NONE;
+	l->last_expire = now;
+	return l->nf->expire(l->nf_st, now);
+}
+
 uint32_t loop_poll(struct loop *l, uint64_t now)
 {
 	uint32_t got = 0;

@@ -65,6 +65,11 @@ void loop_flush(struct loop *l);
 /* Run the function's timers if expire_interval has passed. */
 void loop_timers(struct loop *l, uint64_t now);
 
+/* Before the caller halts: run the function's timers now (whatever the
+ * interval) and return when they are next due -- the latest time the loop
+ * may sleep until -- or NF_TIMER_NONE if the function has none pending. */
+uint64_t loop_timers_due(struct loop *l, uint64_t now);
+
 /* One full turn: every port once, flush, timers.  Returns packets received
  * (0 means the turn was idle: the caller may back off). */
 uint32_t loop_poll(struct loop *l, uint64_t now);

@@ -18,7 +18,12 @@
  *                                    previous config stays in force; flow
  *                                    state survives a successful reload.
  *   ops->process(st, batch, now)     hot path, once per received burst
- *   ops->expire(st, now)             once per loop turn (timers)
+ *   next = ops->expire(st, now)      timers: at most once per loop turn,
+ *                                    and again by `next` (ns, the same
+ *                                    clock; NF_TIMER_NONE: no timer is
+ *                                    pending).  An idle image halts until
+ *                                    then, so `next` must not be late; an
+ *                                    early `next` only costs a wake-up.
  *   ops->stats(st, writer)           counters, on demand and at exit
  *   ops->destroy(st)
  *
@@ -120,13 +125,16 @@ static inline void nf_fast_done(struct nf_batch *b, uint32_t done, uint16_t out)
 		b->out_all = out;
 }
 
+/* expire()'s answer when the function has no timer pending at all. */
+#define NF_TIMER_NONE UINT64_MAX
+
 struct nf_ops {
 	const char *name;       /* "fwd", "firewall", ... (the CLI's NF name) */
 	const char *summary;    /* one line for --help */
 	void *(*create)(const struct nf_env *env);
 	int (*configure)(void *st, const struct cfg *cfg, struct cfg_errors *errors);
 	void (*process)(void *st, struct nf_batch *batch, uint64_t now);
-	void (*expire)(void *st, uint64_t now);       /* may be NULL */
+	uint64_t (*expire)(void *st, uint64_t now);   /* may be NULL: no timers */
 	void (*stats)(void *st, struct stats_writer *w);
 	void (*destroy)(void *st);
 };

@@ -78,6 +78,11 @@ void conn2_fini(struct conn2 *c);
 /* Run the wheel (at most CONN2_EXPIRE_BUDGET visits); returns the entries
  * deleted. */
 uint32_t conn2_expire(struct conn2 *c, uint64_t now);
+/* When conn2_expire next has work (ft_next_expiry of the table). */
+static inline uint64_t conn2_next_expiry(const struct conn2 *c, uint64_t now)
+{
+	return ft_next_expiry(c->ft, now);
+}
 
 /*
  * A new connection: `first` (with its flow_hash, deadline now + tmo_ns)

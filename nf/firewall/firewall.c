@@ -640,10 +640,13 @@ static void fw_process(void *st, struct nf_batch *b, uint64_t now)
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
-static void fw_expire(void *st, uint64_t now)
+/* Fragment state needs no timer: its entries are dead past their deadline
+ * and their slots are reused in place (fw_frag.c). */
+static uint64_t fw_expire(void *st, uint64_t now)
 {
 	struct fw *fw = st;
 	ft_expire(fw->ft, now, FW_EXPIRE_BUDGET, fw_expired, fw);
+	return ft_next_expiry(fw->ft, now);
 }
 
 static int fw_apply(struct fw *fw, const struct cfg *cfg, struct cfg_errors *errs)

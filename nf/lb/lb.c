@@ -361,10 +361,11 @@ static void lb_process(void *st, struct nf_batch *b, uint64_t now)
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
-static void lb_expire(void *st, uint64_t now)
+static uint64_t lb_expire(void *st, uint64_t now)
 {
 	struct lb *l = st;
 	conn2_expire(&l->cn, now);
+	return conn2_next_expiry(&l->cn, now);
 }
 
 /* The backend of new vip `nvi` that carries on old backend `ob`: the same

@@ -426,10 +426,11 @@ static void nat_process(void *st, struct nf_batch *b, uint64_t now)
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
-static void nat_expire(void *st, uint64_t now)
+static uint64_t nat_expire(void *st, uint64_t now)
 {
 	struct nat *n = st;
 	conn2_expire(&n->cn, now);
+	return conn2_next_expiry(&n->cn, now);
 }
 
 /* Where session `e` (user u) lives on in the new pools: its external
