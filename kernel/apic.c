@@ -136,17 +136,46 @@ void k_wait_for_interrupt(void)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
-static void timer_fired(void *ctx) { (void)ctx; }
-static void console_input(void *ctx) { (void)ctx; }
+/* The deadline the timer holds (0: none).  Every LVT, MSR or timer
+ * register write is a VM exit, so k_wakeup_at writes only on a change; a
+ * fired one-shot timer disarms itself (TSC-deadline mode clears the MSR,
+ * SDM vol. 3A 11.5.4.1; the one-shot count stops at 0). */
+static uint64_t armed_tsc;
+static bool lvt_deadline_mode;
+static volatile bool console_woke;
+
+static void timer_fired(void *ctx)
+{
+	(void)ctx;
+	armed_tsc = 0;
+}
+static void console_input(void *ctx)
+{
+	(void)ctx;
+	console_woke = true;
+}
+
+bool k_console_take_wake(void)
+{
+	bool w = console_woke;
+	console_woke = false;
+	return w;
+}
 
 void k_wakeup_at(uint64_t tsc)
 {
+	if (tsc == armed_tsc)
+		return;
 	apic_init();
 	irq_table[VEC_TIMER].fn = timer_fired;
+	armed_tsc = tsc;
 	if (tsc_deadline) {
-		/* TSC-deadline mode (SDM vol. 3A 11.5.4.1): LVT mode 10b, then
-		 * the deadline; writing 0 disarms. */
-		lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | (2u << 17));
+		/* TSC-deadline mode (SDM vol. 3A 11.5.4.1): LVT mode 10b once,
+		 * then the deadline; writing 0 disarms. */
+		if (!lvt_deadline_mode) {
+			lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | (2u << 17));
+			lvt_deadline_mode = true;
+		}
 		k_wrmsr(MSR_TSC_DEADLINE, tsc);
 		return;
 	}

@@ -62,6 +62,11 @@ void k_backtrace(uint64_t rip, uint64_t rbp);
 int k_console_getc(void);
 /* Let serial input end a k_wait_for_interrupt() (IRQ 4 through the IOAPIC). */
 void k_console_wake_on_input(bool on);
+/* True, once, if serial input raised its interrupt since the last call:
+ * after a halt, whether to read the console now.  Interrupts are only taken
+ * inside k_wait_for_interrupt(), so a loop that has not halted for a while
+ * must still poll k_console_getc() on a slow tick. */
+bool k_console_take_wake(void);
 
 /* ---- boot information ------------------------------------------------------- */
 const char *k_cmdline(void);            /* "" if none */
@@ -138,7 +143,11 @@ void k_msi_message(uint8_t vector, uint64_t *addr, uint32_t *data);
 void k_wait_for_interrupt(void);
 /* Arm a one-shot wakeup interrupt when the TSC reaches `tsc` (LAPIC
  * TSC-deadline timer, SDM vol. 3A 11.5.4.1); 0 disarms.  Lets an idle loop
- * halt and still run its timers. */
+ * halt and still run its timers.  Writes the timer only when `tsc` differs
+ * from what it holds (a fired timer holds nothing), so calling it before
+ * every halt with the same deadline costs no exit. */
 void k_wakeup_at(uint64_t tsc);
+/* The TSC value at sys_now_ns() == ns (rounded up: never early). */
+uint64_t k_ns_to_tsc(uint64_t ns);
 
 #endif

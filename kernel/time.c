@@ -97,6 +97,13 @@ static uint64_t from_pit(void)
 		elapsed = (uint16_t)(c0 - c); /* counts down, wraps at 16 bits */
 	}
 	uint64_t t1 = sys_rdtsc();
+	/* Stop it: left in mode 2 the PIT reloads every 55 ms, and QEMU runs
+	 * a host timer for each period even with IRQ 0 masked (~18 wake-ups
+	 * a second of an idle image's QEMU).  Mode 0 with a count of 1 ends
+	 * at once and stays there (8254 datasheet, mode 0). */
+	k_outb(0x43, 0x30);
+	k_outb(0x40, 0x01);
+	k_outb(0x40, 0x00);
 	if (elapsed < want || t1 <= t0)
 		return 0; /* no PIT */
 	return (t1 - t0) * pit_hz / elapsed;
@@ -125,6 +132,14 @@ const char *k_tsc_source(void) { return tsc_src; }
 uint64_t k_tsc_to_ns(uint64_t ticks)
 {
 	return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32);
+}
+
+uint64_t k_ns_to_tsc(uint64_t ns)
+{
+	/* Whole seconds, then the rest rounded up; (rest < 1e9) * tsc_hz
+	 * fits in 64 bits below 18 GHz.  (No 128-bit division: no libgcc.) */
+	const uint64_t G = 1000000000u;
+	return k_boot.tsc + ns / G * tsc_hz + ((ns % G) * tsc_hz + G - 1) / G;
 }
 
 uint64_t sys_now_ns(void) { return k_tsc_to_ns(sys_rdtsc() - k_boot.tsc); }
