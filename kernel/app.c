@@ -135,6 +135,11 @@ static struct cfg *load_config(void)
 	return cfg;
 }
 
+/* What the main loop's halts cost and what ended them (main_loop). */
+static struct {
+	uint64_t halts, wake_rx, wake_timer, wake_console, halted_ns;
+} idle;
+
 static void print_stats(struct loop *l, const char *nf_name)
 {
 	static char buf[16384];
@@ -143,6 +148,12 @@ static void print_stats(struct loop *l, const char *nf_name)
 	/* Which function: `nfbox reload` checks a config with its code. */
 	stats_section(&w, "image");
 	stats_str(&w, "function", nf_name);
+	stats_section(&w, "idle");
+	stats_u64(&w, "halts", idle.halts);
+	stats_u64(&w, "wake_rx", idle.wake_rx);
+	stats_u64(&w, "wake_timer", idle.wake_timer);
+	stats_u64(&w, "wake_console", idle.wake_console);
+	stats_u64(&w, "halted_ms", idle.halted_ns / 1000000);
 	loop_stats(l, &w);
 	const char *s = stats_finish(&w);
 	k_console_write(s, strlen(s));
@@ -486,6 +497,70 @@ static int control_poll(struct ctl *c, bool busy)
 	return 0;
 }
 
+/*
+ * The main loop: poll while there is work, halt as soon as there is none.
+ *
+ * Many images share few cores, so an image must never hold its core
+ * while it has nothing to do.  A turn that finds every RX ring empty (after
+ * at most `spin_ns` of turns without a frame: nfbox.idle_us, default
+ * IDLE_SPIN_US_DEFAULT) re-enables the RX notifications, looks at the rings
+ * once more and halts (vnet_wait_rx), until the first of:
+ *  - a frame on any port (its used-buffer notification: MSI-X or IOAPIC);
+ *  - serial input (the control channel: IRQ 4);
+ *  - the function's next timer (loop_timers_due: the earliest flow expiry
+ *    its tables hold), armed on the TSC-deadline timer only when it
+ *    changes; with no timer pending, nothing is armed at all.
+ * A wake with nothing to do halts again at once.  While frames flow the
+ * loop never halts and interrupts stay off, so the console is polled on a
+ * 10 ms tick then (one port read, an exit).
+ */
+#define IDLE_SPIN_US_DEFAULT 0
+static void main_loop(struct ctl *ctl, uint64_t spin_ns)
+{
+	const uint64_t ctl_ns = 10 * 1000 * 1000;
+	struct port *ports = ctl->ports;
+	const int n = ctl->n_ports;
+	/* A port that cannot interrupt is looked at every 10 ms while halted. */
+	const uint64_t max_halt_ns = vnet_all_interrupt(ports, n) ? UINT64_MAX : ctl_ns;
+	uint64_t now = sys_now_ns(), last_ctl = now, last_pkt = now;
+	bool console = false; /* serial input woke us: read it now */
+	for (;;) {
+		now = sys_now_ns();
+		bool got = loop_poll(ctl->loop, now) != 0;
+		if (got)
+			last_pkt = now;
+		bool busy = now - last_pkt < ctl_ns;
+		if (console || now - last_ctl >= ctl_ns || (xfer.on && !busy)) {
+			last_ctl = now;
+			console = false;
+			if (control_poll(ctl, busy))
+				return;
+		}
+		if (got || now - last_pkt < spin_ns)
+			continue;
+		uint64_t due = loop_timers_due(ctl->loop, now);
+		if (due <= now)
+			continue; /* timers left over (budget): run them first */
+		if (due - now > max_halt_ns)
+			due = now + max_halt_ns;
+		k_wakeup_at(due == NF_TIMER_NONE ? 0 : k_ns_to_tsc(due));
+		if (n)
+			vnet_wait_rx(ports, n);
+		else
+			k_wait_for_interrupt();
+		console = k_console_take_wake();
+		uint64_t woke = sys_now_ns();
+		idle.halts++;
+		idle.halted_ns += woke - now;
+		if (console)
+			idle.wake_console++;
+		else if (woke >= due)
+			idle.wake_timer++;
+		else
+			idle.wake_rx++;
+	}
+}
+
 /* nfbox.verbose=1: where boot time goes (TSC stamps, printed at ready). */
 static uint64_t phase_tsc[16];
 static const char *phase_name[16];
@@ -628,38 +703,13 @@ int k_app_main(void)
 	}
 	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us\n",
 		 nf->name, n, n == 1 ? "" : "s", (unsigned long)want, cap,
-		 (unsigned long)cmdline_u64("nfbox.idle_us", 200));
+		 (unsigned long)cmdline_u64("nfbox.idle_us", IDLE_SPIN_US_DEFAULT));
 	k_console_boot_done();
 
 	/* ---- the main loop ---- */
-	const uint64_t idle_ns = cmdline_u64("nfbox.idle_us", 200) * 1000;
-	const uint64_t ctl_ns = 10 * 1000 * 1000;
-	uint64_t now = sys_now_ns(), last_busy = now, last_ctl = now, last_pkt = 0;
 	struct ctl ctl = {.ports = ports, .n_ports = n, .loop = &loop, .nf = nf, .st = st, .cfg = cfg};
 	k_console_wake_on_input(true);
-	for (;;) {
-		now = sys_now_ns();
-		if (loop_poll(&loop, now))
-			last_busy = last_pkt = now;
-		bool busy = now - last_pkt < ctl_ns;
-		if (now - last_ctl >= ctl_ns || (xfer.on && !busy)) {
-			last_ctl = now;
-			if (control_poll(&ctl, busy))
-				break;
-		}
-		if (now - last_busy < idle_ns)
-			continue;
-		/* Idle: halt until a packet, serial input, or the next timer
-		 * round (the function's expiry runs every few ms at most). */
-		k_wakeup_at(sys_rdtsc() + k_tsc_hz() / 100);
-		if (n)
-			vnet_wait_rx(ports, n);
-		else
-			k_wait_for_interrupt();
-		k_wakeup_at(0);
-		last_ctl = 0; /* look at serial input right away */
-		last_busy = sys_now_ns();
-	}
+	main_loop(&ctl, cmdline_u64("nfbox.idle_us", IDLE_SPIN_US_DEFAULT) * 1000);
 	k_console_wake_on_input(false);
 	print_stats(&loop, nf->name);
 	k_printf("nfbox: stopped\n");

@@ -83,4 +83,8 @@ void vnet_use_pool(struct port *ports, int n_ports, struct pkt_pool *pool);
  */
 void vnet_wait_rx(struct port *ports, int n_ports);
 
+/* True if every virtio port in ports[0..n) can interrupt, so a halt needs
+ * no timer to see its frames. */
+bool vnet_all_interrupt(const struct port *ports, int n_ports);
+
 #endif

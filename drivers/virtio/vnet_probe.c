@@ -122,6 +122,14 @@ void vnet_use_pool(struct port *ports, int n_ports, struct pkt_pool *pool)
 			vnet_set_pool(ports[i].priv, pool);
 }
 
+bool vnet_all_interrupt(const struct port *ports, int n_ports)
+{
+	for (int i = 0; i < n_ports; i++)
+		if (ports[i].ops == &vnet_port_ops && !((const struct vnet *)ports[i].priv)->dev->has_irq)
+			return false;
+	return true;
+}
+
 void vnet_wait_rx(struct port *ports, int n_ports)
 {
 	bool ready = false;

@@ -4,8 +4,10 @@
 and port 1 (outside) is TAP1.  Prints which of the step's frames came out
 of the other side, e.g. "A-data:pass B-syn:drop".
 
-  open   flow A (10.0.0.1:40000 -> 93.184.216.34:80): SYN, SYN-ACK, ACK
-  after  flow A data (established), flow B SYN to port 80, flow C SYN to 443
+  open      flow A (10.0.0.1:40000 -> 93.184.216.34:80): SYN, SYN-ACK, ACK
+  after     flow A data (established), flow B SYN to port 80, flow C SYN to 443
+  udp-open  flow U (10.0.0.1:5000 -> 10.0.0.53:53): request, reply
+  udp-late  flow U's reply alone (passes only while U's state lives)
 
 Frames are told apart by source MAC (ours: 02:00:00:00:00:01 inside,
 :02 outside) and TCP ports, so what the host kernel sends is ignored.
@@ -13,7 +15,7 @@ Frames are told apart by source MAC (ours: 02:00:00:00:00:01 inside,
 import sys
 import time
 
-from scapy.all import AsyncSniffer, Ether, IP, TCP, sendp
+from scapy.all import AsyncSniffer, Ether, IP, TCP, UDP, sendp
 
 t0, t1, step = sys.argv[1:4]
 IN, OUT = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -28,7 +30,15 @@ def s2c(sport, dport, flags, seq, ack=0):
     return Ether(src=OUT, dst=IN) / IP(src=SRV, dst=CLI) / TCP(sport=dport, dport=sport, flags=flags, seq=seq, ack=ack)
 
 
-if step == "open":
+DNS = "10.0.0.53"
+u_req = Ether(src=IN, dst=OUT) / IP(src=CLI, dst=DNS) / UDP(sport=5000, dport=53) / b"q"
+u_rep = Ether(src=OUT, dst=IN) / IP(src=DNS, dst=CLI) / UDP(sport=53, dport=5000) / b"r"
+
+if step == "udp-open":
+    frames = [("U-req", t0, u_req), ("U-rep", t1, u_rep)]
+elif step == "udp-late":
+    frames = [("U-rep", t1, u_rep)]
+elif step == "open":
     frames = [("A-syn", t0, c2s(40000, 80, "S", 1000)),
               ("A-synack", t1, s2c(40000, 80, "SA", 5000, 1001)),
               ("A-ack", t0, c2s(40000, 80, "A", 1001, 5001))]
@@ -39,11 +49,13 @@ else:
 
 
 def key(p):
+    if UDP in p:
+        return (p[Ether].src, p[UDP].sport, p[UDP].dport, "udp")
     return (p[Ether].src, p[TCP].sport, p[TCP].dport, int(p[TCP].flags))
 
 
 want = {key(f): name for name, _, f in frames}
-sn = {t: AsyncSniffer(iface=t, store=True, lfilter=lambda p: TCP in p and p[Ether].src in (IN, OUT))
+sn = {t: AsyncSniffer(iface=t, store=True, lfilter=lambda p: (TCP in p or UDP in p) and p[Ether].src in (IN, OUT))
       for t in (t0, t1)}
 for s in sn.values():
     s.start()

@@ -34,6 +34,11 @@
 #   reload-verdict the same image between two taps: flow A to port 80 opened,
 #                  then a reload without port 80: A's data still passes, a new
 #                  SYN to port 80 is dropped, one to 443 passes (root, scapy)
+#   expiry-idle    a firewall image with a 2 s UDP timeout, between two taps:
+#                  a UDP flow opens, then nothing arrives for 4 s; the image
+#                  halts, its timer wakes it for the expiry (idle.wake_timer
+#                  grows, firewall.flows_expired is 1), and the flow's next
+#                  reply is treated as new: dropped (root, scapy)
 #
 # One line per test, then "N passed, M failed"; exit status 1 on any
 # failure.  KVM where /dev/kvm is usable, TCG otherwise (nfbox run decides).
@@ -402,9 +407,50 @@ PYEOF
 	kill -TERM "$pid"
 	wait_exit "$pid" >/dev/null
 }
+# ---- timers while halted -------------------------------------------------------------
+stat_of() { "$NFBOX" stats "$1" | sed -n "s/^$2 //p"; }
+expiry_idle() {
+	local name=expiry-idle log=$WORK/ei.log t0=nfbe$$a t1=nfbe$$b
+	sed 's/udp 300/udp 2/' config/examples/firewall.conf >"$WORK/ei.conf"
+	cp config/examples/bogons.txt "$WORK/"
+	"$NFBOX" run "$WORK/fw.img" --config "$WORK/ei.conf" --net "tap:$t0" --net "tap:$t1" \
+		--log "$log" --control "$WORK/ei.sock" </dev/null >"$WORK/ei.out" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	if ! wait_for "$log" "ready in" "$pid"; then
+		ko "$name" "no ready line: $(tail -4 "$log" "$WORK/ei.out" 2>/dev/null | tr '\n' ' ')"
+		return
+	fi
+	for t in $t0 $t1; do
+		ip link set "$t" up
+		sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1" 2>/dev/null
+	done
+	local open late w0 w1 expired flows
+	open=$(/usr/bin/python3 tests/image/fw_verdict.py "$t0" "$t1" udp-open 2>"$WORK/ei.py.err")
+	w0=$(stat_of "$pid" idle.wake_timer)
+	sleep 4
+	w1=$(stat_of "$pid" idle.wake_timer)
+	expired=$(stat_of "$pid" firewall.flows_expired)
+	flows=$(stat_of "$pid" firewall.flows)
+	late=$(/usr/bin/python3 tests/image/fw_verdict.py "$t0" "$t1" udp-late 2>>"$WORK/ei.py.err")
+	if [ "$open" != "U-req:pass U-rep:pass" ]; then
+		ko "$name" "opening the flow: $open $(tail -2 "$WORK/ei.py.err" | tr '\n' ' ')"
+	elif [ -z "$w0" ] || [ -z "$w1" ] || [ "$w1" -le "$w0" ]; then
+		ko "$name" "no timer wake-up while idle (idle.wake_timer '$w0' -> '$w1')"
+	elif [ "$expired" != 1 ] || [ "$flows" != 0 ]; then
+		ko "$name" "after 4 s idle: firewall.flows_expired '$expired', firewall.flows '$flows' (want 1, 0)"
+	elif [ "$late" != "U-rep:drop" ]; then
+		ko "$name" "the reply after the expiry: $late (want U-rep:drop)"
+	else
+		ok "$name" "timer wake-ups $w0 -> $w1 while idle, flow expired, late reply dropped"
+	fi
+	kill -TERM "$pid"
+	wait_exit "$pid" >/dev/null
+}
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
 	reload_verdict
+	expiry_idle
 else
 	echo "skip reload-bad, reload-verdict: need root, /dev/net/tun, ip(8) and scapy"
 fi
