@@ -68,7 +68,8 @@ static int sig_pipe[2] = {-1, -1};
 static void on_signal(int sig)
 {
 	int saved = errno;
-	got_signal = sig;
+	if (sig != SIGCHLD)
+		got_signal = sig;
 	if (sig_pipe[1] >= 0) {
 		char c = (char)sig;
 		ssize_t r = write(sig_pipe[1], &c, 1);
@@ -542,6 +543,10 @@ static int run_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* QEMU's exit wakes the relay's poll too: it sleeps without a timeout
+	 * while nothing happens, so an idle image costs its host no wake-ups. */
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	pid_t parent = getpid();
@@ -593,7 +598,9 @@ static int run_run(int argc, char **argv)
 		if (control)
 			relay_pollfd(&ctl_relay, &pf[2]);
 		int npf = stdin_open ? 4 : 3;
-		int r = poll(pf, npf, 50);
+		/* A timeout only while stopping (the SIGTERM/SIGKILL steps) or
+		 * after QEMU closed its console (then wait for its exit). */
+		int r = poll(pf, npf, quit_sent || from_q[0] < 0 ? 50 : -1);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
 		if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
