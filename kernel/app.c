@@ -578,9 +578,9 @@ int k_app_main(void)
 {
 	phase("kernel");
 	const struct nf_ops *nf = nf_at(0);
-	k_printf("nfbox: %s image, %lu MiB RAM, TSC %lu MHz (%s)%s\n", nf ? nf->name : "(no function)",
+	k_printf("nfbox: %s image, %lu MiB RAM, TSC %lu MHz (%s), %s state%s\n", nf ? nf->name : "(no function)",
 		 (unsigned long)(k_ram_bytes() >> 20), (unsigned long)(k_tsc_hz() / 1000000),
-		 k_tsc_source(), k_pvm ? ", kvm_pvm supervisor mode" : "");
+		 k_tsc_source(), k_vector_state(), k_pvm ? ", kvm_pvm supervisor mode" : "");
 	if (!nf || nf_at(1)) {
 		k_printf("nfbox: an image links exactly one function (found %s)\n",
 			 nf ? "several" : "none");

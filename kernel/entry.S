@@ -49,6 +49,7 @@
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
 #define MSR_FMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MTRR_ENABLE (1 << 11)
 #define MTRR_TYPE_WB 6
@@ -143,6 +144,14 @@ long_entry:
 	wrmsr
 	movl $MSR_FMASK, %ecx
 	movl $0x40700, %eax
+	wrmsr
+	/* FS base -> k_stack_tls (kernel/trap.c): GCC 12 compiles a function
+	 * with __attribute__((target("avx2"))) with the TLS stack canary
+	 * (%fs:0x28) whatever -mstack-protector-guard says, so the canary
+	 * lives there too.  Set at CPL 0, like the MSRs above. */
+	movl $MSR_FS_BASE, %ecx
+	movl $k_stack_tls, %eax
+	xorl %edx, %edx
 	wrmsr
 	fninit
 

@@ -74,6 +74,10 @@ uint64_t k_boot_tsc(void);              /* TSC at guest entry */
 uint64_t k_tsc_hz(void);                /* calibrated TSC frequency */
 uint64_t k_tsc_to_ns(uint64_t ticks);   /* TSC ticks -> nanoseconds */
 uint64_t k_ram_bytes(void);             /* usable RAM from the memory map */
+/* The widest vector state the kernel turned on (XCR0, kernel/cpu.c):
+ * "AVX-512", "AVX" or "SSE".  Code may use an ISA only where CPUID says
+ * the CPU has it and this state is on (OSXSAVE + XGETBV tell the same). */
+const char *k_vector_state(void);
 
 /* ---- QEMU fw_cfg ----------------------------------------------------------------- */
 /* Read a named fw_cfg file (e.g. "opt/nfbox/config") into sys_alloc'd memory

@@ -105,6 +105,8 @@ int k_acpi_ioapics(struct k_acpi_ioapic *out, int max);
 /* ---- misc ---- */
 void k_stack_guard_init(void);
 uint64_t k_rdrand_or_tsc(void);
+/* The XCR0 that k_cpu_init set: which vector state the image may use. */
+extern uint64_t k_xcr0;
 
 static inline uint64_t k_rdmsr(uint32_t msr)
 {

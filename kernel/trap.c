@@ -188,6 +188,11 @@ void k_panic(const char *fmt, ...)
 /* ---- stack protector (GCC -fstack-protector-strong with
  * -mstack-protector-guard=global reads __stack_chk_guard) ---------------- */
 uintptr_t __stack_chk_guard = 0x2f8a51c3e609d74bull;
+/* The same canary where the TLS guard model reads it (%fs:0x28; entry.S
+ * points FS at this block): functions with a target() attribute use it
+ * (GCC 12 drops -mstack-protector-guard=global for them). */
+uintptr_t k_stack_tls[8] __attribute__((aligned(64))) = {[5] = 0x2f8a51c3e609d74bull};
+_Static_assert(5 * sizeof(uintptr_t) == 0x28, "the x86-64 TLS canary is at %fs:0x28");
 
 __attribute__((noreturn)) void __stack_chk_fail(void);
 __attribute__((noreturn)) void __stack_chk_fail(void)
@@ -199,4 +204,5 @@ __attribute__((no_stack_protector)) void k_stack_guard_init(void)
 {
 	/* The low byte stays zero so a string overrun cannot reproduce it. */
 	__stack_chk_guard = (uintptr_t)(k_rdrand_or_tsc() & ~0xffull);
+	k_stack_tls[5] = __stack_chk_guard;
 }

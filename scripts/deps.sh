@@ -7,11 +7,12 @@
 NFBOX_PKGS_BUILD=(build-essential binutils pkg-config libpcap-dev)
 # Tests: cmocka, scapy (crafting packets), tshark (a real dissector's
 # opinion), clang's libFuzzer, QEMU for the images, DPDK testpmd for the
-# vhost-user peers, iproute2 for taps.
+# vhost-user peers (dpdk-testpmd is in dpdk-dev, not in dpdk), iproute2 for
+# taps, procps (pgrep) for the teardown checks.
 NFBOX_PKGS_TEST=(libcmocka-dev python3-scapy tshark clang libclang-rt-14-dev
-	qemu-system-x86 dpdk libdpdk-dev iproute2)
-# Benchmarks and chains: DPDK headers (rte_hash/rte_acl side by side), OVS-DPDK.
-NFBOX_PKGS_ALL=(openvswitch-switch-dpdk valgrind)
+	qemu-system-x86 dpdk-dev libdpdk-dev iproute2 procps)
+# Chains (OVS-DPDK) and benchmarks (valgrind's callgrind, bc in image_size).
+NFBOX_PKGS_ALL=(openvswitch-switch-dpdk valgrind bc)
 
 nfbox_install_deps() {
 	local want=("${NFBOX_PKGS_BUILD[@]}")

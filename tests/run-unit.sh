@@ -16,5 +16,5 @@ for t in "$@"; do
 		fail=$((fail + 1))
 	fi
 done
-echo "unit: $pass passed, $fail failed"
+echo "suite unit: $pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

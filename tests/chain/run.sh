@@ -45,16 +45,8 @@ NFBOX=${NFBOX:-$TOP/$B/nfbox}
 PY=/usr/bin/python3
 export LC_ALL=C
 
-pass=0 fail=0 skip=0
-ok() { echo "PASS chain/$1${2:+ ($2)}"; pass=$((pass + 1)); }
-ko() { echo "FAIL chain/$1${2:+: $2}"; fail=$((fail + 1)); }
-sk() { echo "SKIP chain/$1: $2"; skip=$((skip + 1)); }
-finish() {
-	[ $skip -gt 0 ] && echo "chain: $skip skipped"
-	echo "$pass passed, $fail failed"
-	[ $fail -eq 0 ]
-	exit
-}
+SUITE=chain
+. tests/lib/report.sh
 
 WORK=$(mktemp -d /tmp/nfbox-chain.XXXXXX)
 CHAIN=$WORK/t.chain
@@ -200,8 +192,8 @@ RC_PID=""
 IMAGES=${NFBOX_IMAGES:-$TOP/$B/images}
 if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$IMAGES/firewall.img" ] ||
 	! $PY -c 'import scapy' 2>/dev/null; then
-	sk run-control "needs qemu-system-x86_64, $IMAGES/firewall.img and /usr/bin/python3"
-	sk run-reload "needs qemu-system-x86_64, $IMAGES/firewall.img and /usr/bin/python3"
+	sk run-control "needs qemu-system-x86_64 (Debian: qemu-system-x86), $IMAGES/firewall.img (make images) and /usr/bin/python3 with scapy (Debian: python3-scapy)"
+	sk run-reload "needs qemu-system-x86_64 (Debian: qemu-system-x86), $IMAGES/firewall.img (make images) and /usr/bin/python3 with scapy (Debian: python3-scapy)"
 else
 	run_control
 fi
@@ -209,10 +201,10 @@ fi
 # ---- prerequisites for the rest ---------------------------------------------------------
 why=""
 [ "$(id -u)" = 0 ] || why="needs root"
-[ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || why="${why:+$why, }needs openvswitch-switch-dpdk"
-command -v ovsdb-server >/dev/null || why="${why:+$why, }needs ovsdb-server"
-command -v qemu-system-x86_64 >/dev/null || why="${why:+$why, }needs qemu-system-x86_64"
-$PY -c 'import scapy' 2>/dev/null || why="${why:+$why, }needs /usr/bin/python3 with scapy"
+[ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || why="${why:+$why, }needs ovs-vswitchd-dpdk (Debian: openvswitch-switch-dpdk)"
+command -v ovsdb-server >/dev/null || why="${why:+$why, }needs ovsdb-server (Debian: openvswitch-switch)"
+command -v qemu-system-x86_64 >/dev/null || why="${why:+$why, }needs qemu-system-x86_64 (Debian: qemu-system-x86)"
+$PY -c 'import scapy' 2>/dev/null || why="${why:+$why, }needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
 IMAGES=${NFBOX_IMAGES:-$TOP/$B/images}
 [ -f "$IMAGES/fwd.img" ] && [ -f "$IMAGES/firewall.img" ] || why="${why:+$why, }needs $IMAGES/{fwd,firewall}.img (make images)"
 export NFBOX_IMAGES=$IMAGES

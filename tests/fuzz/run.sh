@@ -28,5 +28,5 @@ for bin in build/fuzz/bin/fuzz_*; do
 		fail=$((fail + 1))
 	fi
 done
-echo "fuzz: $pass passed, $fail failed"
+echo "suite fuzz: $pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

@@ -57,5 +57,5 @@ for c in "${cases[@]}"; do
 		sed 's/^/    | /' "$out/stderr" | head -20
 	fi
 done
-echo "golden: $pass passed, $fail failed"
+echo "suite golden: $pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

@@ -50,8 +50,6 @@ NFBOX=${NFBOX:-}
 export NFBOX_LIBDIR=$B/image
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/nfbox-imgtest.XXXXXX")
 PIDS=()
-PASS=0
-FAIL=0
 TIMEOUT=${TIMEOUT:-60}
 
 cleanup() {
@@ -68,13 +66,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ok() { echo "PASS image/$1${2:+ ($2)}"; PASS=$((PASS + 1)); }
-ko() { echo "FAIL image/$1: $2"; FAIL=$((FAIL + 1)); }
-finish() {
-	echo "$PASS passed, $FAIL failed"
-	[ "$FAIL" -eq 0 ]
-	exit $?
-}
+SUITE=image
+. tests/lib/report.sh
 
 # NFBOX: an nfbox binary to test instead of building $B/nfbox.
 targets="image-objs"
@@ -84,7 +77,7 @@ if ! make -s -j2 $targets >"$WORK/make.log" 2>&1; then
 	finish
 fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "skip: no qemu-system-x86_64"
+	sk boot "needs qemu-system-x86_64 (Debian: qemu-system-x86)"
 	finish
 fi
 KVM=0
@@ -329,7 +322,9 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	ring_test ring1024-mem16 1024/1024 --mem 16
 	ring_test ring1024-pcie 1024/256 --machine microvm-pcie
 else
-	echo "skip tap-microvm, tap-q35, tap-microvm-pcie, ring1024-*: need root, /dev/net/tun and ip(8)"
+	for t in tap-microvm tap-q35 tap-microvm-pcie ring1024-mem16 ring1024-pcie; do
+		sk "$t" "needs root, /dev/net/tun and ip(8) (Debian: iproute2)"
+	done
 fi
 
 # ---- reload over the console --------------------------------------------------------
@@ -452,7 +447,9 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 	reload_verdict
 	expiry_idle
 else
-	echo "skip reload-bad, reload-verdict: need root, /dev/net/tun, ip(8) and scapy"
+	for t in reload-bad reload-verdict; do
+		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
+	done
 fi
 
 finish

@@ -33,8 +33,8 @@ dpdk_find() {
 	PMDS=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | tail -1)
 	QEMU=$(command -v qemu-system-x86_64 || true)
 	DPDK_MISSING=""
-	[ -n "$TESTPMD" ] || DPDK_MISSING="$DPDK_MISSING dpdk-testpmd (Debian: dpdk)"
-	[ -n "$PMDS" ] || DPDK_MISSING="$DPDK_MISSING DPDK PMDs (Debian: dpdk)"
+	[ -n "$TESTPMD" ] || DPDK_MISSING="$DPDK_MISSING dpdk-testpmd (Debian: dpdk-dev)"
+	[ -n "$PMDS" ] || DPDK_MISSING="$DPDK_MISSING DPDK PMDs (Debian: dpdk-dev)"
 	[ -n "$QEMU" ] || DPDK_MISSING="$DPDK_MISSING qemu-system-x86_64 (Debian: qemu-system-x86)"
 	[ -z "$DPDK_MISSING" ]
 }

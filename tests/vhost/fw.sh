@@ -41,15 +41,8 @@ NFBOX=${NFBOX:-$B/nfbox}
 TIMEOUT_READY=${TIMEOUT_READY:-120}
 export LC_ALL=C
 
-pass=0 fail=0 skip=0
-ok() { echo "PASS vhost/$1${2:+ ($2)}"; pass=$((pass + 1)); }
-ko() { echo "FAIL vhost/$1${2:+: $2}"; fail=$((fail + 1)); }
-sk() { echo "SKIP vhost/$1: $2"; skip=$((skip + 1)); }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ $fail -eq 0 ]
-	exit
-}
+SUITE=vhost
+. tests/lib/report.sh
 
 WORK=$(mktemp -d /tmp/nfbox-vhostfw.XXXXXX)
 . tests/lib/testpmd.sh

@@ -26,17 +26,9 @@ FRAMES=${FRAMES:-200}
 TIMEOUT_READY=${TIMEOUT_READY:-120}
 export LC_ALL=C
 
-pass=0 fail=0 skip=0
+SUITE=vhost
+. tests/lib/report.sh
 say() { echo "$*"; }
-ok() { say "PASS vhost/$1${2:+ ($2)}"; pass=$((pass + 1)); }
-ko() { say "FAIL vhost/$1${2:+: $2}"; fail=$((fail + 1)); }
-sk() { say "SKIP vhost/$1: $2"; skip=$((skip + 1)); }
-finish() {
-	[ $skip -gt 0 ] && say "vhost: $skip skipped"
-	say "$pass passed, $fail failed"
-	[ $fail -eq 0 ]
-	exit
-}
 
 WORK=$(mktemp -d /tmp/nfbox-vhost.XXXXXX)
 . tests/lib/testpmd.sh
@@ -59,7 +51,7 @@ if ! dpdk_find; then
 	finish
 fi
 if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
-	sk fwd-microvm "needs /usr/bin/python3 with scapy"
+	sk fwd-microvm "needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
 	finish
 fi
 IMAGE=${NFBOX_IMAGE:-$B/images/fwd.img}
@@ -253,11 +245,10 @@ accel_args() { # ACCEL: QEMU's accelerator and CPU options
 	kvm) echo "-accel kvm -cpu host,-arch-capabilities" ;;
 	esac
 }
-kvm_usable() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 
 adaptive_test() {
 	local name=$1 accel=$2 gen=$B/rel/bench/tput_image_vs_rte first
-	[ "$accel" = kvm ] && ! kvm_usable && { sk "$name" "no usable /dev/kvm"; return; }
+	[ "$accel" = kvm ] && ! have_kvm && { sk_host "$name" "no usable /dev/kvm"; return; }
 	[ -x "$gen" ] || make -s B="$B" "$gen" >/dev/null 2>&1 || { sk "$name" "cannot build $gen"; return; }
 	adaptive_run "$WORK/$name" "$accel" "$gen"
 	if [ "$ADAPT_RES" = rtt ]; then
@@ -402,7 +393,7 @@ idle_run() {
 
 idle_test() {
 	local name=$1 accel=$2 machine=$3 halt poll
-	[ "$accel" = kvm ] && ! kvm_usable && { sk "$name" "no usable /dev/kvm"; return; }
+	[ "$accel" = kvm ] && ! have_kvm && { sk_host "$name" "no usable /dev/kvm"; return; }
 	idle_run "$WORK/$name-halt" "$accel" "$machine" "" || { ko "$name" "halting image: $IDLE_OUT"; return; }
 	halt=$IDLE_OUT
 	idle_run "$WORK/$name-poll" "$accel" "$machine" "nfbox.idle_us=1000000000" ||
@@ -422,19 +413,13 @@ idle_test() {
 # PASS/FAIL/SKIP lines count here, and a run that ends without its summary
 # line is a failure.
 fw_cases() {
-	local out=$WORK/fw.out line rc
+	local out=$WORK/fw.out rc complete=1
 	B="$B" NFBOX="$NFBOX" TIMEOUT_READY="$TIMEOUT_READY" tests/vhost/fw.sh >"$out" 2>"$WORK/fw.err"
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) say "$line"; pass=$((pass + 1)) ;;
-		"FAIL "*) say "$line"; fail=$((fail + 1)) ;;
-		"SKIP "*) say "$line"; skip=$((skip + 1)) ;;
-		esac
-	done <"$out"
+	report_fold "$out" || complete=0
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
 		ko fw "tests/vhost/fw.sh exited $rc: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
-	elif ! grep -q '^[0-9]* passed, [0-9]* failed$' "$out"; then
+	elif [ $complete = 0 ]; then
 		ko fw "tests/vhost/fw.sh ended early: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
 	fi
 }
@@ -461,7 +446,7 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
 	tap_test tap-microvm microvm
 	[ "${MACHINES:-microvm q35}" != microvm ] && tap_test tap-q35 q35
 else
-	sk tap-microvm "needs root, /dev/net/tun, ip(8) and nfbox run"
+	sk tap-microvm "needs root, /dev/net/tun and ip(8) (Debian: iproute2)"
 fi
 adaptive_test adaptive-microvm-tcg tcg
 adaptive_test adaptive-microvm-kvm kvm
