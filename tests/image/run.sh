@@ -447,7 +447,7 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 	reload_verdict
 	expiry_idle
 else
-	for t in reload-bad reload-verdict; do
+	for t in reload-bad reload-verdict expiry-idle; do
 		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
 	done
 fi
