@@ -335,7 +335,7 @@ adaptive_run() {
 # and below that the measurement would say nothing), all frames intact.
 IDLE_SECS=${IDLE_SECS:-5}
 IDLE_MAX_BP=${IDLE_MAX_BP:-50}
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 now_ns() { date +%s%N; }
 
 # idle_run DIR ACCEL MACHINE APPEND: one boot; IDLE_OUT is the idle CPU use
