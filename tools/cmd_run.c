@@ -370,8 +370,13 @@ static int run_run(int argc, char **argv)
 		add(&q, "host,-arch-capabilities");
 	} else {
 		fprintf(stderr, PROG ": /dev/kvm is not usable: running with TCG (emulation, slow)\n");
+		/* A 2 MiB translation cache instead of QEMU's 1 GiB: an image's
+		 * whole code (150-250 KiB) translates into far less, and QEMU
+		 * asks for transparent huge pages on the larger buffer, so its
+		 * first use costs a whole 2 MiB page per image (measured: PSS
+		 * 17.0 -> 15.1 MiB per idle image with 200 images up). */
 		add(&q, "-accel");
-		add(&q, "tcg");
+		add(&q, "tcg,tb-size=2");
 		add(&q, "-cpu");
 		add(&q, "max");
 	}
