@@ -15,7 +15,7 @@
  * error messages, then the text (`nfbox build` and `nfbox run` write it).
  *
  * Kernel command line (nfbox run passes it with -append):
- *   nfbox.idle_us=N   idle spell before halting until a packet (200)
+ *   nfbox.idle_us=N   keep polling empty rings N us before halting (0)
  *   nfbox.pool=N      packet buffers (default: fills the NICs' rings)
  *   nfbox.queue_size=N  ring entries per NIC queue, at most the device's
  *   nfbox.pci_nics=N  the machine has N virtio-net PCI functions: the PCI
@@ -30,9 +30,9 @@
  * tools/cmd_reload.c).  "stats NONCE" is "stats" then "end NONCE".  The
  * console has no other framing, and the host also sees boot and warning
  * lines on it, so clients (tools/chain_ctl.c) read up to their own end
- * line, a nonce no other output carries.  Serial input is
- * polled every 10 ms, more of it while a reload is being received; an idle
- * image halting in vnet_wait_rx() is woken by it too (UART interrupt).
+ * line, a nonce no other output carries.  A halted image is woken by
+ * serial input (UART interrupt) and reads it then; one that keeps polling
+ * reads it every 10 ms, more of it while a reload is being received.
  */
 #include "config/config.h"
 #include "dataplane/loop.h"
