@@ -3,10 +3,6 @@
 #include "dataplane/flow.h"
 #include "dataplane/parse.h"
 
-#define ICMP_ECHO_REPLY 0
-#define ICMP_ECHO_REQUEST 8
-#define ICMP6_ECHO_REQUEST 128
-#define ICMP6_ECHO_REPLY 129
 
 static void flow_ports(const struct pkt *p, struct flow_key *k)
 {
@@ -23,12 +19,10 @@ static void flow_ports(const struct pkt *p, struct flow_key *k)
 		k->dport = sys_ld16(l4 + 2);
 		break;
 	case IPPROTO_ICMP_:
-		if (l4[0] == ICMP_ECHO_REQUEST || l4[0] == ICMP_ECHO_REPLY)
-			k->sport = sys_ld16(l4 + 4); /* identifier */
-		break;
 	case IPPROTO_ICMPV6_:
-		if (l4[0] == ICMP6_ECHO_REQUEST || l4[0] == ICMP6_ECHO_REPLY)
-			k->sport = sys_ld16(l4 + 4);
+		k->dport = flow_icmp_tag(k->proto, l4[0]);
+		if (k->dport)
+			k->sport = sys_ld16(l4 + 4); /* identifier */
 		break;
 	default:
 		break;

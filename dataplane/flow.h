@@ -5,18 +5,23 @@
  * A key is 40 bytes, all of them significant: unused address bytes of an
  * IPv4 key and the padding are zero, so keys compare with a fixed-size
  * memcmp (or three vector compares).  Ports are in network byte order as in
- * the packet; for ICMP/ICMPv6 echo the identifier is in sport and dport is
- * zero, so an echo and its reply share a flow.
+ * the packet.  ICMP/ICMPv6 query messages (echo, and ICMPv4 timestamp,
+ * information and address mask) key by their identifier, in sport, and a
+ * query tag in dport (flow_icmp_tag): the request's type and the direction,
+ * so a request and its reply share a flow but a request coming the other
+ * way (which Linux conntrack drops too) does not.  Other ICMP messages
+ * have ports 0.
  *
  * flow_hash() is symmetric: a key and its reverse (src<->dst, sport<->dport)
  * hash alike, so a table can find both directions of a flow with one entry
  * (flowtable.h).  It uses the SSE4.2 CRC32C instruction: a few cycles, and
  * the IPv4 case is inline.
  *
- * The reverse of an ICMP/ICMPv6 key swaps the addresses only: the echo
- * identifier stays in sport (dport stays 0), which is exactly the key the
- * reply packet produces.  The hash orders the two addresses and, separately,
- * the two ports, so it is symmetric under both kinds of reversal.  The price
+ * The reverse of an ICMP/ICMPv6 key swaps the addresses and turns the
+ * query tag's direction around; the identifier stays in sport: exactly the
+ * key the reply packet produces.  The hash orders the two addresses and,
+ * separately, the two ports, with the tag's direction byte left out, so it
+ * is symmetric under both kinds of reversal.  The price
  * is that a:1->b:2 and a:2->b:1 collide; the table tells them apart by key.
  */
 #ifndef NFB_FLOW_H
@@ -59,6 +64,42 @@ static inline bool flow_proto_has_id(uint8_t proto)
 	return proto == 1 /* ICMP */ || proto == 58 /* ICMPv6 */;
 }
 
+/* The query tag of an ICMP (proto 1) or ICMPv6 (58) message of `type`, as
+ * the dport it is stored in: the low byte (first in memory) the request's
+ * type, the high byte FLOW_ICMP_REQUEST or FLOW_ICMP_REPLY; 0 for messages
+ * that are no query (errors, router discovery...).  RFC 792 echo 8/0,
+ * timestamp 13/14, information 15/16, RFC 950 address mask 17/18, RFC
+ * 4443 echo 128/129. */
+#define FLOW_ICMP_REQUEST 1
+#define FLOW_ICMP_REPLY 2
+#define FLOW_ICMP_DIR_FLIP ((FLOW_ICMP_REQUEST ^ FLOW_ICMP_REPLY) << 8)
+static inline uint16_t flow_icmp_tag(uint8_t proto, uint8_t type)
+{
+	unsigned req, dir = FLOW_ICMP_REQUEST;
+	if (proto == 1) {
+		switch (type) {
+		case 8: case 13: case 15: case 17: req = type; break;
+		case 0: req = 8; dir = FLOW_ICMP_REPLY; break;
+		case 14: case 16: case 18: req = type - 1u; dir = FLOW_ICMP_REPLY; break;
+		default: return 0;
+		}
+	} else if (type == 128 || type == 129) {
+		req = 128;
+		dir = type == 128 ? FLOW_ICMP_REQUEST : FLOW_ICMP_REPLY;
+	} else {
+		return 0;
+	}
+	uint8_t b[2] = {(uint8_t)req, (uint8_t)dir};
+	uint16_t tag;
+	memcpy(&tag, b, 2);
+	return tag;
+}
+/* True for the request half of a query tag. */
+static inline bool flow_icmp_tag_is_request(uint16_t tag)
+{
+	return ((const uint8_t *)&tag)[1] == FLOW_ICMP_REQUEST;
+}
+
 /* The last 8 bytes of a key (ports, proto, family, zone) as one word, and
  * that word for the reverse key: lets a table compare a key against the
  * reverse of another without building it. */
@@ -69,8 +110,12 @@ static inline uint64_t flow_key_tail(const struct flow_key *k)
 static inline uint64_t flow_key_tail_reverse(uint64_t tail)
 {
 	uint8_t proto = (uint8_t)(tail >> 32);
-	if (flow_proto_has_id(proto))
+	if (flow_proto_has_id(proto)) {
+		/* A query: the other direction's tag; anything else as is. */
+		if (tail & 0xff000000ull)
+			tail ^= (uint64_t)FLOW_ICMP_DIR_FLIP << 16;
 		return tail;
+	}
 	uint32_t ports = (uint32_t)tail;
 	return (tail & 0xffffffff00000000ull) | (ports >> 16) | (ports << 16);
 }
@@ -112,6 +157,9 @@ static inline uint64_t flow_crc_(uint64_t crc, uint64_t v)
  * direction-free (test_flow pins the hash values of a few keys). */
 static inline uint64_t flow_hash_meta_(uint64_t tail)
 {
+	/* An ICMP query tag's direction byte is not hashed (flow_icmp_tag). */
+	if (unlikely(flow_proto_has_id((uint8_t)(tail >> 32))))
+		tail &= ~0xff000000ull;
 	uint32_t sp = (uint16_t)tail, dp = (uint16_t)(tail >> 16);
 	uint64_t ports = sp < dp ? ((uint64_t)sp << 16 | dp) : ((uint64_t)dp << 16 | sp);
 	return (tail & 0xffffffff00000000ull) | ports;

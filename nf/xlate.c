@@ -88,6 +88,7 @@ bool xlate_icmp_inner(const struct pkt *p, struct xlate_inner *in)
 		if (l4[0] != ICMP_ECHO && l4[0] != ICMP_ECHO_REPLY)
 			return false;
 		in->key.sport = sys_ld16(l4 + 4);
+		in->key.dport = flow_icmp_tag(IPPROTO_ICMP_, l4[0]);
 		return true;
 	default:
 		return false;

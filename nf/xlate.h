@@ -83,14 +83,18 @@ void xlate_icmp_rewrite(struct pkt *p, const struct xlate_inner *in, bool outer_
 
 /* The flow key (in `zone`) and flow_hash of a parsed, unfragmented IPv4
  * TCP, UDP or ICMP echo packet; for ICMP the identifier is the source
- * "port" and the destination port is 0.  Built as 64-bit words: the hot
- * path of every per-connection function. */
+ * "port" and the destination port the query tag (flow_icmp_tag), as
+ * flow_key_from_pkt makes them.  Built as 64-bit words: the hot path of
+ * every per-connection function. */
 static inline void xlate_key_v4(const struct pkt *p, uint16_t zone, struct flow_key *k,
 				uint32_t *hash)
 {
 	const uint8_t *l3 = pkt_l3(p);
 	uint64_t s = sys_ld32(l3 + 12), d = sys_ld32(l3 + 16);
-	uint32_t ports = p->l4_proto == IPPROTO_ICMP_ ? sys_ld16(pkt_l4(p) + 4) : sys_ld32(pkt_l4(p));
+	const uint8_t *l4 = pkt_l4(p);
+	uint32_t ports = p->l4_proto == IPPROTO_ICMP_
+				 ? sys_ld16(l4 + 4) | (uint32_t)flow_icmp_tag(IPPROTO_ICMP_, l4[0]) << 16
+				 : sys_ld32(l4);
 	uint64_t tail = ports | (uint64_t)p->l4_proto << 32 | (uint64_t)FLOW_FAMILY_V4 << 40 |
 			(uint64_t)zone << 48;
 	uint64_t *w = (uint64_t *)k;

@@ -105,13 +105,12 @@ static inline uint8_t tcp_flags(const struct pkt *p)
 	return ((const struct tcp_hdr *)pkt_l4(p))->flags;
 }
 
-/* ICMP echo requests open flows; other ICMP messages are judged each time. */
+/* ICMP query requests (echo, timestamp, ...) open flows; replies only
+ * belong to one, and other ICMP messages are judged each time. */
 static bool fw_opens_flow(const struct pkt *p)
 {
-	if (p->l4_proto == IPPROTO_ICMP_)
-		return pkt_l4(p)[0] == 8;
-	if (p->l4_proto == IPPROTO_ICMPV6_)
-		return pkt_l4(p)[0] == 128;
+	if (p->l4_proto == IPPROTO_ICMP_ || p->l4_proto == IPPROTO_ICMPV6_)
+		return flow_icmp_tag_is_request(flow_icmp_tag(p->l4_proto, pkt_l4(p)[0]));
 	return true;
 }
 

@@ -22,14 +22,15 @@ static bool inner_ports(const uint8_t *l4, uint32_t avail, uint8_t proto, bool v
 		return true;
 	case IPPROTO_ICMP_:
 	case IPPROTO_ICMPV6_:
-		/* Only echo flows are tracked (flow.c keys them by identifier). */
+		/* Only query flows are tracked (flow.c keys them by identifier
+		 * and query tag). */
 		if (avail < 8 || (proto == IPPROTO_ICMP_) != v4)
 			return false;
-		if (v4 ? (l4[0] == 8 || l4[0] == 0) : (l4[0] == 128 || l4[0] == 129)) {
-			k->sport = sys_ld16(l4 + 4);
-			return true;
-		}
-		return false;
+		k->dport = flow_icmp_tag(proto, l4[0]);
+		if (!k->dport)
+			return false;
+		k->sport = sys_ld16(l4 + 4);
+		return true;
 	default:
 		return true; /* other protocols are tracked without ports */
 	}
