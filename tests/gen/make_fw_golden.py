@@ -485,6 +485,40 @@ def case_related():
     return c
 
 
+def icmp_query(port, src, dst, typ, ident):
+    """An ICMPv4 timestamp (13/14), information (15/16) or mask (17/18) message."""
+    return v4(port, src, dst) / ICMP(type=typ, id=ident, seq=1) / Raw(b"\0" * 12)
+
+
+def case_icmp_query():
+    """A query lets its reply in, never a query the other way (Linux conntrack
+    alike): an inside ping must not open the inside to outside pings."""
+    c = Case("fw-icmp-query", STATEFUL)
+    for a, b, _, r in hosts():
+        q = c.send(0, echo(0, a, b, 77), True)
+        c.send(1, echo(1, b, a, 77), False)               # a request back: a new flow, refused
+        c.send(1, echo(1, b, a, 77, reply=True), True)    # the reply
+        c.send(1, echo(1, b, a, 77, seq=2), False)        # still refused with the flow live
+        c.send(0, echo(0, a, b, 77, seq=2), True)
+        c.send(1, echo(1, b, a, 77, seq=2, reply=True), True)
+        c.send(1, echo(1, b, a, 78, reply=True), False)   # another identifier
+        # an error about the echo request is related to its flow
+        c.send(1, icmp_err(1, r, a, q, 3 if ":" not in a else 1, 1 if ":" not in a else 3), True)
+    a, b, _, _ = hosts()[0]
+    c.send(0, icmp_query(0, a, b, 13, 5), True)
+    c.send(1, icmp_query(1, b, a, 13, 5), False)           # timestamp request back
+    c.send(1, echo(1, b, a, 5, reply=True), False)         # not the reply of a timestamp
+    c.send(1, icmp_query(1, b, a, 14, 5), True)            # timestamp reply
+    c.send(0, icmp_query(0, a, b, 17, 6), True)
+    c.send(1, icmp_query(1, b, a, 16, 6), False)           # information reply to a mask request
+    c.send(1, icmp_query(1, b, a, 18, 6), True)
+    # a reply nobody asked for opens nothing, and is refused by the rules
+    c.send(0, echo(0, a, b, 90, reply=True), True)          # accept from inside: passes...
+    c.send(1, echo(1, b, a, 90), False)                     # ...but lets no request in
+    c.stats = ["firewall.flows_created 4", "firewall.related 2", "firewall.drop_policy 10"]
+    return c
+
+
 def frags_v4(port, src, dst, sport, dport, ident, payload, size=16):
     """A UDP datagram cut into IPv4 fragments of `size` data bytes."""
     whole = IP(src=src, dst=dst, id=ident) / UDP(sport=sport, dport=dport) / Raw(payload)
@@ -666,7 +700,7 @@ def case_bad_config():
 def main():
     cases = [case_match_from(), case_match_family(), case_match_proto(), case_match_addr(),
              case_match_set(), case_match_ports(), case_match_flags(), case_stateful(),
-             case_tcp_rst(), case_timeouts(), case_invalid(), case_related(), case_fragments(),
+             case_tcp_rst(), case_timeouts(), case_invalid(), case_related(), case_icmp_query(), case_fragments(),
              case_table_full(), case_reject(), case_log(), case_example()] + case_non_ip()
     for c in cases:
         c.write()

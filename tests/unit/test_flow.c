@@ -164,14 +164,16 @@ static void test_v4_icmp_echo_one_flow(void **state)
 	put_icmp(p, put_v4(p, false, A4, B4, IPPROTO_ICMP_, 0), 8, 0x1234);
 	struct flow_key req = key_of(p, 0);
 	assert_int_equal(req.sport, sys_htons(0x1234));
-	assert_int_equal(req.dport, 0);
+	assert_int_equal(req.dport, flow_icmp_tag(IPPROTO_ICMP_, 8));
+	assert_true(flow_icmp_tag_is_request(req.dport));
 	assert_int_equal(req.proto, IPPROTO_ICMP_);
 
 	p = empty_pkt();
 	put_icmp(p, put_v4(p, false, B4, A4, IPPROTO_ICMP_, 0), 0, 0x1234);
 	struct flow_key rep = key_of(p, 0), rev;
 	assert_int_equal(rep.sport, sys_htons(0x1234));
-	assert_int_equal(rep.dport, 0);
+	assert_int_equal(rep.dport, flow_icmp_tag(IPPROTO_ICMP_, 0));
+	assert_false(flow_icmp_tag_is_request(rep.dport));
 	flow_key_reverse(&req, &rev);
 	assert_memory_equal(&rev, &rep, sizeof(rep));
 	assert_true(flow_key_eq_reverse(&req, &rep));
@@ -182,6 +184,34 @@ static void test_v4_icmp_echo_one_flow(void **state)
 	put_icmp(p, put_v4(p, false, B4, A4, IPPROTO_ICMP_, 0), 0, 0x1235);
 	struct flow_key other = key_of(p, 0);
 	assert_false(flow_key_eq_reverse(&req, &other));
+
+	/* A request the other way is not the reply (the hole an inside ping
+	 * would open otherwise), but hashes alike: the table tells them apart
+	 * by key. */
+	p = empty_pkt();
+	put_icmp(p, put_v4(p, false, B4, A4, IPPROTO_ICMP_, 0), 8, 0x1234);
+	struct flow_key back = key_of(p, 0);
+	assert_false(flow_key_eq_reverse(&req, &back));
+	assert_false(flow_key_eq(&req, &back));
+	assert_int_equal(flow_hash(&req), flow_hash(&back));
+
+	/* Timestamp, information and address mask queries pair like echo,
+	 * and not with each other. */
+	static const uint8_t pairs[][2] = {{13, 14}, {15, 16}, {17, 18}};
+	for (unsigned i = 0; i < 3; i++) {
+		p = empty_pkt();
+		put_icmp(p, put_v4(p, false, A4, B4, IPPROTO_ICMP_, 0), pairs[i][0], 9);
+		struct flow_key q = key_of(p, 0);
+		p = empty_pkt();
+		put_icmp(p, put_v4(p, false, B4, A4, IPPROTO_ICMP_, 0), pairs[i][1], 9);
+		struct flow_key a = key_of(p, 0);
+		assert_true(flow_key_eq_reverse(&q, &a));
+		assert_int_equal(flow_hash(&q), flow_hash(&a));
+		p = empty_pkt();
+		put_icmp(p, put_v4(p, false, B4, A4, IPPROTO_ICMP_, 0), 0, 9);
+		struct flow_key echo_rep = key_of(p, 0);
+		assert_false(flow_key_eq_reverse(&q, &echo_rep));
+	}
 
 	/* Not an echo (destination unreachable): no identifier. */
 	p = empty_pkt();
@@ -261,12 +291,16 @@ static void test_v6_tcp_and_icmp6(void **state)
 	struct flow_key req = key_of(p, 0);
 	assert_int_equal(req.proto, IPPROTO_ICMPV6_);
 	assert_int_equal(req.sport, sys_htons(77));
-	assert_int_equal(req.dport, 0);
+	assert_int_equal(req.dport, flow_icmp_tag(IPPROTO_ICMPV6_, 128));
 	p = empty_pkt();
 	put_icmp(p, put_v6(p, B6, A6, IPPROTO_ICMPV6_), 129, 77);
 	struct flow_key rep = key_of(p, 0);
 	assert_true(flow_key_eq_reverse(&req, &rep));
 	assert_int_equal(flow_hash(&req), flow_hash(&rep));
+	p = empty_pkt();
+	put_icmp(p, put_v6(p, B6, A6, IPPROTO_ICMPV6_), 128, 77);
+	struct flow_key back = key_of(p, 0);
+	assert_false(flow_key_eq_reverse(&req, &back));
 
 	/* Neighbour solicitation: no identifier. */
 	p = empty_pkt();
