@@ -15,7 +15,7 @@ B       := build
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers
-COMMON  := -std=gnu11 -I. -march=x86-64-v2 -g $(WARN) -MMD -MP -fno-strict-aliasing
+COMMON  := -std=gnu11 -I. -Iinclude -march=x86-64-v2 -g $(WARN) -MMD -MP -fno-strict-aliasing
 REL_CFLAGS  := $(COMMON) -O3 -DNDEBUG
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(COMMON) -O1 $(ASAN_FLAGS)
@@ -112,7 +112,7 @@ bench: bench-bins $(B)/nfbox
 # tests/fuzz/fuzz_NAME.c -> build/fuzz/bin/fuzz_NAME.  `make test` runs each
 # briefly (tests/fuzz/run.sh); `make fuzz` runs each for FUZZ_SECONDS.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_CFLAGS := -std=gnu11 -I. -march=x86-64-v2 -g -O1 $(filter-out -Wshadow,$(WARN)) -MMD -MP \
+FUZZ_CFLAGS := -std=gnu11 -I. -Iinclude -march=x86-64-v2 -g -O1 $(filter-out -Wshadow,$(WARN)) -MMD -MP \
                -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=all
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/bin/%,$(FUZZ_SRC))

@@ -51,12 +51,12 @@
  * released by cfg_free().  Cold path only; nothing here is thread-safe, but
  * a finished `struct cfg` is read-only and may be shared.
  *
- * Portable: builds freestanding and hosted; includes only dataplane/sys.h.
+ * Portable: builds freestanding and hosted; includes only nfb/sys.h.
  */
 #ifndef NFB_CONFIG_H
 #define NFB_CONFIG_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 /* ---- limits ------------------------------------------------------------- */
 #define CFG_PORT_MAX 8             /* port indices 0..7 */

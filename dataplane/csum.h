@@ -10,7 +10,7 @@
 #ifndef NFB_CSUM_H
 #define NFB_CSUM_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 /* Unfolded 32-bit partial sum of `len` bytes, added to `sum`.  Pieces can be
  * chained (the result is the next call's `sum`) as long as every piece but

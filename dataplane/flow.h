@@ -27,7 +27,7 @@
 #ifndef NFB_FLOW_H
 #define NFB_FLOW_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 #define FLOW_FAMILY_V4 4
 #define FLOW_FAMILY_V6 6

@@ -18,7 +18,7 @@
 #define NFB_LOOP_H
 
 #include "dataplane/parse.h"
-#include "dataplane/port.h"
+#include "nfb/port.h"
 #include "dataplane/nf.h"
 
 #define LOOP_TXQ_SIZE 64

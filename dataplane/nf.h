@@ -41,8 +41,8 @@
 #ifndef NFB_NF_H
 #define NFB_NF_H
 
-#include "dataplane/pkt.h"
-#include "dataplane/port.h"
+#include "nfb/pkt.h"
+#include "nfb/port.h"
 
 struct cfg;
 struct cfg_errors;

@@ -65,7 +65,7 @@
 #ifndef NFB_PARSE_H
 #define NFB_PARSE_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 #define PARSE_IPV6_EXT_MAX 8    /* extension headers walked before giving up */
 #define PARSE_FRAME_MAX 9216    /* larger frames are "oversized" */

@@ -9,7 +9,7 @@
  * kvm_pvm: writing 1024 buffers at boot cost 512 of them (~0.5-5 ms).  Now a
  * buffer's page is first touched when a ring or a function first takes it.
  */
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 _Static_assert((PKT_BUF_SIZE & (PKT_BUF_SIZE - 1)) == 0, "buffer size is a power of two");
 _Static_assert(PKT_DATA_ROOM >= 1522, "a buffer holds a full tagged frame");

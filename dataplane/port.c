@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "dataplane/port.h"
+#include "nfb/port.h"
 
 void port_init(struct port *port, const struct port_ops *ops, void *priv, uint16_t id,
 	       const char *name)

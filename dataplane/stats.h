@@ -13,7 +13,7 @@
 #ifndef NFB_STATS_H
 #define NFB_STATS_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 enum stats_format { STATS_TEXT, STATS_JSON };
 

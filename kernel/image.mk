@@ -22,14 +22,14 @@ IMG_GCC_INC := $(shell $(CC) -print-file-name=include)
 # stack protector reads a global canary (no TLS in the image).  No red zone:
 # interrupts push onto the current stack.  Small code model, non-PIC: the
 # image is linked at 1 MiB.
-IMG_CFLAGS := -std=gnu11 -I. -march=x86-64-v2 -g $(WARN) -MMD -MP -fno-strict-aliasing -O2 \
+IMG_CFLAGS := -std=gnu11 -I. -Iinclude -march=x86-64-v2 -g $(WARN) -MMD -MP -fno-strict-aliasing -O2 \
 	-ffreestanding -fbuiltin -nostdinc -isystem $(IMG_GCC_INC) \
 	-fno-pic -fno-pie -mcmodel=small -mno-red-zone \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fstack-protector-strong -mstack-protector-guard=global \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
 	-ffunction-sections -fdata-sections -DNFB_IMAGE=1
-IMG_ASFLAGS := -I. -g -DNFB_IMAGE=1
+IMG_ASFLAGS := -I. -Iinclude -g -DNFB_IMAGE=1
 IMG_LD ?= ld
 
 IMG_KERNEL_SRC := $(filter-out kernel/app.c,$(wildcard kernel/*.c)) $(wildcard kernel/*.S)

@@ -16,7 +16,7 @@
 #ifndef NFB_KERNEL_H
 #define NFB_KERNEL_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 /* ---- port and memory-mapped I/O ------------------------------------------- */
 /* Each port access is a VM exit (~10 us when nested): keep them off hot paths. */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libc.c - the freestanding C library subset dataplane/sys.h declares:
+ * libc.c - the freestanding C library subset nfb/sys.h declares:
  * mem*, str*, snprintf/vsnprintf.  Semantics follow C11 7.21.6 and 7.24.
  *
  * This file is compiled with -fno-tree-loop-distribute-patterns (image.mk)
  * so GCC does not turn the loops below back into calls to themselves.
  */
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sys.c - the hosted (Linux) implementation of dataplane/sys.h services. */
+/* sys.c - the hosted (Linux) implementation of nfb/sys.h services. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 void *sys_alloc_uninit(size_t size, size_t align)
 {

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "dataplane/port.h"
+#include "nfb/port.h"
 
 #define MEMPORT_RING 1024
 #define MEMPORT_HDR 128

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "dataplane/port.h"
+#include "nfb/port.h"
 
 struct pcapport;
 

@@ -12,7 +12,7 @@
 #ifndef NFB_VIRTIO_H
 #define NFB_VIRTIO_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 /* ---- device status (virtio 1.1 2.1) ----------------------------------------- */
 #define VIRTIO_S_ACKNOWLEDGE 1u

@@ -8,7 +8,7 @@
  * (VIRTIO_F_EVENT_IDX) and the driver kicks at most once per burst, only
  * when the device asked for it.
  *
- * Ports (dataplane/port.h):
+ * Ports (nfb/port.h):
  *   rx_burst   frames at pkt.data = buffer + PKT_HEADROOM, pkt.len = frame
  *              length; frames the device marks odd (shorter than an
  *              Ethernet header, longer than the buffer, spread over several
@@ -39,7 +39,7 @@
 #ifndef NFB_VIRTIO_NET_H
 #define NFB_VIRTIO_NET_H
 
-#include "dataplane/port.h"
+#include "nfb/port.h"
 
 struct vnet_options {
 	/* Ring entries per queue: a power of two, at most the device's maximum

@@ -29,7 +29,7 @@
 #ifndef NFB_VIRTQUEUE_H
 #define NFB_VIRTQUEUE_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 /* virtio 1.1 2.6.5 */
 struct vring_desc {

@@ -31,7 +31,7 @@
 #ifndef NFB_FW_CT_H
 #define NFB_FW_CT_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 enum fw_ct_state {
 	FW_CT_NONE,

@@ -17,7 +17,7 @@
 #ifndef NFB_FW_FRAG_H
 #define NFB_FW_FRAG_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 struct fw_frag;
 

@@ -8,7 +8,7 @@
 #ifndef NFB_FW_LOG_H
 #define NFB_FW_LOG_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 #define FW_LOG_RATE 10
 #define FW_LOG_BURST 20

@@ -10,7 +10,7 @@
 #ifndef NFB_FW_MATCH_H
 #define NFB_FW_MATCH_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 #include "nf/firewall/fw_rules.h"
 
 /* Addresses in host order: IPv4 in src[0] (src[1] = 0), IPv6 as the two

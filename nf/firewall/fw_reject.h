@@ -15,7 +15,7 @@
 #ifndef NFB_FW_REJECT_H
 #define NFB_FW_REJECT_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 enum fw_reject_result {
 	FW_REJECT_SENT,

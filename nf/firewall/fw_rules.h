@@ -23,7 +23,7 @@
 #define NFB_FW_RULES_H
 
 #include "config/config.h"
-#include "dataplane/port.h"
+#include "nfb/port.h"
 
 #define FW_FAM_V4 1u
 #define FW_FAM_V6 2u

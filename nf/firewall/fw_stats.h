@@ -15,7 +15,7 @@
 #ifndef NFB_FW_STATS_H
 #define NFB_FW_STATS_H
 
-#include "dataplane/port.h"
+#include "nfb/port.h"
 #include "dataplane/stats.h"
 
 #define FW_DROPS(X)                                                                   \

@@ -21,7 +21,7 @@
 #ifndef NFB_LB_MAGLEV_H
 #define NFB_LB_MAGLEV_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 #define LB_MAGLEV_MIN 7u
 #define LB_MAGLEV_MAX 65521u       /* largest prime below 2^16 */

@@ -15,7 +15,7 @@
 #ifndef NFB_NAT_MAP_H
 #define NFB_NAT_MAP_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 struct nat_map_ent {
 	uint32_t int_addr;   /* network order; 0 in a free slot */

@@ -16,7 +16,7 @@
 #ifndef NFB_NAT_POOL_H
 #define NFB_NAT_POOL_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 enum nat_class { NAT_CLS_TCP, NAT_CLS_UDP, NAT_CLS_ICMP, NAT_CLS_COUNT };
 

@@ -25,7 +25,7 @@
 
 #include "config/config.h"
 #include "dataplane/nf.h"
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 #define FUZZ_BURST_MAX 8
 

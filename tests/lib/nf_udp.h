@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "dataplane/nf.h"
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 /* src:sport -> dst:dport (host order) arriving on `port` at `now`, with
  * valid checksums, through nf's process(); *out is where it went.  A packet

@@ -20,7 +20,7 @@
 #ifndef NFB_PKT_H
 #define NFB_PKT_H
 
-#include "dataplane/sys.h"
+#include "nfb/sys.h"
 
 #define PKT_BUF_SIZE 2048u
 #define PKT_META_SIZE 64u

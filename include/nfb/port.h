@@ -18,7 +18,7 @@
 #ifndef NFB_PORT_H
 #define NFB_PORT_H
 
-#include "dataplane/pkt.h"
+#include "nfb/pkt.h"
 
 #define PORT_MAX 8          /* ports one main loop can drive */
 #define PORT_BURST_MAX 32   /* largest burst the main loop asks for */
