@@ -21,7 +21,7 @@ ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 ASAN_CFLAGS := $(COMMON) -O1 $(ASAN_FLAGS)
 
 # ---- sources ---------------------------------------------------------------
-PORTABLE_SRC := $(wildcard dataplane/*.c config/*.c)
+PORTABLE_SRC := $(wildcard dataplane/*.c config/*.c control/*.c)
 NF_SRC       := $(wildcard nf/*.c) $(wildcard nf/*/*.c)
 HOSTED_SRC   := $(wildcard drivers/hosted/*.c drivers/pcap/*.c)
 TOOL_SRC     := $(wildcard tools/*.c)

@@ -4,17 +4,8 @@
  * own code, then hand it to the running image over its console, which
  * swaps it in atomically (keeping flow state) or rejects it whole.
  *
- * Wire format (console lines, each at most 63 characters, the image's
- * serial line buffer):
- *
- *   reload begin LEN CRC32        LEN bytes of "NAME\0TEXT" follow (the blob
- *                                 `nfbox run` passes by fw_cfg), CRC32 (IEEE,
- *                                 as zlib) in hex
- *   reload data BASE64            up to 36 bytes per line (48 characters)
- *   reload end                    the image checks length and CRC, parses,
- *                                 configures a new rule set, swaps it in
- *
- * and the image answers "nfbox: reload ok ..." or, after its FILE:LINE:COL
+ * The transfer ("reload begin LEN CRC32", "reload data B64"..., "reload
+ * end") is the control protocol's, control/proto.h; the image answers "nfbox: reload ok ..." or, after its FILE:LINE:COL
  * errors, "nfbox: reload rejected ...".  Other lines keep their meaning in
  * between ("stats" still works).  An image without reload answers "unknown
  * command 'reload begin ...'" to the first line; we stop there and nothing
@@ -25,43 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/proto.h"
 #include "tools/chain.h"
 #include "tools/cmd.h"
 
 #define PROG "nfbox reload"
-#define CHUNK 36
 
 int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
-
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= p[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-	}
-	return ~c;
-}
-
-static size_t b64(const uint8_t *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? a[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return o;
-}
 
 static int run_reload(int argc, char **argv)
 {
@@ -96,7 +57,7 @@ static int run_reload(int argc, char **argv)
 	}
 	/* 2. Does the image take reloads at all? */
 	char line[128], *ans = NULL;
-	snprintf(line, sizeof(line), "reload begin %zu %08x\n", len, crc32_ieee((uint8_t *)blob, len));
+	snprintf(line, sizeof(line), "reload begin %zu %08x\n", len, control_crc32(0, blob, len));
 	rc = ctl_exchange(&t, line, "end", &ans, 3000);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,
@@ -113,11 +74,11 @@ static int run_reload(int argc, char **argv)
 	}
 	free(ans);
 	/* 3. The blob, then "reload end"; the answer comes before our marker. */
-	size_t n_lines = (len + CHUNK - 1) / CHUNK;
-	char *req = malloc(n_lines * 64 + 32), *o = req;
-	for (size_t off = 0; off < len; off += CHUNK) {
+	size_t n_lines = (len + CONTROL_CHUNK - 1) / CONTROL_CHUNK;
+	char *req = malloc(n_lines * (CONTROL_LINE_MAX + 1) + 32), *o = req;
+	for (size_t off = 0; off < len; off += CONTROL_CHUNK) {
 		o += sprintf(o, "reload data ");
-		o += b64((uint8_t *)blob + off, len - off < CHUNK ? len - off : CHUNK, o);
+		o += control_b64_encode(blob + off, len - off < CONTROL_CHUNK ? len - off : CONTROL_CHUNK, o);
 		*o++ = '\n';
 	}
 	strcpy(o, "reload end\n");

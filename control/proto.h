@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h - the control protocol between the host and a running image.
+ *
+ * The channel is the image's serial console: lines of at most
+ * CONTROL_LINE_MAX characters ending in '\n' (a '\r' ends a line too).  The
+ * console has no other framing and also carries boot and warning lines, so
+ * a client ends what it sends with "end NONCE" (or "stats NONCE") and reads
+ * up to the image's "end NONCE" line, a nonce no other output carries.
+ *
+ *   stats [NONCE]         the counters ("section.name value" lines, the
+ *                         text format of dataplane/stats.h), then
+ *                         "end NONCE" if a nonce was given
+ *   end NONCE             "end NONCE": everything the client's earlier lines
+ *                         made the image print is out
+ *   quit                  the counters, then the image exits (status 0)
+ *   reload begin LEN CRC  a new config follows: LEN bytes (1 ..
+ *                         CONTROL_RELOAD_MAX, decimal) of the blob
+ *                         "NAME\0TEXT", CRC its CRC-32 (IEEE, as zlib) in hex
+ *   reload data B64       up to CONTROL_CHUNK bytes of it, base64
+ *   reload end            check length and CRC, parse, configure; the image
+ *                         answers "nfbox: reload ok (...)" or, after its
+ *                         FILE:LINE:COL errors, "nfbox: reload rejected (...)"
+ *   reload abort          drop the transfer; nothing changes
+ *
+ * Other lines keep their meaning during a transfer.  A line longer than
+ * CONTROL_LINE_MAX is ignored whole (never run as its first characters),
+ * and spoils the transfer if it was a data line.  The blob is what
+ * `nfbox run` hands the image by fw_cfg and `nfbox build` bakes into it:
+ * the file name the host saw (for error messages), a NUL, then the text.
+ *
+ * Server side: control/server.h.  Clients: tools/cmd_reload.c, tools/
+ * cmd_stats.c through the host's control client.  This header and
+ * control/codec.c build freestanding (in the image) and hosted.
+ */
+#ifndef NFB_CONTROL_PROTO_H
+#define NFB_CONTROL_PROTO_H
+
+#include "nfb/sys.h"
+
+#define CONTROL_LINE_MAX 63              /* characters, without the '\n' */
+#define CONTROL_RELOAD_MAX (8u << 20)    /* bytes of one reload blob */
+#define CONTROL_CHUNK 36                 /* blob bytes per "reload data" line */
+#define CONTROL_NAME_SCAN 1024           /* a blob's NAME ends within this */
+
+/* "reload data " + base64 of one chunk fits in a line. */
+_Static_assert(12 + (CONTROL_CHUNK + 2) / 3 * 4 <= CONTROL_LINE_MAX, "chunk too big for a line");
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): start with crc = 0 and
+ * feed the data in pieces. */
+uint32_t control_crc32(uint32_t crc, const void *data, size_t n);
+
+/* Base64 (RFC 4648, with '=' padding) of in[n] into out, which holds
+ * CONTROL_B64_LEN(n) + 1 bytes; returns the characters written (NUL after). */
+#define CONTROL_B64_LEN(n) (((n) + 2) / 3 * 4)
+size_t control_b64_encode(const void *in, size_t n, char *out);
+
+/* Decode the n characters at s (a multiple of 4, '=' only as the last one or
+ * two) into out[max]; returns the byte count, or -1 (bad input, or more than
+ * max bytes). */
+int control_b64_decode(const char *s, size_t n, void *out, size_t max);
+
+/* Split a blob "NAME\0TEXT".  A blob without a NUL in its first
+ * CONTROL_NAME_SCAN bytes, or starting with one, is all text, named
+ * dflt_name. */
+void control_blob_split(const char *blob, size_t len, const char *dflt_name, const char **name,
+			const char **text, size_t *text_len);
+
+#endif

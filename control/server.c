@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* server.c - lines, commands and reload transfers of the control protocol. */
+#include "control/server.h"
+
+static void say(struct control_server *s, const char *fmt, ...) SYS_PRINTF(2, 3);
+static void say(struct control_server *s, const char *fmt, ...)
+{
+	char buf[192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf)) { /* cut: keep the line a line */
+		n = sizeof(buf) - 1;
+		buf[n - 1] = '\n';
+	}
+	s->ops->out(s->ctx, buf, (size_t)n);
+}
+
+void control_server_init(struct control_server *s, const struct control_ops *ops, void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = ops;
+	s->ctx = ctx;
+}
+
+static void reload_drop(struct control_server *s)
+{
+	if (s->xfer.on && s->ops->bulk)
+		s->ops->bulk(s->ctx, false);
+	sys_free(s->xfer.buf);
+	memset(&s->xfer, 0, sizeof(s->xfer));
+}
+
+void control_server_fini(struct control_server *s)
+{
+	reload_drop(s);
+}
+
+/* First problem of a transfer: say it once, ignore the rest until "end". */
+static void reload_spoil(struct control_server *s, const char *why)
+{
+	if (!s->xfer.bad)
+		say(s, "nfbox: reload: %s\n", why);
+	s->xfer.bad = true;
+}
+
+/* A number of at most 12 decimal or 8 hex digits at *p. */
+static bool parse_num(const char **p, uint64_t *v, unsigned base)
+{
+	const char *c = *p;
+	uint64_t x = 0;
+	unsigned nd = 0;
+	for (;; c++, nd++) {
+		unsigned d;
+		if (*c >= '0' && *c <= '9')
+			d = (unsigned)(*c - '0');
+		else if (base == 16 && *c >= 'a' && *c <= 'f')
+			d = (unsigned)(*c - 'a' + 10);
+		else if (base == 16 && *c >= 'A' && *c <= 'F')
+			d = (unsigned)(*c - 'A' + 10);
+		else
+			break;
+		if (nd >= (base == 16 ? 8u : 12u))
+			return false;
+		x = x * base + d;
+	}
+	if (!nd)
+		return false;
+	*p = c;
+	*v = x;
+	return true;
+}
+
+static void reload_begin(struct control_server *s, const char *args)
+{
+	uint64_t len, crc;
+	const char *p = args;
+	if (s->xfer.on)
+		say(s, "nfbox: reload: the previous transfer (%lu of %lu bytes) is dropped\n",
+		    (unsigned long)s->xfer.got, (unsigned long)s->xfer.len);
+	reload_drop(s);
+	if (!parse_num(&p, &len, 10) || *p++ != ' ' || !parse_num(&p, &crc, 16) || *p) {
+		say(s, "nfbox: reload: want 'reload begin LEN CRC32'\n");
+		return;
+	}
+	if (len == 0 || len > CONTROL_RELOAD_MAX) {
+		say(s, "nfbox: reload: %lu bytes: want 1 to %u\n", (unsigned long)len,
+		    CONTROL_RELOAD_MAX);
+		return;
+	}
+	s->xfer.buf = sys_alloc((size_t)len, 16);
+	if (!s->xfer.buf) {
+		say(s, "nfbox: reload: no memory for %lu bytes\n", (unsigned long)len);
+		return;
+	}
+	s->xfer.len = (size_t)len;
+	s->xfer.crc_want = (uint32_t)crc;
+	s->xfer.on = true;
+	s->xfer.t0_ns = sys_now_ns();
+	if (s->ops->bulk)
+		s->ops->bulk(s->ctx, true);
+	say(s, "nfbox: reload: receiving %lu bytes\n", (unsigned long)len);
+}
+
+static void reload_data(struct control_server *s, const char *b64)
+{
+	if (!s->xfer.on) {
+		say(s, "nfbox: reload: data without 'reload begin'\n");
+		return;
+	}
+	if (s->xfer.bad)
+		return;
+	if (s->line_long) {
+		reload_spoil(s, "a data line longer than 63 characters");
+		return;
+	}
+	uint8_t *at = (uint8_t *)s->xfer.buf + s->xfer.got;
+	int n = control_b64_decode(b64, strlen(b64), at, s->xfer.len - s->xfer.got);
+	if (n < 0) {
+		reload_spoil(s, s->xfer.got == s->xfer.len ? "more data than announced"
+							   : "bad base64 in a data line");
+		return;
+	}
+	s->xfer.crc = control_crc32(s->xfer.crc, at, (size_t)n);
+	s->xfer.got += (size_t)n;
+}
+
+/* Length and CRC as announced?  Else the transfer is spoiled. */
+static void reload_verify(struct control_server *s)
+{
+	char m[96];
+	if (!s->xfer.bad && s->xfer.got != s->xfer.len) {
+		snprintf(m, sizeof(m), "got %lu of %lu bytes", (unsigned long)s->xfer.got,
+			 (unsigned long)s->xfer.len);
+		reload_spoil(s, m);
+	}
+	if (!s->xfer.bad && s->xfer.crc != s->xfer.crc_want) {
+		snprintf(m, sizeof(m), "CRC32 %08x, announced %08x", s->xfer.crc, s->xfer.crc_want);
+		reload_spoil(s, m);
+	}
+}
+
+static void reload_end(struct control_server *s)
+{
+	if (!s->xfer.on) {
+		say(s, "nfbox: reload rejected (no transfer: 'reload begin' first); "
+		       "the running config stays\n");
+		return;
+	}
+	reload_verify(s);
+	if (s->xfer.bad) {
+		reload_drop(s);
+		say(s, "nfbox: reload rejected (transfer failed); the running config stays\n");
+		return;
+	}
+	uint64_t t1 = sys_now_ns();
+	const char *name, *text;
+	size_t text_len;
+	unsigned n_errors = 0;
+	control_blob_split(s->xfer.buf, s->xfer.len, "(reload)", &name, &text, &text_len);
+	int rc = s->ops->reload(s->ctx, name, text, text_len, &n_errors);
+	uint64_t t2 = sys_now_ns();
+	if (rc < 0 && n_errors)
+		say(s, "nfbox: reload rejected (%u error%s in %s); the running config stays\n",
+		    n_errors, n_errors == 1 ? "" : "s", name);
+	else if (rc < 0)
+		say(s, "nfbox: reload rejected (%s); the running config stays\n",
+		    rc == -SYS_ENOMEM ? "out of memory" : "the function refused it");
+	else
+		say(s, "nfbox: reload ok (%s, %lu bytes, received in %lu ms, configured in %lu us)\n",
+		    name, (unsigned long)text_len,
+		    (unsigned long)((t1 - s->xfer.t0_ns) / 1000000),
+		    (unsigned long)((t2 - t1) / 1000));
+	reload_drop(s); /* the config keeps no pointer into the text */
+}
+
+/* One complete line.  Returns CONTROL_QUIT on "quit". */
+static int run_line(struct control_server *s, const char *l)
+{
+	if (strcmp(l, "quit") == 0)
+		return CONTROL_QUIT;
+	if (strcmp(l, "stats") == 0 || strncmp(l, "stats ", 6) == 0) {
+		s->ops->stats(s->ctx);
+		if (l[5])
+			say(s, "end %s\n", l + 6);
+	} else if (strncmp(l, "end ", 4) == 0 && l[4]) {
+		say(s, "end %s\n", l + 4);
+	} else if (strncmp(l, "reload data ", 12) == 0) {
+		reload_data(s, l + 12);
+	} else if (strncmp(l, "reload begin ", 13) == 0) {
+		reload_begin(s, l + 13);
+	} else if (strcmp(l, "reload end") == 0) {
+		reload_end(s);
+	} else if (strcmp(l, "reload abort") == 0) {
+		say(s, "nfbox: reload: %s\n", s->xfer.on ? "transfer aborted" : "no transfer to abort");
+		reload_drop(s);
+	} else if (l[0]) {
+		say(s, "nfbox: unknown command '%s' (stats [NONCE], end NONCE, quit, "
+		       "reload begin|data|end|abort)\n", l);
+	}
+	return 0;
+}
+
+int control_server_putc(struct control_server *s, int ch)
+{
+	if (ch != '\r' && ch != '\n') {
+		if (s->line_len < CONTROL_LINE_MAX)
+			s->line[s->line_len++] = (char)ch;
+		else
+			s->line_long = true;
+		return 0;
+	}
+	s->line[s->line_len] = '\0';
+	s->line_len = 0;
+	/* An overflowed line is not run as its first 63 characters ("stats
+	 * ..." would answer "end" with a cut nonce); a data line's overflow
+	 * spoils its transfer (reload_data). */
+	int r = 0;
+	if (s->line_long && strncmp(s->line, "reload data ", 12) != 0)
+		say(s, "nfbox: a control line longer than %u characters is ignored\n",
+		    CONTROL_LINE_MAX);
+	else
+		r = run_line(s, s->line);
+	s->line_long = false;
+	return r;
+}

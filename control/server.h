@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.h - the image's side of the control protocol (proto.h).
+ *
+ * Fed one character at a time from the console, it assembles lines, runs
+ * the commands and receives reload transfers; what the commands do to the
+ * image goes through the callbacks, so the same code runs in the image
+ * (image/console_ctl.c) and under a hosted unit test over an in-memory
+ * console (tests/unit/test_control.c).
+ *
+ * A reload's blob lives in one sys_alloc'd buffer sized by LEN and freed
+ * when the transfer ends, is aborted or restarted (a new "reload begin").
+ * The CRC is computed as data arrives.  The first bad line spoils the
+ * transfer: it is reported once, later data lines are dropped quietly and
+ * "reload end" answers "rejected".  The config is handed to the reload
+ * callback only complete and with the announced CRC.
+ */
+#ifndef NFB_CONTROL_SERVER_H
+#define NFB_CONTROL_SERVER_H
+
+#include "control/proto.h"
+
+struct control_ops {
+	/* Console output (the answers; every line ends in '\n'). */
+	void (*out)(void *ctx, const char *s, size_t n);
+	/* Print the counters (through out or the same console). */
+	void (*stats)(void *ctx);
+	/* A transfer starts (true) or ends (false): the console may batch its
+	 * input meanwhile.  May be NULL. */
+	void (*bulk)(void *ctx, bool on);
+	/* Parse and apply a received config, all or nothing.  0, or a negative
+	 * SYS_E* after printing why (*n_errors FILE:LINE:COL errors, 0 when it
+	 * was something else, e.g. -SYS_ENOMEM).  The text is freed after. */
+	int (*reload)(void *ctx, const char *name, const char *text, size_t len,
+		      unsigned *n_errors);
+};
+
+struct control_server {
+	const struct control_ops *ops;
+	void *ctx;
+	char line[CONTROL_LINE_MAX + 1];
+	unsigned line_len;
+	bool line_long; /* the line being read did not fit */
+	struct {
+		char *buf;
+		size_t len, got;
+		uint32_t crc_want, crc;
+		bool on, bad;
+		uint64_t t0_ns;
+	} xfer;
+};
+
+#define CONTROL_QUIT 1
+
+void control_server_init(struct control_server *s, const struct control_ops *ops, void *ctx);
+/* One console character.  Returns CONTROL_QUIT when a "quit" line ended,
+ * else 0. */
+int control_server_putc(struct control_server *s, int ch);
+/* A reload transfer is under way (the console is worth reading often). */
+static inline bool control_server_receiving(const struct control_server *s)
+{
+	return s->xfer.on;
+}
+/* Drop a transfer in progress (its buffer is freed). */
+void control_server_fini(struct control_server *s);
+
+#endif
