@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "dataplane/loop.h"
 #include "drivers/pcap/mem_port.h"
 #include "tools/cfgfile.h"
 
@@ -83,15 +82,13 @@ int main(int argc, char **argv)
 	struct memport *out = memport_open(&ports[1], 1, NULL, 0, err, sizeof(err));
 	struct pkt_pool *pool = pkt_pool_create(4096);
 	struct nf_env env = { .pool = pool, .n_ports = 2, .flow_capacity = (uint32_t)flows };
-	void *st = out && pool ? nf->create(&env) : NULL;
 	struct cfg *cfg = NULL;
-	if (!st || cfgfile_parse("replay_bench", config, &cfg, stderr) ||
-	    cfgfile_apply("replay_bench", nf, st, cfg, stderr)) {
+	struct app app = { 0 };
+	if (!out || !pool || cfgfile_parse("replay_bench", config, &cfg, stderr) ||
+	    cfgfile_app_init("replay_bench", &app, nf, &env, pp, 2, cfg, stderr)) {
 		fprintf(stderr, "replay_bench: cannot set up %s\n", nf_name);
 		return 1;
 	}
-	struct loop l;
-	loop_init(&l, nf, st, pp, 2);
 
 	uint32_t n = memport_trace_len(in);
 	double *cyc = calloc(laps, sizeof(double)), *secs = calloc(laps, sizeof(double));
@@ -103,7 +100,7 @@ int main(int argc, char **argv)
 		uint64_t c0 = sys_rdtsc();
 		double s0 = wall();
 		while (received < n)
-			received += loop_poll(&l, sys_rdtsc() - t0);
+			received += app_poll(&app, sys_rdtsc() - t0);
 		uint64_t c1 = sys_rdtsc();
 		double s1 = wall();
 		if (lap == 0)
@@ -128,8 +125,7 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 	}
-	nf->destroy(st);
-	cfg_free(cfg);
+	app_fini(&app);
 	memport_close(in);
 	memport_close(out);
 	pkt_pool_destroy(pool);

@@ -112,3 +112,27 @@ int cfgfile_apply(const char *prog, const struct nf_ops *nf, void *st, const str
 	free(errs);
 	return rc;
 }
+
+int cfgfile_app_init(const char *prog, struct app *a, const struct nf_ops *nf,
+		     const struct nf_env *env, struct port *const *ports, uint16_t n,
+		     struct cfg *cfg, FILE *err)
+{
+	struct cfg_errors *errs = malloc(sizeof(*errs));
+	if (!errs) {
+		cfg_free(cfg);
+		memset(a, 0, sizeof(*a));
+		fprintf(err, "%s: out of memory\n", prog);
+		return 1;
+	}
+	cfg_errors_init(errs);
+	int rc = app_init(a, nf, env, ports, n, cfg, errs);
+	if (rc == -SYS_ENOMEM) {
+		fprintf(err, "%s: cannot create %s (out of memory? try --flows)\n", prog, nf->name);
+	} else if (rc < 0) {
+		cfgfile_print_errors(errs, err);
+		if (!errs->count)
+			fprintf(err, "%s: config rejected by %s\n", prog, nf->name);
+	}
+	free(errs);
+	return rc ? 1 : 0;
+}

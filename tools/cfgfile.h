@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "dataplane/nf.h"
+#include "nf/app.h"
 
 /* The loader config/ calls for includes and set files: reads from disk. */
 int cfgfile_loader(void *ctx, const char *path, const char *from_file, char **text,
@@ -23,6 +24,14 @@ int cfgfile_parse(const char *prog, const char *path, struct cfg **out, FILE *er
  * errors.  Returns 0, or 1 if the function rejected the config. */
 int cfgfile_apply(const char *prog, const struct nf_ops *nf, void *st, const struct cfg *cfg,
 		  FILE *err);
+
+/* app_init() (nf/app.h) with its errors printed to `err` as
+ * cfgfile_apply() does; `what` names the function's state in the
+ * out-of-memory message.  The app owns cfg after the call; app_fini() in
+ * every case.  Returns 0 or 1. */
+int cfgfile_app_init(const char *prog, struct app *a, const struct nf_ops *nf,
+		     const struct nf_env *env, struct port *const *ports, uint16_t n,
+		     struct cfg *cfg, FILE *err);
 
 /* Read a whole file into sys_alloc'd memory. 0 or -errno. */
 int cfgfile_read(const char *path, char **text, size_t *len);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/loop.h"
 #include "dataplane/stats.h"
 #include "drivers/pcap/pcap_port.h"
 #include "tools/cfgfile.h"
@@ -149,7 +148,7 @@ struct replay {
 	struct port *port_ptrs[PORT_MAX];
 	struct pcapport *pp[PORT_MAX];
 	uint16_t n_ports;
-	struct loop loop;
+	struct app app;
 };
 
 /* Feed every input in global timestamp order (see the file comment). */
@@ -185,11 +184,11 @@ static void run_merged(struct replay *r)
 		pcapport_set_rx_limit(r->pp[best], limit, inclusive, 0);
 		for (int i = 0; i < r->n_ports; i++)
 			pcapport_set_clock(r->pp[i], best_ts);
-		loop_rx_port(&r->loop, &r->ports[best], best_ts);
-		loop_flush(&r->loop);
-		loop_timers(&r->loop, best_ts);
+		loop_rx_port(&r->app.loop, &r->ports[best], best_ts);
+		loop_flush(&r->app.loop);
+		loop_timers(&r->app.loop, best_ts);
 	}
-	loop_flush(&r->loop);
+	loop_flush(&r->app.loop);
 }
 
 static int print_stats(struct replay *r, const struct replay_opts *o)
@@ -200,7 +199,7 @@ static int print_stats(struct replay *r, const struct replay_opts *o)
 		return -1;
 	struct stats_writer w;
 	stats_init(&w, buf, size, o->json ? STATS_JSON : STATS_TEXT);
-	loop_stats(&r->loop, &w);
+	loop_stats(&r->app.loop, &w);
 	for (int i = 0; i < r->n_ports; i++)
 		if (pcapport_rx_skipped(r->pp[i]))
 			fprintf(stderr, "nfbox replay: port %d: %llu frames longer than %u bytes skipped\n",
@@ -237,7 +236,6 @@ static int replay_run(int argc, char **argv)
 	int rc = 1;
 	struct replay *r = calloc(1, sizeof(*r));
 	struct cfg *cfg = NULL;
-	void *st = NULL;
 	const char *in_file[PORT_MAX] = { 0 }, *out_file[PORT_MAX] = { 0 };
 	if (!r)
 		goto out;
@@ -292,21 +290,16 @@ static int replay_run(int argc, char **argv)
 	}
 
 	struct nf_env env = { .pool = r->pool, .n_ports = r->n_ports, .flow_capacity = o.flows };
-	st = nf->create(&env);
-	if (!st) {
-		fprintf(stderr, "nfbox replay: cannot create %s (out of memory? try --flows)\n",
-			nf->name);
+	int bad = cfgfile_app_init("nfbox replay", &r->app, nf, &env, r->port_ptrs, r->n_ports, cfg,
+				   stderr);
+	cfg = NULL; /* the app's now */
+	if (bad)
 		goto out;
-	}
-	if (cfgfile_apply("nfbox replay", nf, st, cfg, stderr))
-		goto out;
-	loop_init(&r->loop, nf, st, r->port_ptrs, r->n_ports);
 	run_merged(r);
 	rc = print_stats(r, &o) ? 1 : 0;
 out:
-	if (st)
-		nf->destroy(st);
 	if (r) {
+		app_fini(&r->app);
 		for (int i = 0; i < PORT_MAX; i++)
 			pcapport_close(r->pp[i]);
 		pkt_pool_destroy(r->pool);
