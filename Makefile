@@ -133,7 +133,7 @@ fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
 
 # ---- images (freestanding) ----------------------------------------------------
--include kernel/image.mk
+-include image/image.mk
 
 install: $(B)/nfbox install-image
 	install -D -m 0755 $(B)/nfbox $(DESTDIR)$(PREFIX)/bin/nfbox

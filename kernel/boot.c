@@ -8,7 +8,6 @@ struct k_boot k_boot;
 bool k_pvm;
 uint64_t k_boot_tsc_raw __attribute__((section(".data"))); /* entry.S writes it before clearing .bss */
 
-int k_app_main(void); /* kernel/app.c */
 
 /* Copy what we need out of the loader's start_info before page tables and
  * the allocator may reuse the memory it sits in (PVH ABI: it lives in RAM the

@@ -56,7 +56,23 @@ int k_symbolize(uint64_t addr, char *buf, size_t size);
 /* Print a frame-pointer backtrace starting at (rip, rbp) on the console. */
 void k_backtrace(uint64_t rip, uint64_t rbp);
 
+/* ---- the application ------------------------------------------------------ */
+/* Defined by the application (image/main.c); called once when the machine
+ * is up (memory, interrupts, time, console).  Returns a K_EXIT_* code. */
+int k_app_main(void);
+
 /* ---- console ------------------------------------------------------------------ */
+/* Output.  Until k_console_boot_done() the console buffers what is printed
+ * (each byte out is a VM exit; the ready line must not wait for them);
+ * k_console_write_now() bypasses the buffer. */
+void k_console_write(const char *s, size_t n);
+void k_console_write_now(const char *s, size_t n);
+void k_console_boot_done(void);         /* stop buffering (at "ready") */
+void k_printf(const char *fmt, ...) SYS_PRINTF(1, 2);
+void k_vprintf(const char *fmt, va_list ap) SYS_PRINTF(1, 0);
+/* Bulk input (a reload transfer): FIFO trigger level 14 instead of 1, so
+ * QEMU refills the UART's FIFO in larger pieces. */
+void k_console_rx_bulk(bool on);
 /* One byte of serial input, or -1 if none is waiting (one port read: call it
  * at most every few milliseconds from a polling loop). */
 int k_console_getc(void);
@@ -78,6 +94,13 @@ uint64_t k_ram_bytes(void);             /* usable RAM from the memory map */
  * "AVX-512", "AVX" or "SSE".  Code may use an ISA only where CPUID says
  * the CPU has it and this state is on (OSXSAVE + XGETBV tell the same). */
 const char *k_vector_state(void);
+const char *k_tsc_source(void);         /* how the TSC rate was found */
+/* True when running in kvm_pvm's "PVM supervisor mode" (entry.S): code
+ * runs natively at underlying CPL 3, port I/O is emulated, but MOV CR3,
+ * LTR, WRMSR and HLT are refused.  Detected from %cs (0x33, not 0x08). */
+extern bool k_pvm;
+/* The largest block the allocator can still hand out (sys_alloc). */
+size_t k_alloc_largest(void);
 
 /* ---- QEMU fw_cfg ----------------------------------------------------------------- */
 /* Read a named fw_cfg file (e.g. "opt/nfbox/config") into sys_alloc'd memory

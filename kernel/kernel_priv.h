@@ -53,21 +53,12 @@ struct k_boot {
 };
 extern struct k_boot k_boot;
 
-/* True when running in kvm_pvm's "PVM supervisor mode" (entry.S): code
- * runs natively at underlying CPL 3, port I/O is emulated, but MOV CR3,
- * LTR, WRMSR and HLT are refused.  Detected from %cs (0x33, not 0x08). */
-extern bool k_pvm;
+/* k_pvm (kernel.h): kvm_pvm's PVM supervisor mode. */
 
 /* ---- console.c ---- */
 void k_console_init(void);
-void k_console_write(const char *s, size_t n);
-void k_console_write_now(const char *s, size_t n); /* bypasses the boot buffer */
 void k_console_flush(void);             /* write out what boot buffered */
-void k_console_boot_done(void);         /* stop buffering (at "ready") */
 void k_console_rx_irq(bool on);
-void k_console_rx_bulk(bool on);       /* FIFO trigger 14 (1 when off) */
-void k_printf(const char *fmt, ...) SYS_PRINTF(1, 2);
-void k_vprintf(const char *fmt, va_list ap) SYS_PRINTF(1, 0);
 
 /* ---- mm.c ---- */
 void k_mm_init(void);
@@ -78,7 +69,6 @@ uint64_t k_mm_cr3(void);
 void k_alloc_init(void);
 void k_alloc_add(uint64_t start, uint64_t end);
 size_t k_alloc_free_bytes(void);
-size_t k_alloc_largest(void);
 
 /* ---- cpu.c / trap.c ---- */
 void k_cpu_init(void);
@@ -90,7 +80,6 @@ uint32_t k_apic_id(void); /* apic.c: this CPU's APIC id (brings the local APIC u
 
 /* ---- time.c ---- */
 void k_time_init(void);
-const char *k_tsc_source(void);
 
 /* ---- acpi.c ---- */
 uint64_t k_acpi_mcfg(uint8_t *bus_end); /* ECAM base (0: none) */

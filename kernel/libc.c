@@ -3,7 +3,7 @@
  * libc.c - the freestanding C library subset nfb/sys.h declares:
  * mem*, str*, snprintf/vsnprintf.  Semantics follow C11 7.21.6 and 7.24.
  *
- * This file is compiled with -fno-tree-loop-distribute-patterns (image.mk)
+ * This file is compiled with -fno-tree-loop-distribute-patterns (image/image.mk)
  * so GCC does not turn the loops below back into calls to themselves.
  */
 #include "nfb/sys.h"

@@ -5,10 +5,10 @@
  * Makes a bootable image for one function by linking prebuilt objects --
  * nothing is compiled here, only binutils run (ld, nm, objcopy):
  *
- *   LIBDIR/nfbox-base.o   kernel, virtio, dataplane, config (kernel/image.mk)
+ *   LIBDIR/nfbox-base.o   kernel, image, virtio, dataplane, config, control (image/image.mk)
  *   LIBDIR/nf/NF.o        the function (or NF given as a path to a .o)
  *   LIBDIR/image.ld       the layout
- *   config.o              "NAME\0TEXT" in section .config_blob (kernel/app.c)
+ *   config.o              "NAME\0TEXT" in section .config_blob (image/config_source.c)
  *   ksyms.o               the symbol table for backtraces (kernel/ksyms.h)
  *
  * The symbol table needs the final addresses, so the image is linked twice:

@@ -21,7 +21,7 @@
 #                          the image keeps its rules
 #   chain/reload-verdict   a reload changes the verdict of new flows, not of
 #                          established ones (SKIP only with an image older than
-#                          console reload, kernel/app.c)
+#                          console reload, control/server.c)
 #   chain/image-crash      QEMU of `pass` killed: status says so, `up` restarts
 #                          only it, the chain forwards again
 #   chain/ovs-restart      ovs-vswitchd killed in the middle of one replay and

@@ -1,11 +1,12 @@
-# kernel/image.mk - freestanding objects for unikernel images, and images.
+# image/image.mk - freestanding objects for unikernel images, and images.
 #
 # Included by the top-level Makefile.  Nothing here is compiled at
 # `nfbox build` time: this fragment prebuilds every image object once, in
 # build/image/, and `nfbox build` only links them (ld, nm, objcopy).
 #
-#   build/image/nfbox-base.o    kernel + drivers/virtio + dataplane + config
-#                               + nf/*.c helpers, one relocatable object
+#   build/image/nfbox-base.o    kernel + image (the application) + drivers/virtio
+#                               + dataplane + config + control + nf/*.c helpers,
+#                               one relocatable object
 #   build/image/nf/<name>.o     one per nf/<name>/ directory
 #   build/image/image.ld        the linker script
 #   build/image/test/nf/*.o     test-only functions (tests/image/nf_*.c)
@@ -32,10 +33,10 @@ IMG_CFLAGS := -std=gnu11 -I. -Iinclude -march=x86-64-v2 -g $(WARN) -MMD -MP -fno
 IMG_ASFLAGS := -I. -Iinclude -g -DNFB_IMAGE=1
 IMG_LD ?= ld
 
-IMG_KERNEL_SRC := $(filter-out kernel/app.c,$(wildcard kernel/*.c)) $(wildcard kernel/*.S)
-IMG_APP_SRC    := kernel/app.c
+IMG_KERNEL_SRC := $(wildcard kernel/*.c kernel/*.S)
+IMG_APP_SRC    := $(wildcard image/*.c)
 IMG_VIRTIO_SRC := $(wildcard drivers/virtio/*.c)
-IMG_PORT_SRC   := $(wildcard dataplane/*.c config/*.c nf/*.c)
+IMG_PORT_SRC   := $(wildcard dataplane/*.c config/*.c control/*.c nf/*.c)
 IMG_NF_NAMES   := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.c))))
 IMG_TEST_NF_SRC := $(wildcard tests/image/nf_*.c)
 
