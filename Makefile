@@ -23,7 +23,12 @@ ASAN_CFLAGS := $(COMMON) -O1 $(ASAN_FLAGS)
 # ---- sources ---------------------------------------------------------------
 PORTABLE_SRC := $(wildcard dataplane/*.c config/*.c control/*.c)
 NF_SRC       := $(wildcard nf/*.c) $(wildcard nf/*/*.c)
-HOSTED_SRC   := $(wildcard drivers/hosted/*.c drivers/pcap/*.c)
+# Each driver folder says which flavours it belongs to (drivers/*/driver.mk:
+# HOSTED_DRIVER_SRC, IMAGE_DRIVER_SRC), so a new driver edits nothing here.
+HOSTED_DRIVER_SRC :=
+IMAGE_DRIVER_SRC  :=
+include $(sort $(wildcard drivers/*/driver.mk))
+HOSTED_SRC   := $(HOSTED_DRIVER_SRC)
 TOOL_SRC     := $(wildcard tools/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 TESTLIB_SRC  := $(wildcard tests/lib/*.c)

@@ -4,7 +4,7 @@
 # `nfbox build` time: this fragment prebuilds every image object once, in
 # build/image/, and `nfbox build` only links them (ld, nm, objcopy).
 #
-#   build/image/nfbox-base.o    kernel + image (the application) + drivers/virtio
+#   build/image/nfbox-base.o    kernel + image (the application) + image drivers
 #                               + dataplane + config + control + nf/*.c helpers,
 #                               one relocatable object
 #   build/image/nf/<name>.o     one per nf/<name>/ directory
@@ -35,7 +35,7 @@ IMG_LD ?= ld
 
 IMG_KERNEL_SRC := $(wildcard kernel/*.c kernel/*.S)
 IMG_APP_SRC    := $(wildcard image/*.c)
-IMG_VIRTIO_SRC := $(wildcard drivers/virtio/*.c)
+IMG_DRIVER_SRC := $(IMAGE_DRIVER_SRC)
 IMG_PORT_SRC   := $(wildcard dataplane/*.c config/*.c control/*.c nf/*.c)
 IMG_NF_NAMES   := $(patsubst nf/%/,%,$(sort $(dir $(wildcard nf/*/*.c))))
 IMG_TEST_NF_SRC := $(wildcard tests/image/nf_*.c)
@@ -45,7 +45,7 @@ IMG_TEST_NF_SRC := $(wildcard tests/image/nf_*.c)
 img_obj = $(patsubst %.S,$(IMG_B)/obj/%.o,$(patsubst %.c,$(IMG_B)/obj/%.o,$(1)))
 
 IMG_KERNEL_OBJ := $(call img_obj,$(IMG_KERNEL_SRC))
-IMG_BASE_OBJ   := $(IMG_KERNEL_OBJ) $(call img_obj,$(IMG_APP_SRC) $(IMG_VIRTIO_SRC) $(IMG_PORT_SRC))
+IMG_BASE_OBJ   := $(IMG_KERNEL_OBJ) $(call img_obj,$(IMG_APP_SRC) $(IMG_DRIVER_SRC) $(IMG_PORT_SRC))
 IMG_NF_OBJS    := $(patsubst %,$(IMG_B)/nf/%.o,$(IMG_NF_NAMES))
 IMG_TEST_NF_OBJS := $(patsubst tests/image/nf_%.c,$(IMG_B)/test/nf/%.o,$(IMG_TEST_NF_SRC))
 

@@ -4,7 +4,7 @@
  * then the main loop until asked to stop.
  *
  *   banner -> config (config_source.c; errors as FILE:LINE:COL, exit 1)
- *   -> vnet_probe_all -> packet pool (sized from the rings) -> create +
+ *   -> NICs (port_probe_all: every registered port driver) -> packet pool (sized from the rings) -> create +
  *   configure the image's single registered function (nf/app.h) ->
  *   "ready in N us" (N from the TSC at guest entry) -> main_loop.c.
  *
@@ -20,8 +20,6 @@
  *                     virtio_pci.c; each slot probed is an exit to QEMU)
  *   nfbox.verbose=1   boot phases and device/config accesses after ready
  */
-#include "drivers/virtio/virtio_net.h"
-#include "drivers/virtio/virtio_transport.h"
 #include "image/image.h"
 
 /* nfbox.verbose=1: where boot time goes (TSC stamps, printed at ready). */
@@ -45,17 +43,9 @@ static void print_boot_costs(void)
 			 (unsigned long)(k_tsc_to_ns(phase_tsc[i] - prev) / 1000));
 		prev = phase_tsc[i];
 	}
-	struct virtio_mmio_cost vc;
-	virtio_mmio_cost_get(&vc);
-	if (vc.accesses)
-		k_printf("nfbox: boot virtio-mmio: %u register accesses, %lu us in them (%lu ns each)\n",
-			 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
-			 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
-	virtio_pci_cost_get(&vc);
-	if (vc.accesses)
-		k_printf("nfbox: boot virtio-pci: %u register accesses, %lu us in them (%lu ns each)\n",
-			 vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
-			 (unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
+	for (unsigned i = 0; port_driver_at(i); i++)
+		if (port_driver_at(i)->report)
+			port_driver_at(i)->report();
 	struct k_pci_cost pc;
 	k_pci_cost_get(&pc);
 	if (pc.accesses)
@@ -67,7 +57,8 @@ static void print_boot_costs(void)
 			 (unsigned long)(k_tsc_to_ns(pc.init_tsc) / 1000));
 }
 
-/* NICs first, rings empty: the pool is sized from their rings.  Ring size:
+/* NICs first, from every port driver linked in (nfb/port.h), rings empty:
+ * the pool is sized from their rings.  Ring size:
  * nfbox.queue_size=N (nfbox run passes it: 1024 with vhost-user, 256 with
  * tap, or --queue-size), capped by what the device offers; else the
  * device's offer up to 1024 (virtio-mmio always offers 1024).  Returns the
@@ -80,10 +71,10 @@ static int probe_nics(struct port *ports)
 			 (unsigned long)qs);
 		return -1;
 	}
-	struct vnet_options vo = {.queue_size = (uint16_t)qs};
-	int n = vnet_probe_all(NULL, &vo, ports, PORT_MAX);
+	struct port_probe_opts po = {.queue_size = (uint16_t)qs};
+	int n = port_probe_all(&po, ports, PORT_MAX);
 	if (n < 0) {
-		k_printf("nfbox: virtio-net probe failed: error %d\n", n);
+		k_printf("nfbox: NIC probe failed: error %d\n", n);
 		return -1;
 	}
 	return n;
@@ -97,7 +88,7 @@ static int probe_nics(struct port *ports)
 static struct pkt_pool *make_pool(struct port *ports, int n, uint64_t *count)
 {
 	uint32_t rx_entries, tx_entries;
-	vnet_ring_entries(ports, n, &rx_entries, &tx_entries);
+	port_ring_entries(ports, n, &rx_entries, &tx_entries);
 	uint64_t need = SYS_MAX((uint64_t)rx_entries + tx_entries / 2 + 256, 1024);
 	size_t free_b = k_alloc_largest();
 	uint64_t want = image_cmdline_u64("nfbox.pool", 0);
@@ -189,7 +180,7 @@ int k_app_main(void)
 	struct pkt_pool *pool = make_pool(nics, n, &n_bufs);
 	if (!pool)
 		return K_EXIT_PLATFORM;
-	vnet_use_pool(nics, n, pool);
+	port_use_pool(nics, n, pool);
 	phase("pool");
 
 	static struct app app;

@@ -6,7 +6,7 @@
  * while it has nothing to do.  A turn that finds every RX ring empty (after
  * at most `spin_ns` of turns without a frame: nfbox.idle_us, default
  * IDLE_SPIN_US_DEFAULT) re-enables the RX notifications, looks at the rings
- * once more and halts (vnet_wait_rx), until the first of:
+ * once more and halts (port_arm_rx_all, then hlt), until the first of:
  *  - a frame on any port (its used-buffer notification: MSI-X or IOAPIC);
  *  - serial input (the control channel: IRQ 4);
  *  - the function's next timer (loop_timers_due: the earliest flow expiry
@@ -16,7 +16,6 @@
  * loop never halts and interrupts stay off, so the console is polled on a
  * 10 ms tick then (one port read, an exit).
  */
-#include "drivers/virtio/virtio_net.h"
 #include "image/image.h"
 
 struct image_idle image_idle;
@@ -25,10 +24,10 @@ struct image_idle image_idle;
 static void halt_until(struct port *ports, int n, uint64_t now, uint64_t due, bool *console)
 {
 	k_wakeup_at(due == NF_TIMER_NONE ? 0 : k_ns_to_tsc(due));
-	if (n)
-		vnet_wait_rx(ports, n);
-	else
+	/* Any frame already waiting means no halt. */
+	if (!port_arm_rx_all(ports, n))
 		k_wait_for_interrupt();
+	port_disarm_rx_all(ports, n);
 	*console = k_console_take_wake();
 	uint64_t woke = sys_now_ns();
 	image_idle.halts++;
@@ -46,7 +45,7 @@ void image_main_loop(struct image_ctl *ctl, struct port *ports, int n, uint64_t 
 	const uint64_t ctl_ns = 10 * 1000 * 1000;
 	struct app *app = ctl->app;
 	/* A port that cannot interrupt is looked at every 10 ms while halted. */
-	const uint64_t max_halt_ns = vnet_all_interrupt(ports, n) ? UINT64_MAX : ctl_ns;
+	const uint64_t max_halt_ns = port_all_interrupt(ports, n) ? UINT64_MAX : ctl_ns;
 	uint64_t now = sys_now_ns(), last_ctl = now, last_pkt = now;
 	bool console = false; /* serial input woke us: read it now */
 	for (;;) {

@@ -49,42 +49,20 @@ struct vnet_options {
 };
 
 /*
- * Find every virtio-net device (virtio-mmio slots, then PCI), negotiate
- * features, fill RX rings from `pool`, and initialise ports[0..ret) in
- * discovery order (port i == the i-th -device/-netdev on QEMU's line).
- * Prints one line per port and, once, the offered features it declined.
- * A device that cannot be brought up is skipped with a message.  Returns
- * the number of ports (0 if none), or -SYS_EINVAL for bad arguments.
- * The pool must hold more than the RX rings take (ports x queue size).
- * `pool` may be NULL: the rings are then filled by vnet_use_pool, so the
- * caller can size the pool from vnet_ring_entries first.
- */
-int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct port *ports,
-		   int max_ports);
-
-/* Ring entries of all virtio ports: RX and TX summed over ports[0..n). */
-void vnet_ring_entries(const struct port *ports, int n_ports, uint32_t *rx, uint32_t *tx);
-
-/* Give every virtio port in ports[0..n) its RX buffer pool (after a probe
- * with pool NULL) and fill its RX ring from it. */
-void vnet_use_pool(struct port *ports, int n_ports, struct pkt_pool *pool);
-
-/*
- * Adaptive polling: arm RX interrupts on every port, re-check the rings (a
- * packet may have arrived meanwhile), halt until one fires, then disarm.
- * Called by the image's main loop after an idle spell; returns when at least
- * one port has something to receive (or on any interrupt).
+ * The "virtio" port driver (nfb/port.h, registered by vnet_probe.c) finds
+ * every virtio-net device (virtio-mmio slots, then PCI), negotiates
+ * features and initialises the ports in discovery order (port i == the
+ * i-th -device/-netdev on QEMU's line), one line per port and, once, the
+ * offered features it declined.  A device that cannot be brought up is
+ * skipped with a message.  RX rings are filled by the use_pool op, so the
+ * caller can size the pool from the ring_size op first.
  *
- * A port whose device cannot interrupt (probe printed "no-irq": no IOAPIC
- * route or MSI-X) does not keep the CPU from halting; its frames are seen
- * at the next wake-up from anything else, so the caller bounds their wait
- * with a timer (k_wakeup_at) before calling.  Under load no interrupt is
- * taken: outside this call used-buffer notifications stay suppressed.
+ * Halting (arm_rx/disarm_rx): a port whose device cannot interrupt
+ * (probe printed "no-irq": no IOAPIC route or MSI-X) does not keep the CPU
+ * from halting; its frames are seen at the next wake-up from anything else,
+ * so the caller bounds its wait with a timer (can_interrupt tells).  Under
+ * load no interrupt is taken: outside a halt used-buffer notifications stay
+ * suppressed.
  */
-void vnet_wait_rx(struct port *ports, int n_ports);
-
-/* True if every virtio port in ports[0..n) can interrupt, so a halt needs
- * no timer to see its frames. */
-bool vnet_all_interrupt(const struct port *ports, int n_ports);
 
 #endif

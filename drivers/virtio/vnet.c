@@ -276,12 +276,52 @@ static void vnet_close(struct port *port)
 	vq_destroy(&vn->tx);
 }
 
+/* ---- cold ops: bring-up and halting (nfb/port.h) ---- */
+static void vnet_ring_size(const struct port *port, uint32_t *rx, uint32_t *tx)
+{
+	const struct vnet *vn = port->priv;
+	*rx = vn->rx.size;
+	*tx = vn->tx.size;
+}
+
+static void vnet_use_pool(struct port *port, struct pkt_pool *pool)
+{
+	vnet_set_pool(port->priv, pool);
+}
+
+static bool vnet_can_interrupt(const struct port *port)
+{
+	const struct vnet *vn = port->priv;
+	return vn->dev->has_irq;
+}
+
+/* Arm RX (used_event = last_used, then a full barrier and a re-check inside
+ * vq_arm: virtio 1.1 2.6.7.1, 2.6.14 note); a port that cannot interrupt
+ * only looks once more. */
+static enum port_rx_arm vnet_arm_rx(struct port *port)
+{
+	struct vnet *vn = port->priv;
+	if (!vn->dev->has_irq)
+		return vq_used_pending(&vn->rx) ? PORT_RX_READY : PORT_RX_NO_IRQ;
+	return vnet_rx_arm(vn) ? PORT_RX_READY : PORT_RX_ARMED;
+}
+
+static void vnet_disarm_rx(struct port *port)
+{
+	vnet_rx_disarm(port->priv);
+}
+
 const struct port_ops vnet_port_ops = {
 	.kind = "virtio",
 	.rx_burst = vnet_rx_burst,
 	.tx_burst = vnet_tx_burst,
 	.reclaim = vnet_reclaim,
 	.close = vnet_close,
+	.ring_size = vnet_ring_size,
+	.use_pool = vnet_use_pool,
+	.can_interrupt = vnet_can_interrupt,
+	.arm_rx = vnet_arm_rx,
+	.disarm_rx = vnet_disarm_rx,
 };
 
 static uint16_t vnet_pick_size(uint16_t dev_max, uint16_t want)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vnet_probe.c - the image's side of virtio-net: find the NICs, wire their
- * interrupts for adaptive polling, and sleep on them (virtio_net.h).
- * Image only.
+ * vnet_probe.c - the image's side of virtio-net: find the NICs and wire
+ * their interrupts for halting (virtio_net.h); registers the "virtio" port
+ * driver (nfb/port.h).  Image only.
  */
 #include "drivers/virtio/virtio_transport.h"
 #include "drivers/virtio/vnet_priv.h"
@@ -39,9 +39,12 @@ static void vnet_irq_setup(struct virtio_dev *d)
 	}
 }
 
-int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct port *ports,
-		   int max_ports)
+static int vnet_probe(const struct port_probe_opts *popt, struct port *ports, uint16_t first_id,
+		      int max_ports)
 {
+	struct vnet_options vo = {.queue_size = popt ? popt->queue_size : 0};
+	const struct vnet_options *opt = &vo;
+	struct pkt_pool *pool = NULL; /* the rings are filled by use_pool */
 	struct virtio_dev *devs[VNET_DEV_MAX];
 	int n = 0, n_ports = 0;
 	uint64_t declined_all = 0;
@@ -61,9 +64,10 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
 		if (!vn)
 			return n_ports ? n_ports : -SYS_ENOMEM;
 		char name[PORT_NAME_MAX];
-		snprintf(name, sizeof(name), "vnet%d", n_ports);
+		uint16_t id = (uint16_t)(first_id + n_ports);
+		snprintf(name, sizeof(name), "vnet%u", id);
 		vnet_irq_setup(d);
-		int rc = vnet_dev_init(vn, d, pool, opt, &ports[n_ports], (uint16_t)n_ports, name);
+		int rc = vnet_dev_init(vn, d, pool, opt, &ports[n_ports], id, name);
 		if (rc < 0) {
 			if (rc == -SYS_ENOTSUP)
 				sys_log("%s: %s: no VIRTIO_F_VERSION_1 (legacy device); skipped\n", name,
@@ -103,53 +107,25 @@ int vnet_probe_all(struct pkt_pool *pool, const struct vnet_options *opt, struct
 	return n_ports;
 }
 
-void vnet_ring_entries(const struct port *ports, int n_ports, uint32_t *rx, uint32_t *tx)
+/* nfbox.verbose=1: what bring-up cost in register accesses. */
+static void vnet_report(void)
 {
-	*rx = *tx = 0;
-	for (int i = 0; i < n_ports; i++) {
-		if (ports[i].ops != &vnet_port_ops)
-			continue;
-		const struct vnet *vn = ports[i].priv;
-		*rx += vn->rx.size;
-		*tx += vn->tx.size;
-	}
+	struct virtio_mmio_cost vc;
+	virtio_mmio_cost_get(&vc);
+	if (vc.accesses)
+		sys_log("nfbox: boot virtio-mmio: %u register accesses, %lu us in them (%lu ns each)\n",
+			vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
+			(unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
+	virtio_pci_cost_get(&vc);
+	if (vc.accesses)
+		sys_log("nfbox: boot virtio-pci: %u register accesses, %lu us in them (%lu ns each)\n",
+			vc.accesses, (unsigned long)(k_tsc_to_ns(vc.tsc) / 1000),
+			(unsigned long)(k_tsc_to_ns(vc.tsc) / vc.accesses));
 }
 
-void vnet_use_pool(struct port *ports, int n_ports, struct pkt_pool *pool)
-{
-	for (int i = 0; i < n_ports; i++)
-		if (ports[i].ops == &vnet_port_ops)
-			vnet_set_pool(ports[i].priv, pool);
-}
-
-bool vnet_all_interrupt(const struct port *ports, int n_ports)
-{
-	for (int i = 0; i < n_ports; i++)
-		if (ports[i].ops == &vnet_port_ops && !((const struct vnet *)ports[i].priv)->dev->has_irq)
-			return false;
-	return true;
-}
-
-void vnet_wait_rx(struct port *ports, int n_ports)
-{
-	bool ready = false;
-
-	/* Arm every RX queue that can interrupt (used_event = last_used, then a
-	 * full barrier and a re-check inside vq_arm: virtio 1.1 2.6.7.1,
-	 * 2.6.14 note); look once more at those that cannot.  Any frame
-	 * already waiting means no halt. */
-	for (int i = 0; i < n_ports; i++) {
-		if (ports[i].ops != &vnet_port_ops)
-			continue;
-		struct vnet *vn = ports[i].priv;
-		if (vn->dev->has_irq)
-			ready |= vnet_rx_arm(vn);
-		else
-			ready |= vq_used_pending(&vn->rx) != 0;
-	}
-	if (!ready)
-		k_wait_for_interrupt();
-	for (int i = 0; i < n_ports; i++)
-		if (ports[i].ops == &vnet_port_ops)
-			vnet_rx_disarm(ports[i].priv);
-}
+static const struct port_driver vnet_driver = {
+	.name = "virtio",
+	.probe = vnet_probe,
+	.report = vnet_report,
+};
+PORT_DRIVER_REGISTER(vnet_driver);

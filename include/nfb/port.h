@@ -13,7 +13,16 @@
  *
  * The two per-packet entry points are copied into struct port itself so the
  * fast path makes one indirect call per burst, never two (cf. DPDK
- * rte_eth_fp_ops).  Everything else sits behind `ops`.
+ * rte_eth_fp_ops).  Everything else sits behind `ops`: the per-packet
+ * reclaim, and cold ops for bring-up (ring sizes, the RX buffer pool) and
+ * for halting an idle image (arm/disarm RX interrupts).
+ *
+ * Drivers that find their own devices (the image's NICs) register a
+ * `struct port_driver` with PORT_DRIVER_REGISTER, the way functions register
+ * with NF_REGISTER: the application probes whatever drivers were linked in,
+ * so a new driver touches its own folder only (drivers/NAME/, with a
+ * driver.mk naming the build flavours it belongs to).  Hosted ports (pcap,
+ * in-memory) are opened by name instead and register nothing.
  */
 #ifndef NFB_PORT_H
 #define NFB_PORT_H
@@ -26,6 +35,13 @@
 
 struct port;
 
+/* What arming a port's RX interrupt found (port_ops.arm_rx). */
+enum port_rx_arm {
+	PORT_RX_ARMED,  /* the next frame interrupts */
+	PORT_RX_READY,  /* frames are waiting already: do not halt */
+	PORT_RX_NO_IRQ, /* nothing now, and this port cannot interrupt */
+};
+
 typedef uint16_t (*port_burst_fn)(struct port *port, struct pkt **pkts, uint16_t n);
 
 struct port_ops {
@@ -37,6 +53,19 @@ struct port_ops {
 	void (*reclaim)(struct port *port);
 	/* Release everything; the port struct itself stays the caller's. */
 	void (*close)(struct port *port);
+
+	/* ---- cold ops; NULL where the port has no such thing ---- */
+	/* Ring entries of RX and TX (the caller sizes its pool from them). */
+	void (*ring_size)(const struct port *port, uint32_t *rx, uint32_t *tx);
+	/* Take RX buffers from `pool` from now on and fill the RX ring. */
+	void (*use_pool)(struct port *port, struct pkt_pool *pool);
+	/* Whether the port can interrupt on RX at all. */
+	bool (*can_interrupt)(const struct port *port);
+	/* Before a halt: ask for an interrupt on the next frame, re-checking
+	 * the ring after (a frame may have come meanwhile); after it, disarm:
+	 * under load notifications stay suppressed. */
+	enum port_rx_arm (*arm_rx)(struct port *port);
+	void (*disarm_rx)(struct port *port);
 };
 
 struct port_stats {
@@ -61,5 +90,45 @@ struct port {
 /* Fill the fast-path pointers from ops and name the port. */
 void port_init(struct port *port, const struct port_ops *ops, void *priv, uint16_t id,
 	       const char *name);
+
+/* ---- drivers that find their own ports ---------------------------------------- */
+struct port_probe_opts {
+	/* Ring entries per queue: a power of two up to 4096, at most what the
+	 * device offers (0: the driver's default). */
+	uint16_t queue_size;
+};
+
+struct port_driver {
+	const char *name;
+	/* Find the devices and bring up ports[0..ret) with ids first_id...,
+	 * printing one line per port; RX rings stay empty until use_pool.
+	 * Returns the count (0: none), or a negative SYS_E* for bad options. */
+	int (*probe)(const struct port_probe_opts *opt, struct port *ports, uint16_t first_id,
+		     int max);
+	/* Optional: print what bring-up cost (register accesses, time). */
+	void (*report)(void);
+};
+
+/* Registration: a pointer in section "nfb_port_drv" (cf. NF_REGISTER). */
+#define PORT_DRIVER_REGISTER(drv)                                                 \
+	static const struct port_driver *const port_drv_reg_##drv                 \
+		__attribute__((used, section("nfb_port_drv"), aligned(sizeof(void *)))) = &drv
+
+/* The i-th registered driver in link order, NULL past the end. */
+const struct port_driver *port_driver_at(unsigned i);
+
+/* Probe every registered driver in link order into ports[0..max): the
+ * port count, or the first driver's negative error. */
+int port_probe_all(const struct port_probe_opts *opt, struct port *ports, int max);
+/* RX and TX ring entries summed over ports[0..n) (ports without rings: 0). */
+void port_ring_entries(const struct port *ports, int n, uint32_t *rx, uint32_t *tx);
+/* use_pool on every port that has it. */
+void port_use_pool(struct port *ports, int n, struct pkt_pool *pool);
+/* True if every port that has RX interrupts can take one, so a halt needs
+ * no timer to see its frames (ports without arm_rx are not waited on). */
+bool port_all_interrupt(const struct port *ports, int n);
+/* Arm every port for a halt: true if one has frames waiting already. */
+bool port_arm_rx_all(struct port *ports, int n);
+void port_disarm_rx_all(struct port *ports, int n);
 
 #endif
