@@ -25,6 +25,7 @@ PORTABLE_SRC := $(wildcard dataplane/*.c config/*.c)
 NF_SRC       := $(wildcard nf/*.c) $(wildcard nf/*/*.c)
 HOSTED_SRC   := $(wildcard drivers/hosted/*.c drivers/pcap/*.c)
 TOOL_SRC     := $(wildcard tools/*.c)
+TOPO_SRC     := $(wildcard topology/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 TESTLIB_SRC  := $(wildcard tests/lib/*.c)
 BENCH_SRC    := $(wildcard bench/*.c)
@@ -72,10 +73,10 @@ $(B)/rel/bench/%.o: bench/%.c
 # ---- the command -----------------------------------------------------------
 # The NF registry is a linker section: link the NF objects whole, never
 # through an archive (an archive member nobody references would be dropped).
-$(B)/nfbox: $(call obj,rel,$(TOOL_SRC)) $(REL_LIB)
+$(B)/nfbox: $(call obj,rel,$(TOOL_SRC) $(TOPO_SRC)) $(REL_LIB)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS)
 
-$(B)/asan/nfbox: $(call obj,asan,$(TOOL_SRC)) $(ASAN_LIB)
+$(B)/asan/nfbox: $(call obj,asan,$(TOOL_SRC) $(TOPO_SRC)) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PCAP_LIBS)
 
 # ---- unit tests (cmocka) ----------------------------------------------------

@@ -17,7 +17,7 @@
  * has that directory on its command line, so `down` finds them all from
  * /proc even when the state file or a pid file is gone.
  *
- * Modules: chain_file.c (parser), chain_sys.c (processes, files),
+ * Modules: topology/chain.h (the model, parser, run directory), chain_sys.c (processes, files),
  * chain_ovs.c (OVS bring-up, flows), chain_of.c (OpenFlow client: packet
  * injection, port counters), chain_ctl.c (the image's console as a control
  * channel), cmd_chain.c / cmd_stats.c / cmd_reload.c (the commands).
@@ -30,67 +30,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define CHAIN_MAX_NF 8
-#define CHAIN_NAME_MAX 12 /* function names: OVS ports are NAME.0, NAME.1 */
-#define CHAIN_OFPORT_SRC 1
-#define CHAIN_OFPORT_SNK 2
-
-enum chain_nf_kind { CHAIN_NF_IMAGE, CHAIN_NF_TESTPMD };
-
-struct chain_nf {
-	char name[CHAIN_NAME_MAX + 1];
-	enum chain_nf_kind kind;
-	char *image;       /* as written: a function name or a path */
-	char *image_path;  /* a path (resolved when written as one), else NULL */
-	char *config;      /* resolved path or NULL */
-	unsigned mem;      /* MiB, 0: nfbox run's default */
-	char machine[8];   /* "" (default), "microvm", "q35" */
-	int cpu;           /* -1: the chain's default */
-	int idle_us;       /* -1: the image's default */
-	bool reverse;      /* port 1 faces the source */
-	unsigned line, col;
-};
-
-struct chain {
-	char *path;        /* as given */
-	char *abspath;     /* realpath() */
-	char name[64];
-	char *source_pcap; /* resolved, or NULL */
-	char *sink_pcap;   /* as written (an output), or NULL */
-	int ovs_cpu;       /* PMD and every OVS thread; default 0 */
-	int nf_cpu;        /* default for functions; default 1 (0 on 1 CPU) */
-	unsigned socket_mem; /* MiB of hugepages for OVS (256) */
-	unsigned max_sleep_us; /* OVS pmd-maxsleep (0: always poll) */
-	struct chain_nf nf[CHAIN_MAX_NF];
-	unsigned n_nf;
-};
-
-/* ---- chain_file.c ---- */
-/* Parse `path`.  Every mistake is printed to `err` as FILE:LINE:COL: message;
- * returns 0, or -1 (nothing usable).  chain_free() in both cases. */
-int chain_parse(const char *path, struct chain *c, FILE *err);
-void chain_free(struct chain *c);
-/* OVS port numbers of function i: the one facing the source, the other. */
-unsigned chain_port_in(const struct chain *c, unsigned i);
-unsigned chain_port_out(const struct chain *c, unsigned i);
-/* The function port number (0/1) facing the source. */
-static inline unsigned chain_nf_in(const struct chain_nf *f) { return f->reverse ? 1 : 0; }
+#include "topology/chain.h"
 
 /* ---- chain_sys.c: host processes and files (prefix csys_, not the
  * dataplane's sys_) ---- */
-struct chain_paths {
-	char dir[256];     /* run directory */
-	char bridge[16];   /* OVS bridge name */
-	char prefix[24];   /* DPDK file prefix */
-	char hash[16];
-};
-/* Run directory and names of a chain: $NFBOX_CHAIN_DIR (default
- * /run/nfbox/chain) / NAME-HASH, HASH from the chain file's real path. */
-void chain_paths(const struct chain *c, struct chain_paths *p);
-/* Same, from a chain file path without parsing it (for down/status after
- * the file changed).  -1 if the file cannot be resolved. */
-int chain_paths_of_file(const char *path, struct chain_paths *p);
-
 /* Run argv (argv[0] from PATH), stdout into *out (malloc'd, may be NULL),
  * stderr to `errf` (NULL: into *out too).  Returns the exit status, or -1. */
 int csys_run(char *const argv[], char **out, const char *errf);
