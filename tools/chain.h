@@ -1,26 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain.h - service chains through Open vSwitch (host side, tools only).
- *
- * A chain file (topology/README.md) names a source, the functions in order
- * and a sink.  `nfbox chain up` wires them through a private OVS-DPDK:
- *
- *   src(ofport 1) -> f1.in  [f1]  f1.out -> f2.in  [f2]  f2.out -> ... -> snk(2)
- *
- * and the reverse path.  Function k's ports are OVS ports 10k and 10k+1
- * (NAME.0 and NAME.1, dpdkvhostuserclient; QEMU is the vhost-user server).
- * Port 0 of a function faces the source unless the chain says `reverse`.
- *
- * Everything a chain starts lives under its run directory (chain_rundir):
- * OVS database, sockets and logs, hugetlbfs mount, vhost-user sockets,
- * consoles and control sockets of the images.  Every process the chain starts
- * has that directory on its command line, so `down` finds them all from
- * /proc even when the state file or a pid file is gone.
- *
- * Modules: topology/chain.h (the model, parser, run directory), chain_sys.c (processes, files),
- * chain_ovs.c (OVS bring-up, flows), chain_of.c (OpenFlow client: packet
- * injection, port counters), chain_ctl.c (the image's console as a control
- * channel), cmd_chain.c / cmd_stats.c / cmd_reload.c (the commands).
+ * chain.h - what is left of the chain/OVS code in tools/ while it moves to
+ * topology/ (one header per module there); its users include this for now.
  */
 #ifndef NFB_TOOLS_CHAIN_H
 #define NFB_TOOLS_CHAIN_H
@@ -31,37 +12,7 @@
 #include <sys/types.h>
 
 #include "topology/chain.h"
-
-/* ---- chain_sys.c: host processes and files (prefix csys_, not the
- * dataplane's sys_) ---- */
-/* Run argv (argv[0] from PATH), stdout into *out (malloc'd, may be NULL),
- * stderr to `errf` (NULL: into *out too).  Returns the exit status, or -1. */
-int csys_run(char *const argv[], char **out, const char *errf);
-/* Same with a printf-formatted argv built from a NULL-terminated list. */
-int csys_runv(char **out, const char *errf, const char *arg0, ...) __attribute__((sentinel));
-/* Start argv detached (new session), stdin from `in` (opened O_RDWR when a
- * FIFO, so it never sees EOF), stdout+stderr to `log`, pinned to `cpu`
- * (-1: not).  Returns the pid or -1. */
-pid_t csys_spawn(char *const argv[], const char *in, const char *log, int cpu);
-/* Processes whose command line mentions `needle` (ours excluded); fills
- * up to `max` pids, returns how many there are. */
-int csys_find_procs(const char *needle, pid_t *pids, int max);
-/* True if pid lives and its command line mentions `needle`. */
-bool csys_pid_is(pid_t pid, const char *needle);
-/* Read a pid file (0 if absent or stale). */
-pid_t csys_read_pid(const char *path);
-int csys_write_file(const char *path, const char *text);
-char *csys_read_file(const char *path, size_t *len);
-double csys_now(void);
-void csys_sleep_ms(unsigned ms);
-/* Remove a directory tree (files and sockets only; refuses mount points). */
-int csys_rmtree(const char *dir);
-/* The nfbox executable that runs us. */
-const char *csys_self_exe(void);
-/* Hugepages: make sure `mb` MiB of 2 MiB pages are free; returns how many
- * pages were added to nr_hugepages (to give back later), or -1. */
-int csys_hugepages_ensure(unsigned mb, FILE *msg);
-void csys_hugepages_release(int added);
+#include "topology/hostsys.h"
 
 /* ---- chain_of.c: a small OpenFlow 1.0 client over the bridge's mgmt socket ---- */
 struct of_conn;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* chain_sys.c - processes, files and hugepages for `nfbox chain`. */
+/* hostsys.c - processes, files and hugepages for `nfbox chain` (hostsys.h). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/hostsys.h"
 
 /* ---- running things ---------------------------------------------------------- */
 
