@@ -54,15 +54,15 @@ int ovs_vsctl(char **out, const char *errf, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	return csys_run(argv, out, errf);
+	return hostsys_run(argv, out, errf);
 }
 
 static pid_t pid_of(const struct chain_paths *p, const char *file)
 {
 	char path[320];
 	snprintf(path, sizeof(path), "%s/%s", p->dir, file);
-	pid_t pid = csys_read_pid(path);
-	return pid && csys_pid_is(pid, p->dir) ? pid : 0;
+	pid_t pid = hostsys_read_pid(path);
+	return pid && hostsys_pid_is(pid, p->dir) ? pid : 0;
 }
 
 pid_t ovs_db_pid(const struct chain_paths *p)
@@ -93,15 +93,15 @@ static int start_db(const struct chain_paths *p, int cpu, FILE *msg)
 	snprintf(errf, sizeof(errf), "%s/ovs-start.err", p->dir);
 	if (access(db, F_OK) != 0) {
 		const char *schema = getenv("NFBOX_OVS_SCHEMA");
-		if (csys_runv(NULL, errf, "ovsdb-tool", "create", db,
-			     schema && *schema ? schema : SCHEMA_DEFAULT, NULL) != 0) {
+		if (hostsys_runv(NULL, errf, "ovsdb-tool", "create", db,
+			        schema && *schema ? schema : SCHEMA_DEFAULT, NULL) != 0) {
 			fprintf(msg, "nfbox chain: ovsdb-tool create %s failed (see %s)\n", db, errf);
 			return -1;
 		}
 	}
 	(void)cpus;
-	if (csys_runv(NULL, errf, "ovsdb-server", db, remote, pidf, ctl, log, "--detach", "--no-chdir",
-		     NULL) != 0) {
+	if (hostsys_runv(NULL, errf, "ovsdb-server", db, remote, pidf, ctl, log, "--detach", "--no-chdir",
+		        NULL) != 0) {
 		fprintf(msg, "nfbox chain: ovsdb-server did not start (see %s)\n", errf);
 		return -1;
 	}
@@ -139,7 +139,7 @@ static int start_switch(const struct chain *c, const struct chain_paths *p, FILE
 	snprintf(log, sizeof(log), "--log-file=%s/ovs-vswitchd.log", p->dir);
 	snprintf(cpus, sizeof(cpus), "%d", c->ovs_cpu);
 	(void)cpus;
-	if (csys_runv(NULL, errf, vs, db, pidf, ctl, log, "--detach", "--no-chdir", NULL) != 0) {
+	if (hostsys_runv(NULL, errf, vs, db, pidf, ctl, log, "--detach", "--no-chdir", NULL) != 0) {
 		fprintf(msg, "nfbox chain: %s did not start (see %s and %s/ovs-vswitchd.log)\n", vs,
 			errf, p->dir);
 		return -1;
@@ -180,7 +180,7 @@ int ovs_flows(const struct chain *c, const struct chain_paths *p, FILE *msg)
 		fprintf(f, "priority=100,in_port=%u,actions=output:%u\n", to, from);
 	}
 	fclose(f);
-	if (csys_runv(NULL, errf, "ovs-ofctl", "replace-flows", p->bridge, path, NULL) != 0) {
+	if (hostsys_runv(NULL, errf, "ovs-ofctl", "replace-flows", p->bridge, path, NULL) != 0) {
 		fprintf(msg, "nfbox chain: cannot install the flows (see %s)\n", errf);
 		return -1;
 	}
@@ -228,11 +228,11 @@ void ovs_down(const struct chain_paths *p)
 	snprintf(errf, sizeof(errf), "%s/ovs-stop.err", p->dir);
 	if (ovs_switch_pid(p)) {
 		snprintf(ctl, sizeof(ctl), "%s/ovs-vswitchd.ctl", p->dir);
-		csys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", "--cleanup", NULL);
+		hostsys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", "--cleanup", NULL);
 	}
 	if (ovs_db_pid(p)) {
 		snprintf(ctl, sizeof(ctl), "%s/ovsdb-server.ctl", p->dir);
-		csys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", NULL);
+		hostsys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", NULL);
 	}
 }
 

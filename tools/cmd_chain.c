@@ -64,8 +64,8 @@ static pid_t nf_pid(const struct chain_paths *p, const char *name)
 {
 	char f[400];
 	pathf(f, sizeof(f), p, "%s.pid", name);
-	pid_t pid = csys_read_pid(f);
-	return pid && csys_pid_is(pid, p->dir) ? pid : 0;
+	pid_t pid = hostsys_read_pid(f);
+	return pid && hostsys_pid_is(pid, p->dir) ? pid : 0;
 }
 
 /* "ready in N us" from an image's console; -1 if not (yet) there. */
@@ -73,7 +73,7 @@ static long ready_us(const struct chain_paths *p, const char *name)
 {
 	char f[400];
 	pathf(f, sizeof(f), p, "%s.console", name);
-	char *t = csys_read_file(f, NULL);
+	char *t = hostsys_read_file(f, NULL);
 	long us = -1;
 	char *r = t ? strstr(t, " ready in ") : NULL;
 	if (r)
@@ -85,7 +85,7 @@ static long ready_us(const struct chain_paths *p, const char *name)
 static void tail_file(const char *path, int lines, FILE *to)
 {
 	size_t len;
-	char *t = csys_read_file(path, &len);
+	char *t = hostsys_read_file(path, &len);
 	if (!t || !len) {
 		free(t);
 		return;
@@ -121,7 +121,7 @@ static char *find_image(const struct chain_paths *p, const struct chain_nf *f, F
 		free(cand);
 	}
 	char exe[PATH_MAX];
-	snprintf(exe, sizeof(exe), "%s", csys_self_exe());
+	snprintf(exe, sizeof(exe), "%s", hostsys_self_exe());
 	for (int up = 0; up < 2; up++) {
 		char *slash = strrchr(exe, '/');
 		if (!slash)
@@ -138,7 +138,7 @@ static char *find_image(const struct chain_paths *p, const struct chain_nf *f, F
 		return cand;
 	char log[400];
 	pathf(log, sizeof(log), p, "%s.build.log", f->name);
-	if (csys_runv(NULL, log, csys_self_exe(), "build", f->image, "-o", cand, NULL) != 0) {
+	if (hostsys_runv(NULL, log, hostsys_self_exe(), "build", f->image, "-o", cand, NULL) != 0) {
 		fprintf(msg, PROG ": no image for '%s' and 'nfbox build %s' failed:\n", f->image,
 			f->image);
 		tail_file(log, 5, msg);
@@ -177,7 +177,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	char *argv[40];
 	int n = 0;
-	argv[n++] = (char *)csys_self_exe();
+	argv[n++] = (char *)hostsys_self_exe();
 	argv[n++] = "run";
 	argv[n++] = img;
 	argv[n++] = "--net";
@@ -210,7 +210,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	argv[n] = NULL;
 	unlink(runlog);
-	pid_t pid = csys_spawn(argv, NULL, runlog, f->cpu);
+	pid_t pid = hostsys_spawn(argv, NULL, runlog, f->cpu);
 	free(img);
 	if (pid <= 0) {
 		fprintf(msg, PROG ": cannot start %s\n", f->name);
@@ -218,7 +218,7 @@ static int start_image(const struct chain *c, const struct chain_paths *p, unsig
 	}
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-	csys_write_file(pidf, buf);
+	hostsys_write_file(pidf, buf);
 	return 0;
 }
 
@@ -304,7 +304,7 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 	argv[n++] = "--auto-start";
 	argv[n] = NULL;
 	unlink(log);
-	pid_t pid = csys_spawn(argv, fifo, log, cpu);
+	pid_t pid = hostsys_spawn(argv, fifo, log, cpu);
 	if (pid <= 0) {
 		fprintf(msg, PROG ": cannot start dpdk-testpmd\n");
 		return -1;
@@ -315,10 +315,10 @@ static int start_testpmd(const struct chain *c, const struct chain_paths *p, FIL
 		if (c->nf[i].kind == CHAIN_NF_TESTPMD) {
 			char pidf[400];
 			pathf(pidf, sizeof(pidf), p, "%s.pid", c->nf[i].name);
-			csys_write_file(pidf, buf);
+			hostsys_write_file(pidf, buf);
 		}
 	pathf(fifo, sizeof(fifo), p, "%s.pid", "testpmd");
-	csys_write_file(fifo, buf);
+	hostsys_write_file(fifo, buf);
 	return 0;
 }
 
@@ -372,7 +372,7 @@ static void print_layout(const struct chain *c, const struct chain_paths *p, FIL
 
 static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *msg)
 {
-	double end = csys_now() + READY_TIMEOUT_S;
+	double end = hostsys_now() + READY_TIMEOUT_S;
 	char mgmt[320], err[256];
 	ovs_mgmt(p, mgmt, sizeof(mgmt));
 	for (;;) {
@@ -396,7 +396,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			if (f->kind == CHAIN_NF_TESTPMD) {
 				char log[400];
 				pathf(log, sizeof(log), p, "%s.log", "testpmd");
-				char *t = csys_read_file(log, NULL);
+				char *t = hostsys_read_file(log, NULL);
 				if (!t || !strstr(t, "Start automatic packet forwarding"))
 					all = false;
 				free(t);
@@ -419,7 +419,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			if (all)
 				return 0;
 		}
-		if (csys_now() > end) {
+		if (hostsys_now() > end) {
 			fprintf(msg, PROG ": not ready within %.0f s:\n", READY_TIMEOUT_S);
 			for (unsigned i = 0; i < c->n_nf; i++)
 				if (c->nf[i].kind == CHAIN_NF_IMAGE && ready_us(p, c->nf[i].name) < 0)
@@ -439,7 +439,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			tail_file(log, 6, msg);
 			return -1;
 		}
-		csys_sleep_ms(50);
+		hostsys_sleep_ms(50);
 	}
 }
 
@@ -487,25 +487,25 @@ static int chain_up(struct chain *c)
 	char *st;
 	if (asprintf(&st, "chain %s\nname %s\nbridge %s\nprefix %s\n", c->abspath, c->name, p.bridge,
 		     p.prefix) >= 0) {
-		csys_write_file(f, st);
+		hostsys_write_file(f, st);
 		free(st);
 	}
-	double t0 = csys_now();
+	double t0 = hostsys_now();
 	ovs_env(&p);
 	bool ovs_was_up = ovs_switch_pid(&p) != 0;
 	if (!ovs_was_up)
 		warn_other_chains(&p);
 	if (!ovs_was_up) {
 		pathf(f, sizeof(f), &p, "%s", "hugepages");
-		char *prev = csys_read_file(f, NULL);
+		char *prev = hostsys_read_file(f, NULL);
 		int before = prev ? atoi(prev) : 0;
 		free(prev);
-		int added = csys_hugepages_ensure(c->socket_mem, stdout);
+		int added = hostsys_hugepages_ensure(c->socket_mem, stdout);
 		if (added < 0)
 			return 1;
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%d\n", before + added);
-		csys_write_file(f, buf);
+		hostsys_write_file(f, buf);
 	}
 	if (ovs_up(c, &p, stderr) < 0)
 		return 1;
@@ -526,14 +526,14 @@ static int chain_up(struct chain *c)
 	}
 	if (tp_needed) {
 		/* One process serves them all: restart it whole. */
-		pid_t old = csys_read_pid(p.dir) ? 0 : 0;
+		pid_t old = hostsys_read_pid(p.dir) ? 0 : 0;
 		(void)old;
 		char pf[400];
 		pathf(pf, sizeof(pf), &p, "%s.pid", "testpmd");
-		pid_t tp = csys_read_pid(pf);
-		if (tp && csys_pid_is(tp, p.dir)) {
+		pid_t tp = hostsys_read_pid(pf);
+		if (tp && hostsys_pid_is(tp, p.dir)) {
 			kill(tp, SIGTERM);
-			csys_sleep_ms(500);
+			hostsys_sleep_ms(500);
 		}
 		if (start_testpmd(c, &p, stderr) < 0)
 			return 1;
@@ -545,7 +545,7 @@ static int chain_up(struct chain *c)
 		return 1;
 	}
 	print_layout(c, &p, stdout);
-	printf("  up in %.2f s (%d started)\n", csys_now() - t0, started);
+	printf("  up in %.2f s (%d started)\n", hostsys_now() - t0, started);
 	return 0;
 }
 
@@ -562,10 +562,10 @@ static int count_alive(const pid_t *pids, int n)
 
 static void wait_gone(const char *needle, double secs)
 {
-	double end = csys_now() + secs;
+	double end = hostsys_now() + secs;
 	pid_t pids[64];
-	while (csys_find_procs(needle, pids, 64) > 0 && csys_now() < end)
-		csys_sleep_ms(50);
+	while (hostsys_find_procs(needle, pids, 64) > 0 && hostsys_now() < end)
+		hostsys_sleep_ms(50);
 }
 
 static int chain_down_dir(const struct chain_paths *p, const char *label)
@@ -574,7 +574,7 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 	char needle[300];
 	snprintf(needle, sizeof(needle), "%s/", p->dir);
 	pid_t pids[64];
-	if (stat(p->dir, &st) != 0 && csys_find_procs(needle, pids, 64) == 0) {
+	if (stat(p->dir, &st) != 0 && hostsys_find_procs(needle, pids, 64) == 0) {
 		printf("nfbox chain: %s is not up (no %s)\n", label, p->dir);
 		return 0;
 	}
@@ -609,27 +609,27 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 		closedir(d);
 	if (n_quit) {
 		/* nfbox run processes and QEMU end once the image said goodbye. */
-		double end = csys_now() + 3.0;
+		double end = hostsys_now() + 3.0;
 		for (;;) {
-			int n = csys_find_procs(needle, pids, 64), left = 0;
+			int n = hostsys_find_procs(needle, pids, 64), left = 0;
 			for (int i = 0; i < n && i < 64; i++)
-				if (!csys_pid_is(pids[i], "ovsdb-server") && !csys_pid_is(pids[i], "ovs-vswitchd"))
+				if (!hostsys_pid_is(pids[i], "ovsdb-server") && !hostsys_pid_is(pids[i], "ovs-vswitchd"))
 					left++;
-			if (!left || csys_now() > end)
+			if (!left || hostsys_now() > end)
 				break;
-			csys_sleep_ms(50);
+			hostsys_sleep_ms(50);
 		}
 	}
 	/* 2. OVS, politely. */
 	ovs_down(p);
 	/* 3. Whatever is left and names our run directory. */
-	int n = csys_find_procs(needle, pids, 64);
+	int n = hostsys_find_procs(needle, pids, 64);
 	int killed = 0;
 	if (n > 0) {
 		for (int i = 0; i < n && i < 64; i++)
 			kill(pids[i], SIGTERM);
 		wait_gone(needle, 5.0);
-		n = csys_find_procs(needle, pids, 64);
+		n = hostsys_find_procs(needle, pids, 64);
 		for (int i = 0; i < n && i < 64; i++) {
 			kill(pids[i], SIGKILL);
 			killed++;
@@ -658,28 +658,28 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 	for (int i = 0; i < 2; i++) {
 		char dd[300];
 		snprintf(dd, sizeof(dd), "%s/%s", rt[i], p->prefix);
-		csys_rmtree(dd);
+		hostsys_rmtree(dd);
 		snprintf(dd, sizeof(dd), "%s/%stp", rt[i], p->prefix);
-		csys_rmtree(dd);
+		hostsys_rmtree(dd);
 	}
 	char sysnet[64];
 	snprintf(sysnet, sizeof(sysnet), "/sys/class/net/%s", p->bridge);
 	if (access(sysnet, F_OK) == 0)
-		csys_runv(NULL, NULL, "ip", "link", "del", p->bridge, NULL);
+		hostsys_runv(NULL, NULL, "ip", "link", "del", p->bridge, NULL);
 	char hp[320];
 	snprintf(hp, sizeof(hp), "%s/hugepages", p->dir);
-	char *t = csys_read_file(hp, NULL);
+	char *t = hostsys_read_file(hp, NULL);
 	if (t) {
-		csys_hugepages_release(atoi(t));
+		hostsys_hugepages_release(atoi(t));
 		free(t);
 	}
-	int rc = csys_rmtree(p->dir);
+	int rc = hostsys_rmtree(p->dir);
 	/* The default base directories too, once no chain (and no `nfbox run
 	 * --name` socket) is left in them: no empty /run/nfbox behind us. */
 	const char *base = getenv("NFBOX_CHAIN_DIR");
 	if (!rc && (!base || !*base) && rmdir("/run/nfbox/chain") == 0)
 		rmdir("/run/nfbox");
-	n = csys_find_procs(needle, pids, 64);
+	n = hostsys_find_procs(needle, pids, 64);
 	if (n || rc) {
 		fprintf(stderr, PROG ": %s: %d process(es) left, %s\n", label, n,
 			rc ? strerror(-rc) : "directory removed");
@@ -883,14 +883,14 @@ static uint64_t sum_counters(const struct of_port_stats *ps, int n)
 static int wait_quiet(struct of_conn *oc, unsigned quiet_ms, unsigned max_ms)
 {
 	struct of_port_stats ps[64];
-	double start = csys_now(), last_change = start;
+	double start = hostsys_now(), last_change = start;
 	uint64_t prev = UINT64_MAX;
 	for (;;) {
 		int n = of_port_stats(oc, ps, 64);
 		if (n < 0)
 			return n;
 		uint64_t s = sum_counters(ps, n);
-		double now = csys_now();
+		double now = hostsys_now();
 		if (s != prev) {
 			prev = s;
 			last_change = now;
@@ -937,7 +937,7 @@ static void image_stats(const struct chain *c, const struct chain_paths *p, char
 static bool flows_installed(const struct chain *c, const struct chain_paths *p)
 {
 	char *out = NULL;
-	if (csys_runv(&out, "/dev/null", "ovs-ofctl", "dump-flows", p->bridge, NULL) != 0) {
+	if (hostsys_runv(&out, "/dev/null", "ovs-ofctl", "dump-flows", p->bridge, NULL) != 0) {
 		free(out);
 		return false;
 	}
@@ -960,9 +960,9 @@ static int switch_back(const struct chain *c, const struct chain_paths *p, struc
 	*oc = NULL;
 	char mgmt[320], err[256];
 	ovs_mgmt(p, mgmt, sizeof(mgmt));
-	double end = csys_now() + max_s;
-	while (csys_now() < end) {
-		csys_sleep_ms(100);
+	double end = hostsys_now() + max_s;
+	while (hostsys_now() < end) {
+		hostsys_sleep_ms(100);
 		if (!ovs_switch_pid(p))
 			continue;
 		if (!*oc && !(*oc = of_open(mgmt, err, sizeof(err))))
@@ -1059,7 +1059,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 		return 1;
 	}
 	/* Capture ports attached and up before the first frame. */
-	double end = csys_now() + 10;
+	double end = hostsys_now() + 10;
 	for (;;) {
 		struct of_port_desc pd[64];
 		int nd = of_ports(oc, pd, 64), ok = 0;
@@ -1068,19 +1068,19 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 				ok++;
 		if (ok == 2)
 			break;
-		if (csys_now() > end) {
+		if (hostsys_now() > end) {
 			fprintf(stderr, PROG ": the capture ports did not come up\n");
 			of_close(oc);
 			ovs_capture_del(&p);
 			return 1;
 		}
-		csys_sleep_ms(20);
+		hostsys_sleep_ms(20);
 	}
 	char *st0[CHAIN_MAX_NF], *st1[CHAIN_MAX_NF];
 	image_stats(c, &p, st0);
 	struct of_port_stats ps0[64], ps1[64];
 	int n0 = of_port_stats(oc, ps0, 64);
-	double t0 = csys_now();
+	double t0 = hostsys_now();
 	size_t fwd = 0, rev = 0;
 	unsigned restarts = 0;
 	bool failed = false;
@@ -1089,7 +1089,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 	for (size_t i = 0; i < n && !failed; i++) {
 		if (pcap_gaps && i > 0 && fr[i].ts_ns > fr[i - 1].ts_ns) {
 			uint64_t d = fr[i].ts_ns - fr[i - 1].ts_ns;
-			csys_sleep_ms((unsigned)(d > 60000000000ull ? 60000 : d / 1000000));
+			hostsys_sleep_ms((unsigned)(d > 60000000000ull ? 60000 : d / 1000000));
 		}
 		/* The switch restarting under us: wait for it, send the frame
 		 * again.  A frame it had taken before it died is lost with it
@@ -1125,7 +1125,7 @@ static int chain_replay(const struct chain *c, int argc, char **argv)
 		return 1;
 	}
 	of_barrier(oc);
-	double t_inj = csys_now() - t0;
+	double t_inj = hostsys_now() - t0;
 	if (wait_quiet(oc, 200, 15000) < 0)
 		fprintf(stderr, PROG ": counters still moving after 15 s\n");
 	int n1 = of_port_stats(oc, ps1, 64);
@@ -1203,7 +1203,7 @@ static int run_chain(int argc, char **argv)
 				snprintf(p.dir, sizeof(p.dir), "%s", file);
 				char *state = NULL, f[400];
 				snprintf(f, sizeof(f), "%s/chain", file);
-				state = csys_read_file(f, NULL);
+				state = hostsys_read_file(f, NULL);
 				char *b = state ? strstr(state, "bridge ") : NULL, *x = state ? strstr(state, "prefix ") : NULL;
 				if (b)
 					sscanf(b, "bridge %15s", p.bridge);

@@ -2,7 +2,7 @@
 /*
  * hostsys.h - the host under a chain: running and spawning programs,
  * finding processes by their command line, small files, time, hugepages.
- * Prefix csys_ (not the dataplane's sys_: this is Linux, hosted only).
+ * Prefix hostsys_ (not the dataplane's sys_: this is Linux, hosted only).
  */
 #ifndef NFB_TOPOLOGY_HOSTSYS_H
 #define NFB_TOPOLOGY_HOSTSYS_H
@@ -14,31 +14,31 @@
 
 /* Run argv (argv[0] from PATH), stdout into *out (malloc'd, may be NULL),
  * stderr to `errf` (NULL: into *out too).  Returns the exit status, or -1. */
-int csys_run(char *const argv[], char **out, const char *errf);
+int hostsys_run(char *const argv[], char **out, const char *errf);
 /* Same with a printf-formatted argv built from a NULL-terminated list. */
-int csys_runv(char **out, const char *errf, const char *arg0, ...) __attribute__((sentinel));
+int hostsys_runv(char **out, const char *errf, const char *arg0, ...) __attribute__((sentinel));
 /* Start argv detached (new session), stdin from `in` (opened O_RDWR when a
  * FIFO, so it never sees EOF), stdout+stderr to `log`, pinned to `cpu`
  * (-1: not).  Returns the pid or -1. */
-pid_t csys_spawn(char *const argv[], const char *in, const char *log, int cpu);
+pid_t hostsys_spawn(char *const argv[], const char *in, const char *log, int cpu);
 /* Processes whose command line mentions `needle` (ours excluded); fills
  * up to `max` pids, returns how many there are. */
-int csys_find_procs(const char *needle, pid_t *pids, int max);
+int hostsys_find_procs(const char *needle, pid_t *pids, int max);
 /* True if pid lives and its command line mentions `needle`. */
-bool csys_pid_is(pid_t pid, const char *needle);
+bool hostsys_pid_is(pid_t pid, const char *needle);
 /* Read a pid file (0 if absent or stale). */
-pid_t csys_read_pid(const char *path);
-int csys_write_file(const char *path, const char *text);
-char *csys_read_file(const char *path, size_t *len);
-double csys_now(void);
-void csys_sleep_ms(unsigned ms);
+pid_t hostsys_read_pid(const char *path);
+int hostsys_write_file(const char *path, const char *text);
+char *hostsys_read_file(const char *path, size_t *len);
+double hostsys_now(void);
+void hostsys_sleep_ms(unsigned ms);
 /* Remove a directory tree (files and sockets only; refuses mount points). */
-int csys_rmtree(const char *dir);
+int hostsys_rmtree(const char *dir);
 /* The nfbox executable that runs us. */
-const char *csys_self_exe(void);
+const char *hostsys_self_exe(void);
 /* Hugepages: make sure `mb` MiB of 2 MiB pages are free; returns how many
  * pages were added to nr_hugepages (to give back later), or -1. */
-int csys_hugepages_ensure(unsigned mb, FILE *msg);
-void csys_hugepages_release(int added);
+int hostsys_hugepages_ensure(unsigned mb, FILE *msg);
+void hostsys_hugepages_release(int added);
 
 #endif
