@@ -13,29 +13,7 @@
 
 #include "topology/chain.h"
 #include "topology/hostsys.h"
-
-/* ---- chain_of.c: a small OpenFlow 1.0 client over the bridge's mgmt socket ---- */
-struct of_conn;
-struct of_port_stats {
-	uint16_t port;
-	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped;
-};
-struct of_conn *of_open(const char *mgmt_sock, char *err, size_t errlen);
-void of_close(struct of_conn *c);
-/* Inject one frame as if it came in on `in_port`, through the flow table. */
-int of_packet_out(struct of_conn *c, uint16_t in_port, const void *frame, size_t len);
-/* Wait until the switch has handled everything sent so far. */
-int of_barrier(struct of_conn *c);
-/* Counters of every port; returns the count (<= max) or -1. */
-int of_port_stats(struct of_conn *c, struct of_port_stats *ps, int max);
-const struct of_port_stats *of_find_port(const struct of_port_stats *ps, int n, uint16_t port);
-struct of_port_desc {
-	uint16_t port;
-	char name[17];
-	bool link_up; /* link up and not administratively down */
-};
-/* Every port of the bridge (FEATURES_REPLY); the count (<= max) or -1. */
-int of_ports(struct of_conn *c, struct of_port_desc *pd, int max);
+#include "topology/openflow.h"
 
 /* ---- chain_ovs.c: the private Open vSwitch of a chain ---- */
 /* Point every OVS tool we run at the chain's run directory. */
