@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_ovs.c - a private Open vSwitch (DPDK, netdev datapath) per chain.
+ * ovs.c - a private Open vSwitch (DPDK, netdev datapath) per chain.
  *
  * Nothing here touches a system OVS: the database, its socket, the
  * switch's control socket, pid and log files all live in the chain's run
@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/hostsys.h"
+#include "topology/ovs.h"
 
 #define VSWITCHD_DEFAULT "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 #define SCHEMA_DEFAULT "/usr/share/openvswitch/vswitch.ovsschema"
