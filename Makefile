@@ -88,7 +88,7 @@ $(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(call obj,asan,$(TESTLIB_SRC)) $(AS
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka $(PCAP_LIBS)
 
 # A unit test of a tool links that tool's object too.
-$(B)/asan/tests/test_chain_relay: $(B)/asan/tools/chain_relay.o
+$(B)/asan/tests/test_chain_relay: $(B)/asan/tools/chain_relay.o $(B)/asan/topology/ctl_sock.o
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

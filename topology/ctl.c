@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_ctl.c - the image's serial console as a control channel (client).
+ * ctl.c - the image's serial console as a control channel (client).
  *
  * The image reads command lines on its serial port (kernel/app.c: "stats
  * [NONCE]", "end NONCE", "quit", "reload ...").  `nfbox run --control SOCK`
- * (or --name NAME) relays a unix socket to that port (chain_relay.c): a
+ * (or --name NAME) relays a unix socket to that port (relay.c): a
  * client connects, writes its lines and reads what the console prints from
  * then on.  The console has no framing and carries other output too (boot
  * lines, warnings), so a request ends with "end NONCE" (or is "stats
@@ -26,7 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/chain.h"
+#include "topology/ctl.h"
+#include "topology/hostsys.h"
 
 static bool is_socket(const char *path)
 {
