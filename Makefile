@@ -87,8 +87,8 @@ $(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(call obj,asan,$(TESTLIB_SRC)) $(AS
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka $(PCAP_LIBS)
 
-# A unit test of a tool links that tool's object too.
-$(B)/asan/tests/test_chain_relay: $(B)/asan/tools/chain_relay.o $(B)/asan/topology/ctl_sock.o
+# A unit test of a host module links that module's objects too.
+$(B)/asan/tests/test_chain_relay: $(B)/asan/topology/relay.o $(B)/asan/topology/ctl_sock.o
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_relay.c - the control socket of `nfbox run --control SOCK` (or
+ * relay.c - the control socket of `nfbox run --control SOCK` (or
  * --name NAME): a unix stream socket whose clients type into the image's
  * serial console and read what it prints.
  *
@@ -30,7 +30,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/ctl.h"
+#include "topology/relay.h"
 
 #define RELAY_BUF_MAX (1u << 20)
 
