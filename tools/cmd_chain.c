@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nfbox chain up|down|status|replay|exec FILE - service chains through a
- * private Open vSwitch with DPDK (see tools/chain.h for the wiring and
+ * private Open vSwitch with DPDK (see topology/chain.h for the wiring and
  * topology/README.md for the chain file).
  *
  *   up      start what is missing: hugepages, ovsdb-server, ovs-vswitchd,
@@ -31,8 +31,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/chain.h"
+#include "topology/ctl.h"
+#include "topology/hostsys.h"
+#include "topology/openflow.h"
+#include "topology/ovs.h"
+#include "topology/relay.h"
 
 #define PROG "nfbox chain"
 #define READY_TIMEOUT_S 90.0

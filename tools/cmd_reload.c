@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/ctl.h"
 
 #define PROG "nfbox reload"
 #define CHUNK 36

@@ -53,8 +53,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/ctl.h"
+#include "topology/relay.h"
 
 #define PROG "nfbox run"
 #define MAX_NETS 8

@@ -10,11 +10,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/ctl.h"
 
 #define PROG "nfbox stats"
 

@@ -19,7 +19,8 @@
 
 #include <cmocka.h>
 
-#include "tools/chain.h"
+#include "topology/ctl.h"
+#include "topology/relay.h"
 
 static char dir[48], sock[64];
 
