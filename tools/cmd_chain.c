@@ -52,19 +52,6 @@ static void pathf(char *buf, size_t len, const struct chain_paths *p, const char
 		fprintf(stderr, PROG ": path too long: %s/%s\n", p->dir, tail);
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (char *s = tmp + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(tmp, 0755);
-			*s = '/';
-		}
-	return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -errno;
-}
-
 static pid_t nf_pid(const struct chain_paths *p, const char *name)
 {
 	char f[400];
@@ -85,31 +72,6 @@ static long ready_us(const struct chain_paths *p, const char *name)
 		us = atol(r + 10);
 	free(t);
 	return us;
-}
-
-static void tail_file(const char *path, int lines, FILE *to)
-{
-	size_t len;
-	char *t = hostsys_read_file(path, &len);
-	if (!t || !len) {
-		free(t);
-		return;
-	}
-	char *s = t + len;
-	int n = 0;
-	while (s > t && n <= lines)
-		if (*--s == '\n')
-			n++;
-	if (*s == '\n')
-		s++;
-	for (char *l = s; *l;) {
-		size_t m = strcspn(l, "\n");
-		fprintf(to, "    %.*s\n", (int)m, l);
-		l += m;
-		if (*l)
-			l++;
-	}
-	free(t);
 }
 
 /* ---- images and testpmd ---------------------------------------------------------- */
@@ -146,7 +108,7 @@ static char *find_image(const struct chain_paths *p, const struct chain_nf *f, F
 	if (hostsys_runv(NULL, log, hostsys_self_exe(), "build", f->image, "-o", cand, NULL) != 0) {
 		fprintf(msg, PROG ": no image for '%s' and 'nfbox build %s' failed:\n", f->image,
 			f->image);
-		tail_file(log, 5, msg);
+		hostsys_tail_file(log, 5, msg);
 		free(cand);
 		return NULL;
 	}
@@ -389,10 +351,10 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 				fprintf(msg, PROG ": %s stopped before it was ready:\n", f->name);
 				pathf(log, sizeof(log), p, f->kind == CHAIN_NF_IMAGE ? "%s.console" : "testpmd.log",
 				      f->name);
-				tail_file(log, 8, msg);
+				hostsys_tail_file(log, 8, msg);
 				if (f->kind == CHAIN_NF_IMAGE) {
 					pathf(log, sizeof(log), p, "%s.run.log", f->name);
-					tail_file(log, 5, msg);
+					hostsys_tail_file(log, 5, msg);
 				}
 				return -1;
 			}
@@ -441,7 +403,7 @@ static int wait_ready(const struct chain *c, const struct chain_paths *p, FILE *
 			char log[400];
 			pathf(log, sizeof(log), p, "%s", "ovs-vswitchd.log");
 			fprintf(msg, "  %s:\n", log);
-			tail_file(log, 6, msg);
+			hostsys_tail_file(log, 6, msg);
 			return -1;
 		}
 		hostsys_sleep_ms(50);
@@ -483,7 +445,7 @@ static int chain_up(struct chain *c)
 	}
 	if (check_configs(c))
 		return 1;
-	if (mkdir_p(p.dir) < 0) {
+	if (hostsys_mkdir_p(p.dir) < 0) {
 		fprintf(stderr, PROG ": cannot create %s: %s\n", p.dir, strerror(errno));
 		return 1;
 	}
@@ -729,7 +691,7 @@ static int chain_status(const struct chain *c)
 			pathf(log, sizeof(log), &p, "%s.console", f->name);
 			printf("\n");
 			if (f->kind == CHAIN_NF_IMAGE)
-				tail_file(log, 3, stdout);
+				hostsys_tail_file(log, 3, stdout);
 			continue;
 		}
 		printf(" pid %d cpu %d", (int)pid, f->cpu);

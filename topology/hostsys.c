@@ -225,6 +225,44 @@ char *hostsys_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+void hostsys_tail_file(const char *path, int lines, FILE *to)
+{
+	size_t len;
+	char *t = hostsys_read_file(path, &len);
+	if (!t || !len) {
+		free(t);
+		return;
+	}
+	char *s = t + len;
+	int n = 0;
+	while (s > t && n <= lines)
+		if (*--s == '\n')
+			n++;
+	if (*s == '\n')
+		s++;
+	for (char *l = s; *l;) {
+		size_t m = strcspn(l, "\n");
+		fprintf(to, "    %.*s\n", (int)m, l);
+		l += m;
+		if (*l)
+			l++;
+	}
+	free(t);
+}
+
+int hostsys_mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *s = tmp + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(tmp, 0755);
+			*s = '/';
+		}
+	return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
 double hostsys_now(void)
 {
 	struct timespec t;

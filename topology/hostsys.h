@@ -30,6 +30,11 @@ bool hostsys_pid_is(pid_t pid, const char *needle);
 pid_t hostsys_read_pid(const char *path);
 int hostsys_write_file(const char *path, const char *text);
 char *hostsys_read_file(const char *path, size_t *len);
+/* Print the last `lines` lines of a file to `to`, each indented by four
+ * spaces (nothing if the file is missing or empty). */
+void hostsys_tail_file(const char *path, int lines, FILE *to);
+/* mkdir -p, mode 0755.  0 or -errno. */
+int hostsys_mkdir_p(const char *dir);
 double hostsys_now(void);
 void hostsys_sleep_ms(unsigned ms);
 /* Remove a directory tree (files and sockets only; refuses mount points). */
