@@ -898,23 +898,6 @@ static void image_stats(const struct chain *c, const struct chain_paths *p, char
 	}
 }
 
-/* The chain's steering flows in the switch (a restarted ovs-vswitchd has
- * none until `chain up` installs them again; fail_mode=secure drops all
- * until then). */
-static bool flows_installed(const struct chain *c, const struct chain_paths *p)
-{
-	char *out = NULL;
-	if (hostsys_runv(&out, "/dev/null", "ovs-ofctl", "dump-flows", p->bridge, NULL) != 0) {
-		free(out);
-		return false;
-	}
-	unsigned n = 0;
-	for (const char *x = out; x && (x = strstr(x, "priority=100,in_port=")); x++)
-		n++;
-	free(out);
-	return n >= 2 * (c->n_nf + 1);
-}
-
 /* The switch went away (ovs-vswitchd killed or restarting): wait until it
  * is back with every port of the chain up (vhost-user reconnected, capture
  * ports reopened) and its flows installed, then reconnect.  0, or -1 after
@@ -948,7 +931,7 @@ static int switch_back(const struct chain *c, const struct chain_paths *p, struc
 				ours |= pd[k].port == chain_port_in(c, i) || pd[k].port == chain_port_out(c, i);
 			up += ours && pd[k].link_up;
 		}
-		if (up == want && flows_installed(c, p))
+		if (up == want && ovs_flows_installed(c, p))
 			return 0;
 	}
 	return -1;

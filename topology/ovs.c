@@ -188,6 +188,23 @@ int ovs_flows(const struct chain *c, const struct chain_paths *p, FILE *msg)
 	return 0;
 }
 
+/* The chain's steering flows in the switch (a restarted ovs-vswitchd has
+ * none until `chain up` installs them again; fail_mode=secure drops all
+ * until then). */
+bool ovs_flows_installed(const struct chain *c, const struct chain_paths *p)
+{
+	char *out = NULL;
+	if (hostsys_runv(&out, "/dev/null", "ovs-ofctl", "dump-flows", p->bridge, NULL) != 0) {
+		free(out);
+		return false;
+	}
+	unsigned n = 0;
+	for (const char *x = out; x && (x = strstr(x, "priority=100,in_port=")); x++)
+		n++;
+	free(out);
+	return n >= 2 * (c->n_nf + 1);
+}
+
 int ovs_up(const struct chain *c, const struct chain_paths *p, FILE *msg)
 {
 	char errf[320];

@@ -7,6 +7,7 @@
 #ifndef NFB_TOPOLOGY_OVS_H
 #define NFB_TOPOLOGY_OVS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -25,6 +26,9 @@ pid_t ovs_switch_pid(const struct chain_paths *p);
 int ovs_up(const struct chain *c, const struct chain_paths *p, FILE *msg);
 /* Install (replace) the steering flows. */
 int ovs_flows(const struct chain *c, const struct chain_paths *p, FILE *msg);
+/* True if the switch holds the chain's steering flows (a restarted
+ * ovs-vswitchd has none until ovs_flows() installs them again). */
+bool ovs_flows_installed(const struct chain *c, const struct chain_paths *p);
 /* Stop the switch and the database. */
 void ovs_down(const struct chain_paths *p);
 /* Capture ports: DPDK net_pcap ports `src` (OpenFlow port 1) and `snk` (2)
