@@ -193,8 +193,6 @@ static const char *pmd_dir(void)
 {
 	static char dir[PATH_MAX];
 	const char *base = "/usr/lib/x86_64-linux-gnu/dpdk";
-	char cmd[PATH_MAX];
-	snprintf(cmd, sizeof(cmd), "%s/pmds-23.0", base);
 	for (int v = 30; v >= 20; v--) {
 		snprintf(dir, sizeof(dir), "%s/pmds-%d.0", base, v);
 		if (access(dir, R_OK) == 0)
@@ -493,8 +491,6 @@ static int chain_up(struct chain *c)
 	}
 	if (tp_needed) {
 		/* One process serves them all: restart it whole. */
-		pid_t old = hostsys_read_pid(p.dir) ? 0 : 0;
-		(void)old;
 		char pf[400];
 		pathf(pf, sizeof(pf), &p, "%s.pid", "testpmd");
 		pid_t tp = hostsys_read_pid(pf);
@@ -517,15 +513,6 @@ static int chain_up(struct chain *c)
 }
 
 /* ---- down --------------------------------------------------------------------------- */
-
-static int count_alive(const pid_t *pids, int n)
-{
-	int a = 0;
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0 && kill(pids[i], 0) == 0)
-			a++;
-	return a;
-}
 
 static void wait_gone(const char *needle, double secs)
 {
@@ -603,7 +590,6 @@ static int chain_down_dir(const struct chain_paths *p, const char *label)
 		}
 		wait_gone(needle, 2.0);
 	}
-	(void)count_alive;
 	/* 4. Files: hugetlbfs mount, DPDK runtime dirs, the bridge's tap. */
 	char huge[320];
 	snprintf(huge, sizeof(huge), "%s/huge", p->dir);

@@ -215,9 +215,7 @@ int ovs_up(const struct chain *c, const struct chain_paths *p, FILE *msg)
 		if (ensure_huge_mount(p, msg) < 0 || start_switch(c, p, msg) < 0)
 			return -1;
 	}
-	char dp[64], fm[64];
-	snprintf(dp, sizeof(dp), "bridge:%s", p->bridge);
-	(void)dp;
+	char fm[64];
 	snprintf(fm, sizeof(fm), "fail_mode=secure");
 	if (ovs_vsctl(NULL, errf, "--may-exist", "add-br", p->bridge, "--", "set", "bridge",
 		      p->bridge, "datapath_type=netdev", fm, NULL) != 0) {
