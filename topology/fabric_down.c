@@ -30,20 +30,11 @@ static void wait_gone(const char *needle, double secs)
 		hostsys_sleep_ms(50);
 }
 
-static int down_dir(const struct chain_paths *p, const char *label)
+/* 1. Images: "quit" on their consoles (they print their counters and
+ *    exit) through their control sockets, testpmd: "quit" into its FIFO.
+ *    Writers never block: O_NONBLOCK.  How many were told. */
+static int quit_functions(const struct chain_paths *p)
 {
-	struct stat st;
-	char needle[300];
-	snprintf(needle, sizeof(needle), "%s/", p->dir);
-	pid_t pids[64];
-	if (stat(p->dir, &st) != 0 && hostsys_find_procs(needle, pids, 64) == 0) {
-		printf("nfbox chain: %s is not up (no %s)\n", label, p->dir);
-		return 0;
-	}
-	ovs_env(p);
-	/* 1. Images: "quit" on their consoles (they print their counters and
-	 *    exit) through their control sockets, testpmd: "quit" into its
-	 *    FIFO.  Writers never block: O_NONBLOCK. */
 	int n_quit = 0;
 	DIR *d = opendir(p->dir);
 	struct dirent *e;
@@ -69,22 +60,31 @@ static int down_dir(const struct chain_paths *p, const char *label)
 	}
 	if (d)
 		closedir(d);
-	if (n_quit) {
-		/* nfbox run processes and QEMU end once the image said goodbye. */
-		double end = hostsys_now() + 3.0;
-		for (;;) {
-			int n = hostsys_find_procs(needle, pids, 64), left = 0;
-			for (int i = 0; i < n && i < 64; i++)
-				if (!hostsys_pid_is(pids[i], "ovsdb-server") && !hostsys_pid_is(pids[i], "ovs-vswitchd"))
-					left++;
-			if (!left || hostsys_now() > end)
-				break;
-			hostsys_sleep_ms(50);
-		}
+	return n_quit;
+}
+
+/* nfbox run processes and QEMU end once the image said goodbye: wait up to
+ * 3 s until only OVS names the run directory. */
+static void wait_functions_gone(const char *needle)
+{
+	pid_t pids[64];
+	double end = hostsys_now() + 3.0;
+	for (;;) {
+		int n = hostsys_find_procs(needle, pids, 64), left = 0;
+		for (int i = 0; i < n && i < 64; i++)
+			if (!hostsys_pid_is(pids[i], "ovsdb-server") && !hostsys_pid_is(pids[i], "ovs-vswitchd"))
+				left++;
+		if (!left || hostsys_now() > end)
+			break;
+		hostsys_sleep_ms(50);
 	}
-	/* 2. OVS, politely. */
-	ovs_down(p);
-	/* 3. Whatever is left and names our run directory. */
+}
+
+/* 3. Whatever is left and names our run directory: TERM, then KILL.  How
+ * many had to be killed. */
+static int stop_the_rest(const char *needle)
+{
+	pid_t pids[64];
 	int n = hostsys_find_procs(needle, pids, 64);
 	int killed = 0;
 	if (n > 0) {
@@ -98,12 +98,18 @@ static int down_dir(const struct chain_paths *p, const char *label)
 		}
 		wait_gone(needle, 2.0);
 	}
-	/* 4. Files: hugetlbfs mount, DPDK runtime dirs, the bridge's tap. */
+	return killed;
+}
+
+/* The private hugetlbfs mount (RUNDIR/huge), emptied and unmounted. */
+static void remove_huge_mount(const struct chain_paths *p)
+{
 	char huge[320];
 	snprintf(huge, sizeof(huge), "%s/huge", p->dir);
 	struct stat a, b;
 	if (stat(huge, &a) == 0 && stat(p->dir, &b) == 0 && a.st_dev != b.st_dev) {
 		char hp[600];
+		struct dirent *e;
 		DIR *hd = opendir(huge);
 		while (hd && (e = readdir(hd)))
 			if (e->d_name[0] != '.') {
@@ -115,6 +121,13 @@ static int down_dir(const struct chain_paths *p, const char *label)
 		if (umount2(huge, MNT_DETACH) < 0)
 			fprintf(stderr, PROG ": umount %s: %s\n", huge, strerror(errno));
 	}
+}
+
+/* 4. Files: hugetlbfs mount, DPDK runtime dirs, the bridge's tap, the
+ * hugepages we added, the run directory.  0 or hostsys_rmtree()'s -errno. */
+static int remove_files(const struct chain_paths *p)
+{
+	remove_huge_mount(p);
 	const char *rt[] = {"/var/run/dpdk", "/run/dpdk"};
 	for (int i = 0; i < 2; i++) {
 		char dd[300];
@@ -140,7 +153,27 @@ static int down_dir(const struct chain_paths *p, const char *label)
 	const char *base = getenv("NFBOX_CHAIN_DIR");
 	if (!rc && (!base || !*base) && rmdir("/run/nfbox/chain") == 0)
 		rmdir("/run/nfbox");
-	n = hostsys_find_procs(needle, pids, 64);
+	return rc;
+}
+
+static int down_dir(const struct chain_paths *p, const char *label)
+{
+	struct stat st;
+	char needle[300];
+	snprintf(needle, sizeof(needle), "%s/", p->dir);
+	pid_t pids[64];
+	if (stat(p->dir, &st) != 0 && hostsys_find_procs(needle, pids, 64) == 0) {
+		printf("nfbox chain: %s is not up (no %s)\n", label, p->dir);
+		return 0;
+	}
+	ovs_env(p);
+	if (quit_functions(p))
+		wait_functions_gone(needle);
+	/* 2. OVS, politely. */
+	ovs_down(p);
+	int killed = stop_the_rest(needle);
+	int rc = remove_files(p);
+	int n = hostsys_find_procs(needle, pids, 64);
 	if (n || rc) {
 		fprintf(stderr, PROG ": %s: %d process(es) left, %s\n", label, n,
 			rc ? strerror(-rc) : "directory removed");
