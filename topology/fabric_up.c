@@ -145,6 +145,69 @@ static void warn_other_chains(const struct chain_paths *p)
 		closedir(d);
 }
 
+/* RUNDIR/chain: what `down` needs once the chain file is gone. */
+static void write_state(const struct chain *c, const struct chain_paths *p)
+{
+	char f[400];
+	fabric_path(f, sizeof(f), p, "%s", "chain");
+	char *st;
+	if (asprintf(&st, "chain %s\nname %s\nbridge %s\nprefix %s\n", c->abspath, c->name, p->bridge,
+		     p->prefix) >= 0) {
+		hostsys_write_file(f, st);
+		free(st);
+	}
+}
+
+/* socket-mem MiB of free hugepages; what we added is kept in
+ * RUNDIR/hugepages for `down` to give back.  0 or -1. */
+static int reserve_hugepages(const struct chain *c, const struct chain_paths *p)
+{
+	char f[400];
+	fabric_path(f, sizeof(f), p, "%s", "hugepages");
+	char *prev = hostsys_read_file(f, NULL);
+	int before = prev ? atoi(prev) : 0;
+	free(prev);
+	int added = hostsys_hugepages_ensure(c->socket_mem, stdout);
+	if (added < 0)
+		return -1;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d\n", before + added);
+	hostsys_write_file(f, buf);
+	return 0;
+}
+
+/* Every function that does not run: images one by one, testpmd (one
+ * process serves them all) restarted whole.  How many started, or -1. */
+static int start_functions(const struct chain *c, const struct chain_paths *p)
+{
+	int started = 0;
+	bool tp_needed = false;
+	for (unsigned i = 0; i < c->n_nf; i++) {
+		if (fabric_nf_pid(p, c->nf[i].name))
+			continue;
+		if (c->nf[i].kind == CHAIN_NF_TESTPMD) {
+			tp_needed = true;
+			continue;
+		}
+		if (fabric_start_image(c, p, i, stderr) < 0)
+			return -1;
+		started++;
+	}
+	if (tp_needed) {
+		char pf[400];
+		fabric_path(pf, sizeof(pf), p, "%s.pid", "testpmd");
+		pid_t tp = hostsys_read_pid(pf);
+		if (tp && hostsys_pid_is(tp, p->dir)) {
+			kill(tp, SIGTERM);
+			hostsys_sleep_ms(500);
+		}
+		if (fabric_start_testpmd(c, p, stderr) < 0)
+			return -1;
+		started++;
+	}
+	return started;
+}
+
 int fabric_up(const struct chain *c)
 {
 	struct chain_paths p;
@@ -153,61 +216,22 @@ int fabric_up(const struct chain *c)
 		fprintf(stderr, PROG ": cannot create %s: %s\n", p.dir, strerror(errno));
 		return 1;
 	}
-	char f[400];
-	fabric_path(f, sizeof(f), &p, "%s", "chain");
-	char *st;
-	if (asprintf(&st, "chain %s\nname %s\nbridge %s\nprefix %s\n", c->abspath, c->name, p.bridge,
-		     p.prefix) >= 0) {
-		hostsys_write_file(f, st);
-		free(st);
-	}
+	write_state(c, &p);
 	double t0 = hostsys_now();
 	ovs_env(&p);
 	bool ovs_was_up = ovs_switch_pid(&p) != 0;
-	if (!ovs_was_up)
-		warn_other_chains(&p);
 	if (!ovs_was_up) {
-		fabric_path(f, sizeof(f), &p, "%s", "hugepages");
-		char *prev = hostsys_read_file(f, NULL);
-		int before = prev ? atoi(prev) : 0;
-		free(prev);
-		int added = hostsys_hugepages_ensure(c->socket_mem, stdout);
-		if (added < 0)
+		warn_other_chains(&p);
+		if (reserve_hugepages(c, &p) < 0)
 			return 1;
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%d\n", before + added);
-		hostsys_write_file(f, buf);
 	}
 	if (ovs_up(c, &p, stderr) < 0)
 		return 1;
 	if (ovs_was_up)
 		printf("nfbox chain: OVS was running (pid %d); flows re-installed\n", (int)ovs_switch_pid(&p));
-	int started = 0;
-	bool tp_needed = false;
-	for (unsigned i = 0; i < c->n_nf; i++) {
-		if (fabric_nf_pid(&p, c->nf[i].name))
-			continue;
-		if (c->nf[i].kind == CHAIN_NF_TESTPMD) {
-			tp_needed = true;
-			continue;
-		}
-		if (fabric_start_image(c, &p, i, stderr) < 0)
-			return 1;
-		started++;
-	}
-	if (tp_needed) {
-		/* One process serves them all: restart it whole. */
-		char pf[400];
-		fabric_path(pf, sizeof(pf), &p, "%s.pid", "testpmd");
-		pid_t tp = hostsys_read_pid(pf);
-		if (tp && hostsys_pid_is(tp, p.dir)) {
-			kill(tp, SIGTERM);
-			hostsys_sleep_ms(500);
-		}
-		if (fabric_start_testpmd(c, &p, stderr) < 0)
-			return 1;
-		started++;
-	}
+	int started = start_functions(c, &p);
+	if (started < 0)
+		return 1;
 	if (wait_ready(c, &p, stderr) < 0) {
 		fprintf(stderr, PROG ": '%s' is partly up; 'nfbox chain down %s' cleans up\n", c->path,
 			c->path);
