@@ -95,7 +95,7 @@ int fabric_start_image(const struct chain *c, const struct chain_paths *p, unsig
 	argv[n++] = cpu;
 	argv[n++] = "--log";
 	argv[n++] = console;
-	argv[n++] = "--control"; /* nfbox stats / reload CHAIN:NAME (chain_ctl.c) */
+	argv[n++] = "--control"; /* nfbox stats / reload CHAIN:NAME (ctl.c) */
 	argv[n++] = ctl;
 	if (f->config) {
 		argv[n++] = "--config";
