@@ -30,6 +30,7 @@ IMAGE_DRIVER_SRC  :=
 include $(sort $(wildcard drivers/*/driver.mk))
 HOSTED_SRC   := $(HOSTED_DRIVER_SRC)
 TOOL_SRC     := $(wildcard tools/*.c)
+TOPO_SRC     := $(wildcard topology/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 TESTLIB_SRC  := $(wildcard tests/lib/*.c)
 BENCH_SRC    := $(wildcard bench/*.c)
@@ -77,10 +78,10 @@ $(B)/rel/bench/%.o: bench/%.c
 # ---- the command -----------------------------------------------------------
 # The NF registry is a linker section: link the NF objects whole, never
 # through an archive (an archive member nobody references would be dropped).
-$(B)/nfbox: $(call obj,rel,$(TOOL_SRC)) $(REL_LIB)
+$(B)/nfbox: $(call obj,rel,$(TOOL_SRC) $(TOPO_SRC)) $(REL_LIB)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS)
 
-$(B)/asan/nfbox: $(call obj,asan,$(TOOL_SRC)) $(ASAN_LIB)
+$(B)/asan/nfbox: $(call obj,asan,$(TOOL_SRC) $(TOPO_SRC)) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PCAP_LIBS)
 
 # ---- unit tests (cmocka) ----------------------------------------------------
@@ -91,8 +92,8 @@ $(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(call obj,asan,$(TESTLIB_SRC)) $(AS
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka $(PCAP_LIBS)
 
-# A unit test of a tool links that tool's object too.
-$(B)/asan/tests/test_chain_relay: $(B)/asan/tools/chain_relay.o
+# A unit test of a host module links that module's objects too.
+$(B)/asan/tests/test_chain_relay: $(B)/asan/topology/relay.o $(B)/asan/topology/ctl_sock.o
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

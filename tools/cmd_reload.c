@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "control/proto.h"
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/ctl.h"
 
 #define PROG "nfbox reload"
 

@@ -25,7 +25,7 @@
  *     our stdin goes to it (the image understands "stats" and "quit");
  *     --control SOCK (or --name NAME, a socket under /run/nfbox/run) is a
  *     unix socket relayed to it too, one client at a time, for `nfbox
- *     stats` and `nfbox reload` (tools/chain_relay.c);
+ *     stats` and `nfbox reload` (topology/relay.c);
  *   - Ctrl-C / SIGTERM: we type "quit" for the image (it prints its
  *     counters and exits), then stop QEMU if it does not end within 3 s.
  *     QEMU runs in its own process group, so Ctrl-C reaches only us, and
@@ -53,8 +53,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/ctl.h"
+#include "topology/relay.h"
 
 #define PROG "nfbox run"
 #define MAX_NETS 8

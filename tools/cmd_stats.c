@@ -2,7 +2,7 @@
 /*
  * nfbox stats TARGET [--json] - the counters of a running image, asked over
  * its console through the control socket of its `nfbox run`
- * (tools/chain_ctl.c describes the channel):
+ * (control/proto.h is the protocol, topology/ctl.c the client):
  *
  *     nfbox run fw.img --name fw --net ... &
  *     nfbox stats fw          # or the pid of that nfbox run, or its socket
@@ -10,11 +10,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/chain.h"
 #include "tools/cmd.h"
+#include "topology/ctl.h"
 
 #define PROG "nfbox stats"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_chain_relay.c - the control socket of `nfbox run` (tools/chain_relay.c):
+ * test_chain_relay.c - the control socket of `nfbox run` (topology/relay.c):
  * who may listen where, stale and live sockets, and a client that shuts
  * down its sending side after its request still getting the answer.
  */
@@ -19,7 +19,8 @@
 
 #include <cmocka.h>
 
-#include "tools/chain.h"
+#include "topology/ctl.h"
+#include "topology/relay.h"
 
 static char dir[48], sock[64];
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_file.c - the chain file: one statement per line, words separated by
- * blanks, "quoted words" for paths with blanks, # comments.
+ * chain_file.c - the chain file parser (chain_parse): one statement per
+ * line, words separated by blanks, "quoted words" for paths with blanks,
+ * # comments.
  *
  *   chain NAME
  *   ovs [cpu N] [socket-mem MB] [max-sleep US]
@@ -29,7 +30,7 @@
 
 #include "dataplane/nf.h"
 #include "tools/cfgfile.h"
-#include "tools/chain.h"
+#include "topology/chain.h"
 
 #define MAX_WORDS 32
 

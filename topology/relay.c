@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_relay.c - the control socket of `nfbox run --control SOCK` (or
+ * relay.c - the control socket of `nfbox run --control SOCK` (or
  * --name NAME): a unix stream socket whose clients type into the image's
  * serial console and read what it prints.
  *
@@ -9,7 +9,7 @@
  * and is served when the first hangs up.  That serialises `nfbox stats` and
  * `nfbox reload` against one image without locks.  A client sees the
  * console output from the moment it is accepted; the image's "end NONCE"
- * line (kernel/app.c) tells it where its answer ends.
+ * line (control/proto.h) tells it where its answer ends.
  *
  * Console output goes to the client without blocking `nfbox run`.  QEMU
  * writes the serial port byte by byte, so we relay many tiny pieces, and a
@@ -30,66 +30,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/ctl.h"
+#include "topology/relay.h"
 
 #define RELAY_BUF_MAX (1u << 20)
-
-int ctl_name_path(const char *name, char *buf, size_t len)
-{
-	size_t nl = strlen(name);
-	bool ok = nl > 0 && nl <= 32;
-	for (size_t i = 0; i < nl; i++) {
-		char ch = name[i];
-		ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-' || ch == '_')));
-	}
-	if (!ok)
-		return -EINVAL;
-	const char *d = getenv("NFBOX_RUN_DIR");
-	char dflt[64];
-	if (!d || !*d) {
-		if (geteuid() == 0)
-			d = "/run/nfbox/run";
-		else {
-			const char *x = getenv("XDG_RUNTIME_DIR");
-			if (x && *x && strlen(x) < 40)
-				snprintf(dflt, sizeof(dflt), "%s/nfbox", x);
-			else
-				snprintf(dflt, sizeof(dflt), "/tmp/nfbox-%u", (unsigned)geteuid());
-			d = dflt;
-		}
-	}
-	if (snprintf(buf, len, "%s/%s.sock", d, name) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int sock_addr(const char *path, struct sockaddr_un *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(a->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(a->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-int ctl_connect(const char *path)
-{
-	struct sockaddr_un a;
-	int rc = sock_addr(path, &a);
-	if (rc)
-		return rc;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
 
 /* mkdir -p of the socket's directory, remembering the first one we made so
  * relay_close can take the empty ones away again. */
@@ -123,7 +67,7 @@ int relay_listen(struct relay *r, const char *path, char *err, size_t errlen)
 	memset(r, 0, sizeof(*r));
 	r->lfd = r->cfd = -1;
 	struct sockaddr_un a;
-	if (sock_addr(path, &a) < 0) {
+	if (ctl_sock_addr(path, &a) < 0) {
 		snprintf(err, errlen, "control socket path too long (at most %zu bytes): %s",
 			 sizeof(a.sun_path) - 1, path);
 		return -1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_of.c - just enough OpenFlow 1.0 to inject frames and read port
+ * openflow.c - just enough OpenFlow 1.0 to inject frames and read port
  * counters over the bridge's management socket (BRIDGE.mgmt, the socket
  * ovs-ofctl uses).  OpenFlow 1.0 spec sections in comments; all fields are
  * big-endian.
@@ -15,13 +15,14 @@
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/openflow.h"
 
 #define OFP_VERSION 0x01
 enum {

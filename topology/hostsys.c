@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* chain_sys.c - processes, files and hugepages for `nfbox chain`. */
+/* hostsys.c - processes, files and hugepages for `nfbox chain` (hostsys.h). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -15,53 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
-
-#define RUN_BASE "/run/nfbox/chain"
-
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-static void paths_from(const char *abspath, struct chain_paths *p)
-{
-	const char *base = getenv("NFBOX_CHAIN_DIR");
-	if (!base || !*base)
-		base = RUN_BASE;
-	const char *file = strrchr(abspath, '/') ? strrchr(abspath, '/') + 1 : abspath;
-	int stem = (int)strcspn(file, ".");
-	if (stem > 24)
-		stem = 24;
-	uint32_t h = fnv1a(abspath);
-	snprintf(p->hash, sizeof(p->hash), "%08x", h);
-	if (snprintf(p->dir, sizeof(p->dir), "%s/%.*s-%08x", base, stem, file, h) >= (int)sizeof(p->dir))
-		fprintf(stderr, "nfbox chain: NFBOX_CHAIN_DIR is too long\n");
-	snprintf(p->bridge, sizeof(p->bridge), "nfb%08x", h);
-	snprintf(p->prefix, sizeof(p->prefix), "nfbc%08x", h);
-}
-
-void chain_paths(const struct chain *c, struct chain_paths *p)
-{
-	paths_from(c->abspath, p);
-}
-
-int chain_paths_of_file(const char *path, struct chain_paths *p)
-{
-	char *abs = realpath(path, NULL);
-	if (!abs)
-		return -1;
-	paths_from(abs, p);
-	free(abs);
-	return 0;
-}
+#include "topology/hostsys.h"
 
 /* ---- running things ---------------------------------------------------------- */
 
-int csys_run(char *const argv[], char **out, const char *errf)
+int hostsys_run(char *const argv[], char **out, const char *errf)
 {
 	int pfd[2] = {-1, -1};
 	if (out && pipe2(pfd, O_CLOEXEC) < 0)
@@ -111,7 +69,7 @@ int csys_run(char *const argv[], char **out, const char *errf)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int csys_runv(char **out, const char *errf, const char *arg0, ...)
+int hostsys_runv(char **out, const char *errf, const char *arg0, ...)
 {
 	char *argv[64];
 	int n = 0;
@@ -121,10 +79,10 @@ int csys_runv(char **out, const char *errf, const char *arg0, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	return csys_run(argv, out, errf);
+	return hostsys_run(argv, out, errf);
 }
 
-pid_t csys_spawn(char *const argv[], const char *in, const char *log, int cpu)
+pid_t hostsys_spawn(char *const argv[], const char *in, const char *log, int cpu)
 {
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -197,12 +155,12 @@ static bool cmdline_has(pid_t pid, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
-bool csys_pid_is(pid_t pid, const char *needle)
+bool hostsys_pid_is(pid_t pid, const char *needle)
 {
 	return pid > 0 && cmdline_has(pid, needle);
 }
 
-int csys_find_procs(const char *needle, pid_t *pids, int max)
+int hostsys_find_procs(const char *needle, pid_t *pids, int max)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -224,9 +182,9 @@ int csys_find_procs(const char *needle, pid_t *pids, int max)
 	return n;
 }
 
-pid_t csys_read_pid(const char *path)
+pid_t hostsys_read_pid(const char *path)
 {
-	char *t = csys_read_file(path, NULL);
+	char *t = hostsys_read_file(path, NULL);
 	if (!t)
 		return 0;
 	pid_t pid = (pid_t)atoi(t);
@@ -236,7 +194,7 @@ pid_t csys_read_pid(const char *path)
 	return pid;
 }
 
-int csys_write_file(const char *path, const char *text)
+int hostsys_write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -245,7 +203,7 @@ int csys_write_file(const char *path, const char *text)
 	return fclose(f) ? -errno : 0;
 }
 
-char *csys_read_file(const char *path, size_t *len)
+char *hostsys_read_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -267,21 +225,59 @@ char *csys_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-double csys_now(void)
+void hostsys_tail_file(const char *path, int lines, FILE *to)
+{
+	size_t len;
+	char *t = hostsys_read_file(path, &len);
+	if (!t || !len) {
+		free(t);
+		return;
+	}
+	char *s = t + len;
+	int n = 0;
+	while (s > t && n <= lines)
+		if (*--s == '\n')
+			n++;
+	if (*s == '\n')
+		s++;
+	for (char *l = s; *l;) {
+		size_t m = strcspn(l, "\n");
+		fprintf(to, "    %.*s\n", (int)m, l);
+		l += m;
+		if (*l)
+			l++;
+	}
+	free(t);
+}
+
+int hostsys_mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *s = tmp + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(tmp, 0755);
+			*s = '/';
+		}
+	return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+double hostsys_now(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-void csys_sleep_ms(unsigned ms)
+void hostsys_sleep_ms(unsigned ms)
 {
 	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&t, &t) < 0 && errno == EINTR)
 		;
 }
 
-int csys_rmtree(const char *dir)
+int hostsys_rmtree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -306,7 +302,7 @@ int csys_rmtree(const char *dir)
 				rc = -EBUSY; /* a mount point: never remove through it */
 				continue;
 			}
-			int r = csys_rmtree(p);
+			int r = hostsys_rmtree(p);
 			if (r)
 				rc = r;
 		} else if (unlink(p) < 0) {
@@ -319,7 +315,7 @@ int csys_rmtree(const char *dir)
 	return rc;
 }
 
-const char *csys_self_exe(void)
+const char *hostsys_self_exe(void)
 {
 	static char exe[PATH_MAX];
 	if (!exe[0]) {
@@ -353,7 +349,7 @@ static long meminfo(const char *key)
 
 static long read_nr(void)
 {
-	char *t = csys_read_file("/proc/sys/vm/nr_hugepages", NULL);
+	char *t = hostsys_read_file("/proc/sys/vm/nr_hugepages", NULL);
 	long v = t ? atol(t) : -1;
 	free(t);
 	return v;
@@ -363,10 +359,10 @@ static int write_nr(long v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%ld\n", v);
-	return csys_write_file("/proc/sys/vm/nr_hugepages", buf);
+	return hostsys_write_file("/proc/sys/vm/nr_hugepages", buf);
 }
 
-int csys_hugepages_ensure(unsigned mb, FILE *msg)
+int hostsys_hugepages_ensure(unsigned mb, FILE *msg)
 {
 	long size_kb = meminfo("Hugepagesize");
 	if (size_kb <= 0) {
@@ -388,7 +384,7 @@ int csys_hugepages_ensure(unsigned mb, FILE *msg)
 	long got = read_nr() - nr;
 	if (meminfo("HugePages_Free") < need) {
 		fprintf(msg, "nfbox chain: asked for %ld more hugepages, the kernel gave %ld\n", add, got);
-		csys_hugepages_release((int)got);
+		hostsys_hugepages_release((int)got);
 		return -1;
 	}
 	fprintf(msg, "nfbox chain: hugepages: %ld x %ld kB added (vm.nr_hugepages %ld -> %ld)\n", got,
@@ -396,7 +392,7 @@ int csys_hugepages_ensure(unsigned mb, FILE *msg)
 	return (int)got;
 }
 
-void csys_hugepages_release(int added)
+void hostsys_hugepages_release(int added)
 {
 	if (added <= 0)
 		return;

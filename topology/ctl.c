@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_ctl.c - the image's serial console as a control channel (client).
+ * ctl.c - the image's serial console as a control channel (client).
  *
- * The image reads command lines on its serial port (kernel/app.c: "stats
+ * The image reads command lines on its serial port (control/proto.h: "stats
  * [NONCE]", "end NONCE", "quit", "reload ...").  `nfbox run --control SOCK`
- * (or --name NAME) relays a unix socket to that port (chain_relay.c): a
+ * (or --name NAME) relays a unix socket to that port (relay.c): a
  * client connects, writes its lines and reads what the console prints from
  * then on.  The console has no framing and carries other output too (boot
  * lines, warnings), so a request ends with "end NONCE" (or is "stats
@@ -26,7 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/chain.h"
+#include "topology/ctl.h"
+#include "topology/hostsys.h"
 
 static bool is_socket(const char *path)
 {
@@ -41,7 +43,7 @@ static int pid_sock(pid_t pid, char *sock, size_t len)
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
 	size_t n;
-	char *cl = csys_read_file(p, &n);
+	char *cl = hostsys_read_file(p, &n);
 	if (!cl || !n) {
 		free(cl);
 		return -ESRCH;
@@ -141,13 +143,13 @@ int ctl_resolve(const char *prog, const char *target, struct ctl_target *t)
 		snprintf(t->label, sizeof(t->label), "%s", name);
 		char pidf[400];
 		snprintf(pidf, sizeof(pidf), "%s/%s.pid", p.dir, name);
-		t->pid = csys_read_pid(pidf);
+		t->pid = hostsys_read_pid(pidf);
 		if (!t->pid && !is_socket(t->sock)) {
 			fprintf(stderr, "%s: no image '%s' in chain %s (is it up? 'nfbox chain status %s')\n",
 				prog, name, file, file);
 			return -1;
 		}
-		if (!t->pid || !csys_pid_is(t->pid, p.dir) || !is_socket(t->sock)) {
+		if (!t->pid || !hostsys_pid_is(t->pid, p.dir) || !is_socket(t->sock)) {
 			fprintf(stderr, "%s: image '%s' of chain %s is not running\n", prog, name, file);
 			return -1;
 		}
@@ -205,7 +207,7 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 	unsigned long r = 0;
 	int u = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (u < 0 || read(u, &r, sizeof(r)) != (ssize_t)sizeof(r))
-		r = (unsigned long)getpid() * 2654435761u ^ (unsigned long)(csys_now() * 1e6);
+		r = (unsigned long)getpid() * 2654435761u ^ (unsigned long)(hostsys_now() * 1e6);
 	if (u >= 0)
 		close(u);
 	snprintf(nonce, sizeof(nonce), "%016lx", r);
@@ -224,7 +226,7 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 	int el = snprintf(endl, sizeof(endl), "end %s", nonce);
 	size_t len = 0, cap = 8192;
 	char *buf = malloc(cap);
-	double end = csys_now() + timeout_ms / 1000.0;
+	double end = hostsys_now() + timeout_ms / 1000.0;
 	char *hit = NULL;
 	while (!rc && buf) {
 		buf[len] = '\0';
@@ -236,7 +238,7 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 			}
 		if (hit)
 			break;
-		double left = end - csys_now();
+		double left = end - hostsys_now();
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
 			break;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * chain_ovs.c - a private Open vSwitch (DPDK, netdev datapath) per chain.
+ * ovs.c - a private Open vSwitch (DPDK, netdev datapath) per chain.
  *
  * Nothing here touches a system OVS: the database, its socket, the
  * switch's control socket, pid and log files all live in the chain's run
@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tools/chain.h"
+#include "topology/hostsys.h"
+#include "topology/ovs.h"
 
 #define VSWITCHD_DEFAULT "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 #define SCHEMA_DEFAULT "/usr/share/openvswitch/vswitch.ovsschema"
@@ -54,15 +55,15 @@ int ovs_vsctl(char **out, const char *errf, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	return csys_run(argv, out, errf);
+	return hostsys_run(argv, out, errf);
 }
 
 static pid_t pid_of(const struct chain_paths *p, const char *file)
 {
 	char path[320];
 	snprintf(path, sizeof(path), "%s/%s", p->dir, file);
-	pid_t pid = csys_read_pid(path);
-	return pid && csys_pid_is(pid, p->dir) ? pid : 0;
+	pid_t pid = hostsys_read_pid(path);
+	return pid && hostsys_pid_is(pid, p->dir) ? pid : 0;
 }
 
 pid_t ovs_db_pid(const struct chain_paths *p)
@@ -93,15 +94,15 @@ static int start_db(const struct chain_paths *p, int cpu, FILE *msg)
 	snprintf(errf, sizeof(errf), "%s/ovs-start.err", p->dir);
 	if (access(db, F_OK) != 0) {
 		const char *schema = getenv("NFBOX_OVS_SCHEMA");
-		if (csys_runv(NULL, errf, "ovsdb-tool", "create", db,
-			     schema && *schema ? schema : SCHEMA_DEFAULT, NULL) != 0) {
+		if (hostsys_runv(NULL, errf, "ovsdb-tool", "create", db,
+			        schema && *schema ? schema : SCHEMA_DEFAULT, NULL) != 0) {
 			fprintf(msg, "nfbox chain: ovsdb-tool create %s failed (see %s)\n", db, errf);
 			return -1;
 		}
 	}
 	(void)cpus;
-	if (csys_runv(NULL, errf, "ovsdb-server", db, remote, pidf, ctl, log, "--detach", "--no-chdir",
-		     NULL) != 0) {
+	if (hostsys_runv(NULL, errf, "ovsdb-server", db, remote, pidf, ctl, log, "--detach", "--no-chdir",
+		        NULL) != 0) {
 		fprintf(msg, "nfbox chain: ovsdb-server did not start (see %s)\n", errf);
 		return -1;
 	}
@@ -139,7 +140,7 @@ static int start_switch(const struct chain *c, const struct chain_paths *p, FILE
 	snprintf(log, sizeof(log), "--log-file=%s/ovs-vswitchd.log", p->dir);
 	snprintf(cpus, sizeof(cpus), "%d", c->ovs_cpu);
 	(void)cpus;
-	if (csys_runv(NULL, errf, vs, db, pidf, ctl, log, "--detach", "--no-chdir", NULL) != 0) {
+	if (hostsys_runv(NULL, errf, vs, db, pidf, ctl, log, "--detach", "--no-chdir", NULL) != 0) {
 		fprintf(msg, "nfbox chain: %s did not start (see %s and %s/ovs-vswitchd.log)\n", vs,
 			errf, p->dir);
 		return -1;
@@ -180,11 +181,28 @@ int ovs_flows(const struct chain *c, const struct chain_paths *p, FILE *msg)
 		fprintf(f, "priority=100,in_port=%u,actions=output:%u\n", to, from);
 	}
 	fclose(f);
-	if (csys_runv(NULL, errf, "ovs-ofctl", "replace-flows", p->bridge, path, NULL) != 0) {
+	if (hostsys_runv(NULL, errf, "ovs-ofctl", "replace-flows", p->bridge, path, NULL) != 0) {
 		fprintf(msg, "nfbox chain: cannot install the flows (see %s)\n", errf);
 		return -1;
 	}
 	return 0;
+}
+
+/* The chain's steering flows in the switch (a restarted ovs-vswitchd has
+ * none until `chain up` installs them again; fail_mode=secure drops all
+ * until then). */
+bool ovs_flows_installed(const struct chain *c, const struct chain_paths *p)
+{
+	char *out = NULL;
+	if (hostsys_runv(&out, "/dev/null", "ovs-ofctl", "dump-flows", p->bridge, NULL) != 0) {
+		free(out);
+		return false;
+	}
+	unsigned n = 0;
+	for (const char *x = out; x && (x = strstr(x, "priority=100,in_port=")); x++)
+		n++;
+	free(out);
+	return n >= 2 * (c->n_nf + 1);
 }
 
 int ovs_up(const struct chain *c, const struct chain_paths *p, FILE *msg)
@@ -197,9 +215,7 @@ int ovs_up(const struct chain *c, const struct chain_paths *p, FILE *msg)
 		if (ensure_huge_mount(p, msg) < 0 || start_switch(c, p, msg) < 0)
 			return -1;
 	}
-	char dp[64], fm[64];
-	snprintf(dp, sizeof(dp), "bridge:%s", p->bridge);
-	(void)dp;
+	char fm[64];
 	snprintf(fm, sizeof(fm), "fail_mode=secure");
 	if (ovs_vsctl(NULL, errf, "--may-exist", "add-br", p->bridge, "--", "set", "bridge",
 		      p->bridge, "datapath_type=netdev", fm, NULL) != 0) {
@@ -228,11 +244,11 @@ void ovs_down(const struct chain_paths *p)
 	snprintf(errf, sizeof(errf), "%s/ovs-stop.err", p->dir);
 	if (ovs_switch_pid(p)) {
 		snprintf(ctl, sizeof(ctl), "%s/ovs-vswitchd.ctl", p->dir);
-		csys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", "--cleanup", NULL);
+		hostsys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", "--cleanup", NULL);
 	}
 	if (ovs_db_pid(p)) {
 		snprintf(ctl, sizeof(ctl), "%s/ovsdb-server.ctl", p->dir);
-		csys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", NULL);
+		hostsys_runv(NULL, errf, "ovs-appctl", "--timeout=10", "-t", ctl, "exit", NULL);
 	}
 }
 

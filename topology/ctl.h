@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl.h - the image's serial console as a control channel, host side.
+ * Prefix ctl_.
+ *
+ * `nfbox run --control SOCK` (or --name NAME) relays a unix socket to the
+ * image's console (relay.h).  ctl_sock.c says where those sockets are and
+ * connects to one; ctl.c is the client of `nfbox stats`, `nfbox reload` and
+ * `nfbox chain`: it finds an image's socket from a TARGET, sends request
+ * lines ending in a nonce and collects the answer up to the image's
+ * "end NONCE" line.
+ */
+#ifndef NFB_TOPOLOGY_CTL_H
+#define NFB_TOPOLOGY_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct sockaddr_un;
+
+/* ---- ctl_sock.c: the control sockets ---- */
+/* The socket of `nfbox run --name NAME`: $NFBOX_RUN_DIR/NAME.sock, default
+ * /run/nfbox/run as root, else $XDG_RUNTIME_DIR/nfbox or /tmp/nfbox-UID.
+ * -EINVAL for a bad name (a letter, then letters, digits, '-', '_'; <= 32). */
+int ctl_name_path(const char *name, char *buf, size_t len);
+/* A unix socket address for path; -ENAMETOOLONG if it does not fit. */
+int ctl_sock_addr(const char *path, struct sockaddr_un *a);
+/* Connect to a control socket: the fd, or -errno. */
+int ctl_connect(const char *path);
+
+/* ---- ctl.c: requests to a running image ---- */
+/* Where a running image listens: the control socket of its `nfbox run`. */
+struct ctl_target {
+	char sock[108];
+	char label[128];
+	pid_t pid; /* the nfbox run process, 0 if unknown */
+};
+/* TARGET is CHAINFILE:NAME, a control socket path, the NAME given to
+ * `nfbox run --name`, or the pid of an `nfbox run` with --name/--control.
+ * -1 with a message on stderr. */
+int ctl_resolve(const char *prog, const char *target, struct ctl_target *t);
+/* Send `lines` (each ending in \n), then "LAST NONCE" (LAST is "end", or
+ * "stats", which the image answers with its counters and then "end NONCE"),
+ * and collect the console output up to the image's "end NONCE" line.
+ * *out is malloc'd.  0, or -ETIMEDOUT, -EPIPE (image gone), -errno. */
+int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last, char **out,
+		 unsigned timeout_ms);
+/* "stats NONCE": the counters as lines "section.name value" (other console
+ * lines dropped).  0 or -errno. */
+int ctl_stats(const struct ctl_target *t, char **text, unsigned timeout_ms);
+/* What a failed ctl_stats/ctl_exchange means for the user, in words. */
+const char *ctl_strerror(int rc);
+/* Type "quit" (no answer awaited).  0 or -errno. */
+int ctl_quit(const char *sock);
+/* Print "section.name value" lines as one JSON object. */
+void ctl_stats_json(const char *text, FILE *to);
+/* Value of "section.name" in stats text, or `dflt`. */
+uint64_t ctl_stat(const char *text, const char *key, uint64_t dflt);
+/* The value of "section.name" in stats text as a string into buf; -1 if absent. */
+int ctl_stat_str(const char *text, const char *key, char *buf, size_t len);
+
+#endif
