@@ -98,6 +98,20 @@ static inline uint32_t ft_ticks(uint64_t ns)
 	return (uint32_t)((ns + (1ull << FT_TICK_SHIFT) - 1) >> FT_TICK_SHIFT);
 }
 
+/* A configured timeout as the ticks to refresh and insert entries with, so
+ * that it never fires early: one tick more than ft_ticks, because `now`
+ * lies somewhere inside its tick and an entry expires at the start of its
+ * deadline tick (without it, a 60 s timeout could end ~1 ms before 60 s;
+ * RFC 4787 REQ-5 and RFC 5508 REQ-5 set minima).  It may fire up to two
+ * ticks (~2.1 ms) late.  Functions convert their timeouts with this once,
+ * at configure time, and insert with FT_TICKS_NS(ticks). */
+static inline uint32_t ft_timeout_ticks(uint64_t ns)
+{
+	uint32_t t = ft_ticks(ns);
+	return t < FT_TIMEOUT_MAX_TICKS ? t + 1 : t;
+}
+#define FT_TICKS_NS(ticks) ((uint64_t)(ticks) << FT_TICK_SHIFT)
+
 /*
  * Find `k` (with its precomputed flow_hash) in either direction.  Returns
  * the entry index, and *dir = FT_DIR_ORIG or FT_DIR_REPLY (dir may be NULL);

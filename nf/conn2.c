@@ -67,6 +67,35 @@ static int32_t conn2_insert(struct conn2 *c, const struct flow_key *k, uint32_t 
 	return idx;
 }
 
+/* `second` clashes with a live entry.  If that is the second entry of a
+ * connection already past its deadline (the wheel has not reached it yet:
+ * second entries live as long as their first says, and it said so), end
+ * that connection now, as the wheel would, and return true: an expired
+ * connection never blocks a new one with the same tuple. */
+static bool conn2_reap_stale(struct conn2 *c, const struct flow_key *second, uint32_t hash,
+			     uint64_t now)
+{
+	int32_t si = ft_lookup(c->ft, second, hash, now, NULL);
+	if (si < 0)
+		return false;
+	struct ft_entry *s = ft_entry(c->ft, (uint32_t)si);
+	if (s->key.zone == c->zone_first)
+		return false; /* a live connection's first entry: a real clash */
+	uint32_t fi = (uint32_t)s->user;
+	struct ft_entry *f = ft_entry(c->ft, fi);
+	c->now = now;
+	if (conn2_partner(f->user) != (uint32_t)si) {
+		ft_delete(c->ft, (uint32_t)si); /* nobody's any more */
+		c->gen++;
+		return true;
+	}
+	if (conn2_live(f, conn2_tick(now)))
+		return false; /* a live connection holds it */
+	conn2_expired(c, fi, f); /* ends it: partner deleted, `ended` told */
+	ft_delete(c->ft, fi);
+	return true;
+}
+
 int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 		   const struct flow_key *second, uint64_t now, uint64_t tmo_ns, uint64_t user)
 {
@@ -74,7 +103,10 @@ int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 	int32_t fi = conn2_insert(c, first, hash, now, tmo_ns, user | CONN2_NO_PARTNER);
 	if (fi < 0)
 		return fi;
-	int32_t si = conn2_insert(c, second, flow_hash(second), now, FT_TIMEOUT_FAR, (uint32_t)fi);
+	uint32_t shash = flow_hash(second);
+	int32_t si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi);
+	if (si == -SYS_EEXIST && conn2_reap_stale(c, second, shash, now))
+		si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi);
 	if (si < 0) {
 		ft_delete(c->ft, (uint32_t)fi);
 		return si;

@@ -118,6 +118,19 @@ static inline struct ft_entry *conn2_first_of(struct conn2 *c, uint32_t second_i
 	return conn2_first_in(ft_entry(c->ft, 0), second_idx, tick);
 }
 
+/* Refresh connection entry `e` for `ticks`.  A state change that shortens
+ * its timeout (a TCP FIN: established -> transitory) re-files it on the
+ * wheel (ft_set_deadline), so the connection ends -- and gives back its
+ * port or slot -- at the new deadline, not at the old one. */
+static inline void conn2_refresh(struct conn2 *c, struct ft_entry *e, uint64_t now,
+				 uint32_t ticks, uint32_t old_ticks)
+{
+	if (unlikely(ticks < old_ticks))
+		ft_set_deadline(c->ft, (uint32_t)(e - ft_entry(c->ft, 0)), now, ticks);
+	else
+		ft_touch(e, now, ticks);
+}
+
 /* A TCP segment that leaves the connection's state as it is (no SYN, FIN
  * or RST): what a fast path may take. */
 static inline bool conn2_tcp_keeps_state(const struct pkt *p)

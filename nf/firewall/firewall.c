@@ -262,7 +262,7 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 	}
 	uint64_t u = fw_ct_make(tcp ? FW_CT_SYN_SENT : FW_CT_ONEWAY, p->port, (uint32_t)(r + 1));
 	unsigned tmo = fw_ct_tmo(u, k->proto);
-	uint64_t tmo_ns = (uint64_t)rs->tmo_sec[tmo] * 1000000000ull;
+	uint64_t tmo_ns = FT_TICKS_NS(rs->tmo_ticks[tmo]);
 	int32_t idx = ft_insert(fw->ft, k, hash, now, tmo_ns, u);
 	if (unlikely(idx == -SYS_ENOSPC)) {
 		/* Expired entries hold their slots until the wheel reaps them,

@@ -660,7 +660,7 @@ int fw_rules_compile(const struct cfg *cfg, struct cfg_errors *errs, struct fw_r
 			snprintf(rs->port_name[i], sizeof(rs->port_name[i]), "port%u", i);
 	}
 	for (unsigned i = 0; i < FW_TMO_COUNT; i++)
-		rs->tmo_ticks[i] = ft_ticks((uint64_t)rs->tmo_sec[i] * 1000000000ull);
+		rs->tmo_ticks[i] = ft_timeout_ticks((uint64_t)rs->tmo_sec[i] * 1000000000ull);
 	rs->ctr = sys_alloc(((size_t)rs->n_rules + 1) * sizeof(*rs->ctr), SYS_CACHE_LINE);
 	if (!rs->ctr && !b.nomem)
 		nomem(&b, NULL);

@@ -99,7 +99,7 @@ static int32_t lb_new(struct lb *l, struct pkt *p, const struct flow_key *k, uin
 	struct lb_backend *be = &lc->be[bi];
 	uint64_t u = (k->proto == IPPROTO_TCP_ ? LB_U_TCP : 0) | (uint64_t)vi << LB_U_VIP_SHIFT |
 		     (uint64_t)bi << LB_U_BE_SHIFT;
-	uint64_t tmo_ns = (uint64_t)lc->tmo_sec[lb_tmo(u)] * 1000000000ull;
+	uint64_t tmo_ns = FT_TICKS_NS(lc->tmo_ticks[lb_tmo(u)]);
 	struct flow_key sk = *k;
 	sk.dst.v4 = be->addr;
 	sk.dport = be->port;
@@ -136,10 +136,11 @@ static inline void lb_to_server(struct lb *l, struct pkt *p, uint32_t idx, uint6
 	struct lb_conf *lc = l->lc;
 	struct ft_entry *e = ft_entry(l->cn.ft, idx);
 	uint64_t u = e->user;
+	const uint32_t old_ticks = lc->tmo_ticks[lb_tmo(u)];
 	if (u & LB_U_TCP)
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
 					     LB_U_REPLIED, LB_U_CLOSING);
-	ft_touch(e, now, lc->tmo_ticks[lb_tmo(u)]);
+	conn2_refresh(&l->cn, e, now, lc->tmo_ticks[lb_tmo(u)], old_ticks);
 	if (!lb_send(l, p, lc->server_port))
 		return;
 	struct lb_backend *be = &lc->be[lb_u_be(u)];
@@ -158,13 +159,14 @@ static inline void lb_to_client(struct lb *l, struct pkt *p, uint32_t idx, uint6
 		return;
 	}
 	uint64_t u = e->user;
+	const uint32_t old_ticks = lc->tmo_ticks[lb_tmo(u)];
 	if (u & LB_U_TCP)
 		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true, LB_U_REPLIED,
 				   LB_U_CLOSING);
 	else
 		u |= LB_U_REPLIED;
 	e->user = u;
-	ft_touch(e, now, lc->tmo_ticks[lb_tmo(u)]);
+	conn2_refresh(&l->cn, e, now, lc->tmo_ticks[lb_tmo(u)], old_ticks);
 	if (!lb_send(l, p, lc->client_port))
 		return;
 	xlate_rewrite(p, true, e->key.dst.v4, e->key.dport);

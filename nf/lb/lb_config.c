@@ -234,7 +234,7 @@ int lb_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct lb_co
 		statement(b, cfg_stmt_at(cfg, i));
 	pick_ports(lc, cfg, errs);
 	for (unsigned i = 0; i < LB_TMO_COUNT; i++)
-		lc->tmo_ticks[i] = ft_ticks((uint64_t)lc->tmo_sec[i] * 1000000000ull);
+		lc->tmo_ticks[i] = ft_timeout_ticks((uint64_t)lc->tmo_sec[i] * 1000000000ull);
 	int rc = errs->count == before ? build_tables(b) : -SYS_EINVAL;
 	sys_free(b);
 	if (rc || errs->count != before) {

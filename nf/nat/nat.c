@@ -134,11 +134,22 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 		}
 	}
 	uint32_t ai = nat_pick_addr(&nc->rules[r], k->src.v4);
-	int32_t port = nat_pool_alloc(nc->pool, ai, cls, sys_be16(k->sport));
+	const uint16_t want = sys_be16(k->sport);
+	const struct nat_pool_addr *pa = &nc->pool->a[ai];
+	int32_t port = nat_pool_alloc(nc->pool, ai, cls, want);
 	/* Sessions past their deadline hold their ports until the wheel
-	 * reaps them (after the burst): reap now before calling it full. */
-	if (unlikely(port < 0) && conn2_expire(&n->cn, now))
-		port = nat_pool_alloc(nc->pool, ai, cls, sys_be16(k->sport));
+	 * reaps them (after the burst): before calling the pool full, or
+	 * giving up the inside port (a host re-using its port after its
+	 * session expired keeps it), reap now and ask again. */
+	if (unlikely(port != want) && (port < 0 || (want >= pa->lo && want <= pa->hi)) &&
+	    conn2_expire(&n->cn, now)) {
+		if (port < 0) {
+			port = nat_pool_alloc(nc->pool, ai, cls, want);
+		} else if (nat_pool_take(nc->pool, ai, cls, want)) {
+			nat_pool_release(nc->pool, ai, cls, (uint16_t)port);
+			port = want;
+		}
+	}
 	if (port < 0) {
 		nat_drop(n, p, NAT_DROP_PORTS_EXHAUSTED);
 		return -1;
@@ -171,7 +182,7 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 {
 	const struct nat_conf *nc = n->nc;
 	uint64_t u = nat_u_make(cls, port, ai) | (mapped ? NAT_U_MAPPED : 0);
-	uint64_t tmo_ns = (uint64_t)nc->tmo_sec[nat_tmo(u)] * 1000000000ull;
+	uint64_t tmo_ns = FT_TICKS_NS(nc->tmo_ticks[nat_tmo(u)]);
 	struct flow_key ok = *k;
 	ok.src.v4 = nc->pool->a[ai].addr;
 	ok.sport = sys_be16((uint16_t)port);
@@ -193,10 +204,11 @@ static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t 
 {
 	struct ft_entry *e = ft_entry(n->cn.ft, idx);
 	uint64_t u = e->user;
+	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
 	if (nat_u_cls(u) == NAT_CLS_TCP)
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
 					       NAT_U_REPLIED, NAT_U_CLOSING);
-	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(u)]);
+	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
 	if (!nat_send(n, p, n->nc->out_port))
 		return;
 	xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
@@ -212,12 +224,13 @@ static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t n
 		return;
 	}
 	uint64_t u = e->user;
+	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
 	if (nat_u_cls(u) == NAT_CLS_TCP)
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true,
 					       NAT_U_REPLIED, NAT_U_CLOSING);
 	else
 		e->user = u = u | NAT_U_REPLIED;
-	ft_touch(e, now, n->nc->tmo_ticks[nat_tmo(u)]);
+	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
 	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);

@@ -279,7 +279,7 @@ int nat_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct nat_
 		statement(b, cfg_stmt_at(cfg, i));
 	pick_ports(nc, cfg, errs);
 	for (unsigned i = 0; i < NAT_TMO_COUNT; i++)
-		nc->tmo_ticks[i] = ft_ticks((uint64_t)nc->tmo_sec[i] * 1000000000ull);
+		nc->tmo_ticks[i] = ft_timeout_ticks((uint64_t)nc->tmo_sec[i] * 1000000000ull);
 	if (errs->count == before) {
 		nc->pool = nat_pool_create(b->pool_addr, b->pool_lo, b->pool_hi, b->n_pool);
 		if (!nc->pool)

@@ -308,6 +308,21 @@ def case_timeouts():
     return c
 
 
+def case_reuse_after_expiry():
+    """A client that sends again after its connection expired, before the
+    timer wheel reaped it, gets a new connection (no tuple clash)."""
+    conf = PORTS + f"vip dns {VIP} proto udp port 53\nbackend dns 10.0.2.1\ntimeout udp 2\n"
+    c = Case("lb-reuse-after-expiry", conf)
+    cli = "198.51.100.10"
+    q = udp(0, cli, VIP, 7000, 53)
+    c.send(0, q, rewrite(q, dst="10.0.2.1"))
+    c.send(0, q.copy(), rewrite(q, dst="10.0.2.1"), dt=3)   # expired, not reaped yet
+    r = udp(1, "10.0.2.1", cli, 53, 7000)
+    c.send(1, r, rewrite(r, src=VIP))
+    c.stats = ["lb.connections_created 2", "lb.connections_expired 1", "lb.drop_tuple_clash 0"]
+    return c
+
+
 def case_bad_config():
     conf = PORTS + "\n".join([
         f"vip web {VIP} proto tcp port 80 table-size 4097",
@@ -351,7 +366,7 @@ def case_empty_vip():
 
 def main():
     for c in (case_empty_vip(), case_basic(), case_distribution(), case_icmp_errors(), case_non_vip_pass(),
-              case_timeouts(), case_bad_config()):
+              case_timeouts(), case_reuse_after_expiry(), case_bad_config()):
         c.write()
     # The examples must be accepted as documented, and balance.
     for name, conf in (("lb-reference-config", "lb-reference.conf"), ("lb-example", "lb.conf")):

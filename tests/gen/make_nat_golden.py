@@ -487,11 +487,57 @@ def case_eim_release():
     return c
 
 
+def case_reuse_after_expiry():
+    """An expired session never blocks a new one with the same tuple, also
+    before the timer wheel has reaped it (the first packet after an idle
+    spell is processed before the wheel runs)."""
+    c = Case("nat-reuse-after-expiry", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n"
+             "timeout udp 5 icmp 3\n")
+    u = udp(0, A, B, 40000, 3478)
+    c.send(0, u, snat(u, EXT, 40000))
+    c.send(0, u.copy(), snat(u, EXT, 40000), dt=6)    # expired, not reaped yet
+    r = udp(1, B, EXT, 3478, 40000)
+    c.send(1, r, unsnat(r, A, 40000))                 # the new session answers
+    e = echo(0, A, B, 4077)                            # keeps its id, also after expiry
+    c.send(0, e, snat(e, EXT, 4077))
+    c.send(0, e.copy(), snat(e, EXT, 4077), dt=4)
+    c.stats = ["nat.sessions_created 4", "nat.sessions_expired 2", "nat.sessions_active 2",
+               "nat.drop_invalid 0", "nat.dropped 0"]
+    return c
+
+
+def case_timeout_never_early():
+    """A timeout never fires before its configured value, whatever the
+    phase of the packet inside the table's ~1 ms tick, and at most two
+    ticks after it.  Eight pings 137 us apart cover every phase; each reply
+    comes 200 us before the 60 s ICMP timeout (RFC 5508's minimum, the
+    default), one more 3 ms after it.  60 s is 57221 ticks of 2^20 ns, only
+    40 us more than 60 s: rounding `now` down to its tick made most of
+    these replies late."""
+    c = Case("nat-timeout-never-early", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    sent = []
+    for k in range(8):
+        e = echo(0, A, B, 4100 + k)
+        c.send(0, e, snat(e, EXT, 4100 + k), dt=0.000137)
+        sent.append(c.t)
+    for k in range(8):
+        er = echo(1, B, EXT, 4100 + k, reply=True)
+        c.send(1, er, unsnat(er, A, 4100 + k), dt=sent[k] + 59.9998 - c.t)
+    e = echo(0, A, B, 4200)
+    c.send(0, e, snat(e, EXT, 4200), dt=0.01)
+    t_req = c.t
+    er = echo(1, B, EXT, 4200, reply=True)
+    c.send(1, er, None, dt=t_req + 60.003 - c.t)
+    c.stats = ["nat.sessions_created 9", "nat.drop_no_mapping 1"]
+    return c
+
+
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
-              case_eim_mapping(), case_eim_apdm(), case_eim_release()):
+              case_eim_mapping(), case_eim_apdm(), case_eim_release(),
+              case_reuse_after_expiry(), case_timeout_never_early()):
         c.write()
     # The reference config must be accepted as documented, and translate.
     c = Case("nat-reference-config", ref_conf())
