@@ -11,7 +11,9 @@
  * host: "paired" pooling, RFC 4787 REQ-2) and its port (ICMP: identifier)
  * the same port if free on that address, else the next free one.  From the
  * outside, only replies to a live session pass, translated back; ICMP
- * errors quoting a session's packet are translated both ways.  Everything
+ * errors quoting a session's packet are translated both ways.  An inside
+ * host reaching another through its external address is hairpinned (both
+ * ends translated, back out of the inside port: nat_hairpin).  Everything
  * else is dropped and counted by reason: IPv4 fragments (no reassembly),
  * other protocols, unknown outside traffic, exhausted ports, a full table.
  * IPv6 and non-IP frames pass untouched or are dropped, per config.
@@ -187,6 +189,12 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 	ok.src.v4 = nc->pool->a[ai].addr;
 	ok.sport = sys_be16((uint16_t)port);
 	ok.zone = NAT_ZONE_OUT;
+	/* To one of our own external addresses: hairpinned (nat_hairpin). */
+	if (unlikely(nat_pool_find(nc->pool, k->dst.v4) >= 0)) {
+		u |= NAT_U_HAIRPIN;
+		ok = *k;
+		ok.zone = NAT_ZONE_HAIRPIN;
+	}
 	int32_t in = conn2_open(&n->cn, k, hash, &ok, now, tmo_ns, u);
 	if (in < 0) {
 		/* -SYS_EEXIST cannot happen (the inside key was looked up; the
@@ -199,6 +207,55 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 	return in;
 }
 
+/*
+ * Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): an inside TCP or UDP
+ * packet to one of our own external endpoints, its source already
+ * translated, goes to the inside host that owns that endpoint's mapping
+ * (endpoint-independent mapping: nat_map_find_ext) and back out of the
+ * inside port, both ends translated: each host sees the other's external
+ * endpoint, never its inside one.  Filtering stays address-and-port-
+ * dependent, as for packets from the outside: it passes only if the
+ * target has a live session to the sender's external endpoint (hole
+ * punching: each sends to the other first), which it refreshes as a reply.
+ * Without a mapping (address-port-dependent mapping) it is dropped as
+ * no_mapping.
+ */
+static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now)
+{
+	struct flow_key k, t;
+	int32_t ai = -1, x = FT_MISS;
+	struct nat_map_ent *m = NULL;
+	int dir = -1;
+	if (cls != NAT_CLS_ICMP && flow_key_from_pkt(p, NAT_ZONE_IN, &k) == 0 &&
+	    (ai = nat_pool_find(n->nc->pool, k.dst.v4)) >= 0)
+		m = nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(k.dport), cls);
+	if (m) {
+		/* The target's session to us, as it would send it. */
+		t = k;
+		t.src.v4 = m->int_addr;
+		t.sport = sys_be16(m->int_port);
+		t.dst.v4 = k.src.v4;
+		t.dport = k.sport;
+		x = ft_lookup(n->cn.ft, &t, flow_hash(&t), now, &dir);
+	}
+	if (x < 0 || dir != FT_DIR_ORIG) {
+		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
+	uint64_t u = e->user;
+	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
+	if (cls == NAT_CLS_TCP)
+		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true,
+				   NAT_U_REPLIED, NAT_U_CLOSING);
+	e->user = u | NAT_U_REPLIED;
+	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(e->user)], old_ticks);
+	if (!nat_send(n, p, n->nc->in_port))
+		return;
+	xlate_rewrite(p, false, m->int_addr, sys_be16(m->int_port));
+	n->c.hairpinned++;
+}
+
 /* An inside packet of session `idx`: step, refresh, translate, pass. */
 static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t now)
 {
@@ -209,6 +266,12 @@ static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t 
 		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
 					       NAT_U_REPLIED, NAT_U_CLOSING);
 	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
+	if (unlikely(u & NAT_U_HAIRPIN)) {
+		xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
+		n->c.translated_out++;
+		nat_hairpin(n, p, nat_u_cls(u), now);
+		return;
+	}
 	if (!nat_send(n, p, n->nc->out_port))
 		return;
 	xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
@@ -358,7 +421,7 @@ static inline bool nat_fast_out(const void *fc_, struct pkt *p, uint32_t idx, un
 	(void)reply;
 	struct ft_entry *e = fc->entries + idx;
 	uint64_t u = e->user;
-	if (nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p))
+	if ((nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p)) || (u & NAT_U_HAIRPIN))
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
 	nat_rewrite(p, u, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));

@@ -32,11 +32,17 @@
 
 #define NAT_ZONE_IN 1
 #define NAT_ZONE_OUT 2
+/* A hairpinned session's second entry: its first key again, in a zone of
+ * its own.  No reply comes from the outside to such a session, and two
+ * hosts hairpinning to each other would otherwise file each other's
+ * reverse keys. */
+#define NAT_ZONE_HAIRPIN 3
 
 /* bits 0-25: conn2's partner index */
 #define NAT_U_REPLIED (1ull << 26)          /* the outside has answered */
 #define NAT_U_CLOSING (1ull << 27)          /* TCP FIN or RST seen */
 #define NAT_U_MAPPED (1ull << 28)           /* holds a reference on a nat_map mapping */
+#define NAT_U_HAIRPIN (1ull << 29)          /* its remote is one of our pool addresses */
 #define NAT_U_CLS_SHIFT 30                  /* bits 30-31: enum nat_class */
 #define NAT_U_PORT_SHIFT 32                 /* bits 32-47: external port, host order */
 #define NAT_U_ADDR_SHIFT 48                 /* bits 48-63: pool address index */

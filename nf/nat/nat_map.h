@@ -11,6 +11,11 @@
  * most half full: the table has room for as many mappings as there can be
  * sessions, so adding fails only if that promise is broken.  All memory is
  * taken at creation.
+ *
+ * A second index finds a mapping by its external side (address index,
+ * port, class): hairpinning (nat.c) needs the inside endpoint behind an
+ * external port.  It holds slot numbers of the first table and follows
+ * its entries when deletion shifts them.
  */
 #ifndef NFB_NAT_MAP_H
 #define NFB_NAT_MAP_H
@@ -28,9 +33,10 @@ struct nat_map_ent {
 };
 
 struct nat_map {
-	uint32_t mask;       /* slots - 1 */
+	uint32_t mask;       /* slots - 1 (both tables) */
 	uint32_t n;          /* mappings */
 	struct nat_map_ent *e;
+	uint32_t *by_ext;    /* slot of e + 1, by external side; 0: free */
 };
 
 /* Room for `max` mappings.  0, or -SYS_ENOMEM. */
@@ -46,6 +52,10 @@ struct nat_map_ent *nat_map_find(struct nat_map *m, uint32_t int_addr, uint16_t 
  * full. */
 struct nat_map_ent *nat_map_add(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
 				unsigned cls, uint32_t ai, uint16_t ext_port);
+/* The mapping that owns external port ext_port (class cls) of pool
+ * address `ai`, or NULL. */
+struct nat_map_ent *nat_map_find_ext(struct nat_map *m, uint32_t ai, uint16_t ext_port,
+				     unsigned cls);
 /* Remove `e` (from nat_map_find or nat_map_add). */
 void nat_map_del(struct nat_map *m, struct nat_map_ent *e);
 

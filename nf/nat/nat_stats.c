@@ -26,6 +26,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "translated_in", c->translated_in);
 	stats_u64(w, "icmp_errors_out", c->icmp_errors_out);
 	stats_u64(w, "icmp_errors_in", c->icmp_errors_in);
+	stats_u64(w, "hairpinned", c->hairpinned);
 	stats_u64(w, "ipv6_passed", c->ipv6_passed);
 	stats_u64(w, "non_ip_passed", c->non_ip_passed);
 	stats_u64(w, "dropped", c->dropped);

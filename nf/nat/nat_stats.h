@@ -32,6 +32,7 @@ enum nat_drop {
 struct nat_counters {
 	uint64_t translated_out, translated_in;  /* packets */
 	uint64_t icmp_errors_out, icmp_errors_in;
+	uint64_t hairpinned;                     /* inside -> inside through the outside */
 	uint64_t ipv6_passed, non_ip_passed;
 	uint64_t dropped;
 	uint64_t drop[NAT_DROP_COUNT];

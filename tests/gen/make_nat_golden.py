@@ -49,15 +49,16 @@ class Case:
         self.stats = []
         self.fail = None
 
-    def send(self, port, pkt, out=None, dt=0.001):
-        """`pkt` enters `port`; `out` (or nothing: dropped) leaves the other."""
+    def send(self, port, pkt, out=None, dt=0.001, to=None):
+        """`pkt` enters `port`; `out` (or nothing: dropped) leaves the other
+        (or port `to`)."""
         self.t += dt
         pkt.time = self.t
         self.inp[port].append(pkt)
         if out is not None:
             out = Ether(bytes(out))
             out.time = self.t
-            self.out[port ^ 1].append(out)
+            self.out[port ^ 1 if to is None else to].append(out)
         return pkt
 
     def write(self):
@@ -532,12 +533,36 @@ def case_timeout_never_early():
     return c
 
 
+def case_hairpin():
+    """Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): inside hosts reach
+    each other through their external endpoints; both ends are translated
+    and the packet goes back out of the inside port.  Filtering stays
+    address-and-port-dependent: A2's first packet to A's external endpoint
+    is dropped (A never sent to A2's), and opens the way for A's."""
+    c = Case("nat-hairpin", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n"
+             "mapping endpoint-independent\n")
+    a = udp(0, A, B, 5000, 3478)
+    c.send(0, a, snat(a, EXT, 5000))                  # A's mapping: EXT:5000
+    a2 = udp(0, A2, R, 6000, 3478)
+    c.send(0, a2, snat(a2, EXT, 6000))                # A2's mapping: EXT:6000
+    h1 = udp(0, A2, EXT, 6000, 5000)
+    c.send(0, h1, None)                               # A never sent to EXT:6000
+    h2 = udp(0, A, EXT, 5000, 6000)
+    c.send(0, h2, unsnat(snat(h2, EXT, 5000), A2, 6000), to=0)
+    h3 = udp(0, A2, EXT, 6000, 5000)
+    c.send(0, h3, unsnat(snat(h3, EXT, 6000), A, 5000), to=0)
+    t = tcp(0, A, EXT, 5001, 6000, "S")               # no session behind 6000 for TCP
+    c.send(0, t, None)
+    c.stats = ["nat.hairpinned 2", "nat.drop_no_mapping 2", "nat.sessions_created 5"]
+    return c
+
+
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
-              case_reuse_after_expiry(), case_timeout_never_early()):
+              case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin()):
         c.write()
     # The reference config must be accepted as documented, and translate.
     c = Case("nat-reference-config", ref_conf())

@@ -35,12 +35,18 @@ static void check_all(struct nat_map *m, const struct ref *r, unsigned n)
 	uint32_t live = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct nat_map_ent *e = nat_map_find(m, r[i].addr, r[i].port, r[i].cls);
+		/* The external index finds the same entry (external ports are
+		 * unique in the reference, on 4 pool addresses). */
+		struct nat_map_ent *x = r[i].cls < 3 ? nat_map_find_ext(m, r[i].ext % 4, r[i].ext, r[i].cls)
+						     : NULL;
 		if (!r[i].live) {
 			assert_null(e);
+			assert_null(x);
 			continue;
 		}
 		live++;
 		assert_non_null(e);
+		assert_ptr_equal(x, e);
 		assert_int_equal(e->ext_port, r[i].ext);
 	}
 	assert_int_equal(m->n, live);
@@ -72,7 +78,8 @@ static void test_against_reference(void **state)
 			nat_map_del(&m, e);
 			r[i].live = 0;
 		} else {
-			struct nat_map_ent *e = nat_map_add(&m, r[i].addr, r[i].port, r[i].cls, 0, r[i].ext);
+			struct nat_map_ent *e = nat_map_add(&m, r[i].addr, r[i].port, r[i].cls, r[i].ext % 4u,
+							   r[i].ext);
 			if (m.n >= (m.mask + 1) / 2 && !e)
 				continue; /* full: refused, as documented */
 			assert_non_null(e);
