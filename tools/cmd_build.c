@@ -37,6 +37,7 @@
 #include "kernel/ksyms.h"
 #include "tools/cfgfile.h"
 #include "tools/cmd.h"
+#include "tools/opts.h"
 
 #define PROG "nfbox build"
 
@@ -456,32 +457,49 @@ static void cleanup_tmp(void)
 	rmdir(tmpdir);
 }
 
+struct build_args {
+	const char *config, *out;
+	bool debug;
+};
+
+static const struct opt build_opt[] = {
+	OPT_STRING("--config", struct build_args, config, "FILE", NULL),
+	OPT_STRING("-o", struct build_args, out, "IMAGE", "output (default NF.img)"),
+	OPT_FLAG("--debug", struct build_args, debug,
+		 "keep the ELF symbol table (for gdb); backtraces work either way"),
+	OPT_END,
+};
+
+static const struct opts build_opts = {
+	.prog = PROG,
+	.usage = "usage: nfbox build NF [--config FILE] [-o IMAGE] [--debug]\n\n"
+		 "Link a unikernel image that runs function NF (fwd, firewall, ...) from the\n"
+		 "prebuilt objects in the library directory; nothing is compiled.  FILE is\n"
+		 "checked first exactly as 'nfbox check NF FILE' would, then baked into the\n"
+		 "image (includes and set files flattened).  A config given to 'nfbox run\n"
+		 "--config' replaces the baked one at boot.\n\n",
+	.opt = build_opt,
+	.help_col = 13,
+	.epilog = "\nEnvironment: NFBOX_LIBDIR (image objects), NFBOX_LD, NFBOX_NM, NFBOX_OBJCOPY.\n",
+};
+
 static int build_run(int argc, char **argv)
 {
-	const char *nf_arg = NULL, *config = NULL, *out = NULL;
-	int debug = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--debug") == 0)
-			debug = 1;
-		else if (argv[i][0] == '-') {
-			fprintf(stderr, PROG ": unknown option '%s' (try 'nfbox build --help')\n",
-				argv[i]);
-			return 2;
-		} else if (!nf_arg)
-			nf_arg = argv[i];
-		else {
-			fprintf(stderr, PROG ": one function per image ('%s' is extra)\n", argv[i]);
-			return 2;
-		}
+	struct build_args a = {0};
+	int npos;
+	enum opts_result r = opts_parse(&build_opts, &a, argc, argv, &npos);
+	if (r != OPTS_OK)
+		return opts_status(r);
+	if (npos > 1) {
+		fprintf(stderr, PROG ": one function per image ('%s' is extra)\n", argv[2]);
+		return 2;
 	}
-	if (!nf_arg) {
+	if (npos == 0) {
 		fprintf(stderr, PROG ": which function? (try 'nfbox build --help')\n");
 		return 2;
 	}
+	const char *nf_arg = argv[1], *config = a.config, *out = a.out;
+	bool debug = a.debug;
 
 	const char *lib = cmd_libdir();
 	char base[PATH_MAX], script[PATH_MAX], nfo[PATH_MAX], dflt_out[PATH_MAX];
@@ -610,15 +628,7 @@ static int build_run(int argc, char **argv)
 static const struct nfbox_cmd build_cmd = {
 	.name = "build",
 	.summary = "link a bootable unikernel image for one function",
-	.usage = "usage: nfbox build NF [--config FILE] [-o IMAGE] [--debug]\n\n"
-		 "Link a unikernel image that runs function NF (fwd, firewall, ...) from the\n"
-		 "prebuilt objects in the library directory; nothing is compiled.  FILE is\n"
-		 "checked first exactly as 'nfbox check NF FILE' would, then baked into the\n"
-		 "image (includes and set files flattened).  A config given to 'nfbox run\n"
-		 "--config' replaces the baked one at boot.\n\n"
-		 "  -o IMAGE   output (default NF.img)\n"
-		 "  --debug    keep the ELF symbol table (for gdb); backtraces work either way\n\n"
-		 "Environment: NFBOX_LIBDIR (image objects), NFBOX_LD, NFBOX_NM, NFBOX_OBJCOPY.\n",
+	.opts = &build_opts,
 	.run = build_run,
 };
 CMD_REGISTER(build_cmd);
