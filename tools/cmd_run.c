@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "tools/cmd.h"
+#include "tools/opts.h"
 #include "topology/ctl.h"
 #include "topology/relay.h"
 
@@ -207,91 +208,104 @@ static void remove_ctl_relay(void)
 	relay_close(&ctl_relay);
 }
 
-static int run_run(int argc, char **argv)
-{
-	const char *image = NULL, *config = NULL, *log = NULL, *machine = "microvm", *append = "";
-	const char *control = NULL, *name = NULL;
-	const char *bios = NULL;
+/* What the user asked for: the defaults, then the options. */
+struct run_args {
+	const char *config, *log, *machine, *append, *control, *name, *bios;
 	const char *nets[MAX_NETS];
 	const char *extra[32];
-	int n_nets = 0, n_extra = 0, pin = -1, dry = 0, no_check = 0;
-	unsigned long queue_size = 0; /* 0: by backend */
-	unsigned long mem = 64;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--config") == 0 && v)
-			config = v, i++;
-		else if (strcmp(a, "--net") == 0 && v) {
-			if (n_nets == MAX_NETS) {
-				fprintf(stderr, PROG ": at most %d --net\n", MAX_NETS);
-				return 2;
-			}
-			nets[n_nets++] = v, i++;
-		} else if (strcmp(a, "--mem") == 0 && v) {
-			char *end;
-			mem = strtoul(v, &end, 10);
-			if (*end || mem < 4 || mem > 1048576) {
-				fprintf(stderr, PROG ": --mem takes MiB (4 or more), not '%s'\n", v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--machine") == 0 && v) {
-			machine = v, i++;
-			if (strcmp(machine, "microvm") && strcmp(machine, "microvm-pcie") &&
-			    strcmp(machine, "q35")) {
-				fprintf(stderr, PROG ": --machine is microvm, microvm-pcie or q35, not '%s'\n",
-					machine);
-				return 2;
-			}
-		} else if (strcmp(a, "--queue-size") == 0 && v) {
-			/* QEMU 7.2 virtio-net: a power of two from 256 to 1024. */
-			char *end;
-			queue_size = strtoul(v, &end, 10);
-			if (*end || queue_size < 256 || queue_size > 1024 || (queue_size & (queue_size - 1))) {
-				fprintf(stderr, PROG ": --queue-size is 256, 512 or 1024 (ring entries), not '%s'\n",
-					v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--pin") == 0 && v) {
-			char *end;
-			pin = (int)strtol(v, &end, 10);
-			if (*end || pin < 0 || pin >= CPU_SETSIZE) {
-				fprintf(stderr, PROG ": --pin takes a CPU number, not '%s'\n", v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--log") == 0 && v)
-			log = v, i++;
-		else if (strcmp(a, "--control") == 0 && v)
-			control = v, i++;
-		else if (strcmp(a, "--name") == 0 && v)
-			name = v, i++;
-		else if (strcmp(a, "--append") == 0 && v)
-			append = v, i++;
-		else if (strcmp(a, "--bios") == 0 && v)
-			bios = v, i++;
-		else if (strcmp(a, "--qemu-arg") == 0 && v && n_extra < 32)
-			extra[n_extra++] = v, i++;
-		else if (strcmp(a, "--no-check") == 0)
-			no_check = 1;
-		else if (strcmp(a, "--dry-run") == 0)
-			dry = 1;
-		else if (a[0] == '-') {
-			fprintf(stderr, PROG ": unknown option or missing value: '%s' (try 'nfbox run --help')\n", a);
-			return 2;
-		} else if (!image)
-			image = a;
-		else {
-			fprintf(stderr, PROG ": one image at a time ('%s' is extra)\n", a);
-			return 2;
-		}
+	int n_nets, n_extra, pin;
+	bool dry, no_check;
+	unsigned queue_size; /* 0: by backend */
+	unsigned mem;
+};
+
+static const char *const run_machines[] = {"microvm", "microvm-pcie", "q35", NULL};
+
+/* QEMU 7.2 virtio-net: a power of two from 256 to 1024. */
+static bool ring_size_ok(long v)
+{
+	return (v & (v - 1)) == 0;
+}
+
+#define RUN_STRING(name, field, meta, help) OPT_STRING(name, struct run_args, field, meta, help)
+static const struct opt run_opt[] = {
+	/* --net and --qemu-arg stay out of the generated list: --net has
+	 * its own lines in the usage, --qemu-arg is for debugging. */
+	OPT_LIST("--net", struct run_args, nets, n_nets, MAX_NETS, "SPEC", NULL),
+	RUN_STRING("--config", config, "FILE", "checked, then replaces the config built into the image"),
+	{.name = "--mem", .kind = OPT_KIND_UINT, .off = offsetof(struct run_args, mem), .lo = 4,
+	 .hi = 1048576, .want = "a number of MiB from 4 to 1048576", .metavar = "MB",
+	 .help = "guest RAM (default 64; 16 is enough for fwd)"},
+	OPT_CHOICE("--machine", struct run_args, machine, run_machines, "M",
+		   "microvm (default, virtio-mmio), microvm-pcie (microvm with\n"
+		   "PCIe: virtio-pci) or q35 (virtio-pci)"),
+	{.name = "--queue-size", .kind = OPT_KIND_UINT, .off = offsetof(struct run_args, queue_size),
+	 .lo = 256, .hi = 1024, .check = ring_size_ok, .want = "256, 512 or 1024 (ring entries)",
+	 .metavar = "N",
+	 .help = "ring entries per NIC queue: 256, 512 or 1024 (default 1024\n"
+		 "with a vhost-user NIC, else 256; virtio-pci tap TX stays 256)"},
+	OPT_INT("--pin", struct run_args, pin, 0, CPU_SETSIZE - 1, "CPU",
+		"run QEMU (its vCPU and helper threads) on CPU (do, next\n"
+		"to other pollers)"),
+	RUN_STRING("--log", log, "FILE", "serial console to FILE instead of the terminal"),
+	RUN_STRING("--name", name, "NAME",
+		   "control socket /run/nfbox/run/NAME.sock ($NFBOX_RUN_DIR;\n"
+		   "not root: $XDG_RUNTIME_DIR/nfbox): 'nfbox stats NAME',\n"
+		   "'nfbox reload NAME CONFIG'"),
+	RUN_STRING("--control", control, "SOCK", "the same at the path SOCK"),
+	RUN_STRING("--bios", bios, "FILE",
+		   "firmware (q35 default: qboot.rom when installed, else\n"
+		   "SeaBIOS; 'default' forces QEMU's own choice)"),
+	RUN_STRING("--append", append, "ARGS",
+		   "kernel command line: nfbox.idle_us=N (idle spell before the\n"
+		   "image halts until a packet, default 200), nfbox.pool=N\n"
+		   "(packet buffers), nfbox.verbose=1 (boot timing)"),
+	OPT_LIST("--qemu-arg", struct run_args, extra, n_extra, 32, "ARG", NULL),
+	OPT_FLAG("--no-check", struct run_args, no_check,
+		 "hand the config over unchecked (tests of the image's checks)"),
+	OPT_FLAG("--dry-run", struct run_args, dry, "print the QEMU command line and exit"),
+	OPT_END,
+};
+
+static const struct opts run_opts = {
+	.prog = PROG,
+	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
+		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
+		 "                 [--pin CPU] [--log FILE] [--name NAME | --control SOCK]\n"
+		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
+		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
+		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
+		 "  --net vhost-user:SOCKET       a NIC whose backend listens on SOCKET\n"
+		 "  --net vhost-user:SOCKET,server  QEMU listens on SOCKET (waits for the backend)\n"
+		 "  --net tap:IFNAME              a tap NIC (created if missing, removed at exit)\n",
+	.opt = run_opt,
+	.help_col = 18,
+	.epilog = "\nConsole input goes to the image: 'stats' prints its counters, 'quit' stops\n"
+		  "it.  Ctrl-C or SIGTERM sends 'quit', then stops QEMU if it lingers.\n"
+		  "Uses KVM when /dev/kvm is usable, else TCG (said on stderr; NFBOX_NO_KVM=1\n"
+		  "forces TCG).  NFBOX_QEMU names the QEMU binary.\n",
+};
+
+static int run_run(int argc, char **argv)
+{
+	struct run_args a = {.machine = "microvm", .append = "", .pin = -1, .mem = 64};
+	int npos;
+	enum opts_result res = opts_parse(&run_opts, &a, argc, argv, &npos);
+	if (res != OPTS_OK)
+		return opts_status(res);
+	if (npos > 1) {
+		fprintf(stderr, PROG ": one image at a time ('%s' is extra)\n", argv[2]);
+		return 2;
 	}
-	if (!image) {
+	if (npos == 0) {
 		fprintf(stderr, PROG ": which image? (try 'nfbox run --help')\n");
 		return 2;
 	}
+	const char *image = argv[1], *config = a.config, *log = a.log, *machine = a.machine,
+		   *append = a.append, *control = a.control, *name = a.name, *bios = a.bios;
+	const char *const *nets = a.nets, *const *extra = a.extra;
+	int n_nets = a.n_nets, n_extra = a.n_extra, pin = a.pin, dry = a.dry, no_check = a.no_check;
+	unsigned long queue_size = a.queue_size, mem = a.mem;
 	if (access(image, R_OK) != 0) {
 		fprintf(stderr, PROG ": cannot read %s: %s\n", image, strerror(errno));
 		return 1;
@@ -697,39 +711,7 @@ static int run_run(int argc, char **argv)
 static const struct nfbox_cmd run_cmd = {
 	.name = "run",
 	.summary = "boot an image under QEMU/KVM with its NICs",
-	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
-		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
-		 "                 [--pin CPU] [--log FILE] [--name NAME | --control SOCK]\n"
-		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
-		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
-		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
-		 "  --net vhost-user:SOCKET       a NIC whose backend listens on SOCKET\n"
-		 "  --net vhost-user:SOCKET,server  QEMU listens on SOCKET (waits for the backend)\n"
-		 "  --net tap:IFNAME              a tap NIC (created if missing, removed at exit)\n"
-		 "  --config FILE   checked, then replaces the config built into the image\n"
-		 "  --mem MB        guest RAM (default 64; 16 is enough for fwd)\n"
-		 "  --machine M     microvm (default, virtio-mmio), microvm-pcie (microvm with\n"
-		 "                  PCIe: virtio-pci) or q35 (virtio-pci)\n"
-		 "  --queue-size N  ring entries per NIC queue: 256, 512 or 1024 (default 1024\n"
-		 "                  with a vhost-user NIC, else 256; virtio-pci tap TX stays 256)\n"
-		 "  --pin CPU       run QEMU (its vCPU and helper threads) on CPU (do, next\n"
-		 "                  to other pollers)\n"
-		 "  --log FILE      serial console to FILE instead of the terminal\n"
-		 "  --name NAME     control socket /run/nfbox/run/NAME.sock ($NFBOX_RUN_DIR;\n"
-		 "                  not root: $XDG_RUNTIME_DIR/nfbox): 'nfbox stats NAME',\n"
-		 "                  'nfbox reload NAME CONFIG'\n"
-		 "  --control SOCK  the same at the path SOCK\n"
-		 "  --bios FILE     firmware (q35 default: qboot.rom when installed, else\n"
-		 "                  SeaBIOS; 'default' forces QEMU's own choice)\n"
-		 "  --append ARGS   kernel command line: nfbox.idle_us=N (idle spell before the\n"
-		 "                  image halts until a packet, default 200), nfbox.pool=N\n"
-		 "                  (packet buffers), nfbox.verbose=1 (boot timing)\n"
-		 "  --no-check      hand the config over unchecked (tests of the image's checks)\n"
-		 "  --dry-run       print the QEMU command line and exit\n\n"
-		 "Console input goes to the image: 'stats' prints its counters, 'quit' stops\n"
-		 "it.  Ctrl-C or SIGTERM sends 'quit', then stops QEMU if it lingers.\n"
-		 "Uses KVM when /dev/kvm is usable, else TCG (said on stderr; NFBOX_NO_KVM=1\n"
-		 "forces TCG).  NFBOX_QEMU names the QEMU binary.\n",
+	.opts = &run_opts,
 	.run = run_run,
 };
 CMD_REGISTER(run_cmd);
