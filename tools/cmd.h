@@ -11,10 +11,13 @@
 #ifndef NFB_TOOLS_CMD_H
 #define NFB_TOOLS_CMD_H
 
+struct opts;
+
 struct nfbox_cmd {
 	const char *name;
 	const char *summary;   /* one line for `nfbox --help` */
-	const char *usage;     /* full text for `nfbox NAME --help` */
+	const char *usage;     /* full text for `nfbox NAME --help` ... */
+	const struct opts *opts; /* ... or its option table's (tools/opts.h) */
 	int (*run)(int argc, char **argv);
 };
 
@@ -24,7 +27,7 @@ struct nfbox_cmd {
 
 /* True if argv has -h or --help (commands call this first). */
 int cmd_wants_help(int argc, char **argv);
-/* Print usage to stdout. */
+/* Print usage to stdout: the option table's when there is one. */
 void cmd_print_usage(const struct nfbox_cmd *c);
 /* Directory of prebuilt image objects: $NFBOX_LIBDIR, else <exe dir>/image
  * when running from the build tree, else PREFIX/lib/nfbox. */

@@ -37,6 +37,7 @@
 #include "kernel/ksyms.h"
 #include "tools/cfgfile.h"
 #include "tools/cmd.h"
+#include "tools/opts.h"
 
 #define PROG "nfbox build"
 
@@ -456,72 +457,16 @@ static void cleanup_tmp(void)
 	rmdir(tmpdir);
 }
 
-static int build_run(int argc, char **argv)
+/* A file of the temporary directory (one of cleanup_tmp's). */
+#define TMP_PATH (PATH_MAX + 32)
+static const char *tmp_file(char buf[TMP_PATH], const char *name)
 {
-	const char *nf_arg = NULL, *config = NULL, *out = NULL;
-	int debug = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--debug") == 0)
-			debug = 1;
-		else if (argv[i][0] == '-') {
-			fprintf(stderr, PROG ": unknown option '%s' (try 'nfbox build --help')\n",
-				argv[i]);
-			return 2;
-		} else if (!nf_arg)
-			nf_arg = argv[i];
-		else {
-			fprintf(stderr, PROG ": one function per image ('%s' is extra)\n", argv[i]);
-			return 2;
-		}
-	}
-	if (!nf_arg) {
-		fprintf(stderr, PROG ": which function? (try 'nfbox build --help')\n");
-		return 2;
-	}
+	snprintf(buf, TMP_PATH, "%s/%s", tmpdir, name);
+	return buf;
+}
 
-	const char *lib = cmd_libdir();
-	char base[PATH_MAX], script[PATH_MAX], nfo[PATH_MAX], dflt_out[PATH_MAX];
-	snprintf(base, sizeof(base), "%s/nfbox-base.o", lib);
-	snprintf(script, sizeof(script), "%s/image.ld", lib);
-	/* NF: a registered name (LIBDIR/nf/NAME.o), or a path to an object
-	 * (test-only functions). */
-	const char *nf_name = NULL;
-	if (strchr(nf_arg, '/') || strstr(nf_arg, ".o")) {
-		snprintf(nfo, sizeof(nfo), "%s", nf_arg);
-	} else {
-		snprintf(nfo, sizeof(nfo), "%s/nf/%s.o", lib, nf_arg);
-		nf_name = nf_arg;
-		if (access(nfo, R_OK) != 0) {
-			fprintf(stderr, PROG ": unknown function '%s': no %s (known here: ",
-				nf_arg, nfo);
-			cfgfile_list_functions(stderr);
-			fprintf(stderr, ")\n");
-			return 2;
-		}
-	}
-	const char *need[] = {base, script, nfo};
-	for (int i = 0; i < 3; i++)
-		if (access(need[i], R_OK) != 0) {
-			fprintf(stderr, PROG ": cannot read %s: %s (image objects: 'make image-objs')\n",
-				need[i], strerror(errno));
-			return 1;
-		}
-	if (!out) {
-		const char *b = strrchr(nf_arg, '/');
-		b = b ? b + 1 : nf_arg;
-		snprintf(dflt_out, sizeof(dflt_out), "%.*s.img", (int)strcspn(b, "."), b);
-		out = dflt_out;
-	}
-
-	char *blob;
-	size_t blob_len;
-	if (nfbox_config_blob(config, nf_name, &blob, &blob_len))
-		return 1;
-
+static int make_tmpdir(void)
+{
 	const char *td = getenv("TMPDIR");
 	snprintf(tmpdir, sizeof(tmpdir), "%s/nfbox-build.XXXXXX", td && *td ? td : "/tmp");
 	if (!mkdtemp(tmpdir)) {
@@ -529,28 +474,80 @@ static int build_run(int argc, char **argv)
 		return 1;
 	}
 	atexit(cleanup_tmp);
-	char p_cfgb[PATH_MAX + 32], p_cfgo[PATH_MAX + 32], p_k0b[PATH_MAX + 32], p_k0o[PATH_MAX + 32],
-		p_kb[PATH_MAX + 32], p_ko[PATH_MAX + 32], p_1[PATH_MAX + 32], p_2[PATH_MAX + 32];
-	snprintf(p_cfgb, sizeof(p_cfgb), "%s/config.bin", tmpdir);
-	snprintf(p_cfgo, sizeof(p_cfgo), "%s/config.o", tmpdir);
-	snprintf(p_k0b, sizeof(p_k0b), "%s/ksyms0.bin", tmpdir);
-	snprintf(p_k0o, sizeof(p_k0o), "%s/ksyms0.o", tmpdir);
-	snprintf(p_kb, sizeof(p_kb), "%s/ksyms.bin", tmpdir);
-	snprintf(p_ko, sizeof(p_ko), "%s/ksyms.o", tmpdir);
-	snprintf(p_1, sizeof(p_1), "%s/pass1.elf", tmpdir);
-	snprintf(p_2, sizeof(p_2), "%s/pass2.elf", tmpdir);
+	return 0;
+}
 
+/* One build: what the user asked for and the inputs found for it.  Each
+ * step below returns 0, or the exit status after its message. */
+struct build {
+	const char *nf_arg;  /* as given: a registered name or a path to an object */
+	const char *nf_name; /* the registered name, or NULL for a path */
+	const char *config, *out;
+	bool debug;
+	char base[PATH_MAX], script[PATH_MAX], nfo[PATH_MAX], dflt_out[PATH_MAX];
+};
+
+/* The prebuilt objects in LIBDIR, and the default output name. */
+static int find_inputs(struct build *b)
+{
+	const char *lib = cmd_libdir();
+	snprintf(b->base, sizeof(b->base), "%s/nfbox-base.o", lib);
+	snprintf(b->script, sizeof(b->script), "%s/image.ld", lib);
+	/* NF: a registered name (LIBDIR/nf/NAME.o), or a path to an object
+	 * (test-only functions). */
+	if (strchr(b->nf_arg, '/') || strstr(b->nf_arg, ".o")) {
+		snprintf(b->nfo, sizeof(b->nfo), "%s", b->nf_arg);
+	} else {
+		snprintf(b->nfo, sizeof(b->nfo), "%s/nf/%s.o", lib, b->nf_arg);
+		b->nf_name = b->nf_arg;
+		if (access(b->nfo, R_OK) != 0) {
+			fprintf(stderr, PROG ": unknown function '%s': no %s (known here: ",
+				b->nf_arg, b->nfo);
+			cfgfile_list_functions(stderr);
+			fprintf(stderr, ")\n");
+			return 2;
+		}
+	}
+	const char *need[] = {b->base, b->script, b->nfo};
+	for (int i = 0; i < 3; i++)
+		if (access(need[i], R_OK) != 0) {
+			fprintf(stderr, PROG ": cannot read %s: %s (image objects: 'make image-objs')\n",
+				need[i], strerror(errno));
+			return 1;
+		}
+	if (!b->out) {
+		const char *base = strrchr(b->nf_arg, '/');
+		base = base ? base + 1 : b->nf_arg;
+		snprintf(b->dflt_out, sizeof(b->dflt_out), "%.*s.img", (int)strcspn(base, "."), base);
+		b->out = b->dflt_out;
+	}
+	return 0;
+}
+
+/* config.o with the config blob, ksyms0.o with an empty symbol table. */
+static int config_objects(const char *blob, size_t blob_len, const char *cfgo, const char *k0o)
+{
+	char p_cfgb[TMP_PATH], p_k0b[TMP_PATH];
+	tmp_file(p_cfgb, "config.bin");
+	tmp_file(p_k0b, "ksyms0.bin");
 	struct ksyms_hdr empty = {KSYMS_MAGIC, 0, sizeof(empty), sizeof(empty)};
-	if (write_file(p_cfgb, blob, blob_len, NULL, 0) || blob_object(p_cfgb, p_cfgo, ".config_blob") ||
-	    write_file(p_k0b, &empty, sizeof(empty), NULL, 0) ||
-	    blob_object(p_k0b, p_k0o, ".ksyms")) {
+	if (write_file(p_cfgb, blob, blob_len, NULL, 0) || blob_object(p_cfgb, cfgo, ".config_blob") ||
+	    write_file(p_k0b, &empty, sizeof(empty), NULL, 0) || blob_object(p_k0b, k0o, ".ksyms")) {
 		fprintf(stderr, PROG ": objcopy failed\n");
 		return 1;
 	}
-	free(blob);
+	return 0;
+}
 
-	/* Pass 1, the table, pass 2. */
-	if (link_image(p_1, script, base, nfo, p_cfgo, p_k0o)) {
+/* Pass 1 with the empty table, the table of its symbols, pass 2 with it
+ * into `elf`; every symbol must keep its pass-1 address. */
+static int link_twice(const struct build *b, const char *cfgo, const char *k0o, const char *elf)
+{
+	char p_1[TMP_PATH], p_kb[TMP_PATH], p_ko[TMP_PATH];
+	tmp_file(p_1, "pass1.elf");
+	tmp_file(p_kb, "ksyms.bin");
+	tmp_file(p_ko, "ksyms.o");
+	if (link_image(p_1, b->script, b->base, b->nfo, cfgo, k0o)) {
 		fprintf(stderr, PROG ": link failed (pass 1)\n");
 		return 1;
 	}
@@ -560,11 +557,11 @@ static int build_run(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot make the symbol table\n");
 		return 1;
 	}
-	if (link_image(p_2, script, base, nfo, p_cfgo, p_ko)) {
+	if (link_image(elf, b->script, b->base, b->nfo, cfgo, p_ko)) {
 		fprintf(stderr, PROG ": link failed (pass 2)\n");
 		return 1;
 	}
-	struct sym *s2 = read_syms(p_2, &n2);
+	struct sym *s2 = read_syms(elf, &n2);
 	if (!s2 || n1 != n2) {
 		fprintf(stderr, PROG ": pass 2 has %zu code symbols, pass 1 had %zu\n", n2, n1);
 		return 1;
@@ -577,48 +574,105 @@ static int build_run(int argc, char **argv)
 		}
 	free_syms(s1, n1);
 	free_syms(s2, n2);
+	return 0;
+}
 
-	/* The image: stripped unless --debug (the table above is what
-	 * backtraces use; QEMU loads only the PT_LOAD segments). */
-	/* .nfbox_info (not loaded) tells `nfbox run` which function's
-	 * checks a config must pass. */
-	char p_info[PATH_MAX + 32], info_arg[PATH_MAX + 64], info[128];
-	snprintf(p_info, sizeof(p_info), "%s/info.txt", tmpdir);
-	const char *short_nf = strrchr(nf_arg, '/') ? strrchr(nf_arg, '/') + 1 : nf_arg;
+/* The image from the linked `elf`: stripped unless --debug (the table
+ * above is what backtraces use; QEMU loads only the PT_LOAD segments),
+ * with .nfbox_info (not loaded) telling `nfbox run` which function's
+ * checks a config must pass. */
+static int write_image(const struct build *b, const char *elf)
+{
+	char p_info[TMP_PATH], info_arg[PATH_MAX + 64], info[128];
+	tmp_file(p_info, "info.txt");
+	const char *short_nf = strrchr(b->nf_arg, '/') ? strrchr(b->nf_arg, '/') + 1 : b->nf_arg;
 	int il = snprintf(info, sizeof(info), "nf=%.*s\n", (int)strcspn(short_nf, "."), short_nf);
 	if (write_file(p_info, info, (size_t)il, NULL, 0)) {
 		fprintf(stderr, PROG ": cannot write %s\n", p_info);
 		return 1;
 	}
 	snprintf(info_arg, sizeof(info_arg), ".nfbox_info=%s", p_info);
-	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), debug ? "--strip-unneeded" : "--strip-all",
+	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), b->debug ? "--strip-unneeded" : "--strip-all",
 		      "--add-section", info_arg, "--set-section-flags", ".nfbox_info=noload,readonly",
-		      p_2, (char *)out, NULL};
+		      (char *)elf, (char *)b->out, NULL};
 	if (run_tool(oc, NULL, NULL)) {
-		fprintf(stderr, PROG ": cannot write %s\n", out);
+		fprintf(stderr, PROG ": cannot write %s\n", b->out);
 		return 1;
 	}
-	chmod(out, 0755);
+	chmod(b->out, 0755);
 	struct stat sb;
-	stat(out, &sb);
-	printf("%s: %s image, %lld KiB%s%s\n", out, nf_name ? nf_name : nf_arg,
-	       (long long)(sb.st_size + 1023) / 1024, config ? ", config " : ", no config",
-	       config ? config : "");
+	stat(b->out, &sb);
+	printf("%s: %s image, %lld KiB%s%s\n", b->out, b->nf_name ? b->nf_name : b->nf_arg,
+	       (long long)(sb.st_size + 1023) / 1024, b->config ? ", config " : ", no config",
+	       b->config ? b->config : "");
 	return 0;
 }
 
-static const struct nfbox_cmd build_cmd = {
-	.name = "build",
-	.summary = "link a bootable unikernel image for one function",
+struct build_args {
+	const char *config, *out;
+	bool debug;
+};
+
+static const struct opt build_opt[] = {
+	OPT_STRING("--config", struct build_args, config, "FILE", NULL),
+	OPT_STRING("-o", struct build_args, out, "IMAGE", "output (default NF.img)"),
+	OPT_FLAG("--debug", struct build_args, debug,
+		 "keep the ELF symbol table (for gdb); backtraces work either way"),
+	OPT_END,
+};
+
+static const struct opts build_opts = {
+	.prog = PROG,
 	.usage = "usage: nfbox build NF [--config FILE] [-o IMAGE] [--debug]\n\n"
 		 "Link a unikernel image that runs function NF (fwd, firewall, ...) from the\n"
 		 "prebuilt objects in the library directory; nothing is compiled.  FILE is\n"
 		 "checked first exactly as 'nfbox check NF FILE' would, then baked into the\n"
 		 "image (includes and set files flattened).  A config given to 'nfbox run\n"
-		 "--config' replaces the baked one at boot.\n\n"
-		 "  -o IMAGE   output (default NF.img)\n"
-		 "  --debug    keep the ELF symbol table (for gdb); backtraces work either way\n\n"
-		 "Environment: NFBOX_LIBDIR (image objects), NFBOX_LD, NFBOX_NM, NFBOX_OBJCOPY.\n",
+		 "--config' replaces the baked one at boot.\n\n",
+	.opt = build_opt,
+	.help_col = 13,
+	.epilog = "\nEnvironment: NFBOX_LIBDIR (image objects), NFBOX_LD, NFBOX_NM, NFBOX_OBJCOPY.\n",
+};
+
+/* Options -> inputs -> config blob -> objects -> two links -> the image. */
+static int build_run(int argc, char **argv)
+{
+	struct build_args a = {0};
+	int npos;
+	enum opts_result r = opts_parse(&build_opts, &a, argc, argv, &npos);
+	if (r != OPTS_OK)
+		return opts_status(r);
+	if (npos > 1) {
+		fprintf(stderr, PROG ": one function per image ('%s' is extra)\n", argv[2]);
+		return 2;
+	}
+	if (npos == 0) {
+		fprintf(stderr, PROG ": which function? (try 'nfbox build --help')\n");
+		return 2;
+	}
+	struct build b = {.nf_arg = argv[1], .config = a.config, .out = a.out, .debug = a.debug};
+	int rc = find_inputs(&b);
+	if (rc)
+		return rc;
+
+	char *blob;
+	size_t blob_len;
+	if (nfbox_config_blob(b.config, b.nf_name, &blob, &blob_len))
+		return 1;
+	char p_cfgo[TMP_PATH], p_k0o[TMP_PATH], p_2[TMP_PATH];
+	if ((rc = make_tmpdir()) ||
+	    (rc = config_objects(blob, blob_len, tmp_file(p_cfgo, "config.o"), tmp_file(p_k0o, "ksyms0.o"))))
+		return rc;
+	free(blob);
+	if ((rc = link_twice(&b, p_cfgo, p_k0o, tmp_file(p_2, "pass2.elf"))))
+		return rc;
+	return write_image(&b, p_2);
+}
+
+static const struct nfbox_cmd build_cmd = {
+	.name = "build",
+	.summary = "link a bootable unikernel image for one function",
+	.opts = &build_opts,
 	.run = build_run,
 };
 CMD_REGISTER(build_cmd);

@@ -6,16 +6,38 @@
 
 #include "tools/cfgfile.h"
 #include "tools/cmd.h"
+#include "tools/opts.h"
+
+#define PROG "nfbox check"
+
+/* No options: the table still gives "--", "-h" and one message for a
+ * mistyped option. */
+static const struct opt check_opt[] = {
+	OPT_END,
+};
+
+static const struct opts check_opts = {
+	.prog = PROG,
+	.usage = "usage: nfbox check NF FILE\n\n"
+		 "Parse FILE as a config for function NF (fwd, firewall, ...) with the same\n"
+		 "code the image runs.  Prints 'FILE: ok' and exits 0, or prints every error\n"
+		 "as FILE:LINE:COL: message and exits 1.  Nothing is applied anywhere.\n",
+	.opt = check_opt,
+};
 
 static int check_run(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "nfbox check: expected NF and FILE (try 'nfbox check --help')\n");
+	int npos;
+	enum opts_result r = opts_parse(&check_opts, NULL, argc, argv, &npos);
+	if (r != OPTS_OK)
+		return opts_status(r);
+	if (npos != 2) {
+		fprintf(stderr, PROG ": expected NF and FILE (try 'nfbox check --help')\n");
 		return 2;
 	}
 	const struct nf_ops *nf = nf_find(argv[1]);
 	if (!nf) {
-		fprintf(stderr, "nfbox check: unknown function '%s' (known: ", argv[1]);
+		fprintf(stderr, PROG ": unknown function '%s' (known: ", argv[1]);
 		cfgfile_list_functions(stderr);
 		fprintf(stderr, ")\n");
 		return 2;
@@ -25,13 +47,13 @@ static int check_run(int argc, char **argv)
 	struct nf_env env = { .pool = NULL, .n_ports = PORT_MAX, .flow_capacity = 1024 };
 	void *st = nf->create(&env);
 	if (!st) {
-		fprintf(stderr, "nfbox check: out of memory creating %s\n", nf->name);
+		fprintf(stderr, PROG ": out of memory creating %s\n", nf->name);
 		return 1;
 	}
 	struct cfg *cfg;
-	int rc = cfgfile_parse("nfbox check", argv[2], &cfg, stderr);
+	int rc = cfgfile_parse(PROG, argv[2], &cfg, stderr);
 	if (rc == 0)
-		rc = cfgfile_apply("nfbox check", nf, st, cfg, stderr);
+		rc = cfgfile_apply(PROG, nf, st, cfg, stderr);
 	cfg_free(cfg);
 	nf->destroy(st);
 	if (rc == 0)
@@ -42,10 +64,7 @@ static int check_run(int argc, char **argv)
 static const struct nfbox_cmd check_cmd = {
 	.name = "check",
 	.summary = "validate a function's config (errors as FILE:LINE:COL)",
-	.usage = "usage: nfbox check NF FILE\n\n"
-		 "Parse FILE as a config for function NF (fwd, firewall, ...) with the same\n"
-		 "code the image runs.  Prints 'FILE: ok' and exits 0, or prints every error\n"
-		 "as FILE:LINE:COL: message and exits 1.  Nothing is applied anywhere.\n",
+	.opts = &check_opts,
 	.run = check_run,
 };
 CMD_REGISTER(check_cmd);

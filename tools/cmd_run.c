@@ -54,12 +54,14 @@
 #include <unistd.h>
 
 #include "tools/cmd.h"
+#include "tools/opts.h"
 #include "topology/ctl.h"
 #include "topology/relay.h"
 
 #define PROG "nfbox run"
 #define MAX_NETS 8
 #define MAX_ARGS 256
+#define SOCK_MAX 108 /* sockaddr_un.sun_path */
 
 int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
 
@@ -207,152 +209,178 @@ static void remove_ctl_relay(void)
 	relay_close(&ctl_relay);
 }
 
-static int run_run(int argc, char **argv)
-{
-	const char *image = NULL, *config = NULL, *log = NULL, *machine = "microvm", *append = "";
-	const char *control = NULL, *name = NULL;
-	const char *bios = NULL;
+/* What the user asked for: the defaults, then the options. */
+struct run_args {
+	const char *image; /* the positional argument */
+	const char *config, *log, *machine, *append, *control, *name, *bios;
 	const char *nets[MAX_NETS];
 	const char *extra[32];
-	int n_nets = 0, n_extra = 0, pin = -1, dry = 0, no_check = 0;
-	unsigned long queue_size = 0; /* 0: by backend */
-	unsigned long mem = 64;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--config") == 0 && v)
-			config = v, i++;
-		else if (strcmp(a, "--net") == 0 && v) {
-			if (n_nets == MAX_NETS) {
-				fprintf(stderr, PROG ": at most %d --net\n", MAX_NETS);
-				return 2;
-			}
-			nets[n_nets++] = v, i++;
-		} else if (strcmp(a, "--mem") == 0 && v) {
-			char *end;
-			mem = strtoul(v, &end, 10);
-			if (*end || mem < 4 || mem > 1048576) {
-				fprintf(stderr, PROG ": --mem takes MiB (4 or more), not '%s'\n", v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--machine") == 0 && v) {
-			machine = v, i++;
-			if (strcmp(machine, "microvm") && strcmp(machine, "microvm-pcie") &&
-			    strcmp(machine, "q35")) {
-				fprintf(stderr, PROG ": --machine is microvm, microvm-pcie or q35, not '%s'\n",
-					machine);
-				return 2;
-			}
-		} else if (strcmp(a, "--queue-size") == 0 && v) {
-			/* QEMU 7.2 virtio-net: a power of two from 256 to 1024. */
-			char *end;
-			queue_size = strtoul(v, &end, 10);
-			if (*end || queue_size < 256 || queue_size > 1024 || (queue_size & (queue_size - 1))) {
-				fprintf(stderr, PROG ": --queue-size is 256, 512 or 1024 (ring entries), not '%s'\n",
-					v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--pin") == 0 && v) {
-			char *end;
-			pin = (int)strtol(v, &end, 10);
-			if (*end || pin < 0 || pin >= CPU_SETSIZE) {
-				fprintf(stderr, PROG ": --pin takes a CPU number, not '%s'\n", v);
-				return 2;
-			}
-			i++;
-		} else if (strcmp(a, "--log") == 0 && v)
-			log = v, i++;
-		else if (strcmp(a, "--control") == 0 && v)
-			control = v, i++;
-		else if (strcmp(a, "--name") == 0 && v)
-			name = v, i++;
-		else if (strcmp(a, "--append") == 0 && v)
-			append = v, i++;
-		else if (strcmp(a, "--bios") == 0 && v)
-			bios = v, i++;
-		else if (strcmp(a, "--qemu-arg") == 0 && v && n_extra < 32)
-			extra[n_extra++] = v, i++;
-		else if (strcmp(a, "--no-check") == 0)
-			no_check = 1;
-		else if (strcmp(a, "--dry-run") == 0)
-			dry = 1;
-		else if (a[0] == '-') {
-			fprintf(stderr, PROG ": unknown option or missing value: '%s' (try 'nfbox run --help')\n", a);
-			return 2;
-		} else if (!image)
-			image = a;
-		else {
-			fprintf(stderr, PROG ": one image at a time ('%s' is extra)\n", a);
-			return 2;
-		}
-	}
-	if (!image) {
-		fprintf(stderr, PROG ": which image? (try 'nfbox run --help')\n");
+	int n_nets, n_extra, pin;
+	bool dry, no_check;
+	unsigned queue_size; /* 0: by backend */
+	unsigned mem;
+};
+
+static const char *const run_machines[] = {"microvm", "microvm-pcie", "q35", NULL};
+
+/* QEMU 7.2 virtio-net: a power of two from 256 to 1024. */
+static bool ring_size_ok(long v)
+{
+	return (v & (v - 1)) == 0;
+}
+
+#define RUN_STRING(name, field, meta, help) OPT_STRING(name, struct run_args, field, meta, help)
+static const struct opt run_opt[] = {
+	/* --net and --qemu-arg stay out of the generated list: --net has
+	 * its own lines in the usage, --qemu-arg is for debugging. */
+	OPT_LIST("--net", struct run_args, nets, n_nets, MAX_NETS, "SPEC", NULL),
+	RUN_STRING("--config", config, "FILE", "checked, then replaces the config built into the image"),
+	{.name = "--mem", .kind = OPT_KIND_UINT, .off = offsetof(struct run_args, mem), .lo = 4,
+	 .hi = 1048576, .want = "a number of MiB from 4 to 1048576", .metavar = "MB",
+	 .help = "guest RAM (default 64; 16 is enough for fwd)"},
+	OPT_CHOICE("--machine", struct run_args, machine, run_machines, "M",
+		   "microvm (default, virtio-mmio), microvm-pcie (microvm with\n"
+		   "PCIe: virtio-pci) or q35 (virtio-pci)"),
+	{.name = "--queue-size", .kind = OPT_KIND_UINT, .off = offsetof(struct run_args, queue_size),
+	 .lo = 256, .hi = 1024, .check = ring_size_ok, .want = "256, 512 or 1024 (ring entries)",
+	 .metavar = "N",
+	 .help = "ring entries per NIC queue: 256, 512 or 1024 (default 1024\n"
+		 "with a vhost-user NIC, else 256; virtio-pci tap TX stays 256)"},
+	OPT_INT("--pin", struct run_args, pin, 0, CPU_SETSIZE - 1, "CPU",
+		"run QEMU (its vCPU and helper threads) on CPU (do, next\n"
+		"to other pollers)"),
+	RUN_STRING("--log", log, "FILE", "serial console to FILE instead of the terminal"),
+	RUN_STRING("--name", name, "NAME",
+		   "control socket /run/nfbox/run/NAME.sock ($NFBOX_RUN_DIR;\n"
+		   "not root: $XDG_RUNTIME_DIR/nfbox): 'nfbox stats NAME',\n"
+		   "'nfbox reload NAME CONFIG'"),
+	RUN_STRING("--control", control, "SOCK", "the same at the path SOCK"),
+	RUN_STRING("--bios", bios, "FILE",
+		   "firmware (q35 default: qboot.rom when installed, else\n"
+		   "SeaBIOS; 'default' forces QEMU's own choice)"),
+	RUN_STRING("--append", append, "ARGS",
+		   "kernel command line: nfbox.idle_us=N (idle spell before the\n"
+		   "image halts until a packet, default 200), nfbox.pool=N\n"
+		   "(packet buffers), nfbox.verbose=1 (boot timing)"),
+	OPT_LIST("--qemu-arg", struct run_args, extra, n_extra, 32, "ARG", NULL),
+	OPT_FLAG("--no-check", struct run_args, no_check,
+		 "hand the config over unchecked (tests of the image's checks)"),
+	OPT_FLAG("--dry-run", struct run_args, dry, "print the QEMU command line and exit"),
+	OPT_END,
+};
+
+static const struct opts run_opts = {
+	.prog = PROG,
+	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
+		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
+		 "                 [--pin CPU] [--log FILE] [--name NAME | --control SOCK]\n"
+		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
+		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
+		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
+		 "  --net vhost-user:SOCKET       a NIC whose backend listens on SOCKET\n"
+		 "  --net vhost-user:SOCKET,server  QEMU listens on SOCKET (waits for the backend)\n"
+		 "  --net tap:IFNAME              a tap NIC (created if missing, removed at exit)\n",
+	.opt = run_opt,
+	.help_col = 18,
+	.epilog = "\nConsole input goes to the image: 'stats' prints its counters, 'quit' stops\n"
+		  "it.  Ctrl-C or SIGTERM sends 'quit', then stops QEMU if it lingers.\n"
+		  "Uses KVM when /dev/kvm is usable, else TCG (said on stderr; NFBOX_NO_KVM=1\n"
+		  "forces TCG).  NFBOX_QEMU names the QEMU binary.\n",
+};
+
+/* ---- the steps of a run -------------------------------------------------------
+ * A step that can fail returns 0, or the exit status after its message. */
+
+/* --name NAME is --control at NAME's socket path (in `sock`). */
+static int control_socket(struct run_args *a, char sock[SOCK_MAX])
+{
+	if (!a->name)
+		return 0;
+	if (a->control) {
+		fprintf(stderr, PROG ": --name or --control, not both\n");
 		return 2;
 	}
-	if (access(image, R_OK) != 0) {
-		fprintf(stderr, PROG ": cannot read %s: %s\n", image, strerror(errno));
-		return 1;
+	int rc = ctl_name_path(a->name, sock, SOCK_MAX);
+	if (rc) {
+		fprintf(stderr, PROG ": %s\n", rc == -EINVAL
+			? "--name: a letter, then letters, digits, '-' or '_' (at most 32)"
+			: "--name: the socket path is too long ($NFBOX_RUN_DIR)");
+		return 2;
 	}
-	bool q35 = strcmp(machine, "q35") == 0;
-	bool pcie_microvm = strcmp(machine, "microvm-pcie") == 0;
-	char name_sock[108];
-	if (name) {
-		if (control) {
-			fprintf(stderr, PROG ": --name or --control, not both\n");
-			return 2;
-		}
-		int rc = ctl_name_path(name, name_sock, sizeof(name_sock));
-		if (rc) {
-			fprintf(stderr, PROG ": %s\n", rc == -EINVAL
-				? "--name: a letter, then letters, digits, '-' or '_' (at most 32)"
-				: "--name: the socket path is too long ($NFBOX_RUN_DIR)");
-			return 2;
-		}
-		control = name_sock;
-	}
+	a->control = sock;
+	return 0;
+}
 
-	/* The config: checked here, handed over through fw_cfg. */
-	if (config) {
-		char *blob = NULL;
-		size_t blob_len = 0;
-		if (no_check) {
-			/* Testing the image's own checks: pass the file as it is. */
-			FILE *f = fopen(config, "rb");
-			if (!f) {
-				fprintf(stderr, PROG ": cannot read %s: %s\n", config, strerror(errno));
-				return 1;
-			}
-			size_t nl = strlen(config) + 1;
-			blob = malloc(nl + (1 << 20));
-			memcpy(blob, config, nl);
-			blob_len = nl + fread(blob + nl, 1, 1 << 20, f);
-			fclose(f);
-		} else {
-			char *nf = image_nf(image);
-			int rc = nfbox_config_blob(config, nf, &blob, &blob_len);
-			free(nf);
-			if (rc)
-				return rc;
-		}
-		const char *td = getenv("TMPDIR");
-		snprintf(cfg_tmp, sizeof(cfg_tmp), "%s/nfbox-config.XXXXXX", td && *td ? td : "/tmp");
-		int fd = mkstemp(cfg_tmp);
-		if (fd < 0 || write(fd, blob, blob_len) != (ssize_t)blob_len) {
-			fprintf(stderr, PROG ": cannot write a temporary config: %s\n", strerror(errno));
+/* The config: checked here (unless --no-check), written to cfg_tmp for
+ * fw_cfg. */
+static int stage_config(const struct run_args *a)
+{
+	if (!a->config)
+		return 0;
+	char *blob = NULL;
+	size_t blob_len = 0;
+	if (a->no_check) {
+		/* Testing the image's own checks: pass the file as it is. */
+		FILE *f = fopen(a->config, "rb");
+		if (!f) {
+			fprintf(stderr, PROG ": cannot read %s: %s\n", a->config, strerror(errno));
 			return 1;
 		}
-		close(fd);
-		free(blob);
-		atexit(remove_cfg_tmp);
+		size_t nl = strlen(a->config) + 1;
+		blob = malloc(nl + (1 << 20));
+		memcpy(blob, a->config, nl);
+		blob_len = nl + fread(blob + nl, 1, 1 << 20, f);
+		fclose(f);
+	} else {
+		char *nf = image_nf(a->image);
+		int rc = nfbox_config_blob(a->config, nf, &blob, &blob_len);
+		free(nf);
+		if (rc)
+			return rc;
 	}
+	const char *td = getenv("TMPDIR");
+	snprintf(cfg_tmp, sizeof(cfg_tmp), "%s/nfbox-config.XXXXXX", td && *td ? td : "/tmp");
+	int fd = mkstemp(cfg_tmp);
+	if (fd < 0 || write(fd, blob, blob_len) != (ssize_t)blob_len) {
+		fprintf(stderr, PROG ": cannot write a temporary config: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	free(blob);
+	atexit(remove_cfg_tmp);
+	return 0;
+}
 
-	/* ---- the QEMU command line ---- */
-	struct argv_b q = {{0}, 0};
-	const char *qemu = getenv("NFBOX_QEMU");
-	add(&q, "%s", qemu && *qemu ? qemu : "qemu-system-x86_64");
+/* What the QEMU command line is made of: the options and what follows
+ * from them. */
+struct vm {
+	const struct run_args *a;
+	bool q35, pcie_microvm; /* PCI machines: virtio-net-pci */
+	bool vhost_user;        /* a NIC is vhost-user: guest RAM it can map */
+	unsigned ring;          /* ring entries per NIC queue */
+};
+
+static void vm_init(struct vm *vm, const struct run_args *a)
+{
+	vm->a = a;
+	vm->q35 = strcmp(a->machine, "q35") == 0;
+	vm->pcie_microvm = strcmp(a->machine, "microvm-pcie") == 0;
+	/* Guest RAM a vhost-user backend can map: a shared memfd.  Only when
+	 * needed: it costs ~60 ms of QEMU start-up here. */
+	vm->vhost_user = false;
+	for (int i = 0; i < a->n_nets; i++)
+		vm->vhost_user |= strncmp(a->nets[i], "vhost-user:", 11) == 0;
+	/* Ring size: QEMU's virtio-pci offers rx/tx_queue_size, but
+	 * virtio-mmio always offers 1024 and lets the driver choose, so the
+	 * image is told too (after --append: the first setting wins). */
+	vm->ring = a->queue_size;
+	if (!vm->ring)
+		vm->ring = vm->vhost_user ? 1024 : 256;
+}
+
+/* KVM when /dev/kvm opens (and NFBOX_NO_KVM is not set), else TCG. */
+static void add_accel(struct argv_b *q)
+{
 	int kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	bool kvm = kfd >= 0;
 	if (kfd >= 0)
@@ -365,10 +393,10 @@ static int run_run(int argc, char **argv)
 		 * "split", in QEMU): with the split one every redirection-entry
 		 * write the image makes (one per virtio-mmio NIC) costs a
 		 * KVM_SET_GSI_ROUTING, ~6 ms each here, measured. */
-		add(&q, "-accel");
-		add(&q, "kvm,kernel-irqchip=on");
-		add(&q, "-cpu");
-		add(&q, "host,-arch-capabilities");
+		add(q, "-accel");
+		add(q, "kvm,kernel-irqchip=on");
+		add(q, "-cpu");
+		add(q, "host,-arch-capabilities");
 	} else {
 		fprintf(stderr, PROG ": /dev/kvm is not usable: running with TCG (emulation, slow)\n");
 		/* A 2 MiB translation cache instead of QEMU's 1 GiB: an image's
@@ -376,16 +404,16 @@ static int run_run(int argc, char **argv)
 		 * asks for transparent huge pages on the larger buffer, so its
 		 * first use costs a whole 2 MiB page per image (measured: PSS
 		 * 17.0 -> 15.1 MiB per idle image with 200 images up). */
-		add(&q, "-accel");
-		add(&q, "tcg,tb-size=2");
-		add(&q, "-cpu");
-		add(&q, "max");
+		add(q, "-accel");
+		add(q, "tcg,tb-size=2");
+		add(q, "-cpu");
+		add(q, "max");
 	}
-	/* Guest RAM a vhost-user backend can map: a shared memfd.  Only when
-	 * needed: it costs ~60 ms of QEMU start-up here. */
-	bool vhost_user = false;
-	for (int i = 0; i < n_nets; i++)
-		vhost_user |= strncmp(nets[i], "vhost-user:", 11) == 0;
+}
+
+/* The machine, its firmware and memory, and the devices every image has. */
+static void add_machine(struct argv_b *q, const struct vm *vm)
+{
 	/* microvm: no option ROMs to load, and no ACPI: its firmware
 	 * (qboot) would build the tables, all of it emulated under kvm_pvm
 	 * (~60 ms of exec -> guest entry, measured; bench/boot_time.sh), and
@@ -396,11 +424,12 @@ static int run_run(int argc, char **argv)
 	 * builds no PCIe host bridge without it.  q35 keeps ACPI: its MCFG
 	 * gives the image ECAM, half the exits of port CF8 per config access.
 	 * q35: PVH boot through its ROM. */
-	add(&q, "-M");
-	add(&q, "%s%s%s", q35 ? "q35" : pcie_microvm ? "microvm,pcie=on" : "microvm",
-	    vhost_user ? ",memory-backend=mem" : "",
-	    q35 ? "" : pcie_microvm ? ",x-option-roms=off" : ",x-option-roms=off,acpi=off");
-	if (q35) {
+	add(q, "-M");
+	add(q, "%s%s%s", vm->q35 ? "q35" : vm->pcie_microvm ? "microvm,pcie=on" : "microvm",
+	    vm->vhost_user ? ",memory-backend=mem" : "",
+	    vm->q35 ? "" : vm->pcie_microvm ? ",x-option-roms=off" : ",x-option-roms=off,acpi=off");
+	const char *bios = vm->a->bios;
+	if (vm->q35) {
 		/* q35's default firmware (SeaBIOS) takes seconds where guest
 		 * firmware runs emulated (kvm_pvm); qboot, QEMU's minimal
 		 * firmware, boots a PVH kernel in ~0.1 s.  --bios default keeps
@@ -415,57 +444,84 @@ static int run_run(int argc, char **argv)
 				}
 	}
 	if (bios && strcmp(bios, "default") != 0) {
-		add(&q, "-bios");
-		add(&q, "%s", bios);
+		add(q, "-bios");
+		add(q, "%s", bios);
 	}
-	add(&q, "-m");
-	add(&q, "%luM", mem);
-	if (vhost_user) {
-		add(&q, "-object");
-		add(&q, "memory-backend-memfd,id=mem,size=%luM,share=on", mem);
+	add(q, "-m");
+	add(q, "%uM", vm->a->mem);
+	if (vm->vhost_user) {
+		add(q, "-object");
+		add(q, "memory-backend-memfd,id=mem,size=%uM,share=on", vm->a->mem);
 	}
-	add(&q, "-smp");
-	add(&q, "1");
-	add(&q, "-nodefaults");
-	add(&q, "-no-user-config");
-	add(&q, "-display");
-	add(&q, "none");
-	add(&q, "-no-reboot");
-	add(&q, "-serial");
-	add(&q, "stdio");
-	add(&q, "-device");
-	add(&q, "isa-debug-exit,iobase=0xf4,iosize=4");
-	if (!q35) {
+	add(q, "-smp");
+	add(q, "1");
+	add(q, "-nodefaults");
+	add(q, "-no-user-config");
+	add(q, "-display");
+	add(q, "none");
+	add(q, "-no-reboot");
+	add(q, "-serial");
+	add(q, "stdio");
+	add(q, "-device");
+	add(q, "isa-debug-exit,iobase=0xf4,iosize=4");
+	if (!vm->q35) {
 		/* virtio 1.x over MMIO (QEMU's default is the legacy layout). */
-		add(&q, "-global");
-		add(&q, "virtio-mmio.force-legacy=false");
+		add(q, "-global");
+		add(q, "virtio-mmio.force-legacy=false");
 	}
-	add(&q, "-kernel");
-	add(&q, "%s", image);
-	/* Ring size: QEMU's virtio-pci offers rx/tx_queue_size, but
-	 * virtio-mmio always offers 1024 and lets the driver choose, so the
-	 * image is told too (after --append: the first setting wins). */
-	unsigned long ring = queue_size;
-	for (int i = 0; i < n_nets && !queue_size; i++)
-		if (strncmp(nets[i], "vhost-user:", 11) == 0)
-			ring = 1024;
-	if (!ring)
-		ring = 256;
+}
+
+/* The image, its command line and its config. */
+static void add_boot(struct argv_b *q, const struct vm *vm)
+{
+	const struct run_args *a = vm->a;
+	add(q, "-kernel");
+	add(q, "%s", a->image);
 	/* On PCI machines the image also learns how many virtio-net
 	 * functions to look for: every empty slot it probes is an exit
 	 * (~30 us here), and it stops the scan at the last NIC. */
 	char pci_nics[32] = "";
-	if (q35 || pcie_microvm)
-		snprintf(pci_nics, sizeof(pci_nics), " nfbox.pci_nics=%d", n_nets);
-	add(&q, "-append");
-	add(&q, "%s%snfbox.queue_size=%lu%s", append, *append ? " " : "", ring, pci_nics);
-	if (config) {
-		add(&q, "-fw_cfg");
-		add(&q, "name=opt/nfbox/config,file=%s", cfg_tmp);
+	if (vm->q35 || vm->pcie_microvm)
+		snprintf(pci_nics, sizeof(pci_nics), " nfbox.pci_nics=%d", a->n_nets);
+	add(q, "-append");
+	add(q, "%s%snfbox.queue_size=%u%s", a->append, *a->append ? " " : "", vm->ring, pci_nics);
+	if (a->config) {
+		add(q, "-fw_cfg");
+		add(q, "name=opt/nfbox/config,file=%s", cfg_tmp);
 	}
-	const char *dev = q35 || pcie_microvm ? "virtio-net-pci" : "virtio-net-device";
-	for (int i = 0; i < n_nets; i++) {
-		const char *spec = nets[i];
+}
+
+/* A tap NIC's backend; the tap is made (and removed at exit) if missing,
+ * except in a dry run. */
+static int add_tap(struct argv_b *q, const struct vm *vm, int i, const char *spec)
+{
+	const char *ifname = spec + 4;
+	if (!*ifname || strlen(ifname) >= 16 || strchr(ifname, ',')) {
+		fprintf(stderr, PROG ": bad tap name in '%s'\n", spec);
+		return 2;
+	}
+	if (!vm->a->dry && !netdev_exists(ifname)) {
+		char *mk[] = {"ip", "tuntap", "add", "dev", (char *)ifname, "mode", "tap", NULL};
+		char *up[] = {"ip", "link", "set", (char *)ifname, "up", NULL};
+		if (run_quiet(mk) != 0 || run_quiet(up) != 0) {
+			fprintf(stderr, PROG ": cannot create tap %s (needs CAP_NET_ADMIN)\n", ifname);
+			remove_taps();
+			return 1;
+		}
+		made_taps[n_made_taps++] = strdup(ifname);
+	}
+	add(q, "-netdev");
+	add(q, "tap,id=n%d,ifname=%s,script=no,downscript=no%s", i, ifname,
+	    access("/dev/vhost-net", R_OK | W_OK) == 0 ? ",vhost=on" : "");
+	return 0;
+}
+
+/* Every --net: its backend and its virtio-net device, MAC 52:54:00:00:00:1i. */
+static int add_nics(struct argv_b *q, const struct vm *vm)
+{
+	const char *dev = vm->q35 || vm->pcie_microvm ? "virtio-net-pci" : "virtio-net-device";
+	for (int i = 0; i < vm->a->n_nets; i++) {
+		const char *spec = vm->a->nets[i];
 		char mac[32];
 		snprintf(mac, sizeof(mac), "52:54:00:00:00:%02x", 0x10 + i);
 		if (strncmp(spec, "vhost-user:", 11) == 0) {
@@ -477,68 +533,116 @@ static int run_run(int argc, char **argv)
 				server = true;
 				*comma = '\0';
 			}
-			add(&q, "-chardev");
-			add(&q, "socket,id=c%d,path=%s%s", i, path, server ? ",server=on,wait=on" : "");
-			add(&q, "-netdev");
-			add(&q, "vhost-user,id=n%d,chardev=c%d", i, i);
+			add(q, "-chardev");
+			add(q, "socket,id=c%d,path=%s%s", i, path, server ? ",server=on,wait=on" : "");
+			add(q, "-netdev");
+			add(q, "vhost-user,id=n%d,chardev=c%d", i, i);
 		} else if (strncmp(spec, "tap:", 4) == 0) {
-			const char *ifname = spec + 4;
-			if (!*ifname || strlen(ifname) >= 16 || strchr(ifname, ',')) {
-				fprintf(stderr, PROG ": bad tap name in '%s'\n", spec);
-				return 2;
-			}
-			if (!dry && !netdev_exists(ifname)) {
-				char *mk[] = {"ip", "tuntap", "add", "dev", (char *)ifname, "mode", "tap", NULL};
-				char *up[] = {"ip", "link", "set", (char *)ifname, "up", NULL};
-				if (run_quiet(mk) != 0 || run_quiet(up) != 0) {
-					fprintf(stderr, PROG ": cannot create tap %s (needs CAP_NET_ADMIN)\n",
-						ifname);
-					remove_taps();
-					return 1;
-				}
-				made_taps[n_made_taps++] = strdup(ifname);
-			}
-			add(&q, "-netdev");
-			add(&q, "tap,id=n%d,ifname=%s,script=no,downscript=no%s", i, ifname,
-			    access("/dev/vhost-net", R_OK | W_OK) == 0 ? ",vhost=on" : "");
+			int rc = add_tap(q, vm, i, spec);
+			if (rc)
+				return rc;
 		} else {
 			fprintf(stderr, PROG ": --net is vhost-user:SOCKET[,server] or tap:IFNAME, not '%s'\n",
 				spec);
 			remove_taps();
 			return 2;
 		}
-		add(&q, "-device");
-		add(&q, "%s,netdev=n%d,mac=%s,rx_queue_size=%lu,tx_queue_size=%lu", dev, i, mac, ring,
-		    ring);
+		add(q, "-device");
+		add(q, "%s,netdev=n%d,mac=%s,rx_queue_size=%u,tx_queue_size=%u", dev, i, mac, vm->ring,
+		    vm->ring);
 	}
-	for (int i = 0; i < n_extra; i++)
-		add(&q, "%s", extra[i]);
-	if (dry) {
-		for (int i = 0; i < q.n; i++)
-			printf("%s%s", i ? " " : "", q.v[i]);
-		printf("\n");
-		return 0;
-	}
+	return 0;
+}
+
+/* The whole QEMU command line. */
+static int qemu_argv(const struct run_args *a, struct argv_b *q)
+{
+	struct vm vm;
+	vm_init(&vm, a);
+	const char *qemu = getenv("NFBOX_QEMU");
+	add(q, "%s", qemu && *qemu ? qemu : "qemu-system-x86_64");
+	add_accel(q);
+	add_machine(q, &vm);
+	add_boot(q, &vm);
+	int rc = add_nics(q, &vm);
+	if (rc)
+		return rc;
+	for (int i = 0; i < a->n_extra; i++)
+		add(q, "%s", a->extra[i]);
+	return 0;
+}
+
+/* The serial console between QEMU and us while it runs. */
+struct console {
+	int to_q;        /* QEMU's stdin: our stdin and the relay's clients */
+	int from_q;      /* QEMU's stdout; -1 once it closed it */
+	int out_fd;      /* where its output goes: the terminal or --log FILE */
+	bool relay;      /* --control/--name: ctl_relay listens */
+	bool stdin_open; /* until our stdin ends */
+	bool saw_output; /* QEMU wrote something */
+};
+
+/* The control socket and the console's destination. */
+static int open_outputs(const struct run_args *a, struct console *c)
+{
 	atexit(remove_taps);
-	if (control) {
+	c->relay = a->control != NULL;
+	if (a->control) {
 		char err[256];
-		if (relay_listen(&ctl_relay, control, err, sizeof(err)) < 0) {
+		if (relay_listen(&ctl_relay, a->control, err, sizeof(err)) < 0) {
 			fprintf(stderr, PROG ": %s\n", err);
 			return 1;
 		}
 		atexit(remove_ctl_relay);
 	}
-
-	int out_fd = 1;
-	if (log) {
-		out_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out_fd < 0) {
-			fprintf(stderr, PROG ": cannot write %s: %s\n", log, strerror(errno));
+	c->out_fd = 1;
+	if (a->log) {
+		c->out_fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->out_fd < 0) {
+			fprintf(stderr, PROG ": cannot write %s: %s\n", a->log, strerror(errno));
 			return 1;
 		}
 	}
+	return 0;
+}
 
-	/* ---- run it ---- */
+/* The child: its own process group, dies with us, pinned if asked,
+ * then QEMU.  Never returns. */
+static void exec_qemu(char *const argv[], int pin, pid_t parent, int in_fd, int out_fd)
+	__attribute__((noreturn));
+static void exec_qemu(char *const argv[], int pin, pid_t parent, int in_fd, int out_fd)
+{
+	setpgid(0, 0); /* Ctrl-C is for nfbox run, not for QEMU */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	dup2(in_fd, 0);
+	dup2(out_fd, 1);
+	if (pin >= 0) {
+		/* Every thread QEMU starts inherits this: the vCPU poller
+		 * and its mostly idle helpers share the one core, and no
+		 * thread has to be found by a name that differs between
+		 * accelerators (kvm_pvm names none "CPU 0/KVM"). */
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(pin, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+			fprintf(stderr, PROG ": cannot pin QEMU to CPU %d: %s\n", pin, strerror(errno));
+			_exit(127);
+		}
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, PROG ": cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* The pipes, our signal handlers, and QEMU forked off (*pid). */
+static int start_qemu(struct argv_b *q, int pin, struct console *c, pid_t *pid)
+{
 	int to_q[2], from_q[2];
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) || pipe2(to_q, O_CLOEXEC) || pipe2(from_q, O_CLOEXEC)) {
 		fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
@@ -556,96 +660,105 @@ static int run_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
 		return 1;
 	}
-	if (pid == 0) {
-		setpgid(0, 0); /* Ctrl-C is for nfbox run, not for QEMU */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(1);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(to_q[0], 0);
-		dup2(from_q[1], 1);
-		if (pin >= 0) {
-			/* Every thread QEMU starts inherits this: the vCPU poller
-			 * and its mostly idle helpers share the one core, and no
-			 * thread has to be found by a name that differs between
-			 * accelerators (kvm_pvm names none "CPU 0/KVM"). */
-			cpu_set_t set;
-			CPU_ZERO(&set);
-			CPU_SET(pin, &set);
-			if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-				fprintf(stderr, PROG ": cannot pin QEMU to CPU %d: %s\n", pin,
-					strerror(errno));
-				_exit(127);
-			}
-		}
-		execvp(q.v[0], q.v);
-		fprintf(stderr, PROG ": cannot run %s: %s\n", q.v[0], strerror(errno));
-		_exit(127);
-	}
+	if (*pid == 0)
+		exec_qemu(q->v, pin, parent, to_q[0], from_q[1]);
 	close(to_q[0]);
 	close(from_q[1]);
+	c->to_q = to_q[1];
+	c->from_q = from_q[0];
+	c->stdin_open = true;
+	c->saw_output = false;
+	return 0;
+}
 
-	bool stdin_open = true;
-	bool saw_output = false, quit_sent = false;
+/* What QEMU printed: to the console's destination and the relay's client. */
+static void console_output(struct console *c)
+{
+	char buf[4096];
+	ssize_t n = read(c->from_q, buf, sizeof(buf));
+	if (n > 0) {
+		c->saw_output = true;
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(c->out_fd, buf + o, (size_t)(n - o));
+			if (w <= 0)
+				break;
+			o += w;
+		}
+		relay_output(&ctl_relay, buf, (size_t)n);
+	} else if (n == 0) {
+		close(c->from_q);
+		c->from_q = -1;
+	}
+}
+
+/* What poll() saw: QEMU's output, a signal, the relay, our stdin. */
+static void console_events(struct console *c, const struct pollfd pf[4], int npf)
+{
+	if (pf[0].revents & (POLLIN | POLLHUP))
+		console_output(c);
+	if (pf[1].revents & POLLIN) {
+		char s[16];
+		while (read(sig_pipe[0], s, sizeof(s)) > 0)
+			;
+	}
+	if (c->relay)
+		relay_handle(&ctl_relay, pf[2].revents, c->to_q);
+	if (npf == 4 && (pf[3].revents & (POLLIN | POLLHUP))) {
+		char buf[512];
+		ssize_t n = read(0, buf, sizeof(buf));
+		if (n > 0) {
+			ssize_t w = write(c->to_q, buf, (size_t)n);
+			(void)w;
+		} else {
+			c->stdin_open = false; /* EOF: the console just gets no input */
+		}
+	}
+}
+
+/* What is left of the console once QEMU is gone. */
+static void console_drain(struct console *c)
+{
+	if (c->from_q < 0)
+		return;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(c->from_q, buf, sizeof(buf))) > 0) {
+		c->saw_output = true;
+		ssize_t o = write(c->out_fd, buf, (size_t)n);
+		(void)o;
+	}
+}
+
+/* Relay the console until QEMU exits; on a signal type "quit" for the
+ * image, then SIGTERM QEMU after 3 s and SIGKILL it 2 s later.  Returns
+ * QEMU's wait status. */
+static int supervise(pid_t pid, struct console *c)
+{
+	bool quit_sent = false;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	double quit_at = 0, term_at = 0;
 	int status = -1;
 	for (;;) {
-		struct pollfd pf[4] = {{from_q[0], POLLIN, 0}, {sig_pipe[0], POLLIN, 0}, {-1, 0, 0}, {0, POLLIN, 0}};
-		if (control)
+		struct pollfd pf[4] = {{c->from_q, POLLIN, 0}, {sig_pipe[0], POLLIN, 0}, {-1, 0, 0}, {0, POLLIN, 0}};
+		if (c->relay)
 			relay_pollfd(&ctl_relay, &pf[2]);
-		int npf = stdin_open ? 4 : 3;
+		int npf = c->stdin_open ? 4 : 3;
 		/* A timeout only while stopping (the SIGTERM/SIGKILL steps) or
 		 * after QEMU closed its console (then wait for its exit). */
-		int r = poll(pf, npf, quit_sent || from_q[0] < 0 ? 50 : -1);
+		int r = poll(pf, npf, quit_sent || c->from_q < 0 ? 50 : -1);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
-			char buf[4096];
-			ssize_t n = read(from_q[0], buf, sizeof(buf));
-			if (n > 0) {
-				saw_output = true;
-				for (ssize_t o = 0; o < n;) {
-					ssize_t w = write(out_fd, buf + o, (size_t)(n - o));
-					if (w <= 0)
-						break;
-					o += w;
-				}
-				relay_output(&ctl_relay, buf, (size_t)n);
-			} else if (n == 0) {
-				close(from_q[0]);
-				from_q[0] = -1;
-			}
-		}
-		if (r > 0 && (pf[1].revents & POLLIN)) {
-			char c[16];
-			while (read(sig_pipe[0], c, sizeof(c)) > 0)
-				;
-		}
-		if (r > 0 && control)
-			relay_handle(&ctl_relay, pf[2].revents, to_q[1]);
-		if (r > 0 && npf == 4 && (pf[3].revents & (POLLIN | POLLHUP))) {
-			char buf[512];
-			ssize_t n = read(0, buf, sizeof(buf));
-			if (n > 0) {
-				ssize_t w = write(to_q[1], buf, (size_t)n);
-				(void)w;
-			} else {
-				stdin_open = false; /* EOF: the console just gets no input */
-			}
-		}
+		if (r > 0)
+			console_events(c, pf, npf);
 		if (got_signal && !quit_sent) {
 			/* Ask the image to stop (it prints its counters). */
-			ssize_t w = write(to_q[1], "\nquit\n", 6);
+			ssize_t w = write(c->to_q, "\nquit\n", 6);
 			(void)w;
 			quit_sent = true;
 			quit_at = el;
@@ -656,26 +769,19 @@ static int run_run(int argc, char **argv)
 		}
 		if (term_at && el - term_at > 2.0)
 			kill(pid, SIGKILL);
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) {
-			/* Drain what is left of the console. */
-			if (from_q[0] >= 0) {
-				char buf[4096];
-				ssize_t n;
-				while ((n = read(from_q[0], buf, sizeof(buf))) > 0) {
-					saw_output = true;
-					ssize_t o = write(out_fd, buf, (size_t)n);
-					(void)o;
-				}
-			}
-			break;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			console_drain(c);
+			return status;
 		}
-		if (from_q[0] < 0)
+		if (c->from_q < 0)
 			usleep(20000);
 	}
-	if (log)
-		close(out_fd);
+}
 
+/* Our exit status from QEMU's: the image's k_exit() code, decoded from
+ * isa-debug-exit's (code << 1 | 1). */
+static int exit_status(int status, bool saw_output)
+{
 	if (WIFSIGNALED(status)) {
 		fprintf(stderr, PROG ": QEMU killed by signal %d\n", WTERMSIG(status));
 		return got_signal ? 128 + got_signal : 1;
@@ -694,42 +800,53 @@ static int run_run(int argc, char **argv)
 	return 3;
 }
 
+/* Options -> control socket -> config -> QEMU command line -> (dry run:
+ * print it) -> outputs -> start QEMU -> supervise it -> its exit status. */
+static int run_run(int argc, char **argv)
+{
+	struct run_args a = {.machine = "microvm", .append = "", .pin = -1, .mem = 64};
+	int npos;
+	enum opts_result res = opts_parse(&run_opts, &a, argc, argv, &npos);
+	if (res != OPTS_OK)
+		return opts_status(res);
+	if (npos > 1) {
+		fprintf(stderr, PROG ": one image at a time ('%s' is extra)\n", argv[2]);
+		return 2;
+	}
+	if (npos == 0) {
+		fprintf(stderr, PROG ": which image? (try 'nfbox run --help')\n");
+		return 2;
+	}
+	a.image = argv[1];
+	if (access(a.image, R_OK) != 0) {
+		fprintf(stderr, PROG ": cannot read %s: %s\n", a.image, strerror(errno));
+		return 1;
+	}
+	char name_sock[SOCK_MAX];
+	struct argv_b q = {{0}, 0};
+	int rc;
+	if ((rc = control_socket(&a, name_sock)) || (rc = stage_config(&a)) || (rc = qemu_argv(&a, &q)))
+		return rc;
+	if (a.dry) {
+		for (int i = 0; i < q.n; i++)
+			printf("%s%s", i ? " " : "", q.v[i]);
+		printf("\n");
+		return 0;
+	}
+	struct console c;
+	pid_t pid;
+	if ((rc = open_outputs(&a, &c)) || (rc = start_qemu(&q, a.pin, &c, &pid)))
+		return rc;
+	int status = supervise(pid, &c);
+	if (a.log)
+		close(c.out_fd);
+	return exit_status(status, c.saw_output);
+}
+
 static const struct nfbox_cmd run_cmd = {
 	.name = "run",
 	.summary = "boot an image under QEMU/KVM with its NICs",
-	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
-		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
-		 "                 [--pin CPU] [--log FILE] [--name NAME | --control SOCK]\n"
-		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
-		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
-		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
-		 "  --net vhost-user:SOCKET       a NIC whose backend listens on SOCKET\n"
-		 "  --net vhost-user:SOCKET,server  QEMU listens on SOCKET (waits for the backend)\n"
-		 "  --net tap:IFNAME              a tap NIC (created if missing, removed at exit)\n"
-		 "  --config FILE   checked, then replaces the config built into the image\n"
-		 "  --mem MB        guest RAM (default 64; 16 is enough for fwd)\n"
-		 "  --machine M     microvm (default, virtio-mmio), microvm-pcie (microvm with\n"
-		 "                  PCIe: virtio-pci) or q35 (virtio-pci)\n"
-		 "  --queue-size N  ring entries per NIC queue: 256, 512 or 1024 (default 1024\n"
-		 "                  with a vhost-user NIC, else 256; virtio-pci tap TX stays 256)\n"
-		 "  --pin CPU       run QEMU (its vCPU and helper threads) on CPU (do, next\n"
-		 "                  to other pollers)\n"
-		 "  --log FILE      serial console to FILE instead of the terminal\n"
-		 "  --name NAME     control socket /run/nfbox/run/NAME.sock ($NFBOX_RUN_DIR;\n"
-		 "                  not root: $XDG_RUNTIME_DIR/nfbox): 'nfbox stats NAME',\n"
-		 "                  'nfbox reload NAME CONFIG'\n"
-		 "  --control SOCK  the same at the path SOCK\n"
-		 "  --bios FILE     firmware (q35 default: qboot.rom when installed, else\n"
-		 "                  SeaBIOS; 'default' forces QEMU's own choice)\n"
-		 "  --append ARGS   kernel command line: nfbox.idle_us=N (idle spell before the\n"
-		 "                  image halts until a packet, default 200), nfbox.pool=N\n"
-		 "                  (packet buffers), nfbox.verbose=1 (boot timing)\n"
-		 "  --no-check      hand the config over unchecked (tests of the image's checks)\n"
-		 "  --dry-run       print the QEMU command line and exit\n\n"
-		 "Console input goes to the image: 'stats' prints its counters, 'quit' stops\n"
-		 "it.  Ctrl-C or SIGTERM sends 'quit', then stops QEMU if it lingers.\n"
-		 "Uses KVM when /dev/kvm is usable, else TCG (said on stderr; NFBOX_NO_KVM=1\n"
-		 "forces TCG).  NFBOX_QEMU names the QEMU binary.\n",
+	.opts = &run_opts,
 	.run = run_run,
 };
 CMD_REGISTER(run_cmd);

@@ -10,44 +10,74 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/cmd.h"
+#include "tools/opts.h"
 #include "topology/ctl.h"
 
 #define PROG "nfbox stats"
 
+struct stats_args {
+	bool json;
+	unsigned timeout_ms;
+};
+
+/* Seconds, fractions allowed ("0.5"), as milliseconds. */
+static int parse_seconds(const char *v, void *dst)
+{
+	char *end;
+	double s = strtod(v, &end);
+	if (end == v || *end || !(s >= 0 && s <= UINT_MAX / 1000))
+		return -1;
+	*(unsigned *)dst = (unsigned)(s * 1000);
+	return 0;
+}
+
+static const struct opt stats_opt[] = {
+	OPT_FLAG("--json", struct stats_args, json, NULL),
+	OPT_CUSTOM("--timeout", struct stats_args, timeout_ms, parse_seconds, "a number of seconds",
+		   "S", NULL),
+	OPT_END,
+};
+
+static const struct opts stats_opts = {
+	.prog = PROG,
+	.usage = "usage: nfbox stats TARGET [--json] [--timeout S]\n\n"
+		 "Print the counters of a running image as 'section.name value' lines\n"
+		 "(or one JSON object), asked over its serial console.\n\n"
+		 "TARGET:\n"
+		 "  NAME            an image started with 'nfbox run --name NAME'\n"
+		 "  SOCKET          the control socket of 'nfbox run --control SOCKET'\n"
+		 "  PID             an 'nfbox run' started with --name or --control\n"
+		 "  CHAINFILE:NAME  function NAME of a chain started by 'nfbox chain up'\n",
+	.opt = stats_opt,
+};
+
 static int run_stats(int argc, char **argv)
 {
-	const char *target = NULL;
-	bool json = false;
-	unsigned timeout_ms = 3000;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			timeout_ms = (unsigned)(atof(argv[++i]) * 1000);
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, PROG ": unknown option '%s' (try 'nfbox stats --help')\n", argv[i]);
-			return 2;
-		} else if (!target)
-			target = argv[i];
-		else {
-			fprintf(stderr, PROG ": one target at a time ('%s' is extra)\n", argv[i]);
-			return 2;
-		}
+	struct stats_args a = {.json = false, .timeout_ms = 3000};
+	int npos;
+	enum opts_result r = opts_parse(&stats_opts, &a, argc, argv, &npos);
+	if (r != OPTS_OK)
+		return opts_status(r);
+	if (npos > 1) {
+		fprintf(stderr, PROG ": one target at a time ('%s' is extra)\n", argv[2]);
+		return 2;
 	}
-	if (!target) {
+	if (npos == 0) {
 		fprintf(stderr, PROG ": which image? NAME, SOCKET, PID or CHAINFILE:NAME\n");
 		return 2;
 	}
+	const char *target = argv[1];
 	struct ctl_target t;
 	if (ctl_resolve(PROG, target, &t) < 0)
 		return 1;
 	char *text;
-	int rc = ctl_stats(&t, &text, timeout_ms);
+	int rc = ctl_stats(&t, &text, a.timeout_ms);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,
 			ctl_strerror(rc));
@@ -58,7 +88,7 @@ static int run_stats(int argc, char **argv)
 		free(text);
 		return 1;
 	}
-	if (json)
+	if (a.json)
 		ctl_stats_json(text, stdout);
 	else
 		fputs(text, stdout);
@@ -69,14 +99,7 @@ static int run_stats(int argc, char **argv)
 static const struct nfbox_cmd stats_cmd = {
 	.name = "stats",
 	.summary = "counters of a running image (a chain's function or an 'nfbox run')",
-	.usage = "usage: nfbox stats TARGET [--json] [--timeout S]\n\n"
-		 "Print the counters of a running image as 'section.name value' lines\n"
-		 "(or one JSON object), asked over its serial console.\n\n"
-		 "TARGET:\n"
-		 "  NAME            an image started with 'nfbox run --name NAME'\n"
-		 "  SOCKET          the control socket of 'nfbox run --control SOCKET'\n"
-		 "  PID             an 'nfbox run' started with --name or --control\n"
-		 "  CHAINFILE:NAME  function NAME of a chain started by 'nfbox chain up'\n",
+	.opts = &stats_opts,
 	.run = run_stats,
 };
 CMD_REGISTER(stats_cmd);

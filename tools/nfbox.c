@@ -12,6 +12,7 @@
 
 #include "dataplane/nf.h"
 #include "tools/cmd.h"
+#include "tools/opts.h"
 
 #ifndef NFBOX_PREFIX
 #define NFBOX_PREFIX "/usr/local"
@@ -33,7 +34,10 @@ int cmd_wants_help(int argc, char **argv)
 
 void cmd_print_usage(const struct nfbox_cmd *c)
 {
-	fputs(c->usage, stdout);
+	if (c->opts)
+		opts_print_usage(c->opts, stdout);
+	else
+		fputs(c->usage, stdout);
 }
 
 const char *cmd_libdir(void)
