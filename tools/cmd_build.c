@@ -592,7 +592,7 @@ static int write_image(const struct build *b, const char *elf)
 		return 1;
 	}
 	snprintf(info_arg, sizeof(info_arg), ".nfbox_info=%s", p_info);
-	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), b->debug ? "--strip-unneeded" : "--strip-all",
+	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), b->debug ? "--strip-debug" : "--strip-all",
 		      "--add-section", info_arg, "--set-section-flags", ".nfbox_info=noload,readonly",
 		      (char *)elf, (char *)b->out, NULL};
 	if (run_tool(oc, NULL, NULL)) {

@@ -101,6 +101,14 @@ static void add(struct argv_b *a, const char *fmt, ...)
 	a->v[++a->n] = NULL;
 }
 
+static void argv_free(struct argv_b *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+	a->v[0] = NULL;
+}
+
 /* The function an image runs, from the .nfbox_info section `nfbox build`
  * adds ("nf=NAME\n").  NULL if the image has none. */
 static char *image_nf(const char *path)
@@ -825,17 +833,24 @@ static int run_run(int argc, char **argv)
 	char name_sock[SOCK_MAX];
 	struct argv_b q = {{0}, 0};
 	int rc;
-	if ((rc = control_socket(&a, name_sock)) || (rc = stage_config(&a)) || (rc = qemu_argv(&a, &q)))
+	if ((rc = control_socket(&a, name_sock)) || (rc = stage_config(&a)) || (rc = qemu_argv(&a, &q))) {
+		argv_free(&q);
 		return rc;
+	}
 	if (a.dry) {
 		for (int i = 0; i < q.n; i++)
 			printf("%s%s", i ? " " : "", q.v[i]);
 		printf("\n");
+		argv_free(&q);
 		return 0;
 	}
 	struct console c;
 	pid_t pid;
-	if ((rc = open_outputs(&a, &c)) || (rc = start_qemu(&q, a.pin, &c, &pid)))
+	rc = open_outputs(&a, &c);
+	if (!rc)
+		rc = start_qemu(&q, a.pin, &c, &pid);
+	argv_free(&q); /* QEMU has its copy (exec) */
+	if (rc)
 		return rc;
 	int status = supervise(pid, &c);
 	if (a.log)
