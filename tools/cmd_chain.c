@@ -20,8 +20,8 @@
  *   exec    run a command with the chain's OVS environment (ovs-vsctl ...).
  *   check   parse the chain file only.
  *
- * The configs are checked here, before fabric_up(), with the build
- * command's nfbox_config_blob (tools/cmd_build.c): topology/ calls no command.
+ * The configs are checked here, before fabric_up(), with
+ * tools/cfgblob.c: topology/ calls no command.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,13 +30,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tools/cfgblob.h"
 #include "tools/cmd.h"
 #include "topology/chain.h"
 #include "topology/fabric.h"
 
 #define PROG "nfbox chain"
 
-int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
 
 /* Every function's config, checked with its own code before anything starts. */
 static int check_configs(const struct chain *c)
@@ -48,7 +48,7 @@ static int check_configs(const struct chain *c)
 			continue;
 		char *blob = NULL;
 		size_t len = 0;
-		if (nfbox_config_blob(f->config, f->image_path ? NULL : f->image, &blob, &len)) {
+		if (cfgblob_make(f->config, f->image_path ? NULL : f->image, &blob, &len)) {
 			fprintf(stderr, PROG ": %s:%u: the config of '%s' is rejected (above)\n", c->path,
 				f->line, f->name);
 			bad = 1;

@@ -17,12 +17,12 @@
 #include <string.h>
 
 #include "control/proto.h"
+#include "tools/cfgblob.h"
 #include "tools/cmd.h"
 #include "topology/ctl.h"
 
 #define PROG "nfbox reload"
 
-int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
 
 static int run_reload(int argc, char **argv)
 {
@@ -51,7 +51,7 @@ static int run_reload(int argc, char **argv)
 	/* 1. The host's check: the same parser and function code as the image. */
 	char *blob;
 	size_t len;
-	if (nfbox_config_blob(argv[2], nf, &blob, &len)) {
+	if (cfgblob_make(argv[2], nf, &blob, &len)) {
 		fprintf(stderr, PROG ": %s rejected; %s keeps its running config\n", argv[2], t.label);
 		return 1;
 	}

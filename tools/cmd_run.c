@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tools/cfgblob.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
 #include "topology/ctl.h"
@@ -63,7 +64,6 @@
 #define MAX_ARGS 256
 #define SOCK_MAX 108 /* sockaddr_un.sun_path */
 
-int nfbox_config_blob(const char *path, const char *nf_name, char **blob, size_t *blob_len);
 
 static volatile sig_atomic_t got_signal;
 static int sig_pipe[2] = {-1, -1};
@@ -341,7 +341,7 @@ static int stage_config(const struct run_args *a)
 		fclose(f);
 	} else {
 		char *nf = image_nf(a->image);
-		int rc = nfbox_config_blob(a->config, nf, &blob, &blob_len);
+		int rc = cfgblob_make(a->config, nf, &blob, &blob_len);
 		free(nf);
 		if (rc)
 			return rc;
@@ -844,8 +844,8 @@ static int run_run(int argc, char **argv)
 		argv_free(&q);
 		return 0;
 	}
-	struct console c;
-	pid_t pid;
+	struct console c = {0};
+	pid_t pid = 0;
 	rc = open_outputs(&a, &c);
 	if (!rc)
 		rc = start_qemu(&q, a.pin, &c, &pid);
