@@ -17,6 +17,7 @@
 #include "drivers/pcap/pcap_port.h"
 #include "tools/cfgfile.h"
 #include "tools/cmd.h"
+#include "tools/opts.h"
 
 #define REPLAY_POOL 8192
 #define REPLAY_FLOWS_DEFAULT (1u << 20)
@@ -49,66 +50,76 @@ static int parse_port_arg(const char *opt, const char *val, struct port_arg *pa)
 	return 0;
 }
 
+/* What the command line says, before the PORT=FILE arguments are split. */
+struct replay_args {
+	const char *config, *stats_file;
+	const char *in[PORT_MAX], *out[PORT_MAX];
+	int n_in, n_out;
+	bool json;
+	unsigned flows;
+};
+
+static const struct opt replay_opt[] = {
+	OPT_STRING("--config", struct replay_args, config, "FILE",
+		   "the function's config (default: empty)"),
+	OPT_STRING("-c", struct replay_args, config, "FILE", NULL),
+	OPT_LIST("--in", struct replay_args, in, n_in, PORT_MAX, "PORT=FILE",
+		 "a pcap (Ethernet) received on PORT; repeatable"),
+	OPT_LIST("--out", struct replay_args, out, n_out, PORT_MAX, "PORT=FILE",
+		 "write what the function sends out of PORT; repeatable"),
+	OPT_FLAG("--json", struct replay_args, json, "print counters as JSON instead of text"),
+	OPT_STRING("--stats", struct replay_args, stats_file, "FILE", "also write the counters to FILE"),
+	OPT_UINT("--flows", struct replay_args, flows, 1, 1l << 26, "N",
+		 "flow-table capacity for stateful functions (default 1048576)"),
+	OPT_END,
+};
+
+static const struct opts replay_opts_table = {
+	.prog = "nfbox replay",
+	.usage = "usage: nfbox replay NF [--config FILE] --in PORT=IN.pcap ... [--out PORT=OUT.pcap ...]\n"
+		 "                       [--json] [--stats FILE] [--flows N]\n\n"
+		 "Runs function NF (fwd, firewall, ...) on this machine with pcap files as its\n"
+		 "ports.  PORT is a port number or a name from the config's `port N name NAME`.\n"
+		 "Inputs of several ports are merged in timestamp order and the function's clock\n"
+		 "is the packet timestamps, so state and timeouts behave as on the wire and the\n"
+		 "output is reproducible.  Output packets keep their input timestamps.\n\n",
+	.opt = replay_opt,
+	.help_col = 18,
+	.epilog = "\nCounters: per port, malformed packets by reason (dropped before the function\n"
+		  "sees them), and the function's own.\n",
+};
+
+/* Returns 0, or the exit status after the message. */
 static int parse_args(int argc, char **argv, struct replay_opts *o)
 {
+	struct replay_args a = {.flows = REPLAY_FLOWS_DEFAULT};
+	int npos;
+	enum opts_result res = opts_parse(&replay_opts_table, &a, argc, argv, &npos);
 	memset(o, 0, sizeof(*o));
-	o->flows = REPLAY_FLOWS_DEFAULT;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--in") == 0 || strcmp(a, "--out") == 0) {
-			bool in = a[2] == 'i';
-			unsigned *n = in ? &o->n_in : &o->n_out;
-			if (*n == PORT_MAX) {
-				fprintf(stderr, "nfbox replay: at most %d %s files\n", PORT_MAX, a);
-				return -1;
-			}
-			if (parse_port_arg(a, v, in ? &o->in[*n] : &o->out[*n]))
-				return -1;
-			(*n)++;
-			i++;
-		} else if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
-			if (!v) {
-				fprintf(stderr, "nfbox replay: %s needs a FILE\n", a);
-				return -1;
-			}
-			o->config = v;
-			i++;
-		} else if (strcmp(a, "--stats") == 0) {
-			if (!v) {
-				fprintf(stderr, "nfbox replay: --stats needs a FILE\n");
-				return -1;
-			}
-			o->stats_file = v;
-			i++;
-		} else if (strcmp(a, "--flows") == 0) {
-			char *end;
-			unsigned long n = v ? strtoul(v, &end, 10) : 0;
-			if (!v || *end || n == 0 || n > (1ul << 26)) {
-				fprintf(stderr, "nfbox replay: --flows needs a number 1..67108864\n");
-				return -1;
-			}
-			o->flows = (uint32_t)n;
-			i++;
-		} else if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (a[0] == '-') {
-			fprintf(stderr, "nfbox replay: unknown option '%s' (try --help)\n", a);
-			return -1;
-		} else if (!o->nf) {
-			o->nf = a;
-		} else {
-			fprintf(stderr, "nfbox replay: unexpected argument '%s'\n", a);
-			return -1;
-		}
-	}
-	if (!o->nf) {
+	if (res != OPTS_OK)
+		return opts_status(res);
+	if (npos == 0) {
 		fprintf(stderr, "nfbox replay: which function? (try 'nfbox replay --help')\n");
-		return -1;
+		return 2;
 	}
+	if (npos > 1) {
+		fprintf(stderr, "nfbox replay: unexpected argument '%s'\n", argv[2]);
+		return 2;
+	}
+	o->nf = argv[1];
+	o->config = a.config;
+	o->stats_file = a.stats_file;
+	o->json = a.json;
+	o->flows = a.flows;
+	for (int k = 0; k < a.n_in; k++, o->n_in++)
+		if (parse_port_arg("--in", a.in[k], &o->in[k]))
+			return 2;
+	for (int k = 0; k < a.n_out; k++, o->n_out++)
+		if (parse_port_arg("--out", a.out[k], &o->out[k]))
+			return 2;
 	if (!o->n_in) {
 		fprintf(stderr, "nfbox replay: nothing to replay: give at least one --in PORT=FILE\n");
-		return -1;
+		return 2;
 	}
 	return 0;
 }
@@ -224,8 +235,14 @@ static int print_stats(struct replay *r, const struct replay_opts *o)
 static int replay_run(int argc, char **argv)
 {
 	struct replay_opts o;
-	if (parse_args(argc, argv, &o))
-		return 2;
+	int bad = parse_args(argc, argv, &o);
+	if (bad || !o.nf) {
+		for (unsigned k = 0; k < o.n_in; k++)
+			free((void *)o.in[k].port);
+		for (unsigned k = 0; k < o.n_out; k++)
+			free((void *)o.out[k].port);
+		return bad;
+	}
 	const struct nf_ops *nf = nf_find(o.nf);
 	if (!nf) {
 		fprintf(stderr, "nfbox replay: unknown function '%s' (known: ", o.nf);
@@ -290,10 +307,10 @@ static int replay_run(int argc, char **argv)
 	}
 
 	struct nf_env env = { .pool = r->pool, .n_ports = r->n_ports, .flow_capacity = o.flows };
-	int bad = cfgfile_app_init("nfbox replay", &r->app, nf, &env, r->port_ptrs, r->n_ports, cfg,
-				   stderr);
+	int failed = cfgfile_app_init("nfbox replay", &r->app, nf, &env, r->port_ptrs, r->n_ports,
+				      cfg, stderr);
 	cfg = NULL; /* the app's now */
-	if (bad)
+	if (failed)
 		goto out;
 	run_merged(r);
 	rc = print_stats(r, &o) ? 1 : 0;
@@ -316,22 +333,7 @@ out:
 static const struct nfbox_cmd replay_cmd = {
 	.name = "replay",
 	.summary = "run a function hosted over pcap files and print its counters",
-	.usage =
-		"usage: nfbox replay NF [--config FILE] --in PORT=IN.pcap ... [--out PORT=OUT.pcap ...]\n"
-		"                       [--json] [--stats FILE] [--flows N]\n\n"
-		"Runs function NF (fwd, firewall, ...) on this machine with pcap files as its\n"
-		"ports.  PORT is a port number or a name from the config's `port N name NAME`.\n"
-		"Inputs of several ports are merged in timestamp order and the function's clock\n"
-		"is the packet timestamps, so state and timeouts behave as on the wire and the\n"
-		"output is reproducible.  Output packets keep their input timestamps.\n\n"
-		"  --config FILE   the function's config (default: empty)\n"
-		"  --in PORT=FILE  a pcap (Ethernet) received on PORT; repeatable\n"
-		"  --out PORT=FILE write what the function sends out of PORT; repeatable\n"
-		"  --json          print counters as JSON instead of text\n"
-		"  --stats FILE    also write the counters to FILE\n"
-		"  --flows N       flow-table capacity for stateful functions (default 1048576)\n\n"
-		"Counters: per port, malformed packets by reason (dropped before the function\n"
-		"sees them), and the function's own.\n",
+	.opts = &replay_opts_table,
 	.run = replay_run,
 };
 CMD_REGISTER(replay_cmd);
