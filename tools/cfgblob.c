@@ -36,6 +36,23 @@ struct sbuf {
 	size_t len, cap;
 };
 
+/* Room for `need` bytes and a NUL after them (grows by doubling). */
+static void sb_reserve(struct sbuf *b, size_t need)
+{
+	if (need + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap * 2 : 4096;
+	while (cap < need + 1)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(1);
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
 static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
@@ -50,16 +67,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 			b->len += (size_t)n;
 			return;
 		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			fprintf(stderr, PROG ": out of memory\n");
-			exit(1);
-		}
-		b->p = p;
-		b->cap = cap;
+		sb_reserve(b, b->len + (size_t)n + 1);
 	}
 }
 
@@ -126,18 +134,7 @@ static void flatten(const struct cfg *cfg, struct sbuf *b)
 
 static void sb_append(struct sbuf *b, const void *p, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *q = realloc(b->p, cap);
-		if (!q) {
-			fprintf(stderr, PROG ": out of memory\n");
-			exit(1);
-		}
-		b->p = q;
-		b->cap = cap;
-	}
+	sb_reserve(b, b->len + n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = '\0';
