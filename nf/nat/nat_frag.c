@@ -4,6 +4,7 @@
 
 #include "dataplane/parse.h"
 #include "dataplane/stats.h"
+#include "nf/nat/nat.h"
 #include "nf/xlate.h"
 
 /* pkt.nf_mark of a packet kept in the burst in progress: it is still the
@@ -429,4 +430,40 @@ void nat_frag_stats_write(const struct nat_frag *t, struct stats_writer *w)
 	stats_u64(w, "frag_held_now", t->n_held);
 	stats_u64(w, "frag_capacity", t->cap);
 	stats_u64(w, "frag_held_max", t->held_max);
+}
+
+/* ---- with the NAT ------------------------------------------------------------ */
+int nat_frag_setup(struct nat *n, uint32_t flow_capacity)
+{
+	int rc = nat_frag_init(&n->frag, flow_capacity);
+	n->frag.sink[0] = &n->c.dropped;
+	n->frag.sink[1] = &n->c.drop[NAT_DROP_FRAGMENT];
+	return rc;
+}
+
+static void use_timeout(struct nat *n)
+{
+	n->frag.tmo_ns = (uint64_t)n->nc->tmo_sec[NAT_TMO_FRAG] * 1000000000ull;
+}
+
+bool nat_frag_cold(struct nat *n, struct pkt *p, uint64_t now)
+{
+	uint8_t proto = p->l4_proto;
+	p->nf_data = 0; /* not a noted first (nat_frag_burst_end_) */
+	if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_ && proto != IPPROTO_ICMP_)
+		return false;
+	use_timeout(n);
+	struct nat_frag_key k;
+	nat_frag_key_of(p, n->from_inside ? NAT_ZONE_IN : NAT_ZONE_OUT, &k);
+	if (!(p->flags & PKT_F_FRAG_LATER))
+		return nat_frag_first(&n->frag, &k, p, now) < 0;
+	nat_frag_later(&n->frag, &k, p, now);
+	return true;
+}
+
+uint64_t nat_frag_timers(struct nat *n, uint64_t now)
+{
+	use_timeout(n);
+	nat_frag_expire(&n->frag, now);
+	return nat_frag_next_expiry(&n->frag);
 }

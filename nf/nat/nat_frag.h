@@ -41,10 +41,10 @@
  * creation; nothing per packet.  cap = flow capacity / 8 within 64-16384
  * (a power of two), held_max = cap / 2 within 16-256.
  *
- * Per burst: nat_frag_first() or nat_frag_later() for every IPv4
- * fragment, nat_frag_burst_end() after the burst, nat_frag_expire() from
- * expire().  The table knows nothing of the NAT: test_nat_frag drives it
- * directly.
+ * Per burst (nat.c): nat_frag_cold() from the cold path for every IPv4
+ * fragment, nat_frag_burst_end() after the burst, nat_frag_timers() from
+ * expire().  The table alone (nat_frag_first, _later, _burst_end_,
+ * _expire) knows nothing of the NAT: test_nat_frag drives it directly.
  */
 #ifndef NFB_NAT_FRAG_H
 #define NFB_NAT_FRAG_H
@@ -52,6 +52,7 @@
 #include "dataplane/nf.h"
 
 struct stats_writer;
+struct nat;
 
 #define NAT_FRAG_PER_DGRAM 16       /* fragments held per datagram */
 #define NAT_FRAG_TMO_DEFAULT 2      /* seconds: `timeout fragment` */
@@ -171,5 +172,18 @@ int nat_frag_check(const struct nat_frag *t);
 
 /* frag_* counters and gauges, in the section in progress. */
 void nat_frag_stats_write(const struct nat_frag *t, struct stats_writer *w);
+
+/* ---- with the NAT (struct nat, nat.h) ---------------------------------------- */
+/* nat_frag_init for the NAT, its drops added to its dropped and
+ * drop_fragment counters. */
+int nat_frag_setup(struct nat *n, uint32_t flow_capacity);
+/* The cold path of an IPv4 fragment: true if decided (a later fragment; a
+ * first without an entry), false if the NAT decides it as it would an
+ * unfragmented packet (a first fragment, noted; a protocol the NAT does
+ * not translate, which it drops). */
+bool nat_frag_cold(struct nat *n, struct pkt *p, uint64_t now);
+/* expire(): the timeout in force, then nat_frag_expire; returns
+ * nat_frag_next_expiry. */
+uint64_t nat_frag_timers(struct nat *n, uint64_t now);
 
 #endif
