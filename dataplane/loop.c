@@ -50,6 +50,10 @@ static inline void txq_push(struct loop *l, struct pkt *p, struct pkt **drops, u
 {
 	uint16_t o = p->out_port;
 	if (unlikely(o >= l->n_ports)) {
+		if (o == NF_KEPT) {
+			l->c.kept++; /* the function's now (nf.h) */
+			return;
+		}
 		if (o == PKT_DROP)
 			l->c.nf_drops++;
 		else
@@ -148,9 +152,13 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 		}
 	}
 	if (unlikely(b.n_emit)) {
-		l->c.emitted += b.n_emit;
-		for (uint16_t i = 0; i < b.n_emit; i++)
+		for (uint16_t i = 0; i < b.n_emit; i++) {
+			if (b.emit[i]->flags & PKT_F_GENERATED)
+				l->c.emitted++;
+			else
+				l->c.released++;
 			txq_push(l, b.emit[i], drops, &n_drops);
+		}
 	}
 	if (n_drops)
 		pkt_free_bulk(drops, n_drops);
@@ -245,6 +253,8 @@ void loop_stats(struct loop *l, struct stats_writer *w)
 	stats_u64(w, "nf_drops", l->c.nf_drops);
 	stats_u64(w, "bad_port_drops", l->c.bad_port_drops);
 	stats_u64(w, "emitted", l->c.emitted);
+	stats_u64(w, "kept", l->c.kept);
+	stats_u64(w, "released", l->c.released);
 	if (l->nf->stats)
 		l->nf->stats(l->nf_st, w);
 }

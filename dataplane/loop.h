@@ -10,7 +10,8 @@
  * Per received burst: parse every packet; malformed ones are freed and
  * counted by reason (parse.h); the rest go to nf->process() in one batch;
  * then each packet is queued on its out_port's TX buffer, or freed if the
- * verdict is PKT_DROP or names a port that does not exist (counted).  TX
+ * verdict is PKT_DROP or names a port that does not exist (counted), or
+ * left alone if the function kept it (NF_KEPT, nf.h; counted).  TX
  * buffers are flushed when full and at the end of every turn; what a port's
  * tx_burst refuses is freed and counted as tx_full on that port.
  */
@@ -33,6 +34,8 @@ struct loop_counters {
 	uint64_t nf_drops;          /* verdict PKT_DROP */
 	uint64_t bad_port_drops;    /* verdict named a port that does not exist */
 	uint64_t emitted;           /* packets the function generated */
+	uint64_t kept;              /* verdict NF_KEPT: the function holds them */
+	uint64_t released;          /* kept packets the function sent later */
 };
 
 struct loop {

@@ -32,6 +32,17 @@
  * and may rewrite the packet in place.  It may also
  * emit new packets (e.g. a TCP RST) with nf_batch_emit(); those are sent
  * after the batch.  The main loop transmits, frees drops, and counts.
+ *
+ * A function may keep a packet instead (out_port NF_KEPT, never as
+ * out_all): the buffer is then the function's, the loop neither sends nor
+ * frees it.  The function sends it later, with the batch it is processing
+ * then (any batch, from any port), through nf_batch_release(), or frees it
+ * itself (a timer, destroy).  Until process() returns, a packet kept in
+ * this very batch is still the batch's: to send or drop it after all, the
+ * function sets its out_port (a port, PKT_DROP) and neither releases nor
+ * frees it.  A function keeps a bounded number: every kept buffer is one
+ * fewer for the receive rings.  The NAT keeps IPv4 fragments that arrive
+ * before their first (nf/nat/nat_frag.h).
  * All packets handed to process() parsed cleanly (parse.h); malformed ones
  * were dropped and counted before.
  *
@@ -59,6 +70,8 @@ struct nf_env {
 
 /* nf_batch.out_all value: verdicts are per packet, in pkt.out_port. */
 #define NF_OUT_PER_PKT 0xfffeu
+/* pkt.out_port value: the function keeps the packet (see above). */
+#define NF_KEPT 0xfffdu
 
 struct nf_batch {
 	struct pkt **pkts;      /* received, parsed packets */
@@ -70,7 +83,7 @@ struct nf_batch {
 	 * NF_OUT_PER_PKT. */
 	uint16_t out_all;
 	uint16_t n_emit;
-	struct pkt *emit[NF_EMIT_MAX]; /* generated packets, out_port set */
+	struct pkt *emit[NF_EMIT_MAX]; /* generated and released packets, out_port set */
 };
 
 /* Queue a generated packet; returns false (and frees it) if full. */
@@ -81,6 +94,18 @@ static inline bool nf_batch_emit(struct nf_batch *b, struct pkt *p)
 		return false;
 	}
 	p->flags |= PKT_F_GENERATED;
+	b->emit[b->n_emit++] = p;
+	return true;
+}
+
+/* Send a packet the function kept (NF_KEPT, in this batch or an earlier
+ * one), out_port set, after this batch, in the room generated packets
+ * use.  False if there is none left: the packet is still the caller's
+ * (it may try again with its next batch). */
+static inline bool nf_batch_release(struct nf_batch *b, struct pkt *p)
+{
+	if (unlikely(b->n_emit >= NF_EMIT_MAX))
+		return false;
 	b->emit[b->n_emit++] = p;
 	return true;
 }

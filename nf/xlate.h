@@ -19,22 +19,38 @@
 #include "dataplane/flow.h"
 #include "dataplane/parse.h"
 
+/* Rewrite the source (src = true) or destination address of a parsed
+ * IPv4 packet and its header checksum, nothing else; returns the change's
+ * checksum delta (csum.h), which a transport checksum over the
+ * pseudo-header needs too.  Alone, it translates a later fragment
+ * (PKT_F_FRAG_LATER): the transport header and its checksum travel in the
+ * first fragment, whose rewrite updated that checksum for the whole
+ * datagram. */
+static inline __attribute__((always_inline)) uint64_t xlate_rewrite_addr(struct pkt *p, bool src,
+									 uint32_t addr_be)
+{
+	uint8_t *ip = pkt_l3(p);
+	uint8_t *ap = ip + (src ? 12 : 16);
+	uint32_t old_a = sys_ld32(ap);
+	sys_st32(ap, addr_be);
+	uint64_t da = csum_delta32(old_a, addr_be);
+	sys_st16(ip + 10, csum_apply(sys_ld16(ip + 10), da));
+	return da;
+}
+
 /* Rewrite the source (src = true) or destination address and port of a
  * parsed IPv4 TCP/UDP/ICMP-echo packet with a complete L4 header, `proto`
  * being its p->l4_proto (a caller that knows it passes a constant: the
  * offsets and tests below fold away).  For ICMP the "port" is the
  * identifier whichever side is rewritten.  Inline: the fast path of every
  * connection; the address's checksum delta is computed once for the IP
- * and the TCP/UDP checksum. */
+ * and the TCP/UDP checksum.  In a first fragment the transport checksum
+ * covers the whole datagram: the incremental update is right for it. */
 static inline __attribute__((always_inline)) void
 xlate_rewrite_proto(struct pkt *p, uint8_t proto, bool src, uint32_t addr_be, uint16_t port_be)
 {
-	uint8_t *ip = pkt_l3(p), *l4 = pkt_l4(p);
-	uint8_t *ap = ip + (src ? 12 : 16);
-	uint32_t old_a = sys_ld32(ap);
-	sys_st32(ap, addr_be);
-	uint64_t da = csum_delta32(old_a, addr_be);
-	sys_st16(ip + 10, csum_apply(sys_ld16(ip + 10), da));
+	uint8_t *l4 = pkt_l4(p);
+	uint64_t da = xlate_rewrite_addr(p, src, addr_be);
 	/* TCP and UDP: ports at 0/2, checksum at 16/6; ICMP echo: the
 	 * identifier at 4 and a checksum at 2 without pseudo-header. */
 	uint32_t po = proto == IPPROTO_ICMP_ ? 4 : src ? 0 : 2;

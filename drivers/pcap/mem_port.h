@@ -14,7 +14,10 @@
  * emulated DMA; its cost is included in every number, which errs against us.
  *
  * tx_burst counts what it is given and drops it on the floor (ring buffers
- * are reused; generated packets, PKT_F_GENERATED, are freed).
+ * are reused; generated packets, PKT_F_GENERATED, are freed).  The ring
+ * reuses a buffer whoever holds it: a trace whose packets the function
+ * keeps (NF_KEPT, dataplane/nf.h: NAT fragments ahead of their first) has
+ * them overwritten while kept, so benchmark with other traffic.
  */
 #ifndef NFB_MEM_PORT_H
 #define NFB_MEM_PORT_H

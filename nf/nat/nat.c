@@ -13,9 +13,10 @@
  * outside, only replies to a live session pass, translated back; ICMP
  * errors quoting a session's packet are translated both ways.  An inside
  * host reaching another through its external address is hairpinned (both
- * ends translated, back out of the inside port: nat_hairpin).  Everything
- * else is dropped and counted by reason: IPv4 fragments (no reassembly),
- * other protocols, unknown outside traffic, exhausted ports, a full table.
+ * ends translated, back out of the inside port: nat_hairpin).  IPv4
+ * fragments of those are translated too, without reassembly (nat_frag.h).
+ * Everything else is dropped and counted by reason: other protocols,
+ * unknown outside traffic, exhausted ports, a full table.
  * IPv6 and non-IP frames pass untouched or are dropped, per config.
  *
  * Mapping behaviour (RFC 4787): `mapping endpoint-independent` (REQ-1):
@@ -360,10 +361,8 @@ static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 		}
 		return true;
 	}
-	if (p->flags & PKT_F_FRAG) {
-		nat_drop(n, p, NAT_DROP_FRAGMENT);
-		return true;
-	}
+	if ((p->flags & PKT_F_FRAG) && nat_frag_cold(n, p, now))
+		return true; /* a first fragment goes on as a whole packet */
 	if (!(p->flags & PKT_F_L4)) {
 		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
 		return true;
@@ -499,6 +498,7 @@ static void nat_process(void *st, struct nf_batch *b, uint64_t now)
 	else
 		n->c.translated_in += conn2_process(&n->cn, &nat_fn_in, nat_slow_in, n, &fc, b,
 						    NAT_ZONE_OUT, FT_DIR_REPLY, out, fast_on, now);
+	nat_frag_burst_end(&n->frag, b);
 }
 
 /* ---- life cycle ----------------------------------------------------------- */
@@ -506,7 +506,7 @@ static uint64_t nat_expire(void *st, uint64_t now)
 {
 	struct nat *n = st;
 	conn2_expire(&n->cn, now);
-	return conn2_next_expiry(&n->cn, now);
+	return SYS_MIN(conn2_next_expiry(&n->cn, now), nat_frag_timers(n, now));
 }
 
 /* Where session `e` (user u) lives on in the new pools: its external
@@ -588,6 +588,7 @@ static void nat_destroy(void *st)
 	nat_conf_free(n->nc);
 	conn2_fini(&n->cn);
 	nat_map_fini(&n->map);
+	nat_frag_fini(&n->frag);
 	sys_free(n);
 }
 
@@ -602,6 +603,8 @@ static void *nat_create(const struct nf_env *env)
 	/* A mapping per session at most: two entries each. */
 	if (!rc)
 		rc = nat_map_init(&n->map, ft_capacity(n->cn.ft) / 2 + 1);
+	if (!rc)
+		rc = nat_frag_setup(n, env->flow_capacity);
 	/* Until configure() runs: an empty config (no rules, nothing passes
 	 * from the inside). */
 	struct cfg *cfg = NULL;
@@ -627,7 +630,7 @@ static void nat_stats(void *st, struct stats_writer *w)
 
 static const struct nf_ops nat_ops = {
 	.name = "nat",
-	.summary = "source NAT (NAPT) for IPv4: pools, port ranges, TCP/UDP/ICMP, ICMP errors",
+	.summary = "source NAT (NAPT) for IPv4: pools, port ranges, TCP/UDP/ICMP, ICMP errors, fragments",
 	.create = nat_create,
 	.configure = nat_configure,
 	.process = nat_process,

@@ -27,6 +27,7 @@
 #include "dataplane/nf.h"
 #include "nf/conn2.h"
 #include "nf/nat/nat_config.h"
+#include "nf/nat/nat_frag.h"
 #include "nf/nat/nat_map.h"
 #include "nf/nat/nat_stats.h"
 
@@ -63,6 +64,7 @@ struct nat {
 	uint16_t n_ports;
 	bool from_inside;       /* the burst being processed */
 	struct nat_counters c;
+	struct nat_frag frag;   /* IPv4 fragments' datagrams */
 };
 
 #endif

@@ -7,16 +7,21 @@
 #include "nf/nat/nat_config.h"
 
 #include "dataplane/flowtable.h"
+#include "nf/nat/nat_frag.h"
 #include "nf/stmt.h"
 
 /* RFC 5382 (TCP: 2 h 4 min established, 4 min transitory), RFC 4787 (UDP:
- * 5 min), RFC 5508 (ICMP: 60 s): what the firewall uses too. */
+ * 5 min), RFC 5508 (ICMP: 60 s): what the firewall uses too.  Fragments:
+ * the time a datagram's fragments may take to come after its first one
+ * seen (nat_frag.h): 2 s, a few round trips, short because held fragments
+ * hold packet buffers. */
 const uint32_t nat_tmo_default[NAT_TMO_COUNT] = {
 	[NAT_TMO_TCP_EST] = 7440, [NAT_TMO_TCP_TRANS] = 240, [NAT_TMO_UDP] = 300, [NAT_TMO_ICMP] = 60,
+	[NAT_TMO_FRAG] = NAT_FRAG_TMO_DEFAULT,
 };
 
 static const char *const tmo_names[NAT_TMO_COUNT + 1] = {
-	"tcp-established", "tcp-transitory", "udp", "icmp", NULL,
+	"tcp-established", "tcp-transitory", "udp", "icmp", "fragment", NULL,
 };
 
 struct build {

@@ -6,6 +6,7 @@
  *
  *   snat from ADDRSPEC to ADDRSPEC [ports N-M]
  *   timeout NAME SECONDS [NAME SECONDS]...   tcp-established tcp-transitory udp icmp
+ *                                            fragment (nat_frag.h)
  *   mapping endpoint-independent|address-port-dependent   (NAT_MAPPING_DEFAULT)
  *   ipv6 pass|drop                           (drop)
  *   non-ip pass|drop                         (pass)
@@ -27,7 +28,10 @@
  * REQ-1 requires. */
 #define NAT_MAPPING_DEFAULT_APDM false
 
-enum nat_tmo { NAT_TMO_TCP_EST, NAT_TMO_TCP_TRANS, NAT_TMO_UDP, NAT_TMO_ICMP, NAT_TMO_COUNT };
+/* Session timeouts, then the fragmented datagrams' (not a session's). */
+enum nat_tmo {
+	NAT_TMO_TCP_EST, NAT_TMO_TCP_TRANS, NAT_TMO_UDP, NAT_TMO_ICMP, NAT_TMO_FRAG, NAT_TMO_COUNT
+};
 
 struct nat_prefix {
 	uint32_t addr, mask; /* host order */

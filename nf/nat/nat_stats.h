@@ -15,7 +15,7 @@
 	X(PORTS_EXHAUSTED, "ports_exhausted") /* new session, its address is full */ \
 	X(TABLE_FULL, "table_full")     /* new session, no room in the flow table */ \
 	X(NO_RULE, "no_rule")           /* from inside, no snat rule covers the source */ \
-	X(FRAGMENT, "fragment")         /* any IPv4 fragment: not reassembled */     \
+	X(FRAGMENT, "fragment")         /* a fragment, by frag_drop_* (nat_frag.h) */ \
 	X(UNSUPPORTED, "unsupported")   /* not TCP, UDP, ICMP echo or a known ICMP error */ \
 	X(IPV6, "ipv6")                 /* `ipv6 drop` */                            \
 	X(NON_IP, "non_ip")             /* `non-ip drop` */                          \

@@ -7,8 +7,10 @@
  * time (so timeouts and the fragment table are exercised), with expire()
  * between bursts.  The configs use pools, sets, tiny port ranges
  * (exhaustion), short timeouts and a flow table of 16 so it fills up.
- * After every burst the flow table's invariants are checked, and at the
- * end the pool must account for exactly the live sessions' ports.
+ * After every burst the flow table's and the fragment table's invariants
+ * are checked, and at the end the pool must account for exactly the live
+ * sessions' ports; the harness checks that every packet the NAT kept
+ * comes back (released to the other port, or freed).
  */
 #include <stdlib.h>
 
@@ -21,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const configs[2] = {
 	"port 0 name inside\nport 1 name outside\n"
-	"timeout tcp-established 20 tcp-transitory 3 udp 2 icmp 1\n"
+	"timeout tcp-established 20 tcp-transitory 3 udp 2 icmp 1 fragment 1\n"
 	"set pool { 198.51.100.1 198.51.100.2 }\n"
 	"snat from 10.0.0.0/8 to @pool ports 1000-1003\n"
 	"snat from { 172.16.0.0/12 192.168.0.0/16 } to 203.0.113.0/30\n"
@@ -48,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_feed_init(&f, data, size);
 	while (fuzz_next_burst(&f, pool, &fb)) {
 		fuzz_burst_run(nf, st, &fb, f.now, NULL);
-		if (ft_check(((struct nat *)st)->cn.ft))
+		if (ft_check(((struct nat *)st)->cn.ft) || nat_frag_check(&((struct nat *)st)->frag))
 			abort();
 	}
 	/* Every port in use belongs to exactly one unmapped session or one

@@ -7,6 +7,30 @@
 #include "dataplane/parse.h"
 #include "dataplane/stats.h"
 
+#define POOL_SIZE 256
+
+/* The heap frame each pool buffer points at, by buffer index: a packet
+ * the function keeps (NF_KEPT) takes its frame along, and gives it back
+ * when it is released or, freed by the function, when its buffer is taken
+ * again or the next input starts. */
+static struct pkt_pool *frames_pool;
+static uint8_t *frame_of[POOL_SIZE];
+
+static uint8_t **frame_slot(const struct pkt *p)
+{
+	size_t i = (size_t)((const uint8_t *)p - frames_pool->mem) / PKT_BUF_SIZE;
+	if (i >= POOL_SIZE)
+		abort();
+	return &frame_of[i];
+}
+
+static void frame_free(const struct pkt *p)
+{
+	uint8_t **f = frame_slot(p);
+	free(*f);
+	*f = NULL;
+}
+
 struct pkt_pool *fuzz_setup(struct cfg **cfgs, const char *const *texts, unsigned n)
 {
 	static struct cfg_errors errs;
@@ -15,9 +39,10 @@ struct pkt_pool *fuzz_setup(struct cfg **cfgs, const char *const *texts, unsigne
 		if (cfg_parse("fuzz.conf", texts[i], strlen(texts[i]), NULL, NULL, &cfgs[i], &errs))
 			abort();
 	}
-	struct pkt_pool *pool = pkt_pool_create(256);
+	struct pkt_pool *pool = pkt_pool_create(POOL_SIZE);
 	if (!pool)
 		abort();
+	frames_pool = pool;
 	return pool;
 }
 
@@ -25,6 +50,13 @@ void *fuzz_nf_start(const struct nf_ops *nf, struct pkt_pool *pool, const struct
 {
 	struct nf_env env = {.pool = pool, .n_ports = 2, .flow_capacity = 16};
 	static struct cfg_errors errs;
+	/* The last input's functions are destroyed: kept packets are free. */
+	if (pool->n_free != POOL_SIZE)
+		abort();
+	for (unsigned i = 0; i < POOL_SIZE; i++) {
+		free(frame_of[i]);
+		frame_of[i] = NULL;
+	}
 	cfg_errors_init(&errs);
 	void *st = nf->create(&env);
 	if (!st || nf->configure(st, cfg, &errs))
@@ -60,15 +92,19 @@ bool fuzz_next_burst(struct fuzz_feed *f, struct pkt_pool *pool, struct fuzz_bur
 		if (len > PKT_DATA_ROOM)
 			len = PKT_DATA_ROOM;
 		struct pkt *p = pkt_alloc(pool);
+		if (!p)
+			abort(); /* a function keeps more than it may */
+		frame_free(p); /* a kept packet's, freed by the function */
 		uint8_t *frame = malloc(len ? len : 1);
 		memcpy(frame, data + f->off, len);
 		f->off += len;
 		p->data = frame;
+		*frame_slot(p) = frame;
 		p->len = (uint16_t)len;
 		p->port = port & 1;
 		if (parse_pkt(p) != PARSE_OK) {
+			frame_free(p);
 			pkt_free(p);
-			free(frame);
 			continue;
 		}
 		b->frames[b->n] = frame;
@@ -86,17 +122,26 @@ void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uin
 	nf->process(st, &nb, now);
 	for (uint16_t i = 0; i < b->n; i++) {
 		uint16_t o = fuzz_out(&nb, i);
-		if (o != PKT_DROP && (o > 1 || o == b->port))
+		if (o != PKT_DROP && o != NF_KEPT && (o > 1 || o == b->port))
 			abort(); /* only the two ports exist, and never back */
 		if (out)
 			out[i] = o;
+		if (o == NF_KEPT)
+			continue; /* the function's now */
+		frame_free(b->pkts[i]);
 		pkt_free(b->pkts[i]);
-		free(b->frames[i]);
 	}
 	for (uint16_t i = 0; i < nb.n_emit; i++) {
-		if (parse_pkt(nb.emit[i]) != PARSE_OK)
-			abort(); /* generated packets are well formed */
-		pkt_free(nb.emit[i]);
+		struct pkt *p = nb.emit[i];
+		if (parse_pkt(p) != PARSE_OK)
+			abort(); /* generated and released packets are well formed */
+		if (!(p->flags & PKT_F_GENERATED)) {
+			/* Kept before, released now: to the other port. */
+			if (p->out_port > 1 || p->out_port == p->port)
+				abort();
+			frame_free(p);
+		}
+		pkt_free(p);
 	}
 	nf->expire(st, now);
 }

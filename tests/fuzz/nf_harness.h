@@ -46,7 +46,9 @@ struct fuzz_burst {
  * any error (the configs are the target's own). */
 struct pkt_pool *fuzz_setup(struct cfg **cfgs, const char *const *texts, unsigned n);
 /* Create the function with a flow table of 16 (so it fills up) and two
- * ports, configured with cfg; aborts if either fails. */
+ * ports, configured with cfg; aborts if either fails, or if a packet of
+ * the last input is not back in the pool (destroy frees what a function
+ * kept). */
 void *fuzz_nf_start(const struct nf_ops *nf, struct pkt_pool *pool, const struct cfg *cfg);
 /* Start reading data past its options byte. */
 void fuzz_feed_init(struct fuzz_feed *f, const uint8_t *data, size_t size);
@@ -59,9 +61,11 @@ static inline uint16_t fuzz_out(const struct nf_batch *nb, uint16_t i)
 	return nb->out_all != NF_OUT_PER_PKT ? nb->out_all : nb->pkts[i]->out_port;
 }
 /* The burst through process() at `now`, then expire(): aborts unless every
- * packet went to the other port or was dropped and every generated packet
- * parses.  Each packet's out port goes to out[i] if out is not NULL.  Frees
- * the burst's packets, their frames and the generated packets. */
+ * packet went to the other port, was dropped or kept (NF_KEPT), every
+ * generated or released packet parses and every released one goes to the
+ * other port.  Each packet's out port goes to out[i] if out is not NULL.
+ * Frees the burst's packets but the kept ones, their frames, and the
+ * generated and released packets. */
 void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uint64_t now,
 		    uint16_t *out);
 /* The function's counters as text, in buf. */

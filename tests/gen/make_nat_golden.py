@@ -351,14 +351,13 @@ def case_passthrough(name, v6, nonip):
     c.send(1, p6b, p6b if v6 == "pass" else None)
     arp = eth(0) / ARP(psrc=A, pdst="10.0.0.254")
     c.send(0, arp, arp if nonip == "pass" else None)
-    # Fragments (first and later) and other protocols: dropped either way.
-    big = eth(0) / IP(src=A, dst=B, id=99) / UDP(sport=4000, dport=53) / Raw(b"f" * 64)
-    for fr in fragment(big[IP], fragsize=32):
-        c.send(0, eth(0) / fr, None)
+    # Other protocols, whole or fragmented: dropped either way (fragments
+    # of TCP, UDP and ICMP: the nat-frag-* cases).
     c.send(0, eth(0) / IP(src=A, dst=B) / GRE() / Raw(b"gre!"), None)
-    c.send(1, eth(1) / IP(src=B, dst=EXT, id=5, flags="MF") / UDP(sport=53, dport=4000) / Raw(b"x" * 16),
-           None)
-    c.stats = ["nat.drop_fragment 4", "nat.drop_unsupported 1"]
+    gre = eth(0) / IP(src=A, dst=B, id=99) / GRE() / Raw(b"f" * 64)
+    for fr in fragment(gre[IP], fragsize=32):
+        c.send(0, eth(0) / fr, None)
+    c.stats = ["nat.drop_fragment 0", "nat.drop_unsupported 4"]
     c.stats.append(f"nat.drop_ipv6 {0 if v6 == 'pass' else 2}")
     c.stats.append(f"nat.drop_non_ip {0 if nonip == 'pass' else 1}")
     return c
@@ -386,7 +385,8 @@ def case_bad_config():
               "nat.conf:7:25: pool address 198.51.100.1 is already in the pool of the snat rule at line 6",
               "nat.conf:8:6: expected 'from', got 'to'",
               "nat.conf:9:13: timeout in seconds 0 out of range 1-1000000",
-              "nat.conf:10:9: expected timeout name (tcp-established|tcp-transitory|udp|icmp), got 'tcp'",
+              "nat.conf:10:9: expected timeout name (tcp-established|tcp-transitory|udp|icmp|fragment), "
+              "got 'tcp'",
               "nat.conf:11:6: expected IPv6 policy (pass|drop), got 'maybe'",
               "nat.conf:12:1: unknown keyword 'nat44'",
               "nat.conf:13:9: expected mapping behaviour (endpoint-independent|address-port-dependent), "
@@ -557,6 +557,223 @@ def case_hairpin():
     return c
 
 
+# ---- fragments (nf/nat/nat_frag.h) ----------------------------------------------
+class FragCase(Case):
+    """A case replayed with `--flows N` (the fragment table's size follows
+    the flow capacity: flows / 8 datagrams within 64-16384, half of that
+    held within 16-256)."""
+
+    def __init__(self, name, conf, flows=None):
+        super().__init__(name, conf)
+        self.flows = flows
+
+    def write(self):
+        super().write()
+        if self.flows:
+            path = os.path.join(HERE, self.name, "cmd")
+            with open(path) as f:
+                cmd = f.read().split()
+            with open(path, "w") as f:
+                f.write(" ".join(cmd[:3] + ["--flows", str(self.flows)] + cmd[3:]) + "\n")
+
+
+def frags(p, size=None, cuts=None):
+    """Packet `p` (Ether/IPv4, checksums as scapy computes them for the
+    whole datagram) cut into fragments: `cuts` is a list of (offset,
+    length) in bytes of the IP payload, or every `size` bytes.  Each
+    fragment copies the IP header, MF unless it ends the payload, its own
+    IP checksum; nothing else is recomputed."""
+    q = Ether(bytes(p))
+    payload = bytes(q[IP].payload)
+    if cuts is None:
+        cuts = [(o, size) for o in range(0, len(payload), size)]
+    out = []
+    for off, ln in cuts:
+        chunk = payload[off:off + ln]
+        more = off + len(chunk) < len(payload)
+        f = Ether(src=q.src, dst=q.dst) / IP(src=q[IP].src, dst=q[IP].dst, id=q[IP].id,
+                                              ttl=q[IP].ttl, proto=q[IP].proto,
+                                              flags="MF" if more else 0, frag=off // 8) / Raw(chunk)
+        out.append(Ether(bytes(f)))
+    return out
+
+
+def udp_dgram(port, src, dst, sport, dport, n, ident, chksum=None):
+    u = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport,
+                                                                  chksum=chksum)
+    return eth(port) / IP(src=src, dst=dst, id=ident) / u / Raw(bytes((i * 7) & 255 for i in range(n)))
+
+
+def released(c, port, held):
+    """Held fragments leave, after the packet just sent, in the order they
+    came, each with its own input time: `held` is (input, expected output)."""
+    for inp, out in held:
+        o = Ether(bytes(out))
+        o.time = inp.time
+        c.out[port ^ 1].append(o)
+
+
+def case_frag_in_order():
+    """Fragmented datagrams both ways, in order: the first fragment is
+    translated as a whole packet (address, port, transport checksum over
+    the whole datagram), later ones get the first's addresses (IP checksum
+    only).  UDP, UDP without checksum, TCP, ICMP echo."""
+    c = Case("nat-frag-in-order", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    d = udp_dgram(0, A, B, 5000, 53, 120, 301)
+    for i, o in zip(frags(d, 48), frags(snat(d, EXT, 5000), 48)):
+        c.send(0, i, o)
+    r = udp_dgram(1, B, EXT, 53, 5000, 200, 302)
+    for i, o in zip(frags(r, 64), frags(unsnat(r, A, 5000), 64)):
+        c.send(1, i, o)
+    s = tcp(0, A, B, 40000, 80, "S", seq=100)
+    c.send(0, s, snat(s, EXT, 40000))
+    t = tcp(0, A, B, 40000, 80, "PA", seq=101, load=b"T" * 100)
+    t[IP].id = 303
+    for i, o in zip(frags(t, 40), frags(snat(t, EXT, 40000), 40)):
+        c.send(0, i, o)
+    e = eth(0) / IP(src=A, dst=B, id=304) / ICMP(type=8, id=4000, seq=1) / Raw(b"P" * 100)
+    for i, o in zip(frags(e, 56), frags(snat(e, EXT, 4000), 56)):
+        c.send(0, i, o)
+    er = eth(1) / IP(src=B, dst=EXT, id=305) / ICMP(type=0, id=4000, seq=1) / Raw(b"P" * 100)
+    for i, o in zip(frags(er, 56), frags(unsnat(er, A, 4000), 56)):
+        c.send(1, i, o)
+    z = udp_dgram(0, A3, C, 5001, 9, 40, 306, chksum=0)
+    for i, o in zip(frags(z, 24), frags(snat(z, EXT, 5001), 24)):
+        c.send(0, i, o)
+    c.stats = ["nat.frag_firsts 6", "nat.frag_translated 10", "nat.frag_held 0",
+               "nat.translated_out 5", "nat.translated_in 2", "nat.dropped 0",
+               "nat.frag_datagrams 6"]
+    return c
+
+
+def case_frag_out_of_order():
+    """First fragments late: the later ones are held and leave, translated,
+    right after their first, in the order they came.  Both ways; in one
+    burst (same time, same port) they go by their place in the burst.  An
+    unsolicited datagram from outside: its first is dropped, so are the
+    held and the later fragments."""
+    c = Case("nat-frag-out-of-order", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    d = udp_dgram(0, A, B, 6000, 53, 100, 401)
+    fi, fo = frags(d, 40), frags(snat(d, EXT, 6000), 40)
+    held = [(c.send(0, fi[2], None), fo[2]), (c.send(0, fi[1], None), fo[1])]
+    c.send(0, fi[0], fo[0])
+    released(c, 0, held)
+    r = udp_dgram(1, B, EXT, 53, 6000, 200, 402)
+    ri, ro = frags(r, 56), frags(unsnat(r, A, 6000), 56)
+    held = [(c.send(1, ri[3], None), ro[3]), (c.send(1, ri[1], None), ro[1])]
+    c.send(1, ri[0], ro[0])
+    released(c, 1, held)
+    c.send(1, ri[2], ro[2])
+    # One burst: later, first, later -- then first, later.
+    g = udp_dgram(0, A, B, 6000, 53, 100, 403)
+    gi, go = frags(g, 40), frags(snat(g, EXT, 6000), 40)
+    c.send(0, gi[1], go[1])
+    c.send(0, gi[0], go[0], dt=0)
+    c.send(0, gi[2], go[2], dt=0)
+    h = udp_dgram(0, A, B, 6000, 53, 60, 404)
+    hi, ho = frags(h, 40), frags(snat(h, EXT, 6000), 40)
+    c.send(0, hi[0], ho[0])
+    c.send(0, hi[1], ho[1], dt=0)
+    # Nobody inside asked for this one.
+    u = udp_dgram(1, R, EXT, 53, 7777, 100, 405)
+    ui = frags(u, 40)
+    c.send(1, ui[1], None)
+    c.send(1, ui[0], None)
+    c.send(1, ui[2], None)
+    c.stats = ["nat.frag_firsts 5", "nat.frag_held 8", "nat.frag_released 7",
+               "nat.frag_translated 8", "nat.frag_drop_first_dropped 2", "nat.drop_fragment 2",
+               "nat.drop_no_mapping 1", "nat.dropped 3", "nat.frag_held_now 0",
+               "loop.kept 5", "loop.released 4", "loop.emitted 0"]
+    return c
+
+
+def case_frag_timeout():
+    """`timeout fragment 1`: held fragments wait one second from their
+    datagram's first fragment seen, then are dropped (the timer runs after
+    a burst, here one that moves the clock past the deadline).  A first
+    fragment after that starts the datagram over."""
+    c = Case("nat-frag-timeout", PORTS + f"snat from 10.0.0.0/8 to {EXT}\ntimeout fragment 1\n")
+    k = udp_dgram(0, A, B, 8000, 53, 100, 501)
+    ki, ko = frags(k, 40), frags(snat(k, EXT, 8000), 40)
+    held = [(c.send(0, ki[1], None), ko[1]), (c.send(0, ki[2], None), ko[2])]
+    c.send(0, ki[0], ko[0], dt=0.9)              # 0.901 s after the first seen
+    released(c, 0, held)
+    m = udp_dgram(0, A, B, 8000, 53, 100, 502)
+    mi, mo = frags(m, 40), frags(snat(m, EXT, 8000), 40)
+    c.send(0, mi[1], None)
+    u = udp(0, A2, B, 8001, 53)
+    c.send(0, u, snat(u, EXT, 8001), dt=1.2)     # the timer drops mi[1]
+    c.send(0, mi[0], mo[0], dt=0.1)
+    c.send(0, mi[2], mo[2])
+    # The first never comes: both held ones go at the deadline.
+    n = udp_dgram(0, A, B, 8000, 53, 100, 503)
+    ni = frags(n, 40)
+    c.send(0, ni[1], None)
+    c.send(0, ni[2], None)
+    c.send(0, u.copy(), snat(u, EXT, 8001), dt=1.5)
+    c.stats = ["nat.frag_held 5", "nat.frag_released 2", "nat.frag_drop_timeout 3",
+               "nat.drop_fragment 3", "nat.frag_held_now 0", "nat.frag_translated 3"]
+    return c
+
+
+def case_frag_too_many():
+    """Bounds (--flows 256: 64 datagrams, 32 fragments held in all):
+    NAT_FRAG_PER_DGRAM (16) held for one datagram, one more dooms it (all
+    17 dropped; its first still passes, the session decides it); the
+    datagram that would hold a 33rd fragment in all is doomed, the others
+    keep theirs and leave with their firsts."""
+    c = FragCase("nat-frag-too-many", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n", flows=256)
+    d = udp_dgram(0, A, B, 7000, 53, 136, 601)   # 18 fragments of 8 bytes
+    di, do = frags(d, 8), frags(snat(d, EXT, 7000), 8)
+    assert len(di) == 18
+    for f in di[1:]:
+        c.send(0, f, None)
+    c.send(0, di[0], do[0])
+    dgs = []
+    for ident in (602, 603, 604):
+        g = udp_dgram(0, A, B, 7000, 53, 88, ident)   # 12 fragments
+        gi, go = frags(g, 8), frags(snat(g, EXT, 7000), 8)
+        held = [(c.send(0, f, None), o) for f, o in zip(gi[1:], go[1:])]
+        dgs.append((gi, go, held))
+    for gi, go, held in dgs:
+        c.send(0, gi[0], go[0])
+        if gi is not dgs[2][0]:
+            released(c, 0, held)
+    c.stats = ["nat.frag_capacity 64", "nat.frag_held_max 32", "nat.frag_held 48",
+               "nat.frag_drop_datagram_full 17", "nat.frag_drop_held_full 11",
+               "nat.frag_released 22", "nat.frag_firsts 4", "nat.drop_fragment 28",
+               "nat.frag_held_now 0"]
+    return c
+
+
+def case_frag_overlap():
+    """Overlapping and repeated fragments: a TCP fragment at offset 8 would
+    overwrite the translated ports and checksum when reassembled (RFC 1858):
+    dropped.  Repeated fragments, first or later, held or not, are
+    translated like the original; the receiver's reassembly keeps one."""
+    c = Case("nat-frag-overlap", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    s = tcp(0, A, B, 41000, 443, "S")
+    c.send(0, s, snat(s, EXT, 41000))
+    t = tcp(0, A, B, 41000, 443, "PA", seq=1001, load=b"O" * 64)
+    t[IP].id = 701
+    cuts = [(0, 24), (8, 16), (24, 32), (24, 32), (0, 24), (56, 28)]
+    ti, to = frags(t, cuts=cuts), frags(snat(t, EXT, 41000), cuts=cuts)
+    for k, (i, o) in enumerate(zip(ti, to)):
+        c.send(0, i, None if k == 1 else o)
+    u = udp_dgram(0, A, B, 9000, 53, 40, 702)
+    ui, uo = frags(u, 24), frags(snat(u, EXT, 9000), 24)
+    held = [(c.send(0, ui[1], None), uo[1]), (c.send(0, ui[1].copy(), None), uo[1])]
+    c.send(0, ui[0], uo[0])
+    released(c, 0, held)
+    c.stats = ["nat.frag_drop_overlap 1", "nat.frag_translated 5", "nat.frag_held 2",
+               "nat.frag_released 2", "nat.frag_firsts 3", "nat.dropped 1"]
+    return c
+
+
+FRAG_CASES = (case_frag_in_order, case_frag_out_of_order, case_frag_timeout, case_frag_too_many,
+              case_frag_overlap)
+
+
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
@@ -564,6 +781,8 @@ def main():
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
               case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin()):
         c.write()
+    for make in FRAG_CASES:
+        make().write()
     # The reference config must be accepted as documented, and translate.
     c = Case("nat-reference-config", ref_conf())
     u = udp(0, A, B, 7777, 53)

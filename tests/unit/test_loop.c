@@ -242,6 +242,47 @@ static const struct nf_ops all_to_1_ops = {
 	.name = "all-to-1", .process = all_to_1_process,
 };
 
+/* Keeps packets tagged 0xdd.  A packet tagged 0xdc sends them out of port
+ * 2: those kept in an earlier batch after its own batch (nf_batch_release),
+ * those of its own batch by their verdict (nf.h).  0xdb frees them. */
+struct keeper {
+	struct pkt *kept[8];
+	unsigned n, n_this_batch;
+};
+
+static void keep_process(void *st, struct nf_batch *b, uint64_t now)
+{
+	struct keeper *k = st;
+	(void)now;
+	k->n_this_batch = 0;
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct pkt *p = b->pkts[i];
+		uint8_t tag = p->data[p->len - 1];
+		p->out_port = 1;
+		if (tag == 0xdd) {
+			assert_true(k->n < 8);
+			k->kept[k->n++] = p;
+			k->n_this_batch++;
+			p->out_port = NF_KEPT;
+		} else if (tag == 0xdc) {
+			for (unsigned j = 0; j < k->n; j++) {
+				k->kept[j]->out_port = 2;
+				if (j < k->n - k->n_this_batch)
+					assert_true(nf_batch_release(b, k->kept[j]));
+			}
+			k->n = k->n_this_batch = 0;
+		} else if (tag == 0xdb) {
+			assert_int_equal(k->n_this_batch, 0);
+			pkt_free_bulk(k->kept, k->n);
+			k->n = 0;
+		}
+	}
+}
+
+static const struct nf_ops keep_ops = {
+	.name = "keep-test", .process = keep_process,
+};
+
 struct rig {
 	struct pkt_pool *pool;
 	struct fake fk[3];
@@ -361,6 +402,42 @@ static void test_loop_output_order_kept(void **state)
 	rig_done(&r);
 }
 
+/* A kept packet is neither sent nor freed by the loop; released, it goes
+ * out after the batch that releases it, not marked as generated, once. */
+static void test_loop_kept_and_released(void **state)
+{
+	(void)state;
+	struct keeper k = {0};
+	struct rig r;
+	rig_init(&r, &keep_ops, &k, 3);
+	r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 0xdd);
+	r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 0xdd);
+	r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 1);
+	assert_int_equal(loop_poll(&r.l, 1), 3);
+	assert_int_equal(k.n, 2);
+	assert_int_equal(r.l.c.kept, 2);
+	assert_int_equal(r.l.c.nf_drops, 0);
+	assert_int_equal(r.ports[1].stats.tx_pkts, 1);
+	assert_int_equal(r.ports[2].stats.tx_pkts, 0);
+	assert_int_equal(r.pool->n_free, r.pool->capacity - 2);
+	/* Released by a batch from another port, along with one kept in that
+	 * batch (which goes by its verdict: sent once). */
+	r.fk[1].rx[r.fk[1].n_rx++] = udp_frame(r.pool, 0xdd);
+	r.fk[1].rx[r.fk[1].n_rx++] = udp_frame(r.pool, 0xdc);
+	assert_int_equal(loop_poll(&r.l, 2), 2);
+	assert_int_equal(r.ports[2].stats.tx_pkts, 3);
+	assert_int_equal(r.l.c.released, 2);
+	assert_int_equal(r.l.c.kept, 2);
+	assert_int_equal(r.l.c.emitted, 0);
+	/* Kept again, then freed by the function itself. */
+	r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 0xdd);
+	assert_int_equal(loop_poll(&r.l, 3), 1);
+	r.fk[0].rx[r.fk[0].n_rx++] = udp_frame(r.pool, 0xdb);
+	assert_int_equal(loop_poll(&r.l, 4), 1);
+	assert_int_equal(r.l.c.kept, 3);
+	rig_done(&r);
+}
+
 /* ---- fwd ---------------------------------------------------------------- */
 static void test_fwd_pairs_ports(void **state)
 {
@@ -432,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_loop_routes_and_counts),
 		cmocka_unit_test(test_loop_tx_refused_is_counted_and_freed),
 		cmocka_unit_test(test_loop_output_order_kept),
+		cmocka_unit_test(test_loop_kept_and_released),
 		cmocka_unit_test(test_fwd_pairs_ports),
 		cmocka_unit_test(test_fwd_rejects_other_statements),
 	};
