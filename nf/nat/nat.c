@@ -32,6 +32,7 @@
  */
 #include "nf/nat/nat.h"
 
+#include "dataplane/csum.h"
 #include "dataplane/parse.h"
 #include "nf/xlate.h"
 
@@ -307,6 +308,12 @@ static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t n
 static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct xlate_inner *q,
 			      uint64_t now)
 {
+	/* RFC 5508 REQ-3: an error with a bad ICMP checksum is not trusted
+	 * (it would be translated and its checksum "fixed" on the way in). */
+	if (unlikely(!csum_verify(p))) {
+		nat_drop(n, p, NAT_DROP_BAD_CHECKSUM);
+		return;
+	}
 	int32_t idx = conn2_lookup_quote(&n->cn, q, NAT_ZONE_OUT, FT_DIR_ORIG, now);
 	const struct ipv4_hdr *oip = (const struct ipv4_hdr *)pkt_l3(p);
 	struct ft_entry *in = NULL;

@@ -20,6 +20,7 @@
 	X(IPV6, "ipv6")                 /* `ipv6 drop` */                            \
 	X(NON_IP, "non_ip")             /* `non-ip drop` */                          \
 	X(NO_PORT, "no_port")           /* the other side's port is not wired */     \
+	X(BAD_CHECKSUM, "bad_checksum") /* an ICMP error from outside with a bad checksum */ \
 	X(INVALID, "invalid")           /* a session key clash: never expected */
 
 enum nat_drop {

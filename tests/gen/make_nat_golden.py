@@ -774,12 +774,30 @@ FRAG_CASES = (case_frag_in_order, case_frag_out_of_order, case_frag_timeout, cas
               case_frag_overlap)
 
 
+def case_icmp_bad_checksum():
+    """RFC 5508 REQ-3: an ICMP error from outside whose ICMP checksum is
+    wrong is dropped and counted, never translated; the same error with a
+    good checksum passes."""
+    c = Case("nat-icmp-bad-checksum", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    u = udp(0, A, B, 7000, 53)
+    ut = snat(u, EXT, 7000)
+    c.send(0, u, ut)
+    bad = icmp_err(1, R, EXT, ut)
+    bad[ICMP].chksum = (Ether(bytes(bad))[ICMP].chksum + 1) & 0xffff
+    c.send(1, bad, None)
+    err = icmp_err(1, R, EXT, ut)
+    c.send(1, err, icmp_err(1, R, A, u))
+    c.stats = ["nat.drop_bad_checksum 1", "nat.icmp_errors_in 1"]
+    return c
+
+
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
-              case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin()):
+              case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin(),
+              case_icmp_bad_checksum()):
         c.write()
     for make in FRAG_CASES:
         make().write()
