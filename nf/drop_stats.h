@@ -14,8 +14,9 @@
 #define NF_DROP_NAME_(n, s) s,
 #define NF_DROP_NAMES(LIST) LIST(NF_DROP_NAME_)
 
-/* `drop_NAME` = counts[i] for each of the n reasons. */
-void nf_drop_stats_write(struct stats_writer *w, const char *const *names,
+/* `PREFIXdrop_NAME` = counts[i] for each of the n reasons (prefix "" for
+ * a function's own drops, "frag_" for the NAT's fragment table, ...). */
+void nf_drop_stats_write(struct stats_writer *w, const char *prefix, const char *const *names,
 			 const uint64_t *counts, unsigned n);
 
 #endif

@@ -54,7 +54,7 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_to_clients", c->icmp_errors_to_clients);
 	stats_u64(w, "passed", c->passed);
 	stats_u64(w, "dropped", c->dropped);
-	nf_drop_stats_write(w, drop_names, c->drop, LB_DROP_COUNT);
+	nf_drop_stats_write(w, "", drop_names, c->drop, LB_DROP_COUNT);
 
 	stats_section(w, "lb_vip");
 	for (uint32_t v = 0; v < lc->n_vips; v++) {

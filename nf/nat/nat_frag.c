@@ -4,6 +4,7 @@
 
 #include "dataplane/parse.h"
 #include "dataplane/stats.h"
+#include "nf/drop_stats.h"
 #include "nf/nat/nat.h"
 #include "nf/xlate.h"
 
@@ -11,11 +12,7 @@
  * burst's, so it is sent or dropped by its verdict (nf.h). */
 #define MARK_NOW 1
 
-static const char *const drop_names[NAT_FRAG_DROP_COUNT] = {
-#define NAT_FRAG_DROP_NAME_(n, s) s,
-	NAT_FRAG_DROPS(NAT_FRAG_DROP_NAME_)
-#undef NAT_FRAG_DROP_NAME_
-};
+static const char *const drop_names[NAT_FRAG_DROP_COUNT] = {NF_DROP_NAMES(NAT_FRAG_DROPS)};
 
 /* ---- the table ---------------------------------------------------------------- */
 int nat_frag_init(struct nat_frag *t, uint32_t flow_capacity)
@@ -416,16 +413,12 @@ int nat_frag_check(const struct nat_frag *t)
 void nat_frag_stats_write(const struct nat_frag *t, struct stats_writer *w)
 {
 	const struct nat_frag_counters *c = &t->c;
-	char name[80];
 	stats_u64(w, "frag_firsts", c->firsts);
 	stats_u64(w, "frag_translated", c->translated);
 	stats_u64(w, "frag_held", c->held);
 	stats_u64(w, "frag_released", c->released);
 	stats_u64(w, "frag_evicted", c->evicted);
-	for (unsigned i = 0; i < NAT_FRAG_DROP_COUNT; i++) {
-		snprintf(name, sizeof(name), "frag_drop_%s", drop_names[i]);
-		stats_u64(w, name, c->drop[i]);
-	}
+	nf_drop_stats_write(w, "frag_", drop_names, c->drop, NAT_FRAG_DROP_COUNT);
 	stats_u64(w, "frag_datagrams", t->n);
 	stats_u64(w, "frag_held_now", t->n_held);
 	stats_u64(w, "frag_capacity", t->cap);

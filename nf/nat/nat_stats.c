@@ -30,7 +30,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "ipv6_passed", c->ipv6_passed);
 	stats_u64(w, "non_ip_passed", c->non_ip_passed);
 	stats_u64(w, "dropped", c->dropped);
-	nf_drop_stats_write(w, drop_names, c->drop, NAT_DROP_COUNT);
+	nf_drop_stats_write(w, "", drop_names, c->drop, NAT_DROP_COUNT);
 	nat_frag_stats_write(&n->frag, w);
 
 	/* Ports in use per address and class: where exhaustion comes from.
