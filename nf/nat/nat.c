@@ -583,6 +583,8 @@ static int nat_configure(void *st, const struct cfg *cfg, struct cfg_errors *err
 	if (old)
 		nat_rebind(n, old, nc);
 	n->nc = nc;
+	/* The fragment table's timeout is the config's (not per packet). */
+	n->frag.tmo_ns = (uint64_t)nc->tmo_sec[NAT_TMO_FRAG] * 1000000000ull;
 	nat_conf_free(old);
 	return 0;
 }

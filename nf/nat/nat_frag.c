@@ -434,18 +434,12 @@ int nat_frag_setup(struct nat *n, uint32_t flow_capacity)
 	return rc;
 }
 
-static void use_timeout(struct nat *n)
-{
-	n->frag.tmo_ns = (uint64_t)n->nc->tmo_sec[NAT_TMO_FRAG] * 1000000000ull;
-}
-
 bool nat_frag_cold(struct nat *n, struct pkt *p, uint64_t now)
 {
 	uint8_t proto = p->l4_proto;
 	p->nf_data = 0; /* not a noted first (nat_frag_burst_end_) */
 	if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_ && proto != IPPROTO_ICMP_)
 		return false;
-	use_timeout(n);
 	struct nat_frag_key k;
 	nat_frag_key_of(p, n->from_inside ? NAT_ZONE_IN : NAT_ZONE_OUT, &k);
 	if (!(p->flags & PKT_F_FRAG_LATER))
@@ -456,7 +450,6 @@ bool nat_frag_cold(struct nat *n, struct pkt *p, uint64_t now)
 
 uint64_t nat_frag_timers(struct nat *n, uint64_t now)
 {
-	use_timeout(n);
 	nat_frag_expire(&n->frag, now);
 	return nat_frag_next_expiry(&n->frag);
 }
