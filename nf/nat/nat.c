@@ -209,6 +209,23 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 	return in;
 }
 
+/* A packet of the session whose first entry is `e`, from its opener or
+ * (`reply`) its answerer: step the TCP state (an answer marks it replied),
+ * refresh it, re-filing it when the timeout shrinks (conn2_refresh). */
+static inline void nat_step(struct nat *n, struct ft_entry *e, const struct pkt *p, bool reply,
+			    uint64_t now)
+{
+	uint64_t u = e->user;
+	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
+	if (nat_u_cls(u) == NAT_CLS_TCP)
+		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, reply,
+				   NAT_U_REPLIED, NAT_U_CLOSING);
+	else if (reply)
+		u |= NAT_U_REPLIED;
+	e->user = u;
+	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
+}
+
 /*
  * Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): an inside TCP or UDP
  * packet to one of our own external endpoints, its source already
@@ -244,14 +261,7 @@ static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
 	}
-	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
-	uint64_t u = e->user;
-	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
-	if (cls == NAT_CLS_TCP)
-		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true,
-				   NAT_U_REPLIED, NAT_U_CLOSING);
-	e->user = u | NAT_U_REPLIED;
-	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(e->user)], old_ticks);
+	nat_step(n, ft_entry(n->cn.ft, (uint32_t)x), p, true, now);
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
 	xlate_rewrite(p, false, m->int_addr, sys_be16(m->int_port));
@@ -262,22 +272,15 @@ static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now
 static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t now)
 {
 	struct ft_entry *e = ft_entry(n->cn.ft, idx);
+	nat_step(n, e, p, false, now);
 	uint64_t u = e->user;
-	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
-	if (nat_u_cls(u) == NAT_CLS_TCP)
-		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, false,
-					       NAT_U_REPLIED, NAT_U_CLOSING);
-	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
-	if (unlikely(u & NAT_U_HAIRPIN)) {
-		xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
-		n->c.translated_out++;
-		nat_hairpin(n, p, nat_u_cls(u), now);
-		return;
-	}
-	if (!nat_send(n, p, n->nc->out_port))
+	const bool hairpin = u & NAT_U_HAIRPIN;
+	if (!hairpin && !nat_send(n, p, n->nc->out_port))
 		return;
 	xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
 	n->c.translated_out++;
+	if (unlikely(hairpin))
+		nat_hairpin(n, p, nat_u_cls(u), now); /* decides where it goes */
 }
 
 /* An outside packet that matched outside entry `idx` as a reply. */
@@ -288,14 +291,7 @@ static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t n
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
 	}
-	uint64_t u = e->user;
-	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
-	if (nat_u_cls(u) == NAT_CLS_TCP)
-		e->user = u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, true,
-					       NAT_U_REPLIED, NAT_U_CLOSING);
-	else
-		e->user = u = u | NAT_U_REPLIED;
-	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
+	nat_step(n, e, p, true, now);
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
 	xlate_rewrite(p, false, e->key.src.v4, e->key.sport);
