@@ -93,6 +93,15 @@ int cfgfile_parse(const char *prog, const char *path, struct cfg **out, FILE *er
 	return rc ? 1 : 0;
 }
 
+/* A function refused its config: its errors, or the refusal itself. */
+static void print_rejection(const char *prog, const struct nf_ops *nf,
+			    const struct cfg_errors *errs, FILE *err)
+{
+	cfgfile_print_errors(errs, err);
+	if (!errs->count)
+		fprintf(err, "%s: config rejected by %s\n", prog, nf->name);
+}
+
 int cfgfile_apply(const char *prog, const struct nf_ops *nf, void *st, const struct cfg *cfg,
 		  FILE *err)
 {
@@ -104,9 +113,7 @@ int cfgfile_apply(const char *prog, const struct nf_ops *nf, void *st, const str
 	cfg_errors_init(errs);
 	int rc = nf->configure(st, cfg, errs);
 	if (rc || errs->count) {
-		cfgfile_print_errors(errs, err);
-		if (!errs->count)
-			fprintf(err, "%s: config rejected by %s\n", prog, nf->name);
+		print_rejection(prog, nf, errs, err);
 		rc = 1;
 	}
 	free(errs);
@@ -129,9 +136,7 @@ int cfgfile_app_init(const char *prog, struct app *a, const struct nf_ops *nf,
 	if (rc == -SYS_ENOMEM) {
 		fprintf(err, "%s: cannot create %s (out of memory? try --flows)\n", prog, nf->name);
 	} else if (rc < 0) {
-		cfgfile_print_errors(errs, err);
-		if (!errs->count)
-			fprintf(err, "%s: config rejected by %s\n", prog, nf->name);
+		print_rejection(prog, nf, errs, err);
 	}
 	free(errs);
 	return rc ? 1 : 0;
