@@ -4,12 +4,6 @@
 
 #include "dataplane/csum.h"
 
-#define ICMP_ECHO_REPLY 0
-#define ICMP_UNREACH 3
-#define ICMP_QUENCH 4
-#define ICMP_ECHO 8
-#define ICMP_TIMXCEED 11
-#define ICMP_PARAMPROB 12
 /* IPv4 header offsets (byte pointers: no address of a packed member). */
 #define IP_CSUM 10
 #define IP_SRC 12
@@ -47,16 +41,10 @@ static inline bool l4_fields(uint8_t proto, bool src, uint32_t *port, uint32_t *
 	}
 }
 
-static bool icmp_is_error(uint8_t type)
-{
-	return type == ICMP_UNREACH || type == ICMP_TIMXCEED || type == ICMP_PARAMPROB ||
-	       type == ICMP_QUENCH;
-}
-
 bool xlate_icmp_inner(const struct pkt *p, struct xlate_inner *in)
 {
 	if (p->l3 != PKT_L3_IPV4 || p->l4_proto != IPPROTO_ICMP_ || !(p->flags & PKT_F_L4) ||
-	    (p->flags & PKT_F_FRAG) || !icmp_is_error(pkt_l4(p)[0]))
+	    (p->flags & PKT_F_FRAG) || !xlate_icmp_is_error(pkt_l4(p)[0]))
 		return false;
 	uint32_t end = SYS_MIN((uint32_t)p->l3_off + p->l3_len, (uint32_t)p->len);
 	uint32_t ipo = (uint32_t)p->l4_off + 8;
@@ -85,7 +73,7 @@ bool xlate_icmp_inner(const struct pkt *p, struct xlate_inner *in)
 		in->key.dport = sys_ld16(l4 + 2);
 		return true;
 	case IPPROTO_ICMP_:
-		if (l4[0] != ICMP_ECHO && l4[0] != ICMP_ECHO_REPLY)
+		if (!xlate_icmp_query(l4[0]))
 			return false;
 		in->key.sport = sys_ld16(l4 + 4);
 		in->key.dport = flow_icmp_tag(IPPROTO_ICMP_, l4[0]);

@@ -39,7 +39,7 @@ static inline __attribute__((always_inline)) uint64_t xlate_rewrite_addr(struct 
 }
 
 /* Rewrite the source (src = true) or destination address and port of a
- * parsed IPv4 TCP/UDP/ICMP-echo packet with a complete L4 header, `proto`
+ * parsed IPv4 TCP/UDP/ICMP-query packet with a complete L4 header, `proto`
  * being its p->l4_proto (a caller that knows it passes a constant: the
  * offsets and tests below fold away).  For ICMP the "port" is the
  * identifier whichever side is rewritten.  Inline: the fast path of every
@@ -75,6 +75,21 @@ xlate_rewrite_proto(struct pkt *p, uint8_t proto, bool src, uint32_t addr_be, ui
 static inline void xlate_rewrite(struct pkt *p, bool src, uint32_t addr_be, uint16_t port_be)
 {
 	xlate_rewrite_proto(p, p->l4_proto, src, addr_be, port_be);
+}
+
+/* The ICMPv4 queries translated (RFC 5508 REQ-1), requests and replies:
+ * echo 8/0 and timestamp 13/14 (RFC 792).  Information 15/16 and address
+ * mask 17/18 are deprecated (RFC 6918) and not. */
+static inline bool xlate_icmp_query(uint8_t type)
+{
+	return type == 0 || type == 8 || type == 13 || type == 14;
+}
+
+/* The ICMPv4 errors that quote a packet and are translated: destination
+ * unreachable 3, source quench 4, time exceeded 11, parameter problem 12. */
+static inline bool xlate_icmp_is_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 11 || type == 12;
 }
 
 /* The packet an ICMPv4 error quotes. */

@@ -5,7 +5,7 @@
  * config: nat_config.h; ports: nat_pool.h; header rewriting: nf/xlate.h;
  * counters: nat_stats.h.
  *
- * From the inside, a TCP, UDP or ICMP echo-request packet whose source a
+ * From the inside, a TCP, UDP or ICMP query (echo, timestamp) whose source a
  * `snat` rule covers gets (or finds) a session: its source address becomes
  * one of the rule's pool addresses (always the same one for a given inside
  * host: "paired" pooling, RFC 4787 REQ-2) and its port (ICMP: identifier)
@@ -345,8 +345,8 @@ static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_
 }
 
 /* ---- per packet ----------------------------------------------------------- */
-/* Everything but TCP, UDP and ICMP echo of unfragmented IPv4; true if `p`
- * was decided here. */
+/* Everything but TCP and UDP of unfragmented IPv4; true if `p` was decided
+ * here, false for the ICMP queries that go on as sessions. */
 static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 {
 	struct nat *n = st;
@@ -372,20 +372,30 @@ static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 	}
 	if (p->l4_proto == IPPROTO_TCP_ || p->l4_proto == IPPROTO_UDP_)
 		return false;
-	if (p->l4_proto == IPPROTO_ICMP_) {
-		uint8_t type = pkt_l4(p)[0];
-		if (type == (from_inside ? 8 : 0))
-			return false; /* echo request out, echo reply in */
-		struct xlate_inner q;
-		if (xlate_icmp_inner(p, &q)) {
-			if (from_inside)
-				nat_icmp_error_out(n, p, &q, now);
-			else
-				nat_icmp_error_in(n, p, &q, now);
-			return true;
-		}
+	if (p->l4_proto != IPPROTO_ICMP_) {
+		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
+		return true;
 	}
-	nat_drop(n, p, NAT_DROP_UNSUPPORTED);
+	uint8_t type = pkt_l4(p)[0];
+	uint16_t tag = flow_icmp_tag(IPPROTO_ICMP_, type);
+	if (tag && xlate_icmp_query(type)) {
+		/* Requests out, replies in, by their session; an outside
+		 * request has none, an inside reply would open one. */
+		if (flow_icmp_tag_is_request(tag) == from_inside)
+			return false;
+		nat_drop(n, p, from_inside ? NAT_DROP_UNSUPPORTED : NAT_DROP_NO_MAPPING);
+		return true;
+	}
+	struct xlate_inner q;
+	if (xlate_icmp_inner(p, &q)) {
+		if (from_inside)
+			nat_icmp_error_out(n, p, &q, now);
+		else
+			nat_icmp_error_in(n, p, &q, now);
+		return true;
+	}
+	/* An error whose quote is no session's packet, or another type. */
+	nat_drop(n, p, xlate_icmp_is_error(type) ? NAT_DROP_UNSUPPORTED : NAT_DROP_ICMP_UNKNOWN);
 	return true;
 }
 

@@ -84,6 +84,42 @@ bool nat_pool_release(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t po
 	return true;
 }
 
+/* The first free offset in [from, to] (inclusive) whose bit is also set in
+ * `mask` (a parity pattern or all ones), or -1. */
+static int32_t first_free(const uint64_t *bm, uint32_t from, uint32_t to, uint64_t mask)
+{
+	for (uint32_t wi = from / 64; wi <= to / 64; wi++) {
+		uint64_t free = ~bm[wi] & mask;
+		if (wi == from / 64)
+			free &= ~0ull << (from % 64);
+		if (wi == to / 64 && to % 64 != 63)
+			free &= ~(~0ull << (to % 64 + 1));
+		if (free)
+			return (int32_t)(wi * 64 + (uint32_t)__builtin_ctzll(free));
+	}
+	return -1;
+}
+
+/* Offsets [*wlo, *whi] of the ports a session of inside port `want` may
+ * get: the whole range for ICMP identifiers, else the ports of want's
+ * class (1-1023 or 1024-65535) the range holds, or the whole range when it
+ * holds none of them (the config chose so). */
+static void class_window(const struct nat_pool_addr *a, unsigned cls, uint16_t want,
+			 uint32_t *wlo, uint32_t *whi)
+{
+	uint32_t lo = a->lo, hi = a->hi;
+	if (cls != NAT_CLS_ICMP) {
+		uint32_t clo = want < NAT_PORT_WELL_KNOWN_END ? 1 : NAT_PORT_WELL_KNOWN_END;
+		uint32_t chi = want < NAT_PORT_WELL_KNOWN_END ? NAT_PORT_WELL_KNOWN_END - 1 : 65535;
+		if (SYS_MAX(lo, clo) <= SYS_MIN(hi, chi)) {
+			lo = SYS_MAX(lo, clo);
+			hi = SYS_MIN(hi, chi);
+		}
+	}
+	*wlo = lo - a->lo;
+	*whi = hi - a->lo;
+}
+
 int32_t nat_pool_alloc(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t want)
 {
 	struct nat_pool_addr *a = &p->a[ai];
@@ -92,28 +128,30 @@ int32_t nat_pool_alloc(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t w
 		return -SYS_ENOSPC;
 	if (nat_pool_take(p, ai, cls, want))
 		return want;
-	/* First free bit at or after the cursor, wrapping once.  Bits past
-	 * `size` in the last word are never set but must not be chosen. */
+	uint32_t wlo, whi;
+	class_window(a, cls, want, &wlo, &whi);
+	/* Offsets of want's parity: port = lo + off, so off's parity is
+	 * want's xor lo's.  ICMP identifiers have no parity to keep. */
+	uint64_t same = ((want ^ a->lo) & 1) ? 0xaaaaaaaaaaaaaaaaull : 0x5555555555555555ull;
+	if (cls == NAT_CLS_ICMP)
+		same = ~0ull;
+	/* From the cursor to the window's end, then from its start: a port
+	 * just released is not handed out again at once. */
+	uint32_t start = a->cursor[cls] >= wlo && a->cursor[cls] <= whi ? a->cursor[cls] : wlo;
 	const uint64_t *bm = bitmap(a, cls);
-	uint32_t start = a->cursor[cls] < size ? a->cursor[cls] : 0;
-	for (uint32_t step = 0; step <= a->words; step++) {
-		uint32_t wi = (start / 64 + step) % a->words;
-		uint64_t free = ~bm[wi];
-		if (step == 0)
-			free &= ~0ull << (start % 64);      /* below the cursor: later */
-		if (step == a->words)
-			free &= (start % 64) ? ~(~0ull << (start % 64)) : 0; /* the wrap's rest */
-		while (free) {
-			uint32_t off = wi * 64 + (uint32_t)__builtin_ctzll(free);
-			if (off >= size)
-				break;
-			uint16_t port = (uint16_t)(a->lo + off);
+	const uint64_t masks[2] = {same, ~0ull};
+	for (unsigned m = 0; m < 2; m++) {
+		int32_t off = first_free(bm, start, whi, masks[m]);
+		if (off < 0 && start > wlo)
+			off = first_free(bm, wlo, start - 1, masks[m]);
+		if (off >= 0) {
+			uint16_t port = (uint16_t)(a->lo + (uint32_t)off);
 			nat_pool_take(p, ai, cls, port);
-			a->cursor[cls] = off + 1;
+			a->cursor[cls] = (uint32_t)off + 1;
 			return port;
 		}
 	}
-	return -SYS_ENOSPC; /* unreachable while `used` is right */
+	return -SYS_ENOSPC; /* want's class has no free port left */
 }
 
 int32_t nat_pool_find(const struct nat_pool *p, uint32_t addr)

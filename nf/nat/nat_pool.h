@@ -7,7 +7,16 @@
  * session asks for the port its inside host used (port preservation,
  * RFC 4787 REQ-3 spirit); if that one is taken or out of range, the next
  * free port after a rotating cursor is given, so a port just released (a
- * connection in TIME_WAIT on the far side) is not reused at once.
+ * connection in TIME_WAIT on the far side) is not reused at once.  That
+ * port keeps the inside port's class (RFC 4787 REQ-3a, RFC 5382 the
+ * same): a well-known port (1-1023) gets a well-known one, any other a
+ * port >= 1024, and once a class is used up its sessions are refused
+ * rather than given the other class's ports.  Only a range that holds no
+ * port of the class at all (`ports 1024-65535` and an inside port 123)
+ * hands out the range's ports: the config said well-known ports are not to
+ * be used, as Linux's `--to-ports` does.  Within the class, a port of the
+ * inside port's parity comes first (REQ-4, for RTP/RTCP pairs), any port
+ * after.  ICMP identifiers have neither class nor parity.
  *
  * All memory is taken at creation (3 bitmaps of range/8 bytes per
  * address); alloc and release are O(range/64) at worst, O(1) usually.
@@ -19,6 +28,9 @@
 #include "nfb/sys.h"
 
 enum nat_class { NAT_CLS_TCP, NAT_CLS_UDP, NAT_CLS_ICMP, NAT_CLS_COUNT };
+
+/* Ports below this are the well-known class (RFC 4787 REQ-3a). */
+#define NAT_PORT_WELL_KNOWN_END 1024u
 
 struct nat_pool_addr {
 	uint32_t addr;                  /* network order */
@@ -42,7 +54,8 @@ struct nat_pool *nat_pool_create(const uint32_t *addrs, const uint16_t *lo, cons
 void nat_pool_free(struct nat_pool *p);
 
 /* A port on address `ai` for class `cls`: `want` if free and in range,
- * else the next free one.  Returns the port (host order) or -SYS_ENOSPC. */
+ * else the next free one of want's class and, if possible, parity (see
+ * above).  Returns the port (host order) or -SYS_ENOSPC. */
 int32_t nat_pool_alloc(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t want);
 /* Give a port back.  Releasing a free or out-of-range port is a no-op
  * (returns false) so a double release cannot corrupt the counts. */

@@ -16,7 +16,8 @@
 	X(TABLE_FULL, "table_full")     /* new session, no room in the flow table */ \
 	X(NO_RULE, "no_rule")           /* from inside, no snat rule covers the source */ \
 	X(FRAGMENT, "fragment")         /* a fragment, by frag_drop_* (nat_frag.h) */ \
-	X(UNSUPPORTED, "unsupported")   /* not TCP, UDP, ICMP echo or a known ICMP error */ \
+	X(UNSUPPORTED, "unsupported")   /* not TCP, UDP, ICMP or IPv4; a reply from inside */ \
+	X(ICMP_UNKNOWN, "icmp_unknown") /* an ICMP query but echo/timestamp, an unknown type */ \
 	X(IPV6, "ipv6")                 /* `ipv6 drop` */                            \
 	X(NON_IP, "non_ip")             /* `non-ip drop` */                          \
 	X(NO_PORT, "no_port")           /* the other side's port is not wired */     \

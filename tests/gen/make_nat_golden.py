@@ -211,17 +211,17 @@ def case_basic():
     c.send(0, e2, snat(e2, EXT, 1024))
     e3 = echo(0, A3, B, 77)
     c.send(0, e3, snat(e3, EXT, 1025))
-    # Dropped: unsolicited from outside, a reply from the wrong remote
-    # (no_mapping); an echo request from outside on a session's id, an
-    # inside echo reply (unsupported); a source no rule covers (no_rule).
+    # Dropped: unsolicited from outside, a reply from the wrong remote, an
+    # echo request from outside on a session's id (no_mapping); an inside
+    # echo reply (unsupported); a source no rule covers (no_rule).
     c.send(1, udp(1, B, EXT, 53, 2222), None)
     c.send(1, udp(1, C, EXT, 53, 5353), None)
     c.send(1, echo(1, B, EXT, 77), None)
     c.send(0, udp(0, "192.168.1.1", B, 1000, 53), None)
     c.send(0, echo(0, A, B, 78, reply=True), None)
     c.stats = ["nat.sessions_created 7", "nat.sessions_active 7", "nat.translated_out 8",
-               "nat.translated_in 6", "nat.drop_no_mapping 2", "nat.drop_no_rule 1",
-               "nat.drop_unsupported 2", f"nat_pool.{EXT}_tcp_ports_used 2",
+               "nat.translated_in 6", "nat.drop_no_mapping 3", "nat.drop_no_rule 1",
+               "nat.drop_unsupported 1", f"nat_pool.{EXT}_tcp_ports_used 2",
                f"nat_pool.{EXT}_udp_ports_used 2", f"nat_pool.{EXT}_icmp_ports_used 3"]
     return c
 
@@ -304,10 +304,10 @@ def case_exhaustion():
     c.send(0, udp(0, A3, B, 3001, 53), None)
     t = tcp(0, A3, B, 3000, 80, "S")           # TCP has its own ports
     c.send(0, t, snat(t, EXT, 2000))
-    # Both UDP sessions expire; A3 gets a port (the cursor is past 2000,
-    # wraps past 2001 to ... 2001 is free and next after the cursor).
+    # Both UDP sessions expire; A3 gets a port: 2001 is next after the
+    # cursor, but 3000 is even and so is 2000 (RFC 4787 REQ-4 parity).
     u3 = udp(0, A3, B, 3000, 53)
-    c.send(0, u3, snat(u3, EXT, 2001), dt=2.5)
+    c.send(0, u3, snat(u3, EXT, 2000), dt=2.5)
     c.stats = ["nat.drop_ports_exhausted 2", "nat.sessions_expired 2", "nat.sessions_active 2",
                f"nat_pool.{EXT}_udp_ports_used 1"]
     return c
@@ -321,9 +321,13 @@ def case_pool():
     used = {}
     for i, src in enumerate(["10.1.0.1", "10.1.0.2", "10.2.3.4", "10.1.7.9", "10.2.0.200"]):
         ext = pool1[pool_index(src, 4)]
-        # Port 80xx is out of the range: the first free port of the range.
-        port = 10000 + used.get(ext, 0)
-        used[ext] = used.get(ext, 0) + 1
+        # Port 80xx is out of the range: the first free port of the range
+        # after the last one given there, of 80xx's parity.
+        taken_here = used.setdefault(ext, [])
+        port = (taken_here[-1] + 1) if taken_here else 10000
+        while port in taken_here or port % 2 != (8000 + i) % 2:
+            port += 1
+        taken_here.append(port)
         u = udp(0, src, B, 8000 + i, 53)
         c.send(0, u, snat(u, ext, port))
         r = udp(1, B, ext, 53, port)
@@ -450,10 +454,10 @@ def case_eim_mapping():
 def case_eim_apdm():
     """The same traffic with `mapping address-port-dependent`: every session
     its own port, so A:5000 toward C gets the first free port (1024) and
-    A2:5000 the next one (1025)."""
+    A2:5000 the next even one (1026: parity, RFC 4787 REQ-4)."""
     c = Case("nat-eim-apdm", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 1024-65535\n"
              "mapping address-port-dependent\n")
-    eim_traffic(c, 1024, 1025)
+    eim_traffic(c, 1024, 1026)
     c.stats = ["nat.mapping address-port-dependent", "nat.mappings 0", "nat.sessions_created 3",
                "nat.drop_no_mapping 2", f"nat_pool.{EXT}_udp_ports_used 3"]
     return c
@@ -791,13 +795,64 @@ def case_icmp_bad_checksum():
     return c
 
 
+def icmp_query(port, src, dst, typ, ident, seq=1):
+    """An ICMP timestamp (13/14), information (15/16) or other query."""
+    if typ in (13, 14):
+        q = ICMP(type=typ, id=ident, seq=seq, ts_ori=1000, ts_rx=0 if typ == 13 else 2000,
+                 ts_tx=0 if typ == 13 else 2001)
+    else:
+        q = ICMP(type=typ, id=ident, seq=seq)
+    return eth(port) / IP(src=src, dst=dst, id=15) / q
+
+
+def case_icmp_queries():
+    """RFC 5508 REQ-1: ICMP queries from inside pass with their replies:
+    echo and timestamp.  A timestamp request from outside has no session;
+    an error quoting a timestamp request is translated like any; the
+    deprecated information and address-mask queries (RFC 6918) and
+    unknown types are dropped and counted as icmp_unknown."""
+    c = Case("nat-icmp-queries", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n")
+    t = icmp_query(0, A, B, 13, 3000)
+    tt = snat(t, EXT, 3000)
+    c.send(0, t, tt)
+    r = icmp_query(1, B, EXT, 14, 3000)
+    c.send(1, r, unsnat(r, A, 3000))
+    # The same identifier's echo is a session of its own (another query).
+    e = echo(0, A, B, 3000)
+    c.send(0, e, snat(e, EXT, 3000))
+    c.send(1, icmp_query(1, B, EXT, 13, 3000), None)       # a request from outside
+    c.send(1, icmp_err(1, R, EXT, tt, typ=11, code=0), icmp_err(1, R, A, t, typ=11, code=0))
+    c.send(0, icmp_query(0, A, B, 15, 3001), None)        # information request
+    c.send(0, icmp_query(0, A, B, 17, 3002), None)        # address mask request
+    c.send(0, icmp_query(0, A, B, 10, 0), None)           # router solicitation
+    c.send(1, icmp_query(1, B, EXT, 16, 3000), None)      # information reply
+    c.stats = ["nat.sessions_created 2", "nat.translated_out 2", "nat.translated_in 1",
+               "nat.icmp_errors_in 1", "nat.drop_no_mapping 1", "nat.drop_icmp_unknown 4"]
+    return c
+
+
+def case_port_class_parity():
+    """RFC 4787 REQ-3a / REQ-4: a port that cannot be kept is replaced by
+    one of the same class (well-known 1-1023, or >= 1024) and, where one is
+    free, the same parity; a range without well-known ports serves an
+    inside well-known port from the range (nat-basic: ICMP, which has
+    neither class nor parity)."""
+    c = Case("nat-port-class-parity", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 1-65535\n")
+    for src, sport, ext in ((A, 123, 123), (A2, 123, 1), (A, 5004, 5004), (A2, 5004, 1024),
+                            (A, 5005, 5005), (A2, 5005, 1025), (A3, 5004, 1026), (A3, 123, 3)):
+        u = udp(0, src, B, sport, 9000)
+        c.send(0, u, snat(u, EXT, ext))
+    c.stats = ["nat.sessions_created 8", f"nat_pool.{EXT}_udp_ports_used 8"]
+    return c
+
+
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
               case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin(),
-              case_icmp_bad_checksum()):
+              case_icmp_bad_checksum(), case_icmp_queries(), case_port_class_parity()):
         c.write()
     for make in FRAG_CASES:
         make().write()

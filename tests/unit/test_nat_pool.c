@@ -53,8 +53,11 @@ static void test_release_and_reuse(void **state)
 {
 	(void)state;
 	struct nat_pool *p = pool2(100, 299); /* 200 ports: more than 3 words */
-	for (int i = 0; i < 200; i++)
-		assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 100 + i);
+	/* Inside port 1 is odd: the odd ports first, then the even ones. */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 101 + 2 * i);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), 100 + 2 * i);
 	assert_int_equal(nat_pool_alloc(p, 1, NAT_CLS_TCP, 1), -SYS_ENOSPC);
 	assert_true(nat_pool_release(p, 1, NAT_CLS_TCP, 150));
 	assert_false(nat_pool_release(p, 1, NAT_CLS_TCP, 150)); /* twice: no-op */
@@ -73,6 +76,45 @@ static void test_release_and_reuse(void **state)
 	assert_true(nat_pool_take(p, 1, NAT_CLS_TCP, 120));
 	assert_int_equal(nat_pool_find(p, sys_htonl(0xc6336402)), 1);
 	assert_int_equal(nat_pool_find(p, sys_htonl(0xc6336403)), -1);
+	nat_pool_free(p);
+}
+
+/* RFC 4787 REQ-3a and REQ-4: the class of the inside port is kept while
+ * the range holds ports of it, its parity where possible; ICMP
+ * identifiers have neither. */
+static void test_class_and_parity(void **state)
+{
+	(void)state;
+	struct nat_pool *p = pool2(1, 65535);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 5004), 5004);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 5004), 1024); /* even, >= 1024 */
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 5005), 5005);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 5005), 1025);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 123), 123);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 123), 1);     /* well-known, odd */
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 124), 124);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 124), 2);
+	nat_pool_free(p);
+
+	/* 24 well-known ports, 7 others: a class used up is refused, never
+	 * served from the other class. */
+	p = pool2(1000, 1030);
+	static const int high[7] = {1024, 1026, 1028, 1030, 1025, 1027, 1029};
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_TCP, 40000), high[i]);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_TCP, 40000), -SYS_ENOSPC);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_TCP, 80), 1000);
+	for (int i = 0; i < 23; i++)
+		assert_true(nat_pool_alloc(p, 0, NAT_CLS_TCP, 80) < 1024);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_TCP, 80), -SYS_ENOSPC);
+	nat_pool_free(p);
+
+	/* A range without well-known ports serves them all (tested above
+	 * with 2000-2003 and port 80); ICMP identifiers in order. */
+	p = pool2(100, 103);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_ICMP, 100), 100);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_ICMP, 100), 101);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_ICMP, 100), 102);
 	nat_pool_free(p);
 }
 
@@ -326,6 +368,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_preserve_and_exhaust),
 		cmocka_unit_test(test_release_and_reuse),
+		cmocka_unit_test(test_class_and_parity),
 		cmocka_unit_test(test_release_on_expiry),
 		cmocka_unit_test(test_reap_before_exhaustion),
 		cmocka_unit_test(test_reload),
