@@ -6,24 +6,12 @@
 #     -> net_vhost0/1 -io-> net_pcap -> outP_N.pcap  (P = port, N = phase)
 #
 # Image: `nfbox build firewall --config tests/vhost/fw.conf`, booted with
-# `nfbox run --pin 1` (every QEMU thread on core 1); testpmd on core 0 (main
-# and forwarding lcore).  Inputs: tests/vhost/mkfwpcaps.py (scapy): accepted
+# `nfbox run --pin 1`; testpmd on core 0.  Inputs: tests/vhost/mkfwpcaps.py (scapy): accepted
 # and dropped flows both ways, replies that pass only by state and the same
 # shapes without state, blocked sources, rejects, an invalid TCP packet,
 # IPv4 and IPv6.
 #
-# Ordering.  replay merges its two inputs by timestamp; over vhost-user the
-# image polls its NICs independently, so how frames of two inputs interleave
-# is not reproducible.  So the inputs come in four phases that each feed ONE
-# port (inside requests; outside replies, look-alikes, new flows, rejects;
-# inside; outside), and a phase starts only when all of the previous one's
-# output is out (the expected count per phase and port comes from replay's
-# output, whose frames keep their input timestamps: phase N at N s).  Within
-# a phase every frame leaving a port then comes from one input, in order,
-# and each port's output is the phases' outputs concatenated.  testpmd
-# holds two net_pcap ports per phase (the phase's input or an empty pcap,
-# and that phase's output file); `set portlist` pairs them with the vhost
-# ports for the phase.
+# The phases and how the image and testpmd are wired: tests/vhost/phased.sh.
 #
 # Tests: fw-golden (each port's output equals replay's, frame for frame),
 # fw-verdicts (frames meant to be dropped or rejected absent, replies by
@@ -46,6 +34,7 @@ SUITE=vhost
 
 WORK=$(mktemp -d /tmp/nfbox-vhostfw.XXXXXX)
 . tests/lib/testpmd.sh
+. tests/vhost/phased.sh
 cleanup() {
 	dpdk_stop_all
 	if [ "${KEEP:-0}" = 1 ]; then echo "vhost/fw: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
@@ -77,96 +66,12 @@ fi
 
 # ---- the golden output: nfbox replay ------------------------------------------
 /usr/bin/python3 tests/vhost/mkfwpcaps.py "$D" || { ko fw-golden "cannot make pcaps"; finish; }
-if ! "$NFBOX" replay firewall --config tests/vhost/fw.conf --in 0="$D/in0.pcap" --in 1="$D/in1.pcap" \
-	--out 0="$D/expect0.pcap" --out 1="$D/expect1.pcap" >"$D/expect.stats" 2>"$D/replay.err"; then
-	ko fw-golden "nfbox replay failed: $(tr '\n' ' ' <"$D/replay.err")"
-	finish
-fi
-
-# per_phase FILE: frames per phase (1..4), from the timestamps.
-per_phase() {
-	/usr/bin/python3 -c '
-import struct, sys
-d = open(sys.argv[1], "rb").read(); o = 24; n = [0] * 5
-while o + 16 <= len(d):
-    s, _, c, _ = struct.unpack("<IIII", d[o:o + 16]); o += 16 + c
-    n[s] += 1
-print(*n[1:])' "$1"
-}
-read -r -a want0 <<<"$(per_phase "$D/expect0.pcap")"
-read -r -a want1 <<<"$(per_phase "$D/expect1.pcap")"
-
-# ---- testpmd and the image ------------------------------------------------------
-# Port ids follow --vdev order: vhost0 0, vhost1 1, then per phase N the
-# pcap ports 2N (inside) and 2N+1 (outside).
-/usr/bin/python3 -c 'from scapy.all import wrpcap; wrpcap(__import__("sys").argv[1], [])' "$D/empty.pcap"
-vdevs=("net_vhost0,iface=$D/s0,queues=1" "net_vhost1,iface=$D/s1,queues=1")
-while read -r n port; do
-	for p in 0 1; do
-		in=$D/empty.pcap
-		[ "$p" = "$port" ] && in=$D/phase$n.pcap
-		vdevs+=("net_pcap$((2 * n - 2 + p)),rx_pcap=$in,tx_pcap=$D/out${p}_$n.pcap")
-	done
-done <"$D/phases"
-testpmd_start "$D" 0 "nfbvf$$" "${vdevs[@]}" -- --forward-mode=io --total-num-mbufs=16384
-if ! wait_sockets "$TP_PID" "$D/s0" "$D/s1"; then
-	ko fw-golden "testpmd did not start: $(tail -n 3 "$D/testpmd.log" | tr '\n' ' ')"
-	finish
-fi
-"$NFBOX" run "$D/fw.img" --machine microvm --mem 256 --pin 1 --log "$D/vm.log" \
-	--net "vhost-user:$D/s0" --net "vhost-user:$D/s1" >"$D/run.log" 2>&1 &
-VM_PID=$!
-dpdk_track "$VM_PID"
-t=0
-until grep -q ready "$D/vm.log" 2>/dev/null; do
-	if ! kill -0 "$VM_PID" 2>/dev/null || [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
-		ko fw-golden "no 'ready' line: $(tail -n 5 "$D/vm.log" "$D/run.log" 2>/dev/null | tr '\n' ' ')"
-		finish
-	fi
-	sleep 0.1
-done
-for _ in $(seq 100); do
-	[ "$(grep -c 'ready for processing' "$D/testpmd.log")" -ge 2 ] && break
-	sleep 0.1
-done
-
-# Retry on a full ring rather than drop: the image's RX ring is the only
-# buffer between the two.
-tp "set fwd io retry"
-tp "set burst tx delay 20 retry 2000"
-late=""
-while read -r n port; do
-	tp "set portlist $((2 * n)),0,$((2 * n + 1)),1"
-	tp "start"
-	for _ in $(seq 200); do
-		[ "$(count_frames "$D/out0_$n.pcap")" -ge "${want0[n - 1]}" ] &&
-			[ "$(count_frames "$D/out1_$n.pcap")" -ge "${want1[n - 1]}" ] && break
-		sleep 0.1
-	done
-	sleep 0.3 # anything extra would show up now
-	tp "stop"
-	sleep 0.2
-	[ "$(count_frames "$D/out0_$n.pcap")" -ge "${want0[n - 1]}" ] &&
-		[ "$(count_frames "$D/out1_$n.pcap")" -ge "${want1[n - 1]}" ] || late="$late $n"
-done <"$D/phases"
-# SIGTERM to nfbox run: it types "quit", the image prints its counters.
-dpdk_stop "$VM_PID"
-testpmd_quit
-
-for p in 0 1; do
-	mergecap -a -F pcap -w "$D/out$p.pcap" "$D"/out${p}_[1-4].pcap
-done
-
-# ---- fw-golden --------------------------------------------------------------------
-r0=$(/usr/bin/python3 tests/vhost/pcap_same.py "$D/expect0.pcap" "$D/out0.pcap" 2>&1)
-s0=$?
-r1=$(/usr/bin/python3 tests/vhost/pcap_same.py "$D/expect1.pcap" "$D/out1.pcap" 2>&1)
-s1=$?
-if [ $s0 -eq 0 ] && [ $s1 -eq 0 ]; then
-	ok fw-golden "inside: $r0, outside: $r1, as nfbox replay; 4 phases"
-else
-	ko fw-golden "inside: $r0; outside: $r1${late:+; phases$late short}"
-fi
+PHASED_TEST=fw-golden
+phased_expect firewall tests/vhost/fw.conf || finish
+phased_start "$D/fw.img" vfw || finish
+phased_feed || finish
+phased_stop
+phased_golden fw-golden
 
 # ---- fw-verdicts ------------------------------------------------------------------
 # tags PCAP: the fwt: tag of each frame, leaving out ICMP errors (they
@@ -223,18 +128,5 @@ else
 fi
 
 # ---- fw-counters ------------------------------------------------------------------
-# The image prints the same counter lines as replay when it stops, port
-# names included (both take them from the config's `port N name`).  Not
-# compared: the flow table's size (replay's default vs the image's memory)
-# and the rule's FILE:LINE.
-counters() { grep -E '^(port[0-9]|firewall|loop)' "$1" | grep -vE 'flow_capacity|frag_capacity|_at ' | tr -d '\r' | sort; }
-counters "$D/expect.stats" >"$D/expect.counters"
-counters "$D/vm.log" >"$D/vm.counters"
-if [ ! -s "$D/vm.counters" ]; then
-	ko fw-counters "the image printed no counters at exit: $(tail -n 3 "$D/vm.log" | tr '\n' ' ')"
-elif ! diff "$D/expect.counters" "$D/vm.counters" >"$D/counters.diff"; then
-	ko fw-counters "image vs replay: $(grep '^[<>]' "$D/counters.diff" | head -n 8 | tr '\n' ' ')"
-else
-	ok fw-counters "$(wc -l <"$D/vm.counters") lines as replay; $(grep -E '^port[0-9]\.name ' "$D/vm.counters" | tr '\n' ' ')$(grep -E '^firewall\.(drop_policy|drop_invalid|rejects_sent) ' "$D/vm.counters" | tr '\n' ' ')"
-fi
+phased_counters fw-counters '^(port[0-9]|firewall|loop)' '^port[0-9]\.name |^firewall\.(drop_policy|drop_invalid|rejects_sent) '
 finish

@@ -1,12 +1,7 @@
 #!/usr/bin/python3
 """mkfwpcaps DIR - input pcaps for the firewall image test (tests/vhost/fw.sh).
 
-Four phases; each feeds ONE port of the image, so that everything leaving
-a port during a phase comes from one input port, in that port's order:
-over vhost-user the image polls its two NICs independently and the order in
-which two inputs interleave is not reproducible (nfbox replay merges them by
-timestamp; testpmd does not).  A phase's replies wait for the next phase,
-which starts only after the previous phase's output is all out.
+Four phases, each feeding ONE port of the image (tests/vhost/phases.py):
 
   DIR/phase1.pcap  inside  (port 0): requests out, some dropped
   DIR/phase2.pcap  outside (port 1): replies (pass by state), the same
@@ -16,9 +11,7 @@ which starts only after the previous phase's output is all out.
                    inbound flows
   DIR/phase4.pcap  outside (port 1): data on established flows, a SYN on
                    an established flow (invalid), a RST
-  DIR/in0.pcap, DIR/in1.pcap   the same frames per port, with timestamps
-                   that put phase N at N seconds, for `nfbox replay`.
-  DIR/phases       "PHASE PORT" per line
+  DIR/in0.pcap, DIR/in1.pcap, DIR/phases   as phases.write makes them
 
 Each frame carries a tag "fwt:NAME" in its payload so tests can find it;
 names ending in -drop or -reject must not come out of the image.
@@ -26,11 +19,12 @@ Deterministic.
 """
 import sys
 
-from scapy.all import ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, Raw, wrpcap
+from scapy.all import ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, Raw
+
+import phases
+from phases import NIC0, NIC1
 
 IN_MAC, OUT_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
-# nfbox run's MACs for NIC 0 and NIC 1 (the image forwards frames as they are).
-NIC0, NIC1 = "52:54:00:00:00:10", "52:54:00:00:00:11"
 
 
 def tag(name):
@@ -108,17 +102,7 @@ PHASES = [
 
 
 def main():
-    d = sys.argv[1]
-    per_port = {0: [], 1: []}
-    with open(f"{d}/phases", "w") as f:
-        for n, (port, frames) in enumerate(PHASES, 1):
-            for i, p in enumerate(frames):
-                p.time = n + i / 1000.0
-                per_port[port].append(p)
-            wrpcap(f"{d}/phase{n}.pcap", frames)
-            f.write(f"{n} {port}\n")
-    for port, frames in per_port.items():
-        wrpcap(f"{d}/in{port}.pcap", frames)
+    phases.write(sys.argv[1], PHASES)
 
 
 main()

@@ -1,0 +1,166 @@
+# shellcheck shell=bash
+# tests/vhost/phased.sh - a function's image over vhost-user against what
+# `nfbox replay` makes of the same config and inputs, in phases (sourced by
+# tests/vhost/fw.sh and tests/vhost/nf.sh after report.sh and testpmd.sh):
+#
+#   phaseN.pcap -> testpmd net_pcap -io-> net_vhost0/1 -> [image]
+#     -> net_vhost0/1 -io-> net_pcap -> outP_N.pcap  (P = port, N = phase)
+#
+# Ordering.  replay merges its two inputs by timestamp; over vhost-user the
+# image polls its NICs independently, so how frames of two inputs interleave
+# is not reproducible.  So the inputs come in phases that each feed ONE port
+# (tests/vhost/phases.py writes them), and a phase starts only when all of
+# the previous one's output is out (the expected count per phase and port
+# comes from replay's output, whose frames keep their input timestamps:
+# phase N at N s).  Within a phase every frame leaving a port then comes
+# from one input, in order, and each port's output is the phases' outputs
+# concatenated.  testpmd holds two net_pcap ports per phase (the phase's
+# input or an empty pcap, and that phase's output file); `set portlist`
+# pairs them with the vhost ports for the phase.
+#
+# Image: booted with `nfbox run --pin 1 --name NAME` (every QEMU thread on
+# core 1; NAME reaches its control channel, NFBOX_RUN_DIR under the work
+# directory); testpmd on core 0 (main and forwarding lcore).
+#
+#   phased_expect FUNC CONF       replay -> D/expect{0,1}.pcap, D/expect.stats
+#   phased_start IMAGE NAME       testpmd and the image, until both are ready
+#   phased_feed [HOOK]            every phase; `HOOK N` after phase N
+#   phased_stop                   the image prints its counters, all stop
+#   phased_golden TEST            each port's output equals replay's
+#   phased_counters TEST RE       counter lines matching RE equal replay's
+#
+# Each returns 1 after reporting (ko) what went wrong; the caller finishes.
+# D, NFBOX, TIMEOUT_READY come from the caller.
+
+# per_phase FILE: frames per phase (1..9), from the timestamps.
+per_phase() {
+	/usr/bin/python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read(); o = 24; n = [0] * 10
+while o + 16 <= len(d):
+    s, _, c, _ = struct.unpack("<IIII", d[o:o + 16]); o += 16 + c
+    n[s] += 1
+print(*n[1:])' "$1"
+}
+
+phased_expect() {
+	local func=$1 conf=$2
+	PHASED_TEST=${PHASED_TEST:-$func-golden}
+	if ! "$NFBOX" replay "$func" --config "$conf" --in 0="$D/in0.pcap" --in 1="$D/in1.pcap" \
+		--out 0="$D/expect0.pcap" --out 1="$D/expect1.pcap" >"$D/expect.stats" 2>"$D/replay.err"; then
+		ko "$PHASED_TEST" "nfbox replay failed: $(tr '\n' ' ' <"$D/replay.err")"
+		return 1
+	fi
+	read -r -a want0 <<<"$(per_phase "$D/expect0.pcap")"
+	read -r -a want1 <<<"$(per_phase "$D/expect1.pcap")"
+}
+
+phased_start() {
+	local img=$1 name=$2 vdevs n port p in
+	# Port ids follow --vdev order: vhost0 0, vhost1 1, then per phase N
+	# the pcap ports 2N (inside) and 2N+1 (outside).
+	/usr/bin/python3 -c 'from scapy.all import wrpcap; wrpcap(__import__("sys").argv[1], [])' "$D/empty.pcap"
+	vdevs=("net_vhost0,iface=$D/s0,queues=1" "net_vhost1,iface=$D/s1,queues=1")
+	while read -r n port; do
+		for p in 0 1; do
+			in=$D/empty.pcap
+			[ "$p" = "$port" ] && in=$D/phase$n.pcap
+			vdevs+=("net_pcap$((2 * n - 2 + p)),rx_pcap=$in,tx_pcap=$D/out${p}_$n.pcap")
+		done
+	done <"$D/phases"
+	testpmd_start "$D" 0 "nfbvp$$" "${vdevs[@]}" -- --forward-mode=io --total-num-mbufs=16384
+	if ! wait_sockets "$TP_PID" "$D/s0" "$D/s1"; then
+		ko "$PHASED_TEST" "testpmd did not start: $(tail -n 3 "$D/testpmd.log" | tr '\n' ' ')"
+		return 1
+	fi
+	export NFBOX_RUN_DIR=$D/run
+	mkdir -p "$NFBOX_RUN_DIR"
+	"$NFBOX" run "$img" --machine microvm --mem 256 --pin 1 --log "$D/vm.log" --name "$name" \
+		--net "vhost-user:$D/s0" --net "vhost-user:$D/s1" >"$D/run.log" 2>&1 &
+	VM_PID=$!
+	dpdk_track "$VM_PID"
+	local t=0
+	until grep -q ready "$D/vm.log" 2>/dev/null; do
+		if ! kill -0 "$VM_PID" 2>/dev/null || [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
+			ko "$PHASED_TEST" "no 'ready' line: $(tail -n 5 "$D/vm.log" "$D/run.log" 2>/dev/null | tr '\n' ' ')"
+			return 1
+		fi
+		sleep 0.1
+	done
+	for _ in $(seq 100); do
+		[ "$(grep -c 'ready for processing' "$D/testpmd.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	# Retry on a full ring rather than drop: the image's RX ring is the
+	# only buffer between the two.
+	tp "set fwd io retry"
+	tp "set burst tx delay 20 retry 2000"
+}
+
+# phase_done N: both ports' outputs of phase N are complete.
+phase_done() {
+	[ "$(count_frames "$D/out0_$1.pcap")" -ge "${want0[$1 - 1]}" ] &&
+		[ "$(count_frames "$D/out1_$1.pcap")" -ge "${want1[$1 - 1]}" ]
+}
+
+# Sets PHASED_LATE to the phases whose output stayed short.
+phased_feed() {
+	local hook=${1:-} n port
+	PHASED_LATE=""
+	while read -r n port; do
+		tp "set portlist $((2 * n)),0,$((2 * n + 1)),1"
+		tp "start"
+		for _ in $(seq 200); do
+			phase_done "$n" && break
+			sleep 0.1
+		done
+		sleep 0.3 # anything extra would show up now
+		tp "stop"
+		sleep 0.2
+		phase_done "$n" || PHASED_LATE="$PHASED_LATE $n"
+		if [ -n "$hook" ] && ! "$hook" "$n"; then
+			return 1
+		fi
+	done <"$D/phases"
+}
+
+phased_stop() {
+	local p
+	# SIGTERM to nfbox run: it types "quit", the image prints its counters.
+	dpdk_stop "$VM_PID"
+	testpmd_quit
+	for p in 0 1; do
+		mergecap -a -F pcap -w "$D/out$p.pcap" "$D"/out${p}_[1-9].pcap
+	done
+}
+
+phased_golden() {
+	local test=$1 r0 r1 s0 s1
+	r0=$(/usr/bin/python3 tests/vhost/pcap_same.py "$D/expect0.pcap" "$D/out0.pcap" 2>&1)
+	s0=$?
+	r1=$(/usr/bin/python3 tests/vhost/pcap_same.py "$D/expect1.pcap" "$D/out1.pcap" 2>&1)
+	s1=$?
+	if [ $s0 -eq 0 ] && [ $s1 -eq 0 ]; then
+		ok "$test" "port 0: $r0, port 1: $r1, as nfbox replay; $(wc -l <"$D/phases") phases${2:+; $2}"
+	else
+		ko "$test" "port 0: $r0; port 1: $r1${PHASED_LATE:+; phases$PHASED_LATE short}"
+	fi
+}
+
+# The image prints the same counter lines as replay when it stops, port
+# names included (both take them from the config's `port N name`).  Never
+# compared: table sizes (replay's default vs the image's memory) and where
+# a rule is (FILE:LINE).
+phased_counters() {
+	local test=$1 re=$2 show=${3:-}
+	counters() { grep -E "$re" "$1" | grep -vE 'capacity|_at ' | tr -d '\r' | sort; }
+	counters "$D/expect.stats" >"$D/expect.counters"
+	counters "$D/vm.log" >"$D/vm.counters"
+	if [ ! -s "$D/vm.counters" ]; then
+		ko "$test" "the image printed no counters at exit: $(tail -n 3 "$D/vm.log" | tr '\n' ' ')"
+	elif ! diff "$D/expect.counters" "$D/vm.counters" >"$D/counters.diff"; then
+		ko "$test" "image vs replay: $(grep '^[<>]' "$D/counters.diff" | head -n 8 | tr '\n' ' ')"
+	else
+		ok "$test" "$(wc -l <"$D/vm.counters") lines as replay${show:+; $(grep -E "$show" "$D/vm.counters" | tr '\n' ' ')}"
+	fi
+}
