@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/vhost/run.sh - the fwd image forwarding over vhost-user, against DPDK
-# testpmd (the firewall image: tests/vhost/fw.sh, called at the end).
+# testpmd (the firewall, NAT and LB images against nfbox replay:
+# tests/vhost/fw.sh and nf.sh, called at the end).
 #
 #   pcap in0 -> testpmd net_pcap0 -io-> net_vhost0 -> [image NIC0 -fwd-> NIC1]
 #     -> net_vhost1 -io-> net_pcap1 -> pcap out1        (and 1 -> 0 likewise)
@@ -411,18 +412,19 @@ idle_test() {
 	fi
 }
 
-# fw_cases: tests/vhost/fw.sh (the firewall image against nfbox replay); its
-# PASS/FAIL/SKIP lines count here, and a run that ends without its summary
-# line is a failure.
-fw_cases() {
-	local out=$WORK/fw.out rc complete=1
-	B="$B" NFBOX="$NFBOX" TIMEOUT_READY="$TIMEOUT_READY" tests/vhost/fw.sh >"$out" 2>"$WORK/fw.err"
+# sub_cases NAME SCRIPT [ARGS]: a function's image against nfbox replay
+# (tests/vhost/fw.sh, tests/vhost/nf.sh nat|lb); its PASS/FAIL/SKIP lines
+# count here, and a run that ends without its summary line is a failure.
+sub_cases() {
+	local name=$1 script=$2 out=$WORK/$1.out rc complete=1
+	shift 2
+	B="$B" NFBOX="$NFBOX" TIMEOUT_READY="$TIMEOUT_READY" "$script" "$@" >"$out" 2>"$WORK/$name.err"
 	rc=$?
 	report_fold "$out" || complete=0
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
-		ko fw "tests/vhost/fw.sh exited $rc: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
+		ko "$name" "$script exited $rc: $(tail -n 3 "$WORK/$name.err" | tr '\n' ' ')"
 	elif [ $complete = 0 ]; then
-		ko fw "tests/vhost/fw.sh ended early: $(tail -n 3 "$WORK/fw.err" | tr '\n' ' ')"
+		ko "$name" "$script ended early: $(tail -n 3 "$WORK/$name.err" | tr '\n' ' ')"
 	fi
 }
 
@@ -454,5 +456,7 @@ adaptive_test adaptive-microvm-tcg tcg
 adaptive_test adaptive-microvm-kvm kvm
 idle_test idle-q35-kvm kvm q35
 idle_test idle-microvm-tcg tcg microvm
-fw_cases
+sub_cases fw tests/vhost/fw.sh
+sub_cases nat tests/vhost/nf.sh nat
+sub_cases lb tests/vhost/nf.sh lb
 finish
