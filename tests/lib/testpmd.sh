@@ -83,6 +83,24 @@ testpmd_start() {
 
 dpdk_track() { DPDK_PIDS="$DPDK_PIDS $1"; }
 
+# wait_ready LOG PID: until an image's console LOG has its ready line.
+# Returns 1 if PID (its nfbox run) exits first or TIMEOUT_READY seconds
+# pass; WAIT_READY_WHY then says which, with the log's last lines.
+wait_ready() {
+	local log=$1 pid=$2 t=0
+	until grep -q ready "$log" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			WAIT_READY_WHY="exited before ready: $(tail -n 5 "$log" "$(dirname "$log")/run.log" 2>/dev/null | tr '\n' ' ')"
+			return 1
+		fi
+		if [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
+			WAIT_READY_WHY="no 'ready' line within ${TIMEOUT_READY}s: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 tp() { [ -n "$TP_FD" ] && echo "$*" >&"$TP_FD"; }
 
 testpmd_quit() {

@@ -32,33 +32,9 @@ export LC_ALL=C
 SUITE=vhost
 . tests/lib/report.sh
 
-WORK=$(mktemp -d /tmp/nfbox-vhostfw.XXXXXX)
 . tests/lib/testpmd.sh
 . tests/vhost/phased.sh
-cleanup() {
-	dpdk_stop_all
-	if [ "${KEEP:-0}" = 1 ]; then echo "vhost/fw: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! dpdk_find; then
-	sk fw "needs$DPDK_MISSING"
-	finish
-fi
-if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
-	sk fw "needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
-	finish
-fi
-if ! command -v tshark >/dev/null || ! command -v mergecap >/dev/null; then
-	sk fw "needs tshark and mergecap (Debian: tshark)"
-	finish
-fi
-if [ ! -x "$NFBOX" ]; then
-	sk fw "no $NFBOX (make)"
-	finish
-fi
-D=$WORK
+phased_init fw tshark || finish
 if ! "$NFBOX" build firewall --config tests/vhost/fw.conf -o "$D/fw.img" >"$D/build.log" 2>&1; then
 	ko fw-golden "nfbox build firewall failed: $(tr '\n' ' ' <"$D/build.log")"
 	finish

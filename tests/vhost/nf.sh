@@ -38,33 +38,9 @@ esac
 SUITE=vhost
 . tests/lib/report.sh
 
-WORK=$(mktemp -d /tmp/nfbox-vhost$F.XXXXXX)
 . tests/lib/testpmd.sh
 . tests/vhost/phased.sh
-cleanup() {
-	dpdk_stop_all
-	if [ "${KEEP:-0}" = 1 ]; then echo "vhost/$F: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! dpdk_find; then
-	sk "$F" "needs$DPDK_MISSING"
-	finish
-fi
-if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
-	sk "$F" "needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
-	finish
-fi
-if ! command -v mergecap >/dev/null; then
-	sk "$F" "needs mergecap (Debian: tshark)"
-	finish
-fi
-if [ ! -x "$NFBOX" ]; then
-	sk "$F" "no $NFBOX (make)"
-	finish
-fi
-D=$WORK
+phased_init "$F" || finish
 PHASED_TEST=$F-golden
 if ! "$NFBOX" build "$F" --config "tests/vhost/$F.conf" -o "$D/$F.img" >"$D/build.log" 2>&1; then
 	ko "$F-golden" "nfbox build $F failed: $(tr '\n' ' ' <"$D/build.log")"

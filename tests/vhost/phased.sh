@@ -22,6 +22,8 @@
 # core 1; NAME reaches its control channel, NFBOX_RUN_DIR under the work
 # directory); testpmd on core 0 (main and forwarding lcore).
 #
+#   phased_init NAME [CMD...]     work dir D, cleanup trap, prerequisites
+#                                 (and CMDs) present, else SKIP NAME
 #   phased_expect FUNC CONF       replay -> D/expect{0,1}.pcap, D/expect.stats
 #   phased_start IMAGE NAME       testpmd and the image, until both are ready
 #   phased_feed [HOOK]            every phase; `HOOK N` after phase N
@@ -33,6 +35,37 @@
 #
 # Each returns 1 after reporting (ko) what went wrong; the caller finishes.
 # D, NFBOX, TIMEOUT_READY come from the caller.
+
+phased_init() {
+	local name=$1 c
+	shift
+	WORK=$(mktemp -d "/tmp/nfbox-vhost$name.XXXXXX")
+	D=$WORK
+	phased_cleanup() {
+		dpdk_stop_all
+		if [ "${KEEP:-0}" = 1 ]; then echo "vhost/$name: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
+	}
+	trap phased_cleanup EXIT
+	trap 'exit 130' INT TERM
+	if ! dpdk_find; then
+		sk "$name" "needs$DPDK_MISSING"
+		return 1
+	fi
+	if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+		sk "$name" "needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
+		return 1
+	fi
+	for c in mergecap "$@"; do
+		if ! command -v "$c" >/dev/null; then
+			sk "$name" "needs $c (Debian: tshark)"
+			return 1
+		fi
+	done
+	if [ ! -x "$NFBOX" ]; then
+		sk "$name" "no $NFBOX (make)"
+		return 1
+	fi
+}
 
 # per_phase FILE: frames per phase (1..9), from the timestamps.
 per_phase() {
@@ -81,14 +114,10 @@ phased_start() {
 		--net "vhost-user:$D/s0" --net "vhost-user:$D/s1" >"$D/run.log" 2>&1 &
 	VM_PID=$!
 	dpdk_track "$VM_PID"
-	local t=0
-	until grep -q ready "$D/vm.log" 2>/dev/null; do
-		if ! kill -0 "$VM_PID" 2>/dev/null || [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
-			ko "$PHASED_TEST" "no 'ready' line: $(tail -n 5 "$D/vm.log" "$D/run.log" 2>/dev/null | tr '\n' ' ')"
-			return 1
-		fi
-		sleep 0.1
-	done
+	if ! wait_ready "$D/vm.log" "$VM_PID"; then
+		ko "$PHASED_TEST" "$WAIT_READY_WHY"
+		return 1
+	fi
 	for _ in $(seq 100); do
 		[ "$(grep -c 'ready for processing' "$D/testpmd.log")" -ge 2 ] && break
 		sleep 0.1

@@ -113,21 +113,11 @@ fwd_test() {
 		return
 	fi
 	start_vm "$d" "$machine" "$nics"
-	local t=0
-	until grep -q ready "$d/vm.log" 2>/dev/null; do
-		if ! kill -0 "$VM_PID" 2>/dev/null; then
-			ko "$name" "VM exited before ready: $(tail -n 5 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"
-			stop_all
-			return
-		fi
-		t=$((t + 1))
-		if [ $t -gt $((TIMEOUT_READY * 10)) ]; then
-			ko "$name" "no 'ready' line within ${TIMEOUT_READY}s"
-			stop_all
-			return
-		fi
-		sleep 0.1
-	done
+	if ! wait_ready "$d/vm.log" "$VM_PID"; then
+		ko "$name" "$WAIT_READY_WHY"
+		stop_all
+		return
+	fi
 	# Every vhost device attached and started (DPDK vhost: "virtio is now
 	# ready for processing" once per socket).
 	for _ in $(seq 100); do
@@ -193,16 +183,12 @@ tap_test() {
 		--net "tap:$t0" --net "tap:$t1" >"$d/run.log" 2>&1 &
 	VM_PID=$!
 	dpdk_track "$VM_PID"
-	local t=0
-	until grep -q ready "$d/vm.log" 2>/dev/null; do
-		if ! kill -0 "$VM_PID" 2>/dev/null || [ $((t += 1)) -gt $((TIMEOUT_READY * 10)) ]; then
-			ko "$name" "no 'ready' line: $(tail -n 3 "$d/vm.log" "$d/run.log" 2>/dev/null | tr '\n' ' ')"
-			stop_all
-			drop_taps
-			return
-		fi
-		sleep 0.1
-	done
+	if ! wait_ready "$d/vm.log" "$VM_PID"; then
+		ko "$name" "$WAIT_READY_WHY"
+		stop_all
+		drop_taps
+		return
+	fi
 	sleep 0.5 # the image's boot messages follow the ready line
 	/usr/bin/python3 tests/vhost/tapio.py "$t0" "$t1" "$d" >"$d/tapio.log" 2>&1
 	stop_all
