@@ -22,6 +22,13 @@
  *                         answers "nfbox: reload ok (...)" or, after its
  *                         FILE:LINE:COL errors, "nfbox: reload rejected (...)"
  *   reload abort          drop the transfer; nothing changes
+ *   nf FUNCTION ARGS...   a command of the running function, e.g. "nf lb
+ *                         backend 10.0.1.2:8080 down" (each function
+ *                         documents its own); one line answers it,
+ *                         "nfbox: nf ok: WHAT" or "nfbox: nf failed: WHY"
+ *                         (a function other than the image's, or one that
+ *                         takes no commands: "... not supported by this
+ *                         function").  A client follows it with "end NONCE".
  *
  * Other lines keep their meaning during a transfer.  A line longer than
  * CONTROL_LINE_MAX is ignored whole (never run as its first characters),
