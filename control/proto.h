@@ -37,7 +37,7 @@
  * the file name the host saw (for error messages), a NUL, then the text.
  *
  * Server side: control/server.h.  Clients: tools/cmd_reload.c, tools/
- * cmd_stats.c through the host's control client.  This header and
+ * cmd_stats.c, tools/cmd_lb.c through the host's control client.  This header and
  * control/codec.c build freestanding (in the image) and hosted.
  */
 #ifndef NFB_CONTROL_PROTO_H
