@@ -22,6 +22,13 @@
  *                         answers "nfbox: reload ok (...)" or, after its
  *                         FILE:LINE:COL errors, "nfbox: reload rejected (...)"
  *   reload abort          drop the transfer; nothing changes
+ *   nf FUNCTION ARGS...   a command of the running function, e.g. "nf lb
+ *                         backend 10.0.1.2:8080 down" (each function
+ *                         documents its own); one line answers it,
+ *                         "nfbox: nf ok: WHAT" or "nfbox: nf failed: WHY"
+ *                         (a function other than the image's, or one that
+ *                         takes no commands: "... not supported by this
+ *                         function").  A client follows it with "end NONCE".
  *
  * Other lines keep their meaning during a transfer.  A line longer than
  * CONTROL_LINE_MAX is ignored whole (never run as its first characters),
@@ -30,7 +37,7 @@
  * the file name the host saw (for error messages), a NUL, then the text.
  *
  * Server side: control/server.h.  Clients: tools/cmd_reload.c, tools/
- * cmd_stats.c through the host's control client.  This header and
+ * cmd_stats.c, tools/cmd_lb.c through the host's control client.  This header and
  * control/codec.c build freestanding (in the image) and hosted.
  */
 #ifndef NFB_CONTROL_PROTO_H

@@ -2,10 +2,14 @@
 /* server.c - lines, commands and reload transfers of the control protocol. */
 #include "control/server.h"
 
+#define SAY_MAX 192
+_Static_assert(sizeof("nfbox: nf failed: \n") - 1 + CONTROL_ANSWER_MAX <= SAY_MAX,
+	       "an nf answer is cut");
+
 static void say(struct control_server *s, const char *fmt, ...) SYS_PRINTF(2, 3);
 static void say(struct control_server *s, const char *fmt, ...)
 {
-	char buf[192];
+	char buf[SAY_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -177,6 +181,25 @@ static void reload_end(struct control_server *s)
 	reload_drop(s); /* the config keeps no pointer into the text */
 }
 
+/* "nf FUNCTION ARGS...": the function's own command, one answer line.
+ * The server knows no function: it only frames the answer, so a new
+ * command of a function never touches this file. */
+static void nf_command(struct control_server *s, const char *cmd)
+{
+	char ans[CONTROL_ANSWER_MAX];
+	ans[0] = '\0';
+	int rc = -SYS_ENOTSUP;
+	if (!cmd[0] || cmd[0] == ' ') {
+		snprintf(ans, sizeof(ans), "want 'nf FUNCTION ARGS...' (e.g. 'nf lb backend ADDR down')");
+		rc = -SYS_EINVAL;
+	} else if (s->ops->nf) {
+		rc = s->ops->nf(s->ctx, cmd, ans, sizeof(ans));
+	}
+	if (rc == -SYS_ENOTSUP && !ans[0])
+		snprintf(ans, sizeof(ans), "'%s' is not supported by this function", cmd);
+	say(s, "nfbox: nf %s: %s\n", rc < 0 ? "failed" : "ok", ans);
+}
+
 /* One complete line.  Returns CONTROL_QUIT on "quit". */
 static int run_line(struct control_server *s, const char *l)
 {
@@ -197,9 +220,11 @@ static int run_line(struct control_server *s, const char *l)
 	} else if (strcmp(l, "reload abort") == 0) {
 		say(s, "nfbox: reload: %s\n", s->xfer.on ? "transfer aborted" : "no transfer to abort");
 		reload_drop(s);
+	} else if (strcmp(l, "nf") == 0 || strncmp(l, "nf ", 3) == 0) {
+		nf_command(s, l + (l[2] ? 3 : 2));
 	} else if (l[0]) {
 		say(s, "nfbox: unknown command '%s' (stats [NONCE], end NONCE, quit, "
-		       "reload begin|data|end|abort)\n", l);
+		       "reload begin|data|end|abort, nf FUNCTION ARGS)\n", l);
 	}
 	return 0;
 }

@@ -20,6 +20,10 @@
 
 #include "control/proto.h"
 
+/* Room for the answer of an "nf" command, its NUL included: with its
+ * "nfbox: nf failed: " it stays one console line of the server's. */
+#define CONTROL_ANSWER_MAX 160
+
 struct control_ops {
 	/* Console output (the answers; every line ends in '\n'). */
 	void (*out)(void *ctx, const char *s, size_t n);
@@ -33,6 +37,13 @@ struct control_ops {
 	 * was something else, e.g. -SYS_ENOMEM).  The text is freed after. */
 	int (*reload)(void *ctx, const char *name, const char *text, size_t len,
 		      unsigned *n_errors);
+	/* A command of the running function: `cmd` is the line after "nf "
+	 * ("lb backend 10.0.1.2 down": the function's name, then its words).
+	 * Writes a one-line answer (no '\n') into ans[n]; 0, or a negative
+	 * SYS_E* with ans saying why (-SYS_ENOTSUP and ans empty: the function
+	 * takes no commands).  May be NULL: no function takes commands.  The
+	 * server answers "nfbox: nf ok: ANS" or "nfbox: nf failed: ANS". */
+	int (*nf)(void *ctx, const char *cmd, char *ans, size_t n);
 };
 
 struct control_server {

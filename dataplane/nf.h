@@ -25,6 +25,7 @@
  *                                    then, so `next` must not be late; an
  *                                    early `next` only costs a wake-up.
  *   ops->stats(st, writer)           counters, on demand and at exit
+ *   ops->control(st, args, ans, n)   a run-time command (optional, below)
  *   ops->destroy(st)
  *
  * process() decides every packet of the batch by setting pkt.out_port to a
@@ -162,6 +163,13 @@ struct nf_ops {
 	uint64_t (*expire)(void *st, uint64_t now);   /* may be NULL: no timers */
 	void (*stats)(void *st, struct stats_writer *w);
 	void (*destroy)(void *st);
+	/* A command to the running function, cold path, between bursts:
+	 * `args` are the words after the function's name on the console's
+	 * "nf NAME ARGS..." line (control/proto.h; `nfbox lb` sends "nf lb
+	 * ..."), at most a console line.  Writes a one-line answer (no '\n')
+	 * into ans[n]: what it did, or why it did nothing; returns 0 or a
+	 * negative SYS_E*.  May be NULL: the function takes no commands. */
+	int (*control)(void *st, const char *args, char *ans, size_t n);
 };
 
 /* Registration: a pointer in section "nfb_nf"; the linker provides

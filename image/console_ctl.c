@@ -2,7 +2,7 @@
 /*
  * console_ctl.c - the control channel on the image's serial console.
  *
- * The protocol (stats, end, quit, reload) is control/proto.h, its server
+ * The protocol (stats, end, quit, reload, nf) is control/proto.h, its server
  * control/server.c; this file feeds the server from the UART and connects
  * its callbacks to the console, the counters and the function.  A halted
  * image is woken by serial input (UART interrupt) and reads it then; one
@@ -66,11 +66,18 @@ static int ctl_reload(void *ctx, const char *name, const char *text, size_t len,
 	return rc;
 }
 
+/* Between bursts, as a reload: the function's state is not in use. */
+static int ctl_nf(void *ctx, const char *cmd, char *ans, size_t n)
+{
+	return app_control(((struct image_ctl *)ctx)->app, cmd, ans, n);
+}
+
 static const struct control_ops image_ctl_ops = {
 	.out = ctl_out,
 	.stats = ctl_stats,
 	.bulk = ctl_bulk,
 	.reload = ctl_reload,
+	.nf = ctl_nf,
 };
 
 void image_ctl_init(struct image_ctl *c, struct app *app)

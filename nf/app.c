@@ -53,6 +53,25 @@ int app_reload(struct app *a, const char *name, const char *text, size_t len,
 	return 0;
 }
 
+int app_control(struct app *a, const char *cmd, char *ans, size_t n)
+{
+	const char *sp = strchr(cmd, ' ');
+	size_t nl = sp ? (size_t)(sp - cmd) : strlen(cmd);
+	const char *args = cmd + nl + (cmd[nl] == ' ');
+	/* The name guards against a command meant for another image: `nfbox
+	 * lb` sent to a NAT must not be taken as the NAT's own. */
+	if (strlen(a->nf->name) != nl || strncmp(cmd, a->nf->name, nl) != 0) {
+		snprintf(ans, n, "'%.*s' commands are not supported by this function (this image runs %s)",
+			 (int)SYS_MIN(nl, 32u), cmd, a->nf->name);
+		return -SYS_ENOTSUP;
+	}
+	if (!a->nf->control) {
+		snprintf(ans, n, "not supported by this function (%s takes no commands)", a->nf->name);
+		return -SYS_ENOTSUP;
+	}
+	return a->nf->control(a->st, args, ans, n);
+}
+
 void app_fini(struct app *a)
 {
 	if (a->st)

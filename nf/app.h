@@ -45,6 +45,14 @@ int app_init(struct app *a, const struct nf_ops *nf, const struct nf_env *env,
 int app_reload(struct app *a, const char *name, const char *text, size_t len,
 	       struct cfg_errors *errs);
 
+/*
+ * Run "NAME ARGS..." (an "nf" control line's text) on the function, if it
+ * is the function `a` runs and it takes commands (nf_ops.control).  The
+ * one-line answer goes into ans[n].  0, -SYS_ENOTSUP (another function, or
+ * one without commands: ans says so), or the function's negative SYS_E*.
+ */
+int app_control(struct app *a, const char *cmd, char *ans, size_t n);
+
 /* One turn of the main loop (dataplane/loop.h: loop_poll). */
 static inline unsigned app_poll(struct app *a, uint64_t now)
 {

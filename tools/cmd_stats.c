@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +25,9 @@ struct stats_args {
 	unsigned timeout_ms;
 };
 
-/* Seconds, fractions allowed ("0.5"), as milliseconds. */
-static int parse_seconds(const char *v, void *dst)
-{
-	char *end;
-	double s = strtod(v, &end);
-	if (end == v || *end || !(s >= 0 && s <= UINT_MAX / 1000))
-		return -1;
-	*(unsigned *)dst = (unsigned)(s * 1000);
-	return 0;
-}
-
 static const struct opt stats_opt[] = {
 	OPT_FLAG("--json", struct stats_args, json, NULL),
-	OPT_CUSTOM("--timeout", struct stats_args, timeout_ms, parse_seconds, "a number of seconds",
+	OPT_CUSTOM("--timeout", struct stats_args, timeout_ms, opts_seconds_ms, OPTS_SECONDS_WANT,
 		   "S", NULL),
 	OPT_END,
 };

@@ -182,6 +182,16 @@ enum opts_result opts_parse(const struct opts *o, void *args, int argc, char **a
 	return OPTS_OK;
 }
 
+int opts_seconds_ms(const char *v, void *dst)
+{
+	char *end;
+	double s = strtod(v, &end);
+	if (end == v || *end || !(s >= 0 && s <= UINT_MAX / 1000))
+		return -1;
+	*(unsigned *)dst = (unsigned)(s * 1000);
+	return 0;
+}
+
 void opts_print_usage(const struct opts *o, FILE *to)
 {
 	if (o->usage)

@@ -120,6 +120,12 @@ static inline int opts_status(enum opts_result r)
 	return r == OPTS_HELP ? 0 : 2;
 }
 
+/* An OPT_CUSTOM parser: seconds, fractions allowed ("0.5"), stored as an
+ * unsigned count of milliseconds (the --timeout of commands that wait for
+ * an image).  Its `want`: OPTS_SECONDS_WANT. */
+int opts_seconds_ms(const char *v, void *dst);
+#define OPTS_SECONDS_WANT "a number of seconds"
+
 /* The whole --help text: usage, the option list, epilog. */
 void opts_print_usage(const struct opts *o, FILE *to);
 

@@ -5,10 +5,10 @@
  *
  * `nfbox run --control SOCK` (or --name NAME) relays a unix socket to the
  * image's console (relay.h).  ctl_sock.c says where those sockets are and
- * connects to one; ctl.c is the client of `nfbox stats`, `nfbox reload` and
- * `nfbox chain`: it finds an image's socket from a TARGET, sends request
- * lines ending in a nonce and collects the answer up to the image's
- * "end NONCE" line.
+ * connects to one; ctl.c is the client of `nfbox stats`, `nfbox reload`,
+ * `nfbox lb` and `nfbox chain`: it finds an image's socket from a TARGET,
+ * sends request lines ending in a nonce and collects the answer up to the
+ * image's "end NONCE" line.
  */
 #ifndef NFB_TOPOLOGY_CTL_H
 #define NFB_TOPOLOGY_CTL_H

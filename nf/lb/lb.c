@@ -3,7 +3,8 @@
  * lb - an L4 load balancer for IPv4 (DNAT, no source NAT: the backends
  * answer through the balancer).  Connections and their two flow-table
  * entries: lb.h; the config: lb_config.h; backend choice: lb_maglev.h;
- * header rewriting: nf/xlate.h; counters: lb_stats.h.
+ * header rewriting: nf/xlate.h; counters: lb_stats.h; backends set down
+ * or up at run time: lb_admin.h.
  *
  * From the clients, the first packet of a TCP or UDP connection to a vip
  * (address, protocol, port) picks a backend from the vip's Maglev table
@@ -24,6 +25,7 @@
 #include "nf/lb/lb.h"
 
 #include "dataplane/parse.h"
+#include "nf/lb/lb_admin.h"
 #include "nf/lb/lb_maglev.h"
 #include "nf/xlate.h"
 
@@ -382,6 +384,7 @@ static int32_t lb_carry_backend(struct lb_conf *nc, uint32_t nvi, const struct l
 	nc->be[nc->n_be].vip = (uint16_t)nvi;
 	nc->be[nc->n_be].weight = 0;
 	nc->be[nc->n_be].draining = true;
+	nc->be[nc->n_be].down = false;
 	nc->be[nc->n_be].c.active = 0;
 	return (int32_t)nc->n_be++;
 }
@@ -437,8 +440,15 @@ static int lb_configure(void *st, const struct cfg *cfg, struct cfg_errors *errs
 	int rc = lb_conf_compile(cfg, errs, &lc);
 	if (rc)
 		return rc;
-	/* Built whole; nothing below can fail. */
 	struct lb_conf *old = l->lc;
+	/* Backends set down stay down (lb_admin.h); the last step that can
+	 * fail, before any connection is touched. */
+	if (old && (rc = lb_admin_carry(old, lc)) < 0) {
+		lb_conf_free(lc);
+		cfg_errorf(errs, NULL, "out of memory");
+		return rc;
+	}
+	/* Built whole; nothing below can fail. */
 	if (old)
 		lb_rebind(l, old, lc);
 	l->lc = lc;
@@ -495,5 +505,6 @@ static const struct nf_ops lb_ops = {
 	.expire = lb_expire,
 	.stats = lb_stats,
 	.destroy = lb_destroy,
+	.control = lb_control,
 };
 NF_REGISTER(lb_ops);

@@ -179,6 +179,22 @@ static void pick_ports(struct lb_conf *lc, const struct cfg *cfg, struct cfg_err
 				       "'clients' and 'servers'", lc->client_port);
 }
 
+int lb_conf_fill_table(const struct lb_conf *lc, uint32_t v, uint16_t *table,
+		       struct lb_maglev_in *in)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < lc->n_be; i++) {
+		const struct lb_backend *be = &lc->be[i];
+		/* A draining backend has weight 0: never here. */
+		if (be->vip == v && be->weight && !be->down)
+			in[n++] = (struct lb_maglev_in){.addr = sys_be32(be->addr),
+							.port = sys_be16(be->port),
+							.id = (uint16_t)i,
+							.weight = be->weight};
+	}
+	return lb_maglev_fill(table, lc->vips[v].m, in, n);
+}
+
 /* Each vip's Maglev table over its backends of weight > 0, in config order. */
 static int build_tables(struct build *b)
 {
@@ -189,24 +205,16 @@ static int build_tables(struct build *b)
 	int rc = 0;
 	for (uint32_t v = 0; v < lc->n_vips && !rc; v++) {
 		struct lb_vip *vip = &lc->vips[v];
-		uint32_t n = 0, all = 0;
-		for (uint32_t i = 0; i < lc->n_be; i++) {
-			if (lc->be[i].vip != v)
-				continue;
-			all++;
-			if (lc->be[i].weight)
-				in[n++] = (struct lb_maglev_in){.addr = sys_be32(lc->be[i].addr),
-								.port = sys_be16(lc->be[i].port),
-								.id = (uint16_t)i,
-								.weight = lc->be[i].weight};
-		}
+		uint32_t all = 0;
+		for (uint32_t i = 0; i < lc->n_be; i++)
+			all += lc->be[i].vip == v;
 		if (!all) {
 			cfg_errorf(b->errs, &b->vip_kw[v]->loc, "vip '%s' has no backend", vip->name);
 			rc = -SYS_EINVAL;
 			break;
 		}
 		vip->table = sys_alloc((size_t)vip->m * sizeof(uint16_t), 64);
-		rc = vip->table ? lb_maglev_fill(vip->table, vip->m, in, n) : -SYS_ENOMEM;
+		rc = vip->table ? lb_conf_fill_table(lc, v, vip->table, in) : -SYS_ENOMEM;
 	}
 	sys_free(in);
 	if (rc == -SYS_ENOMEM)

@@ -11,7 +11,8 @@
  *   non-vip pass|drop                           (drop)
  *   non-ip pass|drop                            (pass)
  *
- * The clients are on the port named `clients` (else port 0), the servers
+ * A backend may also be set down at run time (lb_admin.h); a reload
+ * keeps that.  The clients are on the port named `clients` (else port 0), the servers
  * on `servers` (else port 1).  IPv4 only.  Mistakes are reported at their
  * token as FILE:LINE:COL, one per statement; the config is rejected whole.
  */
@@ -19,6 +20,7 @@
 #define NFB_LB_CONFIG_H
 
 #include "config/config.h"
+#include "nf/lb/lb_maglev.h"
 #include "nf/lb/lb_stats.h"
 
 #define LB_VIPS_MAX 256
@@ -38,6 +40,7 @@ struct lb_backend {
 	uint16_t vip;         /* index in lb_conf.vips */
 	uint16_t weight;      /* 0: no new connections */
 	bool draining;        /* removed by a reload, kept for its connections */
+	bool down;            /* set down at run time (lb_admin.h): no new connections */
 	uint32_t line;
 	struct lb_counters c;
 };
@@ -68,6 +71,13 @@ extern const uint32_t lb_tmo_default[LB_TMO_COUNT];
 /* Compile `cfg`; 0 and *out, or a negative errno with every error in errs. */
 int lb_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct lb_conf **out);
 void lb_conf_free(struct lb_conf *lc);
+
+/* Fill `table` (vip v's m slots) with v's backends that take new
+ * connections - weight > 0, not down - in config order, so the same
+ * backends always give the same table.  `in` has room for
+ * LB_BACKENDS_MAX.  0 or lb_maglev_fill's error. */
+int lb_conf_fill_table(const struct lb_conf *lc, uint32_t v, uint16_t *table,
+		       struct lb_maglev_in *in);
 
 /* The vip for destination addr:port and proto (network order), or -1. */
 int32_t lb_conf_vip(const struct lb_conf *lc, uint32_t addr, uint16_t port, uint8_t proto);

@@ -45,6 +45,11 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_section(w, "lb");
 	stats_u64(w, "vips", lc->n_vips);
 	stats_u64(w, "backends", lc->n_be);
+	uint64_t down = 0;
+	for (uint32_t i = 0; i < lc->n_be; i++)
+		down += lc->be[i].down;
+	stats_u64(w, "backends_down", down);
+	stats_u64(w, "backend_state_changes", c->backend_state_changes);
 	stats_str(w, "non_vip", lc->non_vip_pass ? "pass" : "drop");
 	stats_str(w, "non_ip", lc->non_ip_pass ? "pass" : "drop");
 	conn2_stats_write(&l->cn, w, "connections");
@@ -78,6 +83,10 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 		if (be->draining) {
 			snprintf(key, sizeof(key), "%s_draining", name);
 			stats_u64(w, key, 1);
+		} else {
+			/* A draining backend has no admin state (lb_admin.h). */
+			snprintf(key, sizeof(key), "%s_admin", name);
+			stats_str(w, key, be->down ? "down" : "up");
 		}
 		counters(w, name, &be->c);
 	}

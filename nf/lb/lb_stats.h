@@ -2,9 +2,10 @@
 /*
  * lb_stats.h - the load balancer's counters and how they are printed:
  * section `lb` (connections, packets each way, ICMP errors, drops by
- * reason), `lb_vip` and `lb_backend` (per vip and per backend:
- * connections created and active, packets and bytes to the servers and
- * back to the clients).
+ * reason, backends down and how often one was set down or up), `lb_vip`
+ * and `lb_backend` (per vip and per backend: connections created and
+ * active, packets and bytes to the servers and back to the clients; per
+ * backend also its weight and admin state, `up` or `down`).
  */
 #ifndef NFB_LB_STATS_H
 #define NFB_LB_STATS_H
@@ -14,7 +15,7 @@
 #define LB_DROPS(X)                                                                          \
 	X(NON_VIP, "non_vip")             /* from clients, not to a vip (`non-vip drop`) */ \
 	X(NO_CONNECTION, "no_connection") /* from servers, no connection (`non-vip drop`) */ \
-	X(NO_BACKEND, "no_backend")       /* new connection, every backend has weight 0 */ \
+	X(NO_BACKEND, "no_backend")       /* new connection, every backend weight 0 or down */ \
 	X(TABLE_FULL, "table_full")       /* new connection, no room in the flow table */   \
 	X(FRAGMENT, "fragment")           /* an IPv4 fragment to a vip: not reassembled */  \
 	X(UNSUPPORTED, "unsupported")     /* to a vip address, not its protocol */          \
@@ -44,6 +45,7 @@ struct lb_global {
 	uint64_t to_servers, to_clients;        /* packets translated */
 	uint64_t icmp_errors_to_servers, icmp_errors_to_clients;
 	uint64_t passed;                         /* non-vip / non-ip passed untouched */
+	uint64_t backend_state_changes;          /* set down or up at run time (lb_admin.h) */
 	uint64_t dropped;
 	uint64_t drop[LB_DROP_COUNT];
 };

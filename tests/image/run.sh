@@ -11,6 +11,15 @@
 #   boot-lb        the lb image with config/examples/lb.conf baked in boots
 #                  and stops cleanly
 #   boot-tcg       the same without KVM (only when KVM is there too)
+#   lb-backend-down, -again, -unknown, -reload, -up   that lb image under
+#                  `nfbox run --name`: `nfbox lb NAME backend ADDR down`
+#                  answers, `nfbox stats` shows it down; down again is
+#                  fine; an unknown address is an error naming it; a
+#                  reload keeps it down; up brings it back (counters too)
+#   lb-not-supported  `nfbox lb` to a fwd image: "not supported by this
+#                  function", exit 1
+#   lb-timeout     `nfbox lb` to a console that never answers gives up
+#                  after --timeout with a clear error
 #   config-fwcfg   a config handed over by nfbox run is the one used
 #   config-baked   a config with an include, flattened and baked in by build
 #   bad-config-host   nfbox build refuses a bad config with FILE:LINE:COL
@@ -132,6 +141,9 @@ start_image() {
 	return 1
 }
 
+# stat_of TARGET KEY: the value of counter KEY of a running image.
+stat_of() { "$NFBOX" stats "$1" | sed -n "s/^$2 //p"; }
+
 # stop_image PID: SIGTERM, then its exit status as wait_exit gives it.
 stop_image() {
 	kill -TERM "$1"
@@ -164,6 +176,105 @@ boot_test boot-mem16 "$WORK/fwd.img" --mem 16
 boot_test boot-microvm-pcie "$WORK/fwd.img" --machine microvm-pcie
 build nat "$WORK/nat.img" --config config/examples/nat.conf && boot_test boot-nat "$WORK/nat.img" || ko boot-nat "build: $(tr '\n' ' ' <"$WORK/nat.img.build.log")"
 build lb "$WORK/lb.img" --config config/examples/lb.conf && boot_test boot-lb "$WORK/lb.img" || ko boot-lb "build: $(tr '\n' ' ' <"$WORK/lb.img.build.log")"
+# ---- lb backends down and up over the console ---------------------------------------
+# lb_admin: the lb image (config/examples/lb.conf) under a name.
+lb_admin() {
+	local name=lbt$$ log=$WORK/lbadm.log out err st
+	start_image lb-backend-down "$log" "ready in" "$WORK/lb.img" --name "$name" || return 0
+	local pid=$PID
+	out=$("$NFBOX" lb "$name" backend 10.0.1.2:8080 down 2>&1)
+	local rc=$?
+	st=$("$NFBOX" stats "$name")
+	if [ $rc -ne 0 ] || [ "$out" != "backend 10.0.1.2:8080 down (vip web: was up)" ]; then
+		ko lb-backend-down "exit $rc: $out"
+	elif ! grep -qx "lb_backend.web_10.0.1.2_8080_admin down" <<<"$st" ||
+		! grep -qx "lb.backends_down 1" <<<"$st" || ! grep -qx "lb.backend_state_changes 1" <<<"$st"; then
+		ko lb-backend-down "stats: $(grep -E '_admin|backends_down|state_changes' <<<"$st" | tr '\n' ' ')"
+	else
+		ok lb-backend-down "$out"
+	fi
+	out=$("$NFBOX" lb "$name" backend 10.0.1.2 down 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "already down" <<<"$out" &&
+		[ "$(stat_of "$name" lb.backend_state_changes)" = 1 ]; then
+		ok lb-backend-again "$out"
+	else
+		ko lb-backend-again "exit $rc: $out"
+	fi
+	err=$("$NFBOX" lb "$name" backend 10.9.9.9 up 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "no backend 10.9.9.9 in the running config" <<<"$err"; then
+		ok lb-backend-unknown "$err"
+	else
+		ko lb-backend-unknown "exit $rc: $err"
+	fi
+	out=$("$NFBOX" reload "$name" config/examples/lb.conf 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && [ "$(stat_of "$name" lb_backend.web_10.0.1.2_8080_admin)" = down ]; then
+		ok lb-backend-reload "still down after: $out"
+	else
+		ko lb-backend-reload "exit $rc: $out; admin $(stat_of "$name" lb_backend.web_10.0.1.2_8080_admin)"
+	fi
+	out=$("$NFBOX" lb "$name" backend 10.0.1.2:8080 up 2>&1)
+	rc=$?
+	st=$("$NFBOX" stats "$name")
+	if [ $rc -eq 0 ] && grep -qx "lb_backend.web_10.0.1.2_8080_admin up" <<<"$st" &&
+		grep -qx "lb.backend_state_changes 2" <<<"$st" && grep -qx "lb.backends_down 0" <<<"$st"; then
+		ok lb-backend-up "$out"
+	else
+		ko lb-backend-up "exit $rc: $out; $(grep -E '10.0.1.2_8080_admin|state_changes' <<<"$st" | tr '\n' ' ')"
+	fi
+	stop_image "$pid" >/dev/null
+
+	start_image lb-not-supported "$WORK/lbns.log" "ready in" "$WORK/fwd.img" --name "$name" || return 0
+	pid=$PID
+	err=$("$NFBOX" lb "$name" backend 10.0.1.2 down 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "not supported by this function" <<<"$err"; then
+		ok lb-not-supported "$err"
+	else
+		ko lb-not-supported "exit $rc: $err"
+	fi
+	stop_image "$pid" >/dev/null
+}
+# lb_timeout: a control socket that takes the request and never answers.
+lb_timeout() {
+	local sock=$WORK/wedged.sock err rc t0 t1
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+time.sleep(60)' "$sock" &
+	local pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	t0=$(date +%s%N)
+	err=$("$NFBOX" lb "$sock" backend 10.0.1.2 down --timeout 1 2>&1 >/dev/null)
+	rc=$?
+	t1=$(date +%s%N)
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	local ms=$(((t1 - t0) / 1000000))
+	if [ $rc -eq 1 ] && grep -q "no answer from the image's console in 1.0 s" <<<"$err" &&
+		[ $ms -lt 5000 ]; then
+		ok lb-timeout "after $ms ms: $err"
+	else
+		ko lb-timeout "exit $rc after $ms ms: $err"
+	fi
+}
+if [ -f "$WORK/lb.img" ]; then
+	export NFBOX_RUN_DIR=$WORK/run
+	lb_admin
+	lb_timeout
+	unset NFBOX_RUN_DIR
+else
+	for t in lb-backend-down lb-backend-again lb-backend-unknown lb-backend-reload lb-backend-up \
+		lb-not-supported lb-timeout; do
+		ko "$t" "no lb image (see boot-lb)"
+	done
+fi
+
 queue_size_bad() {
 	"$NFBOX" run "$WORK/fwd.img" --queue-size 300 --dry-run >"$WORK/qsb.out" 2>&1
 	local rc=$?
@@ -403,7 +514,6 @@ PYEOF
 	wait_exit "$pid" >/dev/null
 }
 # ---- timers while halted -------------------------------------------------------------
-stat_of() { "$NFBOX" stats "$1" | sed -n "s/^$2 //p"; }
 expiry_idle() {
 	local name=expiry-idle log=$WORK/ei.log t0=nfbe$$a t1=nfbe$$b
 	sed 's/udp 300/udp 2/' config/examples/firewall.conf >"$WORK/ei.conf"

@@ -99,6 +99,9 @@ struct console {
 	char got_name[64];
 	char got_text[256];
 	size_t got_len;
+	unsigned nf_calls;
+	int nf_rc;
+	char got_cmd[128];
 };
 
 static void c_out(void *ctx, const char *s, size_t n)
@@ -138,18 +141,43 @@ static int c_reload(void *ctx, const char *name, const char *text, size_t len, u
 	return c->reload_rc;
 }
 
+/* A function that answers every command with what it got. */
+static int c_nf(void *ctx, const char *cmd, char *ans, size_t n)
+{
+	struct console *c = ctx;
+	c->nf_calls++;
+	snprintf(c->got_cmd, sizeof(c->got_cmd), "%s", cmd);
+	assert_int_equal(n, CONTROL_ANSWER_MAX);
+	if (c->nf_rc != -SYS_ENOTSUP)
+		snprintf(ans, n, "did '%s'", cmd);
+	return c->nf_rc;
+}
+
 static const struct control_ops ops = {
 	.out = c_out, .stats = c_stats, .bulk = c_bulk, .reload = c_reload,
 };
+static const struct control_ops ops_nf = {
+	.out = c_out, .stats = c_stats, .bulk = c_bulk, .reload = c_reload, .nf = c_nf,
+};
 
-static int setup(void **state)
+static int setup_with(void **state, const struct control_ops *o)
 {
 	struct console *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -1;
-	control_server_init(&c->srv, &ops, c);
+	control_server_init(&c->srv, o, c);
 	*state = c;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, &ops);
+}
+
+static int setup_nf(void **state)
+{
+	return setup_with(state, &ops_nf);
 }
 
 static int teardown(void **state)
@@ -378,6 +406,66 @@ static void test_reload_framing_errors(void **state)
 	assert_false(control_server_receiving(&c->srv));
 }
 
+/* ---- function commands ("nf FUNCTION ARGS") ------------------------------ */
+
+/* No function command callback at all: a clear answer, one line. */
+static void test_nf_not_supported(void **state)
+{
+	struct console *c = *state;
+	type(c, "nf lb backend 10.0.1.2 down\nend k1\n");
+	assert_string_equal(c->out, "nfbox: nf failed: 'lb backend 10.0.1.2 down' is not supported "
+				    "by this function\nend k1\n");
+}
+
+static void test_nf_answers_one_line(void **state)
+{
+	struct console *c = *state;
+	type(c, "nf lb backend 10.0.1.2:8080 down\nend k2\n");
+	assert_int_equal(c->nf_calls, 1);
+	assert_string_equal(c->got_cmd, "lb backend 10.0.1.2:8080 down");
+	assert_string_equal(c->out, "nfbox: nf ok: did 'lb backend 10.0.1.2:8080 down'\nend k2\n");
+	clear(c);
+	/* Refused by the function: its reason, framed as a failure. */
+	c->nf_rc = -SYS_ENOENT;
+	type(c, "nf lb backend 10.9.9.9 up\n");
+	assert_string_equal(c->out, "nfbox: nf failed: did 'lb backend 10.9.9.9 up'\n");
+	clear(c);
+	/* The function takes no commands and says nothing: the server does. */
+	c->nf_rc = -SYS_ENOTSUP;
+	type(c, "nf fwd x\n");
+	assert_string_equal(c->out, "nfbox: nf failed: 'fwd x' is not supported by this function\n");
+}
+
+static void test_nf_malformed_lines(void **state)
+{
+	struct console *c = *state;
+	/* Nothing to hand over: the callback is not called. */
+	type(c, "nf\n");
+	type(c, "nf \n");
+	type(c, "nf  lb\n");
+	assert_int_equal(c->nf_calls, 0);
+	const char *first = strstr(c->out, "nfbox: nf failed: want 'nf FUNCTION ARGS...'");
+	assert_non_null(first);
+	clear(c);
+	/* Not "nf": an unknown command, which names the nf command. */
+	type(c, "nfx lb\n");
+	assert_int_equal(c->nf_calls, 0);
+	assert_non_null(strstr(c->out, "unknown command 'nfx lb'"));
+	assert_non_null(strstr(c->out, "nf FUNCTION ARGS"));
+	clear(c);
+	/* Too long: never run as its first 63 characters. */
+	char line[200];
+	snprintf(line, sizeof(line), "nf lb backend 10.0.1.2:8080 down %040d\n", 0);
+	type(c, line);
+	assert_int_equal(c->nf_calls, 0);
+	assert_non_null(strstr(c->out, "longer than 63 characters is ignored"));
+	/* The longest a client sends fits. */
+	clear(c);
+	type(c, "nf lb backend 255.255.255.255:65535 down\n");
+	assert_int_equal(c->nf_calls, 1);
+	assert_string_equal(c->got_cmd, "lb backend 255.255.255.255:65535 down");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +482,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_cut_off_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_bad_lines_spoil_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_framing_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nf_not_supported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nf_answers_one_line, setup_nf, teardown),
+		cmocka_unit_test_setup_teardown(test_nf_malformed_lines, setup_nf, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
