@@ -3,14 +3,18 @@
  * libFuzzer: packets through a configured load balancer.
  *
  * Input: one byte of options (bit 0: the second config; bit 1: reload to
- * a third config - backends removed and reweighted - halfway through),
+ * a third config - backends removed and reweighted - halfway through;
+ * bit 2: after every burst a web or dns backend is set down or up through
+ * the control op, `nfbox lb` at run time, which bits 3-7 steer),
  * then records (nf_harness.h) as in fuzz_nat.c: bursts of up to 8 frames
  * from one port, expire() between bursts, a flow table of 16 so it fills
  * up, ft_check after each burst.
  * At the end every connection must be counted exactly once overall, per
  * vip and per backend.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config/config.h"
 #include "dataplane/nf.h"
@@ -39,6 +43,22 @@ static const char *const configs[3] = {
 static struct cfg *cfgs[3];
 static struct pkt_pool *pool;
 
+/* Burst k of an input with steering bits `seed`: one of the backends the
+ * configs name (some absent from the running one) down or up.  Only a
+ * missing backend may be refused; the answer is always a line. */
+static void admin_step(const struct nf_ops *nf, void *st, unsigned seed, unsigned k)
+{
+	static const char *const be[] = {"10.0.1.1", "10.0.1.2:8080", "10.0.2.1", "10.0.2.2",
+					 "10.0.2.3", "10.0.0.1:9"};
+	unsigned x = (seed * 2654435761u) ^ (k * 40503u);
+	char cmd[64], ans[160];
+	snprintf(cmd, sizeof(cmd), "backend %s %s", be[x % 6], (x >> 8) & 1 ? "down" : "up");
+	ans[0] = '\0';
+	int rc = nf->control(st, cmd, ans, sizeof(ans));
+	if ((rc != 0 && rc != -SYS_ENOENT) || !ans[0] || strchr(ans, '\n'))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!pool)
@@ -52,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_burst fb;
 	fuzz_feed_init(&f, data, size);
 	bool reloaded = false;
+	unsigned bursts = 0;
 	for (;;) {
 		if ((data[0] & 2) && !reloaded && f.off > size / 2 && f.off + 4 <= size) {
 			reloaded = true; /* connections must survive or end cleanly */
@@ -64,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_burst_run(nf, st, &fb, f.now, NULL);
 		if (ft_check(((struct lb *)st)->cn.ft))
 			abort();
+		if (data[0] & 4)
+			admin_step(nf, st, data[0] >> 3, bursts);
+		bursts++;
 	}
 	/* Every connection is one client entry, counted once per vip. */
 	struct lb *l = st;
