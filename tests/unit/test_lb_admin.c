@@ -24,6 +24,7 @@
 #include "nf/app.h"
 #include "nf/lb/lb.h"
 #include "nf/lb/lb_maglev.h"
+#include "tests/lib/nf_conf.h"
 #include "tests/lib/nf_udp.h"
 
 #define SEC 1000000000ull
@@ -49,24 +50,12 @@ static const char *conf3 = "vip dns 203.0.113.10 proto udp port 53 table-size 40
 			   "backend dns 10.0.1.1 port 5353\nbackend dns 10.0.1.2 port 5353\n"
 			   "backend dns 10.0.1.4 port 5353\n";
 
-static int configure(void *st, const char *text)
-{
-	static struct cfg_errors errs;
-	struct cfg *cfg = NULL;
-	cfg_errors_init(&errs);
-	if (cfg_parse("t.conf", text, strlen(text), NULL, NULL, &cfg, &errs))
-		return -1;
-	int rc = nf->configure(st, cfg, &errs);
-	cfg_free(cfg);
-	return rc;
-}
-
 static struct lb *make(const char *text)
 {
 	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 4096};
 	struct lb *l = nf->create(&env);
 	assert_non_null(l);
-	assert_int_equal(configure(l, text), 0);
+	assert_int_equal(nf_configure_text(nf, l, text), 0);
 	return l;
 }
 
@@ -227,14 +216,14 @@ static void test_reload_keeps_down(void **state)
 	/* The same config pushed again: still down, same table. */
 	static uint16_t down_table[4099];
 	memcpy(down_table, l->lc->vips[0].table, sizeof(down_table));
-	assert_int_equal(configure(l, conf4), 0);
+	assert_int_equal(nf_configure_text(nf, l, conf4), 0);
 	assert_true(l->lc->be[1].down);
 	assert_memory_equal(l->lc->vips[0].table, down_table, sizeof(down_table));
 	assert_true(has_line(l, "lb_backend.dns_10.0.1.2_5353_admin down"));
 	/* Its connection lived through both. */
 	assert_int_equal(conn(l, 0, sp, 2 * SEC), BE + 2);
 	/* Another config that keeps it: still down; new connections avoid it. */
-	assert_int_equal(configure(l, conf3), 0);
+	assert_int_equal(nf_configure_text(nf, l, conf3), 0);
 	int32_t b2 = lb_conf_backend(l->lc, 0, sys_htonl(BE + 2), sys_htons(5353));
 	assert_true(b2 >= 0 && l->lc->be[b2].down);
 	for (uint16_t p = 2000; p < 2200; p++)
@@ -248,10 +237,10 @@ static void test_reload_keeps_down(void **state)
 	nf->destroy(fresh);
 	/* A backend the config removes forgets its state: back, it is up. */
 	assert_int_equal(ctl(l, "backend 10.0.1.4 down"), 0);
-	assert_int_equal(configure(l, "vip dns 203.0.113.10 proto udp port 53 table-size 4099\n"
+	assert_int_equal(nf_configure_text(nf, l, "vip dns 203.0.113.10 proto udp port 53 table-size 4099\n"
 				      "backend dns 10.0.1.1 port 5353\n"), 0);
 	assert_int_equal(ctl(l, "backend 10.0.1.4 up"), -SYS_ENOENT);
-	assert_int_equal(configure(l, conf4), 0);
+	assert_int_equal(nf_configure_text(nf, l, conf4), 0);
 	assert_true(has_line(l, "lb_backend.dns_10.0.1.4_5353_admin up"));
 	nf->destroy(l);
 }

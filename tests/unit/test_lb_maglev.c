@@ -19,6 +19,7 @@
 #include "dataplane/parse.h"
 #include "nf/lb/lb.h"
 #include "nf/lb/lb_maglev.h"
+#include "tests/lib/nf_conf.h"
 #include "tests/lib/nf_udp.h"
 
 #define SEC 1000000000ull
@@ -130,18 +131,6 @@ static void test_order_and_identity(void **state)
 static const struct nf_ops *nf;
 static struct pkt_pool *pkts;
 
-static int configure(void *st, const char *text)
-{
-	static struct cfg_errors errs;
-	struct cfg *cfg = NULL;
-	cfg_errors_init(&errs);
-	if (cfg_parse("t.conf", text, strlen(text), NULL, NULL, &cfg, &errs))
-		return -1;
-	int rc = nf->configure(st, cfg, &errs);
-	cfg_free(cfg);
-	return rc;
-}
-
 /* UDP src:sport -> dst:dport into `port`; returns the out port, and in
  * `addr`/`xport` the destination (to the servers) or source (to the
  * clients) it left with. */
@@ -177,7 +166,7 @@ static void test_affinity_across_reload(void **state)
 	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 4096};
 	struct lb *l = nf->create(&env);
 	assert_non_null(l);
-	assert_int_equal(configure(l, conf4), 0);
+	assert_int_equal(nf_configure_text(nf, l, conf4), 0);
 	static uint32_t first[NCONN];
 	uint32_t a, per[5] = {0};
 	uint16_t x;
@@ -195,10 +184,10 @@ static void test_affinity_across_reload(void **state)
 	assert_int_equal(a, VIP);
 	assert_int_equal(x, 53);
 	/* A bad reload changes nothing. */
-	assert_int_not_equal(configure(l, "vip dns 203.0.113.10 proto udp port 53\n"), 0);
+	assert_int_not_equal(nf_configure_text(nf, l, "vip dns 203.0.113.10 proto udp port 53\n"), 0);
 	assert_int_equal(l->cn.c.active, NCONN);
 
-	assert_int_equal(configure(l, conf3), 0);
+	assert_int_equal(nf_configure_text(nf, l, conf3), 0);
 	assert_int_equal(l->cn.c.active, NCONN);
 	assert_int_equal(l->cn.c.dropped_by_reload, 0);
 	/* Every existing connection stays where it was, 10.0.1.3's included
@@ -221,7 +210,7 @@ static void test_affinity_across_reload(void **state)
 	nf->expire(l, 1000 * SEC);
 	assert_int_equal(l->cn.c.active, 0);
 	assert_int_equal(l->lc->be[drain].c.active, 0);
-	assert_int_equal(configure(l, conf3), 0);
+	assert_int_equal(nf_configure_text(nf, l, conf3), 0);
 	assert_int_equal(l->lc->n_be, 3);
 	assert_int_equal(ft_count(l->cn.ft), 0);
 	assert_int_equal(ft_check(l->cn.ft), 0);
@@ -235,7 +224,7 @@ static void test_reload_removes_vip(void **state)
 	(void)state;
 	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
 	struct lb *l = nf->create(&env);
-	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"
+	assert_int_equal(nf_configure_text(nf, l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"
 				      "vip b 203.0.113.11 proto udp port 53\nbackend b 10.0.1.2\n"), 0);
 	uint32_t a;
 	uint16_t x;
@@ -243,7 +232,7 @@ static void test_reload_removes_vip(void **state)
 	assert_int_equal(a, BE + 1);
 	assert_int_equal(udp1(l, CL, VIP + 1, 1, 53, 0, 1 * SEC, &a, &x), 1);
 	assert_int_equal(a, BE + 2);
-	assert_int_equal(configure(l, "vip b 203.0.113.11 proto udp port 53\nbackend b 10.0.1.2\n"), 0);
+	assert_int_equal(nf_configure_text(nf, l, "vip b 203.0.113.11 proto udp port 53\nbackend b 10.0.1.2\n"), 0);
 	assert_int_equal(l->cn.c.active, 1);
 	assert_int_equal(l->cn.c.dropped_by_reload, 1);
 	struct lb_counters vc;
@@ -266,7 +255,7 @@ static void test_vip_totals_across_reload(void **state)
 	(void)state;
 	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
 	struct lb *l = nf->create(&env);
-	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"
+	assert_int_equal(nf_configure_text(nf, l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"
 				      "backend a 10.0.1.2\nbackend a 10.0.1.3\n"), 0);
 	uint32_t a, on[4] = {0};
 	uint16_t x;
@@ -291,7 +280,7 @@ static void test_vip_totals_across_reload(void **state)
 		n++;
 	} while (a != BE + 2);
 	/* 10.0.1.3 goes (idle), 10.0.1.2 goes while in use (draining). */
-	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"), 0);
+	assert_int_equal(nf_configure_text(nf, l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"), 0);
 	assert_int_equal(l->cn.c.active, 1);
 	lb_vip_counters(l->lc, 0, &vc);
 	assert_int_equal(vc.pkts_to_server, n);
@@ -302,7 +291,7 @@ static void test_vip_totals_across_reload(void **state)
 	lb_vip_counters(l->lc, 0, &vc);
 	assert_int_equal(vc.pkts_to_server, n + 1);
 	/* A second identical reload changes nothing. */
-	assert_int_equal(configure(l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"), 0);
+	assert_int_equal(nf_configure_text(nf, l, "vip a 203.0.113.10 proto udp port 53\nbackend a 10.0.1.1\n"), 0);
 	lb_vip_counters(l->lc, 0, &vc);
 	assert_int_equal(vc.pkts_to_server, n + 1);
 	assert_int_equal(vc.pkts_to_client, on[1] + on[2] + on[3]);

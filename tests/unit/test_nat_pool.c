@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "dataplane/parse.h"
 #include "nf/nat/nat.h"
+#include "tests/lib/nf_conf.h"
 #include "tests/lib/nf_udp.h"
 
 #define SEC 1000000000ull
@@ -122,24 +123,12 @@ static void test_class_and_parity(void **state)
 static const struct nf_ops *nf;
 static struct pkt_pool *pkts;
 
-static int configure(void *st, const char *text)
-{
-	static struct cfg_errors errs;
-	struct cfg *cfg = NULL;
-	cfg_errors_init(&errs);
-	if (cfg_parse("t.conf", text, strlen(text), NULL, NULL, &cfg, &errs))
-		return -1;
-	int rc = nf->configure(st, cfg, &errs);
-	cfg_free(cfg);
-	return rc;
-}
-
 static void *make_nat(const char *text)
 {
 	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
 	void *st = nf->create(&env);
 	assert_non_null(st);
-	assert_int_equal(configure(st, text), 0);
+	assert_int_equal(nf_configure_text(nf, st, text), 0);
 	return st;
 }
 
@@ -227,10 +216,10 @@ static void test_reload(void **state)
 	uint32_t on2 = nat_pool_used(n->nc->pool, 1, NAT_CLS_UDP);
 	assert_true(on2 > 0 && on2 < 8);
 	/* A bad config changes nothing. */
-	assert_int_not_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 9-1\n"), 0);
+	assert_int_not_equal(nf_configure_text(nf, n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 9-1\n"), 0);
 	assert_int_equal(n->cn.c.active, 8);
 	/* Keep .1 only: its sessions survive with their ports, .2's end. */
-	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1\n"), 0);
+	assert_int_equal(nf_configure_text(nf, n, "snat from 10.0.0.0/8 to 198.51.100.1\n"), 0);
 	assert_int_equal(n->cn.c.active, 8 - on2);
 	assert_int_equal(n->cn.c.dropped_by_reload, on2);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 8 - on2);
@@ -334,7 +323,7 @@ static void test_apdm_and_reload(void **state)
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 2);
 	/* Now endpoint-independent: A:2007 twice shares a port; the old
 	 * sessions keep theirs. */
-	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2009\n"
+	assert_int_equal(nf_configure_text(nf, n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2009\n"
 				      "mapping endpoint-independent\n"), 0);
 	assert_int_equal(udp1(n, A, B, 2007, 53, 0, 2 * SEC, &x), 1);
 	assert_int_equal(x, 2007);
@@ -342,14 +331,14 @@ static void test_apdm_and_reload(void **state)
 	assert_int_equal(x, 2007);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 3);
 	/* A reload (ports narrowed, 2007 still in): counts rebuilt. */
-	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2008\n"
+	assert_int_equal(nf_configure_text(nf, n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2008\n"
 				      "mapping endpoint-independent\n"), 0);
 	assert_int_equal(n->cn.c.active, 4);
 	assert_int_equal(n->map.n, 1);
 	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2007, NAT_CLS_UDP)->refs, 2);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 3);
 	/* A reload without 2007: both of its sessions end, nothing leaks. */
-	assert_int_equal(configure(n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2006\n"
+	assert_int_equal(nf_configure_text(nf, n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2006\n"
 				      "mapping endpoint-independent\n"), 0);
 	assert_int_equal(n->cn.c.active, 2);
 	assert_int_equal(n->cn.c.dropped_by_reload, 2);
