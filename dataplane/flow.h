@@ -94,6 +94,16 @@ static inline uint16_t flow_icmp_tag(uint8_t proto, uint8_t type)
 	memcpy(&tag, b, 2);
 	return tag;
 }
+/* True for the ICMP (proto 1) and ICMPv6 (58) error types, the ones that
+ * quote a packet: RFC 792 unreachable 3, source quench 4, redirect 5,
+ * time exceeded 11, parameter problem 12; RFC 4443 types below 128. */
+static inline bool flow_icmp_is_error(uint8_t proto, uint8_t type)
+{
+	if (proto == 1)
+		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return proto == 58 && type < 128;
+}
+
 /* True for the request half of a query tag. */
 static inline bool flow_icmp_tag_is_request(uint16_t tag)
 {

@@ -85,11 +85,11 @@ static inline bool xlate_icmp_query(uint8_t type)
 	return type == 0 || type == 8 || type == 13 || type == 14;
 }
 
-/* The ICMPv4 errors that quote a packet and are translated: destination
- * unreachable 3, source quench 4, time exceeded 11, parameter problem 12. */
+/* The ICMPv4 errors translated: every error (flow_icmp_is_error) but
+ * redirect, which a NAT has no business passing on. */
 static inline bool xlate_icmp_is_error(uint8_t type)
 {
-	return type == 3 || type == 4 || type == 11 || type == 12;
+	return flow_icmp_is_error(1, type) && type != 5;
 }
 
 /* The packet an ICMPv4 error quotes. */

@@ -23,6 +23,7 @@
  * of it are looked up again rather than trusting step 2 (they may belong
  * to the new flow, or their entry may be gone).
  */
+#include "dataplane/flow.h"
 #include "dataplane/parse.h"
 #include "nf/firewall/fw.h"
 #include "nf/firewall/fw_cls.h"
@@ -118,7 +119,7 @@ static bool fw_is_icmp_error(const struct pkt *p)
 {
 	if (p->l4_proto != IPPROTO_ICMP_ && p->l4_proto != IPPROTO_ICMPV6_)
 		return false;
-	return (p->flags & PKT_F_L4) && fw_icmp_is_error(p->l4_proto, pkt_l4(p)[0]);
+	return (p->flags & PKT_F_L4) && flow_icmp_is_error(p->l4_proto, pkt_l4(p)[0]);
 }
 
 /* Judge by the rules alone, creating no state.  `r` is the packet's rule

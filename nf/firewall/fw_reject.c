@@ -3,20 +3,12 @@
 #include "nf/firewall/fw_reject.h"
 
 #include "dataplane/csum.h"
+#include "dataplane/flow.h"
 #include "dataplane/parse.h"
 
 #define V4_QUOTE_TOTAL 576u
 #define V6_QUOTE_TOTAL 1280u
 #define REPLY_TTL 64
-
-bool fw_icmp_is_error(uint8_t l4_proto, uint8_t type)
-{
-	if (l4_proto == IPPROTO_ICMP_)
-		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-	if (l4_proto == IPPROTO_ICMPV6_)
-		return type < 128;
-	return false;
-}
 
 static bool v4_unicast(uint32_t a /* host order */)
 {
@@ -51,7 +43,7 @@ static bool due(const struct pkt *p)
 	if (p->l4_proto == IPPROTO_TCP_)
 		return l4ok && !(((const struct tcp_hdr *)l4)->flags & TCP_RST);
 	if (p->l4_proto == IPPROTO_ICMP_ || p->l4_proto == IPPROTO_ICMPV6_)
-		return l4ok && !fw_icmp_is_error(p->l4_proto, l4[0]);
+		return l4ok && !flow_icmp_is_error(p->l4_proto, l4[0]);
 	return true;
 }
 

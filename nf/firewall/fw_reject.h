@@ -28,7 +28,4 @@ enum fw_reject_result {
 enum fw_reject_result fw_reject_build(struct pkt_pool *pool, const struct pkt *p,
 				      struct pkt **out);
 
-/* True for ICMP / ICMPv6 error types (the ones that quote a packet). */
-bool fw_icmp_is_error(uint8_t l4_proto, uint8_t type);
-
 #endif
