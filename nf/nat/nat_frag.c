@@ -44,6 +44,16 @@ int nat_frag_init(struct nat_frag *t, uint32_t flow_capacity)
 }
 
 static struct pkt *chain_next(const struct pkt *p) { return (struct pkt *)(uintptr_t)p->nf_data; }
+/* Append `p` to the chain first..last (both NULL when empty). */
+static void chain_append(struct pkt **first, struct pkt **last, struct pkt *p)
+{
+	p->nf_data = 0;
+	if (*last)
+		(*last)->nf_data = (uint64_t)(uintptr_t)p;
+	else
+		*first = p;
+	*last = p;
+}
 
 static void free_chain(struct pkt *p)
 {
@@ -297,12 +307,7 @@ void nat_frag_later(struct nat_frag *t, const struct nat_frag_key *k, struct pkt
 		drop_now(t, p, NAT_FRAG_DROP_TABLE_FULL);
 		return;
 	}
-	p->nf_data = 0;
-	if (e->held_last)
-		e->held_last->nf_data = (uint64_t)(uintptr_t)p;
-	else
-		e->held = p;
-	e->held_last = p;
+	chain_append(&e->held, &e->held_last, p);
 	e->n_held++;
 	t->n_held++;
 	p->out_port = NF_KEPT;
@@ -328,12 +333,7 @@ static void pass(struct nat_frag *t, struct nat_frag_ent *e, const struct pkt *p
 			continue;
 		}
 		/* Still ours (counted in n_held) until it finds emit room. */
-		q->nf_data = 0;
-		if (t->ready_last)
-			t->ready_last->nf_data = (uint64_t)(uintptr_t)q;
-		else
-			t->ready = q;
-		t->ready_last = q;
+		chain_append(&t->ready, &t->ready_last, q);
 	}
 	e->held = e->held_last = NULL;
 	e->n_held = 0;
