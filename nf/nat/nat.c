@@ -377,11 +377,10 @@ static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 		return true;
 	}
 	uint8_t type = pkt_l4(p)[0];
-	uint16_t tag = flow_icmp_tag(IPPROTO_ICMP_, type);
-	if (tag && xlate_icmp_query(type)) {
+	if (xlate_icmp_query(type)) {
 		/* Requests out, replies in, by their session; an outside
 		 * request has none, an inside reply would open one. */
-		if (flow_icmp_tag_is_request(tag) == from_inside)
+		if (flow_icmp_tag_is_request(flow_icmp_tag(IPPROTO_ICMP_, type)) == from_inside)
 			return false;
 		nat_drop(n, p, from_inside ? NAT_DROP_UNSUPPORTED : NAT_DROP_NO_MAPPING);
 		return true;
