@@ -128,6 +128,32 @@ enum cfg_addr_err cfg_parse_v4(const char *s, size_t n, struct cfg_addr *out, ui
 	return e;
 }
 
+bool cfg_parse_v4_port(const char *s, uint32_t *addr, uint16_t *port)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	uint8_t q[4];
+	uint32_t bad, p = 0;
+	if (parse_quad(s, n, q, &bad) != CFG_AE_OK)
+		return false;
+	if (colon) {
+		const char *d = colon + 1;
+		size_t nd = strlen(d);
+		if (nd == 0 || nd > 5 || (nd > 1 && d[0] == '0'))
+			return false;
+		for (; *d; d++) {
+			if (!is_digit(*d))
+				return false;
+			p = p * 10 + (uint32_t)(*d - '0');
+		}
+		if (p == 0 || p > 65535)
+			return false;
+	}
+	memcpy(addr, q, 4);
+	*port = sys_be16((uint16_t)p);
+	return true;
+}
+
 enum cfg_addr_err cfg_parse_v6(const char *s, size_t n, struct cfg_addr *out, uint32_t *bad)
 {
 	const char *lenp;

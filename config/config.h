@@ -132,6 +132,12 @@ static inline uint32_t cfg_addr_v4(const struct cfg_addr *ad)
  * shorter than the full length).  Returns snprintf's result. */
 int cfg_addr_format(const struct cfg_addr *ad, char *buf, size_t size);
 
+/* "A.B.C.D" or "A.B.C.D:PORT" (port 1-65535), all of s, as a config
+ * writes an address (no leading zeros): the address and port in network
+ * order, port 0 when none was given.  False for anything else.  For
+ * run-time commands that name a backend or an endpoint. */
+bool cfg_parse_v4_port(const char *s, uint32_t *addr, uint16_t *port);
+
 /* ---- tokens ------------------------------------------------------------- */
 enum cfg_tok_kind {
 	CFG_TOK_WORD,   /* keyword, name or bare path; text is the word */

@@ -9,12 +9,12 @@
  * nf ok: WHAT" or "nfbox: nf failed: WHY", before its "end NONCE".
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "control/proto.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
@@ -52,28 +52,6 @@ static const struct opts lb_opts = {
 	.opt = lb_opt,
 };
 
-/* ADDR or ADDR:PORT, IPv4, port 1-65535: checked here so that a typo is
- * a usage error before anything is sent. */
-static bool backend_ok(const char *s)
-{
-	char a[INET_ADDRSTRLEN];
-	const char *colon = strchr(s, ':');
-	size_t n = colon ? (size_t)(colon - s) : strlen(s);
-	struct in_addr ia;
-	if (n >= sizeof(a))
-		return false;
-	memcpy(a, s, n);
-	a[n] = '\0';
-	if (inet_pton(AF_INET, a, &ia) != 1)
-		return false;
-	if (!colon)
-		return true;
-	char *end;
-	errno = 0;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	return colon[1] >= '0' && colon[1] <= '9' && !*end && !errno && p >= 1 && p <= 65535;
-}
-
 /* The line of the answer that starts with `tag`, its rest into buf; NULL
  * when there is none. */
 static const char *answer_line(const char *ans, const char *tag, char *buf, size_t len)
@@ -100,7 +78,11 @@ static int run_lb(int argc, char **argv)
 				" --help')\n");
 		return 2;
 	}
-	if (!backend_ok(argv[3])) {
+	/* Checked here, with the parser the image uses, so a typo is a
+	 * usage error before anything is sent. */
+	uint32_t addr;
+	uint16_t port;
+	if (!cfg_parse_v4_port(argv[3], &addr, &port)) {
 		fprintf(stderr, PROG ": '%s' is no backend address: want IPv4 ADDR or ADDR:PORT\n",
 			argv[3]);
 		return 2;

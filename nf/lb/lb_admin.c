@@ -159,41 +159,6 @@ int lb_admin_carry(const struct lb_conf *old, struct lb_conf *nc)
 	return any ? rebuild(nc, touched) : 0;
 }
 
-/* A decimal number of at most `max` at *s, up to a character not a digit. */
-static bool take_dec(const char **s, uint32_t max, uint32_t *out)
-{
-	uint32_t v = 0;
-	const char *c = *s;
-	for (; *c >= '0' && *c <= '9' && c - *s < 6; c++)
-		v = v * 10 + (uint32_t)(*c - '0');
-	if (c == *s || c - *s > 5 || v > max)
-		return false;
-	*s = c;
-	*out = v;
-	return true;
-}
-
-/* "A.B.C.D" or "A.B.C.D:PORT" (port 1-65535), whole; network order. */
-static bool parse_backend(const char *s, uint32_t *addr, uint16_t *port)
-{
-	uint32_t h = 0, q, p = 0;
-	for (int i = 0; i < 4; i++) {
-		if ((i && *s++ != '.') || !take_dec(&s, 255, &q))
-			return false;
-		h = h << 8 | q;
-	}
-	if (*s == ':') {
-		s++;
-		if (!take_dec(&s, 65535, &p) || !p)
-			return false;
-	}
-	if (*s)
-		return false;
-	*addr = sys_be32(h);
-	*port = sys_be16((uint16_t)p);
-	return true;
-}
-
 int lb_control(void *st, const char *args, char *ans, size_t n)
 {
 	/* Three words; a console line is short, so are they. */
@@ -217,7 +182,7 @@ int lb_control(void *st, const char *args, char *ans, size_t n)
 	}
 	uint32_t addr;
 	uint16_t port;
-	if (!parse_backend(w[1], &addr, &port)) {
+	if (!cfg_parse_v4_port(w[1], &addr, &port)) {
 		snprintf(ans, n, "'%s' is no backend address: want IPv4 ADDR or ADDR:PORT", w[1]);
 		return -SYS_EINVAL;
 	}
