@@ -31,6 +31,9 @@
 #                          still pass (firewall state kept: its counters)
 #   chain/down-clean       after `down`: no process, socket, run directory,
 #                          hugepage or DPDK runtime file of the chain is left
+#   chain/fw-nat-lb/*      the chain firewall -> nat -> lb, three images,
+#                          against the functions replayed hosted one after
+#                          the other (tests/chain/fw-nat-lb.sh)
 #
 # Pinning: OVS (PMD and all threads) on core 0, both images' QEMU on core 1.
 # Needs root, OVS-DPDK, QEMU, dpdk PMDs, /usr/bin/python3 with scapy, and
@@ -209,7 +212,8 @@ IMAGES=${NFBOX_IMAGES:-$TOP/$B/images}
 [ -f "$IMAGES/fwd.img" ] && [ -f "$IMAGES/firewall.img" ] || why="${why:+$why, }needs $IMAGES/{fwd,firewall}.img (make images)"
 export NFBOX_IMAGES=$IMAGES
 if [ -n "$why" ]; then
-	for t in up replay-paced replay-both stats reload-bad reload-verdict image-crash ovs-restart down-clean; do
+	for t in up replay-paced replay-both stats reload-bad reload-verdict image-crash ovs-restart down-clean \
+		fw-nat-lb/up fw-nat-lb/replay fw-nat-lb/counters fw-nat-lb/down; do
 		sk "$t" "$why"
 	done
 	finish
@@ -496,5 +500,12 @@ if [ $rc = 0 ] && [ -z "$left" ]; then
 	ok down-clean "no process, socket, file or hugepage left"
 else
 	ko down-clean "rc $rc;$left $(tail -2 "$WORK/down.log" | tr '\n' ' ')"
+fi
+
+# ---- firewall -> nat -> lb: a chain of its own ----------------------------------------
+B="$B" NFBOX="$NFBOX" tests/chain/fw-nat-lb.sh >"$WORK/fw-nat-lb.out" 2>"$WORK/fw-nat-lb.err"
+rc=$?
+if ! report_fold "$WORK/fw-nat-lb.out"; then
+	ko fw-nat-lb "tests/chain/fw-nat-lb.sh ended early (rc $rc): $(tail -n 3 "$WORK/fw-nat-lb.err" | tr '\n' ' ')"
 fi
 finish
