@@ -95,6 +95,7 @@ $(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(call obj,asan,$(TESTLIB_SRC)) $(AS
 # A unit test of a host module links that module's objects too.
 $(B)/asan/tests/test_chain_relay: $(B)/asan/topology/relay.o $(B)/asan/topology/ctl_sock.o
 $(B)/asan/tests/test_opts: $(B)/asan/tools/opts.o
+$(B)/asan/tests/test_prom: $(B)/asan/tools/prom.o
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

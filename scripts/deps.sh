@@ -8,9 +8,10 @@ NFBOX_PKGS_BUILD=(build-essential binutils pkg-config libpcap-dev)
 # Tests: cmocka, scapy (crafting packets), tshark (a real dissector's
 # opinion), clang's libFuzzer, QEMU for the images, DPDK testpmd for the
 # vhost-user peers (dpdk-testpmd is in dpdk-dev, not in dpdk), iproute2 for
-# taps, procps (pgrep) for the teardown checks.
+# taps, procps (pgrep) for the teardown checks, curl and prometheus's
+# promtool for `nfbox metrics`.
 NFBOX_PKGS_TEST=(libcmocka-dev python3-scapy tshark clang libclang-rt-14-dev
-	qemu-system-x86 dpdk-dev libdpdk-dev iproute2 procps)
+	qemu-system-x86 dpdk-dev libdpdk-dev iproute2 procps curl prometheus)
 # Chains (OVS-DPDK) and benchmarks (valgrind's callgrind, bc in image_size).
 NFBOX_PKGS_ALL=(openvswitch-switch-dpdk valgrind bc)
 
@@ -38,7 +39,18 @@ nfbox_install_deps() {
 	# matter to us, but the question must not block an unattended install.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	apt-get update -qq || return 1
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || return 1
+	# Packages with daemons (prometheus, openvswitch-switch) would start
+	# them: the tests start their own, so none may run (a system
+	# Prometheus on :9090, a system OVS).  policy-rc.d 101 = "not now",
+	# only while we install, and only if the machine has none of its own.
+	local policy=/usr/sbin/policy-rc.d own=0
+	if [ ! -e $policy ]; then
+		printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && own=1
+	fi
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	local rc=$?
+	[ $own = 1 ] && rm -f $policy
+	return $rc
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

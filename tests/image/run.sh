@@ -20,6 +20,11 @@
 #                  function", exit 1
 #   lb-timeout     `nfbox lb` to a console that never answers gives up
 #                  after --timeout with a clear error
+#   metrics        `nfbox metrics --listen 127.0.0.1:0` over that lb image
+#                  and a target that is not running: curl gets /metrics
+#                  (nfbox_up 1 and 0, a backend set down shows as
+#                  nfbox_lb_backend_admin_up 0), promtool check metrics
+#                  finds nothing to say, other paths 404, SIGTERM exits 0
 #   config-fwcfg   a config handed over by nfbox run is the one used
 #   config-baked   a config with an include, flattened and baked in by build
 #   bad-config-host   nfbox build refuses a bad config with FILE:LINE:COL
@@ -263,14 +268,61 @@ time.sleep(60)' "$sock" &
 		ko lb-timeout "exit $rc after $ms ms: $err"
 	fi
 }
+# ---- a Prometheus exporter over a running image ------------------------------------
+metrics_test() {
+	local name=mt$$ log=$WORK/metrics.log bad="" url code
+	if ! command -v curl >/dev/null || ! command -v promtool >/dev/null; then
+		sk metrics "needs curl (Debian: curl) and promtool (Debian: prometheus)"
+		return 0
+	fi
+	start_image metrics "$log" "ready in" "$WORK/lb.img" --name "$name" || return 0
+	local vm=$PID
+	"$NFBOX" metrics --listen 127.0.0.1:0 "$name" "gone$$" 2>"$WORK/metrics.err" &
+	local mp=$!
+	PIDS+=("$mp")
+	for _ in $(seq 50); do grep -q "serving http" "$WORK/metrics.err" && break; sleep 0.1; done
+	url=$(grep -o 'http://[^ ]*' "$WORK/metrics.err" | head -1)
+	if [ -z "$url" ]; then
+		ko metrics "no 'serving' line: $(head -2 "$WORK/metrics.err" | tr '\n' ' ')"
+		kill -TERM "$mp" 2>/dev/null
+		stop_image "$vm" >/dev/null
+		return 0
+	fi
+	"$NFBOX" lb "$name" backend 10.0.1.2:8080 down >/dev/null 2>&1 || bad="$bad nfbox lb failed;"
+	code=$(curl -s -o "$WORK/metrics.txt" -w '%{http_code}' "$url")
+	[ "$code" = 200 ] || bad="$bad GET /metrics: HTTP $code;"
+	for want in "nfbox_up{target=\"$name\"} 1" "nfbox_up{target=\"gone$$\"} 0" \
+		"nfbox_lb_backend_admin_up{target=\"$name\",function=\"lb\",vip=\"web\",address=\"10.0.1.2\",port=\"8080\"} 0" \
+		"nfbox_lb_backend_admin_up{target=\"$name\",function=\"lb\",vip=\"web\",address=\"10.0.1.1\",port=\"8080\"} 1" \
+		"nfbox_lb_backend_state_changes_total{target=\"$name\",function=\"lb\"} 1" \
+		"# TYPE nfbox_lb_drops_total counter"; do
+		grep -qxF "$want" "$WORK/metrics.txt" || bad="$bad no '$want';"
+	done
+	local lint
+	lint=$(promtool check metrics <"$WORK/metrics.txt" 2>&1) || bad="$bad promtool: $(head -3 <<<"$lint" | tr '\n' ' ');"
+	[ -z "$lint" ] || bad="$bad promtool says: $(head -3 <<<"$lint" | tr '\n' ' ');"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "${url%/metrics}/nope")
+	[ "$code" = 404 ] || bad="$bad GET /nope: HTTP $code;"
+	local n
+	n=$(grep -c '^nfbox_' "$WORK/metrics.txt")
+	kill -TERM "$mp"
+	wait_exit "$mp" >/dev/null
+	local rc=$?
+	[ $rc = 0 ] || bad="$bad exit $rc after SIGTERM;"
+	stop_image "$vm" >/dev/null
+	if [ -n "$bad" ]; then ko metrics "$bad"; else
+		ok metrics "$n samples from $url, promtool clean, unreachable target nfbox_up 0"
+	fi
+}
 if [ -f "$WORK/lb.img" ]; then
 	export NFBOX_RUN_DIR=$WORK/run
 	lb_admin
 	lb_timeout
+	metrics_test
 	unset NFBOX_RUN_DIR
 else
 	for t in lb-backend-down lb-backend-again lb-backend-unknown lb-backend-reload lb-backend-up \
-		lb-not-supported lb-timeout; do
+		lb-not-supported lb-timeout metrics; do
 		ko "$t" "no lb image (see boot-lb)"
 	done
 fi
