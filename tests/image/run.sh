@@ -20,6 +20,8 @@
 #                  function", exit 1
 #   lb-timeout     `nfbox lb` to a console that never answers gives up
 #                  after --timeout with a clear error
+#   libvirt-*      `nfbox export libvirt`: errors, domains virt-xml-validate
+#                  accepts, one run by a private libvirtd (tests/image/libvirt.sh)
 #   metrics        `nfbox metrics --listen 127.0.0.1:0` over that lb image
 #                  and a target that is not running: curl gets /metrics
 #                  (nfbox_up 1 and 0, a backend set down shows as
@@ -612,6 +614,16 @@ else
 	for t in reload-bad reload-verdict expiry-idle; do
 		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
 	done
+fi
+
+# ---- nfbox export libvirt, and libvirtd running the domain (tests/image/libvirt.sh) ----
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
+	B="$B" NFBOX="$NFBOX" tests/image/libvirt.sh "$WORK/fwd.img" >"$WORK/libvirt.out" 2>"$WORK/libvirt.err"
+	rc=$?
+	report_fold "$WORK/libvirt.out" ||
+		ko libvirt "tests/image/libvirt.sh ended early (rc $rc): $(tail -n 3 "$WORK/libvirt.err" | tr '\n' ' ')"
+else
+	for t in libvirt-errors libvirt-valid libvirt-run; do sk "$t" "needs root and /dev/net/tun"; done
 fi
 
 finish
