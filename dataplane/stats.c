@@ -1,18 +1,38 @@
 /* SPDX-License-Identifier: MIT */
-/* stats.c - counters as text lines or one JSON object, into a fixed buffer. */
+/* stats.c - counters as text lines or one JSON object, into a fixed
+ * buffer or streamed through one. */
 #include "dataplane/stats.h"
 
 static void put(struct stats_writer *w, const char *fmt, ...) SYS_PRINTF(2, 3);
 
+static void flush(struct stats_writer *w)
+{
+	if (w->flush && w->len) {
+		w->flush(w->flush_ctx, w->buf, w->len);
+		w->len = 0;
+		w->buf[0] = '\0';
+	}
+}
+
 static void put(struct stats_writer *w, const char *fmt, ...)
 {
-	if (w->overflow)
+	if (w->overflow || !w->size)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	size_t room = w->size - w->len;
 	int n = vsnprintf(w->buf + w->len, room, fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n >= room && w->flush && w->len) {
+		/* Streaming: send what is there, write this piece again at
+		 * the start (vsnprintf wrote a cut copy past len). */
+		w->buf[w->len] = '\0';
+		flush(w);
+		room = w->size;
+		va_start(ap, fmt);
+		n = vsnprintf(w->buf, room, fmt, ap);
+		va_end(ap);
+	}
 	if (n < 0 || (size_t)n >= room) {
 		/* Keep what fits, always NUL-terminated (vsnprintf did that). */
 		w->overflow = true;
@@ -34,6 +54,14 @@ void stats_init(struct stats_writer *w, char *buf, size_t size, enum stats_forma
 		put(w, "{");
 }
 
+void stats_init_stream(struct stats_writer *w, char *buf, size_t size, enum stats_format format,
+		       void (*fn)(void *ctx, const char *s, size_t n), void *ctx)
+{
+	stats_init(w, buf, size, format);
+	w->flush = fn;
+	w->flush_ctx = ctx;
+}
+
 static void close_section(struct stats_writer *w)
 {
 	if (w->in_section && w->format == STATS_JSON)
@@ -43,7 +71,8 @@ static void close_section(struct stats_writer *w)
 
 void stats_section(struct stats_writer *w, const char *name)
 {
-	bool first_section = w->format == STATS_JSON && w->len == 1 && !w->in_section;
+	bool first_section = !w->any_item;
+	w->any_item = true;
 	close_section(w);
 	snprintf(w->section, sizeof(w->section), "%s", name);
 	if (w->format == STATS_JSON)
@@ -62,6 +91,7 @@ static void key(struct stats_writer *w, const char *name)
 		put(w, "%s ", name);
 	}
 	w->first_in_section = false;
+	w->any_item = true;
 }
 
 void stats_u64(struct stats_writer *w, const char *name, uint64_t value)
@@ -90,5 +120,6 @@ const char *stats_finish(struct stats_writer *w)
 	close_section(w);
 	if (w->format == STATS_JSON)
 		put(w, "}\n");
+	flush(w);
 	return w->buf;
 }

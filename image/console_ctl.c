@@ -12,11 +12,20 @@
 #include "dataplane/stats.h"
 #include "image/image.h"
 
+/* Console output of the control channel and of the counters. */
+static void ctl_out(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	k_console_write(s, n);
+}
+
+/* Streamed through a small buffer: a firewall's 10,000 rule counters
+ * (~1 MiB of text) reach the host whole (dataplane/stats.h). */
 void image_print_stats(struct app *app)
 {
-	static char buf[16384];
+	static char buf[4096];
 	struct stats_writer w;
-	stats_init(&w, buf, sizeof(buf), STATS_TEXT);
+	stats_init_stream(&w, buf, sizeof(buf), STATS_TEXT, ctl_out, NULL);
 	/* Which function: `nfbox reload` checks a config with its code. */
 	stats_section(&w, "image");
 	stats_str(&w, "function", app->nf->name);
@@ -27,17 +36,11 @@ void image_print_stats(struct app *app)
 	stats_u64(&w, "wake_console", image_idle.wake_console);
 	stats_u64(&w, "halted_ms", image_idle.halted_ns / 1000000);
 	loop_stats(&app->loop, &w);
-	const char *s = stats_finish(&w);
-	k_console_write(s, strlen(s));
+	stats_finish(&w);
 	if (w.overflow)
 		k_printf("(stats truncated)\n");
 }
 
-static void ctl_out(void *ctx, const char *s, size_t n)
-{
-	(void)ctx;
-	k_console_write(s, n);
-}
 
 static void ctl_stats(void *ctx)
 {

@@ -202,33 +202,44 @@ static void run_merged(struct replay *r)
 	loop_flush(&r->app.loop);
 }
 
+/* Counters go to stdout and --stats FILE as they are written: a firewall's
+ * 10,000 rules are more than any fixed buffer should hold. */
+struct stats_sink {
+	FILE *file;
+	bool failed;
+};
+
+static void stats_out(void *ctx, const char *s, size_t n)
+{
+	struct stats_sink *k = ctx;
+	fwrite(s, 1, n, stdout);
+	if (k->file && fwrite(s, 1, n, k->file) != n)
+		k->failed = true;
+}
+
 static int print_stats(struct replay *r, const struct replay_opts *o)
 {
-	size_t size = 1 << 20;
-	char *buf = malloc(size);
-	if (!buf)
+	static char buf[1 << 16];
+	struct stats_sink k = {0};
+	if (o->stats_file && !(k.file = fopen(o->stats_file, "w"))) {
+		fprintf(stderr, "nfbox replay: cannot write %s: %s\n", o->stats_file, strerror(errno));
 		return -1;
+	}
 	struct stats_writer w;
-	stats_init(&w, buf, size, o->json ? STATS_JSON : STATS_TEXT);
+	stats_init_stream(&w, buf, sizeof(buf), o->json ? STATS_JSON : STATS_TEXT, stats_out, &k);
 	loop_stats(&r->app.loop, &w);
 	for (int i = 0; i < r->n_ports; i++)
 		if (pcapport_rx_skipped(r->pp[i]))
 			fprintf(stderr, "nfbox replay: port %d: %llu frames longer than %u bytes skipped\n",
 				i, (unsigned long long)pcapport_rx_skipped(r->pp[i]), PKT_DATA_ROOM);
-	const char *text = stats_finish(&w);
-	fputs(text, stdout);
+	stats_finish(&w);
 	int rc = 0;
-	if (o->stats_file) {
-		FILE *f = fopen(o->stats_file, "w");
-		if (!f || fputs(text, f) < 0) {
-			fprintf(stderr, "nfbox replay: cannot write %s: %s\n", o->stats_file,
-				strerror(errno));
-			rc = -1;
-		}
-		if (f)
-			fclose(f);
+	if (k.file && (fclose(k.file) != 0 || k.failed)) {
+		fprintf(stderr, "nfbox replay: cannot write %s: %s\n", o->stats_file, strerror(errno));
+		rc = -1;
 	}
-	free(buf);
+	if (w.overflow)
+		fprintf(stderr, "nfbox replay: a counter line longer than %zu bytes was cut\n", sizeof(buf));
 	return rc;
 }
 

@@ -37,6 +37,9 @@ struct prom_ctx {
 	char function[32];
 	char port[PROM_MAX_PORTS][32];
 	const char *text; /* for rule locations: looked up when needed */
+	/* The last "S_rules.ruleN_at FILE:LINE" line: it comes just before
+	 * that rule's counters, so 10,000 rules need no search each. */
+	char last_at_key[600], last_at[256];
 };
 
 /* Last words of keys that are levels, not counts. */
@@ -350,7 +353,10 @@ static void one(struct prom_set *s, const struct prom_ctx *c, char *sec, char *k
 			label(labels, sizeof(labels), "rule", rule);
 			char k[600], at[256];
 			snprintf(k, sizeof(k), "%s.%s_at", sec, key);
-			lookup(c->text, k, at, sizeof(at));
+			if (strcmp(k, c->last_at_key) == 0)
+				snprintf(at, sizeof(at), "%s", c->last_at);
+			else
+				lookup(c->text, k, at, sizeof(at));
 			if (at[0])
 				label(labels, sizeof(labels), "at", at);
 			snprintf(name, sizeof(name), "nfbox_%.*s_rule_%s", (int)(sl - 6), sec, u + 1);
@@ -419,8 +425,12 @@ void prom_add_stats(struct prom_set *s, const char *target, const char *text)
 				*dot = '\0';
 				/* Rule locations are labels of the rule's counters. */
 				size_t kl = strlen(dot + 1);
-				if (!(kl > 3 && strcmp(dot + 1 + kl - 3, "_at") == 0))
+				if (kl > 3 && strcmp(dot + 1 + kl - 3, "_at") == 0) {
+					snprintf(c.last_at_key, sizeof(c.last_at_key), "%s.%s", line, dot + 1);
+					snprintf(c.last_at, sizeof(c.last_at), "%s", sp + 1);
+				} else {
 					one(s, &c, line, dot + 1, sp + 1);
+				}
 			}
 		}
 		l = e ? e + 1 : NULL;

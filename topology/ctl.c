@@ -226,19 +226,24 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 	int el = snprintf(endl, sizeof(endl), "end %s", nonce);
 	size_t len = 0, cap = 8192;
 	char *buf = malloc(cap);
-	double end = hostsys_now() + timeout_ms / 1000.0;
+	/* timeout_ms without a byte is a wedged image; an answer that keeps
+	 * coming (10,000 rule counters, ~1 MiB through the console) may take
+	 * longer, up to a minute more. */
+	double now = hostsys_now(), end = now + timeout_ms / 1000.0, cap_end = end + 60.0;
 	char *hit = NULL;
+	size_t scanned = 0; /* the end line cannot start before here */
 	while (!rc && buf) {
 		buf[len] = '\0';
 		/* The end line, at the start of a line and whole. */
-		for (char *h = strstr(buf, endl); h; h = strstr(h + 1, endl))
+		for (char *h = strstr(buf + scanned, endl); h; h = strstr(h + 1, endl))
 			if ((h == buf || h[-1] == '\n') && (h[el] == '\r' || h[el] == '\n')) {
 				hit = h;
 				break;
 			}
 		if (hit)
 			break;
-		double left = end - hostsys_now();
+		scanned = len > (size_t)el + 1 ? len - (size_t)el - 1 : 0;
+		double left = (end < cap_end ? end : cap_end) - hostsys_now();
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
 			break;
@@ -265,6 +270,7 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 			break;
 		}
 		len += (size_t)n;
+		end = hostsys_now() + timeout_ms / 1000.0;
 	}
 	close(fd);
 	if (!buf)

@@ -43,7 +43,8 @@ struct ctl_target {
 int ctl_resolve(const char *prog, const char *target, struct ctl_target *t);
 /* Send `lines` (each ending in \n), then "LAST NONCE" (LAST is "end", or
  * "stats", which the image answers with its counters and then "end NONCE"),
- * and collect the console output up to the image's "end NONCE" line.
+ * and collect the console output up to the image's "end NONCE" line:
+ * -ETIMEDOUT after timeout_ms without output (or 60 s more in all).
  * *out is malloc'd.  0, or -ETIMEDOUT, -EPIPE (image gone), -errno. */
 int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last, char **out,
 		 unsigned timeout_ms);

@@ -22,6 +22,8 @@
 #                  after --timeout with a clear error
 #   libvirt-*      `nfbox export libvirt`: errors, domains virt-xml-validate
 #                  accepts, one run by a private libvirtd (tests/image/libvirt.sh)
+#   stats-10k-rules  a firewall image with 10,000 rules: `nfbox stats` gets
+#                  all 10,001 rule counters (the image streams them)
 #   metrics        `nfbox metrics --listen 127.0.0.1:0` over that lb image
 #                  and a target that is not running: curl gets /metrics
 #                  (nfbox_up 1 and 0, a backend set down shows as
@@ -316,15 +318,44 @@ metrics_test() {
 		ok metrics "$n samples from $url, promtool clean, unreachable target nfbox_up 0"
 	fi
 }
+# ---- counters that never truncate ---------------------------------------------------
+# stats_10k: a firewall with 10,000 rules answers `nfbox stats` with every
+# rule's counters (streamed through the image's 4 KiB buffer).
+stats_10k() {
+	local name=st$$ log=$WORK/st10k.log conf=$WORK/fw10k.conf
+	build firewall "$WORK/fw10k.img" || { ko stats-10k-rules "build: $(tr '\n' ' ' <"$WORK/fw10k.img.build.log")"; return 0; }
+	{
+		printf 'port 0 name inside\nport 1 name outside\ndefault drop\n'
+		seq 0 9999 | awk '{ printf "accept proto tcp dport %d src 10.%d.%d.0/24\n", 1000 + $1, int($1 / 256), $1 % 256 }'
+	} >"$conf"
+	start_image stats-10k-rules "$log" "ready in" "$WORK/fw10k.img" --config "$conf" --mem 128 \
+		--name "$name" || return 0
+	local pid=$PID t0 t1 n
+	t0=$(date +%s.%N)
+	"$NFBOX" stats "$name" >"$WORK/st10k.stats" 2>"$WORK/st10k.err"
+	local rc=$?
+	t1=$(date +%s.%N)
+	n=$(grep -c '^firewall_rules\.\(rule[0-9]*\|default\)_packets ' "$WORK/st10k.stats")
+	stop_image "$pid" >/dev/null
+	if [ $rc != 0 ]; then
+		ko stats-10k-rules "nfbox stats: $(head -1 "$WORK/st10k.err")"
+	elif [ "$n" != 10001 ] || ! grep -q "^firewall_rules.rule10000_at $conf:10003$" "$WORK/st10k.stats" ||
+		! grep -qx "firewall.rules 10000" "$WORK/st10k.stats" || grep -q "truncated" "$log"; then
+		ko stats-10k-rules "$n of 10001 rule counters; $(grep -c . "$WORK/st10k.stats") lines; $(grep -c truncated "$log") truncation messages"
+	else
+		ok stats-10k-rules "$n rule counters, $(wc -c <"$WORK/st10k.stats") bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }')"
+	fi
+}
 if [ -f "$WORK/lb.img" ]; then
 	export NFBOX_RUN_DIR=$WORK/run
+	stats_10k
 	lb_admin
 	lb_timeout
 	metrics_test
 	unset NFBOX_RUN_DIR
 else
 	for t in lb-backend-down lb-backend-again lb-backend-unknown lb-backend-reload lb-backend-up \
-		lb-not-supported lb-timeout metrics; do
+		lb-not-supported lb-timeout metrics stats-10k-rules; do
 		ko "$t" "no lb image (see boot-lb)"
 	done
 fi
