@@ -304,7 +304,7 @@ boot_pd:
 
 /* The IDT (SDM vol. 3A 6.14.1): 256 64-bit interrupt gates (type 0xe,
  * present, DPL 0) into isr.S's 16-byte stubs; cpu.c moves exceptions
- * (0-31) to IST1 when it can load the TSS.
+ * (0-31) to IST1, #DF to IST2, when it can load the TSS (not kvm_pvm).
  * image.ld splits the stubs' address into the gate's three fields; the
  * stubs are 4 KiB aligned so adding 16 * vector never carries out of the
  * low 16 bits. */

@@ -288,26 +288,28 @@ static uint64_t leaf_of(uint64_t va)
 
 static bool in(uint64_t a, const void *lo, const void *hi) { return a >= U(lo) && a < U(hi); }
 
+/* The image's parts, first match wins (guard pages before their stacks). */
+static const struct {
+	const char *lo, *hi, *what;
+} image_parts[] = {
+	{kstack_guard, kstack_bottom, "the kernel stack's guard page: kernel stack overflow"},
+	{k_ist1_guard, k_ist1_guard + KB4, "an exception stack's guard page: exception stack overflow"},
+	{k_ist2_guard, k_ist2_guard + KB4, "an exception stack's guard page: exception stack overflow"},
+	{kstack_bottom, kstack_top, "the kernel stack (read/write, no-execute)"},
+	{k_ist1_guard, k_ist2_top, "an exception stack (read/write, no-execute)"},
+	{__text_start, __text_end, "text (read/execute)"},
+	{__rodata_start, __rodata_end, "rodata (read-only, no-execute)"},
+	{__data_start, __data_end, "data/bss (read/write, no-execute)"},
+	{__ksyms_start, __image_end, "the symbol table (read-only, no-execute)"},
+};
+
 const char *k_mm_region(uint64_t a)
 {
 	if (a < KB4)
 		return "page 0 (NULL pointer)";
-	if (in(a, kstack_guard, kstack_bottom))
-		return "the kernel stack's guard page: kernel stack overflow";
-	if (in(a, k_ist1_guard, k_ist1_guard + KB4) || in(a, k_ist2_guard, k_ist2_guard + KB4))
-		return "an exception stack's guard page: exception stack overflow";
-	if (in(a, kstack_bottom, kstack_top))
-		return "the kernel stack (read/write, no-execute)";
-	if (in(a, k_ist1_guard, k_ist2_top))
-		return "an exception stack (read/write, no-execute)";
-	if (in(a, __text_start, __text_end))
-		return "text (read/execute)";
-	if (in(a, __rodata_start, __rodata_end))
-		return "rodata (read-only, no-execute)";
-	if (in(a, __data_start, __data_end))
-		return "data/bss (read/write, no-execute)";
-	if (in(a, __ksyms_start, __image_end))
-		return "the symbol table (read-only, no-execute)";
+	for (size_t i = 0; i < SYS_ARRAY_SIZE(image_parts); i++)
+		if (in(a, image_parts[i].lo, image_parts[i].hi))
+			return image_parts[i].what;
 	for (uint32_t i = 0; i < k_boot.n_ram; i++)
 		if (a >= k_boot.ram[i].start && a < k_boot.ram[i].end)
 			return a < U(__image_start) ? "low memory (read/write, no-execute)"
