@@ -17,24 +17,14 @@ extern const char __config_blob_end[] __attribute__((weak));
 
 uint64_t image_cmdline_u64(const char *key, uint64_t dflt)
 {
-	const char *c = k_cmdline();
-	size_t kl = strlen(key);
-	while (*c) {
-		while (*c == ' ')
-			c++;
-		if (strncmp(c, key, kl) == 0 && c[kl] == '=') {
-			uint64_t v = 0;
-			const char *d = c + kl + 1;
-			if (*d < '0' || *d > '9')
-				return dflt;
-			while (*d >= '0' && *d <= '9')
-				v = v * 10 + (uint64_t)(*d++ - '0');
-			return v;
-		}
-		while (*c && *c != ' ')
-			c++;
-	}
-	return dflt;
+	size_t n;
+	const char *d = k_cmdline_value(key, &n);
+	if (!d || n == 0 || *d < '0' || *d > '9')
+		return dflt;
+	uint64_t v = 0;
+	while (*d >= '0' && *d <= '9')
+		v = v * 10 + (uint64_t)(*d++ - '0');
+	return v;
 }
 
 void image_print_errors(const struct cfg_errors *e)

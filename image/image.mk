@@ -51,7 +51,10 @@ IMG_TEST_NF_OBJS := $(patsubst tests/image/nf_%.c,$(IMG_B)/test/nf/%.o,$(IMG_TES
 
 # libc.c: keep GCC from recognising its loops as memset/memcpy calls.
 $(IMG_B)/obj/kernel/libc.o: IMG_EXTRA := -fno-tree-loop-distribute-patterns
-# Boot code runs before the canary is seeded.
+# Boot code runs before the canary is seeded, and k_start's frame stays
+# live while it is: a check there would compare the old value with the new.
+# (The few other functions that run first carry no_stack_protector:
+# k_stack_guard_init in kernel/trap.c, k_rdrand_or_tsc in kernel/cpu.c.)
 $(IMG_B)/obj/kernel/boot.o: IMG_EXTRA := -fno-stack-protector
 
 $(IMG_B)/obj/%.o: %.c

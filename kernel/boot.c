@@ -42,8 +42,10 @@ static void read_start_info(const struct hvm_start_info *si)
 	}
 }
 
-/* No stack protector here: this frame is live while the guard value is
- * changed, and it never returns. */
+/* No stack protector in this file (image.mk): k_start's frame is live
+ * while k_stack_guard_init changes the canary, so a check in it would
+ * compare the old value with the new one.  (k_start never returns, but
+ * the attribute says so where it matters.) */
 __attribute__((noreturn, no_stack_protector)) void k_start(const struct hvm_start_info *si);
 __attribute__((noreturn, no_stack_protector)) void k_start(const struct hvm_start_info *si)
 {
@@ -60,11 +62,32 @@ __attribute__((noreturn, no_stack_protector)) void k_start(const struct hvm_star
 
 	k_alloc_init();
 	k_time_init();
+	k_selftest(); /* nfbox.selftest=NAME only */
 
 	k_exit(k_app_main());
 }
 
 const char *k_cmdline(void) { return k_boot.cmdline; }
+
+const char *k_cmdline_value(const char *key, size_t *len)
+{
+	const char *c = k_boot.cmdline;
+	size_t kl = strlen(key);
+	while (*c) {
+		while (*c == ' ')
+			c++;
+		if (strncmp(c, key, kl) == 0 && c[kl] == '=') {
+			const char *v = c + kl + 1;
+			*len = 0;
+			while (v[*len] && v[*len] != ' ')
+				(*len)++;
+			return v;
+		}
+		while (*c && *c != ' ')
+			c++;
+	}
+	return NULL;
+}
 uint64_t k_boot_tsc(void) { return k_boot.tsc; }
 uint64_t k_ram_bytes(void) { return k_boot.ram_bytes; }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpu.c - CPU features the image relies on, the extended (AVX, AVX-512)
- * register state it turns on, and a seed for the stack protector.  (The
- * GDT, TSS and syscall MSRs are static, set up in ring 0 by entry.S.)
+ * register state it turns on, the exception stacks (IST), and a seed for
+ * the stack protector.  (The GDT, TSS and syscall MSRs are static, set up
+ * in ring 0 by entry.S; the TSS is loaded here.)
  *
  * Vector state and interrupts.  The image is compiled for x86-64-v2: only
  * functions marked target("avx2")/target("avx512...") (the firewall
@@ -27,8 +28,12 @@ struct idt_gate {
 };
 extern struct idt_gate k_idt[256]; /* entry.S */
 
-uint64_t k_rdrand_or_tsc(void)
+/* Runs before the stack canary is set (k_stack_guard_init, trap.c): not
+ * instrumented, so no check ever compares a canary saved before the change
+ * with the one after it.  *hw says whether RDRAND delivered. */
+__attribute__((no_stack_protector)) uint64_t k_rdrand_or_tsc(bool *hw)
 {
+	*hw = false;
 	uint32_t r[4];
 	k_cpuid(1, 0, r);
 	uint64_t v = sys_rdtsc();
@@ -37,8 +42,10 @@ uint64_t k_rdrand_or_tsc(void)
 			uint64_t x;
 			unsigned char ok;
 			__asm__ volatile("rdrand %0; setc %1" : "=r"(x), "=qm"(ok));
-			if (ok)
+			if (ok) {
+				*hw = true;
 				return x ^ (v << 17);
+			}
 		}
 	}
 	/* No RDRAND: the TSC at this point varies run to run; mix it. */
@@ -46,6 +53,27 @@ uint64_t k_rdrand_or_tsc(void)
 	v *= 0xff51afd7ed558ccdull;
 	v ^= v >> 33;
 	return v;
+}
+
+/* Exceptions onto stacks of their own (entry.S: IST1 for all but #DF,
+ * IST2 for #DF, each above an unmapped guard page), so the report of a
+ * kernel stack overflow has a stack to run on: the CPU switches before it
+ * pushes the frame (SDM vol. 3A 6.14.5).  Device interrupts stay on the
+ * kernel stack.  Not under kvm_pvm: PVM supervisor mode refuses LTR, and
+ * with a TSS loaded its SYSCALL into supervisor mode fails (entry.S), so
+ * there an exception uses the current stack and an overflow into the guard
+ * page ends the VM without a report. */
+#define SEL_TSS 0x18
+bool k_ist_on;
+
+static void k_ist_init(void)
+{
+	if (k_pvm)
+		return;
+	for (unsigned v = 0; v < 32; v++)
+		k_idt[v].ist = v == 8 ? 2 : 1;
+	__asm__ volatile("ltr %w0" ::"r"((uint16_t)SEL_TSS) : "memory");
+	k_ist_on = true;
 }
 
 /* XCR0 components (SDM vol. 1, 13.1): x87, SSE, AVX (YMM upper halves),
@@ -103,4 +131,5 @@ void k_cpu_init(void)
 		k_exit(70);
 	}
 	k_xsave_init(r[2]);
+	k_ist_init();
 }

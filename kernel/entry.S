@@ -106,6 +106,28 @@ pvh_start32:
 	movl %eax, %es
 	movl %eax, %ss
 
+	/* No-execute (SDM vol. 3A 5.1.3): EFER.NXE only where
+	 * CPUID.80000001H:EDX.NX (bit 20) says the CPU has it -- setting it
+	 * otherwise is a #GP.  Without it bit 63 of a page-table entry is
+	 * reserved, so it is stripped from the boot tables here (a loop, but
+	 * only on such CPUs) and mm.c leaves it out too (and says so). */
+	xorl %edi, %edi         /* EFER bits to add: NXE or nothing */
+	movl $0x80000000, %eax
+	cpuid
+	cmpl $0x80000001, %eax
+	jb 2f
+	movl $0x80000001, %eax
+	cpuid
+	testl $(1 << 20), %edx
+	jz 2f
+	movl $EFER_NXE, %edi
+	jmp 3f
+2:	movl $(boot_pd + 4), %eax
+	movl $512, %ecx
+5:	andl $0x7fffffff, (%eax)
+	addl $8, %eax
+	loop 5b
+3:
 	movl %cr4, %eax
 	orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
 	movl %eax, %cr4
@@ -113,7 +135,8 @@ pvh_start32:
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $(EFER_SCE | EFER_LME | EFER_NXE), %eax
+	orl $(EFER_SCE | EFER_LME), %eax
+	orl %edi, %eax
 	wrmsr
 	/* SSE (SDM vol. 3A 13.1.3): CR0.EM=0, CR0.MP=1, CR4.OSFXSR/OSXMMEXCPT.
 	 * Caches on (CD=NW=0), supervisor writes honour read-only pages (WP). */
@@ -242,9 +265,9 @@ idt_ptr:
 	.globl k_tss
 k_tss:
 	.long 0
-	.quad k_rsp0_top, 0, 0          /* RSP0-2 */
+	.quad k_ist1_top, 0, 0          /* RSP0-2: unused (ring 0 only) */
 	.quad 0
-	.quad k_ist1_top, 0, 0, 0, 0, 0, 0      /* IST1-7 */
+	.quad k_ist1_top, k_ist2_top, 0, 0, 0, 0, 0     /* IST1-7 */
 	.quad 0
 	.word 0
 	.word k_tss_end - k_tss         /* I/O map base past the limit: none */
@@ -256,7 +279,8 @@ k_boot_pvclock: .fill 32, 1, 0
 
 /* Boot page tables, complete at link time: no ring-0 loop to fill them.
  * The first GiB, identity mapped: the first 2 MiB (low memory and the
- * image) read/write/execute, the rest no-execute.  mm.c replaces them with
+ * image) read/write/execute, the rest no-execute (where the CPU has NX,
+ * see above).  mm.c replaces them with
  * the real W^X map where it can load CR3 (not under kvm_pvm, which keeps
  * these and only gains entries).  Flags 0x7 = present | writable | user
  * (user: the IRETQ to CPL 3 above runs a few instructions there); 0x87
@@ -280,7 +304,7 @@ boot_pd:
 
 /* The IDT (SDM vol. 3A 6.14.1): 256 64-bit interrupt gates (type 0xe,
  * present, DPL 0) into isr.S's 16-byte stubs; cpu.c moves exceptions
- * (0-31) to IST1 when it can load the TSS.
+ * (0-31) to IST1, #DF to IST2, when it can load the TSS (not kvm_pvm).
  * image.ld splits the stubs' address into the gate's three fields; the
  * stubs are 4 KiB aligned so adding 16 * vector never carries out of the
  * low 16 bits. */
@@ -300,22 +324,33 @@ k_idt:
 	.set v, v + 1
 	.endr
 
-/* The one kernel stack, with an unmapped guard page below it (mm.c) so
- * that an overflow faults instead of corrupting .bss; then the TSS stacks
- * (the kernel never leaves ring 0 after boot, so RSP0 is unused; IST1
- * carries exception reports, trap.c).  All first in .bss (image.ld), and
- * not cleared at boot. */
+/* The stacks, each with an unmapped guard page below it (mm.c), so that
+ * an overflow faults instead of corrupting what lies beneath:
+ *
+ *   kstack   64 KiB  the one kernel stack (boot, main loop, interrupts)
+ *   IST1     16 KiB  every exception but #DF (cpu.c points vectors 0-31
+ *                    there): the #PF of a kernel stack overflow, whose
+ *                    stack is gone, is reported from here (trap.c)
+ *   IST2      8 KiB  #DF: a fault while delivering one (e.g. IST1's own
+ *                    overflow) still gets reported
+ *
+ * The kernel never leaves ring 0 after boot, so RSP0 is unused (it names
+ * IST1).  Under kvm_pvm no TSS is loaded (cpu.c) and exceptions stay on
+ * the current stack.  All first in .bss (image.ld), and not cleared at
+ * boot. */
 	.section .bss.kstack, "aw", @nobits
 	.balign 4096
 	.globl kstack_guard, kstack_bottom, kstack_top
+	.globl k_ist1_guard, k_ist1_top, k_ist2_guard, k_ist2_top
 kstack_guard: .skip 4096
 kstack_bottom: .skip 65536
 kstack_top:
-	.skip 256
-k_rsp0_top:
+k_ist1_guard: .skip 4096
 	.skip 16384
 k_ist1_top:
-	.balign 64
+k_ist2_guard: .skip 4096
+	.skip 8192
+k_ist2_top:
 k_stacks_end:
 
 	.section .note.GNU-stack, "", @progbits

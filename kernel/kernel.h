@@ -43,6 +43,7 @@ int k_map_mmio(uintptr_t addr, size_t len);
 #define K_EXIT_OK 0
 #define K_EXIT_CONFIG 1         /* the config was rejected (FILE:LINE:COL printed) */
 #define K_EXIT_CRASH 3          /* CPU exception, panic, stack smashing */
+#define K_EXIT_SELFTEST 4       /* nfbox.selftest: a defence is missing (kernel/selftest.c) */
 #define K_EXIT_PLATFORM 70      /* unusable machine: no memory map, CPU too old, ... */
 
 /* End the VM.  QEMU's exit status becomes (code << 1) | 1 through
@@ -86,6 +87,9 @@ bool k_console_take_wake(void);
 
 /* ---- boot information ------------------------------------------------------- */
 const char *k_cmdline(void);            /* "" if none */
+/* The value of option `key` (key=VALUE) on the kernel command line: its
+ * first byte, *len bytes up to the next space; NULL if absent. */
+const char *k_cmdline_value(const char *key, size_t *len);
 uint64_t k_boot_tsc(void);              /* TSC at guest entry */
 uint64_t k_tsc_hz(void);                /* calibrated TSC frequency */
 uint64_t k_tsc_to_ns(uint64_t ticks);   /* TSC ticks -> nanoseconds */

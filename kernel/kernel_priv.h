@@ -16,6 +16,7 @@ extern char __data_start[], __data_end[];
 extern char __bss_start[], __bss_end[];
 extern char __ksyms_start[], __ksyms_end[];
 extern char kstack_guard[], kstack_bottom[], kstack_top[];
+extern char k_ist1_guard[], k_ist1_top[], k_ist2_guard[], k_ist2_top[];
 
 /* ---- PVH start info (Xen include/public/arch-x86/hvm/start_info.h) ---- */
 #define HVM_START_MAGIC 0x336ec578u
@@ -64,6 +65,13 @@ void k_console_rx_irq(bool on);
 void k_mm_init(void);
 uint64_t k_mm_first_free(void);
 uint64_t k_mm_cr3(void);
+/* What the page at `addr` is ("text (read/execute)", "the kernel stack's
+ * guard page: kernel stack overflow", ...), for fault reports. */
+const char *k_mm_region(uint64_t addr);
+/* Check every page of the image, the page tables and some heap against
+ * the layout (mm.c), count W+X leaves, read CR0.WP and EFER.NXE; prints a
+ * line per range and returns the number of problems (0: all as designed). */
+int k_mm_check(void);
 
 /* ---- alloc.c ---- */
 void k_alloc_init(void);
@@ -72,6 +80,7 @@ size_t k_alloc_free_bytes(void);
 
 /* ---- cpu.c / trap.c ---- */
 void k_cpu_init(void);
+extern bool k_ist_on; /* exceptions run on IST stacks (cpu.c; not under kvm_pvm) */
 const char *k_sym_lookup(uint64_t addr, uint64_t *off);
 struct k_regs;
 void k_trap(struct k_regs *r);
@@ -93,7 +102,17 @@ int k_acpi_ioapics(struct k_acpi_ioapic *out, int max);
 
 /* ---- misc ---- */
 void k_stack_guard_init(void);
-uint64_t k_rdrand_or_tsc(void);
+/* A 64-bit seed: RDRAND where CPUID has it (a few tries), else the TSC,
+ * mixed; *hw tells which. */
+uint64_t k_rdrand_or_tsc(bool *hw);
+extern const char *k_stack_guard_source; /* "RDRAND" or "RDTSC" */
+extern uintptr_t __stack_chk_guard, k_stack_tls[8];
+/* The canary until k_stack_guard_init replaces it. */
+#define K_STACK_GUARD_BUILTIN 0x2f8a51c3e609d74bull
+/* ---- selftest.c ---- */
+/* nfbox.selftest=NAME on the kernel command line: run that test (which
+ * should fault, and never returns); nothing without the option. */
+void k_selftest(void);
 /* The XCR0 that k_cpu_init set: which vector state the image may use. */
 extern uint64_t k_xcr0;
 

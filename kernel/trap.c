@@ -6,9 +6,17 @@
  * RIP/RSP/CR2/CR3/RFLAGS and all GPRs, then a frame-pointer backtrace
  * (the image is built with -fno-omit-frame-pointer) with names from the
  * symbol table the builder links in (kernel/ksyms.h), and ends the VM with
- * K_EXIT_CRASH.  Exceptions enter on IST1 (cpu.c) and isr.S hands a copy of
- * the frame to k_trap() in ring 3 on a stack of its own, so a stack
- * overflow into the guard page still gets reported.
+ * K_EXIT_CRASH.  A page fault also says what the error code means (write
+ * or read or instruction fetch, page not present or protection violation,
+ * ring 0 or 3, reserved bit) and what the faulting address is (text, a
+ * guard page, the heap: mm.c k_mm_region).  Exceptions enter on IST1 (#DF
+ * on IST2, cpu.c), so a kernel stack overflow into its guard page is
+ * reported from a stack that is still there; not under kvm_pvm, which
+ * gets no TSS.
+ *
+ * The stack protector's canary is here too: -fstack-protector-strong
+ * (image.mk) checks it on return from every function with an array or an
+ * address-taken local, and __stack_chk_fail reports through k_panic.
  */
 #include "kernel/kernel_priv.h"
 #include "kernel/ksyms.h"
@@ -91,10 +99,18 @@ static const char *const exc_names[32] = {
 	[21] = "control protection (#CP)",
 };
 
+static bool in_range(uint64_t p, const char *lo, const char *hi)
+{
+	return p >= (uint64_t)(uintptr_t)lo && p + 16 <= (uint64_t)(uintptr_t)hi && (p & 7) == 0;
+}
+
+/* A frame pointer on one of the stacks (entry.S): the kernel stack or an
+ * exception stack (a fault inside a fault report). */
 static bool in_stack(uint64_t p)
 {
-	uint64_t lo = (uint64_t)(uintptr_t)kstack_bottom, hi = (uint64_t)(uintptr_t)kstack_top;
-	return p >= lo && p + 16 <= hi && (p & 7) == 0;
+	return in_range(p, kstack_bottom, kstack_top) ||
+	       in_range(p, k_ist1_guard + 4096, k_ist1_top) ||
+	       in_range(p, k_ist2_guard + 4096, k_ist2_top);
 }
 
 static void print_frame(unsigned i, uint64_t pc, bool is_return)
@@ -110,21 +126,43 @@ static void print_frame(unsigned i, uint64_t pc, bool is_return)
 		k_printf("  #%-2u 0x%016lx ?\n", i, (unsigned long)pc);
 }
 
-void k_backtrace(uint64_t rip, uint64_t rbp)
+/* Frames from (rip, rbp); `ret0`, if not 0, is a return address that
+ * belongs between them (a call into a page that could not execute: the
+ * caller's frame pointer is in rbp, its return address at RSP).  A run of
+ * the same return address (recursion, a stack overflow) is printed once
+ * with its count. */
+static void backtrace(uint64_t rip, uint64_t rbp, uint64_t ret0)
 {
 	k_printf("backtrace:\n");
 	print_frame(0, rip, false);
-	for (unsigned i = 1; i < 32 && in_stack(rbp); i++) {
+	unsigned i = 1, lines = 1;
+	if (ret0)
+		print_frame(i++, ret0, true), lines++;
+	uint64_t last = 0, repeats = 0;
+	for (; i < 100000 && lines < 32 && in_stack(rbp); i++) {
 		const uint64_t *fp = (const uint64_t *)(uintptr_t)rbp;
 		uint64_t ret = fp[1];
 		if (ret == 0)
 			break;
-		print_frame(i, ret, true);
+		if (ret == last) {
+			repeats++;
+		} else {
+			if (repeats)
+				k_printf("  ... the same %lu more times\n", (unsigned long)repeats), lines++;
+			repeats = 0;
+			print_frame(i, ret, true);
+			lines++;
+		}
+		last = ret;
 		if (fp[0] <= rbp) /* frames grow towards the stack top */
 			break;
 		rbp = fp[0];
 	}
+	if (repeats)
+		k_printf("  ... the same %lu more times\n", (unsigned long)repeats);
 }
+
+void k_backtrace(uint64_t rip, uint64_t rbp) { backtrace(rip, rbp, 0); }
 
 static char panic_msg[256];
 static volatile int trap_depth;
@@ -148,14 +186,16 @@ void k_trap(struct k_regs *r)
 		k_printf("\nnfbox: CPU exception %lu: %s, error code 0x%lx\n", (unsigned long)r->vec,
 			 r->vec < 32 && exc_names[r->vec] ? exc_names[r->vec] : "reserved",
 			 (unsigned long)r->err);
-	if (r->vec == 14)
-		k_printf("page fault at 0x%lx: %s %s%s%s\n", (unsigned long)cr2,
-			 (r->err & 1) ? "protection violation," : "page not present,",
-			 (r->err & 16) ? "instruction fetch" : (r->err & 2) ? "write" : "read",
-			 cr2 < 4096 ? " (NULL pointer)" : "",
-			 cr2 >= (uint64_t)(uintptr_t)kstack_guard && cr2 < (uint64_t)(uintptr_t)kstack_bottom
-				 ? " (kernel stack overflow)"
-				 : "");
+	if (r->vec == 14) {
+		/* Error code (SDM vol. 3A 4.7): P, W/R, U/S, RSVD, I/D. */
+		uint64_t e = r->err;
+		k_printf("page fault at 0x%lx: %s %s, %s%s: %s\n", (unsigned long)cr2,
+			 (e & 1) ? "protection violation," : "page not present,",
+			 (e & 16) ? "instruction fetch" : (e & 2) ? "write" : "read",
+			 (e & 4) ? "user mode (CPL 3)" : "supervisor mode (CPL 0)",
+			 (e & 8) ? ", reserved bit set in a page-table entry" : "",
+			 k_mm_region(cr2));
+	}
 	/* Under kvm_pvm a frame from ring 0 is one of the handlers the host
 	 * runs emulated (kernel/pvm.h), e.g. a device interrupt's. */
 	k_printf("RIP 0x%016lx %s (%s)\n", (unsigned long)r->rip, sym,
@@ -168,7 +208,10 @@ void k_trap(struct k_regs *r)
 	k_printf("RBP 0x%016lx R8  0x%016lx R9  0x%016lx\n", r->rbp, r->r8, r->r9);
 	k_printf("R10 0x%016lx R11 0x%016lx R12 0x%016lx\n", r->r10, r->r11, r->r12);
 	k_printf("R13 0x%016lx R14 0x%016lx R15 0x%016lx\n", r->r13, r->r14, r->r15);
-	k_backtrace(r->rip, r->rbp);
+	uint64_t ret0 = 0;
+	if (r->vec == 14 && (r->err & 16) && r->rip == cr2 && in_stack(r->rsp))
+		ret0 = *(const uint64_t *)(uintptr_t)r->rsp;
+	backtrace(r->rip, r->rbp, ret0);
 	k_exit(K_EXIT_CRASH);
 }
 
@@ -187,11 +230,11 @@ void k_panic(const char *fmt, ...)
 
 /* ---- stack protector (GCC -fstack-protector-strong with
  * -mstack-protector-guard=global reads __stack_chk_guard) ---------------- */
-uintptr_t __stack_chk_guard = 0x2f8a51c3e609d74bull;
+uintptr_t __stack_chk_guard = K_STACK_GUARD_BUILTIN;
 /* The same canary where the TLS guard model reads it (%fs:0x28; entry.S
  * points FS at this block): functions with a target() attribute use it
  * (GCC 12 drops -mstack-protector-guard=global for them). */
-uintptr_t k_stack_tls[8] __attribute__((aligned(64))) = {[5] = 0x2f8a51c3e609d74bull};
+uintptr_t k_stack_tls[8] __attribute__((aligned(64))) = {[5] = K_STACK_GUARD_BUILTIN};
 _Static_assert(5 * sizeof(uintptr_t) == 0x28, "the x86-64 TLS canary is at %fs:0x28");
 
 __attribute__((noreturn)) void __stack_chk_fail(void);
@@ -200,9 +243,15 @@ __attribute__((noreturn)) void __stack_chk_fail(void)
 	k_panic("stack smashing detected (stack protector canary overwritten)");
 }
 
+const char *k_stack_guard_source = "the built-in value";
+
+/* First thing at boot (k_start).  Not instrumented itself: it returns after
+ * changing the value its own prologue would have saved. */
 __attribute__((no_stack_protector)) void k_stack_guard_init(void)
 {
 	/* The low byte stays zero so a string overrun cannot reproduce it. */
-	__stack_chk_guard = (uintptr_t)(k_rdrand_or_tsc() & ~0xffull);
+	bool hw;
+	__stack_chk_guard = (uintptr_t)(k_rdrand_or_tsc(&hw) & ~0xffull);
 	k_stack_tls[5] = __stack_chk_guard;
+	k_stack_guard_source = hw ? "RDRAND" : "RDTSC";
 }
