@@ -59,6 +59,7 @@ help:
 	@echo "make test       run every test (ASan+UBSan hosted; image tests when possible)"
 	@echo "make bench      run the benchmarks (tables on stdout, CSV in build/bench/)"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 300) each"
+	@echo "make fuzz-long  each target FUZZ_S seconds (3600): executions, coverage, crashes"
 	@echo "make install    install nfbox into $(PREFIX)/bin"
 
 # ---- compile rules ---------------------------------------------------------
@@ -139,6 +140,12 @@ $(addprefix $(B)/fuzz/bin/fuzz_,firewall nat lb): $(B)/fuzz/tests/fuzz/nf_harnes
 fuzz-bins: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
+# `make fuzz-long FUZZ_S=3600`: each target FUZZ_S seconds, a table of
+# executions, coverage and crashes, the corpus kept across runs.
+FUZZ_S ?= 3600
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_BINS)
+	@tests/fuzz/long.sh --seconds $(FUZZ_S)
 
 # ---- images (freestanding) ----------------------------------------------------
 -include image/image.mk
