@@ -35,7 +35,7 @@
  */
 #include "dataplane/flowtable.h"
 
-#define FT_SLOTS 8
+#define FT_SLOTS FT_BUCKET_SLOTS
 #define FT_MAX_CAPACITY (1u << 26)
 #define FT_BULK_MAX 64
 #define FT_NIL 0xffffffffu
@@ -553,6 +553,19 @@ static void ft_unindex(struct ft *t, uint32_t idx, uint32_t hash)
 			b->passed = 0;
 		bi = ft_bnext(t, home, bi);
 	}
+}
+
+unsigned ft_near_entries(const struct ft *t, uint32_t hash, uint32_t idx[FT_NEAR_MAX])
+{
+	uint32_t home = ft_home(t, hash);
+	const uint32_t pair[2] = {home, home ^ 1}; /* n_buckets is even */
+	unsigned n = 0;
+	for (int k = 0; k < 2; k++) {
+		const struct ft_bucket *b = &t->buckets[pair[k]];
+		for (uint32_t m = b->used; m; m &= m - 1)
+			idx[n++] = b->idx[__builtin_ctz(m)];
+	}
+	return n;
 }
 
 void ft_delete(struct ft *t, uint32_t idx)

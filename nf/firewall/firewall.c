@@ -235,6 +235,40 @@ static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
 	((struct fw *)ctx)->c.flows_expired++;
 }
 
+/* A full table under a flood of opens (SYN flood, UDP scan): make room by
+ * deleting the oldest flow near the new key's home bucket that has not been
+ * answered yet (SYN sent, or UDP/ICMP one way), as Linux conntrack's
+ * early_drop deletes an unassured entry of the new tuple's chain.  Flows
+ * that were answered are never touched, so a flood cannot push out
+ * established connections; new ones still get in as long as unanswered
+ * entries exist, and the oldest goes first, so a real SYN keeps its slot
+ * longer than its SYN-ACK takes.  False if every candidate was answered. */
+static bool fw_early_drop(struct fw *fw, uint32_t hash)
+{
+	uint32_t idx[FT_NEAR_MAX], victim = 0;
+	unsigned n = ft_near_entries(fw->ft, hash, idx);
+	bool found = false;
+	uint32_t oldest = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ft_entry *e = ft_entry(fw->ft, idx[i]);
+		unsigned st = fw_ct_state(e->user);
+		if (st != FW_CT_SYN_SENT && st != FW_CT_SYN_SENT2 && st != FW_CT_ONEWAY)
+			continue;
+		/* Same timeout for all of them: the earliest deadline is the
+		 * oldest (wrap-safe comparison of ticks). */
+		if (!found || (int32_t)(e->deadline - oldest) < 0) {
+			found = true;
+			oldest = e->deadline;
+			victim = idx[i];
+		}
+	}
+	if (!found)
+		return false;
+	ft_delete(fw->ft, victim);
+	fw->c.flows_early_dropped++;
+	return true;
+}
+
 /* A packet no flow knows: the rules decide; an accepted one opens a flow.
  * Sets *changed when the table changed. */
 static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struct flow_key *k,
@@ -273,6 +307,10 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 			*changed = true;
 			idx = ft_insert(fw->ft, k, hash, now, tmo_ns, u);
 		}
+	}
+	if (idx == -SYS_ENOSPC && fw_early_drop(fw, hash)) {
+		*changed = true;
+		idx = ft_insert(fw->ft, k, hash, now, tmo_ns, u);
 	}
 	if (idx == -SYS_ENOSPC) {
 		fw_drop(fw, p, FW_DROP_TABLE_FULL);

@@ -27,6 +27,7 @@ void fw_stats_write(struct fw *fw, struct stats_writer *w)
 	stats_u64(w, "flows_created", c->flows_created);
 	stats_u64(w, "flows_expired", c->flows_expired);
 	stats_u64(w, "flows_reopened", c->flows_reopened);
+	stats_u64(w, "flows_early_dropped", c->flows_early_dropped);
 	for (int i = 0; i < FW_DROP_COUNT; i++) {
 		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
 		stats_u64(w, name, c->drop[i]);

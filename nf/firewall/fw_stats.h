@@ -47,6 +47,7 @@ struct fw_counters {
 	uint64_t established;     /* passed on a known flow */
 	uint64_t related;         /* ICMP errors about a known flow */
 	uint64_t flows_created, flows_expired, flows_reopened;
+	uint64_t flows_early_dropped; /* unreplied flows deleted for a new one */
 	uint64_t rejects_sent, rejects_not_due, rejects_nobuf;
 	uint64_t frags_tracked, frags_followed, frags_evicted;
 	uint64_t non_ip_accepted;

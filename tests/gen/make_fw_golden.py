@@ -580,15 +580,35 @@ def case_fragments():
 
 
 def case_table_full():
+    # Two answered flows fill the table: a third is refused (no unanswered
+    # flow to make room with), and fits again once both expired.
     c = Case("fw-table-full", STATEFUL + "timeout udp 2\n", args="--flows 2")
     c.send(0, udp(0, A4, B4, 3300, 53), True)
     c.send(0, udp(0, A6, B6, 3301, 53), True)
-    c.send(0, udp(0, A4, C4, 3302, 53), False)     # no room: dropped, counted
-    c.send(1, udp(1, B4, A4, 53, 3300), True)      # established flows unaffected
+    c.send(1, udp(1, B4, A4, 53, 3300), True)      # both answered
     c.send(1, udp(1, B6, A6, 53, 3301), True)
-    c.send(0, udp(0, A4, B4, 3300, 53), True)
+    c.send(0, udp(0, A4, C4, 3302, 53), False)     # no room: dropped, counted
+    c.send(0, udp(0, A4, B4, 3300, 53), True)      # established flows unaffected
     c.send(0, udp(0, A4, C4, 3302, 53), True, dt=2.5)  # both idle past 2 s: room again
-    c.stats = ["firewall.drop_table_full 1", "firewall.flow_capacity 2", "firewall.flows_created 3"]
+    c.stats = ["firewall.drop_table_full 1", "firewall.flow_capacity 2", "firewall.flows_created 3",
+               "firewall.flows_early_dropped 0"]
+    return c
+
+
+def case_early_drop():
+    # A full table with an unanswered flow: a new flow takes its place
+    # (early drop, as conntrack's), the answered one stays; the late
+    # answer to the dropped flow finds no state.
+    c = Case("fw-early-drop", STATEFUL + "timeout udp 30\n", args="--flows 2")
+    c.send(0, udp(0, A4, B4, 3300, 53), True)
+    c.send(1, udp(1, B4, A4, 53, 3300), True)      # answered
+    c.send(0, udp(0, A4, C4, 3302, 53), True)      # unanswered
+    c.send(0, udp(0, A6, B6, 3303, 53), True)      # full: 3302 makes room
+    c.send(1, udp(1, C4, A4, 53, 3302), False)     # its flow is gone
+    c.send(1, udp(1, B4, A4, 53, 3300), True)      # the answered flow lives on
+    c.send(1, udp(1, B6, A6, 53, 3303), True)
+    c.stats = ["firewall.flows_early_dropped 1", "firewall.drop_table_full 0",
+               "firewall.flows_created 3", "firewall.flows 2"]
     return c
 
 
@@ -701,7 +721,7 @@ def main():
     cases = [case_match_from(), case_match_family(), case_match_proto(), case_match_addr(),
              case_match_set(), case_match_ports(), case_match_flags(), case_stateful(),
              case_tcp_rst(), case_timeouts(), case_invalid(), case_related(), case_icmp_query(), case_fragments(),
-             case_table_full(), case_reject(), case_log(), case_example()] + case_non_ip()
+             case_table_full(), case_early_drop(), case_reject(), case_log(), case_example()] + case_non_ip()
     for c in cases:
         c.write()
     bad = case_bad_config()

@@ -204,6 +204,69 @@ static void test_closing_flow_leaves_at_its_new_deadline(void **state)
 	nf->destroy(st);
 }
 
+/* The value of counter `key` (with the trailing space) in the stats. */
+static unsigned long long stat_of(void *st, const char *key)
+{
+	static char buf[16384];
+	struct stats_writer w;
+	stats_init(&w, buf, sizeof(buf), STATS_TEXT);
+	nf->stats(st, &w);
+	const char *l = strstr(stats_finish(&w), key);
+	assert_non_null(l);
+	return strtoull(l + strlen(key), NULL, 10);
+}
+
+/* A SYN flood of 10x the table's capacity from spoofed outside sources,
+ * while 16 established connections go on and 8 new ones open: the table
+ * makes room by deleting unanswered flows (early drop), so no established
+ * packet is dropped and every new connection gets through its handshake. */
+static void test_syn_flood_early_drop(void **state)
+{
+	(void)state;
+	const uint32_t cap = 64;
+	void *st = make_fw_cap("port 0 name inside\nport 1 name outside\ndefault drop\n"
+			       "accept from outside proto tcp dst 10.0.0.80 dport 80\n", cap);
+	char cli[32];
+	for (unsigned i = 0; i < 16; i++) {
+		snprintf(cli, sizeof(cli), "198.51.100.%u", i + 1);
+		assert_int_equal(run1(st, mk(0, 6, cli, "10.0.0.80", 3000, 80, TCP_SYN, 1), SEC, NULL), 0);
+		assert_int_equal(run1(st, mk(0, 6, "10.0.0.80", cli, 80, 3000, TCP_SYN | TCP_ACK, 0), SEC, NULL), 1);
+		assert_int_equal(run1(st, mk(0, 6, cli, "10.0.0.80", 3000, 80, TCP_ACK, 1), SEC, NULL), 0);
+	}
+	unsigned flood_passed = 0, opened = 0;
+	for (unsigned i = 0; i < 10 * cap; i++) {
+		snprintf(cli, sizeof(cli), "203.0.%u.%u", i / 250, i % 250 + 1);
+		uint64_t now = 2 * SEC + i * 1000000ull;
+		flood_passed += run1(st, mk(0, 6, cli, "10.0.0.80", (uint16_t)(1024 + i), 80, TCP_SYN, 1), now,
+				     NULL) == 0;
+		/* The established connections keep talking, both ways. */
+		snprintf(cli, sizeof(cli), "198.51.100.%u", i % 16 + 1);
+		assert_int_equal(run1(st, mk(0, 6, cli, "10.0.0.80", 3000, 80, TCP_ACK, 1), now, NULL), 0);
+		assert_int_equal(run1(st, mk(0, 6, "10.0.0.80", cli, 80, 3000, TCP_ACK, 0), now, NULL), 1);
+		if (i % 80 == 40) { /* a real client: SYN, 3 flood SYNs, SYN-ACK, ACK */
+			snprintf(cli, sizeof(cli), "192.0.2.%u", ++opened);
+			assert_int_equal(run1(st, mk(0, 6, cli, "10.0.0.80", 4000, 80, TCP_SYN, 1), now, NULL), 0);
+			for (unsigned j = 0; j < 3; j++) {
+				char sp[32];
+				snprintf(sp, sizeof(sp), "203.1.%u.%u", i / 250, j + 1);
+				run1(st, mk(0, 6, sp, "10.0.0.80", (uint16_t)(5000 + i), 80, TCP_SYN, 1), now, NULL);
+			}
+			assert_int_equal(run1(st, mk(0, 6, "10.0.0.80", cli, 80, 4000, TCP_SYN | TCP_ACK, 0), now, NULL), 1);
+			assert_int_equal(run1(st, mk(0, 6, cli, "10.0.0.80", 4000, 80, TCP_ACK, 1), now, NULL), 0);
+		}
+	}
+	assert_int_equal(opened, 8);
+	unsigned long long early = stat_of(st, "firewall.flows_early_dropped ");
+	unsigned long long full = stat_of(st, "firewall.drop_table_full ");
+	/* Every SYN beyond the free slots took an unanswered flow's place,
+	 * unless its home bucket held only answered flows. */
+	assert_true(early >= 10 * cap + 8 * 3 - cap);
+	assert_true(flood_passed >= 10 * cap * 9 / 10);
+	assert_int_equal(flood_passed + full, 10 * cap - 0 /* each flood SYN passed or was refused */);
+	assert_int_equal(stat_of(st, "firewall.flows "), cap);
+	nf->destroy(st);
+}
+
 static void write_pcap(const char *path, struct pkt **p, unsigned n)
 {
 	pcap_t *h = pcap_open_dead(DLT_EN10MB, 65535);
@@ -385,6 +448,7 @@ int main(void)
 	pool = pkt_pool_create(64);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_keeps_flows),
+		cmocka_unit_test(test_syn_flood_early_drop),
 		cmocka_unit_test(test_closing_flow_leaves_at_its_new_deadline),
 		cmocka_unit_test(test_reject_checksums),
 		cmocka_unit_test(test_long_batch_mixed_verdicts),
