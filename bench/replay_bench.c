@@ -3,7 +3,7 @@
  * replay_bench - cycles per packet of a function, hosted, from memory.
  *
  *   replay_bench NF TRACE.pcap [--config FILE] [--laps N] [--flows N]
- *                [--label TEXT] [--csv FILE]
+ *                [--lap-gap S] [--label TEXT] [--csv FILE] [--stats FILE]
  *
  * The trace is loaded into buffers once (mem_port.h) and fed on port 0 to
  * the real main loop (dataplane/loop.c: parse, function, TX queueing,
@@ -12,6 +12,12 @@
  * median and the best sample, and Mpps from the median lap's wall time.
  * Cycles are TSC ticks (constant rate), i.e. wall time in units of the TSC
  * clock, not core clock cycles.  Run it pinned: taskset -c N.
+ *
+ * --lap-gap S: the function's clock jumps S seconds between laps, so the
+ * flows of one lap have expired when the next begins: every lap opens all
+ * its flows anew and reaps the previous lap's (connection churn: new
+ * connections per second are 1 / the time per packet of a SYN trace).
+ * --stats FILE: the function's counters after the last lap.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -19,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dataplane/stats.h"
 #include "drivers/pcap/mem_port.h"
 #include "tools/cfgfile.h"
 
@@ -26,6 +33,11 @@ static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
+}
+
+static void write_to(void *ctx, const char *s, size_t n)
+{
+	fwrite(s, 1, n, ctx);
 }
 
 static double wall(void)
@@ -38,8 +50,10 @@ static double wall(void)
 int main(int argc, char **argv)
 {
 	const char *nf_name = NULL, *trace = NULL, *config = NULL, *label = NULL, *csv = NULL;
+	const char *stats_file = NULL;
 	unsigned laps = 9;
 	unsigned long flows = 1ul << 20;
+	double lap_gap = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--config") && i + 1 < argc)
@@ -48,17 +62,22 @@ int main(int argc, char **argv)
 			laps = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(a, "--flows") && i + 1 < argc)
 			flows = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(a, "--lap-gap") && i + 1 < argc)
+			lap_gap = atof(argv[++i]);
 		else if (!strcmp(a, "--label") && i + 1 < argc)
 			label = argv[++i];
 		else if (!strcmp(a, "--csv") && i + 1 < argc)
 			csv = argv[++i];
+		else if (!strcmp(a, "--stats") && i + 1 < argc)
+			stats_file = argv[++i];
 		else if (a[0] != '-' && !nf_name)
 			nf_name = a;
 		else if (a[0] != '-' && !trace)
 			trace = a;
 		else {
 			fprintf(stderr, "usage: replay_bench NF TRACE.pcap [--config FILE] [--laps N] "
-					"[--flows N] [--label TEXT] [--csv FILE]\n");
+					"[--flows N] [--lap-gap S] [--label TEXT] [--csv FILE] "
+					"[--stats FILE]\n");
 			return 2;
 		}
 	}
@@ -95,12 +114,15 @@ int main(int argc, char **argv)
 	/* The clock the function sees advances with the TSC, as in the image. */
 	uint64_t t0 = sys_rdtsc();
 	double w0 = wall();
+	uint64_t skew = 0; /* ns the function's clock is ahead of the TSC's */
 	for (unsigned lap = 0; lap <= laps; lap++) {
 		uint64_t received = 0;
+		if (lap)
+			skew += (uint64_t)(lap_gap * 1e9);
 		uint64_t c0 = sys_rdtsc();
 		double s0 = wall();
 		while (received < n)
-			received += app_poll(&app, sys_rdtsc() - t0);
+			received += app_poll(&app, sys_rdtsc() - t0 + skew);
 		uint64_t c1 = sys_rdtsc();
 		double s1 = wall();
 		if (lap == 0)
@@ -122,6 +144,17 @@ int main(int argc, char **argv)
 		if (f) {
 			fprintf(f, "%s,%s,%u,%.0f,%.1f,%.1f,%.3f,%.3f\n", nf_name,
 				label ? label : trace, n, avg_len, med, best, mpps, tsc_ghz);
+			fclose(f);
+		}
+	}
+	if (stats_file) {
+		FILE *f = fopen(stats_file, "w");
+		if (f) {
+			static char sbuf[1 << 16];
+			struct stats_writer w;
+			stats_init_stream(&w, sbuf, sizeof(sbuf), STATS_TEXT, write_to, f);
+			loop_stats(&app.loop, &w);
+			stats_finish(&w);
 			fclose(f);
 		}
 	}

@@ -24,6 +24,12 @@ void fw_stats_write(struct fw *fw, struct stats_writer *w)
 	stats_u64(w, "related", c->related);
 	stats_u64(w, "flows", ft_count(fw->ft));
 	stats_u64(w, "flow_capacity", ft_capacity(fw->ft));
+	/* All of it is taken at start: entries, buckets and wheel, and the
+	 * TCP window state next to each entry. */
+	size_t eb, bb;
+	ft_memory(fw->ft, &eb, &bb);
+	stats_u64(w, "flow_memory_bytes",
+		  eb + bb + (uint64_t)ft_capacity(fw->ft) * sizeof(struct fw_tcpwin));
 	stats_u64(w, "flows_created", c->flows_created);
 	stats_u64(w, "flows_expired", c->flows_expired);
 	stats_u64(w, "flows_reopened", c->flows_reopened);
