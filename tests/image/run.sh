@@ -59,6 +59,9 @@
 #   reload-bad     firewall image, console reload (nfbox reload PID) of a config
 #                  only the image can refuse (sent as is, no host check):
 #                  FILE:LINE:COL and "reload rejected", rules unchanged
+#   reload-cut     a transfer whose client closes the control socket half-way
+#                  changes nothing; the next transfer drops it
+#   reload-corrupt a transfer with one bit flipped is refused by its CRC32
 #   reload-verdict the same image between two taps: flow A to port 80 opened,
 #                  then a reload without port 80: A's data still passes, a new
 #                  SYN to port 80 is dropped, one to 443 passes (root, scapy)
@@ -629,6 +632,44 @@ PYEOF
 		ko reload-bad "$(grep -E 'rbad.conf|reload' "$log" | tr '\n' ' ') rules '$before' -> '$after'"
 	fi
 
+	# reload-cut, reload-corrupt: a transfer whose client goes away half-way
+	# (the control socket closed after half the data lines), and a whole
+	# one whose bytes do not match its CRC32: neither changes the rules;
+	# the verdicts below show the image still forwards, and its later
+	# good reload shows the cut transfer left nothing stuck.
+	local cut
+	cut=$(/usr/bin/python3 - "$WORK/rv.sock" "$WORK/no80.conf" <<'PYEOF'
+import base64, socket, sys, time, zlib
+sys.path.insert(0, "tests/chain")
+from ctlsock import ask
+blob = sys.argv[2].encode() + b"\0" + open(sys.argv[2], "rb").read()
+lines = ["reload data " + base64.b64encode(blob[i:i + 36]).decode() for i in range(0, len(blob), 36)]
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(("\nreload begin %d %08x\n" % (len(blob), zlib.crc32(blob)) + "\n".join(lines[:len(lines) // 2]) + "\n").encode())
+time.sleep(0.3)
+s.close()  # half-way: the rest never comes
+bad = bytearray(blob)
+bad[len(bad) // 2] ^= 0x20  # one bit flipped, CRC of the original
+req = "\nreload begin %d %08x\n" % (len(bad), zlib.crc32(blob))
+req += "".join("reload data " + base64.b64encode(bytes(bad[i:i + 36])).decode() + "\n" for i in range(0, len(bad), 36))
+req += "reload end\nend c0rrupt\n"
+out = ask(sys.argv[1], req, "c0rrupt", 10).decode(errors="replace")
+print("dropped" if "previous transfer" in out else "not-dropped", "crc" if "CRC32" in out and "rejected" in out else "no-crc:" + out[-200:].replace("\n", " "))
+PYEOF
+)
+	after=$("$NFBOX" stats "$pid" | grep '^firewall_rules.rule3_at ')
+	if [ "$before" = "$after" ] && [ "${cut%% *}" = dropped ]; then
+		ok reload-cut "client gone after half the data: rules unchanged (${after#* }), the next transfer drops it"
+	else
+		ko reload-cut "rules '$before' -> '$after'; $cut"
+	fi
+	if [ "$before" = "$after" ] && [ "${cut#* }" = crc ]; then
+		ok reload-corrupt "one bit flipped: $(grep -o 'CRC32 [0-9a-f]*, announced [0-9a-f]*' "$log" | tail -1), rejected, rules unchanged"
+	else
+		ko reload-corrupt "rules '$before' -> '$after'; $cut; $(grep 'reload' "$log" | tail -2 | tr '\n' ' ')"
+	fi
+
 	# control-long-line: a line too long for the image is ignored whole, not
 	# run as its first 63 characters (an "end" with a cut nonce).
 	local xs
@@ -703,7 +744,7 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 	reload_verdict
 	expiry_idle
 else
-	for t in reload-bad reload-verdict expiry-idle; do
+	for t in reload-bad reload-cut reload-corrupt reload-verdict expiry-idle; do
 		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
 	done
 fi
