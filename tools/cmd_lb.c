@@ -99,13 +99,11 @@ static int run_lb(int argc, char **argv)
 	char *ans = NULL;
 	int rc = ctl_exchange(&t, line, "end", &ans, a.timeout_ms);
 	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, PROG ": %s: no answer from the image's console in %.1f s (is it "
-				"wedged?); the backend's state is unknown\n",
-			t.label, a.timeout_ms / 1000.0);
+		ctl_perror(PROG, &t, rc, a.timeout_ms, "the backend's state is unknown");
 		return 1;
 	}
 	if (rc) {
-		fprintf(stderr, PROG ": %s: %s\n", t.label, ctl_strerror(rc));
+		ctl_perror(PROG, &t, rc, a.timeout_ms, NULL);
 		return 1;
 	}
 	char what[256];

@@ -89,7 +89,7 @@ static char *scrape(char **targets, int n, unsigned timeout_ms, size_t *len)
 			if (rc == 0 && text[0])
 				up = 1;
 			else if (rc)
-				fprintf(stderr, PROG ": %s: %s\n", t.label, ctl_strerror(rc));
+				ctl_perror(PROG, &t, rc, timeout_ms, NULL);
 		}
 		prom_add_up(s, targets[i], up, now_s() - t0);
 		if (up)

@@ -37,8 +37,7 @@ static int run_reload(int argc, char **argv)
 	char nf[64], *st = NULL;
 	int rc = ctl_stats(&t, &st, 3000);
 	if (rc) {
-		fprintf(stderr, PROG ": %s: %s\n", t.label,
-			ctl_strerror(rc));
+		ctl_perror(PROG, &t, rc, 3000, "its running config is untouched");
 		return 1;
 	}
 	rc = ctl_stat_str(st, "image.function", nf, sizeof(nf));
@@ -60,8 +59,7 @@ static int run_reload(int argc, char **argv)
 	snprintf(line, sizeof(line), "reload begin %zu %08x\n", len, control_crc32(0, blob, len));
 	rc = ctl_exchange(&t, line, "end", &ans, 3000);
 	if (rc) {
-		fprintf(stderr, PROG ": %s: %s\n", t.label,
-			rc == -ETIMEDOUT ? "no answer from the image's console" : strerror(-rc));
+		ctl_perror(PROG, &t, rc, 3000, "its running config is untouched");
 		free(blob);
 		return 1;
 	}

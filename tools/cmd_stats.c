@@ -67,8 +67,7 @@ static int run_stats(int argc, char **argv)
 	char *text;
 	int rc = ctl_stats(&t, &text, a.timeout_ms);
 	if (rc) {
-		fprintf(stderr, PROG ": %s: %s\n", t.label,
-			ctl_strerror(rc));
+		ctl_perror(PROG, &t, rc, a.timeout_ms, NULL);
 		return 1;
 	}
 	if (!text[0]) {

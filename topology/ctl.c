@@ -409,3 +409,14 @@ const char *ctl_strerror(int rc)
 	       : rc == -EPIPE	? "the image is not running"
 				: strerror(-rc);
 }
+
+void ctl_perror(const char *prog, const struct ctl_target *t, int rc, unsigned timeout_ms,
+		const char *then)
+{
+	if (rc == -ETIMEDOUT)
+		fprintf(stderr, "%s: %s: no answer from the image's console in %.1f s (is it wedged?)%s%s\n",
+			prog, t->label, timeout_ms / 1000.0, then ? "; " : "", then ? then : "");
+	else
+		fprintf(stderr, "%s: %s: %s%s%s\n", prog, t->label, ctl_strerror(rc), then ? "; " : "",
+			then ? then : "");
+}

@@ -53,6 +53,12 @@ int ctl_exchange(const struct ctl_target *t, const char *lines, const char *last
 int ctl_stats(const struct ctl_target *t, char **text, unsigned timeout_ms);
 /* What a failed ctl_stats/ctl_exchange means for the user, in words. */
 const char *ctl_strerror(int rc);
+/* The same as one line on stderr: "PROG: LABEL: no answer from the image's
+ * console in 3.0 s (is it wedged?)[; THEN]" for a timeout, else
+ * ctl_strerror's words.  `then` (or NULL) says what it means for the
+ * command ("the backend's state is unknown"). */
+void ctl_perror(const char *prog, const struct ctl_target *t, int rc, unsigned timeout_ms,
+		const char *then);
 /* Type "quit" (no answer awaited).  0 or -errno. */
 int ctl_quit(const char *sock);
 /* Print "section.name value" lines as one JSON object. */

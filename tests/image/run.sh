@@ -18,8 +18,9 @@
 #                  reload keeps it down; up brings it back (counters too)
 #   lb-not-supported  `nfbox lb` to a fwd image: "not supported by this
 #                  function", exit 1
-#   lb-timeout     `nfbox lb` to a console that never answers gives up
-#                  after --timeout with a clear error
+#   lb-timeout, stats-timeout, reload-timeout   `nfbox lb`, `stats` and
+#                  `reload` to a console that never answers give up after
+#                  their timeout with a clear error
 #   libvirt-*      `nfbox export libvirt`: errors, domains virt-xml-validate
 #                  accepts, one run by a private libvirtd (tests/image/libvirt.sh)
 #   stats-10k-rules  a firewall image with 10,000 rules: `nfbox stats` gets
@@ -262,28 +263,38 @@ lb_admin() {
 # lb_timeout: a control socket that takes the request and never answers.
 lb_timeout() {
 	local sock=$WORK/wedged.sock err rc t0 t1
+	# A console that takes every connection and never says a word.
 	python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
-s.listen(1)
-c, _ = s.accept()
-time.sleep(60)' "$sock" &
+s.listen(4)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)' "$sock" &
 	local pid=$!
 	PIDS+=("$pid")
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-	t0=$(date +%s%N)
-	err=$("$NFBOX" lb "$sock" backend 10.0.1.2 down --timeout 1 2>&1 >/dev/null)
-	rc=$?
-	t1=$(date +%s%N)
+	wedged() { # NAME WANT-SECONDS CMD...: exit 1 with "no answer" within WANT + 2 s
+		local name=$1 want=$2 ms
+		shift 2
+		t0=$(date +%s%N)
+		err=$("$@" 2>&1 >/dev/null)
+		rc=$?
+		t1=$(date +%s%N)
+		ms=$(((t1 - t0) / 1000000))
+		if [ $rc -eq 1 ] && grep -q "no answer from the image's console in $want" <<<"$err" &&
+			[ $ms -lt $(((${want%.*} + 2) * 1000)) ]; then
+			ok "$name" "after $ms ms: $err"
+		else
+			ko "$name" "exit $rc after $ms ms: $err"
+		fi
+	}
+	wedged lb-timeout 1.0 "$NFBOX" lb "$sock" backend 10.0.1.2 down --timeout 1
+	wedged stats-timeout 1.0 "$NFBOX" stats "$sock" --timeout 1
+	wedged reload-timeout 3.0 "$NFBOX" reload "$sock" config/examples/lb.conf
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	local ms=$(((t1 - t0) / 1000000))
-	if [ $rc -eq 1 ] && grep -q "no answer from the image's console in 1.0 s" <<<"$err" &&
-		[ $ms -lt 5000 ]; then
-		ok lb-timeout "after $ms ms: $err"
-	else
-		ko lb-timeout "exit $rc after $ms ms: $err"
-	fi
 }
 # ---- a Prometheus exporter over a running image ------------------------------------
 metrics_test() {
@@ -368,7 +379,7 @@ if [ -f "$WORK/lb.img" ]; then
 	unset NFBOX_RUN_DIR
 else
 	for t in lb-backend-down lb-backend-again lb-backend-unknown lb-backend-reload lb-backend-up \
-		lb-not-supported lb-timeout metrics stats-10k-rules; do
+		lb-not-supported lb-timeout stats-timeout reload-timeout metrics stats-10k-rules; do
 		ko "$t" "no lb image (see boot-lb)"
 	done
 fi
