@@ -35,6 +35,7 @@ export LC_ALL=C
 
 SUITE=chain
 . tests/lib/report.sh
+. tests/chain/lib.sh
 
 CHAIN=$TOP/topology/examples/fw-nat-lb.chain
 WORK=$(mktemp -d /tmp/nfbox-natlb.XXXXXX)
@@ -76,24 +77,16 @@ else
 fi
 
 # ---- one replay, both directions in lockstep --------------------------------------------
-if "$NFBOX" chain replay "$CHAIN" --in "$WORK/in.pcap" --in-rev "$WORK/in-rev.pcap" \
-	--out "$WORK/got.fwd.pcap" --out-rev "$WORK/got.rev.pcap" >"$WORK/replay.log" 2>&1; then
-	r1=$($PY tests/chain/pcapeq.py "$WORK/exp.fwd.pcap" "$WORK/got.fwd.pcap")
-	s1=$?
-	r2=$($PY tests/chain/pcapeq.py "$WORK/exp.rev.pcap" "$WORK/got.rev.pcap")
-	s2=$?
-	if [ $s1 = 0 ] && [ $s2 = 0 ]; then
-		ok fw-nat-lb/replay "$gen; frame for frame"
-	else
-		ko fw-nat-lb/replay "to the backends: ${r1:-equal}; to the clients: ${r2:-equal}"
-	fi
+if replay_both "$CHAIN" "$WORK/in.pcap" "$WORK/in-rev.pcap" "$WORK/exp.fwd.pcap" "$WORK/exp.rev.pcap" \
+	"$WORK/got"; then
+	ok fw-nat-lb/replay "$gen; frame for frame"
 else
-	ko fw-nat-lb/replay "$(tail -3 "$WORK/replay.log" | tr '\n' ' ')"
+	ko fw-nat-lb/replay "$REPLAY_WHY"
 fi
 
 # ---- counters ---------------------------------------------------------------------------
 # Every counter the hosted replay has, with the image's value; not compared:
-# table sizes (replay's default vs the image's memory), where a rule is
+# table sizes and memory (replay's default vs the image's RAM), where a rule is
 # (FILE:LINE: paths differ), and the classifier's line (its size depends
 # on the vector width the CPU gives each).
 bad="" shown=""
@@ -111,7 +104,7 @@ def read(path):
         kv[k] = v
     return kv
 exp, got = read(sys.argv[1]), read(sys.argv[2])
-skip = re.compile(r"capacity|_at$|frag_held_max|\.classifier$")
+skip = re.compile(r"capacity|memory|_at$|frag_held_max|\.classifier$")
 diff = ["%s %s, not %s" % (k, got.get(k, "missing"), v) for k, v in exp.items()
         if not skip.search(k) and got.get(k) != v]
 n = sum(1 for k in exp if not skip.search(k))

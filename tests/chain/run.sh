@@ -50,6 +50,7 @@ export LC_ALL=C
 
 SUITE=chain
 . tests/lib/report.sh
+. tests/chain/lib.sh
 
 WORK=$(mktemp -d /tmp/nfbox-chain.XXXXXX)
 CHAIN=$WORK/t.chain
@@ -283,21 +284,13 @@ else
 fi
 [ "${VERBOSE:-0}" = 1 ] && cat "$WORK/replay-paced.log"
 
-if "$NFBOX" chain replay "$CHAIN" --in "$WORK/fwd.pcap" --in-rev "$WORK/rev.pcap" \
-	--out "$WORK/got.fwd.pcap" --out-rev "$WORK/got.rev.pcap" >"$WORK/replay-both.log" 2>&1; then
-	r1=$($PY tests/chain/pcapeq.py "$WORK/exp-first.fwd.pcap" "$WORK/got.fwd.pcap")
-	s1=$?
-	r2=$($PY tests/chain/pcapeq.py "$WORK/exp-first.rev.pcap" "$WORK/got.rev.pcap")
-	s2=$?
-	if [ $s1 = 0 ] && [ $s2 = 0 ]; then
-		ok replay-both "27 of 36 frames out at the sink, 12 of 18 at the source, frame for frame"
-	else
-		ko replay-both "to the sink: ${r1:-equal}; to the source: ${r2:-equal}"
-	fi
+if replay_both "$CHAIN" "$WORK/fwd.pcap" "$WORK/rev.pcap" "$WORK/exp-first.fwd.pcap" \
+	"$WORK/exp-first.rev.pcap" "$WORK/got"; then
+	ok replay-both "27 of 36 frames out at the sink, 12 of 18 at the source, frame for frame"
 else
-	ko replay-both "$(tail -3 "$WORK/replay-both.log" | tr '\n' ' ')"
+	ko replay-both "$REPLAY_WHY"
 fi
-[ "${VERBOSE:-0}" = 1 ] && cat "$WORK/replay-both.log"
+[ "${VERBOSE:-0}" = 1 ] && cat "$WORK/got.log"
 
 # ---- stats ----------------------------------------------------------------------------
 if "$NFBOX" stats "$CHAIN:fw" --json >"$WORK/stats.json" 2>"$WORK/stats.err"; then
