@@ -80,10 +80,11 @@ static int run_lb(int argc, char **argv)
 	}
 	/* Checked here, with the parser the image uses, so a typo is a
 	 * usage error before anything is sent. */
-	uint32_t addr;
+	struct cfg_addr addr;
 	uint16_t port;
-	if (!cfg_parse_v4_port(argv[3], &addr, &port)) {
-		fprintf(stderr, PROG ": '%s' is no backend address: want IPv4 ADDR or ADDR:PORT\n",
+	if (!cfg_parse_addr_port(argv[3], &addr, &port)) {
+		fprintf(stderr, PROG ": '%s' is no backend address: want ADDR, ADDR:PORT or "
+				"[IPV6]:PORT\n",
 			argv[3]);
 		return 2;
 	}
