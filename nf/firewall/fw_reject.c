@@ -31,28 +31,21 @@ static uint32_t build_rst(uint8_t *d, const struct pkt *p)
 	return off + 20;
 }
 
-enum fw_reject_result fw_reject_build(struct pkt_pool *pool, const struct pkt *p, struct pkt **out)
+enum nf_reply_result fw_reject_build(struct pkt_pool *pool, const struct pkt *p, struct pkt **out)
 {
 	if (p->l4_proto != IPPROTO_TCP_) {
 		/* Port unreachable for UDP, administratively prohibited else. */
 		bool v4 = p->l3 == PKT_L3_IPV4, udp = p->l4_proto == IPPROTO_UDP_;
-		switch (nf_reply_icmp_error(pool, p, v4 ? 3 : 1, v4 ? (udp ? 3 : 13) : (udp ? 4 : 1), 0,
-					    out)) {
-		case NF_REPLY_SENT:
-			return FW_REJECT_SENT;
-		case NF_REPLY_NOT_DUE:
-			return FW_REJECT_NOT_DUE;
-		default:
-			return FW_REJECT_NO_BUF;
-		}
+		return nf_reply_icmp_error(pool, p, v4 ? 3 : 1, v4 ? (udp ? 3 : 13) : (udp ? 4 : 1), 0,
+					   out);
 	}
 	if (!nf_reply_due(p))
-		return FW_REJECT_NOT_DUE;
+		return NF_REPLY_NOT_DUE;
 	struct pkt *r = pool ? pkt_alloc(pool) : NULL;
 	if (!r)
-		return FW_REJECT_NO_BUF;
+		return NF_REPLY_NO_BUF;
 	if (!nf_reply_finish(r, build_rst(r->data, p), p))
-		return FW_REJECT_NO_BUF;
+		return NF_REPLY_NO_BUF;
 	*out = r;
-	return FW_REJECT_SENT;
+	return NF_REPLY_SENT;
 }

@@ -337,8 +337,16 @@ def case_reuse_after_expiry():
     return c
 
 
+def bad_case(name, lines, fail):
+    """A config that must be rejected whole with these messages."""
+    c = Case(name, PORTS + "".join(f"{line}\n" for line in lines))
+    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
+    c.fail = fail
+    return c
+
+
 def case_bad_config():
-    conf = PORTS + "\n".join([
+    return bad_case("lb-bad-config", [
         f"vip web {VIP} proto tcp port 80 table-size 4097",
         f"vip web2 {VIP} proto icmp port 80",
         "vip web3 2001:db8::1 proto tcp port 80 mode ipip",
@@ -352,10 +360,7 @@ def case_bad_config():
         "timeout udp 0",
         "non-vip maybe",
         "balance roundrobin",
-    ]) + "\n"
-    c = Case("lb-bad-config", conf)
-    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
-    c.fail = ["lb.conf:3:51: table size 4097 is not a prime",
+    ], ["lb.conf:3:51: table size 4097 is not a prime",
               "lb.conf:4:29: unknown protocol (tcp|udp) 'icmp'",
               "lb.conf:5:45: mode ipip carries IPv4, but vip 'web3' is IPv6",
               "lb.conf:7:5: vip 'web4' already declared at line 6",
@@ -365,17 +370,14 @@ def case_bad_config():
               "lb.conf:12:14: expected backend address (a single address), got '10.0.0.0/24'",
               "lb.conf:13:13: timeout in seconds 0 out of range 1-1000000",
               "lb.conf:14:9: expected non-vip policy (pass|drop), got 'maybe'",
-              "lb.conf:15:1: unknown keyword 'balance'"]
-    return c
+              "lb.conf:15:1: unknown keyword 'balance'"])
 
 
 def case_empty_vip():
     """Checked once the statements are good: a vip needs a backend."""
-    c = Case("lb-bad-config-empty-vip", PORTS + f"vip web {VIP} proto tcp port 80\n"
-             f"vip dns {VIP} proto udp port 53\nbackend web 10.0.1.1\n")
-    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
-    c.fail = ["lb.conf:4:1: vip 'dns' has no backend"]
-    return c
+    return bad_case("lb-bad-config-empty-vip", [f"vip web {VIP} proto tcp port 80",
+                                                f"vip dns {VIP} proto udp port 53", "backend web 10.0.1.1"],
+                    ["lb.conf:4:1: vip 'dns' has no backend"])
 
 
 # ---- IPv6 and the encapsulating modes (lb_encap.h) ------------------------------
@@ -563,7 +565,7 @@ def case_too_big():
 
 
 def case_bad_encap_config():
-    conf = PORTS + "\n".join([
+    return bad_case("lb-bad-config-encap", [
         f"vip a {VIP6} proto udp port 53 mode ipip",
         f"vip b {VIP} proto udp port 53 mode ip6ip6",
         f"vip c {VIP} proto udp port 54 mode tunnel",
@@ -575,10 +577,7 @@ def case_bad_encap_config():
         "backend f 2001:db8::6",
         "mtu 100",
         f"vip g {VIP} proto udp port 58 source 10.0.0.1 source 10.0.0.2",
-    ]) + "\n"
-    c = Case("lb-bad-config-encap", conf)
-    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
-    c.fail = ["lb.conf:3:46: mode ipip carries IPv4, but vip 'a' is IPv6",
+    ], ["lb.conf:3:46: mode ipip carries IPv4, but vip 'a' is IPv6",
               "lb.conf:4:43: mode ip6ip6 carries IPv6, but vip 'b' is IPv4",
               "lb.conf:5:43: unknown forwarding mode (nat|ipip|ip6ip6|gue) 'tunnel'",
               "lb.conf:6:38: gue-port without mode gue",
@@ -586,17 +585,15 @@ def case_bad_encap_config():
               "lb.conf:9:20: vip 'e' encapsulates (mode ipip): its backends get the packet as sent to the vip, no port",
               "lb.conf:11:11: vip 'f' (IPv4, mode nat) cannot reach IPv6 backend '2001:db8::6'",
               "lb.conf:12:5: mtu 100 out of range 1280-9000",
-              "lb.conf:13:61: a second IPv4 source address"]
-    return c
+              "lb.conf:13:61: a second IPv4 source address"])
 
 
 def case_no_encap_source():
-    c = Case("lb-bad-config-no-source", PORTS + f"encap-source {SRC4}\n"
-             f"vip g {VIP} proto udp port 53 mode gue\nbackend g 10.0.0.1\nbackend g 2001:db8::1\n")
-    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
-    c.fail = ["lb.conf:6:11: no IPv6 source address to encapsulate towards backend '2001:db8::1' "
-              "of vip 'g' (encap-source, or the vip's source)"]
-    return c
+    """Checked once the statements are good: a source for each backend."""
+    return bad_case("lb-bad-config-no-source", [f"encap-source {SRC4}", f"vip g {VIP} proto udp port 53 mode gue",
+                                                "backend g 10.0.0.1", "backend g 2001:db8::1"],
+                    ["lb.conf:6:11: no IPv6 source address to encapsulate towards backend '2001:db8::1' "
+                     "of vip 'g' (encap-source, or the vip's source)"])
 
 
 def main():
