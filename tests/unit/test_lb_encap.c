@@ -312,6 +312,41 @@ static void test_ipv6_vip_down_up(void **state)
 	nf->destroy(l);
 }
 
+/* A reload keeps an IPv6 connection on its backend (affinity), also when
+ * that backend leaves the config (draining); a vip that turns from nat to
+ * an encapsulation ends its connections, counted. */
+static void test_ipv6_reload_affinity(void **state)
+{
+	(void)state;
+	const char *be3 = "backend dns 2001:db8:1::1 port 5353\nbackend dns 2001:db8:1::2 port 5353\n"
+			  "backend dns 2001:db8:1::3 port 5353\n";
+	char conf[512];
+	snprintf(conf, sizeof(conf), "vip dns 2001:db8:10::10 proto udp port 53\n%s", be3);
+	struct lb *l = make(conf);
+	int first[100];
+	for (uint32_t i = 0; i < 100; i++)
+		first[i] = send6(l, i, 1000);
+	/* 2001:db8:1::2 removed, the others reweighted. */
+	assert_int_equal(nf_configure_text(nf, l, "vip dns 2001:db8:10::10 proto udp port 53\n"
+						  "backend dns 2001:db8:1::1 port 5353 weight 5\n"
+						  "backend dns 2001:db8:1::3 port 5353\n"),
+			 0);
+	for (uint32_t i = 0; i < 100; i++) {
+		assert_int_equal(send6(l, i, 1000), first[i]);
+		int b = send6(l, i, 2000);
+		assert_true(b == 1 || b == 3);
+	}
+	assert_int_equal(l->cn.c.dropped_by_reload, 0);
+	uint64_t active = l->cn.c.active;
+	snprintf(conf, sizeof(conf),
+		 "encap-source 2001:db8:ff::1\nvip dns 2001:db8:10::10 proto udp port 53 mode ip6ip6\n"
+		 "backend dns 2001:db8:1::1\n");
+	assert_int_equal(nf_configure_text(nf, l, conf), 0);
+	assert_int_equal(l->cn.c.dropped_by_reload, active);
+	assert_int_equal(l->cn.c.active, 0);
+	nf->destroy(l);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -333,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_push_pull_front), cmocka_unit_test(test_ipip),
 		cmocka_unit_test(test_ip6ip6),          cmocka_unit_test(test_gue),
 		cmocka_unit_test(test_mtu),             cmocka_unit_test(test_ipv6_vip_down_up),
+		cmocka_unit_test(test_ipv6_reload_affinity),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
