@@ -23,7 +23,8 @@
  * = mtu - the encapsulation's overhead, out of the port it came in.
  *
  * IPv6 goes the cold way (lb_cold: keyed and looked up one by one); the
- * IPv4 nat fast path is as it was.  ICMPv6 errors are not translated.
+ * IPv4 nat fast path is as it was.  ICMPv6 errors about IPv6 nat
+ * connections are translated both ways (lb_icmp6.h).
  *
  * Everything else is "non-vip": traffic from the clients to no vip, from
  * the servers outside any connection: dropped and counted by reason
@@ -37,6 +38,7 @@
 #include "dataplane/parse.h"
 #include "nf/lb/lb_admin.h"
 #include "nf/lb/lb_encap.h"
+#include "nf/lb/lb_icmp6.h"
 #include "nf/lb/lb_maglev.h"
 #include "nf/lb/lb_v6.h"
 #include "nf/reply.h"
@@ -314,6 +316,44 @@ static bool lb_icmp_error_from_clients(struct lb *l, struct pkt *p, const struct
 static void lb_slow(void *st, struct pkt *p, const struct flow_key *k, uint32_t hash, int32_t x,
 		    int dir, uint64_t now);
 
+/* An ICMPv6 error about an IPv6 nat connection (lb_icmp6.h), either way,
+ * as the IPv4 functions above; true if `p` was decided. */
+static bool lb_icmp6_error(struct lb *l, struct pkt *p, uint64_t now)
+{
+	struct xlate_inner q;
+	if (!lb_icmp6_inner(p, &q))
+		return false;
+	const uint8_t *oip = pkt_l3(p);
+	bool from_clients = l->from_clients;
+	int32_t idx = conn2_lookup_quote(&l->cn, &q, from_clients ? LB_ZONE_CLIENT : LB_ZONE_SERVER,
+					 from_clients ? FT_DIR_REPLY : FT_DIR_ORIG, now);
+	/* Addressed to the quote's sender: the client, or the vip. */
+	if (idx < 0 || memcmp(oip + 24, q.key.src.v6, 16) != 0)
+		return false;
+	if (from_clients) {
+		uint64_t u = ft_entry(l->cn.ft, (uint32_t)idx)->user;
+		if (u & LB_U_ENCAP)
+			return false;
+		const struct lb_backend *be = &l->lc->be[lb_u_be(u)];
+		if (lb_send(l, p, l->lc->server_port)) {
+			lb_icmp6_rewrite(p, &q, false, be->addr.v6, true, be->addr.v6, be->port);
+			l->c.icmp_errors_to_servers++;
+		}
+		return true;
+	}
+	struct ft_entry *cl = conn2_first_of(&l->cn, (uint32_t)idx, conn2_tick(now));
+	if (!cl)
+		return false;
+	if (lb_send(l, p, l->lc->client_port)) {
+		/* From the backend itself: from the vip; a router keeps its own. */
+		bool own = memcmp(oip + 8, q.key.dst.v6, 16) == 0;
+		lb_icmp6_rewrite(p, &q, true, own ? cl->key.dst.v6 : NULL, false, cl->key.dst.v6,
+				 cl->key.dport);
+		l->c.icmp_errors_to_clients++;
+	}
+	return true;
+}
+
 /* IPv6, one by one: TCP and UDP as lb_slow takes IPv4 (keyed in the
  * side's zone, looked up, decided); anything else to a vip address is
  * dropped, the rest is non-vip. */
@@ -332,6 +372,8 @@ static void lb_cold_v6(struct lb *l, struct pkt *p, uint64_t now)
 		lb_slow(l, p, &k, hash, x, dir, now);
 		return;
 	}
+	if (lb_icmp6_error(l, p, now))
+		return;
 	union flow_addr dst;
 	memcpy(dst.v6, ip + 24, 16);
 	if (from_clients && lb_conf_is_vip_addr(l->lc, FLOW_FAMILY_V6, &dst))

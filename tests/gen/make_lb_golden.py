@@ -25,7 +25,8 @@ import sys
 import struct
 
 from scapy.all import ICMP, IP, TCP, UDP, Ether, IPerror, IPv6, Raw, UDPerror, ARP, fragment, wrpcap
-from scapy.layers.inet6 import ICMPv6EchoRequest, in6_chksum
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6TimeExceeded,
+                                in6_chksum)
 from scapy.utils import checksum
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -464,12 +465,34 @@ def case_ipv6_nat():
         r = udp6(1, d, src, dp, 5000 + i, b"answer!!")
         c.send(1, r, rewrite(r, src=VIP6, sport=53))
     assert len(n) == 2, n
+    # ICMPv6 errors, as the IPv4 ones (lb-icmp-errors): the backend's
+    # packet too big about the query it got comes from the vip quoting the
+    # client's own query; a router's time exceeded keeps its address; the
+    # client's port unreachable about the reply goes to the backend.
+    src = "2001:db8:c::200"
+    d, dp, _ = dns.pick(src, VIP6, 6000, 53, 17)
+    n[d] += 1
+    q = udp6(0, src, VIP6, 6000, 53)
+    qo = rewrite(q, dst=d, dport=dp)
+    c.send(0, q, qo)
+
+    def err6(port, s_, d_, quoted, icmp):
+        return eth(port) / IPv6(src=s_, dst=d_) / icmp / Raw(bytes(quoted[IPv6]))
+    c.send(1, err6(1, d, src, qo, ICMPv6PacketTooBig(mtu=1280)),
+           err6(1, VIP6, src, q, ICMPv6PacketTooBig(mtu=1280)))
+    c.send(1, err6(1, "2001:db8:9::1", src, qo, ICMPv6TimeExceeded()),
+           err6(1, "2001:db8:9::1", src, q, ICMPv6TimeExceeded()))
+    r = udp6(1, d, src, dp, 6000)
+    ro = rewrite(r, src=VIP6, sport=53)
+    c.send(1, r, ro)
+    c.send(0, err6(0, src, VIP6, ro, ICMPv6DestUnreach(code=4)), err6(0, src, d, r, ICMPv6DestUnreach(code=4)))
     # Not balanced: IPv6 to another address (non_vip), a backend outside
     # any connection, ICMPv6 echo to the vip (unsupported).
     c.send(0, udp6(0, cli, "2001:db8:10::99", 1, 53))
     c.send(1, udp6(1, DNS6[0][0], cli, 53, 9))
     c.send(0, eth(0) / IPv6(src=cli, dst=VIP6) / ICMPv6EchoRequest(id=1))
-    c.stats = ["lb.connections_created 21", "lb.to_servers 23", "lb.to_clients 23",
+    c.stats = ["lb.connections_created 22", "lb.to_servers 24", "lb.to_clients 24",
+               "lb.icmp_errors_to_clients 2", "lb.icmp_errors_to_servers 1",
                "lb.drop_non_vip 1", "lb.drop_no_connection 1", "lb.drop_unsupported 1",
                f"lb_backend.web6_{b}_{bp}_connections 1"] + \
         [f"lb_backend.dns6_{a}_53_connections {k}" for a, k in n.items()]
