@@ -175,6 +175,22 @@ def rewrite(p, src=None, dst=None, sport=None, dport=None):
     return q
 
 
+def http_conversation(c, mk, cli, cp, vip, b, bp, with_ack=False):
+    """A TCP connection to vip:80 through nat mode: handshake, request,
+    response, close; each way translated (mk: tcp or tcp6)."""
+    steps = [(0, "S", 1000, 0, b""), (1, "SA", 5000, 1001, b"")] + \
+        ([(0, "A", 1001, 5001, b"")] if with_ack else []) + \
+        [(0, "PA", 1001, 5001, b"GET / HTTP/1.0\r\n\r\n"), (1, "PA", 5001, 1019, b"HTTP/1.0 200 OK\r\n\r\n"),
+         (0, "FA", 1019, 5020, b""), (1, "FA", 5020, 1020, b"")]
+    for port, flags, seq, ack, load in steps:
+        if port == 0:
+            p = mk(0, cli, vip, cp, 80, flags, seq, ack, load)
+            c.send(0, p, rewrite(p, dst=b, dport=bp))
+        else:
+            p = mk(1, b, cli, bp, cp, flags, seq, ack, load)
+            c.send(1, p, rewrite(p, src=vip, sport=80))
+
+
 def icmp_err(port, src, dst, quoted, typ=3, code=3):
     inner = bytes(quoted[IP])[:28]
     return eth(port) / IP(src=src, dst=dst, id=13) / ICMP(type=typ, code=code) / Raw(inner)
@@ -198,16 +214,7 @@ def case_basic():
     b, bp, _ = web.pick(cli, VIP, cp, 80, 6)
     # A TCP connection: handshake, request, response, close; each way
     # translated.
-    for port, flags, seq, ack, load in ((0, "S", 1000, 0, b""), (1, "SA", 5000, 1001, b""),
-                                        (0, "A", 1001, 5001, b""), (0, "PA", 1001, 5001, b"GET / HTTP/1.0\r\n\r\n"),
-                                        (1, "PA", 5001, 1019, b"HTTP/1.0 200 OK\r\n\r\n"),
-                                        (0, "FA", 1019, 5020, b""), (1, "FA", 5020, 1020, b"")):
-        if port == 0:
-            p = tcp(0, cli, VIP, cp, 80, flags, seq, ack, load)
-            c.send(0, p, rewrite(p, dst=b, dport=bp))
-        else:
-            p = tcp(1, b, cli, bp, cp, flags, seq, ack, load)
-            c.send(1, p, rewrite(p, src=VIP, sport=80))
+    http_conversation(c, tcp, cli, cp, VIP, b, bp, with_ack=True)
     # UDP to the dns vip (same address, other protocol and port), with and
     # without a UDP checksum; the reply comes back from the vip.
     d, dp, _ = dns.pick(cli, VIP, 5353, 53, 17)
@@ -444,16 +451,7 @@ def case_ipv6_nat():
     web, dns = Vip(WEB6), Vip(DNS6)
     cli, cp = "2001:db8:c::7", 40000
     b, bp, _ = web.pick(cli, VIP6, cp, 80, 6)
-    for port, flags, seq, ack, load in ((0, "S", 1000, 0, b""), (1, "SA", 5000, 1001, b""),
-                                        (0, "PA", 1001, 5001, b"GET / HTTP/1.0\r\n\r\n"),
-                                        (1, "PA", 5001, 1019, b"HTTP/1.0 200 OK\r\n\r\n"),
-                                        (0, "FA", 1019, 5020, b""), (1, "FA", 5020, 1020, b"")):
-        if port == 0:
-            p = tcp6(0, cli, VIP6, cp, 80, flags, seq, ack, load)
-            c.send(0, p, rewrite(p, dst=b, dport=bp))
-        else:
-            p = tcp6(1, b, cli, bp, cp, flags, seq, ack, load)
-            c.send(1, p, rewrite(p, src=VIP6, sport=80))
+    http_conversation(c, tcp6, cli, cp, VIP6, b, bp)
     # UDP: 20 clients over the two backends, each answered.
     n = {}
     for i in range(20):
