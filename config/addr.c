@@ -154,6 +154,42 @@ bool cfg_parse_v4_port(const char *s, uint32_t *addr, uint16_t *port)
 	return true;
 }
 
+bool cfg_parse_addr_port(const char *s, struct cfg_addr *addr, uint16_t *port)
+{
+	const char *c1 = strchr(s, ':');
+	if (!c1 || !strchr(c1 + 1, ':')) { /* IPv4, with or without a port */
+		uint32_t a;
+		if (!cfg_parse_v4_port(s, &a, port))
+			return false;
+		*addr = (struct cfg_addr){.family = CFG_AF_V4, .prefix = 32};
+		memcpy(addr->a, &a, 4);
+		return true;
+	}
+	size_t n = strlen(s);
+	const char *ps = NULL;
+	*port = 0;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':')
+			return false;
+		ps = rb + 2;
+		s++;
+		n = (size_t)(rb - s);
+	}
+	uint32_t bad;
+	if (memchr(s, '/', n) || cfg_parse_v6(s, n, addr, &bad) != CFG_AE_OK)
+		return false;
+	if (ps) {
+		/* The port as cfg_parse_v4_port takes it, after a dummy address. */
+		char buf[16];
+		uint32_t a;
+		if (strlen(ps) > 5 || snprintf(buf, sizeof(buf), "0.0.0.0:%s", ps) < 0 ||
+		    !cfg_parse_v4_port(buf, &a, port))
+			return false;
+	}
+	return true;
+}
+
 enum cfg_addr_err cfg_parse_v6(const char *s, size_t n, struct cfg_addr *out, uint32_t *bad)
 {
 	const char *lenp;

@@ -137,6 +137,9 @@ int cfg_addr_format(const struct cfg_addr *ad, char *buf, size_t size);
  * order, port 0 when none was given.  False for anything else.  For
  * run-time commands that name a backend or an endpoint. */
 bool cfg_parse_v4_port(const char *s, uint32_t *addr, uint16_t *port);
+/* The same for either family: "A.B.C.D[:PORT]", "IPV6" or "[IPV6]:PORT"
+ * (a single address, no prefix). */
+bool cfg_parse_addr_port(const char *s, struct cfg_addr *addr, uint16_t *port);
 
 /* ---- tokens ------------------------------------------------------------- */
 enum cfg_tok_kind {

@@ -103,6 +103,12 @@ int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 	int32_t fi = conn2_insert(c, first, hash, now, tmo_ns, user | CONN2_NO_PARTNER);
 	if (fi < 0)
 		return fi;
+	if (!second) {
+		c->gen++;
+		c->c.created++;
+		c->c.active++;
+		return fi;
+	}
 	uint32_t shash = flow_hash(second);
 	int32_t si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi);
 	if (si == -SYS_EEXIST && conn2_reap_stale(c, second, shash, now))

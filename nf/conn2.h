@@ -90,7 +90,9 @@ static inline uint64_t conn2_next_expiry(const struct conn2 *c, uint64_t now)
  * filled in here).  A full table is reaped once before giving up.
  * Returns the first entry's index, -SYS_ENOSPC (table full) or
  * -SYS_EEXIST (`second` is some live connection's already); nothing is
- * left behind on failure.
+ * left behind on failure.  `second` NULL: a connection of one entry
+ * (nothing comes back to be matched: the load balancer's encapsulating
+ * modes), its partner CONN2_NO_PARTNER.
  */
 int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 		   const struct flow_key *second, uint64_t now, uint64_t tmo_ns, uint64_t user);

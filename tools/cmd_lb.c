@@ -39,7 +39,8 @@ static const struct opts lb_opts = {
 		 "down: new connections no longer go to it (its vip's Maglev table is\n"
 		 "rebuilt over the other backends, as with weight 0); its established\n"
 		 "connections keep going to it.  up: it takes new connections again (the\n"
-		 "same table as before it went down).  Without :PORT, every backend at\n"
+		 "same table as before it went down).  ADDR is IPv4 or IPv6; an IPv6\n"
+		 "ADDR with a port is written [ADDR]:PORT.  Without :PORT, every backend at\n"
 		 "ADDR, of every vip.  Setting the state a backend has is no error.  A\n"
 		 "vip with every backend down drops new connections (lb.drop_no_backend).\n"
 		 "A reload ('nfbox reload') keeps down a backend that is still in the new\n"
@@ -80,10 +81,11 @@ static int run_lb(int argc, char **argv)
 	}
 	/* Checked here, with the parser the image uses, so a typo is a
 	 * usage error before anything is sent. */
-	uint32_t addr;
+	struct cfg_addr addr;
 	uint16_t port;
-	if (!cfg_parse_v4_port(argv[3], &addr, &port)) {
-		fprintf(stderr, PROG ": '%s' is no backend address: want IPv4 ADDR or ADDR:PORT\n",
+	if (!cfg_parse_addr_port(argv[3], &addr, &port)) {
+		fprintf(stderr, PROG ": '%s' is no backend address: want ADDR, ADDR:PORT or "
+				"[IPV6]:PORT\n",
 			argv[3]);
 		return 2;
 	}

@@ -81,6 +81,33 @@ static inline uint8_t *pkt_buf_end(struct pkt *p) { return (uint8_t *)p + PKT_BU
 static inline uint32_t pkt_tailroom(struct pkt *p) { return (uint32_t)(pkt_buf_end(p) - p->data) - p->len; }
 static inline uint32_t pkt_headroom(struct pkt *p) { return (uint32_t)(p->data - pkt_buf_start(p)); }
 
+/*
+ * Grow the frame by n bytes at its front, into the headroom, or shrink it
+ * by n: zero copy, for a function that adds or removes an outer header
+ * (the load balancer's IPIP/GUE encapsulation; NAT64 swapping an IPv4 for
+ * an IPv6 header).  Only data and len change: the new bytes are not
+ * written, and the caller moves the L2 header and re-parses (l3_off,
+ * l4_off... still describe the old layout).  Returns the new data, or
+ * NULL (nothing changed) if the headroom is short of n, the frame would
+ * pass 65535 bytes, or (pull) the frame is shorter than n.
+ */
+static inline uint8_t *pkt_push_front(struct pkt *p, uint32_t n)
+{
+	if (unlikely(pkt_headroom(p) < n || (uint32_t)p->len + n > 0xffffu))
+		return (uint8_t *)0;
+	p->data -= n;
+	p->len = (uint16_t)(p->len + n);
+	return p->data;
+}
+static inline uint8_t *pkt_pull_front(struct pkt *p, uint32_t n)
+{
+	if (unlikely(p->len < n))
+		return (uint8_t *)0;
+	p->data += n;
+	p->len = (uint16_t)(p->len - n);
+	return p->data;
+}
+
 /* Reset a buffer to empty with default headroom (used after alloc). */
 static inline void pkt_reset(struct pkt *p)
 {

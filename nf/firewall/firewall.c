@@ -61,7 +61,7 @@ static void fw_reject(struct fw *fw, struct nf_batch *b, struct pkt *p)
 	fw_drop(fw, p, FW_DROP_REJECT);
 	struct pkt *r;
 	switch (fw_reject_build(fw->pool, p, &r)) {
-	case FW_REJECT_SENT:
+	case NF_REPLY_SENT:
 		if (nf_batch_emit(b, r)) {
 			fw->c.rejects_sent++;
 			fw->c.port[p->port & (PORT_MAX - 1)].rejected++;
@@ -69,10 +69,10 @@ static void fw_reject(struct fw *fw, struct nf_batch *b, struct pkt *p)
 			fw->c.rejects_nobuf++;
 		}
 		break;
-	case FW_REJECT_NOT_DUE:
+	case NF_REPLY_NOT_DUE:
 		fw->c.rejects_not_due++;
 		break;
-	case FW_REJECT_NO_BUF:
+	case NF_REPLY_NO_BUF:
 		fw->c.rejects_nobuf++;
 		break;
 	}

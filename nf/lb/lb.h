@@ -12,6 +12,9 @@
  *          backend:bport, the packet as rewritten; replies from the
  *          backend are its reverse.
  *
+ * A vip that encapsulates (lb_encap.h) files the client entry only: the
+ * backend answers the client directly, nothing comes back to match.
+ *
  * Affinity: the backend of a connection is chosen once (Maglev, on its
  * 5-tuple) and stays in the entry; a reload rebinds the indices to the
  * new config, and a backend the reload removed stays as a "draining"
@@ -33,6 +36,7 @@
 #define LB_U_REPLIED (1ull << 26)          /* the backend has answered */
 #define LB_U_CLOSING (1ull << 27)          /* TCP FIN or RST seen */
 #define LB_U_TCP (1ull << 28)
+#define LB_U_ENCAP (1ull << 29)            /* the vip encapsulates: one entry, no reply path */
 #define LB_U_VIP_SHIFT 32                  /* bits 32-47 */
 #define LB_U_BE_SHIFT 48                   /* bits 48-63 */
 
@@ -48,6 +52,8 @@ struct lb {
 	struct conn2 cn;
 	uint16_t n_ports;
 	bool from_clients;      /* the burst being processed */
+	struct nf_batch *batch; /* the burst being processed: ICMP errors go with it */
+	struct pkt_pool *pool;  /* for ICMP errors */
 	struct lb_global c;
 };
 

@@ -54,28 +54,34 @@ static void put(struct answer *a, const char *fmt, ...)
 		a->len = SYS_MIN(a->len + (size_t)w, a->n - 1);
 }
 
-/* "10.0.1.2", or "10.0.1.2:8080" with a port (network order). */
-static void fmt_backend(char *buf, size_t n, uint32_t addr, uint16_t port)
+/* "10.0.1.2", "10.0.1.2:8080", "2001:db8::1", "[2001:db8::1]:8080". */
+static void fmt_backend(char *buf, size_t n, uint8_t family, const union flow_addr *addr,
+			uint16_t port)
 {
-	uint32_t h = sys_be32(addr);
-	int w = snprintf(buf, n, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
-	if (port && w > 0 && (size_t)w < n)
-		snprintf(buf + w, n - (size_t)w, ":%u", sys_be16(port));
+	char a[48];
+	lb_addr_format(family, addr, a, sizeof(a));
+	bool br = port && family == FLOW_FAMILY_V6;
+	if (port)
+		snprintf(buf, n, "%s%s%s:%u", br ? "[" : "", a, br ? "]" : "", sys_be16(port));
+	else
+		snprintf(buf, n, "%s", a);
 }
 
-static bool is_match(const struct lb_backend *be, uint32_t addr, uint16_t port)
+static bool is_match(const struct lb_backend *be, uint8_t family, const union flow_addr *addr,
+		     uint16_t port)
 {
-	return be->addr == addr && (!port || be->port == port);
+	return lb_addr_eq(be->family, &be->addr, family, addr) && (!port || be->port == port);
 }
 
-int lb_admin_set(struct lb *l, uint32_t addr, uint16_t port, bool down, char *ans, size_t n)
+int lb_admin_set(struct lb *l, uint8_t family, const union flow_addr *addr, uint16_t port,
+		 bool down, char *ans, size_t n)
 {
 	struct lb_conf *lc = l->lc;
 	const char *state = down ? "down" : "up";
 	bool touched[LB_VIPS_MAX] = {false};
 	uint32_t match = 0, changed = 0, draining = 0;
-	char what[32];
-	fmt_backend(what, sizeof(what), addr, port);
+	char what[64];
+	fmt_backend(what, sizeof(what), family, addr, port);
 	/* Which ones change: remembered, to undo if the tables cannot be
 	 * rebuilt. */
 	uint16_t *chg = sys_alloc(sizeof(*chg) * LB_BE_SLOTS, 8);
@@ -85,7 +91,7 @@ int lb_admin_set(struct lb *l, uint32_t addr, uint16_t port, bool down, char *an
 	}
 	for (uint32_t i = 0; i < lc->n_be; i++) {
 		struct lb_backend *be = &lc->be[i];
-		if (!is_match(be, addr, port))
+		if (!is_match(be, family, addr, port))
 			continue;
 		if (be->draining) {
 			draining++;
@@ -121,7 +127,7 @@ int lb_admin_set(struct lb *l, uint32_t addr, uint16_t port, bool down, char *an
 	const char *sep = "";
 	for (uint32_t i = 0; i < lc->n_be; i++) {
 		const struct lb_backend *be = &lc->be[i];
-		if (!is_match(be, addr, port) || be->draining)
+		if (!is_match(be, family, addr, port) || be->draining)
 			continue;
 		bool was = false;
 		for (uint32_t k = 0; k < changed && !was; k++)
@@ -148,9 +154,10 @@ int lb_admin_carry(const struct lb_conf *old, struct lb_conf *nc)
 	for (uint32_t i = 0; i < nc->n_be; i++) {
 		struct lb_backend *nb = &nc->be[i];
 		const struct lb_vip *nv = &nc->vips[nb->vip];
-		int32_t ov = lb_conf_vip(old, nv->addr, nv->port, nv->proto);
+		int32_t ov = lb_conf_vip(old, nv->family, &nv->addr, nv->port, nv->proto);
 		/* A configured backend is found before a draining copy. */
-		int32_t ob = ov >= 0 ? lb_conf_backend(old, (uint32_t)ov, nb->addr, nb->port) : -1;
+		int32_t ob = ov >= 0 ? lb_conf_backend(old, (uint32_t)ov, nb->family, &nb->addr, nb->port)
+				     : -1;
 		if (ob >= 0 && old->be[ob].down && !old->be[ob].draining) {
 			nb->down = true;
 			touched[nb->vip] = any = true;
@@ -180,11 +187,14 @@ int lb_control(void *st, const char *args, char *ans, size_t n)
 		snprintf(ans, n, "want 'backend ADDR[:PORT] down|up', not '%.64s'", args);
 		return -SYS_EINVAL;
 	}
-	uint32_t addr;
+	struct cfg_addr ca;
 	uint16_t port;
-	if (!cfg_parse_v4_port(w[1], &addr, &port)) {
-		snprintf(ans, n, "'%s' is no backend address: want IPv4 ADDR or ADDR:PORT", w[1]);
+	if (!cfg_parse_addr_port(w[1], &ca, &port)) {
+		snprintf(ans, n, "'%s' is no backend address: want ADDR, ADDR:PORT or [IPV6]:PORT",
+			 w[1]);
 		return -SYS_EINVAL;
 	}
-	return lb_admin_set(st, addr, port, w[2][0] == 'd', ans, n);
+	union flow_addr addr;
+	memcpy(addr.v6, ca.a, 16);
+	return lb_admin_set(st, ca.family, &addr, port, w[2][0] == 'd', ans, n);
 }

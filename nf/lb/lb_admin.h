@@ -26,17 +26,19 @@
 
 #include "nf/lb/lb.h"
 
-/* Set every configured backend at addr:port (network order; port 0: any
- * port, of any vip) down or up.  A one-line answer in ans[n] says what
+/* Set every configured backend at addr:port (network order, IPv4 or IPv6
+ * as `family` says; port 0: any port, of any vip) down or up.  A one-line answer in ans[n] says what
  * changed; 0, -SYS_ENOENT (no such backend), -SYS_ENOMEM. */
-int lb_admin_set(struct lb *l, uint32_t addr, uint16_t port, bool down, char *ans, size_t n);
+int lb_admin_set(struct lb *l, uint8_t family, const union flow_addr *addr, uint16_t port,
+		 bool down, char *ans, size_t n);
 
 /* A reload from `old` to `nc` (compiled, not yet in force): the backends
  * of nc that were down in old are down, their vips' tables rebuilt.  0 or
  * -SYS_ENOMEM (nc is then only fit to be freed). */
 int lb_admin_carry(const struct lb_conf *old, struct lb_conf *nc);
 
-/* nf_ops.control: "backend ADDR[:PORT] down|up". */
+/* nf_ops.control: "backend ADDR[:PORT] down|up", an IPv6 ADDR with a
+ * port in brackets ([2001:db8::1]:8080). */
 int lb_control(void *st, const char *args, char *ans, size_t n);
 
 #endif

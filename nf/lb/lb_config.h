@@ -5,21 +5,25 @@
  * lb-reference.conf documents each):
  *
  *   vip NAME ADDRESS proto tcp|udp port N [table-size PRIME]
+ *       [mode nat|ipip|ip6ip6|gue] [gue-port N] [source ADDRESS]...
  *   backend NAME ADDRESS [port N] [weight W]    NAME: a vip declared above;
  *                                               port: the vip's; W 0-100 (1)
  *   timeout NAME SECONDS [NAME SECONDS]...      tcp-established tcp-transitory udp
  *   non-vip pass|drop                           (drop)
  *   non-ip pass|drop                            (pass)
+ *   encap-source ADDRESS                        outer source, per family
+ *   mtu N                                       encapsulated size (1500)
  *
  * A backend may also be set down at run time (lb_admin.h); a reload
  * keeps that.  The clients are on the port named `clients` (else port 0), the servers
- * on `servers` (else port 1).  IPv4 only.  Mistakes are reported at their
+ * on `servers` (else port 1).  IPv4 and IPv6.  Mistakes are reported at their
  * token as FILE:LINE:COL, one per statement; the config is rejected whole.
  */
 #ifndef NFB_LB_CONFIG_H
 #define NFB_LB_CONFIG_H
 
 #include "config/config.h"
+#include "dataplane/flow.h"
 #include "nf/lb/lb_maglev.h"
 #include "nf/lb/lb_stats.h"
 
@@ -32,10 +36,19 @@
  * ("draining", see lb.c): as many again as configured. */
 #define LB_BE_SLOTS (2 * LB_BACKENDS_MAX)
 
+#define LB_MTU_DEFAULT 1500
+#define LB_MTU_MIN 1280           /* the IPv6 minimum (RFC 8200 5) */
+#define LB_MTU_MAX 9000
+#define LB_GUE_PORT_DEFAULT 6080
+
+/* How a vip's packets reach their backend (lb_encap.h). */
+enum lb_mode { LB_MODE_NAT, LB_MODE_IPIP, LB_MODE_IP6IP6, LB_MODE_GUE };
+
 enum lb_tmo { LB_TMO_TCP_EST, LB_TMO_TCP_TRANS, LB_TMO_UDP, LB_TMO_COUNT };
 
 struct lb_backend {
-	uint32_t addr;        /* network order */
+	union flow_addr addr; /* network order; IPv4 zero-extended, as in flow keys */
+	uint8_t family;       /* FLOW_FAMILY_V4 or _V6 */
 	uint16_t port;        /* network order */
 	uint16_t vip;         /* index in lb_conf.vips */
 	uint16_t weight;      /* 0: no new connections */
@@ -47,9 +60,15 @@ struct lb_backend {
 
 struct lb_vip {
 	char name[LB_NAME_LEN];
-	uint32_t addr;        /* network order */
+	union flow_addr addr; /* network order; IPv4 zero-extended */
+	uint8_t family;
+	uint8_t mode;         /* enum lb_mode */
 	uint16_t port;        /* network order */
 	uint8_t proto;
+	uint16_t gue_port;    /* network order (mode gue) */
+	bool has_src4, has_src6;
+	uint32_t src4;        /* encapsulation's outer source, network order */
+	uint8_t src6[16];
 	uint32_t m;           /* table size (prime) */
 	uint16_t *table;      /* m slots of lb_conf.be indices, or LB_MAGLEV_EMPTY */
 	uint32_t line;
@@ -63,6 +82,7 @@ struct lb_conf {
 	uint32_t tmo_sec[LB_TMO_COUNT];
 	uint32_t tmo_ticks[LB_TMO_COUNT];
 	bool non_vip_pass, non_ip_pass;
+	uint32_t mtu;         /* largest encapsulated IP packet */
 	uint16_t client_port, server_port;
 };
 
@@ -79,11 +99,27 @@ void lb_conf_free(struct lb_conf *lc);
 int lb_conf_fill_table(const struct lb_conf *lc, uint32_t v, uint16_t *table,
 		       struct lb_maglev_in *in);
 
+static inline bool lb_addr_eq(uint8_t fa, const union flow_addr *a, uint8_t fb,
+			      const union flow_addr *b)
+{
+	return fa == fb && a->u64[0] == b->u64[0] && a->u64[1] == b->u64[1];
+}
+static inline union flow_addr lb_addr4(uint32_t a_be)
+{
+	union flow_addr a = {.u64 = {0, 0}};
+	a.v4 = a_be;
+	return a;
+}
+
 /* The vip for destination addr:port and proto (network order), or -1. */
-int32_t lb_conf_vip(const struct lb_conf *lc, uint32_t addr, uint16_t port, uint8_t proto);
+int32_t lb_conf_vip(const struct lb_conf *lc, uint8_t family, const union flow_addr *addr,
+		    uint16_t port, uint8_t proto);
 /* True if `addr` is the address of any vip. */
-bool lb_conf_is_vip_addr(const struct lb_conf *lc, uint32_t addr);
+bool lb_conf_is_vip_addr(const struct lb_conf *lc, uint8_t family, const union flow_addr *addr);
 /* The backend of vip `vip` at addr:port (network order), or -1. */
-int32_t lb_conf_backend(const struct lb_conf *lc, uint32_t vip, uint32_t addr, uint16_t port);
+int32_t lb_conf_backend(const struct lb_conf *lc, uint32_t vip, uint8_t family,
+			const union flow_addr *addr, uint16_t port);
+/* "10.0.1.2" or "2001:db8::1". */
+void lb_addr_format(uint8_t family, const union flow_addr *a, char *buf, size_t n);
 
 #endif

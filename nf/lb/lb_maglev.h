@@ -45,6 +45,26 @@ static inline uint32_t lb_tuple_hash(uint32_t src, uint32_t dst, uint16_t sport,
 	return (uint32_t)(lb_mix64(a ^ lb_mix64(b + 0x9e3779b97f4a7c15ull)) >> 32);
 }
 
+/* An IPv6 address (network order) folded to the 32 bits the hashes take:
+ * hi, lo its two 64-bit halves read big-endian; an IPv4 address is its
+ * host-order value. */
+static inline uint32_t lb_fold128(uint64_t hi, uint64_t lo)
+{
+	return (uint32_t)(lb_mix64(hi ^ lb_mix64(lo ^ 0x5851f42d4c957f2dull)) >> 32);
+}
+static inline uint32_t lb_fold_addr(uint8_t family, const void *a)
+{
+	const uint8_t *b = a;
+	if (family == 4)
+		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	uint64_t hi = 0, lo = 0;
+	for (int i = 0; i < 8; i++) {
+		hi = hi << 8 | b[i];
+		lo = lo << 8 | b[8 + i];
+	}
+	return lb_fold128(hi, lo);
+}
+
 static inline uint32_t lb_maglev_slot(uint32_t hash, uint32_t m)
 {
 	return (uint32_t)(((uint64_t)hash * m) >> 32);

@@ -58,6 +58,11 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_to_servers", c->icmp_errors_to_servers);
 	stats_u64(w, "icmp_errors_to_clients", c->icmp_errors_to_clients);
 	stats_u64(w, "passed", c->passed);
+	stats_u64(w, "encapsulated", c->encapsulated);
+	stats_u64(w, "frag_needed_sent", c->frag_needed_sent);
+	stats_u64(w, "packet_too_big_sent", c->packet_too_big_sent);
+	stats_u64(w, "too_big_not_answered", c->too_big_not_answered);
+	stats_u64(w, "mtu", lc->mtu);
 	stats_u64(w, "dropped", c->dropped);
 	nf_drop_stats_write(w, "", drop_names, c->drop, LB_DROP_COUNT);
 
@@ -74,9 +79,9 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	uint32_t shown = SYS_MIN(lc->n_be, 256u);
 	for (uint32_t i = 0; i < shown; i++) {
 		const struct lb_backend *be = &lc->be[i];
-		uint32_t a = sys_be32(be->addr);
-		snprintf(name, sizeof(name), "%s_%u.%u.%u.%u_%u", lc->vips[be->vip].name, a >> 24,
-			 (a >> 16) & 255, (a >> 8) & 255, a & 255, sys_be16(be->port));
+		char a[48];
+		lb_addr_format(be->family, &be->addr, a, sizeof(a));
+		snprintf(name, sizeof(name), "%s_%s_%u", lc->vips[be->vip].name, a, sys_be16(be->port));
 		char key[96];
 		snprintf(key, sizeof(key), "%s_weight", name);
 		stats_u64(w, key, be->weight);

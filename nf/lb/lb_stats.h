@@ -19,10 +19,12 @@
 	X(TABLE_FULL, "table_full")       /* new connection, no room in the flow table */   \
 	X(FRAGMENT, "fragment")           /* an IPv4 fragment to a vip: not reassembled */  \
 	X(UNSUPPORTED, "unsupported")     /* to a vip address, not its protocol */          \
-	X(IPV6, "ipv6")                   /* IPv6 (no IPv6 vips) with `non-vip drop` */     \
+	X(IPV6, "ipv6")                   /* IPv6 not to a vip nor of a connection (`non-vip drop`) */ \
 	X(NON_IP, "non_ip")               /* `non-ip drop` */                               \
 	X(NO_PORT, "no_port")             /* the other side's port is not wired */          \
-	X(TUPLE_CLASH, "tuple_clash")     /* one client port to two vips on one backend */
+	X(TUPLE_CLASH, "tuple_clash")     /* one client port to two vips on one backend */  \
+	X(TOO_BIG, "too_big")             /* encapsulated it would exceed the mtu */       \
+	X(NO_HEADROOM, "no_headroom")     /* no room in front of the frame to encapsulate */
 
 enum lb_drop {
 #define LB_DROP_ENUM_(n, s) LB_DROP_##n,
@@ -45,6 +47,10 @@ struct lb_global {
 	uint64_t to_servers, to_clients;        /* packets translated */
 	uint64_t icmp_errors_to_servers, icmp_errors_to_clients;
 	uint64_t passed;                         /* non-vip / non-ip passed untouched */
+	uint64_t encapsulated;                   /* packets sent to a backend in an outer header */
+	uint64_t frag_needed_sent;               /* ICMP 3/4 for an IPv4 packet too big (DF) */
+	uint64_t packet_too_big_sent;            /* ICMPv6 2/0 for an IPv6 packet too big */
+	uint64_t too_big_not_answered;           /* no answer due (DF clear, multicast...) or no buffer */
 	uint64_t backend_state_changes;          /* set down or up at run time (lb_admin.h) */
 	uint64_t dropped;
 	uint64_t drop[LB_DROP_COUNT];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "tests/fuzz/nf_harness.h"
 
+#include <sanitizer/asan_interface.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,26 +10,43 @@
 
 #define POOL_SIZE 256
 
-/* The heap frame each pool buffer points at, by buffer index: a packet
- * the function keeps (NF_KEPT) takes its frame along, and gives it back
- * when it is released or, freed by the function, when its buffer is taken
- * again or the next input starts. */
+/* Each frame sits in its pool buffer at the default headroom, as a
+ * driver leaves it (a function may grow it in front: pkt_push_front),
+ * and the bytes after it are poisoned, so ASan catches a read past the
+ * frame as it would past a heap block.  A packet the function keeps
+ * (NF_KEPT) keeps its poison; a buffer is cleaned when the harness frees
+ * it, takes it again, or finds it free before a burst (freed by the
+ * function, which may take it for a packet it generates). */
 static struct pkt_pool *frames_pool;
-static uint8_t *frame_of[POOL_SIZE];
+static bool poisoned[POOL_SIZE];
 
-static uint8_t **frame_slot(const struct pkt *p)
+static size_t frame_index(const struct pkt *p)
 {
 	size_t i = (size_t)((const uint8_t *)p - frames_pool->mem) / PKT_BUF_SIZE;
 	if (i >= POOL_SIZE)
 		abort();
-	return &frame_of[i];
+	return i;
 }
 
-static void frame_free(const struct pkt *p)
+static void frame_free(struct pkt *p)
 {
-	uint8_t **f = frame_slot(p);
-	free(*f);
-	*f = NULL;
+	size_t i = frame_index(p);
+	if (poisoned[i])
+		ASAN_UNPOISON_MEMORY_REGION(pkt_buf_start(p), PKT_BUF_SIZE - PKT_META_SIZE);
+	poisoned[i] = false;
+}
+
+static void frame_poison_tail(struct pkt *p)
+{
+	uint8_t *end = p->data + p->len;
+	ASAN_POISON_MEMORY_REGION(end, (size_t)(pkt_buf_end(p) - end));
+	poisoned[frame_index(p)] = true;
+}
+
+static void frames_clean_free(struct pkt_pool *pool)
+{
+	for (uint32_t i = 0; i < pool->n_free; i++)
+		frame_free(pool->free[i]);
 }
 
 struct pkt_pool *fuzz_setup(struct cfg **cfgs, const char *const *texts, unsigned n)
@@ -53,10 +71,7 @@ void *fuzz_nf_start(const struct nf_ops *nf, struct pkt_pool *pool, const struct
 	/* The last input's functions are destroyed: kept packets are free. */
 	if (pool->n_free != POOL_SIZE)
 		abort();
-	for (unsigned i = 0; i < POOL_SIZE; i++) {
-		free(frame_of[i]);
-		frame_of[i] = NULL;
-	}
+	frames_clean_free(pool);
 	cfg_errors_init(&errs);
 	void *st = nf->create(&env);
 	if (!st || nf->configure(st, cfg, &errs))
@@ -95,12 +110,11 @@ bool fuzz_next_burst(struct fuzz_feed *f, struct pkt_pool *pool, struct fuzz_bur
 		if (!p)
 			abort(); /* a function keeps more than it may */
 		frame_free(p); /* a kept packet's, freed by the function */
-		uint8_t *frame = malloc(len ? len : 1);
-		memcpy(frame, data + f->off, len);
+		if (pkt_set_data(p, data + f->off, (uint32_t)len))
+			abort(); /* len <= PKT_DATA_ROOM */
 		f->off += len;
-		p->data = frame;
-		*frame_slot(p) = frame;
-		p->len = (uint16_t)len;
+		frame_poison_tail(p);
+		uint8_t *frame = p->data;
 		p->port = port & 1;
 		if (parse_pkt(p) != PARSE_OK) {
 			frame_free(p);
@@ -119,6 +133,7 @@ void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uin
 		    uint16_t *out)
 {
 	struct nf_batch nb = {.pkts = b->pkts, .n = b->n, .port = b->port, .out_all = NF_OUT_PER_PKT};
+	frames_clean_free(frames_pool);
 	nf->process(st, &nb, now);
 	for (uint16_t i = 0; i < b->n; i++) {
 		uint16_t o = fuzz_out(&nb, i);

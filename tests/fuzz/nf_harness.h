@@ -12,9 +12,11 @@
  * its burst.  Each burst moves the clock by its first record's dt, so
  * timeouts and tables that age are exercised.
  *
- * Every frame is copied to a heap buffer of exactly its length, so ASan
- * reports any read past its end (the functions read ICMP error quotes and
- * IPv6 extension headers the parser did not validate).
+ * Every frame is copied into its pool buffer at the default headroom (a
+ * function may grow it in front, pkt_push_front) with the bytes after it
+ * poisoned, so ASan reports any read past its end (the functions read
+ * ICMP error quotes and IPv6 extension headers the parser did not
+ * validate).
  */
 #ifndef NFBOX_TESTS_FUZZ_NF_HARNESS_H
 #define NFBOX_TESTS_FUZZ_NF_HARNESS_H
@@ -37,7 +39,7 @@ struct fuzz_feed {
 
 struct fuzz_burst {
 	struct pkt *pkts[FUZZ_BURST_MAX];
-	uint8_t *frames[FUZZ_BURST_MAX]; /* the heap copies pkts[i]->data points at */
+	uint8_t *frames[FUZZ_BURST_MAX]; /* where pkts[i]->data pointed when it came */
 	uint16_t n;
 	uint8_t port;
 };

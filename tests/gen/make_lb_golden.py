@@ -22,7 +22,12 @@ import os
 import shutil
 import sys
 
+import struct
+
 from scapy.all import ICMP, IP, TCP, UDP, Ether, IPerror, IPv6, Raw, UDPerror, ARP, fragment, wrpcap
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6TimeExceeded,
+                                in6_chksum)
+from scapy.utils import checksum
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_nat_golden import tshark_check  # noqa: E402
@@ -42,7 +47,13 @@ def mix64(z):
 
 
 def ip4(a):
-    return int(ipaddress.IPv4Address(a))
+    """The 32 bits an address hashes as: IPv4 its value, IPv6 folded
+    (lb_fold128 in lb_maglev.h)."""
+    x = ipaddress.ip_address(a)
+    if x.version == 4:
+        return int(x)
+    v = int(x)
+    return mix64((v >> 64) ^ mix64((v & M64) ^ 0x5851f42d4c957f2d)) >> 32
 
 
 def tuple_hash(src, dst, sport, dport, proto):
@@ -94,14 +105,15 @@ class Case:
         self.out = {0: [], 1: []}
         self.stats, self.fail, self.cmd = [], None, None
 
-    def send(self, port, pkt, out=None, dt=0.001):
+    def send(self, port, pkt, out=None, dt=0.001, back=None):
         self.t += dt
         pkt.time = self.t
         self.inp[port].append(pkt)
-        if out is not None:
-            out = Ether(bytes(out))
-            out.time = self.t
-            self.out[port ^ 1].append(out)
+        for o, to in ((out, port ^ 1), (back, port)):
+            if o is not None:
+                o = Ether(bytes(o))
+                o.time = self.t
+                self.out[to].append(o)
 
     def write(self):
         d = os.path.join(HERE, self.name)
@@ -147,18 +159,36 @@ def rewrite(p, src=None, dst=None, sport=None, dport=None):
     """`p` with addresses/ports replaced and checksums recomputed."""
     q = Ether(bytes(p))
     l4 = q[TCP] if TCP in q else q[UDP]
+    ip = q[IP] if IP in q else q[IPv6]
     if src:
-        q[IP].src = src
+        ip.src = src
     if dst:
-        q[IP].dst = dst
+        ip.dst = dst
     if sport:
         l4.sport = sport
     if dport:
         l4.dport = dport
-    del q[IP].chksum
+    if IP in q:
+        del q[IP].chksum
     if not (UDP in q and q[UDP].chksum == 0):
         del l4.chksum
     return q
+
+
+def http_conversation(c, mk, cli, cp, vip, b, bp, with_ack=False):
+    """A TCP connection to vip:80 through nat mode: handshake, request,
+    response, close; each way translated (mk: tcp or tcp6)."""
+    steps = [(0, "S", 1000, 0, b""), (1, "SA", 5000, 1001, b"")] + \
+        ([(0, "A", 1001, 5001, b"")] if with_ack else []) + \
+        [(0, "PA", 1001, 5001, b"GET / HTTP/1.0\r\n\r\n"), (1, "PA", 5001, 1019, b"HTTP/1.0 200 OK\r\n\r\n"),
+         (0, "FA", 1019, 5020, b""), (1, "FA", 5020, 1020, b"")]
+    for port, flags, seq, ack, load in steps:
+        if port == 0:
+            p = mk(0, cli, vip, cp, 80, flags, seq, ack, load)
+            c.send(0, p, rewrite(p, dst=b, dport=bp))
+        else:
+            p = mk(1, b, cli, bp, cp, flags, seq, ack, load)
+            c.send(1, p, rewrite(p, src=vip, sport=80))
 
 
 def icmp_err(port, src, dst, quoted, typ=3, code=3):
@@ -184,16 +214,7 @@ def case_basic():
     b, bp, _ = web.pick(cli, VIP, cp, 80, 6)
     # A TCP connection: handshake, request, response, close; each way
     # translated.
-    for port, flags, seq, ack, load in ((0, "S", 1000, 0, b""), (1, "SA", 5000, 1001, b""),
-                                        (0, "A", 1001, 5001, b""), (0, "PA", 1001, 5001, b"GET / HTTP/1.0\r\n\r\n"),
-                                        (1, "PA", 5001, 1019, b"HTTP/1.0 200 OK\r\n\r\n"),
-                                        (0, "FA", 1019, 5020, b""), (1, "FA", 5020, 1020, b"")):
-        if port == 0:
-            p = tcp(0, cli, VIP, cp, 80, flags, seq, ack, load)
-            c.send(0, p, rewrite(p, dst=b, dport=bp))
-        else:
-            p = tcp(1, b, cli, bp, cp, flags, seq, ack, load)
-            c.send(1, p, rewrite(p, src=VIP, sport=80))
+    http_conversation(c, tcp, cli, cp, VIP, b, bp, with_ack=True)
     # UDP to the dns vip (same address, other protocol and port), with and
     # without a UDP checksum; the reply comes back from the vip.
     d, dp, _ = dns.pick(cli, VIP, 5353, 53, 17)
@@ -211,13 +232,14 @@ def case_basic():
     c.send(0, udp(0, cli, "203.0.113.99", 1, 53))
     c.send(1, udp(1, d, cli, dp, 9999))
     c.send(0, eth(0) / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=1, dport=53) / Raw(b"x" * 8))
+    c.send(0, eth(0) / IPv6(src="2001:db8::1", dst="2001:db8::2") / ICMPv6EchoRequest(id=1))
     c.send(0, eth(0) / IP(src=cli, dst=VIP, id=1) / ICMP(type=8, id=1) / Raw(b"ping0123"))
     frag = fragment(eth(0) / IP(src=cli, dst=VIP, id=77) / UDP(sport=7, dport=53) / Raw(b"y" * 64), fragsize=32)[1]
     c.send(0, frag)
     a = eth(0) / ARP(psrc=cli, pdst=VIP)
     c.send(0, a, a)
     c.stats = ["lb.connections_created 3", "lb.connections_active 3", "lb.to_servers 6",
-               "lb.to_clients 4", "lb.drop_non_vip 2", "lb.drop_no_connection 1", "lb.drop_ipv6 1",
+               "lb.to_clients 4", "lb.drop_non_vip 3", "lb.drop_no_connection 1", "lb.drop_ipv6 1",
                "lb.drop_unsupported 1", "lb.drop_fragment 1", "lb.passed 1",
                "lb_vip.web_connections 1", "lb_vip.web_packets_to_server 4",
                "lb_vip.web_packets_to_client 3", "lb_vip.dns_connections 2",
@@ -323,11 +345,19 @@ def case_reuse_after_expiry():
     return c
 
 
+def bad_case(name, lines, fail):
+    """A config that must be rejected whole with these messages."""
+    c = Case(name, PORTS + "".join(f"{line}\n" for line in lines))
+    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
+    c.fail = fail
+    return c
+
+
 def case_bad_config():
-    conf = PORTS + "\n".join([
+    return bad_case("lb-bad-config", [
         f"vip web {VIP} proto tcp port 80 table-size 4097",
         f"vip web2 {VIP} proto icmp port 80",
-        "vip web3 2001:db8::1 proto tcp port 80",
+        "vip web3 2001:db8::1 proto tcp port 80 mode ipip",
         f"vip web4 {VIP} proto tcp port 80",
         f"vip web4 {VIP} proto tcp port 81",
         "backend nope 10.0.1.1",
@@ -338,12 +368,9 @@ def case_bad_config():
         "timeout udp 0",
         "non-vip maybe",
         "balance roundrobin",
-    ]) + "\n"
-    c = Case("lb-bad-config", conf)
-    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
-    c.fail = ["lb.conf:3:51: table size 4097 is not a prime",
+    ], ["lb.conf:3:51: table size 4097 is not a prime",
               "lb.conf:4:29: unknown protocol (tcp|udp) 'icmp'",
-              "lb.conf:5:10: IPv6 is not balanced (IPv4 vips and backends only), got '2001:db8::1'",
+              "lb.conf:5:45: mode ipip carries IPv4, but vip 'web3' is IPv6",
               "lb.conf:7:5: vip 'web4' already declared at line 6",
               "lb.conf:8:9: no vip named 'nope' above this backend",
               "lb.conf:9:40: backend weight 101 out of range 0-100",
@@ -351,21 +378,248 @@ def case_bad_config():
               "lb.conf:12:14: expected backend address (a single address), got '10.0.0.0/24'",
               "lb.conf:13:13: timeout in seconds 0 out of range 1-1000000",
               "lb.conf:14:9: expected non-vip policy (pass|drop), got 'maybe'",
-              "lb.conf:15:1: unknown keyword 'balance'"]
-    return c
+              "lb.conf:15:1: unknown keyword 'balance'"])
 
 
 def case_empty_vip():
     """Checked once the statements are good: a vip needs a backend."""
-    c = Case("lb-bad-config-empty-vip", PORTS + f"vip web {VIP} proto tcp port 80\n"
-             f"vip dns {VIP} proto udp port 53\nbackend web 10.0.1.1\n")
-    c.send(0, udp(0, "198.51.100.1", VIP, 1, 53))
-    c.fail = ["lb.conf:4:1: vip 'dns' has no backend"]
+    return bad_case("lb-bad-config-empty-vip", [f"vip web {VIP} proto tcp port 80",
+                                                f"vip dns {VIP} proto udp port 53", "backend web 10.0.1.1"],
+                    ["lb.conf:4:1: vip 'dns' has no backend"])
+
+
+# ---- IPv6 and the encapsulating modes (lb_encap.h) ------------------------------
+VIP6 = "2001:db8:10::10"
+SRC4, SRC6 = "192.0.2.100", "2001:db8:ff::1"
+
+
+def udp6(port, src, dst, sport, dport, load=b"x" * 8):
+    return eth(port) / IPv6(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(load)
+
+
+def tcp6(port, src, dst, sport, dport, flags, seq=1000, ack=0, load=b""):
+    p = eth(port) / IPv6(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack)
+    return p / Raw(load) if load else p
+
+
+def encap(p, src, dst, th, gue=False, gue_port=6080):
+    """The client's packet p in an outer header to dst (lb_encap.h)."""
+    q = Ether(bytes(p))
+    v4in = IP in q
+    inner = bytes(q[IP] if v4in else q[IPv6])
+    df = bool(q[IP].flags.DF) if v4in else True
+    tos = q[IP].tos if v4in else q[IPv6].tc
+    proto = 17 if gue else (4 if v4in else 41)
+    if ipaddress.ip_address(dst).version == 4:
+        outer = IP(src=src, dst=dst, tos=tos, id=q[IP].id if v4in and not df else 0,
+                   flags="DF" if df else 0, ttl=64, proto=proto)
+    else:
+        outer = IPv6(src=src, dst=dst, tc=tos, fl=th & 0xfffff, hlim=64, nh=proto)
+    if gue:
+        outer = outer / UDP(sport=0xc000 | (th & 0x3fff), dport=gue_port)
+    return Ether(src=q.src, dst=q.dst) / outer / Raw(inner)
+
+
+def too_big(p, mtu):
+    """ICMP frag-needed / ICMPv6 packet too big about p, back to its sender,
+    quoting what fits in 576 / 1280 bytes (nf/reply.h)."""
+    q = Ether(bytes(p))
+    if IP in q:
+        quote = bytes(q[IP])[:576 - 28]
+        icmp = struct.pack("!BBHHH", 3, 4, 0, 0, mtu) + quote
+        icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+        ip = IP(src=q[IP].dst, dst=q[IP].src, flags="DF", ttl=64, id=0, proto=1)
+    else:
+        quote = bytes(q[IPv6])[:1280 - 48]
+        icmp = struct.pack("!BBHI", 2, 0, 0, mtu) + quote
+        ip = IPv6(src=q[IPv6].dst, dst=q[IPv6].src, hlim=64, nh=58)
+        ck = in6_chksum(58, ip / Raw(icmp), icmp)
+        icmp = icmp[:2] + struct.pack("!H", ck) + icmp[4:]
+    return Ether(src=q.dst, dst=q.src) / ip / Raw(icmp)
+
+
+WEB6 = [("2001:db8:1::1", 8080, 2), ("2001:db8:1::2", 8080, 1)]
+DNS6 = [("2001:db8:2::1", 53, 1), ("2001:db8:2::2", 53, 1)]
+
+
+def case_ipv6_nat():
+    conf = (PORTS + f"vip web6 {VIP6} proto tcp port 80\n" +
+            "".join(f"backend web6 {a} port {p} weight {w}\n" for a, p, w in WEB6) +
+            f"vip dns6 {VIP6} proto udp port 53 mode nat\n" +
+            "".join(f"backend dns6 {a}\n" for a, _, _ in DNS6))
+    c = Case("lb-ipv6-nat", conf)
+    web, dns = Vip(WEB6), Vip(DNS6)
+    cli, cp = "2001:db8:c::7", 40000
+    b, bp, _ = web.pick(cli, VIP6, cp, 80, 6)
+    http_conversation(c, tcp6, cli, cp, VIP6, b, bp)
+    # UDP: 20 clients over the two backends, each answered.
+    n = {}
+    for i in range(20):
+        src = f"2001:db8:c::{100 + i:x}"
+        d, dp, _ = dns.pick(src, VIP6, 5000 + i, 53, 17)
+        n[d] = n.get(d, 0) + 1
+        q = udp6(0, src, VIP6, 5000 + i, 53)
+        c.send(0, q, rewrite(q, dst=d, dport=dp))
+        r = udp6(1, d, src, dp, 5000 + i, b"answer!!")
+        c.send(1, r, rewrite(r, src=VIP6, sport=53))
+    assert len(n) == 2, n
+    # ICMPv6 errors, as the IPv4 ones (lb-icmp-errors): the backend's
+    # packet too big about the query it got comes from the vip quoting the
+    # client's own query; a router's time exceeded keeps its address; the
+    # client's port unreachable about the reply goes to the backend.
+    src = "2001:db8:c::200"
+    d, dp, _ = dns.pick(src, VIP6, 6000, 53, 17)
+    n[d] += 1
+    q = udp6(0, src, VIP6, 6000, 53)
+    qo = rewrite(q, dst=d, dport=dp)
+    c.send(0, q, qo)
+
+    def err6(port, s_, d_, quoted, icmp):
+        return eth(port) / IPv6(src=s_, dst=d_) / icmp / Raw(bytes(quoted[IPv6]))
+    c.send(1, err6(1, d, src, qo, ICMPv6PacketTooBig(mtu=1280)),
+           err6(1, VIP6, src, q, ICMPv6PacketTooBig(mtu=1280)))
+    c.send(1, err6(1, "2001:db8:9::1", src, qo, ICMPv6TimeExceeded()),
+           err6(1, "2001:db8:9::1", src, q, ICMPv6TimeExceeded()))
+    r = udp6(1, d, src, dp, 6000)
+    ro = rewrite(r, src=VIP6, sport=53)
+    c.send(1, r, ro)
+    c.send(0, err6(0, src, VIP6, ro, ICMPv6DestUnreach(code=4)), err6(0, src, d, r, ICMPv6DestUnreach(code=4)))
+    # Not balanced: IPv6 to another address (non_vip), a backend outside
+    # any connection, ICMPv6 echo to the vip (unsupported).
+    c.send(0, udp6(0, cli, "2001:db8:10::99", 1, 53))
+    c.send(1, udp6(1, DNS6[0][0], cli, 53, 9))
+    c.send(0, eth(0) / IPv6(src=cli, dst=VIP6) / ICMPv6EchoRequest(id=1))
+    c.stats = ["lb.connections_created 22", "lb.to_servers 24", "lb.to_clients 24",
+               "lb.icmp_errors_to_clients 2", "lb.icmp_errors_to_servers 1",
+               "lb.drop_non_vip 1", "lb.drop_no_connection 1", "lb.drop_unsupported 1",
+               f"lb_backend.web6_{b}_{bp}_connections 1"] + \
+        [f"lb_backend.dns6_{a}_53_connections {k}" for a, k in n.items()]
     return c
 
 
+MODES_CONF = (PORTS + f"encap-source {SRC4}\nencap-source {SRC6}\n" +
+              f"vip web {VIP} proto tcp port 80\nbackend web 10.0.1.1 port 8080\n" +
+              f"vip tun4 {VIP} proto udp port 53 mode ipip\nbackend tun4 10.0.4.1\nbackend tun4 10.0.4.2\n" +
+              f"vip tun6 {VIP6} proto udp port 53 mode ip6ip6\nbackend tun6 2001:db8:4::1\n" +
+              f"vip gue4 {VIP} proto tcp port 443 mode gue gue-port 9000 source 192.0.2.200\n" +
+              "backend gue4 10.0.5.1\nbackend gue4 2001:db8:5::1\n" +
+              f"vip gue6 {VIP6} proto tcp port 443 mode gue\nbackend gue6 10.0.6.1\n")
+
+
+def case_modes():
+    """One config mixing every mode: each vip's packets reach their backend
+    as its mode says; the reply of an encapsulating vip's backend does not
+    come through the balancer."""
+    c = Case("lb-encap-modes", MODES_CONF)
+    cli, cli6 = "198.51.100.20", "2001:db8:c::20"
+    # nat, as before
+    p = tcp(0, cli, VIP, 41000, 80, "S")
+    c.send(0, p, rewrite(p, dst="10.0.1.1", dport=8080))
+    # ipip: two flows, each to its Maglev backend, the second packet of a
+    # flow to the same one
+    tun4 = Vip([("10.0.4.1", 53, 1), ("10.0.4.2", 53, 1)])
+    for sp in (41001, 41002, 41001):
+        q = udp(0, cli, VIP, sp, 53)
+        q[IP].tos = 0x2e
+        b, _, _ = tun4.pick(cli, VIP, sp, 53, 17)
+        c.send(0, q, encap(q, SRC4, b, tuple_hash(cli, VIP, sp, 53, 17)))
+    # ip6ip6
+    q = udp6(0, cli6, VIP6, 41003, 53)
+    q[IPv6].tc = 0x28
+    q[IPv6].fl = 12345
+    c.send(0, q, encap(q, SRC6, "2001:db8:4::1", tuple_hash(cli6, VIP6, 41003, 53, 17)))
+    # gue, IPv4 inner over an IPv4 or an IPv6 outer (the backend's family),
+    # the vip's own IPv4 source; DF set by the client is copied
+    gue4 = Vip([("10.0.5.1", 443, 1), ("2001:db8:5::1", 443, 1)])
+    seen = set()
+    for sp in range(42000, 42010):
+        q = tcp(0, cli, VIP, sp, 443, "S")
+        q[IP].flags = "DF"
+        b, _, _ = gue4.pick(cli, VIP, sp, 443, 6)
+        src = "192.0.2.200" if ":" not in b else SRC6
+        seen.add(b)
+        c.send(0, q, encap(q, src, b, tuple_hash(cli, VIP, sp, 443, 6), gue=True, gue_port=9000))
+    assert len(seen) == 2, seen
+    # gue, IPv6 inner over IPv4
+    q = tcp6(0, cli6, VIP6, 42100, 443, "S", load=b"hello")
+    c.send(0, q, encap(q, SRC4, "10.0.6.1", tuple_hash(cli6, VIP6, 42100, 443, 6), gue=True))
+    # the ipip backend's direct answer is no connection of ours
+    c.send(1, udp(1, VIP, cli, 53, 41001))
+    c.stats = ["lb.connections_created 15", "lb.encapsulated 15", "lb.to_servers 16",
+               "lb.drop_no_connection 1", "lb.connections_active 15", "lb.flow_entries 16"]
+    return c
+
+
+def case_too_big():
+    conf = (PORTS + f"encap-source {SRC4}\nencap-source {SRC6}\nmtu 1400\n" +
+            f"vip tun4 {VIP} proto udp port 53 mode ipip\nbackend tun4 10.0.4.1\n" +
+            f"vip tun6 {VIP6} proto udp port 53 mode ip6ip6\nbackend tun6 2001:db8:4::1\n" +
+            f"vip gue4 {VIP} proto udp port 54 mode gue\nbackend gue4 10.0.5.1\n")
+    c = Case("lb-encap-too-big", conf)
+    cli, cli6 = "198.51.100.30", "2001:db8:c::30"
+    th = tuple_hash(cli, VIP, 43000, 53, 17)
+    # 1380 + 20 = 1400: fits
+    q = udp(0, cli, VIP, 43000, 53, b"a" * (1380 - 28))
+    q[IP].flags = "DF"
+    c.send(0, q, encap(q, SRC4, "10.0.4.1", th))
+    # 1381 + 20 with DF: frag-needed, next-hop MTU 1380
+    q = udp(0, cli, VIP, 43000, 53, b"b" * (1381 - 28))
+    q[IP].flags = "DF"
+    c.send(0, q, back=too_big(q, 1380))
+    # without DF: dropped, not fragmented, no answer
+    c.send(0, udp(0, cli, VIP, 43000, 53, b"c" * (1381 - 28)))
+    # gue: 28 bytes more, so 1373 is too big (1372 fits)
+    q = udp(0, cli, VIP, 43001, 54, b"d" * (1372 - 28))
+    q[IP].flags = "DF"
+    c.send(0, q, encap(q, SRC4, "10.0.5.1", tuple_hash(cli, VIP, 43001, 54, 17), gue=True))
+    q = udp(0, cli, VIP, 43001, 54, b"e" * (1373 - 28))
+    q[IP].flags = "DF"
+    c.send(0, q, back=too_big(q, 1372))
+    # IPv6: 1361 + 40 > 1400: packet too big, MTU 1360, quoting 1232 bytes
+    q = udp6(0, cli6, VIP6, 43002, 53, b"f" * (1361 - 48))
+    c.send(0, q, back=too_big(q, 1360))
+    q = udp6(0, cli6, VIP6, 43002, 53, b"g" * (1360 - 48))
+    c.send(0, q, encap(q, SRC6, "2001:db8:4::1", tuple_hash(cli6, VIP6, 43002, 53, 17)))
+    c.stats = ["lb.drop_too_big 4", "lb.frag_needed_sent 2", "lb.packet_too_big_sent 1",
+               "lb.too_big_not_answered 1", "lb.encapsulated 3", "lb.mtu 1400"]
+    return c
+
+
+def case_bad_encap_config():
+    return bad_case("lb-bad-config-encap", [
+        f"vip a {VIP6} proto udp port 53 mode ipip",
+        f"vip b {VIP} proto udp port 53 mode ip6ip6",
+        f"vip c {VIP} proto udp port 54 mode tunnel",
+        f"vip d {VIP} proto udp port 55 gue-port 7000",
+        f"vip e {VIP} proto udp port 56 mode ipip",
+        "backend e 2001:db8::5",
+        "backend e 10.0.0.5 port 99",
+        f"vip f {VIP} proto udp port 57",
+        "backend f 2001:db8::6",
+        "mtu 100",
+        f"vip g {VIP} proto udp port 58 source 10.0.0.1 source 10.0.0.2",
+    ], ["lb.conf:3:46: mode ipip carries IPv4, but vip 'a' is IPv6",
+              "lb.conf:4:43: mode ip6ip6 carries IPv6, but vip 'b' is IPv4",
+              "lb.conf:5:43: unknown forwarding mode (nat|ipip|ip6ip6|gue) 'tunnel'",
+              "lb.conf:6:38: gue-port without mode gue",
+              "lb.conf:8:11: vip 'e' (IPv4, mode ipip) cannot reach IPv6 backend '2001:db8::5'",
+              "lb.conf:9:20: vip 'e' encapsulates (mode ipip): its backends get the packet as sent to the vip, no port",
+              "lb.conf:11:11: vip 'f' (IPv4, mode nat) cannot reach IPv6 backend '2001:db8::6'",
+              "lb.conf:12:5: mtu 100 out of range 1280-9000",
+              "lb.conf:13:61: a second IPv4 source address"])
+
+
+def case_no_encap_source():
+    """Checked once the statements are good: a source for each backend."""
+    return bad_case("lb-bad-config-no-source", [f"encap-source {SRC4}", f"vip g {VIP} proto udp port 53 mode gue",
+                                                "backend g 10.0.0.1", "backend g 2001:db8::1"],
+                    ["lb.conf:6:11: no IPv6 source address to encapsulate towards backend '2001:db8::1' "
+                     "of vip 'g' (encap-source, or the vip's source)"])
+
+
 def main():
-    for c in (case_empty_vip(), case_basic(), case_distribution(), case_icmp_errors(), case_non_vip_pass(),
+    for c in (case_ipv6_nat(), case_modes(), case_too_big(), case_bad_encap_config(),
+              case_no_encap_source(), case_empty_vip(), case_basic(), case_distribution(), case_icmp_errors(), case_non_vip_pass(),
               case_timeouts(), case_reuse_after_expiry(), case_bad_config()):
         c.write()
     # The examples must be accepted as documented, and balance.

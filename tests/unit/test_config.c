@@ -1033,6 +1033,36 @@ static void test_mutation_smoke(void **state)
 	free(base);
 }
 
+/* cfg_parse_addr_port: the run-time name of a backend, either family. */
+static void test_addr_port(void **state)
+{
+	(void)state;
+	struct cfg_addr a;
+	uint16_t port;
+	assert_true(cfg_parse_addr_port("10.0.1.2:8080", &a, &port));
+	assert_int_equal(a.family, CFG_AF_V4);
+	assert_int_equal(cfg_addr_v4(&a), 0x0a000102);
+	assert_int_equal(port, sys_be16(8080));
+	assert_true(cfg_parse_addr_port("10.0.1.2", &a, &port));
+	assert_int_equal(port, 0);
+	assert_true(cfg_parse_addr_port("2001:db8::1", &a, &port));
+	assert_int_equal(a.family, CFG_AF_V6);
+	assert_int_equal(port, 0);
+	assert_int_equal(a.a[0], 0x20);
+	assert_int_equal(a.a[15], 1);
+	assert_true(cfg_parse_addr_port("[2001:db8::1]:53", &a, &port));
+	assert_int_equal(a.family, CFG_AF_V6);
+	assert_int_equal(a.a[15], 1);
+	assert_int_equal(port, sys_be16(53));
+	assert_true(cfg_parse_addr_port("::1", &a, &port));
+	static const char *const bad[] = {"", "[::1]", "[::1]:", "[::1]:0", "[::1]:65536",
+					  "[::1]:080", "::1/128", "2001:db8:::1", "[10.0.0.1]:80",
+					  "10.0.0.1:", "10.0.0.1/32", "[::1]x:80", "[::1]:80x",
+					  "[::1]:123456"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(cfg_parse_addr_port(bad[i], &a, &port));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1041,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_error_messages),
 		cmocka_unit_test(test_whole_rejection),
 		cmocka_unit_test(test_ipv6_forms),
+		cmocka_unit_test(test_addr_port),
 		cmocka_unit_test(test_token_classes),
 		cmocka_unit_test(test_set_contents),
 		cmocka_unit_test(test_includes),

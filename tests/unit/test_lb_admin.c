@@ -186,7 +186,8 @@ static void test_unknown_and_malformed_change_nothing(void **state)
 			     "frontend 10.0.1.1 down", "backend 10.0.1 down", "backend 10.0.1.1:0 down",
 			     "backend 10.0.1.256 down", "backend 10.0.1.1:65536 down",
 			     "backend 10.0.1.1: down", "backend 10.0.1.1x down",
-			     "backend 10.0.1.1 down now", "backend ::1 down",
+			     "backend 10.0.1.1 down now", "backend [::1] down", "backend [::1]:0 down",
+			     "backend ::1/128 down", "backend [::1:80 down", "backend 2001:db8:::1 down",
 			     "backend 10.0.1.1 down                                      x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ctl(l, bad[i]), -SYS_EINVAL);
@@ -224,7 +225,8 @@ static void test_reload_keeps_down(void **state)
 	assert_int_equal(conn(l, 0, sp, 2 * SEC), BE + 2);
 	/* Another config that keeps it: still down; new connections avoid it. */
 	assert_int_equal(nf_configure_text(nf, l, conf3), 0);
-	int32_t b2 = lb_conf_backend(l->lc, 0, sys_htonl(BE + 2), sys_htons(5353));
+	union flow_addr a2 = lb_addr4(sys_htonl(BE + 2));
+	int32_t b2 = lb_conf_backend(l->lc, 0, FLOW_FAMILY_V4, &a2, sys_htons(5353));
 	assert_true(b2 >= 0 && l->lc->be[b2].down);
 	for (uint16_t p = 2000; p < 2200; p++)
 		assert_int_not_equal(conn(l, 1, p, 3 * SEC), BE + 2);

@@ -196,7 +196,8 @@ static void test_affinity_across_reload(void **state)
 		assert_int_equal(udp1(l, CL + i % 50, VIP, (uint16_t)(1000 + i), 53, 0, 3 * SEC, &a, &x), 1);
 		assert_int_equal(a, first[i]);
 	}
-	int32_t drain = lb_conf_backend(l->lc, 0, sys_htonl(BE + 3), sys_htons(5353));
+	union flow_addr a3 = lb_addr4(sys_htonl(BE + 3));
+	int32_t drain = lb_conf_backend(l->lc, 0, FLOW_FAMILY_V4, &a3, sys_htons(5353));
 	assert_true(drain >= 3);
 	assert_true(l->lc->be[drain].draining);
 	assert_int_equal(l->lc->be[drain].c.active, per[3]);
