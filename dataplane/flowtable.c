@@ -555,16 +555,14 @@ static void ft_unindex(struct ft *t, uint32_t idx, uint32_t hash)
 	}
 }
 
-unsigned ft_near_entries(const struct ft *t, uint32_t hash, uint32_t idx[FT_NEAR_MAX])
+unsigned ft_bucket_entries(const struct ft *t, uint32_t hash, int partner,
+			   uint32_t idx[FT_BUCKET_SLOTS])
 {
 	uint32_t home = ft_home(t, hash);
-	const uint32_t pair[2] = {home, home ^ 1}; /* n_buckets is even */
+	const struct ft_bucket *b = &t->buckets[partner ? home ^ 1 : home]; /* n_buckets is even */
 	unsigned n = 0;
-	for (int k = 0; k < 2; k++) {
-		const struct ft_bucket *b = &t->buckets[pair[k]];
-		for (uint32_t m = b->used; m; m &= m - 1)
-			idx[n++] = b->idx[__builtin_ctz(m)];
-	}
+	for (uint32_t m = b->used; m; m &= m - 1)
+		idx[n++] = b->idx[__builtin_ctz(m)];
 	return n;
 }
 

@@ -150,16 +150,16 @@ int32_t ft_insert(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
  * free index, or one already deleted, is a no-op. */
 void ft_delete(struct ft *t, uint32_t idx);
 
-/* The entries in the home bucket of `hash` and its partner bucket (the
- * first two an insert of that hash probes, one 128-byte pair; at most
- * FT_NEAR_MAX into idx; returns how many).  A full table's candidates for
- * early drop: deleting one frees a slot on the new key's own probe path,
- * and looking no further keeps the cost of a flood's every SYN at two
- * cache lines, as conntrack's early_drop looks only at the new tuple's
- * hash chain. */
+/* The entries in the home bucket of `hash` (partner 0) or in its partner
+ * bucket (partner 1): the first two an insert of that hash probes (at most
+ * FT_BUCKET_SLOTS into idx; returns how many).  A full table's candidates
+ * for early drop: deleting one frees a slot on the new key's own probe
+ * path, and looking no further keeps the cost of a flood's every SYN at a
+ * cache line or two, as conntrack's early_drop looks only at the new
+ * tuple's hash chain. */
 #define FT_BUCKET_SLOTS 8
-#define FT_NEAR_MAX (2 * FT_BUCKET_SLOTS)
-unsigned ft_near_entries(const struct ft *t, uint32_t hash, uint32_t idx[FT_NEAR_MAX]);
+unsigned ft_bucket_entries(const struct ft *t, uint32_t hash, int partner,
+			   uint32_t idx[FT_BUCKET_SLOTS]);
 
 static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx);
 

@@ -56,13 +56,56 @@ uint32_t conn2_expire(struct conn2 *c, uint64_t now)
 	return ft_expire(c->ft, now, CONN2_EXPIRE_BUDGET, conn2_expired, c);
 }
 
+/* End the oldest unanswered connection with an entry near `hash`'s home
+ * bucket (conn2_set_early_drop), other than the one whose first entry is
+ * `keep` (being opened).  False if there is none. */
+static bool conn2_early_drop(struct conn2 *c, uint32_t hash, uint32_t keep)
+{
+	if (!c->answered)
+		return false;
+	uint32_t idx[FT_BUCKET_SLOTS], victim = 0, oldest = 0;
+	bool found = false;
+	/* The home bucket first; its partner only if the home has none. */
+	for (int part = 0; part < 2 && !found; part++) {
+		unsigned n = ft_bucket_entries(c->ft, hash, part, idx);
+		for (unsigned i = 0; i < n; i++) {
+			const struct ft_entry *e = ft_entry(c->ft, idx[i]);
+			uint32_t fi = idx[i];
+			if (e->key.zone != c->zone_first) {
+				/* A second entry: its connection is its first's. */
+				fi = (uint32_t)e->user;
+				if (conn2_partner(ft_entry(c->ft, fi)->user) != idx[i])
+					continue;
+			}
+			const struct ft_entry *f = ft_entry(c->ft, fi);
+			if (fi == keep || (f->user & c->answered))
+				continue;
+			if (!found || (int32_t)(f->deadline - oldest) < 0) {
+				found = true;
+				oldest = f->deadline;
+				victim = fi;
+			}
+		}
+	}
+	if (!found)
+		return false;
+	struct ft_entry *f = ft_entry(c->ft, victim);
+	c->ended(c->ctx, f);
+	conn2_close(c, victim);
+	c->c.early_dropped++;
+	return true;
+}
+
 /* The table is full: expired entries keep their slots until the wheel
- * reaps them, and the loop runs the wheel after the burst.  Reap now. */
+ * reaps them, and the loop runs the wheel after the burst.  Reap now;
+ * then, with early drop on, end an unanswered connection. */
 static int32_t conn2_insert(struct conn2 *c, const struct flow_key *k, uint32_t hash,
-			    uint64_t now, uint64_t tmo_ns, uint64_t user)
+			    uint64_t now, uint64_t tmo_ns, uint64_t user, uint32_t keep)
 {
 	int32_t idx = ft_insert(c->ft, k, hash, now, tmo_ns, user);
 	if (unlikely(idx == -SYS_ENOSPC) && conn2_expire(c, now))
+		idx = ft_insert(c->ft, k, hash, now, tmo_ns, user);
+	if (unlikely(idx == -SYS_ENOSPC) && conn2_early_drop(c, hash, keep))
 		idx = ft_insert(c->ft, k, hash, now, tmo_ns, user);
 	return idx;
 }
@@ -100,7 +143,7 @@ int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 		   const struct flow_key *second, uint64_t now, uint64_t tmo_ns, uint64_t user)
 {
 	user &= ~CONN2_PARTNER_MASK;
-	int32_t fi = conn2_insert(c, first, hash, now, tmo_ns, user | CONN2_NO_PARTNER);
+	int32_t fi = conn2_insert(c, first, hash, now, tmo_ns, user | CONN2_NO_PARTNER, CONN2_NO_PARTNER);
 	if (fi < 0)
 		return fi;
 	if (!second) {
@@ -110,9 +153,9 @@ int32_t conn2_open(struct conn2 *c, const struct flow_key *first, uint32_t hash,
 		return fi;
 	}
 	uint32_t shash = flow_hash(second);
-	int32_t si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi);
+	int32_t si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi, (uint32_t)fi);
 	if (si == -SYS_EEXIST && conn2_reap_stale(c, second, shash, now))
-		si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi);
+		si = conn2_insert(c, second, shash, now, FT_TIMEOUT_FAR, (uint32_t)fi, (uint32_t)fi);
 	if (si < 0) {
 		ft_delete(c->ft, (uint32_t)fi);
 		return si;
@@ -146,10 +189,12 @@ int32_t conn2_lookup_quote(struct conn2 *c, const struct xlate_inner *q, uint16_
 
 void conn2_stats_write(const struct conn2 *c, struct stats_writer *w, const char *prefix)
 {
-	static const char *const names[4] = {"active", "created", "expired", "dropped_by_reload"};
-	const uint64_t v[4] = {c->c.active, c->c.created, c->c.expired, c->c.dropped_by_reload};
+	static const char *const names[5] = {"active", "created", "expired", "dropped_by_reload",
+					     "early_dropped"};
+	const uint64_t v[5] = {c->c.active, c->c.created, c->c.expired, c->c.dropped_by_reload,
+			       c->c.early_dropped};
 	char name[64];
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "%s_%s", prefix, names[i]);
 		stats_u64(w, name, v[i]);
 	}

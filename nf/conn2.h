@@ -48,6 +48,7 @@ typedef void (*conn2_end_fn)(void *ctx, const struct ft_entry *first);
 
 struct conn2_counters {
 	uint64_t active, created, expired, dropped_by_reload;
+	uint64_t early_dropped; /* unanswered connections ended for a new one */
 };
 
 struct conn2 {
@@ -56,6 +57,7 @@ struct conn2 {
 	void *ctx;
 	uint64_t now;  /* latest `now` seen: the expiry callback needs it */
 	uint32_t gen;  /* moves whenever entries are added or removed */
+	uint64_t answered; /* first-entry user bit of an answered connection; 0: no early drop */
 	uint16_t zone_first;
 	struct conn2_counters c;
 };
@@ -74,6 +76,15 @@ static inline uint32_t conn2_tick(uint64_t now) { return (uint32_t)(now >> FT_TI
 int conn2_init(struct conn2 *c, uint32_t capacity, uint16_t zone_first, conn2_end_fn ended,
 	       void *ctx);
 void conn2_fini(struct conn2 *c);
+/* Early drop: when the table is full, a new connection ends the oldest one
+ * near its key's bucket whose first entry's user lacks `answered_bit`
+ * (nobody answered it yet), as Linux conntrack's early_drop does, instead
+ * of being refused; answered connections are never ended for it.  The
+ * function hears of it through `ended`, like an expiry. */
+static inline void conn2_set_early_drop(struct conn2 *c, uint64_t answered_bit)
+{
+	c->answered = answered_bit;
+}
 
 /* Run the wheel (at most CONN2_EXPIRE_BUDGET visits); returns the entries
  * deleted. */

@@ -245,21 +245,23 @@ static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
  * longer than its SYN-ACK takes.  False if every candidate was answered. */
 static bool fw_early_drop(struct fw *fw, uint32_t hash)
 {
-	uint32_t idx[FT_NEAR_MAX], victim = 0;
-	unsigned n = ft_near_entries(fw->ft, hash, idx);
+	uint32_t idx[FT_BUCKET_SLOTS], victim = 0, oldest = 0;
 	bool found = false;
-	uint32_t oldest = 0;
-	for (unsigned i = 0; i < n; i++) {
-		const struct ft_entry *e = ft_entry(fw->ft, idx[i]);
-		unsigned st = fw_ct_state(e->user);
-		if (st != FW_CT_SYN_SENT && st != FW_CT_SYN_SENT2 && st != FW_CT_ONEWAY)
-			continue;
-		/* Same timeout for all of them: the earliest deadline is the
-		 * oldest (wrap-safe comparison of ticks). */
-		if (!found || (int32_t)(e->deadline - oldest) < 0) {
-			found = true;
-			oldest = e->deadline;
-			victim = idx[i];
+	/* The home bucket first; its partner only if the home has none. */
+	for (int part = 0; part < 2 && !found; part++) {
+		unsigned n = ft_bucket_entries(fw->ft, hash, part, idx);
+		for (unsigned i = 0; i < n; i++) {
+			const struct ft_entry *e = ft_entry(fw->ft, idx[i]);
+			unsigned st = fw_ct_state(e->user);
+			if (st != FW_CT_SYN_SENT && st != FW_CT_SYN_SENT2 && st != FW_CT_ONEWAY)
+				continue;
+			/* Same timeout for all of them: the earliest deadline is
+			 * the oldest (wrap-safe comparison of ticks). */
+			if (!found || (int32_t)(e->deadline - oldest) < 0) {
+				found = true;
+				oldest = e->deadline;
+				victim = idx[i];
+			}
 		}
 	}
 	if (!found)

@@ -647,6 +647,10 @@ static void *lb_create(const struct nf_env *env)
 	l->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	l->pool = env->pool;
 	int rc = conn2_init(&l->cn, env->flow_capacity, LB_ZONE_CLIENT, lb_ended, l);
+	/* A full table ends a connection no backend has answered (a flood's,
+	 * or an encapsulated one, whose answers bypass us: Maglev sends its
+	 * next packet to the same backend) rather than refuse a new one. */
+	conn2_set_early_drop(&l->cn, LB_U_REPLIED);
 	/* Until configure() runs: an empty config (no vips). */
 	struct cfg *cfg = NULL;
 	struct cfg_errors *errs = sys_alloc(sizeof(*errs), 8);

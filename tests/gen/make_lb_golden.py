@@ -345,6 +345,27 @@ def case_reuse_after_expiry():
     return c
 
 
+def case_early_drop():
+    """A full session table (two connections, --flows 4) ends the oldest
+    connection no backend answered, for a new one; the answered one stays;
+    the dropped one's late answer finds no connection."""
+    conf = PORTS + f"vip dns {VIP} proto udp port 53\nbackend dns 10.0.2.1\ntimeout udp 30\n"
+    c = Case("lb-early-drop", conf)
+    q = [udp(0, f"198.51.100.{10 + i}", VIP, 7000 + i, 53) for i in range(3)]
+    r = [udp(1, "10.0.2.1", f"198.51.100.{10 + i}", 53, 7000 + i) for i in range(3)]
+    c.send(0, q[0], rewrite(q[0], dst="10.0.2.1"))
+    c.send(1, r[0], rewrite(r[0], src=VIP))          # answered
+    c.send(0, q[1], rewrite(q[1], dst="10.0.2.1"))   # unanswered
+    c.send(0, q[2], rewrite(q[2], dst="10.0.2.1"))   # full: q[1]'s connection makes room
+    c.send(1, r[1])                                  # its connection is gone
+    c.send(1, r[0].copy(), rewrite(r[0], src=VIP))
+    c.send(1, r[2], rewrite(r[2], src=VIP))
+    c.stats = ["lb.connections_early_dropped 1", "lb.drop_table_full 0", "lb.connections_created 3",
+               "lb.drop_no_connection 1", "lb.connections_active 2"]
+    c.cmd = "lb --config lb.conf --in 0=in0.pcap --in 1=in1.pcap --flows 4"
+    return c
+
+
 def bad_case(name, lines, fail):
     """A config that must be rejected whole with these messages."""
     c = Case(name, PORTS + "".join(f"{line}\n" for line in lines))
@@ -620,7 +641,7 @@ def case_no_encap_source():
 def main():
     for c in (case_ipv6_nat(), case_modes(), case_too_big(), case_bad_encap_config(),
               case_no_encap_source(), case_empty_vip(), case_basic(), case_distribution(), case_icmp_errors(), case_non_vip_pass(),
-              case_timeouts(), case_reuse_after_expiry(), case_bad_config()):
+              case_timeouts(), case_reuse_after_expiry(), case_early_drop(), case_bad_config()):
         c.write()
     # The examples must be accepted as documented, and balance.
     for name, conf in (("lb-reference-config", "lb-reference.conf"), ("lb-example", "lb.conf")):
