@@ -126,6 +126,24 @@ static int vip_options(struct cfg_cursor *c, struct lb_vip *v)
 	return 0;
 }
 
+
+static uint32_t vip_slot(uint8_t family, const union flow_addr *a, uint16_t port, uint8_t proto)
+{
+	uint64_t x = (a->u64[0] ^ (a->u64[1] * 0x9e3779b97f4a7c15ull)) ^
+		     ((uint64_t)port << 16 | (uint64_t)proto << 8 | family);
+	x *= 0xff51afd7ed558ccdull;
+	return (uint32_t)(x >> 40) & (LB_VIP_HASH - 1);
+}
+
+static void vip_hash_add(struct lb_conf *lc, uint32_t vi)
+{
+	const struct lb_vip *v = &lc->vips[vi];
+	uint32_t h = vip_slot(v->family, &v->addr, v->port, v->proto);
+	while (lc->vip_hash[h])
+		h = (h + 1) & (LB_VIP_HASH - 1);
+	lc->vip_hash[h] = (uint16_t)(vi + 1);
+}
+
 static int vip_stmt(struct build *b, struct cfg_cursor *c)
 {
 	static const struct cfg_name_value protos[] = {{"tcp", IPPROTO_TCP_}, {"udp", IPPROTO_UDP_},
@@ -169,6 +187,7 @@ static int vip_stmt(struct build *b, struct cfg_cursor *c)
 				    (unsigned)lc->vips[same].line);
 	b->vip_kw[lc->n_vips] = st->kw;
 	lc->vips[lc->n_vips++] = v;
+	vip_hash_add(lc, lc->n_vips - 1);
 	return 0;
 }
 
@@ -391,12 +410,14 @@ void lb_conf_free(struct lb_conf *lc)
 int32_t lb_conf_vip(const struct lb_conf *lc, uint8_t family, const union flow_addr *addr,
 		    uint16_t port, uint8_t proto)
 {
-	for (uint32_t i = 0; i < lc->n_vips; i++) {
-		const struct lb_vip *v = &lc->vips[i];
+	for (uint32_t h = vip_slot(family, addr, port, proto);; h = (h + 1) & (LB_VIP_HASH - 1)) {
+		uint16_t s = lc->vip_hash[h];
+		if (!s)
+			return -1; /* fewer vips than slots: an empty one ends every probe */
+		const struct lb_vip *v = &lc->vips[s - 1];
 		if (v->port == port && v->proto == proto && lb_addr_eq(v->family, &v->addr, family, addr))
-			return (int32_t)i;
+			return (int32_t)(s - 1);
 	}
-	return -1;
 }
 
 bool lb_conf_is_vip_addr(const struct lb_conf *lc, uint8_t family, const union flow_addr *addr)

@@ -75,9 +75,15 @@ struct lb_vip {
 	struct lb_counters c;
 };
 
+/* Open addressing over (address, port, protocol): a new connection finds
+ * its vip in a probe or two, not a scan of up to 256 (a flood opens one
+ * connection per packet).  Slots hold index + 1; 0 is empty. */
+#define LB_VIP_HASH (4 * LB_VIPS_MAX)
+
 struct lb_conf {
 	uint32_t n_vips, n_be;
 	struct lb_vip vips[LB_VIPS_MAX];
+	uint16_t vip_hash[LB_VIP_HASH];
 	struct lb_backend be[LB_BE_SLOTS];
 	uint32_t tmo_sec[LB_TMO_COUNT];
 	uint32_t tmo_ticks[LB_TMO_COUNT];
