@@ -17,7 +17,9 @@
  * fragments of those are translated too, without reassembly (nat_frag.h).
  * Everything else is dropped and counted by reason: other protocols,
  * unknown outside traffic, exhausted ports, a full table.
- * IPv6 and non-IP frames pass untouched or are dropped, per config.
+ * With `nat64`, inside IPv6 hosts reach IPv4 ones through the same
+ * sessions and pools (stateful NAT64: nat64.h); other IPv6 and non-IP
+ * frames pass untouched or are dropped, per config.
  *
  * Mapping behaviour (RFC 4787): `mapping endpoint-independent` (REQ-1):
  * every session of one inside address and port (ICMP: identifier) uses the
@@ -628,7 +630,7 @@ static void nat_stats(void *st, struct stats_writer *w)
 
 static const struct nf_ops nat_ops = {
 	.name = "nat",
-	.summary = "source NAT (NAPT) for IPv4: pools, port ranges, TCP/UDP/ICMP, ICMP errors, fragments",
+	.summary = "source NAT (NAPT) for IPv4 and NAT64: pools, port ranges, TCP/UDP/ICMP, ICMP errors, fragments",
 	.create = nat_create,
 	.configure = nat_configure,
 	.process = nat_process,
