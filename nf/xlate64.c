@@ -390,6 +390,19 @@ bool xlate64_icmp6_inner(const struct pkt *p, struct xlate_inner *in)
 	}
 }
 
+/* An ICMP error's headers (outer IP, ICMP, quoted IP header: old_front
+ * bytes) replaced by room for new_front bytes of the other family's; the
+ * quote's transport bytes kept (*avail) so the packet stays within `max`.
+ * The new IP header, or NULL if the headroom is short. */
+static uint8_t *icmp_refront(struct pkt *p, const struct xlate_inner *q, uint32_t old_front,
+			     uint32_t new_front, uint32_t max, uint32_t *avail)
+{
+	*avail = SYS_MIN(q->avail, max - new_front);
+	if (pkt_resize_hdr(p, p->l3_off, old_front, new_front))
+		return NULL;
+	return p->data + p->l3_off;
+}
+
 int xlate64_icmp_4to6(struct pkt *p, const struct xlate_inner *q, const uint8_t osrc[16],
 		      const uint8_t odst[16], const uint8_t qsrc[16], const uint8_t qdst[16],
 		      uint16_t qsport)
@@ -405,12 +418,11 @@ int xlate64_icmp_4to6(struct pkt *p, const struct xlate_inner *q, const uint8_t 
 	uint8_t otos = ip4[1], ottl = ip4[8];
 	uint8_t qtos = qi[1], qttl = qi[8], qproto = qi[9];
 	uint32_t qs4 = sys_ld32(qi + 12), qd4 = sys_ld32(qi + 16), qlen = qtot - qihl;
-	const uint32_t old_front = ihl + ICMP_HLEN + qihl, new_front = 2 * V6_HLEN + ICMP_HLEN;
-	uint32_t avail = SYS_MIN(q->avail, ICMP6_MAX - new_front);
-	uint32_t at = p->l3_off;
-	if (pkt_resize_hdr(p, at, old_front, new_front))
+	const uint32_t new_front = 2 * V6_HLEN + ICMP_HLEN;
+	uint32_t avail;
+	uint8_t *ip = icmp_refront(p, q, ihl + ICMP_HLEN + qihl, new_front, ICMP6_MAX, &avail);
+	if (!ip)
 		return XLATE64_NO_ROOM;
-	uint8_t *ip = p->data + at;
 	uint8_t qnext = proto_to6(qproto);
 	put_v6(ip + V6_HLEN + ICMP_HLEN, qtos, qlen, qnext, qttl, qsrc, qdst);
 	l4_xlate(ip + new_front, avail, qproto, true, true, qsport,
@@ -444,12 +456,11 @@ int xlate64_icmp_6to4(struct pkt *p, const struct xlate_inner *q, uint32_t osrc,
 		return XLATE64_QUOTE;
 	uint8_t qtc = (uint8_t)(sys_be32(sys_ld32(qi)) >> 20), qhop = qi[7], qnext = qi[6];
 	uint8_t otc = (uint8_t)(sys_be32(sys_ld32(ip6)) >> 20), ohop = ip6[7];
-	const uint32_t old_front = 2 * V6_HLEN + ICMP_HLEN, new_front = 2 * IPV4_HLEN + ICMP_HLEN;
-	uint32_t avail = SYS_MIN(q->avail, ICMP4_MAX - new_front);
-	uint32_t at = p->l3_off;
-	if (pkt_resize_hdr(p, at, old_front, new_front))
+	const uint32_t new_front = 2 * IPV4_HLEN + ICMP_HLEN;
+	uint32_t avail;
+	uint8_t *ip = icmp_refront(p, q, 2 * V6_HLEN + ICMP_HLEN, new_front, ICMP4_MAX, &avail);
+	if (!ip)
 		return XLATE64_NO_ROOM;
-	uint8_t *ip = p->data + at;
 	uint8_t qproto = proto_to4(qnext);
 	put_v4(ip + IPV4_HLEN + ICMP_HLEN, qtc, IPV4_HLEN + qlen, 0, qhop, qproto, qsrc, qdst);
 	l4_xlate(ip + new_front, avail, qproto, false, false, qdport,

@@ -47,22 +47,31 @@ static void nomem(struct build *b)
 	b->nomem = true;
 }
 
+/* Room for one more of the `*n` elements of `size` bytes at *arr
+ * (capacity *cap, doubled when full); false: out of memory (reported). */
+static bool room_for_one(struct build *b, void **arr, uint32_t n, uint32_t *cap, size_t size)
+{
+	if (n < *cap)
+		return true;
+	uint32_t c = *cap ? *cap * 2 : 16;
+	void *a = sys_alloc((size_t)c * size, 8);
+	if (!a) {
+		nomem(b);
+		return false;
+	}
+	if (n)
+		memcpy(a, *arr, (size_t)n * size);
+	sys_free(*arr);
+	*arr = a;
+	*cap = c;
+	return true;
+}
+
 static bool add_from(struct build *b, uint32_t addr, uint8_t len)
 {
 	struct nat_conf *nc = b->nc;
-	if (nc->n_from == nc->cap_from) {
-		uint32_t cap = nc->cap_from ? nc->cap_from * 2 : 16;
-		struct nat_prefix *n = sys_alloc((size_t)cap * sizeof(*n), 8);
-		if (!n) {
-			nomem(b);
-			return false;
-		}
-		if (nc->n_from)
-			memcpy(n, nc->from, (size_t)nc->n_from * sizeof(*n));
-		sys_free(nc->from);
-		nc->from = n;
-		nc->cap_from = cap;
-	}
+	if (!room_for_one(b, (void **)&nc->from, nc->n_from, &nc->cap_from, sizeof(*nc->from)))
+		return false;
 	uint32_t mask = len ? ~0u << (32 - len) : 0;
 	nc->from[nc->n_from++] = (struct nat_prefix){.addr = addr & mask, .mask = mask};
 	return true;
@@ -71,19 +80,8 @@ static bool add_from(struct build *b, uint32_t addr, uint8_t len)
 static bool add_from6(struct build *b, const uint8_t *addr, uint8_t len)
 {
 	struct nat_conf *nc = b->nc;
-	if (nc->n_from6 == nc->cap_from6) {
-		uint32_t cap = nc->cap_from6 ? nc->cap_from6 * 2 : 16;
-		struct nat_prefix6 *n = sys_alloc((size_t)cap * sizeof(*n), 8);
-		if (!n) {
-			nomem(b);
-			return false;
-		}
-		if (nc->n_from6)
-			memcpy(n, nc->from6, (size_t)nc->n_from6 * sizeof(*n));
-		sys_free(nc->from6);
-		nc->from6 = n;
-		nc->cap_from6 = cap;
-	}
+	if (!room_for_one(b, (void **)&nc->from6, nc->n_from6, &nc->cap_from6, sizeof(*nc->from6)))
+		return false;
 	struct nat_prefix6 *p = &nc->from6[nc->n_from6++];
 	memset(p, 0, sizeof(*p));
 	p->len = len;
