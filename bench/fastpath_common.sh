@@ -19,19 +19,22 @@ fastpath_bins() { # CALLER
 	done
 }
 
-fastpath_trace() { # NAME SIZE FLOWS -> path of a cached mktrace pcap
+fastpath_trace() { # NAME SIZE FLOWS [MKTRACE FLAG] -> path of a cached mktrace pcap
 	local f="$TR/$1.pcap"
-	[ -s "$f" ] || $B/mktrace --size "$2" --flows "$3" -o "$f" >/dev/null
+	[ -s "$f" ] || $B/mktrace --size "$2" --flows "$3" ${4:-} -o "$f" >/dev/null
 	echo "$f"
 }
 
-fastpath_run() { # NF CONF CSV "LABEL SIZE FLOWS"...
+# A fourth word in a trace spec is a mktrace flag (--v6, --nat64); such a
+# trace is named after it.  FASTPATH_APPEND=1 adds to an existing CSV.
+fastpath_run() { # NF CONF CSV "LABEL SIZE FLOWS [FLAG]"...
 	local nf=$1 conf=$2 csv=$3 t f
 	shift 3
-	echo "nf,trace,packets,avg_bytes,cycles_median,cycles_best,mpps,tsc_ghz" > "$csv"
+	[ "${FASTPATH_APPEND:-0}" = 1 ] ||
+		echo "nf,trace,packets,avg_bytes,cycles_median,cycles_best,mpps,tsc_ghz" > "$csv"
 	for t in "$@"; do
 		set -- $t
-		f=$(fastpath_trace "64B-$1" "$2" "$3")
+		f=$(fastpath_trace "$2B-$1${4:+-${4#--}}" "$2" "$3" "${4:-}")
 		$PIN $B/replay_bench fwd "$f" --label "fwd $1" --csv "$csv"
 		# Two flow entries per connection, and room for the warm-up.
 		$PIN $B/replay_bench "$nf" "$f" --config "$conf" --flows $((2 * $3 + 1024)) \

@@ -3,7 +3,7 @@
  * mktrace - write a benchmark trace: Ethernet/IPv4/UDP (or IPv6/UDP) frames
  * of one size or an IMIX, spread over N flows.
  *
- *   mktrace --size 64|imix --flows N [--packets P] [--v6] [--tcp-syn] -o FILE
+ *   mktrace --size 64|imix --flows N [--packets P] [--v6|--nat64] [--tcp-syn] -o FILE
  *
  * Frame sizes are RFC 2544 sizes including the 4-byte FCS, which a capture
  * does not hold: "64" writes 60-byte frames.  IMIX is the classic 7:4:1 mix
@@ -12,6 +12,8 @@
  * consecutive packets rarely share a flow, like real traffic at a busy box.
  * --tcp-syn: IPv4 TCP SYNs to port 80 instead of UDP (new connections,
  * a SYN flood).
+ * --nat64: IPv6 frames to 64:ff9b::198.18.x.y (RFC 6052), what a NAT64's
+ * inside sends.
  */
 #define _GNU_SOURCE
 #include <pcap/pcap.h>
@@ -26,7 +28,8 @@ static const unsigned imix_sizes[12] = { 64, 64, 594, 64, 64, 1518, 64, 594, 64,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mktrace --size 64|imix|N --flows N [--packets P] [--v6] [--tcp-syn] -o FILE\n");
+	fprintf(stderr, "usage: mktrace --size 64|imix|N --flows N [--packets P] [--v6|--nat64] [--tcp-syn] "
+			"-o FILE\n");
 	exit(2);
 }
 
@@ -107,8 +110,13 @@ static unsigned build(uint8_t *f, unsigned frame_size, uint32_t flow, int v6)
 		ip->hop_limit = 64;
 		memcpy(ip->src, "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00", 12);
 		sys_st32(ip->src + 12, sys_htonl(flow >> 15));
-		memcpy(ip->dst, "\x20\x01\x0d\xb8\x00\x01\x00\x00\x00\x00\x00\x00", 12);
-		sys_st32(ip->dst + 12, sys_htonl(flow & 0xff));
+		if (v6 == 2) { /* --nat64 */
+			memcpy(ip->dst, "\x00\x64\xff\x9b\x00\x00\x00\x00\x00\x00\x00\x00", 12);
+			sys_st32(ip->dst + 12, sys_htonl(0xc6120000u | (flow & 0xffff)));
+		} else {
+			memcpy(ip->dst, "\x20\x01\x0d\xb8\x00\x01\x00\x00\x00\x00\x00\x00", 12);
+			sys_st32(ip->dst + 12, sys_htonl(flow & 0xff));
+		}
 		udp = (struct udp_hdr *)(f + ETH_HLEN + 40);
 		udp->len = sys_htons((uint16_t)(len - ETH_HLEN - 40));
 		udp->sport = sys_htons(sport);
@@ -136,6 +144,8 @@ int main(int argc, char **argv)
 			v6 = 1;
 		else if (!strcmp(argv[i], "--tcp-syn"))
 			syn = 1;
+		else if (!strcmp(argv[i], "--nat64"))
+			v6 = 2;
 		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			out = argv[++i];
 		else

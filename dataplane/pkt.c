@@ -59,3 +59,23 @@ int pkt_set_data(struct pkt *p, const void *bytes, uint32_t len)
 	p->len = (uint16_t)len;
 	return 0;
 }
+
+int pkt_resize_hdr(struct pkt *p, uint32_t at, uint32_t old_len, uint32_t new_len)
+{
+	if (at + old_len > p->len)
+		return -SYS_ENOSPC;
+	if (new_len >= old_len) {
+		uint32_t d = new_len - old_len;
+		if (pkt_headroom(p) < d)
+			return -SYS_ENOSPC;
+		memmove(p->data - d, p->data, at);
+		p->data -= d;
+		p->len = (uint16_t)(p->len + d);
+	} else {
+		uint32_t d = old_len - new_len;
+		memmove(p->data + d, p->data, at);
+		p->data += d;
+		p->len = (uint16_t)(p->len - d);
+	}
+	return 0;
+}

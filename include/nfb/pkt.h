@@ -229,6 +229,21 @@ static inline void pkt_free_bulk(struct pkt **pkts, uint32_t n)
 
 static inline void pkt_free(struct pkt *p) { pkt_free_bulk(&p, 1); }
 
+/*
+ * Replace the header of `old_len` bytes at offset `at` (an IP header: at is
+ * l3_off) by room for one of `new_len` bytes, in place: the `at` bytes in
+ * front of it (Ethernet and VLAN tags) move by the difference, into the
+ * headroom when the header grows, and data/len follow.  The bytes after
+ * the header (the payload) stay where they are: nothing else is copied.
+ * A translator between IPv4 and IPv6 (nf/xlate64.h, headers 20 vs 40
+ * bytes) needs this; before it no function changed a frame's length.
+ * The new header's bytes are left as they were (the caller saved the old
+ * header and writes the new one); parsed offsets (l3_off, l4_off) are the
+ * caller's to fix.  0, or -SYS_ENOSPC if the headroom is short (or
+ * at + old_len is past the frame).
+ */
+int pkt_resize_hdr(struct pkt *p, uint32_t at, uint32_t old_len, uint32_t new_len);
+
 /* Copy `len` bytes into an empty buffer (hosted pcap input, tests, RST
  * generation).  Returns -SYS_E2BIG if it does not fit. */
 int pkt_set_data(struct pkt *p, const void *bytes, uint32_t len);

@@ -17,7 +17,9 @@
  * fragments of those are translated too, without reassembly (nat_frag.h).
  * Everything else is dropped and counted by reason: other protocols,
  * unknown outside traffic, exhausted ports, a full table.
- * IPv6 and non-IP frames pass untouched or are dropped, per config.
+ * With `nat64`, inside IPv6 hosts reach IPv4 ones through the same
+ * sessions and pools (stateful NAT64: nat64.h); other IPv6 and non-IP
+ * frames pass untouched or are dropped, per config.
  *
  * Mapping behaviour (RFC 4787): `mapping endpoint-independent` (REQ-1):
  * every session of one inside address and port (ICMP: identifier) uses the
@@ -34,48 +36,23 @@
 
 #include "dataplane/csum.h"
 #include "dataplane/parse.h"
+#include "nf/nat/nat64.h"
 #include "nf/xlate.h"
 
 
-/* ---- verdicts ------------------------------------------------------------- */
-static inline void nat_drop(struct nat *n, struct pkt *p, enum nat_drop why)
-{
-	p->out_port = PKT_DROP;
-	n->c.dropped++;
-	n->c.drop[why]++;
-}
-
-/* Send `p` out of `port` if that port is wired. */
-static inline bool nat_send(struct nat *n, struct pkt *p, uint16_t port)
-{
-	if (unlikely(port >= n->n_ports)) {
-		nat_drop(n, p, NAT_DROP_NO_PORT);
-		return false;
-	}
-	p->out_port = port;
-	return true;
-}
-
-static inline unsigned nat_tmo(uint64_t u)
-{
-	switch (nat_u_cls(u)) {
-	case NAT_CLS_TCP:
-		return (u & (NAT_U_REPLIED | NAT_U_CLOSING)) == NAT_U_REPLIED ? NAT_TMO_TCP_EST
-									      : NAT_TMO_TCP_TRANS;
-	case NAT_CLS_UDP:
-		return NAT_TMO_UDP;
-	default:
-		return NAT_TMO_ICMP;
-	}
-}
-
 /* ---- sessions ------------------------------------------------------------- */
 /* conn2's `ended`: a session expired; its port goes back. */
-/* Drop a reference on the mapping of inside endpoint addr:port (network
- * order); the last one gives the external port back. */
-static void nat_unref(struct nat *n, uint32_t addr, uint16_t port, unsigned cls)
+/* The class a session of inside key k is mapped under (nat_map.h). */
+static inline unsigned nat_map_cls(const struct flow_key *k, unsigned cls)
 {
-	struct nat_map_ent *m = nat_map_find(&n->map, addr, sys_be16(port), cls);
+	return k->family == FLOW_FAMILY_V4 ? cls : cls | NAT_MAP_V6;
+}
+
+/* Drop a reference on the mapping of inside key k's source endpoint; the
+ * last one gives the external port back. */
+static void nat_unref(struct nat *n, const struct flow_key *k, unsigned cls)
+{
+	struct nat_map_ent *m = nat_map_find(&n->map, &k->src, sys_be16(k->sport), nat_map_cls(k, cls));
 	if (!m || --m->refs)
 		return;
 	uint32_t ai = m->ai;
@@ -91,15 +68,21 @@ static void nat_ended(void *ctx, const struct ft_entry *first)
 	struct nat_pool *pool = n->nc->pool;
 	uint64_t u = first->user;
 	if (u & NAT_U_MAPPED)
-		nat_unref(n, first->key.src.v4, first->key.sport, nat_u_cls(u));
+		nat_unref(n, &first->key, nat_u_cls(u));
 	else if (nat_u_addr(u) < pool->n)
 		nat_pool_release(pool, nat_u_addr(u), nat_u_cls(u), nat_u_port(u));
 }
 
 /* Which pool address serves inside host `src`: a hash, so a host keeps
- * one external address for all its sessions (RFC 4787 REQ-2, paired). */
-static inline uint32_t nat_pick_addr(const struct nat_rule *r, uint32_t src)
+ * one external address for all its sessions (RFC 4787 REQ-2, paired).
+ * An IPv6 host (NAT64) by its address folded to 32 bits. */
+static inline uint32_t nat_pick_addr(const struct nat_rule *r, const struct flow_key *k)
 {
+	uint32_t src = k->src.v4;
+	if (k->family != FLOW_FAMILY_V4) {
+		uint64_t f = k->src.u64[0] ^ k->src.u64[1];
+		src = (uint32_t)f ^ (uint32_t)(f >> 32);
+	}
 	uint32_t h = sys_be32(src) * 0x9e3779b1u;
 	return r->pool_first + (uint32_t)(((uint64_t)h * r->pool_n) >> 32);
 }
@@ -110,34 +93,36 @@ static unsigned nat_class(uint8_t proto)
 }
 
 static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
-			uint64_t now, uint32_t ai, uint16_t port, unsigned cls, bool mapped);
+			const struct flow_key *out, uint64_t now, uint32_t ai, uint16_t port,
+			unsigned cls, bool mapped);
 
-/* A new session for inside packet `p` (key k); translates and passes it.
- * Returns the inside entry's index, or -1 if the packet was dropped. */
-static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
-		       uint64_t now)
+/* (nat.h) */
+int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
+		uint64_t now, const struct flow_key *out)
 {
 	const struct nat_conf *nc = n->nc;
-	int32_t r = nat_conf_match(nc, k->src.v4);
+	const bool v4 = k->family == FLOW_FAMILY_V4;
+	int32_t r = v4 ? nat_conf_match(nc, k->src.v4) : nat_conf_match6(nc, k->src.v6);
 	if (r < 0) {
 		nat_drop(n, p, NAT_DROP_NO_RULE);
 		return -1;
 	}
-	unsigned cls = nat_class(k->proto);
+	unsigned cls = nat_class(out ? out->proto : k->proto);
+	const unsigned mcls = nat_map_cls(k, cls);
 	struct nat_map_ent *m = NULL;
 	if (!nc->mapping_apdm) {
-		m = nat_map_find(&n->map, k->src.v4, sys_be16(k->sport), cls);
+		m = nat_map_find(&n->map, &k->src, sys_be16(k->sport), mcls);
 		if (m) {
 			/* Held across conn2_open, whose reaping may end the
 			 * mapping's other sessions (and move `m`). */
 			m->refs++;
-			int32_t in = nat_open(n, p, k, hash, now, m->ai, m->ext_port, cls, true);
+			int32_t in = nat_open(n, p, k, hash, out, now, m->ai, m->ext_port, cls, true);
 			if (in < 0)
-				nat_unref(n, k->src.v4, k->sport, cls);
+				nat_unref(n, k, cls);
 			return in;
 		}
 	}
-	uint32_t ai = nat_pick_addr(&nc->rules[r], k->src.v4);
+	uint32_t ai = nat_pick_addr(&nc->rules[r], k);
 	const uint16_t want = sys_be16(k->sport);
 	const struct nat_pool_addr *pa = &nc->pool->a[ai];
 	int32_t port = nat_pool_alloc(nc->pool, ai, cls, want);
@@ -158,13 +143,13 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 		nat_drop(n, p, NAT_DROP_PORTS_EXHAUSTED);
 		return -1;
 	}
-	int32_t in = nat_open(n, p, k, hash, now, ai, (uint16_t)port, cls, false);
+	int32_t in = nat_open(n, p, k, hash, out, now, ai, (uint16_t)port, cls, false);
 	if (in < 0) {
 		nat_pool_release(nc->pool, ai, cls, (uint16_t)port);
 		return -1;
 	}
 	if (!nc->mapping_apdm) {
-		m = nat_map_add(&n->map, k->src.v4, sys_be16(k->sport), cls, ai, (uint16_t)port);
+		m = nat_map_add(&n->map, &k->src, sys_be16(k->sport), mcls, ai, (uint16_t)port);
 		if (unlikely(!m)) {
 			/* Cannot happen (room for every session; the endpoint
 			 * had none): judged as a drop rather than trusted. */
@@ -180,19 +165,22 @@ static int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, u
 
 /* Both entries of a session on external port `port` of pool address `ai`
  * (`mapped`: the port is a mapping's, on which the caller holds this
- * session's reference).  The inside entry's index, or -1 (`p` dropped). */
+ * session's reference; `out` as for nat_new).  The inside entry's index,
+ * or -1 (`p` dropped). */
 static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
-			uint64_t now, uint32_t ai, uint16_t port, unsigned cls, bool mapped)
+			const struct flow_key *out, uint64_t now, uint32_t ai, uint16_t port,
+			unsigned cls, bool mapped)
 {
 	const struct nat_conf *nc = n->nc;
 	uint64_t u = nat_u_make(cls, port, ai) | (mapped ? NAT_U_MAPPED : 0);
 	uint64_t tmo_ns = FT_TICKS_NS(nc->tmo_ticks[nat_tmo(u)]);
-	struct flow_key ok = *k;
+	struct flow_key ok = out ? *out : *k;
 	ok.src.v4 = nc->pool->a[ai].addr;
 	ok.sport = sys_be16((uint16_t)port);
 	ok.zone = NAT_ZONE_OUT;
-	/* To one of our own external addresses: hairpinned (nat_hairpin). */
-	if (unlikely(nat_pool_find(nc->pool, k->dst.v4) >= 0)) {
+	/* To one of our own external addresses: hairpinned (nat_hairpin;
+	 * NAT64 refuses those before). */
+	if (unlikely(!out && nat_pool_find(nc->pool, k->dst.v4) >= 0)) {
 		u |= NAT_U_HAIRPIN;
 		ok = *k;
 		ok.zone = NAT_ZONE_HAIRPIN;
@@ -207,23 +195,6 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 		return -1;
 	}
 	return in;
-}
-
-/* A packet of the session whose first entry is `e`, from its opener or
- * (`reply`) its answerer: step the TCP state (an answer marks it replied),
- * refresh it, re-filing it when the timeout shrinks (conn2_refresh). */
-static inline void nat_step(struct nat *n, struct ft_entry *e, const struct pkt *p, bool reply,
-			    uint64_t now)
-{
-	uint64_t u = e->user;
-	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
-	if (nat_u_cls(u) == NAT_CLS_TCP)
-		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, reply,
-				   NAT_U_REPLIED, NAT_U_CLOSING);
-	else if (reply)
-		u |= NAT_U_REPLIED;
-	e->user = u;
-	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
 }
 
 /*
@@ -251,7 +222,7 @@ static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now
 	if (m) {
 		/* The target's session to us, as it would send it. */
 		t = k;
-		t.src.v4 = m->int_addr;
+		t.src.v4 = m->int_addr.v4;
 		t.sport = sys_be16(m->int_port);
 		t.dst.v4 = k.src.v4;
 		t.dport = k.sport;
@@ -264,7 +235,7 @@ static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now
 	nat_step(n, ft_entry(n->cn.ft, (uint32_t)x), p, true, now);
 	if (!nat_send(n, p, n->nc->in_port))
 		return;
-	xlate_rewrite(p, false, m->int_addr, sys_be16(m->int_port));
+	xlate_rewrite(p, false, m->int_addr.v4, sys_be16(m->int_port));
 	n->c.hairpinned++;
 }
 
@@ -289,6 +260,10 @@ static inline void nat_in(struct nat *n, struct pkt *p, uint32_t idx, uint64_t n
 	struct ft_entry *e = conn2_first_of(&n->cn, idx, conn2_tick(now));
 	if (unlikely(!e)) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	if (unlikely(e->key.family != FLOW_FAMILY_V4)) {
+		nat64_in(n, p, e, now);
 		return;
 	}
 	nat_step(n, e, p, true, now);
@@ -317,6 +292,10 @@ static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct xlate_i
 		in = conn2_first_of(&n->cn, (uint32_t)idx, conn2_tick(now));
 	if (!in) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	if (in->key.family != FLOW_FAMILY_V4) {
+		nat64_icmp_error_in(n, p, q, in);
 		return;
 	}
 	if (!nat_send(n, p, n->nc->in_port))
@@ -354,6 +333,8 @@ static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 	const struct nat_conf *nc = n->nc;
 	uint16_t other = from_inside ? nc->out_port : nc->in_port;
 	if (p->l3 != PKT_L3_IPV4) {
+		if (p->l3 == PKT_L3_IPV6 && nc->nat64 && from_inside && nat64_out(n, p, now))
+			return true;
 		if (p->l3 == PKT_L3_IPV6 ? !nc->ipv6_pass : !nc->non_ip_pass) {
 			nat_drop(n, p, p->l3 == PKT_L3_IPV6 ? NAT_DROP_IPV6 : NAT_DROP_NON_IP);
 		} else if (nat_send(n, p, other)) {
@@ -446,7 +427,7 @@ static inline bool nat_fast_in(const void *fc_, struct pkt *p, uint32_t idx, uns
 	const struct nat_fast *fc = fc_;
 	(void)reply;
 	struct ft_entry *e = conn2_first_in(fc->entries, idx, fc->tick);
-	if (!e)
+	if (!e || e->key.family != FLOW_FAMILY_V4) /* NAT64: nat_in() */
 		return false;
 	uint64_t u = e->user;
 	if (!(u & NAT_U_REPLIED) || (nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p)))
@@ -472,7 +453,7 @@ static void nat_slow(void *st, struct pkt *p, const struct flow_key *k, uint32_t
 	} else if (x >= 0) {
 		nat_drop(n, p, NAT_DROP_INVALID); /* inside host posing as the remote */
 	} else {
-		int32_t in = nat_new(n, p, k, hash, now);
+		int32_t in = nat_new(n, p, k, hash, now, NULL);
 		if (in >= 0)
 			nat_out(n, p, (uint32_t)in, now);
 	}
@@ -529,6 +510,10 @@ static bool nat_rebind_one(struct nat *n, struct nat_conf *old, struct nat_conf 
 {
 	uint64_t u = e->user;
 	unsigned cls = nat_u_cls(u);
+	/* A NAT64 session needs NAT64 on, with the same prefix. */
+	if (e->key.family != FLOW_FAMILY_V4 &&
+	    (!nc->nat64 || memcmp(&nc->pref64, &old->pref64, sizeof(nc->pref64)) != 0))
+		return false;
 	int32_t ai = nat_u_addr(u) < old->pool->n
 			     ? nat_pool_find(nc->pool, old->pool->a[nat_u_addr(u)].addr)
 			     : -1;
@@ -537,7 +522,8 @@ static bool nat_rebind_one(struct nat *n, struct nat_conf *old, struct nat_conf 
 	*ai_out = (uint32_t)ai;
 	if (!(u & NAT_U_MAPPED))
 		return nat_pool_take(nc->pool, (uint32_t)ai, cls, nat_u_port(u));
-	struct nat_map_ent *m = nat_map_find(&n->map, e->key.src.v4, sys_be16(e->key.sport), cls);
+	unsigned mcls = nat_map_cls(&e->key, cls);
+	struct nat_map_ent *m = nat_map_find(&n->map, &e->key.src, sys_be16(e->key.sport), mcls);
 	if (m) {
 		if (m->ai != (uint32_t)ai || m->ext_port != nat_u_port(u))
 			return false; /* cannot happen: one mapping per endpoint */
@@ -546,7 +532,7 @@ static bool nat_rebind_one(struct nat *n, struct nat_conf *old, struct nat_conf 
 	}
 	if (!nat_pool_take(nc->pool, (uint32_t)ai, cls, nat_u_port(u)))
 		return false;
-	if (nat_map_add(&n->map, e->key.src.v4, sys_be16(e->key.sport), cls, (uint32_t)ai,
+	if (nat_map_add(&n->map, &e->key.src, sys_be16(e->key.sport), mcls, (uint32_t)ai,
 			nat_u_port(u)))
 		return true;
 	nat_pool_release(nc->pool, (uint32_t)ai, cls, nat_u_port(u));
@@ -644,7 +630,7 @@ static void nat_stats(void *st, struct stats_writer *w)
 
 static const struct nf_ops nat_ops = {
 	.name = "nat",
-	.summary = "source NAT (NAPT) for IPv4: pools, port ranges, TCP/UDP/ICMP, ICMP errors, fragments",
+	.summary = "source NAT (NAPT) for IPv4 and NAT64: pools, port ranges, TCP/UDP/ICMP, ICMP errors, fragments",
 	.create = nat_create,
 	.configure = nat_configure,
 	.process = nat_process,

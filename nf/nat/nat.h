@@ -24,6 +24,7 @@
 #define NFB_NAT_H
 
 #include "dataplane/flowtable.h"
+#include "dataplane/parse.h"
 #include "dataplane/nf.h"
 #include "nf/conn2.h"
 #include "nf/nat/nat_config.h"
@@ -59,6 +60,7 @@ static inline uint64_t nat_u_make(unsigned cls, uint16_t port, uint32_t ai)
 
 struct nat {
 	struct nat_conf *nc;
+	uint16_t ip_id;         /* NAT64: the IPv4 identification generator */
 	struct conn2 cn;
 	struct nat_map map;     /* endpoint-independent mappings */
 	uint16_t n_ports;
@@ -66,5 +68,62 @@ struct nat {
 	struct nat_counters c;
 	struct nat_frag frag;   /* IPv4 fragments' datagrams */
 };
+
+/* ---- verdicts ------------------------------------------------------------- */
+static inline void nat_drop(struct nat *n, struct pkt *p, enum nat_drop why)
+{
+	p->out_port = PKT_DROP;
+	n->c.dropped++;
+	n->c.drop[why]++;
+}
+
+/* Send `p` out of `port` if that port is wired. */
+static inline bool nat_send(struct nat *n, struct pkt *p, uint16_t port)
+{
+	if (unlikely(port >= n->n_ports)) {
+		nat_drop(n, p, NAT_DROP_NO_PORT);
+		return false;
+	}
+	p->out_port = port;
+	return true;
+}
+
+static inline unsigned nat_tmo(uint64_t u)
+{
+	switch (nat_u_cls(u)) {
+	case NAT_CLS_TCP:
+		return (u & (NAT_U_REPLIED | NAT_U_CLOSING)) == NAT_U_REPLIED ? NAT_TMO_TCP_EST
+									      : NAT_TMO_TCP_TRANS;
+	case NAT_CLS_UDP:
+		return NAT_TMO_UDP;
+	default:
+		return NAT_TMO_ICMP;
+	}
+}
+
+/* A packet of the session whose first entry is `e`, from its opener or
+ * (`reply`) its answerer: step the TCP state (an answer marks it replied),
+ * refresh it, re-filing it when the timeout shrinks (conn2_refresh). */
+static inline void nat_step(struct nat *n, struct ft_entry *e, const struct pkt *p, bool reply,
+			    uint64_t now)
+{
+	uint64_t u = e->user;
+	const uint32_t old_ticks = n->nc->tmo_ticks[nat_tmo(u)];
+	if (nat_u_cls(u) == NAT_CLS_TCP)
+		u = xlate_tcp_step(u, ((const struct tcp_hdr *)pkt_l4(p))->flags, reply,
+				   NAT_U_REPLIED, NAT_U_CLOSING);
+	else if (reply)
+		u |= NAT_U_REPLIED;
+	e->user = u;
+	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
+}
+
+/* ---- shared with NAT64 (nat64.h) ----------------------------------------- */
+/* A new session for inside packet `p` (key k, its flow_hash); `out`: the
+ * outside key without its source address and port (NAT64: an IPv4 key),
+ * NULL for the inside key itself (NAT44).  Returns the inside entry's
+ * index, or -1 if the packet was dropped. */
+int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
+		uint64_t now, const struct flow_key *out);
 
 #endif

@@ -30,7 +30,9 @@ struct build {
 	struct nat_conf *nc;
 	bool nomem;
 	const struct cfg_token *seen_tmo[NAT_TMO_COUNT];
-	const struct cfg_token *seen_ipv6, *seen_nonip, *seen_mapping;
+	const struct cfg_token *seen_ipv6, *seen_nonip, *seen_mapping, *seen_nat64;
+	const struct cfg_token *first_v6_from; /* an IPv6 snat source: needs `nat64` */
+	const char *first_v6_text;
 	/* the pool as it is collected, before nat_pool_create */
 	uint32_t n_pool;
 	uint32_t pool_addr[NAT_POOL_MAX];
@@ -45,28 +47,64 @@ static void nomem(struct build *b)
 	b->nomem = true;
 }
 
+/* Room for one more of the `*n` elements of `size` bytes at *arr
+ * (capacity *cap, doubled when full); false: out of memory (reported). */
+static bool room_for_one(struct build *b, void **arr, uint32_t n, uint32_t *cap, size_t size)
+{
+	if (n < *cap)
+		return true;
+	uint32_t c = *cap ? *cap * 2 : 16;
+	void *a = sys_alloc((size_t)c * size, 8);
+	if (!a) {
+		nomem(b);
+		return false;
+	}
+	if (n)
+		memcpy(a, *arr, (size_t)n * size);
+	sys_free(*arr);
+	*arr = a;
+	*cap = c;
+	return true;
+}
+
 static bool add_from(struct build *b, uint32_t addr, uint8_t len)
 {
 	struct nat_conf *nc = b->nc;
-	if (nc->n_from == nc->cap_from) {
-		uint32_t cap = nc->cap_from ? nc->cap_from * 2 : 16;
-		struct nat_prefix *n = sys_alloc((size_t)cap * sizeof(*n), 8);
-		if (!n) {
-			nomem(b);
-			return false;
-		}
-		if (nc->n_from)
-			memcpy(n, nc->from, (size_t)nc->n_from * sizeof(*n));
-		sys_free(nc->from);
-		nc->from = n;
-		nc->cap_from = cap;
-	}
+	if (!room_for_one(b, (void **)&nc->from, nc->n_from, &nc->cap_from, sizeof(*nc->from)))
+		return false;
 	uint32_t mask = len ? ~0u << (32 - len) : 0;
 	nc->from[nc->n_from++] = (struct nat_prefix){.addr = addr & mask, .mask = mask};
 	return true;
 }
 
-/* `from`: any, an address or prefix, a { list } or an @set, IPv4 only. */
+static bool add_from6(struct build *b, const uint8_t *addr, uint8_t len)
+{
+	struct nat_conf *nc = b->nc;
+	if (!room_for_one(b, (void **)&nc->from6, nc->n_from6, &nc->cap_from6, sizeof(*nc->from6)))
+		return false;
+	struct nat_prefix6 *p = &nc->from6[nc->n_from6++];
+	memset(p, 0, sizeof(*p));
+	p->len = len;
+	memcpy(p->addr, addr, len / 8u);
+	if (len % 8u)
+		p->addr[len / 8u] = (uint8_t)(addr[len / 8u] & (0xff00u >> (len % 8u)));
+	return true;
+}
+
+/* An IPv6 source (NAT64 clients): taken, and remembered for the check
+ * that a `nat64` statement exists (it may come later). */
+static void take_v6_from(struct build *b, const struct cfg_token *t, const uint8_t *addr,
+			 uint8_t len)
+{
+	if (!b->first_v6_from) {
+		b->first_v6_from = t;
+		b->first_v6_text = t->text;
+	}
+	add_from6(b, addr, len);
+}
+
+/* `from`: any, an address or prefix, a { list } or an @set; IPv6 ones are
+ * NAT64 clients (`any` is IPv4's any). */
 static int take_from(struct build *b, struct cfg_cursor *c)
 {
 	const struct cfg_token *t = cfg_peek(c);
@@ -81,22 +119,25 @@ static int take_from(struct build *b, struct cfg_cursor *c)
 		return 0;
 	case CFG_ADDR_ONE:
 		if (s.one.family != CFG_AF_V4)
-			return cfg_error_at(c, t, "snat translates IPv4 only, '%s' is IPv6", t->text);
-		add_from(b, cfg_addr_v4(&s.one), s.one.prefix);
+			take_v6_from(b, t, s.one.a, s.one.prefix);
+		else
+			add_from(b, cfg_addr_v4(&s.one), s.one.prefix);
 		return 0;
 	case CFG_ADDR_SET:
-		if (!s.has_v4)
+		if (!s.has_v4 && !s.has_v6)
 			return cfg_error_at(c, t, "set '@%s' has no IPv4 entries", t->text);
 		for (uint32_t i = 0; i < s.set->n4 && !b->nomem; i++)
 			add_from(b, s.set->v4[i].addr, s.set->v4[i].len);
+		for (uint32_t i = 0; i < s.set->n6 && !b->nomem; i++)
+			take_v6_from(b, t, s.set->v6[i].addr, s.set->v6[i].len);
 		return 0;
 	case CFG_ADDR_LIST:
 		for (uint32_t i = 0; i < s.n; i++) {
 			const struct cfg_addr *a = cfg_addr_spec_item(&s, i);
 			if (a->family != CFG_AF_V4)
-				return cfg_error_at(c, &s.list[i], "snat translates IPv4 only, '%s' is IPv6",
-						    s.list[i].text);
-			add_from(b, cfg_addr_v4(a), a->prefix);
+				take_v6_from(b, &s.list[i], a->a, a->prefix);
+			else
+				add_from(b, cfg_addr_v4(a), a->prefix);
 		}
 		return 0;
 	}
@@ -176,6 +217,7 @@ static int snat_stmt(struct build *b, struct cfg_cursor *c)
 	struct nat_rule *r = &nc->rules[nc->n_rules];
 	r->line = st->kw->loc.line;
 	r->from_first = nc->n_from;
+	r->from6_first = nc->n_from6;
 	r->pool_first = b->n_pool;
 	if (cfg_expect_keyword(c, "from") || take_from(b, c) || cfg_expect_keyword(c, "to") ||
 	    take_pool(b, c, r->line))
@@ -213,13 +255,51 @@ static int snat_stmt(struct build *b, struct cfg_cursor *c)
 		b->pool_hi[i] = hi;
 	}
 	r->from_n = nc->n_from - r->from_first;
+	r->from6_n = nc->n_from6 - r->from6_first;
 	r->pool_n = b->n_pool - r->pool_first;
 	nc->n_rules++;
 	return 0;
 fail:
 	nc->n_from = r->from_first; /* a failed rule leaves nothing behind */
+	nc->n_from6 = r->from6_first;
 	b->n_pool = r->pool_first;
 	return -SYS_EINVAL;
+}
+
+/* nat64 [prefix PREFIX]: RFC 6052 lengths, bits 64-71 zero, no bits past
+ * the length. */
+static int nat64_stmt(struct build *b, struct cfg_cursor *c)
+{
+	const struct cfg_stmt *st = c->stmt;
+	if (b->seen_nat64)
+		return cfg_error_at(c, st->kw, "'nat64' given twice (first at line %u)",
+				    (unsigned)b->seen_nat64->loc.line);
+	static const uint8_t wkp[16] = {0x00, 0x64, 0xff, 0x9b};
+	struct cfg_addr a = {.family = CFG_AF_V6, .prefix = 96};
+	memcpy(a.a, wkp, 16);
+	if (cfg_next_keyword(c, "prefix")) {
+		const struct cfg_token *t = cfg_peek(c);
+		if (cfg_take_addr(c, "NAT64 prefix (RFC 6052)", false, &a))
+			return -SYS_EINVAL;
+		if (a.family != CFG_AF_V6)
+			return cfg_error_at(c, t, "the NAT64 prefix must be IPv6, '%s' is IPv4", t->text);
+		if (!xlate64_prefix_len_ok(a.prefix))
+			return cfg_error_at(c, t, "NAT64 prefix length /%u: RFC 6052 allows /32, /40, /48, "
+						  "/56, /64 or /96", a.prefix);
+		for (unsigned i = a.prefix / 8u; i < 16; i++)
+			if (a.a[i])
+				return cfg_error_at(c, t, "NAT64 prefix '%s' has bits set past /%u", t->text,
+						    a.prefix);
+		if (a.prefix == 96 && a.a[8])
+			return cfg_error_at(c, t, "NAT64 prefix '%s': bits 64-71 must be zero (RFC 6052 2.2)",
+					    t->text);
+	}
+	if (cfg_expect_end(c))
+		return -SYS_EINVAL;
+	b->seen_nat64 = st->kw; /* a valid one: another is "given twice" */
+	b->nc->nat64 = true;
+	xlate64_prefix_set(&b->nc->pref64, a.a, a.prefix);
+	return 0;
 }
 
 static int statement(struct build *b, const struct cfg_stmt *st)
@@ -243,6 +323,8 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 			b->nc->mapping_apdm = i == 1;
 		return rc;
 	}
+	if (strcmp(kw, "nat64") == 0)
+		return nat64_stmt(b, &c);
 	if (strcmp(kw, "non-ip") == 0)
 		return nf_pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy",
 				      &b->nc->non_ip_pass);
@@ -283,6 +365,10 @@ int nat_conf_compile(const struct cfg *cfg, struct cfg_errors *errs, struct nat_
 	for (uint32_t i = 0; i < cfg_stmt_count(cfg) && !b->nomem; i++)
 		statement(b, cfg_stmt_at(cfg, i));
 	pick_ports(nc, cfg, errs);
+	if (b->first_v6_from && !nc->nat64)
+		cfg_errorf(errs, &b->first_v6_from->loc,
+			   "snat translates IPv4 only, '%s' is IPv6 (IPv6 sources need a 'nat64' statement)",
+			   b->first_v6_text);
 	for (unsigned i = 0; i < NAT_TMO_COUNT; i++)
 		nc->tmo_ticks[i] = ft_timeout_ticks((uint64_t)nc->tmo_sec[i] * 1000000000ull);
 	if (errs->count == before) {
@@ -306,6 +392,7 @@ void nat_conf_free(struct nat_conf *nc)
 		return;
 	nat_pool_free(nc->pool);
 	sys_free(nc->from);
+	sys_free(nc->from6);
 	sys_free(nc);
 }
 
@@ -319,6 +406,25 @@ int32_t nat_conf_match(const struct nat_conf *nc, uint32_t src)
 			if ((h & p->mask) == p->addr)
 				return (int32_t)r;
 		}
+	}
+	return -1;
+}
+
+static bool in_prefix6(const struct nat_prefix6 *p, const uint8_t a[16])
+{
+	unsigned full = p->len / 8u, rest = p->len % 8u;
+	if (memcmp(p->addr, a, full))
+		return false;
+	return !rest || (a[full] & (0xff00u >> rest)) == p->addr[full];
+}
+
+int32_t nat_conf_match6(const struct nat_conf *nc, const uint8_t src[16])
+{
+	for (uint32_t r = 0; r < nc->n_rules; r++) {
+		const struct nat_rule *rule = &nc->rules[r];
+		for (uint32_t i = 0; i < rule->from6_n; i++)
+			if (in_prefix6(&nc->from6[rule->from6_first + i], src))
+				return (int32_t)r;
 	}
 	return -1;
 }

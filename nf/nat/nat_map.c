@@ -33,9 +33,9 @@ void nat_map_clear(struct nat_map *m)
 	m->n = 0;
 }
 
-static inline uint32_t slot_of(const struct nat_map *m, uint32_t addr, uint16_t port, unsigned cls)
+static inline uint32_t slot_of(const struct nat_map *m, uint64_t addr, uint16_t port, unsigned cls)
 {
-	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull ^
+	uint64_t h = addr * 0x9e3779b97f4a7c15ull ^
 		     ((uint64_t)port << 2 | cls) * 0xc2b2ae3d27d4eb4full;
 	return (uint32_t)(h >> 32) & m->mask;
 }
@@ -88,15 +88,23 @@ struct nat_map_ent *nat_map_find_ext(struct nat_map *m, uint32_t ai, uint16_t ex
 	return NULL;
 }
 
-static inline bool is(const struct nat_map_ent *e, uint32_t addr, uint16_t port, unsigned cls)
+/* An inside address as slot_of hashes it: an IPv4 one is its 4 bytes. */
+static inline uint64_t addr_word(const union flow_addr *a)
 {
-	return e->used && e->int_addr == addr && e->int_port == port && e->cls == cls;
+	return a->u64[0] ^ a->u64[1] * 0xff51afd7ed558ccdull;
 }
 
-struct nat_map_ent *nat_map_find(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
-				 unsigned cls)
+static inline bool is(const struct nat_map_ent *e, const union flow_addr *addr, uint16_t port,
+		      unsigned cls)
 {
-	for (uint32_t i = slot_of(m, int_addr, int_port, cls);; i = (i + 1) & m->mask) {
+	return e->used && e->int_addr.u64[0] == addr->u64[0] && e->int_addr.u64[1] == addr->u64[1] &&
+	       e->int_port == port && e->cls == cls;
+}
+
+struct nat_map_ent *nat_map_find(struct nat_map *m, const union flow_addr *int_addr,
+				 uint16_t int_port, unsigned cls)
+{
+	for (uint32_t i = slot_of(m, addr_word(int_addr), int_port, cls);; i = (i + 1) & m->mask) {
 		struct nat_map_ent *e = &m->e[i];
 		if (!e->used)
 			return NULL;
@@ -105,17 +113,17 @@ struct nat_map_ent *nat_map_find(struct nat_map *m, uint32_t int_addr, uint16_t 
 	}
 }
 
-struct nat_map_ent *nat_map_add(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
-				unsigned cls, uint32_t ai, uint16_t ext_port)
+struct nat_map_ent *nat_map_add(struct nat_map *m, const union flow_addr *int_addr,
+				uint16_t int_port, unsigned cls, uint32_t ai, uint16_t ext_port)
 {
 	/* At most half full keeps probes short and guarantees a free slot. */
 	if (m->n >= (m->mask + 1) / 2)
 		return NULL;
-	uint32_t i = slot_of(m, int_addr, int_port, cls);
+	uint32_t i = slot_of(m, addr_word(int_addr), int_port, cls);
 	for (; m->e[i].used; i = (i + 1) & m->mask)
 		if (is(&m->e[i], int_addr, int_port, cls))
 			return NULL;
-	m->e[i] = (struct nat_map_ent){.int_addr = int_addr, .int_port = int_port,
+	m->e[i] = (struct nat_map_ent){.int_addr = *int_addr, .int_port = int_port,
 				       .cls = (uint8_t)cls, .used = 1, .ext_port = ext_port,
 				       .ai = (uint16_t)ai, .refs = 1};
 	ext_add(m, i);
@@ -131,7 +139,7 @@ void nat_map_del(struct nat_map *m, struct nat_map_ent *e)
 	ext_del(m, hole);
 	for (uint32_t i = (hole + 1) & m->mask; m->e[i].used; i = (i + 1) & m->mask) {
 		const struct nat_map_ent *x = &m->e[i];
-		uint32_t home = slot_of(m, x->int_addr, x->int_port, x->cls);
+		uint32_t home = slot_of(m, addr_word(&x->int_addr), x->int_port, x->cls);
 		/* x may fill the hole if its home is not in (hole, i]. */
 		if (((i - home) & m->mask) >= ((i - hole) & m->mask)) {
 			m->by_ext[ext_slot_holding(m, i)] = hole + 1; /* it moves */

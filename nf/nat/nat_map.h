@@ -20,12 +20,16 @@
 #ifndef NFB_NAT_MAP_H
 #define NFB_NAT_MAP_H
 
-#include "nfb/sys.h"
+#include "dataplane/flow.h"
+
+/* The class a NAT64 mapping (IPv6 inside endpoint) is filed under: apart
+ * from an IPv4 one whose address bytes happen to be the same. */
+#define NAT_MAP_V6 4u
 
 struct nat_map_ent {
-	uint32_t int_addr;   /* network order; 0 in a free slot */
+	union flow_addr int_addr; /* as in a flow key: IPv4 in the first 4 bytes, the rest 0 */
 	uint16_t int_port;   /* host order */
-	uint8_t cls;         /* enum nat_class */
+	uint8_t cls;         /* enum nat_class, | NAT_MAP_V6 for an IPv6 endpoint */
 	uint8_t used;
 	uint16_t ext_port;   /* host order */
 	uint16_t ai;         /* the external address's index in the pool */
@@ -46,12 +50,12 @@ void nat_map_fini(struct nat_map *m);
 void nat_map_clear(struct nat_map *m);
 
 /* The mapping of inside endpoint addr:port (class cls), or NULL. */
-struct nat_map_ent *nat_map_find(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
-				 unsigned cls);
+struct nat_map_ent *nat_map_find(struct nat_map *m, const union flow_addr *int_addr,
+				 uint16_t int_port, unsigned cls);
 /* A new mapping with one reference; NULL if it exists or the table is
  * full. */
-struct nat_map_ent *nat_map_add(struct nat_map *m, uint32_t int_addr, uint16_t int_port,
-				unsigned cls, uint32_t ai, uint16_t ext_port);
+struct nat_map_ent *nat_map_add(struct nat_map *m, const union flow_addr *int_addr,
+				uint16_t int_port, unsigned cls, uint32_t ai, uint16_t ext_port);
 /* The mapping that owns external port ext_port (class cls) of pool
  * address `ai`, or NULL. */
 struct nat_map_ent *nat_map_find_ext(struct nat_map *m, uint32_t ai, uint16_t ext_port,

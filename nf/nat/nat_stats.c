@@ -27,6 +27,16 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_out", c->icmp_errors_out);
 	stats_u64(w, "icmp_errors_in", c->icmp_errors_in);
 	stats_u64(w, "hairpinned", c->hairpinned);
+	if (nc->nat64) {
+		char pfx[64];
+		struct cfg_addr a = {.family = CFG_AF_V6, .prefix = nc->pref64.len};
+		memcpy(a.a, nc->pref64.a, 16);
+		cfg_addr_format(&a, pfx, sizeof(pfx));
+		stats_str(w, "nat64_prefix", pfx);
+		stats_u64(w, "nat64_out", c->nat64_out);
+		stats_u64(w, "nat64_in", c->nat64_in);
+		stats_u64(w, "nat64_udp_csum_computed", c->nat64_udp_csum_computed);
+	}
 	stats_u64(w, "ipv6_passed", c->ipv6_passed);
 	stats_u64(w, "non_ip_passed", c->non_ip_passed);
 	stats_u64(w, "dropped", c->dropped);

@@ -2,7 +2,8 @@
 /*
  * libFuzzer: packets through a configured NAT.
  *
- * Input (nf_harness.h): one byte of options (bit 0: the second config),
+ * Input (nf_harness.h): one byte of options (bit 0: the second config;
+ * bit 1: the third, NAT64 with a /64 prefix beside NAT44),
  * then records that become bursts of up to 8 frames, each burst at its own
  * time (so timeouts and the fragment table are exercised), with expire()
  * between bursts.  The configs use pools, sets, tiny port ranges
@@ -21,7 +22,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const configs[2] = {
+#define N_CONFIGS 3
+static const char *const configs[N_CONFIGS] = {
 	"port 0 name inside\nport 1 name outside\n"
 	"timeout tcp-established 20 tcp-transitory 3 udp 2 icmp 1 fragment 1\n"
 	"set pool { 198.51.100.1 198.51.100.2 }\n"
@@ -32,19 +34,25 @@ static const char *const configs[2] = {
 	"snat from any to 198.51.100.9 ports 1-2\n"
 	"mapping address-port-dependent\n"
 	"timeout udp 1 icmp 1 tcp-transitory 1 tcp-established 2\n",
+	"port 0 name inside\nport 1 name outside\n"
+	"nat64 prefix 2001:db8:64::/64\n"
+	"timeout tcp-established 20 tcp-transitory 3 udp 2 icmp 1 fragment 1\n"
+	"snat from { 2001:db8:1::/48 10.0.0.0/8 } to 198.51.100.1 ports 1000-1003\n"
+	"snat from ::/0 to 203.0.113.0/31\n"
+	"ipv6 drop\n",
 };
 
-static struct cfg *cfgs[2];
+static struct cfg *cfgs[N_CONFIGS];
 static struct pkt_pool *pool;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!pool)
-		pool = fuzz_setup(cfgs, configs, 2);
+		pool = fuzz_setup(cfgs, configs, N_CONFIGS);
 	if (size < 1)
 		return 0;
 	const struct nf_ops *nf = nf_find("nat");
-	void *st = fuzz_nf_start(nf, pool, cfgs[data[0] & 1]);
+	void *st = fuzz_nf_start(nf, pool, cfgs[data[0] & 2 ? 2 : data[0] & 1]);
 	struct fuzz_feed f;
 	struct fuzz_burst fb;
 	fuzz_feed_init(&f, data, size);
@@ -70,8 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		mapped++;
-		const struct nat_map_ent *m = nat_map_find(&n->map, e->key.src.v4,
-							   sys_be16(e->key.sport), nat_u_cls(e->user));
+		unsigned cls = nat_u_cls(e->user) | (e->key.family == FLOW_FAMILY_V4 ? 0 : NAT_MAP_V6);
+		const struct nat_map_ent *m = nat_map_find(&n->map, &e->key.src,
+							   sys_be16(e->key.sport), cls);
 		if (!m || m->ai != nat_u_addr(e->user) || m->ext_port != nat_u_port(e->user))
 			abort();
 	}

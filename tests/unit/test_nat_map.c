@@ -24,6 +24,10 @@ struct ref {
 	uint16_t ext;
 };
 
+/* An IPv4 inside address as the map takes it (flow key form: the
+ * address in the first 4 bytes, x86 being little-endian, the rest 0). */
+#define V4(a) (&(union flow_addr){.u64 = {(uint32_t)(a), 0}})
+
 static uint32_t rnd(uint64_t *s)
 {
 	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -34,7 +38,7 @@ static void check_all(struct nat_map *m, const struct ref *r, unsigned n)
 {
 	uint32_t live = 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct nat_map_ent *e = nat_map_find(m, r[i].addr, r[i].port, r[i].cls);
+		struct nat_map_ent *e = nat_map_find(m, V4(r[i].addr), r[i].port, r[i].cls);
 		/* The external index finds the same entry (external ports are
 		 * unique in the reference, on 4 pool addresses). */
 		struct nat_map_ent *x = r[i].cls < 3 ? nat_map_find_ext(m, r[i].ext % 4, r[i].ext, r[i].cls)
@@ -73,19 +77,19 @@ static void test_against_reference(void **state)
 		if (r[i].cls == 255)
 			continue;
 		if (r[i].live) {
-			struct nat_map_ent *e = nat_map_find(&m, r[i].addr, r[i].port, r[i].cls);
+			struct nat_map_ent *e = nat_map_find(&m, V4(r[i].addr), r[i].port, r[i].cls);
 			assert_non_null(e);
 			nat_map_del(&m, e);
 			r[i].live = 0;
 		} else {
-			struct nat_map_ent *e = nat_map_add(&m, r[i].addr, r[i].port, r[i].cls, r[i].ext % 4u,
+			struct nat_map_ent *e = nat_map_add(&m, V4(r[i].addr), r[i].port, r[i].cls, r[i].ext % 4u,
 							   r[i].ext);
 			if (m.n >= (m.mask + 1) / 2 && !e)
 				continue; /* full: refused, as documented */
 			assert_non_null(e);
 			assert_int_equal(e->refs, 1);
 			/* Adding it again is refused. */
-			assert_null(nat_map_add(&m, r[i].addr, r[i].port, r[i].cls, 0, 1));
+			assert_null(nat_map_add(&m, V4(r[i].addr), r[i].port, r[i].cls, 0, 1));
 			r[i].live = 1;
 		}
 		if (step % 97 == 0)
@@ -106,13 +110,13 @@ static void test_capacity(void **state)
 	struct nat_map m;
 	assert_int_equal(nat_map_init(&m, MAX), 0);
 	uint32_t i = 0;
-	while (nat_map_add(&m, 0x0a000000u + i, 1, 0, 0, 1))
+	while (nat_map_add(&m, V4(0x0a000000u + i), 1, 0, 0, 1))
 		i++;
 	assert_true(i >= MAX);
 	assert_int_equal(i, (m.mask + 1) / 2);
 	for (uint32_t k = 0; k < i; k++)
-		assert_non_null(nat_map_find(&m, 0x0a000000u + k, 1, 0));
-	assert_null(nat_map_find(&m, 0x0a000000u + i, 1, 0));
+		assert_non_null(nat_map_find(&m, V4(0x0a000000u + k), 1, 0));
+	assert_null(nat_map_find(&m, V4(0x0a000000u + i), 1, 0));
 	nat_map_fini(&m);
 }
 

@@ -267,7 +267,7 @@ static void test_eim_refcount(void **state)
 	assert_int_equal(x, 2001);
 	assert_int_equal(n->cn.c.active, 3);
 	assert_int_equal(n->map.n, 1);
-	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 3);
+	assert_int_equal(nat_map_find(&n->map, &(union flow_addr){.u64 = {sys_htonl(A), 0}}, 2001, NAT_CLS_UDP)->refs, 3);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 1);
 	/* Each remote answers its own session (address-and-port-dependent
 	 * filtering): B:53 and B+1:53 pass, an unknown remote does not. */
@@ -282,23 +282,23 @@ static void test_eim_refcount(void **state)
 	/* The first session expires (11 s): the mapping lives on. */
 	nf->expire(n, 11 * SEC + SEC / 2);
 	assert_int_equal(n->cn.c.expired, 1);
-	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 2);
+	assert_int_equal(nat_map_find(&n->map, &(union flow_addr){.u64 = {sys_htonl(A), 0}}, 2001, NAT_CLS_UDP)->refs, 2);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 2);
 	/* A new session of the endpoint joins the mapping. */
 	assert_int_equal(udp1(n, A, B + 3, 2001, 53, 0, 12 * SEC, &x), 1);
 	assert_int_equal(x, 2001);
-	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 3);
+	assert_int_equal(nat_map_find(&n->map, &(union flow_addr){.u64 = {sys_htonl(A), 0}}, 2001, NAT_CLS_UDP)->refs, 3);
 	/* All but the last: still held. */
 	nf->expire(n, 14 * SEC + SEC / 2);
 	assert_int_equal(n->cn.c.expired, 4);
-	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP)->refs, 1);
+	assert_int_equal(nat_map_find(&n->map, &(union flow_addr){.u64 = {sys_htonl(A), 0}}, 2001, NAT_CLS_UDP)->refs, 1);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 1);
 	/* The last one: the mapping and its port go, once. */
 	nf->expire(n, 30 * SEC);
 	assert_int_equal(n->cn.c.expired, 5);
 	assert_int_equal(n->cn.c.active, 0);
 	assert_int_equal(n->map.n, 0);
-	assert_null(nat_map_find(&n->map, sys_htonl(A), 2001, NAT_CLS_UDP));
+	assert_null(nat_map_find(&n->map, &(union flow_addr){.u64 = {sys_htonl(A), 0}}, 2001, NAT_CLS_UDP));
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 0);
 	assert_int_equal(ft_count(n->cn.ft), 0);
 	/* Free for anyone now. */
@@ -335,7 +335,7 @@ static void test_apdm_and_reload(void **state)
 				      "mapping endpoint-independent\n"), 0);
 	assert_int_equal(n->cn.c.active, 4);
 	assert_int_equal(n->map.n, 1);
-	assert_int_equal(nat_map_find(&n->map, sys_htonl(A), 2007, NAT_CLS_UDP)->refs, 2);
+	assert_int_equal(nat_map_find(&n->map, &(union flow_addr){.u64 = {sys_htonl(A), 0}}, 2007, NAT_CLS_UDP)->refs, 2);
 	assert_int_equal(nat_pool_used(n->nc->pool, 0, NAT_CLS_UDP), 3);
 	/* A reload without 2007: both of its sessions end, nothing leaks. */
 	assert_int_equal(nf_configure_text(nf, n, "snat from 10.0.0.0/8 to 198.51.100.1 ports 2000-2006\n"

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""Make the golden cases of the NAT's NAT64 mode (tests/golden/cases/nat64-*).
+
+Each case is a config, the packets entering the inside (port 0, IPv6) and
+the outside (port 1, IPv4), and what must leave.  The expected packets are
+built here from scratch, in the other family, from the specifications
+(RFC 7915 translation, RFC 6052 addresses, RFC 6146 sessions,
+nf/nat/nat64.h): every header field set as the RFC says and every checksum
+computed by scapy over the whole packet, so the NAT's incremental updates
+must agree with a full computation.  Nothing here runs the NAT.
+
+Rules the expected packets follow:
+  - addresses: inside host H6 sends to 64:ff9b::X (X the IPv4 host, RFC
+    6052 /96); the outside sees EXT:port -> X;
+  - hop limit <-> TTL minus one; traffic class <-> TOS; flow label 0;
+  - IPv4 identification: a counter of the IPv6 -> IPv4 packets the NAT
+    translated (1, 2, ...), DF set only above 1260 bytes;
+  - ports and ICMP identifiers as NAT44 (nat_pool.h: the inside port when
+    free, else the next free one of the range);
+  - ICMP errors: types and codes per RFC 7915 4.2 / 5.2, the quote
+    translated as a packet (no hop limit change), MTU +/- 20.
+
+Run from the repository root:  /usr/bin/python3 tests/gen/make_nat64_golden.py
+Output is deterministic; committed files change only when this script does.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_nat_golden import PORTS, Case, eth  # noqa: E402
+
+from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply,  # noqa: E402
+                       ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6ParamProblem,
+                       ICMPv6TimeExceeded, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw)
+
+H6, H6B = "2001:db8:1::5", "2001:db8:1::6"
+B, C, R = "192.0.2.10", "192.0.2.20", "198.18.0.1"
+EXT = "198.51.100.1"
+PFX = "64:ff9b::"
+CONF = PORTS + f"nat64\nsnat from {{ 2001:db8:1::/48 10.0.0.0/8 }} to {EXT}\n"
+
+
+def v6(a):
+    """The RFC 6052 /96 address of IPv4 address a."""
+    return PFX + a
+
+
+class Case64(Case):
+    def __init__(self, name, conf=CONF, t0=1000.0):
+        super().__init__(name, conf, t0)
+        self.ipid = 0
+
+    def next_id(self):
+        self.ipid += 1
+        return self.ipid
+
+
+# ---- packets (inside: IPv6 on port 0; outside: IPv4 on port 1) -------------------
+def in6(src=H6, dst=B, hlim=64, tc=0):
+    return eth(0) / IPv6(src=src, dst=v6(dst) if "." in dst else dst, hlim=hlim, tc=tc)
+
+
+def out4(src=B, dst=EXT, ttl=64, tos=0, ident=21):
+    return eth(1) / IP(src=src, dst=dst, ttl=ttl, tos=tos, id=ident)
+
+
+def to4(c, pkt6, l4, src=EXT, dst=B):
+    """What inside packet pkt6 becomes, its transport header `l4` (the
+    translated one, scapy computes its checksum).  The NAT leaves
+    Ethernet alone: the input's addresses."""
+    ip = pkt6[IPv6]
+    return eth(0) / IP(src=src, dst=dst, ttl=ip.hlim - 1, tos=ip.tc, id=c.next_id(), flags=0) / l4
+
+
+def to6(pkt4, l4, dst=H6, src=None):
+    ip = pkt4[IP]
+    return eth(1) / IPv6(src=src or v6(ip.src), dst=dst, hlim=ip.ttl - 1, tc=ip.tos, fl=0) / l4
+
+
+def tcp(sport, dport, flags, seq=1000, ack=0, load=b""):
+    t = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=8192)
+    return t / Raw(load) if load else t
+
+
+def udp(sport, dport, load=b"x" * 8, chksum=None):
+    u = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport, chksum=chksum)
+    return u / Raw(load)
+
+
+PING = b"ping0123"
+
+
+# ---- cases ----------------------------------------------------------------------------
+def case_basic():
+    c = Case64("nat64-basic")
+    # TCP handshake and data both ways; the port is kept.
+    s = in6() / tcp(40000, 80, "S", seq=100)
+    c.send(0, s, to4(c, s, tcp(40000, 80, "S", seq=100)))
+    sa = out4() / tcp(80, 40000, "SA", seq=500, ack=101)
+    c.send(1, sa, to6(sa, tcp(80, 40000, "SA", seq=500, ack=101)))
+    a = in6(tc=0x28) / tcp(40000, 80, "A", seq=101, ack=501, load=b"GET / HTTP/1.0\r\n\r\n")
+    c.send(0, a, to4(c, a, tcp(40000, 80, "A", seq=101, ack=501, load=b"GET / HTTP/1.0\r\n\r\n")))
+    d = out4(tos=0x48) / tcp(80, 40000, "PA", seq=501, ack=119, load=b"HTTP/1.0 200 OK\r\n\r\n")
+    c.send(1, d, to6(d, tcp(80, 40000, "PA", seq=501, ack=119, load=b"HTTP/1.0 200 OK\r\n\r\n")))
+    # A second IPv6 host on the same port: the first free port of the range.
+    s2 = in6(src=H6B) / tcp(40000, 80, "S")
+    c.send(0, s2, to4(c, s2, tcp(1024, 80, "S")))
+    r2 = out4() / tcp(80, 1024, "SA", seq=9, ack=1001)
+    c.send(1, r2, to6(r2, tcp(80, 40000, "SA", seq=9, ack=1001), dst=H6B))
+    # UDP; the answer comes without a checksum: IPv6 gets a computed one.
+    u = in6() / udp(5353, 53)
+    c.send(0, u, to4(c, u, udp(5353, 53)))
+    ur = out4() / udp(53, 5353, load=b"answer!!", chksum=0)
+    c.send(1, ur, to6(ur, udp(53, 5353, load=b"answer!!")))
+    # ICMPv6 echo <-> ICMP echo; the identifier is the port.
+    e = in6() / ICMPv6EchoRequest(id=4000, seq=1, data=PING)
+    c.send(0, e, to4(c, e, ICMP(type=8, id=4000, seq=1) / Raw(PING)))
+    er = out4() / ICMP(type=0, id=4000, seq=1) / Raw(PING)
+    c.send(1, er, to6(er, ICMPv6EchoReply(id=4000, seq=1, data=PING)))
+    # NAT44 in the same config, beside it.
+    p4 = eth(0) / IP(src="10.0.0.1", dst=C, id=3) / UDP(sport=7777, dport=53) / Raw(b"v4")
+    q = Ether(bytes(p4))
+    q[IP].src = EXT
+    del q[IP].chksum
+    del q[UDP].chksum
+    c.send(0, p4, q)
+    # Dropped, each counted: not to the prefix, to a private IPv4 address
+    # through the well-known prefix, to our own pool address, hop limit 1,
+    # an extension header, a fragment, a source no rule covers, an
+    # unsolicited IPv4 packet, an inside echo reply.
+    c.send(0, in6(dst="2001:db8:ff::1") / udp(1, 2), None)
+    c.send(0, in6(dst="10.1.2.3") / udp(1, 2), None)
+    c.send(0, in6(dst=EXT) / udp(1, 2), None)
+    c.send(0, in6(hlim=1) / udp(1, 2), None)
+    c.send(0, in6() / IPv6ExtHdrHopByHop() / udp(1, 2), None)
+    c.send(0, in6() / IPv6ExtHdrFragment(m=1, id=7) / udp(1, 2), None)
+    c.send(0, in6(src="2001:db8:2::1") / udp(1, 2), None)
+    c.send(1, out4() / udp(53, 2222), None)
+    c.send(0, in6() / ICMPv6EchoReply(id=9), None)
+    c.stats = ["nat.sessions_created 5", "nat.sessions_active 5", "nat.translated_out 6",
+               "nat.translated_in 5", "nat.nat64_out 5", "nat.nat64_in 5",
+               "nat.nat64_udp_csum_computed 1", "nat.nat64_prefix 64:ff9b::/96",
+               "nat.drop_nat64_not_prefix 1", "nat.drop_nat64_bad_addr 1",
+               "nat.drop_nat64_hairpin 1", "nat.drop_nat64_hop_limit 1",
+               "nat.drop_nat64_ipv6_ext 1", "nat.drop_nat64_fragment 1", "nat.drop_no_rule 1",
+               "nat.drop_no_mapping 1", "nat.drop_unsupported 1",
+               f"nat_pool.{EXT}_tcp_ports_used 2", f"nat_pool.{EXT}_udp_ports_used 2",
+               f"nat_pool.{EXT}_icmp_ports_used 1"]
+    return c
+
+
+def quote4(ttl, src, dst, l4, tos=0):
+    """The IPv4 packet an error quotes, as the NAT sent it (ids 1.. are
+    the translator's)."""
+    return IP(src=src, dst=dst, ttl=ttl, tos=tos, flags=0) / l4
+
+
+def case_icmp_errors():
+    c = Case64("nat64-icmp-errors")
+    # Sessions: UDP H6:7000 -> B:33434, TCP H6:41000 -> B:443, ping id 5.
+    u = in6() / udp(7000, 33434)
+    ut = to4(c, u, udp(7000, 33434))
+    c.send(0, u, ut)
+    t = in6() / tcp(41000, 443, "S")
+    tt = to4(c, t, tcp(41000, 443, "S"))
+    c.send(0, t, tt)
+    e = in6() / ICMPv6EchoRequest(id=5, seq=1, data=PING)
+    et = to4(c, e, ICMP(type=8, id=1024, seq=1) / Raw(PING))  # 5 is below the range
+    c.send(0, e, et)
+    q6 = {  # each quoted packet as the host sent it, hop limit as it left the NAT
+        "u": IPv6(src=H6, dst=v6(B), hlim=63) / udp(7000, 33434),
+        "e": IPv6(src=H6, dst=v6(B), hlim=63) / ICMPv6EchoRequest(id=5, seq=1, data=PING),
+    }
+    # From the outside: port unreachable (3/3) about the UDP packet.
+    err = out4(src=R) / ICMP(type=3, code=3) / Raw(bytes(ut[IP]))
+    want = to6(err, ICMPv6DestUnreach(code=4) / Raw(bytes(q6["u"])))
+    c.send(1, err, want)
+    # Fragmentation needed (3/4, MTU 1400) quoting 28 bytes of the SYN:
+    # packet too big, MTU 1420, quoting the IPv6 header and 8 TCP bytes.
+    err = out4(src=R) / ICMP(type=3, code=4, nexthopmtu=1400) / Raw(bytes(tt[IP])[:28])
+    tq = bytes(IPv6(src=H6, dst=v6(B), hlim=63, nh=6, plen=20)) + bytes(tt[TCP])[:8]
+    c.send(1, err, to6(err, ICMPv6PacketTooBig(mtu=1420) / Raw(tq)))
+    # Time exceeded (11/0) about the ping: identifier 1024 back to 5.
+    err = out4(src=R) / ICMP(type=11, code=0) / Raw(bytes(et[IP]))
+    c.send(1, err, to6(err, ICMPv6TimeExceeded(code=0) / Raw(bytes(q6["e"]))))
+    # Parameter problem at the protocol byte (pointer 9) -> next header (6).
+    err = out4(src=R) / ICMP(type=12, code=0, ptr=9) / Raw(bytes(ut[IP]))
+    c.send(1, err, to6(err, ICMPv6ParamProblem(code=0, ptr=6) / Raw(bytes(q6["u"]))))
+    # Dropped: source quench (no ICMPv6 counterpart), an error about no
+    # session, one with a bad checksum.
+    c.send(1, out4(src=R) / ICMP(type=4, code=0) / Raw(bytes(ut[IP])), None)
+    other = quote4(63, EXT, B, UDP(sport=7001, dport=33434) / Raw(b"x" * 8))
+    c.send(1, out4(src=R) / ICMP(type=3, code=3) / Raw(bytes(other)), None)
+    c.send(1, out4(src=R) / ICMP(type=3, code=3, chksum=0x1234) / Raw(bytes(ut[IP])), None)
+    # From the inside: H6 answers a reply with port unreachable (1/4); out
+    # it goes as 3/3 from EXT, the quote the reply as B sent it.
+    ur = out4(ttl=50) / udp(33434, 7000)
+    urt = to6(ur, udp(33434, 7000))
+    c.send(1, ur, urt)
+    qv4 = IP(src=B, dst=EXT, ttl=49, id=0, flags=0) / udp(33434, 7000)
+    err6 = in6(dst=B) / ICMPv6DestUnreach(code=4) / Raw(bytes(urt[IPv6]))
+    c.send(0, err6, to4(c, err6, ICMP(type=3, code=3) / Raw(bytes(qv4))))
+    # Packet too big from the inside (MTU 1300): fragmentation needed, 1280.
+    err6 = in6(dst=B) / ICMPv6PacketTooBig(mtu=1300) / Raw(bytes(urt[IPv6]))
+    c.send(0, err6, to4(c, err6, ICMP(type=3, code=4, nexthopmtu=1280) / Raw(bytes(qv4))))
+    # An inside error about a packet of no session: dropped.
+    bad = IPv6(src=v6(B), dst=H6, hlim=63) / udp(33434, 7999)
+    c.send(0, in6(dst=B) / ICMPv6DestUnreach(code=4) / Raw(bytes(bad)), None)
+    c.stats = ["nat.icmp_errors_in 4", "nat.icmp_errors_out 2", "nat.drop_nat64_icmp 1",
+               "nat.drop_no_mapping 2", "nat.drop_bad_checksum 1"]
+    return c
+
+
+def case_timeouts():
+    c = Case64("nat64-timeouts", CONF + "timeout udp 5 icmp 3 tcp-transitory 4\n")
+    u = in6() / udp(6000, 53)
+    c.send(0, u, to4(c, u, udp(6000, 53)))
+    r = out4() / udp(53, 6000)
+    c.send(1, r, to6(r, udp(53, 6000)), dt=3)        # 3 s later: alive, refreshed
+    c.send(1, r.copy(), to6(r, udp(53, 6000)), dt=4.9)
+    c.send(1, r.copy(), None, dt=5.1)                 # 5.1 s of silence: gone
+    e = in6() / ICMPv6EchoRequest(id=9000, data=PING)
+    c.send(0, e, to4(c, e, ICMP(type=8, id=9000) / Raw(PING)))
+    c.send(1, out4() / ICMP(type=0, id=9000) / Raw(PING), None, dt=3.1)
+    s = in6() / tcp(42000, 22, "S")
+    c.send(0, s, to4(c, s, tcp(42000, 22, "S")))
+    c.send(1, out4() / tcp(22, 42000, "SA", ack=1001), None, dt=4.1)  # transitory: 4 s
+    # The expired session's port is free again: kept by a new session.
+    u2 = in6(src=H6B) / udp(6000, 53)
+    c.send(0, u2, to4(c, u2, udp(6000, 53)), dt=0.1)
+    c.stats = ["nat.sessions_expired 3", "nat.sessions_created 4", "nat.sessions_active 1",
+               "nat.drop_no_mapping 3"]
+    return c
+
+
+def case_bad_config():
+    c = Case64("nat64-bad-config", PORTS +
+               f"snat from 2001:db8:1::/48 to {EXT}\n"
+               "nat64 prefix 64:ff9b::/33\n"
+               "nat64 prefix 192.0.2.0/24\n"
+               "nat64 prefix 2001:db8:0:0:ff00::/96\n"
+               "nat64 prefix 2001:db8::/32\n"
+               "nat64\n"
+               "nat64 prefix 2001:db8::/32 extra\n")
+    c.send(0, in6() / udp(1, 2), None)
+    c.fail = ["nat.conf:4:14: NAT64 prefix length /33: RFC 6052 allows /32, /40, /48, /56, /64 or /96",
+              "nat.conf:5:14: the NAT64 prefix must be IPv6, '192.0.2.0/24' is IPv4",
+              "nat.conf:6:14: NAT64 prefix '2001:db8:0:0:ff00::/96': bits 64-71 must be zero "
+              "(RFC 6052 2.2)",
+              "nat.conf:8:1: 'nat64' given twice (first at line 7)",
+              "nat.conf:9:1: 'nat64' given twice (first at line 7)"]
+    return c
+
+
+def case_bad_config_no_mode():
+    c = Case64("nat64-bad-config-no-mode", PORTS + f"snat from {{ 10.0.0.0/8 2001:db8:1::/48 }} to {EXT}\n")
+    c.send(0, in6() / udp(1, 2), None)
+    c.fail = ["nat.conf:3:24: snat translates IPv4 only, '2001:db8:1::/48' is IPv6 "
+              "(IPv6 sources need a 'nat64' statement)"]
+    return c
+
+
+def main():
+    for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_bad_config(),
+              case_bad_config_no_mode()):
+        c.write()
+
+
+if __name__ == "__main__":
+    main()
