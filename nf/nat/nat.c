@@ -600,6 +600,9 @@ static void *nat_create(const struct nf_env *env)
 	memset(n, 0, sizeof(*n));
 	n->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	int rc = conn2_init(&n->cn, env->flow_capacity, NAT_ZONE_IN, nat_ended, n);
+	/* A full table ends a session the outside never answered (a flood's)
+	 * rather than refuse a new one; answered sessions are never ended. */
+	conn2_set_early_drop(&n->cn, NAT_U_REPLIED);
 	/* A mapping per session at most: two entries each. */
 	if (!rc)
 		rc = nat_map_init(&n->map, ft_capacity(n->cn.ft) / 2 + 1);

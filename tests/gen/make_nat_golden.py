@@ -48,6 +48,7 @@ class Case:
         self.out = {0: [], 1: []}
         self.stats = []
         self.fail = None
+        self.args = ""  # more nfbox replay arguments (--flows N)
 
     def send(self, port, pkt, out=None, dt=0.001, to=None):
         """`pkt` enters `port`; `out` (or nothing: dropped) leaves the other
@@ -81,7 +82,7 @@ class Case:
                 wrpcap(os.path.join(d, f"expect-out{p}.pcap"), self.out[p], linktype=1)
                 tshark_check(os.path.join(d, f"expect-out{p}.pcap"))
         with open(os.path.join(d, "cmd"), "w") as f:
-            f.write(" ".join(["nat --config nat.conf"] + ins) + "\n")
+            f.write(" ".join(["nat --config nat.conf"] + ins + ([self.args] if self.args else [])) + "\n")
         if self.stats:
             with open(os.path.join(d, "expect-stats"), "w") as f:
                 f.write("\n".join(self.stats) + "\n")
@@ -846,13 +847,34 @@ def case_port_class_parity():
     return c
 
 
+def case_early_drop():
+    # A full session table (two sessions, --flows 4): a new session ends
+    # the oldest one the outside never answered; the answered one stays;
+    # the ended one's port is free again and its late answer finds nothing.
+    c = Case("nat-early-drop", PORTS + f"snat from 10.0.0.0/8 to {EXT}\ntimeout udp 30\n")
+    c.args = "--flows 4"
+    u1, u2, u3 = udp(0, A, B, 6001, 53), udp(0, A2, B, 6002, 53), udp(0, A3, B, 6003, 53)
+    c.send(0, u1, snat(u1, EXT, 6001))
+    r1 = udp(1, B, EXT, 53, 6001)
+    c.send(1, r1, unsnat(r1, A, 6001))            # answered
+    c.send(0, u2, snat(u2, EXT, 6002))            # unanswered
+    c.send(0, u3, snat(u3, EXT, 6003))            # full: u2's session makes room
+    c.send(1, udp(1, B, EXT, 53, 6002), None)     # its session is gone
+    c.send(1, r1.copy(), unsnat(r1, A, 6001))
+    r3 = udp(1, B, EXT, 53, 6003)
+    c.send(1, r3, unsnat(r3, A3, 6003))
+    c.stats = ["nat.sessions_early_dropped 1", "nat.drop_table_full 0", "nat.sessions_created 3",
+               "nat.sessions_active 2", f"nat_pool.{EXT}_udp_ports_used 2"]
+    return c
+
+
 def main():
     for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
               case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin(),
-              case_icmp_bad_checksum(), case_icmp_queries(), case_port_class_parity()):
+              case_icmp_bad_checksum(), case_icmp_queries(), case_port_class_parity(), case_early_drop()):
         c.write()
     for make in FRAG_CASES:
         make().write()
