@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/lb.bench.sh - the load balancer's established-connection cost
 # (hosted, in memory, 64 B): replay_bench cycles/packet, lb next to fwd in
-# the same run, 1 flow and 1k flows, port 0 (clients) -> port 1.  The
+# the same run, 1 flow, 1k and 1M flows, port 0 (clients) -> port 1.  The
 # warm-up lap creates the connections (Maglev pick, two flow entries); the
 # timed laps are all established traffic (lookup, refresh, destination
 # rewrite with incremental IP and UDP checksums, per-vip/backend counters).
@@ -30,7 +30,7 @@ CONF=$OUT/lb/lb.conf
 csv=$OUT/lb_fastpath.csv
 echo "== lb established-connection fast path vs fwd (TSC cycles/packet, median of 9 laps, CPU $CPU)"
 echo "   replay_bench: parse + function + TX queueing + main loop; clients -> servers, 60-byte frames"
-fastpath_run lb "$CONF" "$csv" "1flow 64 1" "1kflows 64 1000"
+fastpath_run lb "$CONF" "$csv" "1flow 64 1" "1kflows 64 1000" "1Mflows 64 1000000"
 if [ "${1:-}" = "--instr" ]; then
 	echo "== lb established-connection fast path: instructions/packet (callgrind, laps 6 - laps 2)"
 	fastpath_instr lb "$CONF" "$OUT/lb_instr.csv" "1kflows 64 1000"
