@@ -15,8 +15,9 @@
 #                       test_syn_flood_early_drop (established flows are
 #                       never chosen for early drop).
 #   UDP flood 10x       the same with UDP for the firewall, the NAT (its
-#                       port pool: one address, 64Ki ports) and the LB (its
-#                       session table): what each refused, by its counters.
+#                       port pool: one address, 64Ki ports, runs out before
+#                       its table) and the LB (its session table, early drop
+#                       of unanswered connections): what each refused.
 #   1M flows            firewall with 1M live flows: cycles/packet of their
 #                       packets, and the flow state's memory per flow
 #                       (firewall.flow_memory_bytes / capacity).
@@ -74,9 +75,10 @@ row() { # CASE NF TRACE CAPACITY [replay_bench args]
 	case $nf in
 	firewall) ref=$(stat "$s" firewall.drop_table_full); early=$(stat "$s" firewall.flows_early_dropped)
 		detail="flows $(stat "$s" firewall.flows); memory $(stat "$s" firewall.flow_memory_bytes) B" ;;
-	nat) ref=$(( $(stat "$s" nat.drop_ports_exhausted) + $(stat "$s" nat.drop_table_full) )); early=-
+	nat) ref=$(( $(stat "$s" nat.drop_ports_exhausted) + $(stat "$s" nat.drop_table_full) ))
+		early=$(stat "$s" nat.sessions_early_dropped)
 		detail="sessions $(stat "$s" nat.sessions_active); ports_exhausted $(stat "$s" nat.drop_ports_exhausted); table_full $(stat "$s" nat.drop_table_full)" ;;
-	lb) ref=$(stat "$s" lb.drop_table_full); early=-
+	lb) ref=$(stat "$s" lb.drop_table_full); early=$(stat "$s" lb.connections_early_dropped)
 		detail="connections $(stat "$s" lb.connections_active); table_full $ref" ;;
 	esac
 	printf '%-22s %-9s %9s %9s %8s %9s %8s%% %10s %10s  %s\n' "$case" "$nf" "$n" "$cyc" "$mpps" "$cap" "$acc" \
