@@ -24,24 +24,13 @@
 #
 # Numbers are TSC cycles; new connections/s = 1 / (seconds per SYN).  CSV:
 # build/bench/flood.csv.  Run on a quiet machine (MEASURING.md).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-CPU=${NFBOX_BENCH_CPU:-1}
-OUT=build/bench
-TR=$OUT/traces
+. "$(dirname "$0")/fastpath_common.sh"
+fastpath_bins flood.bench.sh || exit 0
 D=$OUT/flood
-mkdir -p "$TR" "$D"
-PIN="taskset -c $CPU"
-B=build/rel/bench
-for bin in replay_bench mktrace; do
-	[ -x "$B/$bin" ] || { echo "flood.bench.sh: $B/$bin missing (make bench-bins)"; exit 0; }
-done
+mkdir -p "$D"
 
-trace() { # NAME FLOWS [mktrace args]
-	local f="$TR/$1.pcap" n=$2
-	shift 2
-	[ -s "$f" ] || $B/mktrace --size 64 --flows "$n" "$@" -o "$f" >/dev/null
-	echo "$f"
+trace() { # NAME FLOWS [mktrace flag]
+	fastpath_trace "$1" 64 "$2" "${3:-}"
 }
 syn1m=$(trace syn-1M 1000000 --tcp-syn)
 syn640k=$(trace syn-640Ki 655360 --tcp-syn)
