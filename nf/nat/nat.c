@@ -37,6 +37,7 @@
 #include "dataplane/csum.h"
 #include "dataplane/parse.h"
 #include "nf/nat/nat64.h"
+#include "nf/reply.h"
 #include "nf/xlate.h"
 
 
@@ -96,6 +97,29 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 			const struct flow_key *out, uint64_t now, uint32_t ai, uint16_t port,
 			unsigned cls, bool mapped);
 
+/* No mapping can be made for inside packet `p` (no port, no room): drop it
+ * and, with `unreachable on`, tell its sender: ICMP destination unreachable,
+ * communication administratively prohibited (3/13; ICMPv6 1/1 for NAT64),
+ * RFC 5508 REQ-8.  Never for what must not be answered (nf_reply_due). */
+static void nat_refuse(struct nat *n, struct pkt *p, enum nat_drop why)
+{
+	nat_drop(n, p, why);
+	if (!n->nc->unreachable)
+		return;
+	struct pkt *r;
+	bool v4 = p->l3 == PKT_L3_IPV4;
+	enum nf_reply_result rr = n->batch ? nf_reply_icmp_error(n->pool, p, v4 ? 3 : 1, v4 ? 13 : 1, 0, &r)
+					   : NF_REPLY_NO_BUF;
+	if (rr == NF_REPLY_SENT && r->out_port < n->n_ports && nf_batch_emit(n->batch, r)) {
+		n->c.unreachable_sent++;
+		return;
+	}
+	if (rr == NF_REPLY_SENT && r->out_port >= n->n_ports)
+		pkt_free(r);
+	if (rr != NF_REPLY_NOT_DUE)
+		n->c.unreachable_not_sent++;
+}
+
 /* (nat.h) */
 int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
 		uint64_t now, const struct flow_key *out)
@@ -140,7 +164,7 @@ int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t
 		}
 	}
 	if (port < 0) {
-		nat_drop(n, p, NAT_DROP_PORTS_EXHAUSTED);
+		nat_refuse(n, p, NAT_DROP_PORTS_EXHAUSTED);
 		return -1;
 	}
 	int32_t in = nat_open(n, p, k, hash, out, now, ai, (uint16_t)port, cls, false);
@@ -191,7 +215,10 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 		 * outside one holds a port only this inside endpoint has, and
 		 * the remote is part of it): judged as a drop rather than
 		 * trusted. */
-		nat_drop(n, p, in == -SYS_ENOSPC ? NAT_DROP_TABLE_FULL : NAT_DROP_INVALID);
+		if (in == -SYS_ENOSPC)
+			nat_refuse(n, p, NAT_DROP_TABLE_FULL);
+		else
+			nat_drop(n, p, NAT_DROP_INVALID);
 		return -1;
 	}
 	return in;
@@ -464,9 +491,20 @@ static const struct conn2_fn nat_fn_in = {.cold = nat_cold, .fast = nat_fast_in,
 CONN2_SLOW_FN(nat_slow_out, nat_fn_out)
 CONN2_SLOW_FN(nat_slow_in, nat_fn_in)
 
+static void nat_process_burst(struct nat *n, struct nf_batch *b, uint64_t now);
+
+/* The burst's batch is where answers go (nat_refuse); outside a burst
+ * (timers) there is none. */
 static void nat_process(void *st, struct nf_batch *b, uint64_t now)
 {
 	struct nat *n = st;
+	n->batch = b;
+	nat_process_burst(n, b, now);
+	n->batch = NULL;
+}
+
+static void nat_process_burst(struct nat *n, struct nf_batch *b, uint64_t now)
+{
 	const struct nat_conf *nc = n->nc;
 	bool from_inside = b->port == nc->in_port;
 	if (unlikely(!from_inside && b->port != nc->out_port)) {
@@ -599,6 +637,7 @@ static void *nat_create(const struct nf_env *env)
 		return NULL;
 	memset(n, 0, sizeof(*n));
 	n->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
+	n->pool = env->pool;
 	int rc = conn2_init(&n->cn, env->flow_capacity, NAT_ZONE_IN, nat_ended, n);
 	/* A full table ends a session the outside never answered (a flood's)
 	 * rather than refuse a new one; answered sessions are never ended. */

@@ -65,6 +65,8 @@ struct nat {
 	struct nat_map map;     /* endpoint-independent mappings */
 	uint16_t n_ports;
 	bool from_inside;       /* the burst being processed */
+	struct pkt_pool *pool;  /* for answers (`unreachable on`) */
+	struct nf_batch *batch; /* the burst being processed: answers go out with it */
 	struct nat_counters c;
 	struct nat_frag frag;   /* IPv4 fragments' datagrams */
 };

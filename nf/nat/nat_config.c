@@ -30,7 +30,7 @@ struct build {
 	struct nat_conf *nc;
 	bool nomem;
 	const struct cfg_token *seen_tmo[NAT_TMO_COUNT];
-	const struct cfg_token *seen_ipv6, *seen_nonip, *seen_mapping, *seen_nat64;
+	const struct cfg_token *seen_ipv6, *seen_nonip, *seen_mapping, *seen_nat64, *seen_unreach;
 	const struct cfg_token *first_v6_from; /* an IPv6 snat source: needs `nat64` */
 	const char *first_v6_text;
 	/* the pool as it is collected, before nat_pool_create */
@@ -325,6 +325,14 @@ static int statement(struct build *b, const struct cfg_stmt *st)
 	}
 	if (strcmp(kw, "nat64") == 0)
 		return nat64_stmt(b, &c);
+	if (strcmp(kw, "unreachable") == 0) {
+		static const char *const words[] = {"off", "on", NULL};
+		unsigned i = 2; /* set once the word is taken */
+		int rc = nf_choice_stmt(&c, &b->seen_unreach, "unreachable answers", words, &i);
+		if (i < 2)
+			b->nc->unreachable = i == 1;
+		return rc;
+	}
 	if (strcmp(kw, "non-ip") == 0)
 		return nf_pass_drop_stmt(&c, &b->seen_nonip, "non-IP policy",
 				      &b->nc->non_ip_pass);

@@ -67,6 +67,7 @@ struct nat_conf {
 	uint32_t tmo_ticks[NAT_TMO_COUNT];
 	bool ipv6_pass, non_ip_pass;
 	bool mapping_apdm;               /* `mapping address-port-dependent` */
+	bool unreachable;                /* `unreachable on`: ICMP 3/13 when no mapping */
 	uint16_t in_port, out_port;
 	char in_name[24], out_name[24];
 };

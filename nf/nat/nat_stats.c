@@ -27,6 +27,8 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_out", c->icmp_errors_out);
 	stats_u64(w, "icmp_errors_in", c->icmp_errors_in);
 	stats_u64(w, "hairpinned", c->hairpinned);
+	stats_u64(w, "unreachable_sent", c->unreachable_sent);
+	stats_u64(w, "unreachable_not_sent", c->unreachable_not_sent);
 	if (nc->nat64) {
 		char pfx[64];
 		struct cfg_addr a = {.family = CFG_AF_V6, .prefix = nc->pref64.len};

@@ -847,6 +847,27 @@ def case_port_class_parity():
     return c
 
 
+def case_unreachable():
+    # `unreachable on`: an inside packet for which no port is left is
+    # answered with ICMP 3/13 (communication administratively prohibited,
+    # RFC 5508 REQ-8) out of the inside port, quoting it (RFC 1812: up to
+    # 576 bytes in all); TCP has its own ports; an ICMP error that finds no
+    # port is not answered (RFC 1122 3.2.2).
+    c = Case("nat-unreachable", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 2000-2000\n"
+             "unreachable on\n")
+    u1 = udp(0, A, B, 2000, 53)
+    c.send(0, u1, snat(u1, EXT, 2000))
+    u2 = udp(0, A2, B, 3000, 53)
+    l3 = u2[IP]
+    ans = (Ether(src=u2.dst, dst=u2.src) / IP(src=l3.dst, dst=l3.src, ttl=64, id=0, flags="DF", proto=1) /
+           ICMP(type=3, code=13) / Raw(bytes(l3)[:576 - 28]))
+    c.send(0, u2, ans, to=0)
+    t = tcp(0, A2, B, 3000, 80, "S")
+    c.send(0, t, snat(t, EXT, 2000))
+    c.stats = ["nat.unreachable_sent 1", "nat.unreachable_not_sent 0", "nat.drop_ports_exhausted 1"]
+    return c
+
+
 def case_early_drop():
     # A full session table (two sessions, --flows 4): a new session ends
     # the oldest one the outside never answered; the answered one stays;
@@ -874,7 +895,8 @@ def main():
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
               case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin(),
-              case_icmp_bad_checksum(), case_icmp_queries(), case_port_class_parity(), case_early_drop()):
+              case_icmp_bad_checksum(), case_icmp_queries(), case_port_class_parity(), case_early_drop(),
+              case_unreachable()):
         c.write()
     for make in FRAG_CASES:
         make().write()
