@@ -569,10 +569,7 @@ static void lb_rebind(struct lb *l, struct lb_conf *old, struct lb_conf *nc)
 	}
 	for (uint32_t i = 0; i < nc->n_be; i++) {
 		struct lb_backend *nb = &nc->be[i];
-		const struct lb_vip *nv = &nc->vips[nb->vip];
-		int32_t ov = lb_conf_vip(old, nv->family, &nv->addr, nv->port, nv->proto);
-		int32_t ob = ov >= 0 ? lb_conf_backend(old, (uint32_t)ov, nb->family, &nb->addr, nb->port)
-				     : -1;
+		int32_t ob = lb_conf_backend_in(old, nc, i);
 		if (ob >= 0)
 			nb->c = old->be[ob].c;
 		nb->c.active = 0;

@@ -153,11 +153,7 @@ int lb_admin_carry(const struct lb_conf *old, struct lb_conf *nc)
 	bool touched[LB_VIPS_MAX] = {false}, any = false;
 	for (uint32_t i = 0; i < nc->n_be; i++) {
 		struct lb_backend *nb = &nc->be[i];
-		const struct lb_vip *nv = &nc->vips[nb->vip];
-		int32_t ov = lb_conf_vip(old, nv->family, &nv->addr, nv->port, nv->proto);
-		/* A configured backend is found before a draining copy. */
-		int32_t ob = ov >= 0 ? lb_conf_backend(old, (uint32_t)ov, nb->family, &nb->addr, nb->port)
-				     : -1;
+		int32_t ob = lb_conf_backend_in(old, nc, i);
 		if (ob >= 0 && old->be[ob].down && !old->be[ob].draining) {
 			nb->down = true;
 			touched[nb->vip] = any = true;

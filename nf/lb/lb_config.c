@@ -428,6 +428,14 @@ bool lb_conf_is_vip_addr(const struct lb_conf *lc, uint8_t family, const union f
 	return false;
 }
 
+int32_t lb_conf_backend_in(const struct lb_conf *old, const struct lb_conf *nc, uint32_t nbi)
+{
+	const struct lb_backend *nb = &nc->be[nbi];
+	const struct lb_vip *nv = &nc->vips[nb->vip];
+	int32_t ov = lb_conf_vip(old, nv->family, &nv->addr, nv->port, nv->proto);
+	return ov >= 0 ? lb_conf_backend(old, (uint32_t)ov, nb->family, &nb->addr, nb->port) : -1;
+}
+
 int32_t lb_conf_backend(const struct lb_conf *lc, uint32_t vip, uint8_t family,
 			const union flow_addr *addr, uint16_t port)
 {

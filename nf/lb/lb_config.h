@@ -125,6 +125,10 @@ bool lb_conf_is_vip_addr(const struct lb_conf *lc, uint8_t family, const union f
 /* The backend of vip `vip` at addr:port (network order), or -1. */
 int32_t lb_conf_backend(const struct lb_conf *lc, uint32_t vip, uint8_t family,
 			const union flow_addr *addr, uint16_t port);
+/* Backend `nbi` of `nc` as it was in `old`: the backend at the same
+ * address and port of the vip at the same address, port and protocol (a
+ * configured backend is found before a draining copy), or -1. */
+int32_t lb_conf_backend_in(const struct lb_conf *old, const struct lb_conf *nc, uint32_t nbi);
 /* "10.0.1.2" or "2001:db8::1". */
 void lb_addr_format(uint8_t family, const union flow_addr *a, char *buf, size_t n);
 
