@@ -64,18 +64,10 @@ int pkt_resize_hdr(struct pkt *p, uint32_t at, uint32_t old_len, uint32_t new_le
 {
 	if (at + old_len > p->len)
 		return -SYS_ENOSPC;
-	if (new_len >= old_len) {
-		uint32_t d = new_len - old_len;
-		if (pkt_headroom(p) < d)
-			return -SYS_ENOSPC;
-		memmove(p->data - d, p->data, at);
-		p->data -= d;
-		p->len = (uint16_t)(p->len + d);
-	} else {
-		uint32_t d = old_len - new_len;
-		memmove(p->data + d, p->data, at);
-		p->data += d;
-		p->len = (uint16_t)(p->len - d);
-	}
+	const uint8_t *front = p->data;
+	if (new_len >= old_len ? !pkt_push_front(p, new_len - old_len)
+			       : !pkt_pull_front(p, old_len - new_len))
+		return -SYS_ENOSPC;
+	memmove(p->data, front, at);
 	return 0;
 }

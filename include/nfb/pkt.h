@@ -236,8 +236,8 @@ static inline void pkt_free(struct pkt *p) { pkt_free_bulk(&p, 1); }
  * headroom when the header grows, and data/len follow.  The bytes after
  * the header (the payload) stay where they are: nothing else is copied.
  * A translator between IPv4 and IPv6 (nf/xlate64.h, headers 20 vs 40
- * bytes) needs this; before it no function changed a frame's length.
- * The new header's bytes are left as they were (the caller saved the old
+ * bytes) needs this: pkt_push_front / pkt_pull_front, then the L2 header
+ * moved.  The new header's bytes are left as they were (the caller saved the old
  * header and writes the new one); parsed offsets (l3_off, l4_off) are the
  * caller's to fix.  0, or -SYS_ENOSPC if the headroom is short (or
  * at + old_len is past the frame).
