@@ -35,7 +35,7 @@
  */
 #include "dataplane/flowtable.h"
 
-#define FT_SLOTS FT_BUCKET_SLOTS
+#define FT_SLOTS 8
 #define FT_MAX_CAPACITY (1u << 26)
 #define FT_BULK_MAX 64
 #define FT_NIL 0xffffffffu
@@ -555,15 +555,25 @@ static void ft_unindex(struct ft *t, uint32_t idx, uint32_t hash)
 	}
 }
 
-unsigned ft_bucket_entries(const struct ft *t, uint32_t hash, int partner,
-			   uint32_t idx[FT_BUCKET_SLOTS])
+int32_t ft_near_oldest(struct ft *t, uint32_t hash, ft_pick_fn pick, void *ctx)
 {
-	uint32_t home = ft_home(t, hash);
-	const struct ft_bucket *b = &t->buckets[partner ? home ^ 1 : home]; /* n_buckets is even */
-	unsigned n = 0;
-	for (uint32_t m = b->used; m; m &= m - 1)
-		idx[n++] = b->idx[__builtin_ctz(m)];
-	return n;
+	uint32_t home = ft_home(t, hash), oldest = 0;
+	int32_t best = FT_MISS;
+	/* n_buckets is even: home ^ 1 exists. */
+	for (uint32_t bi = home, lap = 0; lap < 2 && best == FT_MISS; bi = home ^ 1, lap++) {
+		const struct ft_bucket *b = &t->buckets[bi];
+		for (uint32_t m = b->used; m; m &= m - 1) {
+			int32_t c = pick(ctx, b->idx[__builtin_ctz(m)]);
+			if (c == FT_MISS)
+				continue;
+			uint32_t d = t->pub.entries[c].deadline;
+			if (best == FT_MISS || (int32_t)(d - oldest) < 0) { /* wrap-safe */
+				best = c;
+				oldest = d;
+			}
+		}
+	}
+	return best;
 }
 
 void ft_delete(struct ft *t, uint32_t idx)

@@ -150,16 +150,17 @@ int32_t ft_insert(struct ft *t, const struct flow_key *k, uint32_t hash, uint64_
  * free index, or one already deleted, is a no-op. */
 void ft_delete(struct ft *t, uint32_t idx);
 
-/* The entries in the home bucket of `hash` (partner 0) or in its partner
- * bucket (partner 1): the first two an insert of that hash probes (at most
- * FT_BUCKET_SLOTS into idx; returns how many).  A full table's candidates
- * for early drop: deleting one frees a slot on the new key's own probe
- * path, and looking no further keeps the cost of a flood's every SYN at a
- * cache line or two, as conntrack's early_drop looks only at the new
- * tuple's hash chain. */
-#define FT_BUCKET_SLOTS 8
-unsigned ft_bucket_entries(const struct ft *t, uint32_t hash, int partner,
-			   uint32_t idx[FT_BUCKET_SLOTS]);
+/* Early drop's choice in a full table: of the entries in the home bucket
+ * of `hash` (the first an insert of that hash probes; its partner bucket
+ * only if the home yields none), the one with the earliest deadline among
+ * those `pick` accepts.  pick(ctx, idx) returns the entry that stands for
+ * bucket entry idx (itself, or the entry its function keeps the deadline
+ * in), or FT_MISS to pass it over.  Deleting the choice frees a slot on
+ * the new key's own probe path, and looking no further keeps the cost of
+ * a flood's every SYN at a cache line or two, as conntrack's early_drop
+ * looks only at the new tuple's hash chain.  The chosen index, or FT_MISS. */
+typedef int32_t (*ft_pick_fn)(void *ctx, uint32_t idx);
+int32_t ft_near_oldest(struct ft *t, uint32_t hash, ft_pick_fn pick, void *ctx);
 
 static inline struct ft_entry *ft_entry(struct ft *t, uint32_t idx);
 

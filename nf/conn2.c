@@ -59,39 +59,37 @@ uint32_t conn2_expire(struct conn2 *c, uint64_t now)
 /* End the oldest unanswered connection with an entry near `hash`'s home
  * bucket (conn2_set_early_drop), other than the one whose first entry is
  * `keep` (being opened).  False if there is none. */
+struct conn2_pick {
+	struct conn2 *c;
+	uint32_t keep;
+};
+
+/* A bucket entry's connection (its first entry, which holds the deadline
+ * and the state), if nobody answered it and it is not `keep`. */
+static int32_t conn2_unanswered(void *ctx, uint32_t idx)
+{
+	const struct conn2_pick *k = ctx;
+	struct conn2 *c = k->c;
+	uint32_t fi = idx;
+	const struct ft_entry *e = ft_entry(c->ft, idx);
+	if (e->key.zone != c->zone_first) {
+		fi = (uint32_t)e->user;
+		if (conn2_partner(ft_entry(c->ft, fi)->user) != idx)
+			return FT_MISS; /* nobody's any more */
+	}
+	return fi == k->keep || (ft_entry(c->ft, fi)->user & c->answered) ? FT_MISS : (int32_t)fi;
+}
+
 static bool conn2_early_drop(struct conn2 *c, uint32_t hash, uint32_t keep)
 {
 	if (!c->answered)
 		return false;
-	uint32_t idx[FT_BUCKET_SLOTS], victim = 0, oldest = 0;
-	bool found = false;
-	/* The home bucket first; its partner only if the home has none. */
-	for (int part = 0; part < 2 && !found; part++) {
-		unsigned n = ft_bucket_entries(c->ft, hash, part, idx);
-		for (unsigned i = 0; i < n; i++) {
-			const struct ft_entry *e = ft_entry(c->ft, idx[i]);
-			uint32_t fi = idx[i];
-			if (e->key.zone != c->zone_first) {
-				/* A second entry: its connection is its first's. */
-				fi = (uint32_t)e->user;
-				if (conn2_partner(ft_entry(c->ft, fi)->user) != idx[i])
-					continue;
-			}
-			const struct ft_entry *f = ft_entry(c->ft, fi);
-			if (fi == keep || (f->user & c->answered))
-				continue;
-			if (!found || (int32_t)(f->deadline - oldest) < 0) {
-				found = true;
-				oldest = f->deadline;
-				victim = fi;
-			}
-		}
-	}
-	if (!found)
+	struct conn2_pick k = {c, keep};
+	int32_t victim = ft_near_oldest(c->ft, hash, conn2_unanswered, &k);
+	if (victim == FT_MISS)
 		return false;
-	struct ft_entry *f = ft_entry(c->ft, victim);
-	c->ended(c->ctx, f);
-	conn2_close(c, victim);
+	c->ended(c->ctx, ft_entry(c->ft, (uint32_t)victim));
+	conn2_close(c, (uint32_t)victim);
 	c->c.early_dropped++;
 	return true;
 }

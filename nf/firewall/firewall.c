@@ -243,30 +243,20 @@ static void fw_expired(void *ctx, uint32_t idx, struct ft_entry *e)
  * established connections; new ones still get in as long as unanswered
  * entries exist, and the oldest goes first, so a real SYN keeps its slot
  * longer than its SYN-ACK takes.  False if every candidate was answered. */
+static int32_t fw_unanswered(void *ctx, uint32_t idx)
+{
+	unsigned st = fw_ct_state(ft_entry(((struct fw *)ctx)->ft, idx)->user);
+	return st == FW_CT_SYN_SENT || st == FW_CT_SYN_SENT2 || st == FW_CT_ONEWAY ? (int32_t)idx
+										   : FT_MISS;
+}
+
 static bool fw_early_drop(struct fw *fw, uint32_t hash)
 {
-	uint32_t idx[FT_BUCKET_SLOTS], victim = 0, oldest = 0;
-	bool found = false;
-	/* The home bucket first; its partner only if the home has none. */
-	for (int part = 0; part < 2 && !found; part++) {
-		unsigned n = ft_bucket_entries(fw->ft, hash, part, idx);
-		for (unsigned i = 0; i < n; i++) {
-			const struct ft_entry *e = ft_entry(fw->ft, idx[i]);
-			unsigned st = fw_ct_state(e->user);
-			if (st != FW_CT_SYN_SENT && st != FW_CT_SYN_SENT2 && st != FW_CT_ONEWAY)
-				continue;
-			/* Same timeout for all of them: the earliest deadline is
-			 * the oldest (wrap-safe comparison of ticks). */
-			if (!found || (int32_t)(e->deadline - oldest) < 0) {
-				found = true;
-				oldest = e->deadline;
-				victim = idx[i];
-			}
-		}
-	}
-	if (!found)
+	/* Same timeout for all of them: the earliest deadline is the oldest. */
+	int32_t victim = ft_near_oldest(fw->ft, hash, fw_unanswered, fw);
+	if (victim == FT_MISS)
 		return false;
-	ft_delete(fw->ft, victim);
+	ft_delete(fw->ft, (uint32_t)victim);
 	fw->c.flows_early_dropped++;
 	return true;
 }
