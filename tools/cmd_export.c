@@ -47,6 +47,7 @@
 #include "tools/cmd.h"
 #include "tools/image_info.h"
 #include "tools/opts.h"
+#include "tools/qemu_host.h"
 #include "topology/ctl.h"
 
 #define PROG "nfbox export"
@@ -83,7 +84,7 @@ static const struct opt export_opt[] = {
 	OPT_STRING("--console", struct export_args, console, "SOCK",
 		   "the control socket (default that of 'nfbox run --name NAME')"),
 	OPT_CHOICE("--accel", struct export_args, accel, accels, "kvm|tcg",
-		   "domain type kvm or qemu (default: kvm if /dev/kvm opens)"),
+		   "domain type kvm or qemu (default: kvm if usable, as nfbox run)"),
 	OPT_STRING("-o", struct export_args, out, "FILE.xml", "write here (default stdout)"),
 	OPT_END,
 };
@@ -121,15 +122,6 @@ static void elem(FILE *f, int ind, const char *tag, const char *text)
 	fprintf(f, "%*s<%s>", ind, "", tag);
 	xml_text(f, text);
 	fprintf(f, "</%s>\n", tag);
-}
-
-static bool kvm_usable(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
 }
 
 /* The checked config, written to FILE.xml's directory as NAME.config. */
@@ -257,13 +249,9 @@ static int export_libvirt(const struct export_args *a, const char *image_arg)
 		return rc;
 	if (a->config && (rc = write_config(a, image, cfg, sizeof(cfg))) != 0)
 		return rc;
-	unsigned ring = a->queue_size ? a->queue_size : vhost_user ? 1024 : 256;
-	bool kvm = a->accel ? strcmp(a->accel, "kvm") == 0 : kvm_usable();
-	static const char *const qboot[] = {"/usr/share/qemu/qboot.rom", "/usr/local/share/qemu/qboot.rom"};
-	const char *bios = NULL;
-	for (size_t i = 0; i < sizeof(qboot) / sizeof(qboot[0]) && !bios; i++)
-		if (access(qboot[i], R_OK) == 0)
-			bios = qboot[i];
+	unsigned ring = a->queue_size ? a->queue_size : qemu_default_ring(vhost_user);
+	bool kvm = a->accel ? strcmp(a->accel, "kvm") == 0 : qemu_kvm_usable();
+	const char *bios = qemu_qboot_rom();
 
 	FILE *f = a->out ? fopen(a->out, "w") : stdout;
 	if (!f) {

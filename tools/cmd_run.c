@@ -57,6 +57,7 @@
 #include "tools/cmd.h"
 #include "tools/image_info.h"
 #include "tools/opts.h"
+#include "tools/qemu_host.h"
 #include "topology/ctl.h"
 #include "topology/relay.h"
 
@@ -326,20 +327,13 @@ static void vm_init(struct vm *vm, const struct run_args *a)
 	 * image is told too (after --append: the first setting wins). */
 	vm->ring = a->queue_size;
 	if (!vm->ring)
-		vm->ring = vm->vhost_user ? 1024 : 256;
+		vm->ring = qemu_default_ring(vm->vhost_user);
 }
 
 /* KVM when /dev/kvm opens (and NFBOX_NO_KVM is not set), else TCG. */
 static void add_accel(struct argv_b *q)
 {
-	int kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	bool kvm = kfd >= 0;
-	if (kfd >= 0)
-		close(kfd);
-	const char *nokvm = getenv("NFBOX_NO_KVM");
-	if (nokvm && *nokvm && strcmp(nokvm, "0") != 0)
-		kvm = false;
-	if (kvm) {
+	if (qemu_kvm_usable()) {
 		/* The IOAPIC in the host kernel (q35's default; microvm's is
 		 * "split", in QEMU): with the split one every redirection-entry
 		 * write the image makes (one per virtio-mmio NIC) costs a
@@ -385,14 +379,8 @@ static void add_machine(struct argv_b *q, const struct vm *vm)
 		 * firmware runs emulated (kvm_pvm); qboot, QEMU's minimal
 		 * firmware, boots a PVH kernel in ~0.1 s.  --bios default keeps
 		 * SeaBIOS. */
-		static const char *const qboot[] = {"/usr/share/qemu/qboot.rom",
-						    "/usr/local/share/qemu/qboot.rom"};
 		if (!bios)
-			for (size_t i = 0; i < sizeof(qboot) / sizeof(qboot[0]); i++)
-				if (access(qboot[i], R_OK) == 0) {
-					bios = qboot[i];
-					break;
-				}
+			bios = qemu_qboot_rom();
 	}
 	if (bios && strcmp(bios, "default") != 0) {
 		add(q, "-bios");
