@@ -122,6 +122,17 @@ counters() {
 		END { for (i = 1; i <= n; i++) printf "%s %s ", tx[w[i]] + td[w[i]], rx[w[i]]; print "" }'
 }
 now() { date +%s.%N; }
+# hops BEFORE: per OVS port, frames received from it, sent to it and dropped
+# on the way into it (its ring full) since the dump in BEFORE: where a
+# chain loses its frames.
+hops() {
+	ofctl dump-ports "$BR" | cat "$1" - | awk '
+		function num(re,   i, a) { for (i = 1; i <= NF; i++) if ($i ~ re) { split($i, a, "="); return a[2] + 0 } return 0 }
+		/port/ { gsub(":", "", $2); p = $2; k = (p in rx); v = num("^pkts="); rx[p] = k ? v - rx[p] : v }
+		/tx pkts/ { v = num("^pkts="); w = num("^drop=")
+			if (k) { tx[p] = v - tx[p]; td[p] = w - td[p] } else { tx[p] = v; td[p] = w } }
+		END { for (p in rx) if (p ~ /^[0-9]+$/) printf "      port %-3s from it %11d  to it %11d  dropped into it %11d\n", p, rx[p], tx[p], td[p] }' | sort -k2n
+}
 
 # trial KBPS [SECONDS] (0: unpoliced) -> "offered_pps received_pps loss_frames offered_frames"
 trial() {
@@ -218,8 +229,10 @@ measure() {
 	local r off rcv lost tot
 	trial 0 "$WARMUP" >/dev/null # warm-up, discarded
 	# MRR: unpoliced.  MRR_ONLY=1 stops there (quick comparisons).
+	[ "${VERBOSE:-0}" = 1 ] && ofctl dump-ports "$BR" >"$WORK/ports0"
 	r=$(trial 0)
 	read -r off rcv lost tot <<<"$r"
+	[ "${VERBOSE:-0}" = 1 ] && hops "$WORK/ports0" >&2
 	local mrr=$rcv omax=$off
 	[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
 	if [ "${MRR_ONLY:-0}" = 1 ]; then
