@@ -22,13 +22,15 @@
  *
  * Usage: tput_image_vs_rte [EAL args] -- --size 64|imix [--duration S]
  *        [--flows N] [--label NAME] [--csv FILE] [--link-timeout S] [--verbose]
- *        [--ping N [--gap-ms G]] [--load S]
+ *        [--ping N [--gap-ms G]] [--load S [--load-rate PPS]]
  * --ping: instead of the search, send N single frames G ms apart (default
  * 20: long enough for an idle DUT to halt) and report the round-trip time
  * of each: how fast an idle DUT wakes up for a frame.
  * --load: instead of the search, one unpaced trial of S seconds (what a DUT
  * does under sustained load, e.g. whether it takes interrupts); after the
- * pings and 2 s of silence if both are given.
+ * pings and 2 s of silence if both are given; --load-rate paces it (a
+ * steady stream a DUT drains faster than it comes: what RX coalescing is
+ * for).
  * Sizes are Ethernet frame sizes with FCS (64 B = 60 bytes handed to the
  * device); IMIX is 64/570/1518 in the ratio 7:4:1.
  * --flows N (1..4096, default 1): UDP 10.0.0.1:1024+i -> 10.0.1.1:4096 for
@@ -69,6 +71,7 @@ struct opts {
 	int ping;
 	double gap_ms;
 	double load;
+	double load_rate; /* frames/s of the --load trial, 0: unpaced */
 };
 
 struct trial {
@@ -308,6 +311,7 @@ int main(int argc, char **argv)
 		{"link-timeout", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
 		{"ping", required_argument, NULL, 'p'},   {"gap-ms", required_argument, NULL, 'g'},
 		{"load", required_argument, NULL, 'L'},   {"flows", required_argument, NULL, 'f'},
+		{"load-rate", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -329,6 +333,7 @@ int main(int argc, char **argv)
 		case 'p': o.ping = atoi(optarg); break;
 		case 'g': o.gap_ms = atof(optarg); break;
 		case 'L': o.load = atof(optarg); break;
+		case 'R': o.load_rate = atof(optarg); break;
 		case 'f':
 			o.flows = (unsigned)atoi(optarg);
 			if (o.flows < 1 || o.flows > N_TEMPLATES) {
@@ -376,9 +381,11 @@ int main(int argc, char **argv)
 		if (o.load > 0) {
 			if (o.ping > 0)
 				drain(1, 2.0); /* idle: the DUT halts again */
-			struct trial t = run_trial(0, o.load);
-			printf("%-24s load: %.1f s, offered %" PRIu64 ", received %" PRIu64 " (%.3f Mpps)\n",
-			       o.label, t.secs, t.attempted, t.received, (double)t.received / t.secs / 1e6);
+			struct trial t = run_trial(o.load_rate, o.load);
+			printf("%-24s load: %.1f s, offered %" PRIu64 ", received %" PRIu64
+			       " (%.3f Mpps), refused %" PRIu64 "\n",
+			       o.label, t.secs, t.attempted, t.received, (double)t.received / t.secs / 1e6,
+			       t.refused);
 			fflush(stdout);
 			drain(1, 1.0); /* a quiet second before the ports go away */
 		}

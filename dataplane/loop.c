@@ -239,6 +239,8 @@ void loop_stats(struct loop *l, struct stats_writer *w)
 		stats_u64(w, "tx_full", p->stats.tx_full);
 		stats_u64(w, "rx_nobuf", p->stats.rx_nobuf);
 		stats_u64(w, "rx_errors", p->stats.rx_errors);
+		if (p->ops->stats)
+			p->ops->stats(p, w);
 	}
 	stats_section(w, "malformed");
 	uint64_t total = 0;

@@ -66,12 +66,12 @@ bool port_all_interrupt(const struct port *ports, int n)
 	return true;
 }
 
-bool port_arm_rx_all(struct port *ports, int n)
+bool port_arm_rx_all(struct port *ports, int n, uint16_t batch)
 {
 	bool ready = false;
 	for (int i = 0; i < n; i++)
 		if (ports[i].ops->arm_rx)
-			ready |= ports[i].ops->arm_rx(&ports[i]) == PORT_RX_READY;
+			ready |= ports[i].ops->arm_rx(&ports[i], batch) == PORT_RX_READY;
 	return ready;
 }
 

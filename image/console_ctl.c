@@ -35,6 +35,8 @@ void image_print_stats(struct app *app)
 	stats_u64(&w, "wake_timer", image_idle.wake_timer);
 	stats_u64(&w, "wake_console", image_idle.wake_console);
 	stats_u64(&w, "halted_ms", image_idle.halted_ns / 1000000);
+	stats_u64(&w, "coalesced", image_idle.coalesced);
+	stats_u64(&w, "coalesce_expired", image_idle.coalesce_expired);
 	loop_stats(&app->loop, &w);
 	stats_finish(&w);
 	if (w.overflow)

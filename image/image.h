@@ -47,11 +47,19 @@ void image_print_stats(struct app *app);
 /* What the main loop's halts cost and what ended them. */
 struct image_idle {
 	uint64_t halts, wake_rx, wake_timer, wake_console, halted_ns;
+	uint64_t coalesced;        /* halts that waited for a batch of frames */
+	uint64_t coalesce_expired; /* ... and ended on its time limit instead */
 };
 extern struct image_idle image_idle;
 #define IDLE_SPIN_US_DEFAULT 0
-/* Run the app on its NICs ports[n] until "quit"; spin_ns of empty turns
- * before halting (nfbox.idle_us). */
-void image_main_loop(struct image_ctl *ctl, struct port *ports, int n, uint64_t spin_ns);
+#define COALESCE_US_DEFAULT 200
+/* How the main loop polls and halts (nfbox.idle_us, nfbox.coalesce_us). */
+struct image_loop_opts {
+	uint64_t spin_ns;     /* empty turns before halting */
+	uint64_t coalesce_ns; /* longest wait for a batch of frames (0: none) */
+};
+/* Run the app on its NICs ports[n] until "quit". */
+void image_main_loop(struct image_ctl *ctl, struct port *ports, int n,
+		     const struct image_loop_opts *opt);
 
 #endif

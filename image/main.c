@@ -13,6 +13,8 @@
  *
  * Kernel command line (nfbox run passes it with -append):
  *   nfbox.idle_us=N   keep polling empty rings N us before halting (0)
+ *   nfbox.coalesce_us=N  a loaded image halts for a batch of frames, at most
+ *                     N us (200; 0: woken by every first frame; main_loop.c)
  *   nfbox.pool=N      packet buffers (default: fills the NICs' rings)
  *   nfbox.queue_size=N  ring entries per NIC queue, at most the device's
  *   nfbox.pci_nics=N  the machine has N virtio-net PCI functions: the PCI
@@ -192,15 +194,18 @@ int k_app_main(void)
 
 	say_ready();
 	uint64_t idle_us = image_cmdline_u64("nfbox.idle_us", IDLE_SPIN_US_DEFAULT);
-	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us\n",
+	uint64_t coalesce_us = image_cmdline_u64("nfbox.coalesce_us", COALESCE_US_DEFAULT);
+	k_printf("nfbox: %s: %d port%s, %lu packet buffers, %u flows, idle halt after %lu us, "
+		 "rx coalescing up to %lu us\n",
 		 nf->name, n, n == 1 ? "" : "s", (unsigned long)n_bufs, cap,
-		 (unsigned long)idle_us);
+		 (unsigned long)idle_us, (unsigned long)coalesce_us);
 	k_console_boot_done();
 
 	static struct image_ctl ctl;
 	image_ctl_init(&ctl, &app);
 	k_console_wake_on_input(true);
-	image_main_loop(&ctl, nics, n, idle_us * 1000);
+	const struct image_loop_opts lo = {.spin_ns = idle_us * 1000, .coalesce_ns = coalesce_us * 1000};
+	image_main_loop(&ctl, nics, n, &lo);
 	k_console_wake_on_input(false);
 	control_server_fini(&ctl.srv);
 	image_print_stats(&app);

@@ -212,8 +212,10 @@ static const struct opt run_opt[] = {
 		   "SeaBIOS; 'default' forces QEMU's own choice)"),
 	RUN_STRING("--append", append, "ARGS",
 		   "kernel command line: nfbox.idle_us=N (idle spell before the\n"
-		   "image halts until a packet, default 200), nfbox.pool=N\n"
-		   "(packet buffers), nfbox.verbose=1 (boot timing)"),
+		   "image halts until a packet, default 0), nfbox.coalesce_us=N\n"
+		   "(a loaded image halts for a batch of frames at most N us,\n"
+		   "default 200; 0: off), nfbox.pool=N (packet buffers),\n"
+		   "nfbox.verbose=1 (boot timing)"),
 	OPT_LIST("--qemu-arg", struct run_args, extra, n_extra, 32, "ARG", NULL),
 	OPT_FLAG("--no-check", struct run_args, no_check,
 		 "hand the config over unchecked (tests of the image's checks)"),

@@ -43,6 +43,7 @@ struct chain_nf {
 	char machine[8];   /* "" (default), "microvm", "q35" */
 	int cpu;           /* -1: the chain's default */
 	int idle_us;       /* -1: the image's default */
+	int coalesce_us;   /* -1: the image's default */
 	bool reverse;      /* port 1 faces the source */
 	unsigned line, col;
 };

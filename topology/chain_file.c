@@ -8,7 +8,7 @@
  *   ovs [cpu N] [socket-mem MB] [max-sleep US]
  *   source pcap [FILE]
  *   nf NAME image FUNCTION|PATH [config FILE] [mem MB] [machine microvm|q35]
- *                              [cpu N] [idle-us N] [reverse]
+ *                              [cpu N] [idle-us N] [coalesce-us N] [reverse]
  *   nf NAME testpmd [cpu N]
  *   sink pcap [FILE]
  *
@@ -256,6 +256,7 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 	snprintf(f->name, sizeof(f->name), "%s", w[1].s);
 	f->cpu = -1;
 	f->idle_us = -1;
+	f->coalesce_us = -1;
 	f->line = ps->line;
 	f->col = w[0].col;
 	c->n_nf++; /* counted now so chain_free() frees it, even half-parsed */
@@ -298,7 +299,8 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 		const char *o = w[i].s;
 		unsigned long v;
 		bool img_only = strcmp(o, "config") == 0 || strcmp(o, "mem") == 0 ||
-				strcmp(o, "machine") == 0 || strcmp(o, "idle-us") == 0;
+				strcmp(o, "machine") == 0 || strcmp(o, "idle-us") == 0 ||
+				strcmp(o, "coalesce-us") == 0;
 		if (strcmp(o, "reverse") == 0) {
 			f->reverse = true;
 			continue;
@@ -309,8 +311,9 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 			continue;
 		}
 		if (strcmp(o, "config") && strcmp(o, "mem") && strcmp(o, "machine") &&
-		    strcmp(o, "idle-us") && strcmp(o, "cpu")) {
-			perr(ps, w[i].col, "unknown option '%s' (config, mem, machine, cpu, idle-us, reverse)",
+		    strcmp(o, "idle-us") && strcmp(o, "coalesce-us") && strcmp(o, "cpu")) {
+			perr(ps, w[i].col,
+			     "unknown option '%s' (config, mem, machine, cpu, idle-us, coalesce-us, reverse)",
 			     o);
 			return; /* whether a value follows is anyone's guess */
 		}
@@ -336,6 +339,9 @@ static void stmt_nf(struct pstate *ps, struct chain *c, struct word *w, int n, b
 		} else if (strcmp(o, "idle-us") == 0) {
 			if (parse_uint(ps, val, "idle-us", 0, 10000000, &v))
 				f->idle_us = (int)v;
+		} else if (strcmp(o, "coalesce-us") == 0) {
+			if (parse_uint(ps, val, "coalesce-us", 0, 1000000, &v))
+				f->coalesce_us = (int)v;
 		}
 	}
 }

@@ -110,8 +110,14 @@ int fabric_start_image(const struct chain *c, const struct chain_paths *p, unsig
 		argv[n++] = "--machine";
 		argv[n++] = (char *)f->machine;
 	}
-	if (f->idle_us >= 0) {
-		snprintf(append, sizeof(append), "nfbox.idle_us=%d", f->idle_us);
+	size_t al = 0;
+	if (f->idle_us >= 0)
+		al += (size_t)snprintf(append + al, sizeof(append) - al, "nfbox.idle_us=%d ", f->idle_us);
+	if (f->coalesce_us >= 0)
+		al += (size_t)snprintf(append + al, sizeof(append) - al, "nfbox.coalesce_us=%d ",
+				       f->coalesce_us);
+	if (al) {
+		append[al - 1] = '\0';
 		argv[n++] = "--append";
 		argv[n++] = append;
 	}

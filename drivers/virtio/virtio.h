@@ -102,6 +102,8 @@ struct virtio_dev {
 	uint32_t msix_table;     /* PCI: its table offset/BIR dword, if msix_cap */
 	const void *pci;         /* PCI: struct k_pci_dev (image only) */
 	bool has_irq;            /* interrupts were set up (adaptive polling) */
+	uint64_t irqs;           /* interrupts taken */
+	bool fence_by_exit;      /* memory fences need an exit (TCG: vq_arm) */
 	uint8_t irq_vector;      /* CPU vector for used-buffer notifications */
 	void *test_priv;         /* hosted tests: the simulated device */
 	char name[24];           /* "mmio@feb02e00", "pci 00:03.0" */

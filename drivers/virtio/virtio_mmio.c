@@ -171,6 +171,8 @@ static int mmio_queue_enable(struct virtio_dev *d, struct vq *vq, bool irq)
 	mmio_w32(d, MMIO_QUEUE_READY, 1);
 	vq->notify = mmio_notify;
 	vq->notify_addr = d->base + MMIO_QUEUE_NOTIFY;
+	/* InterruptStatus: reading it changes nothing (4.2.2). */
+	vq->fence_addr = d->fence_by_exit ? d->base + MMIO_INTERRUPT_STATUS : 0;
 	return 0;
 }
 

@@ -185,18 +185,9 @@ static int pci_queue_enable(struct virtio_dev *d, struct vq *vq, bool irq)
 	/* 4.1.4.4: cap.offset + queue_notify_off * notify_off_multiplier. */
 	vq->notify = pci_notify;
 	vq->notify_addr = d->notify_base + (uintptr_t)noff * d->notify_mult;
+	/* device_feature_select: reading it changes nothing (4.1.4.3). */
+	vq->fence_addr = d->fence_by_exit ? d->base : 0;
 	return 0;
-}
-
-/* True under QEMU's TCG (CPUID hypervisor leaf 0x40000000 signature). */
-static bool under_tcg(void)
-{
-	uint32_t a, b, c, dx;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(1u), "c"(0u));
-	if (!(c & (1u << 31))) /* CPUID.1:ECX.hypervisor */
-		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(0x40000000u), "c"(0u));
-	return b == 0x54474354u && c == 0x43544743u && dx == 0x47435447u; /* "TCGTCGTCGTCG" */
 }
 
 /* INTx (level-triggered, 4.1.4.5: ISR bit 0 for used buffers), where the
@@ -230,7 +221,7 @@ static int pci_irq_setup(struct virtio_dev *d)
 	 * kvm_virtio_pci_irqfd_use() with no irqfd table and QEMU segfaults
 	 * at DRIVER_OK.  Under TCG, leave MSI-X off: INTx where its routing is
 	 * known, else idle halts end on the kernel's timer. */
-	if (under_tcg()) {
+	if (virtio_under_tcg()) {
 		int rc = pci_intx_setup(d);
 		sys_log("%s: TCG: no MSI-X (QEMU 7.2 vhost-user bug)%s\n", d->name,
 			rc == 0 ? ", INTx" : "");

@@ -38,4 +38,17 @@ void virtio_mmio_cost_get(struct virtio_mmio_cost *c);
 void virtio_pci_cost_get(struct virtio_mmio_cost *c);
 int virtio_pci_find(struct virtio_dev **out, int max, uint32_t device_id);
 
+/* True under QEMU's TCG (CPUID hypervisor leaf 0x40000000 signature): its
+ * quirks (no host barrier for MFENCE with one vCPU: vq_arm; MSI-X with
+ * vhost-user: virtio_pci.c) need working around.  Image only. */
+static inline bool virtio_under_tcg(void)
+{
+	uint32_t a, b, c, dx;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(1u), "c"(0u));
+	if (!(c & (1u << 31))) /* CPUID.1:ECX.hypervisor */
+		return false;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(dx) : "a"(0x40000000u), "c"(0u));
+	return b == 0x54474354u && c == 0x43544743u && dx == 0x47435447u; /* "TCGTCGTCGTCG" */
+}
+
 #endif

@@ -10,6 +10,7 @@
  * The buffer that was received is the buffer that is transmitted.
  */
 #include "drivers/virtio/vnet_priv.h"
+#include "dataplane/stats.h"
 
 /* ---- receive ----------------------------------------------------------------- */
 
@@ -295,20 +296,56 @@ static bool vnet_can_interrupt(const struct port *port)
 	return vn->dev->has_irq;
 }
 
-/* Arm RX (used_event = last_used, then a full barrier and a re-check inside
- * vq_arm: virtio 1.1 2.6.7.1, 2.6.14 note); a port that cannot interrupt
+/* Arm RX (used_event = last_used + batch - 1, then a full barrier and a
+ * re-check inside vq_arm: virtio 1.1 2.6.7.1, 2.6.14 note); a port that cannot interrupt
  * only looks once more. */
-static enum port_rx_arm vnet_arm_rx(struct port *port)
+static enum port_rx_arm vnet_arm_rx(struct port *port, uint16_t batch)
 {
 	struct vnet *vn = port->priv;
 	if (!vn->dev->has_irq)
 		return vq_used_pending(&vn->rx) ? PORT_RX_READY : PORT_RX_NO_IRQ;
-	return vnet_rx_arm(vn) ? PORT_RX_READY : PORT_RX_ARMED;
+	return vnet_rx_arm(vn, batch) ? PORT_RX_READY : PORT_RX_ARMED;
 }
 
 static void vnet_disarm_rx(struct port *port)
 {
 	vnet_rx_disarm(port->priv);
+}
+
+/* Where both sides of each ring are: ours (consumed / published) and the
+ * device's (used->idx, avail_event), and what we asked for (used_event). */
+static void vnet_vq_stats(const struct vq *vq, const char *q, struct stats_writer *w)
+{
+	char k[32];
+	snprintf(k, sizeof(k), "%s_used", q);
+	stats_u64(w, k, vq_used_idx(vq));
+	snprintf(k, sizeof(k), "%s_consumed", q);
+	stats_u64(w, k, vq->last_used);
+	snprintf(k, sizeof(k), "%s_avail", q);
+	stats_u64(w, k, vq->avail_idx);
+	snprintf(k, sizeof(k), "%s_free", q);
+	stats_u64(w, k, vq->n_free);
+	if (vq->event_idx) {
+		snprintf(k, sizeof(k), "%s_used_event", q);
+		stats_u64(w, k, *vq->used_event);
+		snprintf(k, sizeof(k), "%s_avail_event", q);
+		stats_u64(w, k, *vq->avail_event);
+	}
+	snprintf(k, sizeof(k), "%s_kicks", q);
+	stats_u64(w, k, vq->kicks);
+	snprintf(k, sizeof(k), "%s_bad_used", q);
+	stats_u64(w, k, vq->bad_used);
+}
+
+static void vnet_stats(const struct port *port, struct stats_writer *w)
+{
+	const struct vnet *vn = port->priv;
+	stats_u64(w, "irqs", vn->dev->irqs);
+	vnet_vq_stats(&vn->rx, "rxq", w);
+	vnet_vq_stats(&vn->tx, "txq", w);
+	stats_u64(w, "rx_merged", vn->rx_merged);
+	stats_u64(w, "rx_runts", vn->rx_runts);
+	stats_u64(w, "tx_moved", vn->tx_moved);
 }
 
 const struct port_ops vnet_port_ops = {
@@ -322,6 +359,7 @@ const struct port_ops vnet_port_ops = {
 	.can_interrupt = vnet_can_interrupt,
 	.arm_rx = vnet_arm_rx,
 	.disarm_rx = vnet_disarm_rx,
+	.stats = vnet_stats,
 };
 
 static uint16_t vnet_pick_size(uint16_t dev_max, uint16_t want)
@@ -437,13 +475,18 @@ void vnet_set_pool(struct vnet *vn, struct pkt_pool *pool)
 	vnet_rx_refill(vn);
 }
 
-bool vnet_rx_arm(struct vnet *vn)
+bool vnet_rx_arm(struct vnet *vn, uint16_t batch)
 {
 	/* Nothing posted means nothing can arrive: do not sleep on it. */
 	vnet_rx_refill(vn);
-	if (vn->rx.n_free == vn->rx.size)
+	uint16_t posted = (uint16_t)(vn->rx.size - vn->rx.n_free);
+	if (posted == 0)
 		return true;
-	return vq_arm(&vn->rx);
+	/* Never ask for more than half of what the device can fill: the rest
+	 * is room for what comes while we wake up. */
+	if (batch > posted / 2)
+		batch = (uint16_t)SYS_MAX(posted / 2, 1);
+	return vq_arm(&vn->rx, batch ? batch : 1);
 }
 
 void vnet_rx_disarm(struct vnet *vn)

@@ -119,9 +119,10 @@ void vnet_set_pool(struct vnet *vn, struct pkt_pool *pool);
 /* Post free RX descriptors with fresh buffers and publish them. */
 void vnet_rx_refill(struct vnet *vn);
 
-/* Adaptive polling halves (see vnet_wait_rx): arm returns true if frames
- * are already waiting (do not sleep). */
-bool vnet_rx_arm(struct vnet *vn);
+/* Adaptive polling halves: arm for an interrupt once `batch` frames wait
+ * (clamped to half the posted buffers; 0 counts as 1); true if they are
+ * already waiting (do not sleep). */
+bool vnet_rx_arm(struct vnet *vn, uint16_t batch);
 void vnet_rx_disarm(struct vnet *vn);
 
 /* Names of offered-but-declined features, space separated, into buf. */

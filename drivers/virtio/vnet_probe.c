@@ -19,6 +19,7 @@ static uint8_t vnet_next_vector = VNET_VECTOR_FIRST;
 static void vnet_irq(void *ctx)
 {
 	struct virtio_dev *d = ctx;
+	d->irqs++;
 	d->tr->irq_ack(d);
 }
 
@@ -58,6 +59,10 @@ static int vnet_probe(const struct port_probe_opts *popt, struct port *ports, ui
 	n += virtio_mmio_find(devs + n, VNET_DEV_MAX - n, VIRTIO_ID_NET);
 	n += virtio_pci_find(devs + n, VNET_DEV_MAX - n, VIRTIO_ID_NET);
 
+	/* Under TCG a halt's memory fence needs a register read (vq_arm). */
+	bool tcg = virtio_under_tcg();
+	if (tcg && n)
+		sys_log("virtio-net: TCG: halts fence through a device register (QEMU drops MFENCE)\n");
 	for (int i = 0; i < n && n_ports < max_ports; i++) {
 		struct virtio_dev *d = devs[i];
 		struct vnet *vn = sys_alloc(sizeof(*vn), SYS_CACHE_LINE);
@@ -67,6 +72,7 @@ static int vnet_probe(const struct port_probe_opts *popt, struct port *ports, ui
 		uint16_t id = (uint16_t)(first_id + n_ports);
 		snprintf(name, sizeof(name), "vnet%u", id);
 		vnet_irq_setup(d);
+		d->fence_by_exit = tcg;
 		int rc = vnet_dev_init(vn, d, pool, opt, &ports[n_ports], id, name);
 		if (rc < 0) {
 			if (rc == -SYS_ENOTSUP)

@@ -34,6 +34,7 @@
 #define PORT_NAME_MAX 32
 
 struct port;
+struct stats_writer;
 
 /* What arming a port's RX interrupt found (port_ops.arm_rx). */
 enum port_rx_arm {
@@ -61,11 +62,16 @@ struct port_ops {
 	void (*use_pool)(struct port *port, struct pkt_pool *pool);
 	/* Whether the port can interrupt on RX at all. */
 	bool (*can_interrupt)(const struct port *port);
-	/* Before a halt: ask for an interrupt on the next frame, re-checking
-	 * the ring after (a frame may have come meanwhile); after it, disarm:
-	 * under load notifications stay suppressed. */
-	enum port_rx_arm (*arm_rx)(struct port *port);
+	/* Before a halt: ask for an interrupt once `batch` frames (>= 1)
+	 * wait (a driver may lower it, e.g. to what its ring can hold),
+	 * re-checking the ring after (frames may have come meanwhile; READY
+	 * if `batch` did); after it, disarm: under load notifications stay
+	 * suppressed. */
+	enum port_rx_arm (*arm_rx)(struct port *port, uint16_t batch);
 	void (*disarm_rx)(struct port *port);
+	/* The driver's own state into the port's stats section (ring
+	 * positions, notifications: what tells a stuck ring from an idle one). */
+	void (*stats)(const struct port *port, struct stats_writer *w);
 };
 
 struct port_stats {
@@ -127,8 +133,9 @@ void port_use_pool(struct port *ports, int n, struct pkt_pool *pool);
 /* True if every port that has RX interrupts can take one, so a halt needs
  * no timer to see its frames (ports without arm_rx are not waited on). */
 bool port_all_interrupt(const struct port *ports, int n);
-/* Arm every port for a halt: true if one has frames waiting already. */
-bool port_arm_rx_all(struct port *ports, int n);
+/* Arm every port for a halt, to interrupt once `batch` frames wait on it
+ * (1: the first): true if one has that many waiting already. */
+bool port_arm_rx_all(struct port *ports, int n, uint16_t batch);
 void port_disarm_rx_all(struct port *ports, int n);
 
 #endif

@@ -89,7 +89,7 @@ got=$("$NFBOX" chain check "$WORK/unknown-fn.chain" 2>&1 >/dev/null)
 case $got in "$WORK/unknown-fn.chain:1:15: unknown function 'fwdd' (known: "*fwd*) ;; *) echo "    unknown-fn: got '$got'" >&2; perr=1 ;; esac
 parse_case dup-name "3:4: a second function named 'a' (the first is on line 2)" \
 	$'source pcap\nnf a image fwd\nnf a image fwd' || perr=1
-parse_case bad-opt "1:16: unknown option 'confg' (config, mem, machine, cpu, idle-us, reverse)" \
+parse_case bad-opt "1:16: unknown option 'confg' (config, mem, machine, cpu, idle-us, coalesce-us, reverse)" \
 	'nf a image fwd confg x.conf' || perr=1
 parse_case bad-mem "1:20: mem (MiB) must be a number from 4 to 1048576, not 'lots'" \
 	'nf a image fwd mem lots' || perr=1

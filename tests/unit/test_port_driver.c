@@ -19,6 +19,7 @@ struct fake {
 	uint32_t rx, tx;
 	struct pkt_pool *pool;
 	bool irq, waiting, armed;
+	uint16_t batch; /* what the last arm asked for */
 };
 
 static struct fake fakes[4];
@@ -49,9 +50,10 @@ static bool f_can_interrupt(const struct port *p)
 	return ((const struct fake *)p->priv)->irq;
 }
 
-static enum port_rx_arm f_arm(struct port *p)
+static enum port_rx_arm f_arm(struct port *p, uint16_t batch)
 {
 	struct fake *f = p->priv;
+	f->batch = batch;
 	if (f->waiting)
 		return PORT_RX_READY;
 	if (!f->irq)
@@ -136,13 +138,14 @@ static void test_cold_ops_over_mixed_ports(void **state)
 	assert_true(port_all_interrupt(ports, 1));
 	assert_true(port_all_interrupt(&ports[2], 1)); /* nothing to wait on */
 	/* Nothing waiting: armed where possible, no halt veto. */
-	assert_false(port_arm_rx_all(ports, 3));
+	assert_false(port_arm_rx_all(ports, 3, 64));
 	assert_true(fakes[0].armed);
+	assert_int_equal(fakes[0].batch, 64); /* the batch reaches every driver */
 	port_disarm_rx_all(ports, 3);
 	assert_false(fakes[0].armed);
 	/* A frame waiting on the no-irq port vetoes the halt. */
 	fakes[1].waiting = true;
-	assert_true(port_arm_rx_all(ports, 3));
+	assert_true(port_arm_rx_all(ports, 3, 1));
 	port_disarm_rx_all(ports, 3);
 }
 

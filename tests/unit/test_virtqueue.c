@@ -712,7 +712,7 @@ static void test_adaptive_arm(void **state)
 	struct pkt *pk[PORT_BURST_MAX];
 
 	/* Idle: arming says "nothing pending"; the next frame interrupts once. */
-	assert_false(vnet_rx_arm(&x->vn));
+	assert_false(vnet_rx_arm(&x->vn, 1));
 	assert_true(f_rx_frame(&x->f, fr, 64));
 	assert_int_equal(x->f.q[0].irqs, 1);
 	assert_true(f_rx_frame(&x->f, fr, 64));
@@ -725,9 +725,58 @@ static void test_adaptive_arm(void **state)
 		assert_true(f_rx_frame(&x->f, fr, 64));
 	assert_int_equal(x->f.q[0].irqs, 1);
 	/* Arming with frames waiting reports them: the caller must not halt. */
-	assert_true(vnet_rx_arm(&x->vn));
+	assert_true(vnet_rx_arm(&x->vn, 1));
 	vnet_rx_disarm(&x->vn);
 	uint16_t n;
+	while ((n = x->port.rx_burst(&x->port, pk, PORT_BURST_MAX)) != 0)
+		pkt_free_bulk(pk, n);
+	fx_free(x);
+}
+
+/* Interrupt moderation: arming for a batch interrupts once, at its last
+ * frame; frames already waiting count towards it; a batch beyond half the
+ * posted buffers is cut to that. */
+static void test_batched_arm(void **state)
+{
+	(void)state;
+	struct fx *x = fx_new(ALL_NET_OFFERS, 256, 1024);
+	assert_int_equal(fx_up(x, 0), 0);
+	uint8_t fr[64];
+	make_frame(fr, 64, 0);
+	struct pkt *pk[PORT_BURST_MAX];
+	uint16_t n;
+
+	assert_false(vnet_rx_arm(&x->vn, 8));
+	for (int i = 0; i < 7; i++)
+		assert_true(f_rx_frame(&x->f, fr, 64));
+	assert_int_equal(x->f.q[0].irqs, 0);
+	assert_true(f_rx_frame(&x->f, fr, 64));
+	assert_int_equal(x->f.q[0].irqs, 1);
+	assert_true(f_rx_frame(&x->f, fr, 64));
+	assert_int_equal(x->f.q[0].irqs, 1);
+	vnet_rx_disarm(&x->vn);
+	while ((n = x->port.rx_burst(&x->port, pk, PORT_BURST_MAX)) != 0)
+		pkt_free_bulk(pk, n);
+
+	/* Three waiting: a batch of 8 still halts, a batch of 3 does not. */
+	for (int i = 0; i < 3; i++)
+		assert_true(f_rx_frame(&x->f, fr, 64));
+	assert_false(vnet_rx_arm(&x->vn, 8));
+	assert_true(vnet_rx_arm(&x->vn, 3));
+	vnet_rx_disarm(&x->vn);
+	while ((n = x->port.rx_burst(&x->port, pk, PORT_BURST_MAX)) != 0)
+		pkt_free_bulk(pk, n);
+
+	/* 256 posted: asking for 1000 waits for 128, not for frames that can
+	 * never come. */
+	unsigned before = x->f.q[0].irqs;
+	assert_false(vnet_rx_arm(&x->vn, 1000));
+	for (int i = 0; i < 127; i++)
+		assert_true(f_rx_frame(&x->f, fr, 64));
+	assert_int_equal(x->f.q[0].irqs, before);
+	assert_true(f_rx_frame(&x->f, fr, 64));
+	assert_int_equal(x->f.q[0].irqs, before + 1);
+	vnet_rx_disarm(&x->vn);
 	while ((n = x->port.rx_burst(&x->port, pk, PORT_BURST_MAX)) != 0)
 		pkt_free_bulk(pk, n);
 	fx_free(x);
@@ -757,7 +806,7 @@ static void test_without_event_idx(void **state)
 	forward_many(x, 3000);
 	assert_int_equal(x->f.q[0].irqs, 0);
 	/* Arming clears the flag; a frame then interrupts. */
-	assert_false(vnet_rx_arm(&x->vn));
+	assert_false(vnet_rx_arm(&x->vn, 1));
 	assert_int_equal(x->f.q[0].avail->flags, 0);
 	uint8_t fr[64];
 	make_frame(fr, 64, 0);
@@ -828,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_tx_small_headroom),
 		cmocka_unit_test(test_no_notifications_under_load),
 		cmocka_unit_test(test_adaptive_arm),
+		cmocka_unit_test(test_batched_arm),
 		cmocka_unit_test(test_without_event_idx),
 		cmocka_unit_test(test_pool_exhaustion),
 		cmocka_unit_test(test_vq_init_rejects),
