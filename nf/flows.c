@@ -15,6 +15,23 @@ uint64_t nf_flow_left_ns(uint32_t deadline, uint64_t now)
 	return end - now;
 }
 
+int32_t nf_flows_next_entry(struct ft *t, uint64_t *pos, uint64_t now, int zone)
+{
+	const uint32_t tick = (uint32_t)(now >> FT_TICK_SHIFT);
+	for (uint64_t i = *pos; i < ft_capacity(t); i++) {
+		int32_t x = ft_next(t, (uint32_t)i);
+		if (x < 0)
+			break;
+		i = (uint64_t)x;
+		const struct ft_entry *e = ft_entry(t, (uint32_t)x);
+		if ((int32_t)(e->deadline - tick) <= 0 || (zone >= 0 && e->key.zone != zone))
+			continue;
+		*pos = i + 1;
+		return x;
+	}
+	return FT_MISS;
+}
+
 void nf_flow_set_state(struct nf_flow *f, const char *s)
 {
 	snprintf(f->state, sizeof(f->state), "%s", s);

@@ -60,6 +60,14 @@ static inline struct flow_key nf_flow_key(const struct flow_key *k)
 	c.zone = 0;
 	return c;
 }
+/* The walk both kinds of table share: the next entry of `t` at index
+ * *pos or after that is live at `now` (expired ones the wheel has not
+ * reaped yet are hidden, as lookups hide them) and, unless zone is
+ * NF_FLOWS_ANY_ZONE, keyed in `zone`; *pos moves past it.  FT_MISS when
+ * none is left. */
+#define NF_FLOWS_ANY_ZONE (-1)
+struct ft;
+int32_t nf_flows_next_entry(struct ft *t, uint64_t *pos, uint64_t now, int zone);
 /* Copy state name `s` into f->state. */
 void nf_flow_set_state(struct nf_flow *f, const char *s);
 

@@ -14,24 +14,15 @@
 bool fw_flow_next(void *st, uint64_t *pos, uint64_t now, struct nf_flow *f)
 {
 	struct fw *fw = st;
-	const uint32_t tick = (uint32_t)(now >> FT_TICK_SHIFT);
-	for (uint64_t i = *pos; i < ft_capacity(fw->ft); i++) {
-		int32_t x = ft_next(fw->ft, (uint32_t)i);
-		if (x < 0)
-			break;
-		i = (uint64_t)x;
-		const struct ft_entry *e = ft_entry(fw->ft, (uint32_t)x);
-		/* Expired, not yet reaped: lookups no longer see it either. */
-		if ((int32_t)(e->deadline - tick) <= 0)
-			continue;
-		f->orig = nf_flow_key(&e->key);
-		flow_key_reverse(&f->orig, &f->reply);
-		nf_flow_set_state(f, fw_ct_state_name(fw_ct_state(e->user)));
-		f->expires_ns = nf_flow_left_ns(e->deadline, now);
-		f->have = NF_FLOW_AGE;
-		f->age_ns = (uint64_t)(tick - fw->born[x]) << FT_TICK_SHIFT;
-		*pos = i + 1;
-		return true;
-	}
-	return false;
+	int32_t x = nf_flows_next_entry(fw->ft, pos, now, NF_FLOWS_ANY_ZONE);
+	if (x < 0)
+		return false;
+	const struct ft_entry *e = ft_entry(fw->ft, (uint32_t)x);
+	f->orig = nf_flow_key(&e->key);
+	flow_key_reverse(&f->orig, &f->reply);
+	nf_flow_set_state(f, fw_ct_state_name(fw_ct_state(e->user)));
+	f->expires_ns = nf_flow_left_ns(e->deadline, now);
+	f->have = NF_FLOW_AGE;
+	f->age_ns = (uint64_t)((uint32_t)(now >> FT_TICK_SHIFT) - fw->born[x]) << FT_TICK_SHIFT;
+	return true;
 }
