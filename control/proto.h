@@ -30,6 +30,14 @@
  *                         takes no commands: "... not supported by this
  *                         function").  A client follows it with "end NONCE".
  *
+ *   flows POS [MAX]       one round of the flow table: at most MAX flows
+ *                         (default and limit: nf/flows.h) from table
+ *                         position POS (0 first) on, as "flow ..." lines,
+ *                         then "flows next POS" (ask again from there),
+ *                         "flows end" or "flows none WHY" (nf/flows.h has
+ *                         the lines).  The image keeps no dump state; a
+ *                         client follows each round with "end NONCE".
+ *
  * Other lines keep their meaning during a transfer.  A line longer than
  * CONTROL_LINE_MAX is ignored whole (never run as its first characters),
  * and spoils the transfer if it was a data line.  The blob is what

@@ -200,6 +200,27 @@ static void nf_command(struct control_server *s, const char *cmd)
 	say(s, "nfbox: nf %s: %s\n", rc < 0 ? "failed" : "ok", ans);
 }
 
+/* "flows POS [MAX]": a round of the flow dump (nf/flows.h). */
+static void flows_round(struct control_server *s, const char *args)
+{
+	uint64_t pos, max = 0;
+	const char *p = args;
+	bool ok = parse_num(&p, &pos, 10);
+	if (ok && *p == ' ') {
+		p++;
+		ok = parse_num(&p, &max, 10) && max <= UINT32_MAX;
+	}
+	if (!ok || *p) {
+		say(s, "flows none want 'flows POS [MAX]'\n");
+		return;
+	}
+	if (!s->ops->flows) {
+		say(s, "flows none this image keeps no flows\n");
+		return;
+	}
+	s->ops->flows(s->ctx, pos, (unsigned)max);
+}
+
 /* One complete line.  Returns CONTROL_QUIT on "quit". */
 static int run_line(struct control_server *s, const char *l)
 {
@@ -220,11 +241,13 @@ static int run_line(struct control_server *s, const char *l)
 	} else if (strcmp(l, "reload abort") == 0) {
 		say(s, "nfbox: reload: %s\n", s->xfer.on ? "transfer aborted" : "no transfer to abort");
 		reload_drop(s);
+	} else if (strncmp(l, "flows ", 6) == 0) {
+		flows_round(s, l + 6);
 	} else if (strcmp(l, "nf") == 0 || strncmp(l, "nf ", 3) == 0) {
 		nf_command(s, l + (l[2] ? 3 : 2));
 	} else if (l[0]) {
 		say(s, "nfbox: unknown command '%s' (stats [NONCE], end NONCE, quit, "
-		       "reload begin|data|end|abort, nf FUNCTION ARGS)\n", l);
+		       "reload begin|data|end|abort, nf FUNCTION ARGS, flows POS [MAX])\n", l);
 	}
 	return 0;
 }

@@ -44,6 +44,11 @@ struct control_ops {
 	 * takes no commands).  May be NULL: no function takes commands.  The
 	 * server answers "nfbox: nf ok: ANS" or "nfbox: nf failed: ANS". */
 	int (*nf)(void *ctx, const char *cmd, char *ans, size_t n);
+	/* "flows POS [MAX]": one round of the flow table from position pos,
+	 * at most max flows (0: the default), printed through out
+	 * (nf/flows.h says the lines).  May be NULL: the server answers
+	 * "flows none ...". */
+	void (*flows)(void *ctx, uint64_t pos, unsigned max);
 };
 
 struct control_server {

@@ -129,10 +129,9 @@ static int flow_fmt_v6(const uint8_t *a, char *buf, size_t size)
 	return (int)n;
 }
 
-static int flow_fmt_addr(const struct flow_key *k, const union flow_addr *a, char *buf,
-			 size_t size)
+int flow_addr_format(uint8_t family, const union flow_addr *a, char *buf, size_t size)
 {
-	if (k->family == FLOW_FAMILY_V4) {
+	if (family == FLOW_FAMILY_V4) {
 		const uint8_t *b = (const uint8_t *)&a->v4;
 		return snprintf(buf, size, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 	}
@@ -145,7 +144,7 @@ static void flow_fmt_end(const struct flow_key *k, const union flow_addr *a, uin
 			 bool with_port, char *buf, size_t size, size_t *n)
 {
 	char addr[48];
-	flow_fmt_addr(k, a, addr, sizeof(addr));
+	flow_addr_format(k->family, a, addr, sizeof(addr));
 	size_t off = SYS_MIN(*n, size);
 	int r;
 	if (!with_port)

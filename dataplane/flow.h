@@ -204,4 +204,8 @@ static inline uint32_t flow_hash(const struct flow_key *k)
  */
 int flow_key_format(const struct flow_key *k, char *buf, size_t size);
 
+/* One address of a key of `family`: "10.0.0.1", "2001:db8::1" (RFC 5952),
+ * no brackets.  Returns what snprintf returns. */
+int flow_addr_format(uint8_t family, const union flow_addr *a, char *buf, size_t size);
+
 #endif

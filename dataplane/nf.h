@@ -26,6 +26,8 @@
  *                                    early `next` only costs a wake-up.
  *   ops->stats(st, writer)           counters, on demand and at exit
  *   ops->control(st, args, ans, n)   a run-time command (optional, below)
+ *   ops->flow_next(st, &pos, now, f) the flow table, one flow a call
+ *                                    (optional, below: `nfbox flows`)
  *   ops->destroy(st)
  *
  * process() decides every packet of the batch by setting pkt.out_port to a
@@ -53,6 +55,7 @@
 #ifndef NFB_NF_H
 #define NFB_NF_H
 
+#include "dataplane/flow.h"
 #include "nfb/pkt.h"
 #include "nfb/port.h"
 
@@ -154,6 +157,31 @@ static inline void nf_fast_done(struct nf_batch *b, uint32_t done, uint16_t out)
 /* expire()'s answer when the function has no timer pending at all. */
 #define NF_TIMER_NONE UINT64_MAX
 
+/*
+ * One live flow as `nfbox flows` shows it (nf_ops.flow_next).  What a
+ * table does not keep is not made up: `have` says which of the optional
+ * fields are filled.
+ */
+#define NF_FLOW_AGE (1u << 0)     /* age_ns */
+#define NF_FLOW_NAT (1u << 1)     /* map: the outside address and port */
+#define NF_FLOW_BACKEND (1u << 2) /* map: the backend's address and port */
+#define NF_FLOW_STATE_MAX 16
+
+struct nf_flow {
+	/* Both directions as they arrive: `orig` as the opener sent it,
+	 * `reply` as the answer comes in (a NAT's or LB's translated side).
+	 * Zones are 0; a reply key of family 0 means nothing comes back
+	 * (an encapsulating LB). */
+	struct flow_key orig, reply;
+	char state[NF_FLOW_STATE_MAX]; /* "established", "replied", ... */
+	uint64_t expires_ns;           /* idle time left before expiry */
+	uint64_t age_ns;               /* since the flow was opened (NF_FLOW_AGE) */
+	uint32_t have;                 /* NF_FLOW_* */
+	uint8_t map_family;            /* NF_FLOW_NAT / NF_FLOW_BACKEND: */
+	uint16_t map_port;             /* network order */
+	union flow_addr map_addr;
+};
+
 struct nf_ops {
 	const char *name;       /* "fwd", "firewall", ... (the CLI's NF name) */
 	const char *summary;    /* one line for --help */
@@ -170,6 +198,17 @@ struct nf_ops {
 	 * into ans[n]: what it did, or why it did nothing; returns 0 or a
 	 * negative SYS_E*.  May be NULL: the function takes no commands. */
 	int (*control)(void *st, const char *args, char *ans, size_t n);
+	/* The flow table, resumably, cold path, between bursts: fill `f`
+	 * with the first live flow at table position *pos or after, move
+	 * *pos past it and return true; false when there is none left (*pos
+	 * is then undefined).  *pos starts at 0 and is only a position in
+	 * the table, so a dump may stop between calls for as long as it
+	 * likes (one console round, nf/flows.h) while flows come and go: a
+	 * flow deleted meanwhile is not shown, none is shown twice unless it
+	 * was deleted and opened again further on, and one opened behind
+	 * *pos is missed, as a conntrack dump behaves.  May be NULL: the
+	 * function keeps no flows. */
+	bool (*flow_next)(void *st, uint64_t *pos, uint64_t now, struct nf_flow *f);
 };
 
 /* Registration: a pointer in section "nfb_nf"; the linker provides

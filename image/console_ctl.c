@@ -2,7 +2,7 @@
 /*
  * console_ctl.c - the control channel on the image's serial console.
  *
- * The protocol (stats, end, quit, reload, nf) is control/proto.h, its server
+ * The protocol (stats, end, quit, reload, nf, flows) is control/proto.h, its server
  * control/server.c; this file feeds the server from the UART and connects
  * its callbacks to the console, the counters and the function.  A halted
  * image is woken by serial input (UART interrupt) and reads it then; one
@@ -11,6 +11,7 @@
  */
 #include "dataplane/stats.h"
 #include "image/image.h"
+#include "nf/flows.h"
 
 /* Console output of the control channel and of the counters. */
 static void ctl_out(void *ctx, const char *s, size_t n)
@@ -77,12 +78,21 @@ static int ctl_nf(void *ctx, const char *cmd, char *ans, size_t n)
 	return app_control(((struct image_ctl *)ctx)->app, cmd, ans, n);
 }
 
+/* One round of `nfbox flows`, between bursts like a reload: the chunk
+ * goes out on the console before the loop polls again (nf/flows.h). */
+static void ctl_flows(void *ctx, uint64_t pos, unsigned max)
+{
+	struct app *app = ((struct image_ctl *)ctx)->app;
+	nf_flows_round(app->nf, app->st, pos, max, sys_now_ns(), ctl_out, NULL);
+}
+
 static const struct control_ops image_ctl_ops = {
 	.out = ctl_out,
 	.stats = ctl_stats,
 	.bulk = ctl_bulk,
 	.reload = ctl_reload,
 	.nf = ctl_nf,
+	.flows = ctl_flows,
 };
 
 void image_ctl_init(struct image_ctl *c, struct app *app)

@@ -15,8 +15,10 @@
 
 #include "dataplane/stats.h"
 #include "drivers/pcap/pcap_port.h"
+#include "nf/flows.h"
 #include "tools/cfgfile.h"
 #include "tools/cmd.h"
+#include "tools/flows_view.h"
 #include "tools/opts.h"
 
 #define REPLAY_POOL 8192
@@ -29,7 +31,7 @@ struct port_arg {
 };
 
 struct replay_opts {
-	const char *nf, *config, *stats_file;
+	const char *nf, *config, *stats_file, *flows_file;
 	struct port_arg in[PORT_MAX], out[PORT_MAX];
 	unsigned n_in, n_out;
 	bool json;
@@ -52,7 +54,7 @@ static int parse_port_arg(const char *opt, const char *val, struct port_arg *pa)
 
 /* What the command line says, before the PORT=FILE arguments are split. */
 struct replay_args {
-	const char *config, *stats_file;
+	const char *config, *stats_file, *flows_file;
 	const char *in[PORT_MAX], *out[PORT_MAX];
 	int n_in, n_out;
 	bool json;
@@ -71,13 +73,16 @@ static const struct opt replay_opt[] = {
 	OPT_STRING("--stats", struct replay_args, stats_file, "FILE", "also write the counters to FILE"),
 	OPT_UINT("--flows", struct replay_args, flows, 1, 1l << 26, "N",
 		 "flow-table capacity for stateful functions (default 1048576)"),
+	OPT_OPTIONAL("--dump-flows", struct replay_args, flows_file, "FILE",
+		     "after the replay, print the flow table as 'nfbox flows'\n"
+		     "does (to stdout after the counters, or into FILE)"),
 	OPT_END,
 };
 
 static const struct opts replay_opts_table = {
 	.prog = "nfbox replay",
 	.usage = "usage: nfbox replay NF [--config FILE] --in PORT=IN.pcap ... [--out PORT=OUT.pcap ...]\n"
-		 "                       [--json] [--stats FILE] [--flows N]\n\n"
+		 "                       [--json] [--stats FILE] [--flows N] [--dump-flows[=FILE]]\n\n"
 		 "Runs function NF (fwd, firewall, ...) on this machine with pcap files as its\n"
 		 "ports.  PORT is a port number or a name from the config's `port N name NAME`.\n"
 		 "Inputs of several ports are merged in timestamp order and the function's clock\n"
@@ -109,6 +114,7 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	o->nf = argv[1];
 	o->config = a.config;
 	o->stats_file = a.stats_file;
+	o->flows_file = a.flows_file;
 	o->json = a.json;
 	o->flows = a.flows;
 	for (int k = 0; k < a.n_in; k++, o->n_in++)
@@ -163,8 +169,9 @@ struct replay {
 };
 
 /* Feed every input in global timestamp order (see the file comment). */
-static void run_merged(struct replay *r)
+static uint64_t run_merged(struct replay *r)
 {
+	uint64_t last = 0;
 	for (;;) {
 		int best = -1;
 		uint64_t best_ts = 0;
@@ -198,8 +205,10 @@ static void run_merged(struct replay *r)
 		loop_rx_port(&r->app.loop, &r->ports[best], best_ts);
 		loop_flush(&r->app.loop);
 		loop_timers(&r->app.loop, best_ts);
+		last = best_ts;
 	}
 	loop_flush(&r->app.loop);
+	return last;
 }
 
 /* Counters go to stdout and --stats FILE as they are written: a firewall's
@@ -240,6 +249,70 @@ static int print_stats(struct replay *r, const struct replay_opts *o)
 	}
 	if (w.overflow)
 		fprintf(stderr, "nfbox replay: a counter line longer than %zu bytes was cut\n", sizeof(buf));
+	return rc;
+}
+
+/* The rounds of an image's flow dump, run here on the function itself,
+ * through the same lines and the same table as `nfbox flows` (so a test
+ * can compare the two), at the clock of the last packet. */
+struct flows_sink {
+	struct flows_view v;
+	char *buf;
+	size_t len, cap;
+};
+
+static void flows_out(void *ctx, const char *s, size_t n)
+{
+	struct flows_sink *k = ctx;
+	if (k->len + n + 1 > k->cap) {
+		size_t cap = (k->len + n + 1) * 2;
+		char *nb = realloc(k->buf, cap);
+		if (!nb)
+			return; /* the round's lines are short: dropped, counted as bad below */
+		k->buf = nb;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+}
+
+static int dump_flows(struct replay *r, const char *file, bool json, uint64_t now)
+{
+	FILE *to = strcmp(file, "-") == 0 ? stdout : fopen(file, "w");
+	if (!to) {
+		fprintf(stderr, "nfbox replay: cannot write %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	struct flows_sink k = {.buf = NULL};
+	flows_view_init(&k.v, to, json, NULL, 0);
+	const struct app *a = &r->app;
+	uint64_t pos = 0;
+	for (bool more = true; more;) {
+		k.len = 0;
+		nf_flows_round(a->nf, a->st, pos, NF_FLOWS_CHUNK, now, flows_out, &k);
+		more = false;
+		for (char *l = k.buf; l && *l;) {
+			size_t n = strcspn(l, "\n");
+			unsigned long long next;
+			flows_view_line(&k.v, l, n);
+			if (sscanf(l, "flows next %llu", &next) == 1) {
+				pos = next;
+				more = true;
+			}
+			l += n + (l[n] == '\n');
+		}
+	}
+	free(k.buf);
+	int rc = 0;
+	if (k.v.none[0])
+		fprintf(to, "%s\n", k.v.none);
+	else
+		flows_view_finish(&k.v);
+	if (to != stdout && fclose(to) != 0) {
+		fprintf(stderr, "nfbox replay: cannot write %s: %s\n", file, strerror(errno));
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -323,8 +396,10 @@ static int replay_run(int argc, char **argv)
 	cfg = NULL; /* the app's now */
 	if (failed)
 		goto out;
-	run_merged(r);
+	uint64_t last_ts = run_merged(r);
 	rc = print_stats(r, &o) ? 1 : 0;
+	if (o.flows_file && dump_flows(r, o.flows_file, o.json, last_ts))
+		rc = 1;
 out:
 	if (r) {
 		app_fini(&r->app);

@@ -123,6 +123,7 @@ static bool store(const struct opts *o, const struct opt *op, void *args, const 
 		}
 		return true;
 	case OPT_KIND_FLAG:
+	case OPT_KIND_OPTIONAL:
 	case OPT_KIND_END:
 		break;
 	}
@@ -167,6 +168,10 @@ enum opts_result opts_parse(const struct opts *o, void *args, int argc, char **a
 			*(bool *)field(args, op->off) = true;
 			continue;
 		}
+		if (op->kind == OPT_KIND_OPTIONAL) {
+			*(const char **)field(args, op->off) = v ? v : "-";
+			continue;
+		}
 		if (!v) {
 			if (i + 1 == argc) {
 				fprintf(stderr, "%s: %s needs %s (try '%s --help')\n", o->prog, op->name,
@@ -199,8 +204,9 @@ void opts_print_usage(const struct opts *o, FILE *to)
 	for (const struct opt *op = o->opt; op->name; op++) {
 		if (!op->help)
 			continue;
-		int n = fprintf(to, "  %s%s%s", op->name, op->metavar ? " " : "",
-				op->metavar ? op->metavar : "");
+		bool opt = op->kind == OPT_KIND_OPTIONAL;
+		int n = fprintf(to, "  %s%s%s%s", op->name, !op->metavar ? "" : opt ? "[=" : " ",
+				op->metavar ? op->metavar : "", op->metavar && opt ? "]" : "");
 		int pad = o->help_col - n;
 		fprintf(to, "%*s", pad < 2 ? 2 : pad, "");
 		/* Continuation lines start at the help column too. */

@@ -18,6 +18,7 @@
  *   --opt VALUE, --opt=VALUE  (the value may start with '-': it is taken as it is)
  *   -o VALUE                  (a one-letter name takes no '=' form)
  *   --flag                    (a flag given a value, --flag=x, is an error)
+ *   --opt, --opt=VALUE        (OPT_OPTIONAL: the value only after '=')
  *   --                        ends the options: what follows is positional
  *   -                         is positional (stdin, by convention)
  *   -h, --help                the usage on stdout
@@ -45,6 +46,7 @@ enum opt_kind {
 	OPT_KIND_UINT,    /* unsigned, from min to max */
 	OPT_KIND_INT,     /* int, from min to max */
 	OPT_KIND_CUSTOM,  /* parse() converts the value */
+	OPT_KIND_OPTIONAL, /* const char *: "--opt=VALUE" gives VALUE, a bare "--opt" "-" */
 };
 
 struct opt {
@@ -97,6 +99,10 @@ struct opts {
 #define OPT_CUSTOM(name_, type, field, parse_, want_, meta, help_)                      \
 	{ .name = (name_), OPT__FIELD(type, field, OPT_KIND_CUSTOM), .parse = (parse_), \
 	  .want = (want_), .metavar = (meta), .help = (help_) }
+/* A value only in the "--opt=VALUE" form (as getopt's optional
+ * arguments: "--opt VALUE" would be ambiguous with a positional). */
+#define OPT_OPTIONAL(name_, type, field, meta, help_) \
+	{ .name = (name_), OPT__FIELD(type, field, OPT_KIND_OPTIONAL), .metavar = (meta), .help = (help_) }
 #define OPT_END { .name = NULL }
 
 /* What opts_parse() found. */

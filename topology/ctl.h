@@ -13,6 +13,7 @@
 #ifndef NFB_TOPOLOGY_CTL_H
 #define NFB_TOPOLOGY_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,17 @@ const char *ctl_strerror(int rc);
  * command ("the backend's state is unknown"). */
 void ctl_perror(const char *prog, const struct ctl_target *t, int rc, unsigned timeout_ms,
 		const char *then);
+/* ---- ctl_flows.c: the flow table of a running image ---- */
+/* Ask for the flow table in rounds of at most `chunk` flows ("flows POS
+ * MAX", nf/flows.h), handing every line of each answer to line(ctx, l,
+ * n) (other console output included: the callback picks its lines).
+ * Stops after the round with "flows end" or "flows none", or when line()
+ * returns true.  0; -EPROTO when a round ends without saying where the
+ * next starts (an image that does not know "flows": *why says so);
+ * or ctl_exchange's errors. */
+int ctl_flows(const struct ctl_target *t, unsigned timeout_ms, unsigned chunk,
+	      bool (*line)(void *ctx, const char *l, size_t n), void *ctx, const char **why);
+
 /* Type "quit" (no answer awaited).  0 or -errno. */
 int ctl_quit(const char *sock);
 /* Print "section.name value" lines as one JSON object. */

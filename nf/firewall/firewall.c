@@ -316,6 +316,7 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 	}
 	*changed = true;
 	fw->c.flows_created++;
+	fw->born[idx] = (uint32_t)(now >> FT_TICK_SHIFT);
 	if (tcp) {
 		struct fw_tcp_seg seg;
 		fw_tcp_seg_from_pkt(p, &seg);
@@ -707,6 +708,7 @@ static void fw_destroy(void *st)
 	fw_rules_free(fw->rs);
 	ft_destroy(fw->ft);
 	sys_free(fw->tcpw);
+	sys_free(fw->born);
 	fw_frag_free(fw->frag);
 	sys_free(fw);
 }
@@ -722,6 +724,7 @@ static void *fw_create(const struct nf_env *env)
 	fw->frag_entries = SYS_MIN(SYS_MAX(cap / 16, FW_FRAG_MIN), FW_FRAG_MAX);
 	fw->ft = ft_create(cap);
 	fw->tcpw = sys_alloc((size_t)cap * sizeof(*fw->tcpw), SYS_CACHE_LINE);
+	fw->born = sys_alloc((size_t)cap * sizeof(*fw->born), SYS_CACHE_LINE);
 	fw->frag = fw_frag_create(fw->frag_entries);
 	/* Until configure() runs: the rules of an empty config. */
 	struct cfg *cfg = NULL;
@@ -733,7 +736,7 @@ static void *fw_create(const struct nf_env *env)
 		cfg_free(cfg);
 		sys_free(errs);
 	}
-	if (!fw->ft || !fw->tcpw || !fw->frag || !fw->rs) {
+	if (!fw->ft || !fw->tcpw || !fw->born || !fw->frag || !fw->rs) {
 		fw_destroy(fw);
 		return NULL;
 	}
@@ -759,5 +762,6 @@ static const struct nf_ops fw_ops = {
 	.expire = fw_expire,
 	.stats = fw_stats,
 	.destroy = fw_destroy,
+	.flow_next = fw_flow_next,
 };
 NF_REGISTER(fw_ops);

@@ -22,6 +22,7 @@ struct fw {
 	struct ft *ft;
 	struct fw_frag *frag;
 	struct fw_tcpwin *tcpw;    /* [flow capacity]: TCP windows, by flow index */
+	uint32_t *born;            /* [flow capacity]: the tick each flow opened, for `flows` */
 	struct pkt_pool *pool;
 	uint16_t n_ports;
 	uint32_t frag_entries;
@@ -37,5 +38,9 @@ struct fw {
  * the quoted packet's sender (RFC 792/4443: errors go back to the source).
  */
 bool fw_related_key(const struct pkt *p, struct flow_key *k);
+
+/* nf_ops.flow_next (fw_flows.c): the connection table, one flow a call. */
+struct nf_flow;
+bool fw_flow_next(void *st, uint64_t *pos, uint64_t now, struct nf_flow *f);
 
 #endif

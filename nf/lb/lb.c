@@ -38,6 +38,7 @@
 #include "dataplane/parse.h"
 #include "nf/lb/lb_admin.h"
 #include "nf/lb/lb_encap.h"
+#include "nf/lb/lb_flows.h"
 #include "nf/lb/lb_icmp6.h"
 #include "nf/lb/lb_maglev.h"
 #include "nf/lb/lb_v6.h"
@@ -680,6 +681,7 @@ static const struct nf_ops lb_ops = {
 	.expire = lb_expire,
 	.stats = lb_stats,
 	.destroy = lb_destroy,
+	.flow_next = lb_flow_next,
 	.control = lb_control,
 };
 NF_REGISTER(lb_ops);

@@ -37,6 +37,7 @@
 #include "dataplane/csum.h"
 #include "dataplane/parse.h"
 #include "nf/nat/nat64.h"
+#include "nf/nat/nat_flows.h"
 #include "nf/reply.h"
 #include "nf/xlate.h"
 
@@ -679,5 +680,6 @@ static const struct nf_ops nat_ops = {
 	.expire = nat_expire,
 	.stats = nat_stats,
 	.destroy = nat_destroy,
+	.flow_next = nat_flow_next,
 };
 NF_REGISTER(nat_ops);

@@ -7,6 +7,7 @@
 #   expect-stats      lines that must appear verbatim in the counters (optional)
 #   expect-fail       if present: replay must fail and stderr must contain
 #                     each of its lines
+#   expect-flows      the flow table after the replay (--dump-flows), exactly
 # usage: tests/golden/run.sh NFBOX [CASE...]
 set -u
 NFBOX=$(realpath "$1"); shift
@@ -27,6 +28,7 @@ for c in "${cases[@]}"; do
 		n=$(basename "$e" .pcap); n=${n#expect-out}
 		outs+=(--out "$n=$out/out$n.pcap")
 	done
+	[ -e "$dir/expect-flows" ] && outs+=(--dump-flows="$out/flows")
 	why=""
 	(cd "$dir" && "$NFBOX" replay "${args[@]}" "${outs[@]}") >"$out/stdout" 2>"$out/stderr"
 	rc=$?
@@ -43,6 +45,10 @@ for c in "${cases[@]}"; do
 			n=$(basename "$e" .pcap); n=${n#expect-out}
 			[ -z "$why" ] && ! d=$(/usr/bin/python3 "$CMP" "$e" "$out/out$n.pcap") && why="port $n: $d"
 		done
+		if [ -z "$why" ] && [ -e "$dir/expect-flows" ] &&
+			! d=$(diff "$dir/expect-flows" "$out/flows" 2>&1); then
+			why="flow table differs: $(head -4 <<<"$d" | tr '\n' ' ')"
+		fi
 		if [ -z "$why" ] && [ -e "$dir/expect-stats" ]; then
 			while IFS= read -r line; do
 				[ -z "$line" ] && continue

@@ -66,6 +66,13 @@
 #   reload-verdict the same image between two taps: flow A to port 80 opened,
 #                  then a reload without port 80: A's data still passes, a new
 #                  SYN to port 80 is dropped, one to 443 passes (root, scapy)
+#   flows-match-replay  a firewall image between two taps gets a TCP
+#                  handshake, UDP and ICMP frames: `nfbox flows` shows the
+#                  flows `nfbox replay --dump-flows` of the same frames
+#                  shows (timing columns aside), in text and JSON; --limit
+#                  and --match cut it; fwd answers it keeps no flows
+#   flows-20k      20,000 UDP flows into that image: `nfbox flows` gets
+#                  every one, in many console rounds (root, scapy)
 #   expiry-idle    a firewall image with a 2 s UDP timeout, between two taps:
 #                  a UDP flow opens, then nothing arrives for 4 s; the image
 #                  halts, its timer wakes it for the expiry (idle.wake_timer
@@ -750,6 +757,92 @@ expiry_idle() {
 	kill -TERM "$pid"
 	wait_exit "$pid" >/dev/null
 }
+# ---- live flow tables ------------------------------------------------------------------
+# flows_untimed FILE: a flow table without its two timing columns, sorted.
+flows_untimed() { awk 'NR > 1 { NF -= 2; print }' "$1" | sort; }
+# flows_image NAME TAP CONF MODE [N]: the firewall image between taps TAPa
+# and TAPb, named NAME$$, fed flows_send.py's frames (pid in FPID).
+flows_image() {
+	local name=$1 conf=$3 mode=$4 n=${5:-} log=$WORK/$1.log t0=$2$$a t1=$2$$b
+	start_image "$name" "$log" "ready in" "$WORK/fw.img" --config "$conf" --mem 128 \
+		--net "tap:$t0" --net "tap:$t1" --name "$name$$" || return 1
+	FPID=$PID
+	for t in $t0 $t1; do
+		ip link set "$t" up
+		sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1" 2>/dev/null
+	done
+	mkdir -p "$WORK/$name.in"
+	if ! /usr/bin/python3 tests/image/flows_send.py "$t0" "$t1" "$WORK/$name.in" "$mode" $n \
+		>/dev/null 2>"$WORK/$name.py.err"; then
+		ko "$name" "flows_send.py: $(tail -2 "$WORK/$name.py.err" | tr '\n' ' ')"
+		stop_image "$FPID" >/dev/null
+		return 1
+	fi
+}
+flows_test() {
+	local conf=$WORK/flows.conf a b
+	printf 'port 0 name inside\nport 1 name outside\ndefault drop\naccept from inside proto tcp\naccept from inside proto udp\naccept proto icmp\n' >"$conf"
+	if [ ! -f "$WORK/fw.img" ] && ! build firewall "$WORK/fw.img"; then
+		ko flows-match-replay "build failed: $(tr '\n' ' ' <"$WORK/fw.img.build.log")"
+		return
+	fi
+	if flows_image flows-match-replay nff "$conf" few; then
+		local nm=flows-match-replay$$ bad=""
+		"$NFBOX" flows "$nm" >"$WORK/img.flows" 2>"$WORK/img.err" || bad="$bad nfbox flows: $(head -1 "$WORK/img.err");"
+		"$NFBOX" flows "$nm" --json >"$WORK/img.json" 2>>"$WORK/img.err" || bad="$bad --json failed;"
+		"$NFBOX" flows "$nm" --limit 2 >"$WORK/img.lim" 2>>"$WORK/img.err"
+		"$NFBOX" flows "$nm" --match 'proto udp and state replied' >"$WORK/img.match" 2>>"$WORK/img.err"
+		"$NFBOX" flows "$nm" --match 'proto udp or' >/dev/null 2>"$WORK/img.badmatch"
+		local brc=$?
+		stop_image "$FPID" >/dev/null
+		"$NFBOX" replay firewall --config "$conf" --in 0="$WORK/flows-match-replay.in/in0.pcap" \
+			--in 1="$WORK/flows-match-replay.in/in1.pcap" --dump-flows="$WORK/host.flows" >/dev/null 2>&1 ||
+			bad="$bad replay failed;"
+		a=$(flows_untimed "$WORK/img.flows")
+		b=$(flows_untimed "$WORK/host.flows")
+		[ -n "$a" ] && [ "$a" = "$b" ] || bad="$bad image [$(tr '\n' '|' <<<"$a")] replay [$(tr '\n' '|' <<<"$b")];"
+		[ "$(grep -c . <<<"$a")" = 4 ] || bad="$bad want 4 flows;"
+		/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d) == 4 and all("expires_ms" in f and "age_ms" in f for f in d)' "$WORK/img.json" 2>/dev/null ||
+			bad="$bad JSON: $(head -c 200 "$WORK/img.json");"
+		[ "$(($(wc -l <"$WORK/img.lim") - 1))" = 2 ] || bad="$bad --limit 2 gave $(($(wc -l <"$WORK/img.lim") - 1));"
+		grep -q 'udp *replied *10.0.0.1:5000 -> 10.0.0.53:53' "$WORK/img.match" && [ "$(wc -l <"$WORK/img.match")" = 2 ] ||
+			bad="$bad --match: $(tr '\n' '|' <"$WORK/img.match");"
+		[ $brc = 2 ] && grep -q "column 11: want 'and' between terms, not 'or'" "$WORK/img.badmatch" ||
+			bad="$bad bad --match: rc $brc $(cat "$WORK/img.badmatch");"
+		if [ -n "$bad" ]; then ko flows-match-replay "$bad"; else
+			ok flows-match-replay "4 flows as the replay has them; JSON, --limit, --match"
+		fi
+	fi
+	if flows_image flows-20k nfg "$conf" many 20000; then
+		local t0s t1s n u
+		t0s=$(date +%s.%N)
+		"$NFBOX" flows "flows-20k$$" --timeout 10 >"$WORK/20k.flows" 2>"$WORK/20k.err"
+		local rc=$?
+		t1s=$(date +%s.%N)
+		local got
+		got=$(stat_of "flows-20k$$" firewall.flows)
+		stop_image "$FPID" >/dev/null
+		n=$(($(wc -l <"$WORK/20k.flows") - 1))
+		u=$(awk 'NR > 1 { print $3 }' "$WORK/20k.flows" | sort -u | wc -l)
+		if [ $rc != 0 ]; then
+			ko flows-20k "nfbox flows: $(head -1 "$WORK/20k.err")"
+		elif [ "$n" != "${got:-x}" ] || [ "$u" != "$n" ] || [ "$n" -lt 19000 ]; then
+			ko flows-20k "$n flows shown ($u distinct), firewall.flows ${got:-?}"
+		else
+			ok flows-20k "$n flows (all of firewall.flows) in $(awk -v a="$t0s" -v b="$t1s" 'BEGIN { printf "%.1f s", b - a }'), $(wc -c <"$WORK/20k.flows") bytes"
+		fi
+	fi
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	export NFBOX_RUN_DIR=$WORK/run
+	flows_test
+	unset NFBOX_RUN_DIR
+else
+	for t in flows-match-replay flows-20k; do
+		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
+	done
+fi
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
 	reload_verdict
