@@ -55,6 +55,9 @@
 # Usage: bench/chain.bench.sh [--lengths "1 2 3"] [--duration S] [--warmup S]
 #          [--retries N] [--rounds N]
 #          [--image-opts "idle-us 0"]   (chain file options for every image)
+#          [--share downstream|fair]    (the chain's 'share' line: images on one
+#                                        core at rising SCHED_FIFO priorities
+#                                        down the chain, the default, or not)
 # CSV: build/bench/chain_tput.csv (trials: how many the row took, warm-up,
 # MRR and calibration included).  Needs root, OVS-DPDK, QEMU, testpmd.
 set -u
@@ -68,6 +71,7 @@ WARMUP=3
 RETRIES=2
 ROUNDS=1
 IMAGE_OPTS=${IMAGE_OPTS:-}
+SHARE=downstream
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lengths) LENGTHS=$2; shift 2 ;;
@@ -76,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--retries) RETRIES=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--image-opts) IMAGE_OPTS=$2; shift 2 ;;
+	--share) SHARE=$2; shift 2 ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "chain.bench: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -206,7 +211,7 @@ measure() {
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	# Pollers of others (their chains' OVS, images, testpmd) share our cores.
 	others=$(pgrep -c -f 'ovs-vswitchd-dpdk|qemu-system|dpdk-testpmd')
-	: >"$f"
+	echo "share $SHARE" >"$f"
 	for i in $(seq "$n"); do
 		if [ "$kind" = image ]; then echo "nf f$i image fwd $IMAGE_OPTS" >>"$f"; else echo "nf f$i testpmd" >>"$f"; fi
 	done

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]
- *           [--machine microvm|microvm-pcie|q35] [--queue-size N] [--pin CPU]
+ *           [--machine microvm|microvm-pcie|q35] [--queue-size N] [--pin CPU] [--rt PRIO]
  *           [--log FILE] [--append ARGS]
  *
  * Boots an image under QEMU and stays with it until it ends:
@@ -30,7 +30,11 @@
  *     counters and exits), then stop QEMU if it does not end within 3 s.
  *     QEMU runs in its own process group, so Ctrl-C reaches only us, and
  *     dies with us (PR_SET_PDEATHSIG);
- *   - --pin CPU runs QEMU, all its threads, on that CPU;
+ *   - --pin CPU runs QEMU, all its threads, on that CPU; --rt PRIO at
+ *     SCHED_FIFO priority PRIO (`nfbox chain up` gives images that share a
+ *     core rising priorities down the chain: see topology/README.md), only
+ *     where the kernel throttles real-time tasks (a vCPU that never halts
+ *     then still leaves the core 5 %, kernel.sched_rt_runtime_us);
  *   - our exit status is the image's k_exit() code, decoded from QEMU's
  *     isa-debug-exit status (code << 1 | 1).
  */
@@ -58,6 +62,7 @@
 #include "tools/image_info.h"
 #include "tools/opts.h"
 #include "tools/qemu_host.h"
+#include "topology/hostsys.h"
 #include "topology/ctl.h"
 #include "topology/relay.h"
 
@@ -167,7 +172,7 @@ struct run_args {
 	const char *config, *log, *machine, *append, *control, *name, *bios;
 	const char *nets[MAX_NETS];
 	const char *extra[32];
-	int n_nets, n_extra, pin;
+	int n_nets, n_extra, pin, rt;
 	bool dry, no_check;
 	unsigned queue_size; /* 0: by backend */
 	unsigned mem;
@@ -201,6 +206,10 @@ static const struct opt run_opt[] = {
 	OPT_INT("--pin", struct run_args, pin, 0, CPU_SETSIZE - 1, "CPU",
 		"run QEMU (its vCPU and helper threads) on CPU (do, next\n"
 		"to other pollers)"),
+	OPT_INT("--rt", struct run_args, rt, 1, 99, "PRIO",
+		"run QEMU at real-time (SCHED_FIFO) priority PRIO: it\n"
+		"preempts ordinary threads and lower PRIOs whenever it has\n"
+		"work (chains sharing a core); needs RT throttling on"),
 	RUN_STRING("--log", log, "FILE", "serial console to FILE instead of the terminal"),
 	RUN_STRING("--name", name, "NAME",
 		   "control socket /run/nfbox/run/NAME.sock ($NFBOX_RUN_DIR;\n"
@@ -227,7 +236,7 @@ static const struct opts run_opts = {
 	.prog = PROG,
 	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
 		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
-		 "                 [--pin CPU] [--log FILE] [--name NAME | --control SOCK]\n"
+		 "                 [--pin CPU] [--rt PRIO] [--log FILE] [--name NAME | --control SOCK]\n"
 		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
 		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
 		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
@@ -549,9 +558,9 @@ static int open_outputs(const struct run_args *a, struct console *c)
 
 /* The child: its own process group, dies with us, pinned if asked,
  * then QEMU.  Never returns. */
-static void exec_qemu(char *const argv[], int pin, pid_t parent, int in_fd, int out_fd)
+static void exec_qemu(char *const argv[], int pin, int rt, pid_t parent, int in_fd, int out_fd)
 	__attribute__((noreturn));
-static void exec_qemu(char *const argv[], int pin, pid_t parent, int in_fd, int out_fd)
+static void exec_qemu(char *const argv[], int pin, int rt, pid_t parent, int in_fd, int out_fd)
 {
 	setpgid(0, 0); /* Ctrl-C is for nfbox run, not for QEMU */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -576,13 +585,22 @@ static void exec_qemu(char *const argv[], int pin, pid_t parent, int in_fd, int 
 			_exit(127);
 		}
 	}
+	if (rt > 0) {
+		/* Inherited by every QEMU thread too: under TCG the main loop
+		 * that injects the interrupts must run as promptly as the vCPU. */
+		struct sched_param sp = {.sched_priority = rt};
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+			fprintf(stderr, PROG ": cannot run QEMU at SCHED_FIFO %d: %s\n", rt, strerror(errno));
+			_exit(127);
+		}
+	}
 	execvp(argv[0], argv);
 	fprintf(stderr, PROG ": cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
 /* The pipes, our signal handlers, and QEMU forked off (*pid). */
-static int start_qemu(struct argv_b *q, int pin, struct console *c, pid_t *pid)
+static int start_qemu(struct argv_b *q, int pin, int rt, struct console *c, pid_t *pid)
 {
 	int to_q[2], from_q[2];
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) || pipe2(to_q, O_CLOEXEC) || pipe2(from_q, O_CLOEXEC)) {
@@ -607,7 +625,7 @@ static int start_qemu(struct argv_b *q, int pin, struct console *c, pid_t *pid)
 		return 1;
 	}
 	if (*pid == 0)
-		exec_qemu(q->v, pin, parent, to_q[0], from_q[1]);
+		exec_qemu(q->v, pin, rt, parent, to_q[0], from_q[1]);
 	close(to_q[0]);
 	close(from_q[1]);
 	c->to_q = to_q[1];
@@ -759,6 +777,12 @@ static int run_run(int argc, char **argv)
 		return 2;
 	}
 	a.image = argv[1];
+	if (a.rt && !hostsys_rt_throttled()) {
+		fprintf(stderr, PROG ": --rt: this kernel does not throttle real-time tasks "
+				"(kernel.sched_rt_runtime_us is -1 or unreadable), so a vCPU that "
+				"never halts would own its core; refusing\n");
+		return 2;
+	}
 	if (access(a.image, R_OK) != 0) {
 		fprintf(stderr, PROG ": cannot read %s: %s\n", a.image, strerror(errno));
 		return 1;
@@ -781,7 +805,7 @@ static int run_run(int argc, char **argv)
 	pid_t pid = 0;
 	rc = open_outputs(&a, &c);
 	if (!rc)
-		rc = start_qemu(&q, a.pin, &c, &pid);
+		rc = start_qemu(&q, a.pin, a.rt, &c, &pid);
 	argv_free(&q); /* QEMU has its copy (exec) */
 	if (rc)
 		return rc;

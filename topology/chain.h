@@ -58,6 +58,7 @@ struct chain {
 	int nf_cpu;        /* default for functions; default 1 (0 on 1 CPU) */
 	unsigned socket_mem; /* MiB of hugepages for OVS (256) */
 	unsigned max_sleep_us; /* OVS pmd-maxsleep (0: always poll) */
+	bool share_fair;   /* images sharing a core: no downstream-first priorities */
 	struct chain_nf nf[CHAIN_MAX_NF];
 	unsigned n_nf;
 };
@@ -70,6 +71,11 @@ void chain_free(struct chain *c);
 /* OVS port numbers of function i: the one facing the source, the other. */
 unsigned chain_port_in(const struct chain *c, unsigned i);
 unsigned chain_port_out(const struct chain *c, unsigned i);
+/* The SCHED_FIFO priority of function i's QEMU (0: an ordinary thread):
+ * images that share a core rise by one per step down the chain from 0 for
+ * the first, so the one nearer the sink runs first whenever it has frames
+ * (fabric_nf.c). */
+int chain_nf_rt(const struct chain *c, unsigned i);
 /* The function port number (0/1) facing the source. */
 static inline unsigned chain_nf_in(const struct chain_nf *f) { return f->reverse ? 1 : 0; }
 

@@ -369,7 +369,7 @@ int chain_parse(const char *path, struct chain *c, FILE *err)
 
 	char *line = NULL;
 	size_t cap = 0;
-	bool src_seen = false, sink_seen = false, chain_seen = false, ovs_seen = false;
+	bool src_seen = false, sink_seen = false, chain_seen = false, ovs_seen = false, share_seen = false;
 	while (getline(&line, &cap, f) >= 0) {
 		ps.line++;
 		struct word w[MAX_WORDS];
@@ -397,8 +397,18 @@ int chain_parse(const char *path, struct chain *c, FILE *err)
 			stmt_end(&ps, c, w, n, false, &sink_seen);
 		} else if (strcmp(kw, "nf") == 0) {
 			stmt_nf(&ps, c, w, n, sink_seen);
+		} else if (strcmp(kw, "share") == 0) {
+			if (share_seen)
+				perr(&ps, w[0].col, "a second 'share' line");
+			else if (n != 2 || (strcmp(w[1].s, "downstream") && strcmp(w[1].s, "fair")))
+				perr(&ps, n > 1 ? w[1].col : w[0].col + 5,
+				     "'share' is 'downstream' (default) or 'fair'");
+			else
+				c->share_fair = strcmp(w[1].s, "fair") == 0;
+			share_seen = true;
 		} else {
-			perr(&ps, w[0].col, "unknown statement '%s' (chain, ovs, source, nf, sink)", kw);
+			perr(&ps, w[0].col, "unknown statement '%s' (chain, ovs, share, source, nf, sink)",
+			     kw);
 		}
 		for (int i = 0; i < n; i++)
 			free(w[i].s);
@@ -428,6 +438,23 @@ void chain_free(struct chain *c)
 	free(c->source_pcap);
 	free(c->sink_pcap);
 	memset(c, 0, sizeof(*c));
+}
+
+int chain_nf_rt(const struct chain *c, unsigned i)
+{
+	const struct chain_nf *f = &c->nf[i];
+	if (c->share_fair || f->kind != CHAIN_NF_IMAGE)
+		return 0;
+	int before = 0, sharing = 0;
+	for (unsigned j = 0; j < c->n_nf; j++)
+		if (c->nf[j].kind == CHAIN_NF_IMAGE && c->nf[j].cpu == f->cpu) {
+			sharing++;
+			before += j < i;
+		}
+	/* The first stays an ordinary thread: it never runs out of input, and
+	 * at real-time priority it would spend the core's whole real-time
+	 * budget (kernel.sched_rt_runtime_us), throttling the others too. */
+	return sharing > 1 ? before : 0;
 }
 
 unsigned chain_port_in(const struct chain *c, unsigned i)

@@ -62,7 +62,7 @@ int fabric_start_image(const struct chain *c, const struct chain_paths *p, unsig
 	if (!img)
 		return -1;
 	char ctl[400], console[400], runlog[400], pidf[400], s0[400], s1[400], cpu[16], mem[16],
-		append[64];
+		append[64], rt[8];
 	fabric_path(ctl, sizeof(ctl), p, "%s.ctl", f->name);
 	fabric_path(console, sizeof(console), p, "%s.console", f->name);
 	fabric_path(runlog, sizeof(runlog), p, "%s.run.log", f->name);
@@ -93,6 +93,12 @@ int fabric_start_image(const struct chain *c, const struct chain_paths *p, unsig
 	argv[n++] = s1;
 	argv[n++] = "--pin";
 	argv[n++] = cpu;
+	int prio = chain_nf_rt(c, i);
+	if (prio && hostsys_rt_throttled()) {
+		snprintf(rt, sizeof(rt), "%d", prio);
+		argv[n++] = "--rt";
+		argv[n++] = rt;
+	}
 	argv[n++] = "--log";
 	argv[n++] = console;
 	argv[n++] = "--control"; /* nfbox stats / reload CHAIN:NAME (ctl.c) */

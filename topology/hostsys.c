@@ -403,3 +403,15 @@ void hostsys_hugepages_release(int added)
 	if (give > 0 && nr >= give)
 		write_nr(nr - give);
 }
+
+bool hostsys_rt_throttled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
+	long v = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v >= 0;
+}

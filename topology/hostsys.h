@@ -41,6 +41,9 @@ void hostsys_sleep_ms(unsigned ms);
 int hostsys_rmtree(const char *dir);
 /* The nfbox executable that runs us. */
 const char *hostsys_self_exe(void);
+/* Whether the kernel keeps real-time tasks from taking a whole core
+ * (kernel.sched_rt_runtime_us >= 0: 950000 of every 1000000 us by default). */
+bool hostsys_rt_throttled(void);
 /* Hugepages: make sure `mb` MiB of 2 MiB pages are free; returns how many
  * pages were added to nr_hugepages (to give back later), or -1. */
 int hostsys_hugepages_ensure(unsigned mb, FILE *msg);

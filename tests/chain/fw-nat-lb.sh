@@ -76,6 +76,26 @@ else
 	ko fw-nat-lb/up "status after up: $(tail -3 "$WORK/status.log" | tr '\n' ' ')"
 fi
 
+# ---- sharing core 1: downstream first (topology/README.md, 'share') ---------------------
+# The three QEMUs: fw an ordinary thread, nat SCHED_FIFO 1, lb 2, every
+# thread of each (the vCPU and, under TCG, the loop injecting interrupts).
+rd=$(sed -n 's/.*run directory \(.*\)$/\1/p' "$WORK/up.log" | head -1)
+sched=""
+for f in fw nat lb; do
+	q=$(pgrep -f "qemu-system.*$rd/$f\.0\.sock" | head -1)
+	pol=$([ -n "$q" ] && for t in /proc/"$q"/task/*; do chrt -p "${t##*/}" 2>/dev/null; done |
+		sed -n 's/.*scheduling policy: SCHED_\([A-Z]*\)/\1/p; s/.*scheduling priority: \([0-9]*\)/\1/p' |
+		paste -d' ' - - | sort -u | tr '\n' ',')
+	sched="$sched $f=${pol%,}"
+done
+if [ "$(cat /proc/sys/kernel/sched_rt_runtime_us)" -lt 0 ]; then
+	sk fw-nat-lb/share "real-time throttling is off here (kernel.sched_rt_runtime_us -1): chains stay fair [host]"
+elif [ "$sched" = " fw=OTHER 0 nat=FIFO 1 lb=FIFO 2" ]; then
+	ok fw-nat-lb/share "downstream first:$sched"
+else
+	ko fw-nat-lb/share "want fw=OTHER 0 nat=FIFO 1 lb=FIFO 2 (every thread), got:$sched"
+fi
+
 # ---- one replay, both directions in lockstep --------------------------------------------
 if replay_both "$CHAIN" "$WORK/in.pcap" "$WORK/in-rev.pcap" "$WORK/exp.fwd.pcap" "$WORK/exp.rev.pcap" \
 	"$WORK/got"; then

@@ -82,8 +82,9 @@ if [ ! -x "$NFBOX" ]; then
 	finish
 fi
 perr=0
-parse_case unknown-stmt "2:1: unknown statement 'nff' (chain, ovs, source, nf, sink)" \
+parse_case unknown-stmt "2:1: unknown statement 'nff' (chain, ovs, share, source, nf, sink)" \
 	$'source pcap\nnff a image fwd' || perr=1
+parse_case bad-share "1:7: 'share' is 'downstream' (default) or 'fair'" 'share fifo' || perr=1
 printf 'nf a    image fwdd\n' >"$WORK/unknown-fn.chain" # the message lists the functions
 got=$("$NFBOX" chain check "$WORK/unknown-fn.chain" 2>&1 >/dev/null)
 case $got in "$WORK/unknown-fn.chain:1:15: unknown function 'fwdd' (known: "*fwd*) ;; *) echo "    unknown-fn: got '$got'" >&2; perr=1 ;; esac
@@ -214,7 +215,7 @@ IMAGES=${NFBOX_IMAGES:-$TOP/$B/images}
 export NFBOX_IMAGES=$IMAGES
 if [ -n "$why" ]; then
 	for t in up replay-paced replay-both stats reload-bad reload-verdict image-crash ovs-restart down-clean \
-		fw-nat-lb/up fw-nat-lb/replay fw-nat-lb/counters fw-nat-lb/down; do
+		fw-nat-lb/up fw-nat-lb/share fw-nat-lb/replay fw-nat-lb/counters fw-nat-lb/down; do
 		sk "$t" "$why"
 	done
 	finish
