@@ -72,20 +72,19 @@ bool xlate64_v4_ok(const struct xlate64_prefix *pf, uint32_t v4)
 }
 
 /* ---- headers ------------------------------------------------------------------ */
+/* The header is built as the five 32-bit words it is, in memory order,
+ * and its checksum summed from them in registers (RFC 1071: any word size,
+ * either byte order): no pass over the stored bytes, no reading back. */
 static void put_v4(uint8_t *ip, uint8_t tos, uint32_t total, uint16_t id, uint8_t ttl,
 		   uint8_t proto, uint32_t src, uint32_t dst)
 {
-	ip[0] = 0x45;
-	ip[1] = tos;
-	sys_st16(ip + 2, sys_be16((uint16_t)total));
-	sys_st16(ip + 4, sys_be16(id));
-	sys_st16(ip + 6, total > DF_ABOVE ? SYS_BE16(0x4000) : 0);
-	ip[8] = ttl;
-	ip[9] = proto;
-	sys_st16(ip + 10, 0);
+	uint8_t h[12] = {0x45, tos, (uint8_t)(total >> 8), (uint8_t)total, (uint8_t)(id >> 8),
+			 (uint8_t)id, total > DF_ABOVE ? 0x40 : 0, 0, ttl, proto, 0, 0};
+	uint64_t sum = (uint64_t)sys_ld32(h) + sys_ld32(h + 4) + sys_ld32(h + 8) + src + dst;
+	sys_st16(h + 10, csum_fold(csum_fold64_(sum)));
+	memcpy(ip, h, sizeof(h));
 	sys_st32(ip + 12, src);
 	sys_st32(ip + 16, dst);
-	sys_st16(ip + 10, csum_ipv4_hdr(ip, IPV4_HLEN));
 }
 
 static void put_v6(uint8_t *ip, uint8_t tc, uint32_t plen, uint8_t next, uint8_t hop,
@@ -159,18 +158,19 @@ static void l4_xlate(uint8_t *l4, uint32_t avail, uint8_t proto, bool to6, bool 
 
 int xlate64_6to4(struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t ip_id)
 {
-	uint8_t h6[V6_HLEN];
-	memcpy(h6, pkt_l3(p), V6_HLEN);
+	/* What the IPv4 header overwrites is read first, the addresses only
+	 * as their pseudo-header sum. */
+	const uint8_t *h6 = pkt_l3(p);
 	uint32_t plen = sys_be16(sys_ld16(h6 + 4));
+	uint8_t tc = (uint8_t)(sys_be32(sys_ld32(h6)) >> 20), hop = h6[7];
 	uint8_t next = p->l4_proto, proto = proto_to4(next);
+	uint32_t ps6 = csum_pseudo_v6(h6 + 8, h6 + 24, next, plen);
 	uint32_t at = p->l3_off;
 	if (pkt_resize_hdr(p, at, V6_HLEN, IPV4_HLEN))
 		return XLATE64_NO_ROOM;
 	uint8_t *ip = p->data + at;
-	uint8_t tc = (uint8_t)(sys_be32(sys_ld32(h6)) >> 20);
-	put_v4(ip, tc, IPV4_HLEN + plen, ip_id, (uint8_t)(h6[7] - 1), proto, src, dst);
-	l4_xlate(ip + IPV4_HLEN, plen, proto, false, true, sport,
-		 csum_pseudo_v6(h6 + 8, h6 + 24, next, plen),
+	put_v4(ip, tc, IPV4_HLEN + plen, ip_id, (uint8_t)(hop - 1), proto, src, dst);
+	l4_xlate(ip + IPV4_HLEN, plen, proto, false, true, sport, ps6,
 		 proto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(src, dst, proto, plen));
 	set_meta(p, false, IPV4_HLEN, IPV4_HLEN + plen, proto);
 	return XLATE64_OK;
