@@ -39,7 +39,7 @@
 #define NFB_NAT64_H
 
 #include "nf/nat/nat.h"
-#include "nf/xlate64.h"
+#include "nf/xlate64_pkt.h"
 
 /* An IPv6 packet from the inside with NAT64 on (nat's `cold`): keyed if it
  * may be a session's packet, else left to nat64_out in its turn (it may
@@ -72,10 +72,23 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 static inline bool nat64_fast_out(const struct nat_fast *fc, struct pkt *p, struct ft_entry *e,
 				  uint64_t u)
 {
-	uint32_t dst = xlate64_extract(fc->pref64, pkt_l3(p) + 24);
-	uint16_t id = (uint16_t)(*fc->ip_id + 1);
+	uint32_t src = fc->pool[nat_u_addr(u)].addr, dst = xlate64_extract(fc->pref64, pkt_l3(p) + 24);
+	uint16_t port = sys_be16(nat_u_port(u)), id = (uint16_t)(*fc->ip_id + 1);
 	e->deadline = fc->dl[nat_tmo(u)]; /* as nat_step: nothing else changes */
-	if (xlate64_6to4(p, fc->pool[nat_u_addr(u)].addr, dst, sys_be16(nat_u_port(u)), id))
+	/* The session's class is the packet's protocol (its key matched): a
+	 * constant for the translation, as nat_rewrite does for NAT44. */
+	int rc;
+	switch (nat_u_cls(u)) {
+	case NAT_CLS_TCP:
+		rc = xlate64_6to4_proto(p, IPPROTO_TCP_, src, dst, port, id);
+		break;
+	case NAT_CLS_UDP:
+		rc = xlate64_6to4_proto(p, IPPROTO_UDP_, src, dst, port, id);
+		break;
+	default:
+		rc = xlate64_6to4_proto(p, IPPROTO_ICMPV6_, src, dst, port, id);
+	}
+	if (rc)
 		return false; /* untouched: nat64_out takes (and counts) it */
 	*fc->ip_id = id;
 	fc->c->nat64_out++;
@@ -97,8 +110,20 @@ static inline bool nat64_fast_in(const struct nat_fast *fc, struct pkt *p, struc
 		return false;
 	e->deadline = fc->dl[nat_tmo(u)];
 	/* From the address the host sent to, to the host. */
-	if (xlate64_4to6(p, e->key.dst.v6, e->key.src.v6, e->key.sport))
-		return false;
+	const uint8_t *src = e->key.dst.v6, *dst = e->key.src.v6;
+	int rc;
+	switch (nat_u_cls(u)) {
+	case NAT_CLS_TCP:
+		rc = xlate64_4to6_proto(p, IPPROTO_TCP_, src, dst, e->key.sport);
+		break;
+	case NAT_CLS_UDP:
+		rc = xlate64_4to6_proto(p, IPPROTO_UDP_, src, dst, e->key.sport);
+		break;
+	default:
+		rc = xlate64_4to6_proto(p, IPPROTO_ICMP_, src, dst, e->key.sport);
+	}
+	if (rc)
+		return false; /* untouched (no headroom): nat64_in drops it */
 	fc->c->nat64_in++;
 	return true;
 }
