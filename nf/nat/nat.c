@@ -365,17 +365,15 @@ void nat_other(struct nat *n, struct pkt *p, uint16_t port)
 	}
 }
 
-/* Everything but TCP and UDP of unfragmented IPv4: decided here, or keyed
- * (the ICMP queries that go on as sessions, NAT64's IPv6: nat64_cold). */
-static enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
+/* nat_cold's packets but NAT64's: decided here, or keyed (the ICMP
+ * queries that go on as sessions). */
+static __attribute__((noinline)) enum conn2_cold
+nat_cold_other(struct nat *n, struct pkt *p, uint64_t now)
 {
-	struct nat *n = st;
 	bool from_inside = n->from_inside;
 	const struct nat_conf *nc = n->nc;
 	uint16_t other = from_inside ? nc->out_port : nc->in_port;
 	if (p->l3 != PKT_L3_IPV4) {
-		if (p->l3 == PKT_L3_IPV6 && nc->nat64 && from_inside)
-			return nat64_cold(p);
 		nat_other(n, p, other);
 		return CONN2_DECIDED;
 	}
@@ -411,6 +409,16 @@ static enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
 	/* An error whose quote is no session's packet, or another type. */
 	nat_drop(n, p, xlate_icmp_is_error(type) ? NAT_DROP_UNSUPPORTED : NAT_DROP_ICMP_UNKNOWN);
 	return CONN2_DECIDED;
+}
+
+/* Everything but TCP and UDP of unfragmented IPv4 (conn2's `cold`).
+ * NAT64's inside IPv6, every packet of its sessions, is judged inline. */
+static inline enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
+{
+	struct nat *n = st;
+	if (p->l3 == PKT_L3_IPV6 && n->nc->nat64 && n->from_inside)
+		return nat64_cold(p);
+	return nat_cold_other(n, p, now);
 }
 
 /* The session's class is the packet's protocol (its key matched): with it
