@@ -13,22 +13,6 @@
 
 #include "dataplane/parse.h"
 
-/* Fold a 64-bit end-around-carry sum to 32 bits (still unfolded to 16). */
-static inline uint32_t fold64(uint64_t s)
-{
-	s = (s & 0xffffffffu) + (s >> 32); /* at most 0x1_ffff_fffe */
-	s = (s & 0xffffffffu) + (s >> 32); /* no carry left */
-	return (uint32_t)s;
-}
-
-/* Fold to 16 bits without complementing. */
-static inline uint16_t fold32(uint32_t s)
-{
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /*
  * The sum proper.  64-bit words are added into a 128-bit accumulator: the
  * compiler turns that into add/adc pairs, and the high half collects the
@@ -72,47 +56,12 @@ uint32_t csum_partial(const void *buf, uint32_t len, uint32_t sum)
 	uint64_t lo = (uint64_t)acc, hi = (uint64_t)(acc >> 64);
 	uint64_t s = lo + hi;
 	s += s < hi; /* end-around carry of the 64-bit addition */
-	return fold64(s);
-}
-
-uint16_t csum_fold(uint32_t sum)
-{
-	return (uint16_t)~fold32(sum);
+	return csum_fold64_(s);
 }
 
 uint16_t csum_ipv4_hdr(const void *ip, uint32_t ihl_bytes)
 {
 	return csum_fold(csum_partial(ip, ihl_bytes, 0));
-}
-
-/*
- * RFC 793 3.1 pseudo-header: src, dst, zero, protocol, TCP length.  Read as
- * memory words: [0, proto] loads as proto << 8; the length is a 16-bit
- * big-endian field, added as its byte swap.  A 32-bit value in the sum is
- * the same as its two 16-bit halves (2^16 == 1 mod 0xffff).
- */
-uint32_t csum_pseudo_v4(uint32_t src_be, uint32_t dst_be, uint8_t proto, uint32_t l4_len)
-{
-	uint64_t s = (uint64_t)src_be + dst_be + ((uint32_t)proto << 8) +
-		     sys_be16((uint16_t)l4_len);
-	return fold64(s);
-}
-
-/* RFC 8200 8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next
- * header - the last as a 32-bit big-endian word [0, 0, 0, proto]. */
-uint32_t csum_pseudo_v6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
-			uint32_t l4_len)
-{
-	uint64_t s = (uint64_t)sys_be32(l4_len) + ((uint32_t)proto << 24);
-	s += sys_ld64(src) & 0xffffffffu;
-	s += sys_ld64(src) >> 32;
-	s += sys_ld64(src + 8) & 0xffffffffu;
-	s += sys_ld64(src + 8) >> 32;
-	s += sys_ld64(dst) & 0xffffffffu;
-	s += sys_ld64(dst) >> 32;
-	s += sys_ld64(dst + 8) & 0xffffffffu;
-	s += sys_ld64(dst + 8) >> 32;
-	return fold64(s);
 }
 
 /* ---- whole packets -------------------------------------------------------- */
@@ -286,5 +235,5 @@ uint16_t csum_update128(uint16_t csum, const uint8_t old_v[16], const uint8_t ne
 	uint64_t s = (uint16_t)~csum;
 	for (int i = 0; i < 16; i += 4)
 		s += (uint64_t)(uint32_t)~sys_ld32(old_v + i) + sys_ld32(new_v + i);
-	return (uint16_t)~fold32(fold64(s));
+	return (uint16_t)~csum_fold32_(csum_fold64_(s));
 }

@@ -16,18 +16,67 @@
  * chained (the result is the next call's `sum`) as long as every piece but
  * the last has an even length.  Any alignment. */
 uint32_t csum_partial(const void *buf, uint32_t len, uint32_t sum);
-/* Fold a partial sum to 16 bits and complement it: the value to store. */
-uint16_t csum_fold(uint32_t sum);
+/* Fold a 64-bit end-around-carry sum to 32 bits (still unfolded to 16). */
+static inline uint32_t csum_fold64_(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32); /* at most 0x1_ffff_fffe */
+	s = (s & 0xffffffffu) + (s >> 32); /* no carry left */
+	return (uint32_t)s;
+}
+
+/* Fold to 16 bits without complementing. */
+static inline uint16_t csum_fold32_(uint32_t s)
+{
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* Fold a partial sum to 16 bits and complement it: the value to store.
+ * Inline, like the pseudo-header sums below: NAT64 translates the
+ * pseudo-header of every packet with them. */
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	return (uint16_t)~csum_fold32_(sum);
+}
 
 /* IPv4 header checksum over `ihl_bytes` (the csum field must be included as
  * stored; the result is 0 for a correct header when verifying). */
 uint16_t csum_ipv4_hdr(const void *ip, uint32_t ihl_bytes);
 
-/* Pseudo-header partial sums (RFC 793 / RFC 8200 8.1).  `l4_len` in host
- * order, `proto` the IP protocol number. */
-uint32_t csum_pseudo_v4(uint32_t src_be, uint32_t dst_be, uint8_t proto, uint32_t l4_len);
-uint32_t csum_pseudo_v6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
-			uint32_t l4_len);
+/*
+ * Pseudo-header partial sums (RFC 793 / RFC 8200 8.1).  `l4_len` in host
+ * order, `proto` the IP protocol number.
+ *
+ * RFC 793 3.1 pseudo-header: src, dst, zero, protocol, TCP length.  Read as
+ * memory words: [0, proto] loads as proto << 8; the length is a 16-bit
+ * big-endian field, added as its byte swap.  A 32-bit value in the sum is
+ * the same as its two 16-bit halves (2^16 == 1 mod 0xffff).
+ */
+static inline uint32_t csum_pseudo_v4(uint32_t src_be, uint32_t dst_be, uint8_t proto,
+				      uint32_t l4_len)
+{
+	uint64_t s = (uint64_t)src_be + dst_be + ((uint32_t)proto << 8) +
+		     sys_be16((uint16_t)l4_len);
+	return csum_fold64_(s);
+}
+
+/* RFC 8200 8.1: src, dst, 32-bit upper-layer length, 3 zero bytes, next
+ * header - the last as a 32-bit big-endian word [0, 0, 0, proto]. */
+static inline uint32_t csum_pseudo_v6(const uint8_t src[16], const uint8_t dst[16],
+				      uint8_t proto, uint32_t l4_len)
+{
+	uint64_t s = (uint64_t)sys_be32(l4_len) + ((uint32_t)proto << 24);
+	s += sys_ld64(src) & 0xffffffffu;
+	s += sys_ld64(src) >> 32;
+	s += sys_ld64(src + 8) & 0xffffffffu;
+	s += sys_ld64(src + 8) >> 32;
+	s += sys_ld64(dst) & 0xffffffffu;
+	s += sys_ld64(dst) >> 32;
+	s += sys_ld64(dst + 8) & 0xffffffffu;
+	s += sys_ld64(dst + 8) >> 32;
+	return csum_fold64_(s);
+}
 
 /*
  * Compute and store the L4 checksum of a parsed packet (TCP, UDP, ICMP,

@@ -137,11 +137,17 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 	b.n = (uint16_t)n_good;
 	b.port = port;
 	b.out_all = NF_OUT_PER_PKT;
+	b.resized = false;
 	b.n_emit = 0;
 	if (likely(n_good)) {
 		l->nf->process(l->nf_st, &b, now);
 		uint16_t o = b.out_all;
 		if (likely(o < l->n_ports)) {
+			if (unlikely(b.resized)) {
+				good_bytes = 0;
+				for (unsigned i = 0; i < n_good; i++)
+					good_bytes += good[i]->len;
+			}
 			txq_push_all(l, o, good, (uint16_t)n_good, good_bytes);
 		} else if (o == PKT_DROP) {
 			l->c.nf_drops += n_good;

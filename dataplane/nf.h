@@ -86,6 +86,10 @@ struct nf_batch {
 	 * every pkt.out_port: a port index, or PKT_DROP.  Preset to
 	 * NF_OUT_PER_PKT. */
 	uint16_t out_all;
+	/* Set by a function that changed the length of packets it sends as
+	 * out_all (NAT64 swaps IP headers): the loop then counts the bytes
+	 * sent rather than those received.  Preset to false. */
+	bool resized;
 	uint16_t n_emit;
 	struct pkt *emit[NF_EMIT_MAX]; /* generated and released packets, out_port set */
 };

@@ -60,14 +60,3 @@ int pkt_set_data(struct pkt *p, const void *bytes, uint32_t len)
 	return 0;
 }
 
-int pkt_resize_hdr(struct pkt *p, uint32_t at, uint32_t old_len, uint32_t new_len)
-{
-	if (at + old_len > p->len)
-		return -SYS_ENOSPC;
-	const uint8_t *front = p->data;
-	if (new_len >= old_len ? !pkt_push_front(p, new_len - old_len)
-			       : !pkt_pull_front(p, old_len - new_len))
-		return -SYS_ENOSPC;
-	memmove(p->data, front, at);
-	return 0;
-}

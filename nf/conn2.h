@@ -20,8 +20,9 @@
  * counts every such function reports.
  *
  * Per burst, conn2_process() (inline, with a static const struct conn2_fn
- * of the function's handlers, so the calls are direct) keys the packets,
- * looks them up in bulk (ft_lookup_bulk_dir), and runs the function's
+ * of the function's handlers, so the calls are direct) keys the packets
+ * (IPv4 always, IPv6 as the function's `cold` says), looks them up in bulk
+ * (ft_lookup_bulk_dir), and runs the function's
  * `fast` handler over the hits in the expected direction while it takes
  * them; from the first packet it refuses, the rest of the chunk goes the
  * out-of-line `slow` way.  Once the table changed in a chunk (`gen`),
@@ -169,19 +170,35 @@ struct conn2_chunk {
 	int32_t idx[CONN2_CHUNK];
 	struct pkt *pkt[CONN2_CHUNK];
 	uint8_t which[CONN2_CHUNK]; /* position in the burst */
+	uint64_t in_turn;           /* keys left to `slow` (CONN2_IN_TURN): no key */
+};
+
+/* What a function's `cold` handler made of a packet that is not
+ * unfragmented IPv4 TCP/UDP. */
+enum conn2_cold {
+	CONN2_DECIDED, /* decided there */
+	/* Keyed and looked up with the others: an IPv4 TCP, UDP or ICMP query
+	 * with its header, or an IPv6 TCP, UDP or ICMPv6 echo packet with its
+	 * header, no extension header, no fragment (xlate_key_v6). */
+	CONN2_KEY,
+	/* Left to `slow` in its turn among the burst's packets (key NULL, idx
+	 * FT_MISS): for what the packets before it may change (an ICMP error
+	 * about a connection one of them opens). */
+	CONN2_IN_TURN,
 };
 
 /* The function's handlers.  `nf` is its state, `fc` what it prepared for
  * the fast path once per burst (deadlines, pointers). */
 struct conn2_fn {
-	/* Decide `p`, which is not unfragmented IPv4 TCP/UDP; false: key it
-	 * all the same (an ICMP echo the function keys). */
-	bool (*cold)(void *nf, struct pkt *p, uint64_t now);
+	/* Decide `p`, which is not unfragmented IPv4 TCP/UDP, or say how it
+	 * goes on (enum conn2_cold). */
+	enum conn2_cold (*cold)(void *nf, struct pkt *p, uint64_t now);
 	/* A hit in the expected direction (`reply` as the bulk lookup says):
 	 * refresh and rewrite if nothing changes but the deadline, and return
 	 * true (out_port is the caller's); false leaves it to `slow`. */
 	bool (*fast)(const void *fc, struct pkt *p, uint32_t idx, unsigned reply);
-	/* Everything else; idx is FT_MISS or an entry, dir its direction. */
+	/* Everything else; idx is FT_MISS or an entry, dir its direction;
+	 * k NULL (idx FT_MISS) for a packet `cold` left CONN2_IN_TURN. */
 	void (*slow)(void *nf, struct pkt *p, const struct flow_key *k, uint32_t hash, int32_t idx,
 		     int dir, uint64_t now);
 };
@@ -211,6 +228,10 @@ conn2_slow_(struct conn2 *c, const struct conn2_fn *fn, void *nf, const void *fc
 		struct pkt *p = ch->pkt[j];
 		int32_t x = ch->idx[j];
 		int dir = (int)((reply >> j) & 1);
+		if (unlikely((ch->in_turn >> j) & 1)) {
+			fn->slow(nf, p, NULL, 0, FT_MISS, FT_DIR_ORIG, now);
+			continue;
+		}
 		if (unlikely(c->gen != gen)) {
 			/* The table changed: the bulk answer may be stale. */
 			x = ft_lookup(c->ft, &ch->keys[j], ch->hashes[j], now, &dir);
@@ -252,12 +273,28 @@ conn2_chunk_(struct conn2 *c, const struct conn2_fn *fn, conn2_slow_fn slow, voi
 {
 	struct conn2_chunk ch;
 	uint32_t m = 0;
+	ch.in_turn = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
-		if (unlikely(!conn2_plain(p)) && fn->cold(nf, p, now))
-			continue;
 		ch.kp[m] = &ch.keys[m];
-		xlate_key_v4(p, zone, &ch.keys[m], &ch.hashes[m]);
+		if (likely(conn2_plain(p))) {
+			xlate_key_v4(p, zone, &ch.keys[m], &ch.hashes[m]);
+		} else {
+			enum conn2_cold how = fn->cold(nf, p, now);
+			if (how == CONN2_DECIDED)
+				continue;
+			if (how == CONN2_IN_TURN) {
+				/* A key no entry has (zone 0), so the bulk
+				 * lookup needs no gap; never used. */
+				memset(&ch.keys[m], 0, sizeof(ch.keys[m]));
+				ch.hashes[m] = 0;
+				ch.in_turn |= 1ull << m;
+			} else if (p->l3 == PKT_L3_IPV6) {
+				xlate_key_v6(p, zone, &ch.keys[m], &ch.hashes[m]);
+			} else {
+				xlate_key_v4(p, zone, &ch.keys[m], &ch.hashes[m]);
+			}
+		}
 		ch.pkt[m] = p;
 		ch.which[m++] = (uint8_t)i;
 	}
@@ -268,7 +305,7 @@ conn2_chunk_(struct conn2 *c, const struct conn2_fn *fn, conn2_slow_fn slow, voi
 	/* Hits in the expected direction may go fast; bit 63 (free: m < 64)
 	 * says whether re-looked-up packets may. */
 	uint64_t want = want_reply ? reply : ~reply;
-	uint64_t fast_ok = fast_on ? (hits & want) | (1ull << 63) : 0;
+	uint64_t fast_ok = fast_on ? (hits & want & ~ch.in_turn) | (1ull << 63) : 0;
 	uint32_t j = 0;
 	while (j < m && ((fast_ok >> j) & 1) &&
 	       fn->fast(fc, ch.pkt[j], (uint32_t)ch.idx[j], want_reply))

@@ -137,6 +137,23 @@ static inline void xlate_key_v4(const struct pkt *p, uint16_t zone, struct flow_
 	*hash = flow_hash_v4_words(s, d, tail);
 }
 
+/* The same for a parsed IPv6 TCP, UDP or ICMPv6 echo packet with its
+ * header (the caller checked: no extension header, not a fragment), as
+ * flow_key_from_pkt makes it: the addresses as they sit in the header,
+ * the ICMPv6 identifier and query tag in the ports. */
+static inline void xlate_key_v6(const struct pkt *p, uint16_t zone, struct flow_key *k,
+				uint32_t *hash)
+{
+	const uint8_t *l4 = pkt_l4(p);
+	uint32_t ports = p->l4_proto == IPPROTO_ICMPV6_
+				 ? sys_ld16(l4 + 4) | (uint32_t)flow_icmp_tag(IPPROTO_ICMPV6_, l4[0]) << 16
+				 : sys_ld32(l4);
+	memcpy(k, pkt_l3(p) + 8, 32); /* source and destination, in key order */
+	((uint64_t *)k)[4] = ports | (uint64_t)p->l4_proto << 32 | (uint64_t)FLOW_FAMILY_V6 << 40 |
+			     (uint64_t)zone << 48;
+	*hash = flow_hash_v6(k);
+}
+
 /* A connection's TCP state as two bits of the caller's per-entry word:
  * `replied` (the answering side has spoken) and `closing` (FIN or RST
  * seen).  Both set-and-not-closing is "established".  A new SYN from the

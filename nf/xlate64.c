@@ -3,10 +3,10 @@
 #include "nf/xlate64.h"
 
 #include "dataplane/csum.h"
+#include "nf/xlate64_pkt.h"
 
-#define V6_HLEN 40
+#define V6_HLEN XLATE64_V6_HLEN
 #define ICMP_HLEN 8
-#define DF_ABOVE 1260     /* RFC 7915 5.1: DF set on IPv4 packets larger than this */
 #define ICMP6_MAX 1280    /* RFC 7915 4.2 / RFC 4443 2.4: an ICMPv6 error fits the minimum MTU */
 #define ICMP4_MAX 576     /* RFC 1812 4.3.2.3 */
 
@@ -35,6 +35,7 @@ void xlate64_prefix_set(struct xlate64_prefix *pf, const uint8_t a[16], uint8_t 
 	memcpy(pf->a, a, len / 8u);
 	pf->len = len;
 	pf->wkp = len == 96 && memcmp(pf->a, wkp, 12) == 0;
+	memcpy(pf->v4_at, v4_pos(len), 4);
 }
 
 bool xlate64_match(const struct xlate64_prefix *pf, const uint8_t a[16])
@@ -42,21 +43,13 @@ bool xlate64_match(const struct xlate64_prefix *pf, const uint8_t a[16])
 	return memcmp(pf->a, a, pf->len / 8u) == 0;
 }
 
-uint32_t xlate64_extract(const struct xlate64_prefix *pf, const uint8_t a[16])
-{
-	const uint8_t *pos = v4_pos(pf->len);
-	uint8_t b[4] = {a[pos[0]], a[pos[1]], a[pos[2]], a[pos[3]]};
-	return sys_ld32(b);
-}
-
 void xlate64_embed(const struct xlate64_prefix *pf, uint32_t v4, uint8_t out[16])
 {
-	const uint8_t *pos = v4_pos(pf->len);
 	uint8_t b[4];
 	sys_st32(b, v4);
 	memcpy(out, pf->a, 16);
 	for (int i = 0; i < 4; i++)
-		out[pos[i]] = b[i];
+		out[pf->v4_at[i]] = b[i];
 }
 
 bool xlate64_v4_ok(const struct xlate64_prefix *pf, uint32_t v4)
@@ -71,137 +64,15 @@ bool xlate64_v4_ok(const struct xlate64_prefix *pf, uint32_t v4)
 	       (h & 0xfff00000u) != 0xac100000u && (h & 0xffff0000u) != 0xc0a80000u;
 }
 
-/* ---- headers ------------------------------------------------------------------ */
-static void put_v4(uint8_t *ip, uint8_t tos, uint32_t total, uint16_t id, uint8_t ttl,
-		   uint8_t proto, uint32_t src, uint32_t dst)
-{
-	ip[0] = 0x45;
-	ip[1] = tos;
-	sys_st16(ip + 2, sys_be16((uint16_t)total));
-	sys_st16(ip + 4, sys_be16(id));
-	sys_st16(ip + 6, total > DF_ABOVE ? SYS_BE16(0x4000) : 0);
-	ip[8] = ttl;
-	ip[9] = proto;
-	sys_st16(ip + 10, 0);
-	sys_st32(ip + 12, src);
-	sys_st32(ip + 16, dst);
-	sys_st16(ip + 10, csum_ipv4_hdr(ip, IPV4_HLEN));
-}
-
-static void put_v6(uint8_t *ip, uint8_t tc, uint32_t plen, uint8_t next, uint8_t hop,
-		   const uint8_t src[16], const uint8_t dst[16])
-{
-	sys_st32(ip, sys_be32(6u << 28 | (uint32_t)tc << 20));
-	sys_st16(ip + 4, sys_be16((uint16_t)plen));
-	ip[6] = next;
-	ip[7] = hop;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-}
-
-/* The translated packet's metadata; the frame ends with its IP packet. */
-static void set_meta(struct pkt *p, bool v6, uint32_t hlen, uint32_t l3_len, uint8_t proto)
-{
-	uint8_t *ip = pkt_l3(p);
-	sys_st16(ip - 2, v6 ? SYS_BE16(ETH_TYPE_IPV6) : SYS_BE16(ETH_TYPE_IPV4));
-	p->l3 = v6 ? PKT_L3_IPV6 : PKT_L3_IPV4;
-	p->l3_len = (uint16_t)l3_len;
-	p->l4_off = (uint16_t)(p->l3_off + hlen);
-	p->l4_proto = proto;
-	p->len = (uint16_t)(p->l3_off + l3_len);
-	p->flags &= (uint16_t)~(PKT_F_IPV4_OPTS | PKT_F_IPV6_EXT);
-}
-
-static inline uint8_t proto_to6(uint8_t proto) { return proto == IPPROTO_ICMP_ ? IPPROTO_ICMPV6_ : proto; }
-static inline uint8_t proto_to4(uint8_t proto) { return proto == IPPROTO_ICMPV6_ ? IPPROTO_ICMP_ : proto; }
-
-/* The unfolded delta that takes a checksum from covering pseudo-header sum
- * `from` to covering `to` (csum_pseudo_* results; 0: none, as ICMPv4). */
-static inline uint64_t pseudo_delta(uint32_t from, uint32_t to)
-{
-	return (uint64_t)csum_fold(from) + (uint16_t)~csum_fold(to);
-}
-
-/* A transport header at l4 (avail bytes of it present, >= 8) changes
- * family: its port on side `src` (ICMP: the echo identifier) becomes
- * `port`, an ICMP echo its type, and its checksum, when present, follows
- * the pseudo-header change ps_from -> ps_to.  `proto` is the IPv4
- * protocol number (TCP, UDP or ICMP).  A UDP checksum 0 stays 0. */
-static void l4_xlate(uint8_t *l4, uint32_t avail, uint8_t proto, bool to6, bool src, uint16_t port,
-		     uint32_t ps_from, uint32_t ps_to)
-{
-	uint32_t po, so;
-	uint64_t d = 0;
-	if (proto == IPPROTO_ICMP_) {
-		uint16_t old = sys_ld16(l4);
-		uint8_t t = l4[0];
-		l4[0] = to6 ? (t == 8 ? 128 : 129) : (t == 128 ? 8 : 0);
-		d += csum_delta16(old, sys_ld16(l4));
-		po = 4;
-		so = 2;
-	} else {
-		po = src ? 0 : 2;
-		so = proto == IPPROTO_TCP_ ? 16 : 6;
-	}
-	uint16_t old_p = sys_ld16(l4 + po);
-	sys_st16(l4 + po, port);
-	d += csum_delta16(old_p, port);
-	if (avail < so + 2)
-		return; /* a quote cut before the checksum */
-	uint16_t sum = sys_ld16(l4 + so);
-	if (proto == IPPROTO_UDP_ && sum == 0)
-		return;
-	sum = csum_apply(sum, d + pseudo_delta(ps_from, ps_to));
-	if (proto == IPPROTO_UDP_ && sum == 0)
-		sum = 0xffff;
-	sys_st16(l4 + so, sum);
-}
-
+/* ---- packets ----------------------------------------------------------------- */
 int xlate64_6to4(struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t ip_id)
 {
-	uint8_t h6[V6_HLEN];
-	memcpy(h6, pkt_l3(p), V6_HLEN);
-	uint32_t plen = sys_be16(sys_ld16(h6 + 4));
-	uint8_t next = p->l4_proto, proto = proto_to4(next);
-	uint32_t at = p->l3_off;
-	if (pkt_resize_hdr(p, at, V6_HLEN, IPV4_HLEN))
-		return XLATE64_NO_ROOM;
-	uint8_t *ip = p->data + at;
-	uint8_t tc = (uint8_t)(sys_be32(sys_ld32(h6)) >> 20);
-	put_v4(ip, tc, IPV4_HLEN + plen, ip_id, (uint8_t)(h6[7] - 1), proto, src, dst);
-	l4_xlate(ip + IPV4_HLEN, plen, proto, false, true, sport,
-		 csum_pseudo_v6(h6 + 8, h6 + 24, next, plen),
-		 proto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(src, dst, proto, plen));
-	set_meta(p, false, IPV4_HLEN, IPV4_HLEN + plen, proto);
-	return XLATE64_OK;
+	return xlate64_6to4_proto(p, p->l4_proto, src, dst, sport, ip_id);
 }
 
 int xlate64_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16], uint16_t dport)
 {
-	const uint8_t *ip4 = pkt_l3(p);
-	uint32_t ihl = (uint32_t)p->l4_off - p->l3_off;
-	uint8_t tos = ip4[1], ttl = ip4[8], proto = ip4[9];
-	uint32_t s4 = sys_ld32(ip4 + 12), d4 = sys_ld32(ip4 + 16);
-	uint32_t l4len = p->l3_len - ihl;
-	uint32_t at = p->l3_off;
-	if (pkt_resize_hdr(p, at, ihl, V6_HLEN))
-		return XLATE64_NO_ROOM;
-	uint8_t *ip = p->data + at;
-	uint8_t next = proto_to6(proto);
-	put_v6(ip, tos, l4len, next, (uint8_t)(ttl - 1), src, dst);
-	uint8_t *l4 = ip + V6_HLEN;
-	uint32_t ps6 = csum_pseudo_v6(src, dst, next, l4len);
-	l4_xlate(l4, l4len, proto, true, false, dport,
-		 proto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(s4, d4, proto, l4len), ps6);
-	if (proto == IPPROTO_UDP_ && sys_ld16(l4 + 6) == 0) {
-		/* No checksum: IPv6 requires one (RFC 8200 8.1); computed
-		 * over the UDP length (RFC 7915 4.5). */
-		uint32_t ulen = sys_be16(sys_ld16(l4 + 4));
-		uint16_t c = csum_fold(csum_partial(l4, ulen, csum_pseudo_v6(src, dst, next, ulen)));
-		sys_st16(l4 + 6, c ? c : 0xffff);
-	}
-	set_meta(p, true, V6_HLEN, V6_HLEN + l4len, next);
-	return XLATE64_OK;
+	return xlate64_4to6_proto(p, pkt_l3(p)[9], src, dst, dport);
 }
 
 bool xlate64_v4_source_route(const struct pkt *p)
@@ -423,13 +294,13 @@ int xlate64_icmp_4to6(struct pkt *p, const struct xlate_inner *q, const uint8_t 
 	uint8_t *ip = icmp_refront(p, q, ihl + ICMP_HLEN + qihl, new_front, ICMP6_MAX, &avail);
 	if (!ip)
 		return XLATE64_NO_ROOM;
-	uint8_t qnext = proto_to6(qproto);
-	put_v6(ip + V6_HLEN + ICMP_HLEN, qtos, qlen, qnext, qttl, qsrc, qdst);
-	l4_xlate(ip + new_front, avail, qproto, true, true, qsport,
-		 qproto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(qs4, qd4, qproto, qlen),
-		 csum_pseudo_v6(qsrc, qdst, qnext, qlen));
+	uint8_t qnext = xlate64_proto_to6(qproto);
+	xlate64_put_v6(ip + V6_HLEN + ICMP_HLEN, qtos, qlen, qnext, qttl, qsrc, qdst);
+	xlate64_l4(ip + new_front, avail, qproto, true, true, qsport,
+		   qproto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(qs4, qd4, qproto, qlen),
+		   csum_pseudo_v6(qsrc, qdst, qnext, qlen));
 	uint32_t plen = ICMP_HLEN + V6_HLEN + avail;
-	put_v6(ip, otos, plen, IPPROTO_ICMPV6_, (uint8_t)(ottl - 1), osrc, odst);
+	xlate64_put_v6(ip, otos, plen, IPPROTO_ICMPV6_, (uint8_t)(ottl - 1), osrc, odst);
 	uint8_t *ic6 = ip + V6_HLEN;
 	ic6[0] = t6;
 	ic6[1] = c6;
@@ -437,7 +308,7 @@ int xlate64_icmp_4to6(struct pkt *p, const struct xlate_inner *q, const uint8_t 
 	memcpy(ic6 + 4, rest6, 4);
 	sys_st16(ic6 + 2, csum_fold(csum_partial(ic6, plen,
 						 csum_pseudo_v6(osrc, odst, IPPROTO_ICMPV6_, plen))));
-	set_meta(p, true, V6_HLEN, V6_HLEN + plen, IPPROTO_ICMPV6_);
+	xlate64_set_meta(p, true, V6_HLEN, V6_HLEN + plen, IPPROTO_ICMPV6_);
 	return XLATE64_OK;
 }
 
@@ -461,19 +332,19 @@ int xlate64_icmp_6to4(struct pkt *p, const struct xlate_inner *q, uint32_t osrc,
 	uint8_t *ip = icmp_refront(p, q, 2 * V6_HLEN + ICMP_HLEN, new_front, ICMP4_MAX, &avail);
 	if (!ip)
 		return XLATE64_NO_ROOM;
-	uint8_t qproto = proto_to4(qnext);
-	put_v4(ip + IPV4_HLEN + ICMP_HLEN, qtc, IPV4_HLEN + qlen, 0, qhop, qproto, qsrc, qdst);
-	l4_xlate(ip + new_front, avail, qproto, false, false, qdport,
-		 csum_pseudo_v6(qs6, qd6, qnext, qlen),
-		 qproto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(qsrc, qdst, qproto, qlen));
+	uint8_t qproto = xlate64_proto_to4(qnext);
+	xlate64_put_v4(ip + IPV4_HLEN + ICMP_HLEN, qtc, IPV4_HLEN + qlen, 0, qhop, qproto, qsrc, qdst);
+	xlate64_l4(ip + new_front, avail, qproto, false, false, qdport,
+		   csum_pseudo_v6(qs6, qd6, qnext, qlen),
+		   qproto == IPPROTO_ICMP_ ? 0 : csum_pseudo_v4(qsrc, qdst, qproto, qlen));
 	uint32_t len4 = ICMP_HLEN + IPV4_HLEN + avail;
-	put_v4(ip, otc, IPV4_HLEN + len4, ip_id, (uint8_t)(ohop - 1), IPPROTO_ICMP_, osrc, odst);
+	xlate64_put_v4(ip, otc, IPV4_HLEN + len4, ip_id, (uint8_t)(ohop - 1), IPPROTO_ICMP_, osrc, odst);
 	uint8_t *ic4 = ip + IPV4_HLEN;
 	ic4[0] = t4;
 	ic4[1] = c4;
 	sys_st16(ic4 + 2, 0);
 	memcpy(ic4 + 4, rest4, 4);
 	sys_st16(ic4 + 2, csum_fold(csum_partial(ic4, len4, 0)));
-	set_meta(p, false, IPV4_HLEN, IPV4_HLEN + len4, IPPROTO_ICMP_);
+	xlate64_set_meta(p, false, IPV4_HLEN, IPV4_HLEN + len4, IPPROTO_ICMP_);
 	return XLATE64_OK;
 }

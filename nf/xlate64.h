@@ -39,6 +39,7 @@ struct xlate64_prefix {
 	uint8_t a[16];  /* the prefix, bits past len zero */
 	uint8_t len;    /* 32, 40, 48, 56, 64 or 96 */
 	bool wkp;       /* the well-known prefix 64:ff9b::/96 (RFC 6052 2.1) */
+	uint8_t v4_at[4]; /* where the IPv4 address's bytes go (byte 8 never) */
 };
 
 /* The lengths RFC 6052 2.2 defines. */
@@ -52,8 +53,15 @@ void xlate64_prefix_set(struct xlate64_prefix *pf, const uint8_t a[16], uint8_t 
 
 /* True if v6 address `a` is in the prefix. */
 bool xlate64_match(const struct xlate64_prefix *pf, const uint8_t a[16]);
-/* The IPv4 address (network order) embedded in `a` (which matches). */
-uint32_t xlate64_extract(const struct xlate64_prefix *pf, const uint8_t a[16]);
+/* The IPv4 address (network order) embedded in `a` (which matches).
+ * Inline: NAT64's fast path takes every packet's destination from it. */
+static inline uint32_t xlate64_extract(const struct xlate64_prefix *pf, const uint8_t a[16])
+{
+	if (pf->len == 96)
+		return sys_ld32(a + 12);
+	const uint8_t b[4] = {a[pf->v4_at[0]], a[pf->v4_at[1]], a[pf->v4_at[2]], a[pf->v4_at[3]]};
+	return sys_ld32(b);
+}
 /* The IPv4-embedded IPv6 address of v4 (network order): prefix, address
  * around bits 64-71 (zero), suffix zero. */
 void xlate64_embed(const struct xlate64_prefix *pf, uint32_t v4, uint8_t out[16]);

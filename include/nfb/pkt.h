@@ -242,7 +242,22 @@ static inline void pkt_free(struct pkt *p) { pkt_free_bulk(&p, 1); }
  * caller's to fix.  0, or -SYS_ENOSPC if the headroom is short (or
  * at + old_len is past the frame).
  */
-int pkt_resize_hdr(struct pkt *p, uint32_t at, uint32_t old_len, uint32_t new_len);
+static inline int pkt_resize_hdr(struct pkt *p, uint32_t at, uint32_t old_len, uint32_t new_len)
+{
+	if (at + old_len > p->len)
+		return -SYS_ENOSPC;
+	const uint8_t *front = p->data;
+	if (new_len >= old_len ? !pkt_push_front(p, new_len - old_len)
+			       : !pkt_pull_front(p, old_len - new_len))
+		return -SYS_ENOSPC;
+	/* Inline for NAT64's every packet: an untagged Ethernet header is a
+	 * move of constant size, a few loads and stores, not a call. */
+	if (at == 14)
+		__builtin_memmove(p->data, front, 14);
+	else
+		memmove(p->data, front, at);
+	return 0;
+}
 
 /* Copy `len` bytes into an empty buffer (hosted pcap input, tests, RST
  * generation).  Returns -SYS_E2BIG if it does not fit. */

@@ -384,7 +384,7 @@ static void lb_cold_v6(struct lb *l, struct pkt *p, uint64_t now)
 }
 
 /* Everything but unfragmented IPv4 TCP and UDP; true if `p` was decided. */
-static bool lb_cold(void *st, struct pkt *p, uint64_t now)
+static enum conn2_cold lb_cold(void *st, struct pkt *p, uint64_t now)
 {
 	struct lb *l = st;
 	bool from_clients = l->from_clients;
@@ -397,22 +397,22 @@ static bool lb_cold(void *st, struct pkt *p, uint64_t now)
 		} else if (lb_send(l, p, from_clients ? lc->server_port : lc->client_port)) {
 			l->c.passed++;
 		}
-		return true;
+		return CONN2_DECIDED;
 	}
 	bool l4 = (p->flags & PKT_F_L4) && !(p->flags & PKT_F_FRAG);
 	if (l4 && (p->l4_proto == IPPROTO_TCP_ || p->l4_proto == IPPROTO_UDP_))
-		return false;
+		return CONN2_KEY;
 	struct xlate_inner q;
 	if (l4 && p->l4_proto == IPPROTO_ICMP_ && xlate_icmp_inner(p, &q) &&
 	    (from_clients ? lb_icmp_error_from_clients(l, p, &q, now)
 			  : lb_icmp_error_from_servers(l, p, &q, now)))
-		return true;
+		return CONN2_DECIDED;
 	union flow_addr dst = lb_addr4(sys_ld32(pkt_l3(p) + 16));
 	if (from_clients && lb_conf_is_vip_addr(lc, FLOW_FAMILY_V4, &dst))
 		lb_drop(l, p, (p->flags & PKT_F_FRAG) ? LB_DROP_FRAGMENT : LB_DROP_UNSUPPORTED);
 	else
 		lb_other(l, p, from_clients, from_clients ? LB_DROP_NON_VIP : LB_DROP_NO_CONNECTION);
-	return true;
+	return CONN2_DECIDED;
 }
 
 /* What the fast path needs, loaded once per burst. */

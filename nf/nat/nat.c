@@ -352,47 +352,52 @@ static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_
 }
 
 /* ---- per packet ----------------------------------------------------------- */
-/* Everything but TCP and UDP of unfragmented IPv4; true if `p` was decided
- * here, false for the ICMP queries that go on as sessions. */
-static bool nat_cold(void *st, struct pkt *p, uint64_t now)
+/* (nat.h) */
+void nat_other(struct nat *n, struct pkt *p, uint16_t port)
 {
-	struct nat *n = st;
+	const bool v6 = p->l3 == PKT_L3_IPV6;
+	if (v6 ? !n->nc->ipv6_pass : !n->nc->non_ip_pass) {
+		nat_drop(n, p, v6 ? NAT_DROP_IPV6 : NAT_DROP_NON_IP);
+	} else if (nat_send(n, p, port)) {
+		if (v6)
+			n->c.ipv6_passed++;
+		else
+			n->c.non_ip_passed++;
+	}
+}
+
+/* nat_cold's packets but NAT64's: decided here, or keyed (the ICMP
+ * queries that go on as sessions). */
+static __attribute__((noinline)) enum conn2_cold
+nat_cold_other(struct nat *n, struct pkt *p, uint64_t now)
+{
 	bool from_inside = n->from_inside;
 	const struct nat_conf *nc = n->nc;
 	uint16_t other = from_inside ? nc->out_port : nc->in_port;
 	if (p->l3 != PKT_L3_IPV4) {
-		if (p->l3 == PKT_L3_IPV6 && nc->nat64 && from_inside && nat64_out(n, p, now))
-			return true;
-		if (p->l3 == PKT_L3_IPV6 ? !nc->ipv6_pass : !nc->non_ip_pass) {
-			nat_drop(n, p, p->l3 == PKT_L3_IPV6 ? NAT_DROP_IPV6 : NAT_DROP_NON_IP);
-		} else if (nat_send(n, p, other)) {
-			if (p->l3 == PKT_L3_IPV6)
-				n->c.ipv6_passed++;
-			else
-				n->c.non_ip_passed++;
-		}
-		return true;
+		nat_other(n, p, other);
+		return CONN2_DECIDED;
 	}
 	if ((p->flags & PKT_F_FRAG) && nat_frag_cold(n, p, now))
-		return true; /* a first fragment goes on as a whole packet */
+		return CONN2_DECIDED; /* a first fragment goes on as a whole packet */
 	if (!(p->flags & PKT_F_L4)) {
 		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
-		return true;
+		return CONN2_DECIDED;
 	}
 	if (p->l4_proto == IPPROTO_TCP_ || p->l4_proto == IPPROTO_UDP_)
-		return false;
+		return CONN2_KEY;
 	if (p->l4_proto != IPPROTO_ICMP_) {
 		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
-		return true;
+		return CONN2_DECIDED;
 	}
 	uint8_t type = pkt_l4(p)[0];
 	if (xlate_icmp_query(type)) {
 		/* Requests out, replies in, by their session; an outside
 		 * request has none, an inside reply would open one. */
 		if (flow_icmp_tag_is_request(flow_icmp_tag(IPPROTO_ICMP_, type)) == from_inside)
-			return false;
+			return CONN2_KEY;
 		nat_drop(n, p, from_inside ? NAT_DROP_UNSUPPORTED : NAT_DROP_NO_MAPPING);
-		return true;
+		return CONN2_DECIDED;
 	}
 	struct xlate_inner q;
 	if (xlate_icmp_inner(p, &q)) {
@@ -400,20 +405,22 @@ static bool nat_cold(void *st, struct pkt *p, uint64_t now)
 			nat_icmp_error_out(n, p, &q, now);
 		else
 			nat_icmp_error_in(n, p, &q, now);
-		return true;
+		return CONN2_DECIDED;
 	}
 	/* An error whose quote is no session's packet, or another type. */
 	nat_drop(n, p, xlate_icmp_is_error(type) ? NAT_DROP_UNSUPPORTED : NAT_DROP_ICMP_UNKNOWN);
-	return true;
+	return CONN2_DECIDED;
 }
 
-/* What the fast path needs, loaded once per burst. */
-struct nat_fast {
-	struct ft_entry *entries;
-	const struct nat_pool_addr *pool;
-	uint32_t tick;
-	uint32_t dl[NAT_TMO_COUNT]; /* a refreshed session's deadline, by timeout */
-};
+/* Everything but TCP and UDP of unfragmented IPv4 (conn2's `cold`).
+ * NAT64's inside IPv6, every packet of its sessions, is judged inline. */
+static inline enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
+{
+	struct nat *n = st;
+	if (p->l3 == PKT_L3_IPV6 && n->nc->nat64 && n->from_inside)
+		return nat64_cold(p);
+	return nat_cold_other(n, p, now);
+}
 
 /* The session's class is the packet's protocol (its key matched): with it
  * constant, the rewrite has no protocol tests. */
@@ -443,6 +450,8 @@ static inline bool nat_fast_out(const void *fc_, struct pkt *p, uint32_t idx, un
 	uint64_t u = e->user;
 	if ((nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p)) || (u & NAT_U_HAIRPIN))
 		return false;
+	if (p->l3 != PKT_L3_IPV4) /* its key matched: a NAT64 session */
+		return nat64_fast_out(fc, p, e, u);
 	e->deadline = fc->dl[nat_tmo(u)];
 	nat_rewrite(p, u, true, fc->pool[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
 	return true;
@@ -455,11 +464,13 @@ static inline bool nat_fast_in(const void *fc_, struct pkt *p, uint32_t idx, uns
 	const struct nat_fast *fc = fc_;
 	(void)reply;
 	struct ft_entry *e = conn2_first_in(fc->entries, idx, fc->tick);
-	if (!e || e->key.family != FLOW_FAMILY_V4) /* NAT64: nat_in() */
+	if (!e)
 		return false;
 	uint64_t u = e->user;
 	if (!(u & NAT_U_REPLIED) || (nat_u_cls(u) == NAT_CLS_TCP && !conn2_tcp_keeps_state(p)))
 		return false;
+	if (e->key.family != FLOW_FAMILY_V4)
+		return nat64_fast_in(fc, p, e, u);
 	e->deadline = fc->dl[nat_tmo(u)];
 	nat_rewrite(p, u, false, e->key.src.v4, e->key.sport);
 	return true;
@@ -474,6 +485,10 @@ static void nat_slow(void *st, struct pkt *p, const struct flow_key *k, uint32_t
 			nat_in(n, p, (uint32_t)x, now);
 		else
 			nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	if (p->l3 != PKT_L3_IPV4) {
+		nat64_out(n, p, k, hash, x, dir, now);
 		return;
 	}
 	if (likely(x >= 0 && dir == FT_DIR_ORIG)) {
@@ -517,19 +532,25 @@ static void nat_process_burst(struct nat *n, struct nf_batch *b, uint64_t now)
 	struct nat_fast fc = {
 		.entries = ft_entry(n->cn.ft, 0),
 		.pool = nc->pool->a,
+		.pref64 = &nc->pref64,
+		.ip_id = &n->ip_id,
+		.c = &n->c,
 		.tick = conn2_tick(now),
 	};
 	for (unsigned i = 0; i < NAT_TMO_COUNT; i++)
 		fc.dl[i] = ft_deadline(now, nc->tmo_ticks[i]);
 	uint16_t out = from_inside ? nc->out_port : nc->in_port;
 	bool fast_on = out < n->n_ports;
-	/* Counted once per burst: the fast path touches no counter. */
+	/* NAT64's fast packets change length (its counts: nat64_fast_*). */
+	const uint64_t n64 = n->c.nat64_out + n->c.nat64_in;
+	/* Counted once per burst: the fast path touches no other counter. */
 	if (from_inside)
 		n->c.translated_out += conn2_process(&n->cn, &nat_fn_out, nat_slow_out, n, &fc, b,
 						     NAT_ZONE_IN, FT_DIR_ORIG, out, fast_on, now);
 	else
 		n->c.translated_in += conn2_process(&n->cn, &nat_fn_in, nat_slow_in, n, &fc, b,
 						    NAT_ZONE_OUT, FT_DIR_REPLY, out, fast_on, now);
+	b->resized = n->c.nat64_out + n->c.nat64_in != n64;
 	nat_frag_burst_end(&n->frag, b);
 }
 
@@ -594,6 +615,8 @@ static void nat_rebind(struct nat *n, struct nat_conf *old, struct nat_conf *nc)
 		if (nat_rebind_one(n, old, nc, e, &ai)) {
 			e->user = (e->user & ~(0xffffull << NAT_U_ADDR_SHIFT)) |
 				  (uint64_t)ai << NAT_U_ADDR_SHIFT;
+			if (e->key.family != FLOW_FAMILY_V4)
+				e->user = nat64_rebind_user(nc, e);
 			continue;
 		}
 		conn2_close(&n->cn, (uint32_t)i);

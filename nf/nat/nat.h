@@ -120,7 +120,23 @@ static inline void nat_step(struct nat *n, struct ft_entry *e, const struct pkt 
 	conn2_refresh(&n->cn, e, now, n->nc->tmo_ticks[nat_tmo(u)], old_ticks);
 }
 
+/* ---- the fast path (conn2.h) ---------------------------------------------- */
+/* What the fast path needs, loaded once per burst. */
+struct nat_fast {
+	struct ft_entry *entries;
+	const struct nat_pool_addr *pool;
+	const struct xlate64_prefix *pref64; /* NAT64's */
+	uint16_t *ip_id;                     /* NAT64's IPv4 identification generator */
+	struct nat_counters *c;              /* NAT64's own counts */
+	uint32_t tick;
+	uint32_t dl[NAT_TMO_COUNT]; /* a refreshed session's deadline, by timeout */
+};
+
 /* ---- shared with NAT64 (nat64.h) ----------------------------------------- */
+/* IPv6 (unless NAT64 translates it) and non-IP frames: passed untouched
+ * out of `port` or dropped, as `ipv6 pass` and `non-ip pass` say. */
+void nat_other(struct nat *n, struct pkt *p, uint16_t port);
+
 /* A new session for inside packet `p` (key k, its flow_hash); `out`: the
  * outside key without its source address and port (NAT64: an IPv4 key),
  * NULL for the inside key itself (NAT44).  Returns the inside entry's

@@ -55,93 +55,100 @@ static void nat64_icmp_error_out(struct nat *n, struct pkt *p, uint64_t now)
 	n->c.icmp_errors_out++;
 }
 
-bool nat64_out(struct nat *n, struct pkt *p, uint64_t now)
+/* Why inside IPv6 packet `p` is not translated, the first reason of the
+ * order nat64.h gives; NAT_DROP_COUNT if it is (*dst: its IPv4
+ * destination), an ICMPv6 error (type < 128) included. */
+static enum nat_drop nat64_out_check(const struct nat_conf *nc, const struct pkt *p,
+				     uint32_t *dst)
+{
+	const uint8_t *ip = pkt_l3(p);
+	if (!xlate64_match(&nc->pref64, ip + 24))
+		return NAT_DROP_NAT64_NOT_PREFIX;
+	*dst = xlate64_extract(&nc->pref64, ip + 24);
+	if (p->flags & PKT_F_FRAG)
+		return NAT_DROP_NAT64_FRAGMENT;
+	if (p->flags & PKT_F_IPV6_EXT)
+		return NAT_DROP_NAT64_IPV6_EXT;
+	if (xlate64_match(&nc->pref64, ip + 8) || !xlate64_v4_ok(&nc->pref64, *dst))
+		return NAT_DROP_NAT64_BAD_ADDR;
+	if (nat_pool_find(nc->pool, *dst) >= 0)
+		return NAT_DROP_NAT64_HAIRPIN;
+	if (ip[7] <= 1)
+		return NAT_DROP_NAT64_HOP_LIMIT;
+	if (!(p->flags & PKT_F_L4))
+		return NAT_DROP_UNSUPPORTED;
+	const uint8_t *l4 = pkt_l4(p);
+	switch (p->l4_proto) {
+	case IPPROTO_TCP_:
+		return NAT_DROP_COUNT;
+	case IPPROTO_UDP_: /* RFC 8200 8.1: no checksum is not allowed */
+		return sys_ld16(l4 + 6) ? NAT_DROP_COUNT : NAT_DROP_BAD_CHECKSUM;
+	case IPPROTO_ICMPV6_:
+		/* Echo requests and errors; an echo reply opens nothing; ND,
+		 * MLD... stay inside. */
+		return l4[0] <= 128 ? NAT_DROP_COUNT
+		       : l4[0] == 129 ? NAT_DROP_UNSUPPORTED
+				      : NAT_DROP_ICMP_UNKNOWN;
+	default:
+		return NAT_DROP_UNSUPPORTED;
+	}
+}
+
+void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash, int32_t x,
+	       int dir, uint64_t now)
 {
 	const struct nat_conf *nc = n->nc;
-	const uint8_t *ip = pkt_l3(p);
-	if (!xlate64_match(&nc->pref64, ip + 24)) {
-		if (nc->ipv6_pass)
-			return false;
-		nat_drop(n, p, NAT_DROP_NAT64_NOT_PREFIX);
-		return true;
+	uint32_t dst = 0;
+	enum nat_drop why = nat64_out_check(nc, p, &dst);
+	if (why == NAT_DROP_NAT64_NOT_PREFIX && nc->ipv6_pass) {
+		nat_other(n, p, nc->out_port);
+		return;
 	}
-	uint32_t dst = xlate64_extract(&nc->pref64, ip + 24);
-	enum nat_drop why = NAT_DROP_COUNT;
-	if (p->flags & PKT_F_FRAG)
-		why = NAT_DROP_NAT64_FRAGMENT;
-	else if (p->flags & PKT_F_IPV6_EXT)
-		why = NAT_DROP_NAT64_IPV6_EXT;
-	else if (xlate64_match(&nc->pref64, ip + 8) || !xlate64_v4_ok(&nc->pref64, dst))
-		why = NAT_DROP_NAT64_BAD_ADDR;
-	else if (nat_pool_find(nc->pool, dst) >= 0)
-		why = NAT_DROP_NAT64_HAIRPIN;
-	else if (ip[7] <= 1)
-		why = NAT_DROP_NAT64_HOP_LIMIT;
-	else if (!(p->flags & PKT_F_L4))
-		why = NAT_DROP_UNSUPPORTED;
 	if (why != NAT_DROP_COUNT) {
 		nat_drop(n, p, why);
-		return true;
+		return;
 	}
-	const uint8_t *l4 = pkt_l4(p);
-	uint8_t proto = p->l4_proto;
-	switch (proto) {
-	case IPPROTO_TCP_:
-		break;
-	case IPPROTO_UDP_:
-		if (sys_ld16(l4 + 6) == 0) { /* RFC 8200 8.1: none is not allowed */
-			nat_drop(n, p, NAT_DROP_BAD_CHECKSUM);
-			return true;
-		}
-		break;
-	case IPPROTO_ICMPV6_:
-		if (l4[0] == 128) {
-			proto = IPPROTO_ICMP_;
-			break;
-		}
-		if (l4[0] < 128)
-			nat64_icmp_error_out(n, p, now);
-		else /* an echo reply opens nothing; ND, MLD... stay inside */
-			nat_drop(n, p, l4[0] == 129 ? NAT_DROP_UNSUPPORTED : NAT_DROP_ICMP_UNKNOWN);
-		return true;
-	default:
-		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
-		return true;
+	if (!k) {
+		/* Not keyed (nat64_cold), yet it passed: an ICMPv6 error. */
+		nat64_icmp_error_out(n, p, now);
+		return;
 	}
-	struct flow_key k;
-	flow_key_from_pkt(p, NAT_ZONE_IN, &k);
-	uint32_t hash = flow_hash(&k);
-	int dir;
-	int32_t x = ft_lookup(n->cn.ft, &k, hash, now, &dir);
 	if (x >= 0 && dir != FT_DIR_ORIG) {
 		nat_drop(n, p, NAT_DROP_INVALID); /* inside host posing as the remote */
-		return true;
+		return;
 	}
 	if (x < 0) {
 		/* The outside key: pool address:port (nat_new's) -> dst. */
+		uint8_t proto = k->proto == IPPROTO_ICMPV6_ ? IPPROTO_ICMP_ : k->proto;
 		struct flow_key ok;
 		memset(&ok, 0, sizeof(ok));
 		ok.family = FLOW_FAMILY_V4;
 		ok.proto = proto;
 		ok.dst.v4 = dst;
-		ok.dport = proto == IPPROTO_ICMP_ ? flow_icmp_tag(IPPROTO_ICMP_, 8) : k.dport;
-		if ((x = nat_new(n, p, &k, hash, now, &ok)) < 0)
-			return true;
+		ok.dport = proto == IPPROTO_ICMP_ ? flow_icmp_tag(IPPROTO_ICMP_, 8) : k->dport;
+		if ((x = nat_new(n, p, k, hash, now, &ok)) < 0)
+			return;
 	}
 	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
 	nat_step(n, e, p, false, now);
 	if (!nat_send(n, p, nc->out_port))
-		return true;
+		return;
 	uint64_t u = e->user;
 	int rc = xlate64_6to4(p, nc->pool->a[nat_u_addr(u)].addr, dst, sys_be16(nat_u_port(u)),
 			      nat64_ip_id(n));
 	if (rc) {
 		nat64_failed(n, p, rc);
-		return true;
+		return;
 	}
 	n->c.translated_out++;
 	n->c.nat64_out++;
-	return true;
+}
+
+uint64_t nat64_rebind_user(const struct nat_conf *nc, const struct ft_entry *e)
+{
+	uint32_t remote = xlate64_extract(&nc->pref64, e->key.dst.v6);
+	uint64_t u = e->user & ~NAT_U_HAIRPIN;
+	return nat_pool_find(nc->pool, remote) >= 0 ? u | NAT_U_HAIRPIN : u;
 }
 
 /* What stops an IPv4 packet from the outside on its way to IPv6. */

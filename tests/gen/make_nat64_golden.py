@@ -233,6 +233,101 @@ def case_timeouts():
     return c
 
 
+def case_established():
+    """Sessions past their first packets, in bursts (one timestamp each:
+    dt=0), the way the NAT's bulk path takes them both ways, beside what
+    must still go one by one in its turn: a new session, an ICMPv6 error
+    about a session opened earlier in the same burst, drops."""
+    c = Case64("nat64-established")
+    D = b"d" * 13  # odd lengths: the checksum's last byte padded
+    u1, t1, e1, u2 = (in6() / udp(5000, 53, load=D), in6() / tcp(41000, 80, "S", seq=7),
+                      in6() / ICMPv6EchoRequest(id=4000, seq=1, data=PING),
+                      in6(src=H6B, dst=C) / udp(6000, 123))
+    c.send(0, u1, to4(c, u1, udp(5000, 53, load=D)))
+    c.send(0, t1, to4(c, t1, tcp(41000, 80, "S", seq=7)))
+    c.send(0, e1, to4(c, e1, ICMP(type=8, id=4000, seq=1) / Raw(PING)))
+    c.send(0, u2, to4(c, u2, udp(6000, 123), dst=C))
+    # The first replies mark the sessions answered.
+    r = out4() / udp(53, 5000)
+    c.send(1, r, to6(r, udp(53, 5000)))
+    r = out4() / tcp(80, 41000, "SA", seq=90, ack=8)
+    c.send(1, r, to6(r, tcp(80, 41000, "SA", seq=90, ack=8)))
+    r = out4() / ICMP(type=0, id=4000, seq=1) / Raw(PING)
+    c.send(1, r, to6(r, ICMPv6EchoReply(id=4000, seq=1, data=PING)))
+    r = out4(src=C) / udp(123, 6000)
+    c.send(1, r, to6(r, udp(123, 6000), dst=H6B))
+    # One inside burst: established packets, a new session (H6:5001), an
+    # ICMPv6 error about it after it, a last hop (hop limit 2), 1300
+    # bytes (DF), and drops: hop limit 1, UDP without checksum.
+    burst = [(in6(tc=0x28) / udp(5000, 53, load=D + D), udp(5000, 53, load=D + D), B),
+             (in6() / tcp(41000, 80, "A", seq=8, ack=91, load=b"GET /"),
+              tcp(41000, 80, "A", seq=8, ack=91, load=b"GET /"), B),
+             (in6() / ICMPv6EchoRequest(id=4000, seq=2, data=PING),
+              ICMP(type=8, id=4000, seq=2) / Raw(PING), B),
+             (in6(src=H6B, dst=C) / udp(6000, 123, load=b"ntp"), udp(6000, 123, load=b"ntp"), C),
+             (in6() / udp(5001, 53), udp(5001, 53), B)]
+    ur = IPv6(src=v6(B), dst=H6, hlim=40) / udp(53, 5001)
+    qv4 = IP(src=B, dst=EXT, ttl=40, id=0, flags=0) / udp(53, 5001)
+    burst.append((in6(dst=B) / ICMPv6DestUnreach(code=4) / Raw(bytes(ur)),
+                  ICMP(type=3, code=3) / Raw(bytes(qv4)), B))
+    burst.append((in6(hlim=2) / udp(5000, 53), udp(5000, 53), B))
+    big = b"B" * 1300
+    dt = 0.001
+    for p6, l4, dst in burst:
+        c.send(0, p6, to4(c, p6, l4, dst=dst), dt=dt)
+        dt = 0
+    p6 = in6() / udp(5000, 53, load=big)
+    want = to4(c, p6, udp(5000, 53, load=big))
+    want[IP].flags = "DF"
+    c.send(0, p6, want, dt=0)
+    c.send(0, in6(hlim=1) / tcp(41000, 80, "A", seq=13, ack=91), None, dt=0)
+    c.send(0, in6() / udp(5000, 53, chksum=0), None, dt=0)
+    # One outside burst: established replies (fast), and what is not: no
+    # UDP checksum (computed), TTL 1 (dropped), IP options (not carried),
+    # a FIN (a state change), the new session's first reply.
+    out = [(out4() / udp(53, 5000, load=D), udp(53, 5000, load=D), H6),
+           (out4(tos=0x48) / tcp(80, 41000, "PA", seq=91, ack=13, load=b"200 OK"),
+            tcp(80, 41000, "PA", seq=91, ack=13, load=b"200 OK"), H6),
+           (out4() / ICMP(type=0, id=4000, seq=2) / Raw(PING),
+            ICMPv6EchoReply(id=4000, seq=2, data=PING), H6),
+           (out4(src=C) / udp(123, 6000, load=b"ntp"), udp(123, 6000, load=b"ntp"), H6B),
+           (out4() / udp(53, 5000, load=D, chksum=0), udp(53, 5000, load=D), H6)]
+    dt = 0.001
+    for p4, l4, dst in out:
+        c.send(1, p4, to6(p4, l4, dst=dst), dt=dt)
+        dt = 0
+    c.send(1, out4(ttl=1) / udp(53, 5000), None, dt=0)
+    p4 = eth(1) / IP(src=B, dst=EXT, ttl=64, id=21, options=b"\x01\x01\x01\x00") / udp(53, 5000)
+    c.send(1, p4, to6(p4, udp(53, 5000)), dt=0)
+    p4 = out4() / tcp(80, 41000, "FA", seq=97, ack=13)
+    c.send(1, p4, to6(p4, tcp(80, 41000, "FA", seq=97, ack=13)), dt=0)
+    p4 = out4() / udp(53, 5001)
+    c.send(1, p4, to6(p4, udp(53, 5001)), dt=0)
+    # A burst of 40 (more than one conn2 chunk of 32), every session.
+    dt = 0.001
+    for i in range(40):
+        k = i % 4
+        if k == 0:
+            p6, l4, dst = in6() / udp(5000, 53, load=bytes([i]) * i), udp(5000, 53, load=bytes([i]) * i), B
+        elif k == 1:
+            p6 = in6() / tcp(41000, 80, "A", seq=13 + i, ack=98)
+            l4, dst = tcp(41000, 80, "A", seq=13 + i, ack=98), B
+        elif k == 2:
+            p6 = in6() / ICMPv6EchoRequest(id=4000, seq=10 + i, data=PING)
+            l4, dst = ICMP(type=8, id=4000, seq=10 + i) / Raw(PING), B
+        else:
+            p6, l4, dst = in6(src=H6B, dst=C) / udp(6000, 123, load=b"n" * i), udp(6000, 123, load=b"n" * i), C
+        c.send(0, p6, to4(c, p6, l4, dst=dst), dt=dt)
+        dt = 0
+    # The bytes sent are the translated packets' (20 fewer or more each),
+    # also when a whole burst goes one way at once.
+    c.stats = ["nat.sessions_created 5", "nat.translated_out 51", "nat.translated_in 12",
+               "nat.nat64_out 51", "nat.nat64_in 12", "nat.icmp_errors_out 1",
+               "nat.nat64_udp_csum_computed 1", "nat.drop_nat64_hop_limit 2",
+               "nat.drop_bad_checksum 1", "port0.tx_bytes 863", "port1.tx_bytes 4221"]
+    return c
+
+
 def case_bad_config():
     c = Case64("nat64-bad-config", PORTS +
                f"snat from 2001:db8:1::/48 to {EXT}\n"
@@ -261,7 +356,7 @@ def case_bad_config_no_mode():
 
 
 def main():
-    for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_bad_config(),
+    for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_bad_config(),
               case_bad_config_no_mode()):
         c.write()
 

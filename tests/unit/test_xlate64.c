@@ -297,6 +297,88 @@ static void test_echo_both_ways(void **state)
 	assert_memory_equal(l4, e, 16); /* the same message again */
 }
 
+/* ---- random packets: incremental checksums against full ones --------------------- */
+static uint32_t rnd_state = 0x2545f491u;
+
+static uint32_t rnd(void) /* xorshift32: the same packets every run */
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void rnd_bytes(uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)rnd();
+}
+
+/* A random IPv6 TCP, UDP or ICMPv6 echo request from a random host to a
+ * random IPv4 address under the well-known prefix, its checksum right by
+ * ref_csum; returns its length and the protocol and transport length. */
+static size_t rnd_pkt6(uint8_t *f, uint8_t *proto, size_t *l4len)
+{
+	static const uint8_t protos[3] = {IPPROTO_TCP_, IPPROTO_UDP_, IPPROTO_ICMPV6_};
+	size_t o = eth(f, ETH_TYPE_IPV6);
+	uint8_t *ip = f + o, *l4 = ip + 40;
+	*proto = protos[rnd() % 3];
+	size_t hlen = *proto == IPPROTO_TCP_ ? 20 : 8, len = hlen + rnd() % 64;
+	rnd_bytes(ip, 40 + len);
+	ip[0] = (uint8_t)(0x60 | (ip[0] & 15));
+	ip[4] = 0;
+	ip[5] = (uint8_t)len;
+	ip[6] = *proto;
+	ip[7] = (uint8_t)(2 + rnd() % 254);
+	memcpy(ip + 24, WKP_B, 12);
+	if (*proto == IPPROTO_TCP_) {
+		l4[12] = 0x50;
+		ref_csum(ip, true, *proto, l4, len, 16, true);
+	} else if (*proto == IPPROTO_UDP_) {
+		l4[4] = 0;
+		l4[5] = (uint8_t)len;
+		ref_csum(ip, true, *proto, l4, len, 6, true);
+	} else {
+		l4[0] = 128;
+		l4[1] = 0;
+		ref_csum(ip, true, *proto, l4, len, 2, true);
+	}
+	*l4len = len;
+	return o + 40 + len;
+}
+
+/* Random packets there and back: after each translation the IPv4 header
+ * checksum and the transport checksum (RFC 1624 updates of the pseudo-
+ * header, the port and the ICMP type) are what a full sum says. */
+static void test_random_round_trips(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		uint8_t f[160], proto;
+		size_t l4len, n = rnd_pkt6(f, &proto, &l4len);
+		struct pkt *p = frame(f, (uint32_t)n, PKT_HEADROOM);
+		uint32_t src = rnd(), dst = rnd();
+		uint16_t port = (uint16_t)rnd(), id = (uint16_t)rnd();
+		assert_int_equal(xlate64_6to4(p, src, dst, port, id), XLATE64_OK);
+		const uint8_t *ip = pkt_l3(p);
+		uint8_t p4 = proto == IPPROTO_ICMPV6_ ? IPPROTO_ICMP_ : proto;
+		assert_int_equal(ref_fold(ref_add(0, ip, 20)), 0xffff);
+		assert_int_equal(sys_ld32(ip + 12), src);
+		assert_int_equal(sys_ld16(pkt_l4(p) + (p4 == IPPROTO_ICMP_ ? 4 : 0)), port);
+		assert_true(ref_ok(ip, false, p4, pkt_l4(p), l4len, p4 != IPPROTO_ICMP_));
+		assert_int_equal(parse_pkt_full(p), PARSE_OK);
+		uint8_t s6[16], d6[16];
+		rnd_bytes(s6, 16);
+		rnd_bytes(d6, 16);
+		port = (uint16_t)rnd();
+		assert_int_equal(xlate64_4to6(p, s6, d6, port), XLATE64_OK);
+		ip = pkt_l3(p);
+		assert_memory_equal(ip + 8, s6, 16);
+		assert_int_equal(sys_ld16(pkt_l4(p) + (p4 == IPPROTO_ICMP_ ? 4 : 2)), port);
+		assert_true(ref_ok(ip, true, proto, pkt_l4(p), l4len, true));
+	}
+}
+
 static void test_no_headroom(void **state)
 {
 	(void)state;
@@ -483,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_udp_4to6_zero_checksum),
 		cmocka_unit_test(test_tcp_round_trip),
 		cmocka_unit_test(test_echo_both_ways),
+		cmocka_unit_test(test_random_round_trips),
 		cmocka_unit_test(test_no_headroom),
 		cmocka_unit_test(test_icmp_maps),
 		cmocka_unit_test(test_icmp_error_4to6),
