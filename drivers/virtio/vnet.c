@@ -317,35 +317,35 @@ static void vnet_disarm_rx(struct port *port)
 static void vnet_vq_stats(const struct vq *vq, const char *q, struct stats_writer *w)
 {
 	char k[32];
-	snprintf(k, sizeof(k), "%s_used", q);
+	snprintf(k, sizeof(k), "virtio_%s_used", q);
 	stats_u64(w, k, vq_used_idx(vq));
-	snprintf(k, sizeof(k), "%s_consumed", q);
+	snprintf(k, sizeof(k), "virtio_%s_consumed", q);
 	stats_u64(w, k, vq->last_used);
-	snprintf(k, sizeof(k), "%s_avail", q);
+	snprintf(k, sizeof(k), "virtio_%s_avail", q);
 	stats_u64(w, k, vq->avail_idx);
-	snprintf(k, sizeof(k), "%s_free", q);
+	snprintf(k, sizeof(k), "virtio_%s_free", q);
 	stats_u64(w, k, vq->n_free);
 	if (vq->event_idx) {
-		snprintf(k, sizeof(k), "%s_used_event", q);
+		snprintf(k, sizeof(k), "virtio_%s_used_event", q);
 		stats_u64(w, k, *vq->used_event);
-		snprintf(k, sizeof(k), "%s_avail_event", q);
+		snprintf(k, sizeof(k), "virtio_%s_avail_event", q);
 		stats_u64(w, k, *vq->avail_event);
 	}
-	snprintf(k, sizeof(k), "%s_kicks", q);
+	snprintf(k, sizeof(k), "virtio_%s_kicks", q);
 	stats_u64(w, k, vq->kicks);
-	snprintf(k, sizeof(k), "%s_bad_used", q);
+	snprintf(k, sizeof(k), "virtio_%s_bad_used", q);
 	stats_u64(w, k, vq->bad_used);
 }
 
 static void vnet_stats(const struct port *port, struct stats_writer *w)
 {
 	const struct vnet *vn = port->priv;
-	stats_u64(w, "irqs", vn->dev->irqs);
+	stats_u64(w, "virtio_irqs", vn->dev->irqs);
 	vnet_vq_stats(&vn->rx, "rxq", w);
 	vnet_vq_stats(&vn->tx, "txq", w);
-	stats_u64(w, "rx_merged", vn->rx_merged);
-	stats_u64(w, "rx_runts", vn->rx_runts);
-	stats_u64(w, "tx_moved", vn->tx_moved);
+	stats_u64(w, "virtio_rx_merged", vn->rx_merged);
+	stats_u64(w, "virtio_rx_runts", vn->rx_runts);
+	stats_u64(w, "virtio_tx_moved", vn->tx_moved);
 }
 
 const struct port_ops vnet_port_ops = {

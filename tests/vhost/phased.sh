@@ -180,13 +180,14 @@ phased_golden() {
 
 # The image prints the same counter lines as replay when it stops, port
 # names included (both take them from the config's `port N name`).  Never
-# compared: table sizes and their memory (replay's default vs the image's RAM) and where
+# compared: the virtio driver's own ring counters (portN.virtio_*), table sizes
+# and their memory (replay's default vs the image's RAM) and where
 # a rule is (FILE:LINE).  The console may hold earlier answers to "stats"
 # (nfbox reload asks first): the last value of each counter counts.
 phased_counters() {
 	local test=$1 re=$2 show=${3:-} ignore=${4:-'^$'}
 	counters() {
-		grep -E "$re" "$1" | grep -vE 'capacity|memory|_at ' | grep -vE "$ignore" | tr -d '\r' |
+		grep -E "$re" "$1" | grep -vE 'capacity|memory|_at |\.virtio_' | grep -vE "$ignore" | tr -d '\r' |
 			awk '{ last[$1] = $0 } END { for (k in last) print last[k] }' | sort
 	}
 	counters "$D/expect.stats" >"$D/expect.counters"
