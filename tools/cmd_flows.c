@@ -78,14 +78,8 @@ static int run_flows(int argc, char **argv)
 	enum opts_result r = opts_parse(&flows_opts, &a, argc, argv, &npos);
 	if (r != OPTS_OK)
 		return opts_status(r);
-	if (npos > 1) {
-		fprintf(stderr, PROG ": one target at a time ('%s' is extra)\n", argv[2]);
+	if (opts_one_target(PROG, npos, argv))
 		return 2;
-	}
-	if (npos == 0) {
-		fprintf(stderr, PROG ": which image? NAME, SOCKET, PID or CHAINFILE:NAME\n");
-		return 2;
-	}
 	struct flows_match m;
 	char err[160];
 	if (a.match && flows_match_parse(a.match, &m, err, sizeof(err)) < 0) {

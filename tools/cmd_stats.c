@@ -52,14 +52,8 @@ static int run_stats(int argc, char **argv)
 	enum opts_result r = opts_parse(&stats_opts, &a, argc, argv, &npos);
 	if (r != OPTS_OK)
 		return opts_status(r);
-	if (npos > 1) {
-		fprintf(stderr, PROG ": one target at a time ('%s' is extra)\n", argv[2]);
+	if (opts_one_target(PROG, npos, argv))
 		return 2;
-	}
-	if (npos == 0) {
-		fprintf(stderr, PROG ": which image? NAME, SOCKET, PID or CHAINFILE:NAME\n");
-		return 2;
-	}
 	const char *target = argv[1];
 	struct ctl_target t;
 	if (ctl_resolve(PROG, target, &t) < 0)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,4 +222,17 @@ void opts_print_usage(const struct opts *o, FILE *to)
 	}
 	if (o->epilog)
 		fputs(o->epilog, to);
+}
+
+int opts_one_target(const char *prog, int npos, char **argv)
+{
+	if (npos > 1) {
+		fprintf(stderr, "%s: one target at a time ('%s' is extra)\n", prog, argv[2]);
+		return 2;
+	}
+	if (npos == 0) {
+		fprintf(stderr, "%s: which image? NAME, SOCKET, PID or CHAINFILE:NAME\n", prog);
+		return 2;
+	}
+	return 0;
 }

@@ -126,6 +126,11 @@ static inline int opts_status(enum opts_result r)
 	return r == OPTS_HELP ? 0 : 2;
 }
 
+/* Commands that talk to one running image (stats, flows): exactly one
+ * positional TARGET after opts_parse, else a message and exit status 2;
+ * 0 if there is one. */
+int opts_one_target(const char *prog, int npos, char **argv);
+
 /* An OPT_CUSTOM parser: seconds, fractions allowed ("0.5"), stored as an
  * unsigned count of milliseconds (the --timeout of commands that wait for
  * an image).  Its `want`: OPTS_SECONDS_WANT. */

@@ -276,24 +276,32 @@ gen_and_vm() {
 }
 # grep -c prints 0 and fails when nothing matches: one number either way.
 notes() { local c; c=$(grep -c "setting IRQ 1" "$1/trace.log" 2>/dev/null); echo "${c:-0}"; }
+# gen_wait DIR: until the generator has printed its load line (or died),
+# the interrupts counted so far when the image was ready (N_READY), when
+# the pings were done (N_PING) and after the load (N_LOAD; empty: never
+# got there); then everything is stopped.
+gen_wait() {
+	local d=$1
+	N_READY="" N_PING="" N_LOAD=""
+	for _ in $(seq 2400); do
+		kill -0 "$TP_PID" 2>/dev/null || break
+		if [ -z "$N_READY" ] && grep -q "ready" "$d/vm.log" 2>/dev/null; then N_READY=$(notes "$d"); fi
+		if [ -z "$N_PING" ] && grep -q "ping:" "$d/gen.log"; then N_PING=$(notes "$d"); fi
+		if grep -q "load:" "$d/gen.log"; then N_LOAD=$(notes "$d"); break; fi
+		sleep 0.1
+	done
+	wait "$TP_PID" 2>/dev/null
+	TP_PID=""
+	stop_all
+}
 
 # adaptive_run DIR ACCEL GEN: one run; ADAPT_RES ok, rtt (only the RTT
 # check failed) or fail, and ADAPT_MSG the numbers or what went wrong.
 adaptive_run() {
 	local d=$1 accel=$2 gen=$3
 	gen_and_vm "$d" "$accel" "$gen" "" --ping 30 --gap-ms 50 --load 3
-	local n0="" n1="" n2=""
-	for _ in $(seq 2400); do
-		kill -0 "$TP_PID" 2>/dev/null || break
-		if [ -z "$n0" ] && grep -q "ready" "$d/vm.log" 2>/dev/null; then n0=$(notes "$d"); fi
-		if [ -z "$n1" ] && grep -q "ping:" "$d/gen.log"; then n1=$(notes "$d"); fi
-		if grep -q "load:" "$d/gen.log"; then n2=$(notes "$d"); break; fi
-		sleep 0.1
-	done
-	wait "$TP_PID" 2>/dev/null
-	TP_PID=""
-	stop_all
-	local ping load med got
+	gen_wait "$d"
+	local n0=$N_READY n1=$N_PING n2=$N_LOAD ping load med got
 	ping=$(grep -o "ping:.*" "$d/gen.log")
 	load=$(grep -o "load:.*" "$d/gen.log")
 	med=$(echo "$ping" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
@@ -328,17 +336,10 @@ adaptive_run() {
 # measured with a helper compiling; 0 on a quiet one).
 COAL_RATE=${COAL_RATE:-300000}
 coalesce_run() {
-	local d=$1 accel=$2 gen=$3 append=$4 n1="" n2="" load
+	local d=$1 accel=$2 gen=$3 append=$4 load
 	gen_and_vm "$d" "$accel" "$gen" "$append" --ping 1 --load 2 --load-rate "$COAL_RATE"
-	for _ in $(seq 2400); do
-		kill -0 "$TP_PID" 2>/dev/null || break
-		if [ -z "$n1" ] && grep -q "ping:" "$d/gen.log"; then n1=$(notes "$d"); fi
-		if grep -q "load:" "$d/gen.log"; then n2=$(notes "$d"); break; fi
-		sleep 0.1
-	done
-	wait "$TP_PID" 2>/dev/null
-	TP_PID=""
-	stop_all
+	gen_wait "$d"
+	local n1=$N_PING n2=$N_LOAD
 	load=$(grep -o "load:.*" "$d/gen.log")
 	local off got ref
 	off=$(echo "$load" | sed -n 's/.*offered \([0-9]*\).*/\1/p')
