@@ -48,17 +48,18 @@ static void halt_until(struct port *ports, int n, uint64_t now, uint64_t due, ui
 	port_disarm_rx_all(ports, n);
 	*console = k_console_take_wake();
 	uint64_t woke = sys_now_ns();
+	bool timer = !*console && woke >= due;
 	image_idle.halts++;
 	image_idle.halted_ns += woke - now;
 	if (*console)
 		image_idle.wake_console++;
-	else if (woke >= due)
+	else if (timer)
 		image_idle.wake_timer++;
 	else
 		image_idle.wake_rx++;
 	if (batch > 1) {
 		image_idle.coalesced++;
-		image_idle.coalesce_expired += !*console && woke >= due;
+		image_idle.coalesce_expired += timer;
 	}
 }
 

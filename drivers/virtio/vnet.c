@@ -314,27 +314,25 @@ static void vnet_disarm_rx(struct port *port)
 
 /* Where both sides of each ring are: ours (consumed / published) and the
  * device's (used->idx, avail_event), and what we asked for (used_event). */
+static void vq_stat(struct stats_writer *w, const char *q, const char *what, uint64_t v)
+{
+	char k[40];
+	snprintf(k, sizeof(k), "virtio_%s_%s", q, what);
+	stats_u64(w, k, v);
+}
+
 static void vnet_vq_stats(const struct vq *vq, const char *q, struct stats_writer *w)
 {
-	char k[32];
-	snprintf(k, sizeof(k), "virtio_%s_used", q);
-	stats_u64(w, k, vq_used_idx(vq));
-	snprintf(k, sizeof(k), "virtio_%s_consumed", q);
-	stats_u64(w, k, vq->last_used);
-	snprintf(k, sizeof(k), "virtio_%s_avail", q);
-	stats_u64(w, k, vq->avail_idx);
-	snprintf(k, sizeof(k), "virtio_%s_free", q);
-	stats_u64(w, k, vq->n_free);
+	vq_stat(w, q, "used", vq_used_idx(vq));
+	vq_stat(w, q, "consumed", vq->last_used);
+	vq_stat(w, q, "avail", vq->avail_idx);
+	vq_stat(w, q, "free", vq->n_free);
 	if (vq->event_idx) {
-		snprintf(k, sizeof(k), "virtio_%s_used_event", q);
-		stats_u64(w, k, *vq->used_event);
-		snprintf(k, sizeof(k), "virtio_%s_avail_event", q);
-		stats_u64(w, k, *vq->avail_event);
+		vq_stat(w, q, "used_event", *vq->used_event);
+		vq_stat(w, q, "avail_event", *vq->avail_event);
 	}
-	snprintf(k, sizeof(k), "virtio_%s_kicks", q);
-	stats_u64(w, k, vq->kicks);
-	snprintf(k, sizeof(k), "virtio_%s_bad_used", q);
-	stats_u64(w, k, vq->bad_used);
+	vq_stat(w, q, "kicks", vq->kicks);
+	vq_stat(w, q, "bad_used", vq->bad_used);
 }
 
 static void vnet_stats(const struct port *port, struct stats_writer *w)
@@ -482,11 +480,10 @@ bool vnet_rx_arm(struct vnet *vn, uint16_t batch)
 	uint16_t posted = (uint16_t)(vn->rx.size - vn->rx.n_free);
 	if (posted == 0)
 		return true;
-	/* Never ask for more than half of what the device can fill: the rest
-	 * is room for what comes while we wake up. */
-	if (batch > posted / 2)
-		batch = (uint16_t)SYS_MAX(posted / 2, 1);
-	return vq_arm(&vn->rx, batch ? batch : 1);
+	/* At least one frame, never more than half of what the device can
+	 * fill: the rest is room for what comes while we wake up. */
+	uint16_t most = (uint16_t)SYS_MAX(posted / 2, 1);
+	return vq_arm(&vn->rx, (uint16_t)SYS_MIN(SYS_MAX(batch, 1), most));
 }
 
 void vnet_rx_disarm(struct vnet *vn)
