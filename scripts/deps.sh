@@ -40,7 +40,10 @@ nfbox_install_deps() {
 	# tshark asks whether non-root users may capture; the answer does not
 	# matter to us, but the question must not block an unattended install.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get update -qq || return 1
+	# Another apt (a second nfbox command, unattended-upgrades) may hold
+	# dpkg's lock: wait for it instead of failing half-installed.
+	local lock=(-o DPkg::Lock::Timeout=900)
+	apt-get "${lock[@]}" update -qq || return 1
 	# Packages with daemons (prometheus, openvswitch-switch) would start
 	# them: the tests start their own, so none may run (a system
 	# Prometheus on :9090, a system OVS).  policy-rc.d 101 = "not now",
@@ -49,7 +52,7 @@ nfbox_install_deps() {
 	if [ ! -e $policy ]; then
 		printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && own=1
 	fi
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
 	local rc=$?
 	[ $own = 1 ] && rm -f $policy
 	return $rc
