@@ -11,7 +11,10 @@
  *   - guest RAM from a shared memfd when a NIC is vhost-user, so the
  *     backend can map it;
  *   - NICs: vhost-user:SOCKET[,server] (QEMU connects to the backend's
- *     socket, or listens on it with ",server") and tap:IFNAME (created if
+ *     socket, and again every second after the backend went away, so a
+ *     restarted testpmd or OVS gets the image back with its state; or
+ *     listens on it with ",server", where the backend reconnects) and
+ *     tap:IFNAME (created if
  *     missing, removed again at exit); virtio-net-device on microvm,
  *     virtio-net-pci on q35 and microvm-pcie (microvm,pcie=on);
  *   - ring size: --queue-size N, else 1024 when a NIC is vhost-user (QEMU
@@ -484,7 +487,7 @@ static int add_nics(struct argv_b *q, const struct vm *vm)
 				*comma = '\0';
 			}
 			add(q, "-chardev");
-			add(q, "socket,id=c%d,path=%s%s", i, path, server ? ",server=on,wait=on" : "");
+			add(q, "socket,id=c%d,path=%s%s", i, path, server ? ",server=on,wait=on" : ",reconnect=1");
 			add(q, "-netdev");
 			add(q, "vhost-user,id=n%d,chardev=c%d", i, i);
 		} else if (strncmp(spec, "tap:", 4) == 0) {

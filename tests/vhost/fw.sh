@@ -105,4 +105,17 @@ fi
 
 # ---- fw-counters ------------------------------------------------------------------
 phased_counters fw-counters '^(port[0-9]|firewall|loop)' '^port[0-9]\.name |^firewall\.(drop_policy|drop_invalid|rejects_sent) '
+
+# ---- fw-backend-restart -----------------------------------------------------------
+# The same phases again, with testpmd crashing (SIGKILL) after phase 1 (the
+# requests out: state made) and phase 3, a new testpmd each time: the
+# image, never restarted, reconnects (QEMU reconnect=) and keeps its flow
+# state, so the replies of phases 2 and 4 that pass only by state still do
+# and the outputs still equal replay's, frame for frame.
+rm -f "$D"/out*.pcap "$D/vm.log"
+PHASED_TEST=fw-backend-restart PHASED_KILL_AFTER="1 3"
+if phased_start "$D/fw.img" vfw && phased_feed phased_kill_backend; then
+	phased_stop
+	phased_golden fw-backend-restart "testpmd killed after phases $PHASED_KILL_AFTER, $PHASED_KILLS new ones"
+fi
 finish

@@ -27,6 +27,8 @@
 #   phased_expect FUNC CONF       replay -> D/expect{0,1}.pcap, D/expect.stats
 #   phased_start IMAGE NAME       testpmd and the image, until both are ready
 #   phased_feed [HOOK]            every phase; `HOOK N` after phase N
+#   phased_kill_backend N         a HOOK: testpmd crashes after the phases
+#                                 in PHASED_KILL_AFTER, a new one starts
 #   phased_stop                   the image prints its counters, all stop
 #   phased_golden TEST            each port's output equals replay's
 #   phased_counters TEST RE [SHOW] [IGNORE]   counter lines matching RE
@@ -37,32 +39,33 @@
 # D, NFBOX, TIMEOUT_READY come from the caller.
 
 phased_init() {
-	local name=$1 c
+	local c
+	PHASED_NAME=$1
 	shift
-	WORK=$(mktemp -d "/tmp/nfbox-vhost$name.XXXXXX")
+	WORK=$(mktemp -d "/tmp/nfbox-vhost$PHASED_NAME.XXXXXX")
 	D=$WORK
 	phased_cleanup() {
 		dpdk_stop_all
-		if [ "${KEEP:-0}" = 1 ]; then echo "vhost/$name: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
+		if [ "${KEEP:-0}" = 1 ]; then echo "vhost/$PHASED_NAME: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
 	}
 	trap phased_cleanup EXIT
 	trap 'exit 130' INT TERM
 	if ! dpdk_find; then
-		sk "$name" "needs$DPDK_MISSING"
+		sk "$PHASED_NAME" "needs$DPDK_MISSING"
 		return 1
 	fi
 	if ! /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
-		sk "$name" "needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
+		sk "$PHASED_NAME" "needs /usr/bin/python3 with scapy (Debian: python3-scapy)"
 		return 1
 	fi
 	for c in mergecap "$@"; do
 		if ! command -v "$c" >/dev/null; then
-			sk "$name" "needs $c (Debian: tshark)"
+			sk "$PHASED_NAME" "needs $c (Debian: tshark)"
 			return 1
 		fi
 	done
 	if [ ! -x "$NFBOX" ]; then
-		sk "$name" "no $NFBOX (make)"
+		sk "$PHASED_NAME" "no $NFBOX (make)"
 		return 1
 	fi
 }
@@ -90,11 +93,12 @@ phased_expect() {
 	read -r -a want1 <<<"$(per_phase "$D/expect1.pcap")"
 }
 
-phased_start() {
-	local img=$1 name=$2 vdevs n port p in
+# phased_testpmd: testpmd with the vhost servers and every phase's pcap
+# ports, until its sockets exist.
+phased_testpmd() {
+	local vdevs n port p in
 	# Port ids follow --vdev order: vhost0 0, vhost1 1, then per phase N
 	# the pcap ports 2N (inside) and 2N+1 (outside).
-	/usr/bin/python3 -c 'from scapy.all import wrpcap; wrpcap(__import__("sys").argv[1], [])' "$D/empty.pcap"
 	vdevs=("net_vhost0,iface=$D/s0,queues=1" "net_vhost1,iface=$D/s1,queues=1")
 	while read -r n port; do
 		for p in 0 1; do
@@ -108,6 +112,25 @@ phased_start() {
 		ko "$PHASED_TEST" "testpmd did not start: $(tail -n 3 "$D/testpmd.log" | tr '\n' ' ')"
 		return 1
 	fi
+}
+
+# phased_attached: until the image's two NICs are attached to testpmd, then
+# retry on a full ring rather than drop (the image's RX ring is the only
+# buffer between the two).  1 if they did not attach within 10 s.
+phased_attached() {
+	for _ in $(seq 100); do
+		[ "$(grep -c 'ready for processing' "$D/testpmd.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	tp "set fwd io retry"
+	tp "set burst tx delay 20 retry 2000"
+	[ "$(grep -c 'ready for processing' "$D/testpmd.log")" -ge 2 ]
+}
+
+phased_start() {
+	local img=$1 name=$2
+	/usr/bin/python3 -c 'from scapy.all import wrpcap; wrpcap(__import__("sys").argv[1], [])' "$D/empty.pcap"
+	phased_testpmd || return 1
 	export NFBOX_RUN_DIR=$D/run
 	mkdir -p "$NFBOX_RUN_DIR"
 	"$NFBOX" run "$img" --machine microvm --mem 256 --pin 1 --log "$D/vm.log" --name "$name" \
@@ -118,14 +141,45 @@ phased_start() {
 		ko "$PHASED_TEST" "$WAIT_READY_WHY"
 		return 1
 	fi
-	for _ in $(seq 100); do
-		[ "$(grep -c 'ready for processing' "$D/testpmd.log")" -ge 2 ] && break
-		sleep 0.1
+	phased_attached
+}
+
+# phased_kill_backend N: a feed hook (phased_feed phased_kill_backend) that
+# kills testpmd (SIGKILL: a crash, nothing said to the image) after phase N
+# and starts a new one on the same sockets; the image's QEMU reconnects.
+# The finished phases' outputs are kept aside (the new testpmd truncates
+# every tx_pcap it opens) and put back by phased_stop.  PHASED_KILL_AFTER
+# lists the phases after which to do it; PHASED_KILLS counts them.
+PHASED_KILLS=0
+phased_kill_backend() {
+	local n=$1 k p
+	[[ " ${PHASED_KILL_AFTER:-} " == *" $n "* ]] || return 0
+	mkdir -p "$D/kept"
+	for k in $(seq 1 "$n"); do
+		for p in 0 1; do
+			[ -f "$D/kept/out${p}_$k.pcap" ] && continue
+			# A killed testpmd never flushed the header of a pcap it
+			# wrote no frame to (libpcap buffers it): an empty file.
+			if [ -s "$D/out${p}_$k.pcap" ]; then
+				cp "$D/out${p}_$k.pcap" "$D/kept/"
+			else
+				cp "$D/empty.pcap" "$D/kept/out${p}_$k.pcap"
+			fi
+		done
 	done
-	# Retry on a full ring rather than drop: the image's RX ring is the
-	# only buffer between the two.
-	tp "set fwd io retry"
-	tp "set burst tx delay 20 retry 2000"
+	kill -9 "$TP_PID" 2>/dev/null
+	wait "$TP_PID" 2>/dev/null
+	dpdk_stop "$TP_PID"
+	exec {TP_FD}>&-
+	TP_FD=""
+	# DPDK's vhost server will not bind over a socket file left behind.
+	rm -f "$D/s0" "$D/s1"
+	phased_testpmd || return 1
+	if ! phased_attached; then
+		ko "$PHASED_TEST" "the image did not reconnect to the new testpmd after phase $n: $(tail -n 3 "$D/run.log" | tr '\n' ' ')"
+		return 1
+	fi
+	PHASED_KILLS=$((PHASED_KILLS + 1))
 }
 
 # phase_done N: both ports' outputs of phase N are complete.
@@ -160,6 +214,7 @@ phased_stop() {
 	# SIGTERM to nfbox run: it types "quit", the image prints its counters.
 	dpdk_stop "$VM_PID"
 	testpmd_quit
+	[ -d "$D/kept" ] && cp "$D"/kept/*.pcap "$D/"
 	for p in 0 1; do
 		mergecap -a -F pcap -w "$D/out$p.pcap" "$D"/out${p}_[1-9].pcap
 	done
