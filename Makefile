@@ -52,7 +52,7 @@ DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 .PHONY: all test unit golden bench fuzz install clean images help
 # Objects made through chained pattern rules are not throw-away intermediates.
 .SECONDARY:
-all: $(B)/nfbox $(B)/asan/nfbox unit-bins bench-bins fuzz-bins images
+all: $(B)/nfbox $(B)/nfbox-gen $(B)/asan/nfbox unit-bins bench-bins fuzz-bins images
 
 help:
 	@echo "make            build the nfbox command (build/nfbox), tests and benchmarks"
@@ -84,6 +84,14 @@ $(B)/nfbox: $(call obj,rel,$(TOOL_SRC) $(TOPO_SRC)) $(REL_LIB)
 
 $(B)/asan/nfbox: $(call obj,asan,$(TOOL_SRC) $(TOPO_SRC)) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PCAP_LIBS)
+
+# The generator `nfbox bench` drives (DPDK): build/nfbox-gen, next to nfbox.
+GEN_SRC := $(wildcard tools/gen/*.c)
+$(B)/rel/tools/gen/%.o: tools/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
+$(B)/nfbox-gen: $(call obj,rel,$(GEN_SRC)) $(B)/rel/tools/rfc2544.o
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS) $(DPDK_LIBS)
 
 # ---- unit tests (cmocka) ----------------------------------------------------
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
@@ -152,8 +160,9 @@ fuzz-long: $(FUZZ_BINS)
 # ---- images (freestanding) ----------------------------------------------------
 -include image/image.mk
 
-install: $(B)/nfbox install-image
+install: $(B)/nfbox $(B)/nfbox-gen install-image
 	install -D -m 0755 $(B)/nfbox $(DESTDIR)$(PREFIX)/bin/nfbox
+	install -D -m 0755 $(B)/nfbox-gen $(DESTDIR)$(PREFIX)/bin/nfbox-gen
 
 clean:
 	rm -rf $(B)

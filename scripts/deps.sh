@@ -10,10 +10,12 @@ NFBOX_PKGS_BUILD=(build-essential binutils pkg-config libpcap-dev)
 # vhost-user peers (dpdk-testpmd is in dpdk-dev, not in dpdk), iproute2 for
 # taps, procps (pgrep) for the teardown checks, curl and prometheus's
 # promtool for `nfbox metrics`, libvirt's daemon, QEMU driver, virsh and
-# virt-xml-validate (+ xmllint) for `nfbox export libvirt`.
+# virt-xml-validate (+ xmllint) for `nfbox export libvirt`, gnuplot for
+# `nfbox bench --plot`.
 NFBOX_PKGS_TEST=(libcmocka-dev python3-scapy tshark clang libclang-rt-14-dev
 	qemu-system-x86 dpdk-dev libdpdk-dev iproute2 procps curl prometheus
-	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils)
+	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils
+	gnuplot-nox)
 # Chains (OVS-DPDK) and benchmarks (valgrind's callgrind, bc in image_size).
 NFBOX_PKGS_ALL=(openvswitch-switch-dpdk valgrind bc)
 

@@ -516,4 +516,5 @@ idle_test idle-microvm-tcg tcg microvm
 sub_cases fw tests/vhost/fw.sh
 sub_cases nat tests/vhost/nf.sh nat
 sub_cases lb tests/vhost/nf.sh lb
+sub_cases bench tests/vhost/bench.sh
 finish

@@ -1,0 +1,132 @@
+#!/bin/bash
+# tests/vhost/bench.sh - `nfbox bench` end to end: the fwd image behind
+# nfbox-gen over vhost-user, a short search, its JSON, plot and CSV, and
+# its errors.  Timed numbers are never judged (a test is no benchmark):
+# what is judged is that the search really ran against the image.
+#
+# Tests:
+#   bench-json     ndr/pdr/mrr with mpps and gbps, every trial a point, NDR <=
+#                  PDR <= offered maximum, the frames the image's port 0 took
+#                  at least what came back over all trials (the counts are
+#                  the image's, not a formula's), gbps = mpps x 84 x 8 / 1000
+#   bench-plot     --plot writes a PNG (gnuplot), --csv a header and a row
+#   bench-errors   a missing pcap, an unknown function, --gen-cpu = --cpu,
+#                  a bad --loss: each a clear one-line error, exit 1 or 2,
+#                  no QEMU left; a firewall that drops everything: "no frame
+#                  came back" instead of a search
+# Called by tests/vhost/run.sh; runs alone too.  KEEP=1 keeps the work dir.
+set -u
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+NFBOX=${NFBOX:-$B/nfbox}
+export LC_ALL=C
+
+SUITE=vhost
+. tests/lib/report.sh
+. tests/lib/testpmd.sh
+
+D=$(mktemp -d /tmp/nfbox-vhostbench.XXXXXX)
+cleanup() {
+	if [ "${KEEP:-0}" = 1 ]; then echo "vhost/bench: work directory kept: $D" >&2; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+if ! dpdk_find; then
+	sk bench-json "needs$DPDK_MISSING"
+	finish
+fi
+for c in gnuplot:gnuplot-nox file:file; do
+	if ! command -v "${c%%:*}" >/dev/null; then
+		sk bench-plot "needs ${c%%:*} (Debian: ${c#*:})"
+		finish
+	fi
+done
+if [ ! -x "$NFBOX" ] || [ ! -x "$(dirname "$NFBOX")/nfbox-gen" ]; then
+	sk bench-json "no $NFBOX or nfbox-gen next to it (make)"
+	finish
+fi
+/usr/bin/python3 -c "
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+wrpcap('$D/t.pcap', [Ether(src='02:00:00:00:00:01', dst='52:54:00:00:00:10') / IP(src='10.0.0.1', dst='10.0.1.%d' % i) /
+                  UDP(sport=1024 + i, dport=4096) / Raw(b'\0' * 18) for i in range(32)])" ||
+	{ ko bench-json "cannot make the pcap"; finish; }
+qemus() { pgrep -c -f "qemu-system.*$D" || true; }
+
+# ---- bench-json, bench-plot: one short search -------------------------------------
+"$NFBOX" bench fwd --pcap "$D/t.pcap" --duration 0.2 --warmup 0.2 --retries 0 --json \
+	--plot "$D/loss.png" --csv "$D/b.csv" >"$D/b.json" 2>"$D/b.err"
+rc=$?
+if [ $rc -ne 0 ]; then
+	ko bench-json "nfbox bench exited $rc: $(tail -n 4 "$D/b.err" | tr '\n' ' ')"
+else
+	why=$(/usr/bin/python3 - "$D/b.json" "$D/b.err" <<'PY'
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+err = open(sys.argv[2]).read()
+bad = []
+for k in ("ndr", "pdr", "mrr"):
+    if not {"mpps", "gbps"} <= set(j.get(k, {})):
+        bad.append(f"{k} lacks mpps/gbps")
+if bad:
+    print("; ".join(bad)); sys.exit()
+pts = j["points"]
+if len(pts) != j["trials"] or pts[0]["phase"] != "warmup" or pts[1]["phase"] != "mrr":
+    bad.append(f"{len(pts)} points for {j['trials']} trials, first {pts[0]['phase']}")
+offmax = max(p["offered_mpps"] for p in pts)
+ndr, pdr, mrr = j["ndr"]["mpps"], j["pdr"]["mpps"], j["mrr"]["mpps"]
+if not (0 < mrr and 0 <= ndr <= pdr * 1.0001 and pdr <= offmax * 1.0001 and pdr > 0):
+    bad.append(f"ndr {ndr} pdr {pdr} mrr {mrr} offered max {offmax}")
+for k in ("ndr", "pdr"):
+    if j[k]["mpps"] and abs(j[k]["gbps"] - j[k]["mpps"] * 84 * 8 / 1000) > 1e-3 * j[k]["gbps"]:
+        bad.append(f"{k}: {j[k]['gbps']} Gb/s for {j[k]['mpps']} Mpps of 64-byte frames")
+# What came back over all trials (mpps x secs) cannot exceed what the
+# image's port 0 received, nor what its port 1 sent.
+back = sum(p["received_mpps"] * 1e6 * p["secs"] for p in pts)
+ports = j.get("ports", {})
+rx0 = ports.get("port0", {}).get("rx_pkts")
+tx1 = ports.get("port1", {}).get("tx_pkts")
+if rx0 is None or tx1 is None:
+    bad.append(f"no port0 rx / port1 tx counters in {sorted(ports)}: {ports}")
+elif tx1 < back * 0.999 or rx0 < tx1:
+    bad.append(f"port0 rx {rx0}, port1 tx {tx1}, back over all trials {back:.0f}")
+if len(re.findall(r"^nfbox bench: trial +\d+ ", err, re.M)) != j["trials"]:
+    bad.append("not one progress line per trial on stderr")
+print("; ".join(bad) if bad else f"OK NDR {ndr:.3f} PDR {pdr:.3f} MRR {mrr:.3f} Mpps, {j['trials']} trials, port1 tx {tx1}")
+PY
+)
+	case $why in
+	OK*) ok bench-json "${why#OK }" ;;
+	*) ko bench-json "$why" ;;
+	esac
+	if file "$D/loss.png" 2>/dev/null | grep -q 'PNG image data' &&
+		[ "$(wc -l <"$D/b.csv")" = 2 ] && head -1 "$D/b.csv" | grep -q '^target,traffic,ndr_pps,'; then
+		ok bench-plot "$(file -b "$D/loss.png" | cut -d, -f1-2), CSV header and one row"
+	else
+		ko bench-plot "png: $(file -b "$D/loss.png" 2>&1); csv: $(head -c 200 "$D/b.csv" 2>&1 | tr '\n' ' ')"
+	fi
+fi
+
+# ---- bench-errors --------------------------------------------------------------------
+bad=""
+# expect STATUS PATTERN ARGS...: nfbox bench ARGS exits STATUS with PATTERN on stderr.
+expect() {
+	local want=$1 pat=$2 rc
+	shift 2
+	timeout 300 "$NFBOX" bench "$@" >"$D/e.out" 2>"$D/e.err"
+	rc=$?
+	if [ $rc != "$want" ] || ! grep -q -- "$pat" "$D/e.err"; then
+		bad="$bad [bench $*: exit $rc, $(tail -n 2 "$D/e.err" | tr '\n' ' ')]"
+	fi
+}
+expect 1 "nfbox bench: $D/none.pcap: No such file or directory" fwd --pcap "$D/none.pcap"
+expect 1 "is neither an image file nor a function" nosuchfn --pcap "$D/t.pcap"
+expect 2 "both 1: two pollers on one core" fwd --cpu 1 --gen-cpu 1
+expect 2 "loss is a percentage" fwd --loss x
+printf 'default drop\n' >"$D/drop.conf"
+expect 1 "no frame came back on port 1" firewall --config "$D/drop.conf" --pcap "$D/t.pcap" --ready-timeout 20
+[ "$(qemus)" = 0 ] || bad="$bad [$(qemus) QEMU left running]"
+if [ -z "$bad" ]; then
+	ok bench-errors "missing pcap, unknown function, one core for both, bad --loss, a target that forwards nothing"
+else
+	ko bench-errors "$bad"
+fi
+finish

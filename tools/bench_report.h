@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_report.h - what `nfbox bench` found, said four ways: a table on
+ * stdout, JSON (--json), a CSV row (--csv) and a PNG of loss against
+ * offered load with NDR and PDR marked (--plot, drawn by gnuplot).
+ */
+#ifndef NFB_TOOLS_BENCH_REPORT_H
+#define NFB_TOOLS_BENCH_REPORT_H
+
+#include <stdio.h>
+
+#include "tools/rfc2544.h"
+
+struct bench_report {
+	const char *target;     /* as the user named it */
+	const char *traffic;    /* "FILE.pcap (N frames)" or "64-byte UDP, 1 flow" */
+	double pdr_loss;        /* the PDR's loss ratio */
+	const struct rfc_result *r;
+	const char *ports;      /* the target's port counter lines, or NULL */
+};
+
+void bench_report_table(const struct bench_report *b, FILE *to);
+void bench_report_json(const struct bench_report *b, FILE *to);
+/* Appends one row (a header first if the file is new).  0 or -errno. */
+int bench_report_csv(const struct bench_report *b, const char *path);
+/* gnuplot draws `png` from the points; `workdir` holds its input.  0, or
+ * -1 with the reason on stderr (gnuplot missing names its package). */
+int bench_report_plot(const struct bench_report *b, const char *png, const char *workdir);
+
+#endif
