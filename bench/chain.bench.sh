@@ -19,9 +19,10 @@
 #   - warm-up: --warmup S (default 3) of unpoliced traffic first, discarded
 #     (images leave their idle path, OVS caches its datapath flows, the
 #     vCPUs' host pages are touched);
-#   - unpoliced trial -> maximum receive rate (MRR); binary search for the
-#     highest offered rate with zero loss (NDR) and with at most 0.5 % (PDR),
-#     to ~2 % of the rate;
+#   - the search is nfbox bench's (tools/rfc2544.h, `nfbox bench --trial-cmd`
+#     running this script's trial): unpoliced trial -> maximum receive rate
+#     (MRR); binary search for the highest offered rate with at most 0.5 %
+#     loss (PDR), then with zero loss (NDR), to 1 % of the rate;
 #   - retries at the boundary: a trial that fails is run again, up to
 #     --retries N more times (default 2), and the rate fails only if all
 #     fail: a loss that does not repeat is someone else's burst, not the
@@ -72,6 +73,7 @@ RETRIES=2
 ROUNDS=1
 IMAGE_OPTS=${IMAGE_OPTS:-}
 SHARE=downstream
+TRIAL=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lengths) LENGTHS=$2; shift 2 ;;
@@ -81,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--image-opts) IMAGE_OPTS=$2; shift 2 ;;
 	--share) SHARE=$2; shift 2 ;;
+	--trial) TRIAL=("$2" "$3"); shift 3 ;; # internal: one trial for nfbox bench --trial-cmd
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "chain.bench: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -95,25 +98,6 @@ if [ "$(id -u)" != 0 ] || [ ! -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-d
 	exit 0
 fi
 export NFBOX_IMAGES=$TOP/$B/images
-
-WORK=$(mktemp -d /tmp/nfbox-chainbench.XXXXXX)
-CUR=""
-cleanup() {
-	[ -n "$CUR" ] && "$NFBOX" chain down "$CUR" >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-TRACE=$WORK/t64.pcap
-if [ -x "$B/rel/bench/mktrace" ]; then
-	"$B/rel/bench/mktrace" --size 64 --flows 1 --packets 1024 -o "$TRACE" >/dev/null
-else
-	/usr/bin/python3 -c "
-from scapy.all import Ether, IP, UDP, Raw, wrpcap
-wrpcap('$TRACE', [Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02') / IP(src='10.0.0.1', dst='10.0.1.1') /
-                  UDP(sport=1024, dport=4096) / Raw(b'\0' * 18)] * 1024)"
-fi
 
 # ---- OVS helpers (the chain's private OVS) ----------------------------------------------
 vsctl() { ovs-vsctl --db="unix:$RUNDIR/db.sock" --timeout=20 "$@"; }
@@ -164,50 +148,46 @@ trial() {
 		printf "%.0f %.0f %d %d\n", off, rcv, lost, a3 - a0 }'
 }
 
-# passes TARGET LOST TOTAL: 0 if the trial meets the target (ndr: no loss,
-# pdr: at most 0.5 %)
-passes() {
-	if [ "$1" = ndr ]; then [ "$2" -le 0 ]; else awk -v l="$2" -v t="$3" 'BEGIN { exit !(t > 0 && l <= 0.005 * t) }'; fi
-}
+# The trial `nfbox bench --trial-cmd "$0 --trial"` runs (its search is the
+# one of tools/rfc2544.c, as for every nfbox bench): RATE frames/s (0:
+# unpoliced) for SECS, through the chain measure() set up (CB_* in the
+# environment) -> "OFFERED RECEIVED BYTES SECS": frames offered to f1 and
+# received from fN over the whole trial, settling and drain included;
+# 64-byte frames (FCS included); SECS the time frames flowed.
+if [ ${#TRIAL[@]} = 2 ]; then
+	RUNDIR=$CB_RUNDIR BR=$CB_BR P_IN=$CB_PIN P_OUT=$CB_POUT
+	export OVS_RUNDIR=$RUNDIR
+	DURATION=${TRIAL[1]}
+	kbps=$(awk -v r="${TRIAL[0]}" -v k="$CB_KBPS_PER_PPS" 'BEGIN { printf "%d", r * k }')
+	[ "${TRIAL[0]}" != 0 ] && [ "$kbps" -lt 1 ] && kbps=1
+	read -r _ _ lost tot <<<"$(trial "$kbps")"
+	echo "$tot $((tot - lost)) $((tot * 64)) $(awk -v d="$DURATION" 'BEGIN { print d + 0.3 }')"
+	exit 0
+fi
 
-# judge TARGET KBPS [SECONDS] -> "offered_pps received_pps lost total": the
-# first passing of 1 + RETRIES trials, else the last failing one.  (Runs in
-# a subshell: trials are counted in a file.)
-judge() {
-	local target=$1 kbps=$2 dur=${3:-$DURATION} i off rcv lost tot
-	for i in $(seq 0 "$RETRIES"); do
-		read -r off rcv lost tot <<<"$(trial "$kbps" "$dur")"
-		echo >>"$WORK/trials"
-		[ "${VERBOSE:-0}" = 1 ] && echo "    $KIND x$N $target: $kbps kbps ${dur}s -> offered $off/s lost $lost of $tot" >&2
-		passes "$target" "$lost" "$tot" && break
-	done
-	echo "$off $rcv $lost $tot"
+WORK=$(mktemp -d /tmp/nfbox-chainbench.XXXXXX)
+CUR=""
+cleanup() {
+	[ -n "$CUR" ] && "$NFBOX" chain down "$CUR" >/dev/null 2>&1
+	rm -rf "$WORK"
 }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# search TARGET LO_KBPS HI_KBPS -> "best_offered_pps best_kbps": binary
-# search to 2 %, each rate judged with retries (above).
-search() {
-	local target=$1 lo=$2 hi=$3 best=0 best_k=0 mid off rcv lost tot step
-	for step in $(seq 12); do
-		mid=$(((lo + hi) / 2))
-		[ $mid -lt 100 ] && break
-		read -r off rcv lost tot <<<"$(judge "$target" "$mid")"
-		if passes "$target" "$lost" "$tot"; then
-			lo=$mid
-			if awk -v a="$best" -v b="$off" 'BEGIN { exit !(b > a) }'; then best=$off best_k=$mid; fi
-		else
-			hi=$mid
-		fi
-		awk -v l="$lo" -v h="$hi" 'BEGIN { exit !((h - l) < 0.02 * h) }' && break
-	done
-	echo "$best $best_k"
-}
+TRACE=$WORK/t64.pcap
+if [ -x "$B/rel/bench/mktrace" ]; then
+	"$B/rel/bench/mktrace" --size 64 --flows 1 --packets 1024 -o "$TRACE" >/dev/null
+else
+	/usr/bin/python3 -c "
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+wrpcap('$TRACE', [Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02') / IP(src='10.0.0.1', dst='10.0.1.1') /
+                  UDP(sport=1024, dport=4096) / Raw(b'\0' * 18)] * 1024)"
+fi
 
 # measure KIND N -> appends "kind,n,ndr,pdr,mrr,offered_max,load1,others,trials" to all.csv
 measure() {
 	local kind=$1 n=$2 f=$WORK/$1$2.chain i load others
 	KIND=$kind N=$n
-	: >"$WORK/trials"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	# Pollers of others (their chains' OVS, images, testpmd) share our cores.
 	others=$(pgrep -c -f 'ovs-vswitchd-dpdk|qemu-system|dpdk-testpmd')
@@ -232,41 +212,38 @@ measure() {
 		"options:dpdk-devargs=net_pcap_gen,rx_pcap=$TRACE,infinite_rx=1" ofport_request=1 >/dev/null
 	sleep 1
 	local r off rcv lost tot
-	trial 0 "$WARMUP" >/dev/null # warm-up, discarded
-	# MRR: unpoliced.  MRR_ONLY=1 stops there (quick comparisons).
-	[ "${VERBOSE:-0}" = 1 ] && ofctl dump-ports "$BR" >"$WORK/ports0"
-	r=$(trial 0)
-	read -r off rcv lost tot <<<"$r"
-	[ "${VERBOSE:-0}" = 1 ] && hops "$WORK/ports0" >&2
-	local mrr=$rcv omax=$off
-	[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
 	if [ "${MRR_ONLY:-0}" = 1 ]; then
-		echo "$kind,$n,0,0,$mrr,$omax,$load,$others,2" >>"$WORK/all.csv"
-		"$NFBOX" chain down "$f" >/dev/null 2>&1
-		CUR=""
-		return 0
+		# MRR only (quick comparisons): warm-up, one unpoliced trial.
+		trial 0 "$WARMUP" >/dev/null
+		[ "${VERBOSE:-0}" = 1 ] && ofctl dump-ports "$BR" >"$WORK/ports0"
+		read -r off rcv lost tot <<<"$(trial 0)"
+		[ "${VERBOSE:-0}" = 1 ] && hops "$WORK/ports0" >&2
+		[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
+		echo "$kind,$n,0,0,$rcv,$off,$load,$others,2" >>"$WORK/all.csv"
+	else
+		# Policing is set in kbps: calibrate kbps per frame/s with one
+		# policed trial at a known rate, then let nfbox bench search.
+		read -r off rcv lost tot <<<"$(trial 100000)"
+		export CB_RUNDIR=$RUNDIR CB_BR=$BR CB_PIN=$P_IN CB_POUT=$P_OUT
+		export CB_KBPS_PER_PPS
+		CB_KBPS_PER_PPS=$(awk -v o="$off" 'BEGIN { printf "%.6f", (o > 0 ? 100000 / o : 0.5) }')
+		local progress=/dev/null
+		[ "${VERBOSE:-0}" = 1 ] && progress=/dev/stderr
+		if ! "$NFBOX" bench --trial-cmd "$TOP/bench/chain.bench.sh --trial" --duration "$DURATION" \
+			--warmup "$WARMUP" --retries "$RETRIES" --json >"$WORK/$kind$n.json" 2>"$WORK/search.err"; then
+			echo "chain.bench: $kind x$n: the search failed:" >&2
+			tail -n 3 "$WORK/search.err" >&2
+		fi
+		cat "$WORK/search.err" >"$progress"
+		/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+mrr_pt = [p for p in j["points"] if p["phase"] == "mrr"][0]
+print("%s,%s,%.0f,%.0f,%.0f,%.0f,%s,%s,%d" % (sys.argv[2], sys.argv[3], j["ndr"]["mpps"] * 1e6, j["pdr"]["mpps"] * 1e6,
+      j["mrr"]["mpps"] * 1e6, mrr_pt["offered_mpps"] * 1e6, sys.argv[4], sys.argv[5], j["trials"] + 1))' \
+			"$WORK/$kind$n.json" "$kind" "$n" "$load" "$others" >>"$WORK/all.csv" ||
+			echo "$kind,$n,0,0,0,0,$load,$others,0" >>"$WORK/all.csv"
 	fi
-	# Calibrate kbps per pps with one policed trial at a known rate.
-	local kbps_per_pps hi ndr pdr
-	r=$(trial 100000)
-	read -r off rcv lost tot <<<"$r"
-	kbps_per_pps=$(awk -v o="$off" 'BEGIN { printf "%.6f", (o > 0 ? 100000 / o : 0.5) }')
-	# Above the MRR frames are lost for sure.
-	hi=$(awk -v m="$mrr" -v k="$kbps_per_pps" 'BEGIN { printf "%d", m * k * 1.1 }')
-	pdr=$(search pdr 0 "$hi")
-	read -r pdr pdr_kbps <<<"$pdr"
-	ndr=$(search ndr 0 "$((pdr_kbps > 0 ? pdr_kbps + pdr_kbps / 20 : hi))")
-	read -r ndr ndr_kbps <<<"$ndr"
-	# Confirm the NDR with a long trial; step down 2 % while it loses.
-	local step
-	for step in 1 2 3 4 5; do
-		[ "$ndr_kbps" -gt 0 ] || break
-		read -r off rcv lost tot <<<"$(judge ndr "$ndr_kbps" "$(awk -v d="$DURATION" 'BEGIN { print 3 * d }')")"
-		if passes ndr "$lost" "$tot"; then ndr=$off; break; fi
-		ndr_kbps=$((ndr_kbps * 98 / 100))
-		[ $step = 5 ] && ndr=0
-	done
-	echo "$kind,$n,$ndr,$pdr,$mrr,$omax,$load,$others,$(($(wc -l <"$WORK/trials") + 3))" >>"$WORK/all.csv"
 	"$NFBOX" chain down "$f" >/dev/null 2>&1
 	CUR=""
 }
