@@ -92,6 +92,8 @@ $(B)/rel/tools/gen/%.o: tools/gen/%.c
 	$(CC) $(REL_CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
 $(B)/nfbox-gen: $(call obj,rel,$(GEN_SRC)) $(B)/rel/tools/rfc2544.o
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(PCAP_LIBS) $(DPDK_LIBS)
+# The bench that measures images the same way links the same generator.
+$(B)/rel/bench/tput_image_vs_rte: $(B)/rel/tools/gen/gen.o $(B)/rel/tools/rfc2544.o
 
 # ---- unit tests (cmocka) ----------------------------------------------------
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))

@@ -294,7 +294,8 @@ int gen_wait(struct gen *g, double timeout, char *err, size_t errlen)
 
 void gen_close(struct gen *g)
 {
-	for (uint16_t p = 0; p < 2 && p < rte_eth_dev_count_avail(); p++) {
+	uint16_t ports = rte_eth_dev_count_avail(); /* closing one lowers it */
+	for (uint16_t p = 0; p < 2 && p < ports; p++) {
 		rte_eth_dev_stop(p);
 		rte_eth_dev_close(p);
 	}
