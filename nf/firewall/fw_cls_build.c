@@ -511,8 +511,10 @@ static bool build_blocks(struct cls_tree *t)
 				L->phi[f][lane] = (uint16_t)(x->phi >> (16 * f));
 			}
 			L->rule[lane] = x->rule;
-			if (x->exact)
+			if (x->exact) {
 				L->exact |= 1u << (2 * lane);
+				L->exact8 |= 1u << lane;
+			}
 		}
 		b += lf->nblk;
 	}
@@ -677,7 +679,7 @@ struct fw_cls *fw_cls_build(const struct fw_rules *rs)
 	if (!c)
 		return NULL;
 	c->rs = rs;
-	c->avx2 = fw_cls_has_avx2();
+	c->path = (uint8_t)fw_cls_initial_path();
 	if (!build_family(c, 0) || !build_family(c, 1)) {
 		fw_cls_free(c);
 		return NULL;
@@ -727,8 +729,8 @@ int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 				 f ? ", " : "", f ? 6 : 4, c->n_trees[f], nodes, depth, boxes);
 		o += w > 0 ? (size_t)w : 0;
 	}
-	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB%s", fw_cls_memory(c) / 1024,
-			 c->avx2 ? ", avx2" : "");
+	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB, %s", fw_cls_memory(c) / 1024,
+			 fw_cls_path_name((enum fw_cls_path)c->path));
 	return (int)o + (w > 0 ? w : 0);
 }
 
