@@ -10,7 +10,8 @@
 struct tbuild {
 	struct cls_tree *t;
 	const struct bbox *b;
-	uint64_t *tmp_lo, *tmp_hi; /* scratch, one per box */
+	uint64_t *tmp_lo, *tmp_hi, *tmp_sort; /* scratch, one per box */
+	uint64_t *node_lo, *node_hi;          /* split8's, one per box */
 	bool nomem;
 };
 
@@ -72,48 +73,47 @@ static void make_leaf(struct tbuild *tb, uint32_t node, const uint32_t *ids, uin
 	t->n_leaf += n;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* LSD radix sort, a byte per pass, skipping the bytes in which all values
+ * agree (deep in a tree a region is narrow: one or two passes); small
+ * arrays by insertion.  No recursion, no libc qsort in the image.  `tmp`
+ * holds n values. */
+static void sort_u64(uint64_t *v, uint64_t *tmp, uint32_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Heapsort: no recursion, no libc qsort in the image. */
-static void sort_u64(uint64_t *v, uint32_t n)
-{
-	for (uint32_t start = n / 2; start-- > 0;) {
-		for (uint32_t r = start;;) {
-			uint32_t c = 2 * r + 1;
-			if (c >= n)
-				break;
-			if (c + 1 < n && cmp_u64(&v[c], &v[c + 1]) < 0)
-				c++;
-			if (cmp_u64(&v[r], &v[c]) >= 0)
-				break;
-			uint64_t tmp = v[r];
-			v[r] = v[c];
-			v[c] = tmp;
-			r = c;
+	if (n < 32) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint64_t x = v[i];
+			uint32_t j = i;
+			for (; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
 		}
+		return;
 	}
-	for (uint32_t end = n; end-- > 1;) {
-		uint64_t tmp = v[0];
-		v[0] = v[end];
-		v[end] = tmp;
-		for (uint32_t r = 0;;) {
-			uint32_t c = 2 * r + 1;
-			if (c >= end)
-				break;
-			if (c + 1 < end && cmp_u64(&v[c], &v[c + 1]) < 0)
-				c++;
-			if (cmp_u64(&v[r], &v[c]) >= 0)
-				break;
-			tmp = v[r];
-			v[r] = v[c];
-			v[c] = tmp;
-			r = c;
+	uint64_t any = 0, all = UINT64_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		any |= v[i];
+		all &= v[i];
+	}
+	uint64_t vary = any ^ all, *src = v, *dst = tmp;
+	for (unsigned sh = 0; sh < 64; sh += 8) {
+		if (!((vary >> sh) & 0xff))
+			continue;
+		uint32_t pos[256] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			pos[(src[i] >> sh) & 0xff]++;
+		for (uint32_t d = 0, sum = 0; d < 256; d++) {
+			uint32_t c = pos[d];
+			pos[d] = sum;
+			sum += c;
 		}
+		for (uint32_t i = 0; i < n; i++)
+			dst[pos[(src[i] >> sh) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
 	}
+	if (src != v)
+		memcpy(v, src, (size_t)n * sizeof(*v));
 }
 
 struct split {
@@ -123,20 +123,26 @@ struct split {
 	uint64_t cost;
 };
 
-/* The best threshold on `dim`: scan every boundary with the clipped lows and
- * highs sorted, counting boxes on each side. */
-static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
-			const uint64_t *bhi, int dim, struct split *best)
+/* A field's clipped lows and highs of boxes `ids` in a region, sorted. */
+static void sorted_ends(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
+			const uint64_t *bhi, int dim, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t *lo = tb->tmp_lo, *hi = tb->tmp_hi;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct bbox *x = &tb->b[ids[i]];
 		lo[i] = x->lo[dim] > blo[dim] ? x->lo[dim] : blo[dim];
 		hi[i] = x->hi[dim] < bhi[dim] ? x->hi[dim] : bhi[dim];
 	}
-	sort_u64(lo, n);
-	sort_u64(hi, n);
-	/* Candidate thresholds t: the left side is [blo, t].  Useful ones are
+	sort_u64(lo, tb->tmp_sort, n);
+	sort_u64(hi, tb->tmp_sort, n);
+}
+
+/* The best threshold in [rlo, rhi) on `dim` for n boxes whose clipped
+ * lows and highs are lo and hi, sorted: scan every boundary, counting
+ * boxes on each side. */
+static void scan_split(const uint64_t *lo, const uint64_t *hi, uint32_t n, uint64_t rlo, uint64_t rhi,
+		       int dim, struct split *best)
+{
+	/* Candidate thresholds t: the left side is [rlo, t].  Useful ones are
 	 * hi[i] (a box ends there) and lo[i] - 1 (one starts after).  Walk
 	 * both sorted lists as one merged sequence. */
 	uint32_t a = 0, b = 0; /* lows <= t, highs <= t */
@@ -144,13 +150,13 @@ static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, cons
 		uint64_t c1 = b < n ? hi[b] : UINT64_MAX;
 		uint64_t c2 = a < n && lo[a] > 0 ? lo[a] - 1 : UINT64_MAX;
 		uint64_t t = c1 < c2 ? c1 : c2;
-		if (t >= bhi[dim])
+		if (t >= rhi)
 			break;
 		while (a < n && lo[a] <= t)
 			a++;
 		while (b < n && hi[b] <= t)
 			b++;
-		if (t >= blo[dim]) {
+		if (t >= rlo) {
 			uint32_t nl = a, nr = n - b;
 			uint32_t big = nl > nr ? nl : nr;
 			uint64_t cost = (uint64_t)big * 2 + (nl + nr - n);
@@ -162,6 +168,52 @@ static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, cons
 		while (a < n && lo[a] == t + 1)
 			a++;
 	}
+}
+
+/* The best threshold on `dim` for boxes `ids` in a region. */
+static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
+			const uint64_t *bhi, int dim, struct split *best)
+{
+	sorted_ends(tb, ids, n, blo, bhi, dim, tb->tmp_lo, tb->tmp_hi);
+	scan_split(tb->tmp_lo, tb->tmp_hi, n, blo[dim], bhi[dim], dim, best);
+}
+
+/* First index of sorted v[0..n) not below x. */
+static uint32_t lower_bound(const uint64_t *v, uint32_t n, uint64_t x)
+{
+	uint32_t l = 0, r = n;
+	while (l < r) {
+		uint32_t m = l + (r - l) / 2;
+		if (v[m] < x)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l;
+}
+
+/* best_on_dim for the ns boxes of a node (whose ends on `dim`, clipped to
+ * the node, are nlo and nhi, sorted, n of them) that overlap [ilo, ihi],
+ * without sorting again: their lows clipped to the interval are ilo for
+ * those that start before it, then the node's lows inside it (every box
+ * starting inside overlaps); their highs are the node's highs in
+ * [ilo, ihi) (every box ending there overlaps), then ihi for the rest. */
+static void best_in_interval(struct tbuild *tb, const uint64_t *nlo, const uint64_t *nhi, uint32_t n,
+			     uint32_t ns, uint64_t ilo, uint64_t ihi, int dim, struct split *best)
+{
+	uint64_t *lo = tb->tmp_lo, *hi = tb->tmp_hi;
+	uint32_t pa = lower_bound(nlo, n, ilo);
+	uint32_t pe = ihi == UINT64_MAX ? n : lower_bound(nlo, n, ihi + 1);
+	uint32_t inside = pe - pa, before = ns - inside;
+	for (uint32_t i = 0; i < before; i++)
+		lo[i] = ilo;
+	memcpy(lo + before, nlo + pa, (size_t)inside * sizeof(*lo));
+	uint32_t pb = lower_bound(nhi, n, ilo), qe = lower_bound(nhi, n, ihi);
+	uint32_t ends = qe - pb;
+	memcpy(hi, nhi + pb, (size_t)ends * sizeof(*hi));
+	for (uint32_t i = ends; i < ns; i++)
+		hi[i] = ihi;
+	scan_split(lo, hi, ns, ilo, ihi, dim, best);
 }
 
 /* Within the region: keep boxes up to (and with) the first inexact box
@@ -300,7 +352,9 @@ static uint32_t split8(struct tbuild *tb, uint32_t *ids, uint32_t n, const uint6
 	iv[0] = (struct ival){blo[d], bhi[d], ids, n, false};
 	for (int i = 0; i < 8; i++)
 		owned[i] = false;
-	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
+	/* The node's ends on d, sorted once: each interval's best cut is then
+	 * a scan of their part (best_in_interval). */
+	sorted_ends(tb, ids, n, blo, bhi, d, tb->node_lo, tb->node_hi);
 	for (;;) {
 		uint32_t w = UINT32_MAX;
 		for (uint32_t i = 0; i < k; i++)
@@ -308,12 +362,8 @@ static uint32_t split8(struct tbuild *tb, uint32_t *ids, uint32_t n, const uint6
 				w = i;
 		if (w == UINT32_MAX || k == 8)
 			break;
-		memcpy(lo2, blo, sizeof(lo2));
-		memcpy(hi2, bhi, sizeof(hi2));
-		lo2[d] = iv[w].lo;
-		hi2[d] = iv[w].hi;
 		struct split sp = {.cost = UINT64_MAX};
-		best_on_dim(tb, iv[w].ids, iv[w].n, lo2, hi2, d, &sp);
+		best_in_interval(tb, tb->node_lo, tb->node_hi, n, iv[w].n, iv[w].lo, iv[w].hi, d, &sp);
 		if (sp.cost == UINT64_MAX) {
 			iv[w].done = true;
 			continue;
@@ -531,9 +581,13 @@ static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, cons
 	uint32_t *ids = sys_alloc((size_t)(n + 1) * sizeof(*ids), 8);
 	tb.tmp_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
 	tb.tmp_hi = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.tmp_sort = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.node_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.node_hi = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
 	t->boxes = sys_alloc((size_t)(n + 1) * sizeof(*t->boxes), SYS_CACHE_LINE);
 	bool ok = false;
-	if (!b || !ids || !tb.tmp_lo || !tb.tmp_hi || !t->boxes)
+	if (!b || !ids || !tb.tmp_lo || !tb.tmp_hi || !tb.tmp_sort || !tb.node_lo || !tb.node_hi ||
+	    !t->boxes)
 		goto out;
 	tb.b = b;
 	t->min_rule = UINT32_MAX;
@@ -565,6 +619,9 @@ out:
 	sys_free(ids);
 	sys_free(tb.tmp_lo);
 	sys_free(tb.tmp_hi);
+	sys_free(tb.tmp_sort);
+	sys_free(tb.node_lo);
+	sys_free(tb.node_hi);
 	return ok;
 }
 
