@@ -7,7 +7,18 @@
 #include "nf/firewall/fw_cls_int.h"
 
 /* ---- building a tree (cold) -------------------------------------------------- */
+/* A plan (build_family) stops being built once it cannot win: its cost
+ * so far reaches the best plan's, or its memory passes the cap. */
+struct plan_bound {
+	double base_cost; /* trees built, and 3 for each tree to come (this one too) */
+	size_t base_mem;  /* of the trees built */
+	double limit;     /* the best plan's cost */
+	size_t cap;
+};
+
 struct tbuild {
+	const struct plan_bound *bound; /* NULL: build whatever it costs */
+	bool over;                      /* stopped by the bound */
 	struct cls_tree *t;
 	const struct bbox *b;
 	uint64_t *tmp_lo, *tmp_hi, *tmp_sort; /* scratch, one per box */
@@ -420,6 +431,32 @@ static uint64_t cut_cost(const struct ival *iv, uint32_t k, uint32_t n)
 
 #define CLS_DIMS_TRIED 3
 
+/* The plan cost's memory part (build_family): two levels' worth per
+ * doubling past 1 MiB. */
+static double mem_cost(size_t mem)
+{
+	double c = 0;
+	for (size_t m = mem >> 20; m > 1; m >>= 1)
+		c += 2.0;
+	return c;
+}
+
+/* Can this plan still win?  Its cost so far counts the depth reached and
+ * the memory used, leaf blocks estimated at 0.9 per leaf (they are made
+ * at the end; identical leaves share theirs, a few percent seen at 10k
+ * rules), so a plan is very rarely stopped that would have won, and then
+ * one that costs about as much is kept: answers never change. */
+static bool over_bound(struct tbuild *tb)
+{
+	const struct plan_bound *b = tb->bound;
+	const struct cls_tree *t = tb->t;
+	size_t mem = b->base_mem + (size_t)t->n_n8 * sizeof(struct cls_node8) +
+		     (size_t)t->n_leaf * sizeof(uint32_t) +
+		     (size_t)t->n_leaves * (sizeof(struct cls_leaf) + sizeof(struct leaf4) * 9 / 10) +
+		     (size_t)t->n_boxes * sizeof(struct cls_box);
+	return mem > b->cap || b->base_cost + t->depth + mem_cost(mem) >= b->limit;
+}
+
 static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
 			const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
 {
@@ -427,6 +464,10 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 		return;
 	if (depth > tb->t->depth)
 		tb->t->depth = depth;
+	if (tb->bound && over_bound(tb)) {
+		tb->over = tb->nomem = true; /* unwinds like running out of memory */
+		return;
+	}
 	n = prune(tb, ids, n, blo, bhi);
 	/* The fields with a useful binary cut, best first; the few best are
 	 * then cut eight ways and the best eight-way cut is kept. */
@@ -573,10 +614,11 @@ static bool build_blocks(struct cls_tree *t)
 	return true;
 }
 
-static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, const uint32_t *sel,
-		       uint32_t n)
+/* 0, -SYS_ENOMEM, or 1: stopped by the bound (IPv4 only). */
+static int build_tree(struct cls_tree *t, int fam, const struct bbox *all, const uint32_t *sel,
+		      uint32_t n, const struct plan_bound *bound)
 {
-	struct tbuild tb = {.t = t};
+	struct tbuild tb = {.t = t, .bound = bound};
 	struct bbox *b = sys_alloc((size_t)(n + 1) * sizeof(*b), 16);
 	uint32_t *ids = sys_alloc((size_t)(n + 1) * sizeof(*ids), 8);
 	tb.tmp_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
@@ -622,7 +664,7 @@ out:
 	sys_free(tb.tmp_sort);
 	sys_free(tb.node_lo);
 	sys_free(tb.node_hi);
-	return ok;
+	return tb.over ? 1 : ok ? 0 : -SYS_ENOMEM;
 }
 
 /* Group of a box: 0 narrow destination, 1 wide destination and narrow
@@ -656,24 +698,40 @@ static size_t tree_memory(const struct cls_tree *t)
 
 /* Which tree each group goes to, per plan: separate trees cost a walk and
  * a leaf test each per packet, merged ones cost copies of boxes.  Every
- * plan is built and the cheapest kept (cold path: configure). */
-static const uint8_t plans[][CLS_GROUPS] = {{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 2}};
+ * plan is built, the cheapest kept (cold path: configure).  The most
+ * separated first: they are the quickest to build, and the bound they set
+ * stops most of the big merged trees that cannot win early. */
+static const uint8_t plans[][CLS_GROUPS] = {{0, 1, 2}, {0, 1, 1}, {0, 0, 1}, {0, 0, 0}};
+#define PLAN_ONE_TREE 3
 
-static bool build_plan(struct cls_tree *trees, uint32_t *n_trees, int fam, const struct builder *bl,
-		       const uint8_t *plan, uint32_t *sel)
+/* 0, -SYS_ENOMEM, or 1: stopped by `bound` (trees[] then holds what was
+ * built, for tree_free). */
+static int build_plan(struct cls_tree *trees, uint32_t *n_trees, int fam, const struct builder *bl,
+		      const uint8_t *plan, uint32_t *sel, const struct plan_bound *bound)
 {
+	uint32_t in[CLS_GROUPS] = {0}, left = 0;
+	for (uint32_t i = 0; i < bl->n; i++)
+		in[plan[group_of(&bl->b[i], fam)]]++;
+	for (unsigned slot = 0; slot < CLS_GROUPS; slot++)
+		left += in[slot] > 0 || (slot == 0 && bl->n == 0);
+	struct plan_bound b = bound ? *bound : (struct plan_bound){0};
+	b.base_cost = 3.0 * left;
 	*n_trees = 0;
 	for (unsigned slot = 0; slot < CLS_GROUPS; slot++) {
+		if (in[slot] == 0 && (slot > 0 || bl->n > 0))
+			continue;
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < bl->n; i++)
 			if (plan[group_of(&bl->b[i], fam)] == slot)
 				sel[n++] = i;
-		if (n == 0 && (slot > 0 || bl->n > 0))
-			continue;
-		if (!build_tree(&trees[(*n_trees)++], fam, bl->b, sel, n))
-			return false;
+		struct cls_tree *t = &trees[(*n_trees)++];
+		int rc = build_tree(t, fam, bl->b, sel, n, bound ? &b : NULL);
+		if (rc)
+			return rc;
+		b.base_cost += t->depth;
+		b.base_mem += tree_memory(t);
 	}
-	return true;
+	return 0;
 }
 
 static bool build_family(struct fw_cls *c, int fam)
@@ -689,28 +747,31 @@ static bool build_family(struct fw_cls *c, int fam)
 	double best_cost = 0;
 	size_t best_mem = 0;
 	bool best_fits = false;
-	unsigned n_plans = bl.n <= CLS_GROUP_MIN ? 1 : sizeof(plans) / sizeof(plans[0]);
-	for (unsigned p = 0; p < n_plans && ok; p++) {
+	/* Plans too big for the rule count are taken only if nothing smaller
+	 * was built. */
+	size_t cap = SYS_MAX((size_t)16 << 20, (size_t)bl.n * 3072);
+	bool one = bl.n <= CLS_GROUP_MIN;
+	for (unsigned p = one ? PLAN_ONE_TREE : 0; p < sizeof(plans) / sizeof(plans[0]) && ok; p++) {
 		struct cls_tree trees[CLS_GROUPS];
 		uint32_t n = 0;
 		memset(trees, 0, sizeof(trees));
-		ok = build_plan(trees, &n, fam, &bl, plans[p], sel);
+		/* Only a plan cheaper than a best that fits can be taken. */
+		struct plan_bound bound = {.limit = best_cost, .cap = cap};
+		bool bounded = c->n_trees[fam] > 0 && best_fits;
+		int rc = build_plan(trees, &n, fam, &bl, plans[p], sel, bounded ? &bound : NULL);
+		ok = rc >= 0;
 		/* A level costs about a third of a leaf test; memory past the
-		 * L2 size costs misses: two levels' worth per doubling.  Plans
-		 * too big for the rule count are taken only if nothing smaller
-		 * was built. */
+		 * L2 size costs misses (mem_cost). */
 		double cost = 0;
 		size_t mem = 0;
 		for (uint32_t i = 0; i < n; i++) {
 			cost += trees[i].depth + 3.0;
 			mem += tree_memory(&trees[i]);
 		}
-		for (size_t m = mem >> 20; m > 1; m >>= 1)
-			cost += 2.0;
-		size_t cap = SYS_MAX((size_t)16 << 20, (size_t)bl.n * 3072);
+		cost += mem_cost(mem);
 		bool fits = mem <= cap;
-		bool take = ok && (c->n_trees[fam] == 0 || (fits && (!best_fits || cost < best_cost)) ||
-				   (!fits && !best_fits && mem < best_mem));
+		bool take = rc == 0 && (c->n_trees[fam] == 0 || (fits && (!best_fits || cost < best_cost)) ||
+					(!fits && !best_fits && mem < best_mem));
 		if (take) {
 			for (uint32_t i = 0; i < c->n_trees[fam]; i++)
 				tree_free(&c->t[fam][i]);
