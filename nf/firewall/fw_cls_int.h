@@ -194,7 +194,9 @@ static inline void key8(const struct fw_key *k, int32_t *kb)
 	kb[6] = kb[7] = INT32_MIN;
 }
 
-#define CLS_BURST 16
+/* Keys walked in lockstep: the firewall classifies up to a chunk of 32
+ * packets at once (FW_CHUNK), so all of them overlap their misses. */
+#define CLS_BURST 32
 
 /* Blocks with several lanes to check one by one (fw_cls.c). */
 int32_t fw_cls_leaf4_slow(const struct fw_cls *c, const struct cls_tree *t,
