@@ -205,7 +205,7 @@ static inline const struct cls_leaf *walk8(const struct cls_tree *t, const int32
 	uint32_t nd = 0;
 	for (uint32_t s = 0; s < t->depth; s++)
 		nd = step8(&t->n8[nd], kb);
-	return &t->leaves[(t->n8[nd].info & ~CLS_LEAF) >> 3];
+	return &t->n8[nd].leaf;
 }
 
 
@@ -284,7 +284,7 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 					nd[i] = step8(&nodes[nd[i]], kb[i]);
 			const struct cls_leaf *lf[CLS_BURST];
 			for (uint32_t i = 0; i < m; i++) {
-				lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
+				lf[i] = &nodes[nd[i]].leaf;
 				/* The address lines: the rest follows by then. */
 				sys_prefetch(&t->blk[lf[i]->blk]);
 				sys_prefetch((const char *)&t->blk[lf[i]->blk] + 64);

@@ -151,7 +151,7 @@ AVX512 void fw_cls_burst4_avx512(const struct fw_cls *c, const struct fw_key *k,
 			for (uint32_t i = 0; i < m; i++)
 				nd[i] = step8z(&nodes[nd[i]], kv[i]);
 		for (uint32_t i = 0; i < m; i++) {
-			lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
+			lf[i] = &nodes[nd[i]].leaf;
 			sys_prefetch(&t->blk[lf[i]->blk]);
 			sys_prefetch((const char *)&t->blk[lf[i]->blk] + 64);
 		}

@@ -611,6 +611,9 @@ static bool build_blocks(struct cls_tree *t)
 	}
 	sys_free(seen);
 	t->n_blk = b;
+	for (uint32_t i = 0; i < t->n_n8; i++)
+		if (t->n8[i].info & CLS_LEAF)
+			t->n8[i].leaf = t->leaves[(t->n8[i].info & ~CLS_LEAF) >> 3];
 	return true;
 }
 

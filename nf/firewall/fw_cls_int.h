@@ -119,7 +119,9 @@ struct cls_node8 {
 	v4si thr[2];
 	uint32_t child;
 	uint32_t info;
-	uint32_t pad[6];
+	struct cls_leaf leaf; /* a leaf's copy of its `leaves` entry: a walk
+			       * ends on this line, so no load depends on another */
+	uint32_t pad[2];
 };
 _Static_assert(sizeof(struct cls_node8) == 64, "one cache line per node");
 
