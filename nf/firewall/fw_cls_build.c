@@ -442,18 +442,17 @@ static double mem_cost(size_t mem)
 }
 
 /* Can this plan still win?  Its cost so far counts the depth reached and
- * the memory used, leaf blocks estimated at 0.9 per leaf (they are made
- * at the end; identical leaves share theirs, a few percent seen at 10k
- * rules), so a plan is very rarely stopped that would have won, and then
- * one that costs about as much is kept: answers never change. */
+ * the memory it will keep (tree_memory: nodes and blocks), the blocks
+ * estimated at 0.9 per leaf (they are made at the end; identical leaves
+ * share theirs, a few percent seen at 10k rules), so a plan is very
+ * rarely stopped that would have won, and then one that costs about as
+ * much is kept: answers never change. */
 static bool over_bound(struct tbuild *tb)
 {
 	const struct plan_bound *b = tb->bound;
 	const struct cls_tree *t = tb->t;
 	size_t mem = b->base_mem + (size_t)t->n_n8 * sizeof(struct cls_node8) +
-		     (size_t)t->n_leaf * sizeof(uint32_t) +
-		     (size_t)t->n_leaves * (sizeof(struct cls_leaf) + sizeof(struct leaf4) * 9 / 10) +
-		     (size_t)t->n_boxes * sizeof(struct cls_box);
+		     (size_t)t->n_leaves * (sizeof(struct leaf4) * 9 / 10);
 	return mem > b->cap || b->base_cost + t->depth + mem_cost(mem) >= b->limit;
 }
 
@@ -659,6 +658,21 @@ static int build_tree(struct cls_tree *t, int fam, const struct bbox *all, const
 		build_node8(&tb, 0, ids, n, lo, hi, 0);
 	}
 	ok = !tb.nomem && (fam || build_blocks(t));
+	if (ok && !fam) {
+		/* An IPv4 lookup reads nodes and blocks only: the box lists and
+		 * the boxes were for building them (10% of the memory at 10k
+		 * random rules). */
+		for (uint32_t i = 0; i < t->n_leaves; i++)
+			t->max_leaf = SYS_MAX(t->max_leaf, t->leaves[i].n);
+		sys_free(t->nodes);
+		sys_free(t->leaf);
+		sys_free(t->leaves);
+		sys_free(t->boxes);
+		t->nodes = NULL;
+		t->leaf = NULL;
+		t->leaves = NULL;
+		t->boxes = NULL;
+	}
 out:
 	sys_free(b);
 	sys_free(ids);
@@ -691,12 +705,15 @@ static void tree_free(struct cls_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Bytes a tree holds (an IPv4 tree keeps its nodes and blocks only). */
 static size_t tree_memory(const struct cls_tree *t)
 {
-	return (size_t)t->n_nodes * sizeof(struct cls_node) +
-	       (size_t)t->n_n8 * sizeof(struct cls_node8) + (size_t)t->n_leaf * sizeof(uint32_t) +
-	       (size_t)t->n_leaves * sizeof(struct cls_leaf) + (size_t)t->n_blk * sizeof(struct leaf4) +
-	       (size_t)t->n_boxes * sizeof(struct cls_box);
+	return (t->nodes ? (size_t)t->n_nodes * sizeof(struct cls_node) : 0) +
+	       (size_t)t->n_n8 * sizeof(struct cls_node8) +
+	       (t->leaf ? (size_t)t->n_leaf * sizeof(uint32_t) : 0) +
+	       (t->leaves ? (size_t)t->n_leaves * sizeof(struct cls_leaf) : 0) +
+	       (size_t)t->n_blk * sizeof(struct leaf4) +
+	       (t->boxes ? (size_t)t->n_boxes * sizeof(struct cls_box) : 0);
 }
 
 /* Which tree each group goes to, per plan: separate trees cost a walk and
@@ -822,17 +839,9 @@ void fw_cls_free(struct fw_cls *c)
 size_t fw_cls_memory(const struct fw_cls *c)
 {
 	size_t s = sizeof(*c);
-	for (int f = 0; f < 2; f++) {
-		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
-			const struct cls_tree *t = &c->t[f][g];
-			s += (size_t)t->n_nodes * sizeof(struct cls_node) +
-			     (size_t)t->n_n8 * sizeof(struct cls_node8) +
-			     (size_t)t->n_leaf * sizeof(uint32_t) +
-			     (size_t)t->n_leaves * sizeof(struct cls_leaf) +
-			     (size_t)t->n_blk * sizeof(struct leaf4) +
-			     (size_t)t->n_boxes * sizeof(struct cls_box);
-		}
-	}
+	for (int f = 0; f < 2; f++)
+		for (uint32_t g = 0; g < c->n_trees[f]; g++)
+			s += tree_memory(&c->t[f][g]);
 	return s;
 }
 
@@ -862,9 +871,7 @@ int fw_cls_describe_trees(const struct fw_cls *c, char *buf, size_t size)
 		buf[0] = '\0';
 	for (uint32_t g = 0; g < c->n_trees[0]; g++) {
 		const struct cls_tree *t = &c->t[0][g];
-		uint32_t mx = 0;
-		for (uint32_t i = 0; i < t->n_leaves; i++)
-			mx = SYS_MAX(mx, t->leaves[i].n);
+		uint32_t mx = t->max_leaf;
 		int w = snprintf(buf + o, o < size ? size - o : 0,
 				 "%sv4 tree %u: %u boxes, %u nodes, depth %u, %u leaves of %u.%u boxes on average "
 				 "(max %u), first rule %u",

@@ -139,6 +139,7 @@ struct cls_tree {
 	struct cls_box *boxes;
 	uint32_t n_boxes;
 	uint32_t depth;
+	uint32_t max_leaf; /* most boxes in a leaf (IPv4: the lists are freed) */
 	uint32_t min_rule; /* no box here belongs to an earlier rule */
 	bool empty;
 };
