@@ -6,6 +6,7 @@
  *   fw_vs_rte_acl [--rules 10,1000,10000] [--packets N] [--reps N] [--csv FILE]
  *                 [--families mix,random]
  *                 [--acl-alg scalar|sse|avx2|avx512x16|avx512x32]
+ *                 [--path sse|avx2|avx512]
  *   fw_vs_rte_acl --emit mix|random N     print N rules as firewall config
  *
  * Rules are IPv4 5-tuple rules rte_acl can express (one prefix per address,
@@ -31,10 +32,13 @@
  * classify algorithm this CPU supports; its best is reported.  Both answers
  * are checked equal for every packet before anything is timed.
  *
- * Reported: TSC cycles per packet, median and best of --reps passes over
+ * Reported: TSC cycles per packet (ours with the path it used: the
+ * widest this CPU has, or --path), median and best of --reps passes over
  * all the packets (caches warm; ours and rte_acl alternate pass by pass so
  * a busy shared machine slows both alike), and the ratios ours / rte_acl
- * (below 1: we are faster).  Run pinned: taskset -c N.
+ * (below 1: we are faster), build times, and table sizes: ours
+ * (fw_cls_memory) and what rte_acl_build left allocated on the DPDK heap.
+ * Run pinned: taskset -c N.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -45,6 +49,7 @@
 
 #include <rte_acl.h>
 #include <rte_eal.h>
+#include <rte_malloc.h>
 
 #include "config/config.h"
 #include "nf/firewall/fw_cls.h"
@@ -273,7 +278,8 @@ static const struct rte_acl_field_def acl_fields[5] = {
 	 .offset = offsetof(struct tuple, dport)},
 };
 
-static struct rte_acl_ctx *acl_build(const struct rule *rules, uint32_t n, const char *name)
+static struct rte_acl_ctx *acl_build(const struct rule *rules, uint32_t n, const char *name,
+				     size_t *tables)
 {
 	struct rte_acl_param prm = {.name = name, .socket_id = 0,
 				    .rule_size = RTE_ACL_RULE_SZ(5), .max_rule_num = n};
@@ -281,6 +287,7 @@ static struct rte_acl_ctx *acl_build(const struct rule *rules, uint32_t n, const
 	if (!ctx)
 		return NULL;
 	struct acl_rule *ar = calloc(n, sizeof(*ar));
+	struct rte_malloc_socket_stats before, after;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct rule *r = &rules[i];
 		ar[i].data.category_mask = 1;
@@ -299,7 +306,14 @@ static struct rte_acl_ctx *acl_build(const struct rule *rules, uint32_t n, const
 	}
 	struct rte_acl_config cfg = {.num_categories = 1, .num_fields = 5};
 	memcpy(cfg.defs, acl_fields, sizeof(acl_fields));
-	if (rte_acl_add_rules(ctx, (const struct rte_acl_rule *)ar, n) || rte_acl_build(ctx, &cfg)) {
+	int rc = rte_acl_add_rules(ctx, (const struct rte_acl_rule *)ar, n);
+	/* Its run-time tables: what rte_acl_build leaves allocated on the
+	 * DPDK heap (the rules themselves were allocated by create). */
+	rte_malloc_get_socket_stats(0, &before);
+	rc = rc ? rc : rte_acl_build(ctx, &cfg);
+	rte_malloc_get_socket_stats(0, &after);
+	*tables = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+	if (rc) {
 		rte_acl_free(ctx);
 		ctx = NULL;
 	}
@@ -354,6 +368,7 @@ static const struct {
 };
 
 static const char *only_alg; /* --acl-alg: time this rte_acl algorithm only */
+static const char *our_path; /* --path: our classifier's path (default: the widest) */
 
 static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned reps, FILE *csv)
 {
@@ -381,11 +396,22 @@ static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned r
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b1);
+	for (int p = 0; our_path && p < FW_CLS_PATHS; p++)
+		if (!strcmp(our_path, fw_cls_path_name((enum fw_cls_path)p)) &&
+		    fw_cls_use_path(rs->cls, (enum fw_cls_path)p) != 0) {
+			fprintf(stderr, "fw_vs_rte_acl: this CPU has no %s path\n", our_path);
+			return 1;
+		}
+	if (our_path && strcmp(our_path, fw_cls_path_name(fw_cls_path_of(rs->cls)))) {
+		fprintf(stderr, "fw_vs_rte_acl: --path sse, avx2 or avx512\n");
+		return 1;
+	}
 	double our_build = (double)(b1.tv_sec - b0.tv_sec) + (double)(b1.tv_nsec - b0.tv_nsec) * 1e-9;
 	char name[64];
 	snprintf(name, sizeof(name), "acl-%s-%u", family, n_rules);
 	clock_gettime(CLOCK_MONOTONIC, &b0);
-	struct rte_acl_ctx *ctx = acl_build(rules, n_rules, name);
+	size_t acl_bytes = 0;
+	struct rte_acl_ctx *ctx = acl_build(rules, n_rules, name, &acl_bytes);
 	clock_gettime(CLOCK_MONOTONIC, &b1);
 	double acl_build_s = (double)(b1.tv_sec - b0.tv_sec) + (double)(b1.tv_nsec - b0.tv_nsec) * 1e-9;
 	if (!ctx) {
@@ -455,16 +481,18 @@ static int run(const char *family, uint32_t n_rules, uint32_t n_pkts, unsigned r
 		memcpy(desc + dl, " | ", 4);
 		fw_cls_describe_trees(rs->cls, desc + dl + 3, sizeof(desc) - (size_t)dl - 3);
 	}
-	printf("%-7s %6u rules %5.1f%% hit | ours %6.1f (best %6.1f) | rte_acl %6.1f (best %6.1f) %-9s |"
-	       " ratio %4.2f (best %4.2f) | build %.3f s vs %.3f s | ours %zu KiB\n",
-	       family, n_rules, 100.0 * matched / n_pkts, t_ours, min_ours, best, min_acl, best_name,
-	       t_ours / best, min_ours / min_acl, our_build, acl_build_s, fw_cls_memory(rs->cls) / 1024);
+	printf("%-7s %6u rules %5.1f%% hit | ours %-6s %6.1f (best %6.1f) | rte_acl %6.1f (best %6.1f) %-9s |"
+	       " ratio %4.2f (best %4.2f) | build %.3f s vs %.3f s | tables %zu KiB vs %zu KiB\n",
+	       family, n_rules, 100.0 * matched / n_pkts, fw_cls_path_name(fw_cls_path_of(rs->cls)), t_ours, min_ours, best, min_acl, best_name,
+	       t_ours / best, min_ours / min_acl, our_build, acl_build_s, fw_cls_memory(rs->cls) / 1024,
+	       acl_bytes / 1024);
 	if (getenv("FW_BENCH_VERBOSE"))
 		printf("        %s\n", desc);
 	if (csv)
-		fprintf(csv, "%s,%u,%u,%.1f,%.1f,%.1f,%.1f,%s,%.3f,%.3f,%.4f,%.4f,%zu\n", family, n_rules,
-			n_pkts, t_ours, min_ours, best, min_acl, best_name, t_ours / best, min_ours / min_acl,
-			our_build, acl_build_s, fw_cls_memory(rs->cls));
+		fprintf(csv, "%s,%u,%u,%s,%.1f,%.1f,%.1f,%.1f,%s,%.3f,%.3f,%.4f,%.4f,%zu,%zu\n", family,
+			n_rules, n_pkts, fw_cls_path_name(fw_cls_path_of(rs->cls)), t_ours, min_ours, best,
+			min_acl, best_name, t_ours / best, min_ours / min_acl, our_build, acl_build_s,
+			fw_cls_memory(rs->cls), acl_bytes);
 	rte_acl_free(ctx);
 	cfg_free(cfg);
 	fw_rules_free(rs);
@@ -498,13 +526,15 @@ int main(int argc, char **argv)
 			families = argv[++i];
 		else if (!strcmp(argv[i], "--acl-alg") && i + 1 < argc)
 			only_alg = argv[++i];
+		else if (!strcmp(argv[i], "--path") && i + 1 < argc)
+			our_path = argv[++i];
 		else if (!strcmp(argv[i], "--emit") && i + 2 < argc) {
 			emit_family = argv[++i];
 			emit_rules = (uint32_t)strtoul(argv[++i], NULL, 0);
 		}
 		else {
 			fprintf(stderr, "usage: fw_vs_rte_acl [--rules 10,1000,10000] [--packets N] "
-					"[--reps N] [--families mix,random] [--csv FILE]\n");
+					"[--reps N] [--families mix,random] [--csv FILE] [--acl-alg ALG] [--path sse|avx2|avx512]\n");
 			return 2;
 		}
 	}
@@ -536,9 +566,9 @@ int main(int argc, char **argv)
 	}
 	FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
 	if (csv)
-		fprintf(csv, "family,rules,packets,ours_cycles_median,ours_cycles_best,rte_acl_cycles_median,"
+		fprintf(csv, "family,rules,packets,ours_path,ours_cycles_median,ours_cycles_best,rte_acl_cycles_median,"
 			     "rte_acl_cycles_best,rte_acl_alg,ratio_median,ratio_best,ours_build_s,"
-			     "rte_acl_build_s,ours_bytes\n");
+			     "rte_acl_build_s,ours_bytes,rte_acl_bytes\n");
 	make_nets();
 	int rc = 0;
 	char fams[64];

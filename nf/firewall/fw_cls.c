@@ -2,9 +2,66 @@
 /*
  * fw_cls.c - classifying with the trees fw_cls_build.c made (the layout is
  * in fw_cls_int.h): walk, then test the leaf's boxes.  The IPv4 burst has
- * an AVX2 twin in fw_cls_avx2.c, used when the CPU and the kernel allow.
+ * an AVX2 twin in fw_cls_avx2.c and an AVX-512 one in fw_cls_avx512.c,
+ * used when the CPU and the kernel allow (enum fw_cls_path).
  */
 #include "nf/firewall/fw_cls_int.h"
+
+/* ---- paths ------------------------------------------------------------------- */
+bool fw_cls_path_ok(enum fw_cls_path p)
+{
+	switch (p) {
+	case FW_CLS_SSE:
+		return true;
+	case FW_CLS_AVX2:
+		return fw_cls_has_avx2();
+	case FW_CLS_AVX512:
+		return fw_cls_has_avx512();
+	default:
+		return false;
+	}
+}
+
+const char *fw_cls_path_name(enum fw_cls_path p)
+{
+	static const char *const names[FW_CLS_PATHS] = {"sse", "avx2", "avx512"};
+	return (unsigned)p < FW_CLS_PATHS ? names[p] : "?";
+}
+
+enum fw_cls_path fw_cls_path_of(const struct fw_cls *c)
+{
+	return (enum fw_cls_path)c->path;
+}
+
+int fw_cls_use_path(struct fw_cls *c, enum fw_cls_path p)
+{
+	if (!fw_cls_path_ok(p))
+		return -SYS_ENOTSUP;
+	c->path = (uint8_t)p;
+	return 0;
+}
+
+/* What fw_cls_build gives a new classifier: FW_CLS_PATHS for the widest
+ * (found once: CPUID is slow under a hypervisor, and it does not change). */
+static enum fw_cls_path default_path = FW_CLS_PATHS;
+
+int fw_cls_default_path(enum fw_cls_path p)
+{
+	if (p != FW_CLS_PATHS && !fw_cls_path_ok(p))
+		return -SYS_ENOTSUP;
+	default_path = p;
+	return 0;
+}
+
+enum fw_cls_path fw_cls_initial_path(void)
+{
+	static int8_t widest = -1;
+	if (default_path != FW_CLS_PATHS)
+		return default_path;
+	if (widest < 0)
+		widest = fw_cls_has_avx512() ? FW_CLS_AVX512 : fw_cls_has_avx2() ? FW_CLS_AVX2 : FW_CLS_SSE;
+	return (enum fw_cls_path)widest;
+}
 
 /* ---- lookup -------------------------------------------------------------------- */
 struct ckey {
@@ -148,7 +205,7 @@ static inline const struct cls_leaf *walk8(const struct cls_tree *t, const int32
 	uint32_t nd = 0;
 	for (uint32_t s = 0; s < t->depth; s++)
 		nd = step8(&t->n8[nd], kb);
-	return &t->leaves[(t->n8[nd].info & ~CLS_LEAF) >> 3];
+	return &t->n8[nd].leaf;
 }
 
 
@@ -194,7 +251,11 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 				out[i] = fw_cls_classify(c, &k[i]);
 			goto next;
 		}
-		if (c->avx2) {
+		if (c->path == FW_CLS_AVX512) {
+			fw_cls_burst4_avx512(c, k, m, out);
+			goto next;
+		}
+		if (c->path == FW_CLS_AVX2) {
 			fw_cls_burst4_avx2(c, k, m, out);
 			goto next;
 		}
@@ -223,7 +284,7 @@ void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint3
 					nd[i] = step8(&nodes[nd[i]], kb[i]);
 			const struct cls_leaf *lf[CLS_BURST];
 			for (uint32_t i = 0; i < m; i++) {
-				lf[i] = &t->leaves[(nodes[nd[i]].info & ~CLS_LEAF) >> 3];
+				lf[i] = &nodes[nd[i]].leaf;
 				/* The address lines: the rest follows by then. */
 				sys_prefetch(&t->blk[lf[i]->blk]);
 				sys_prefetch((const char *)&t->blk[lf[i]->blk] + 64);

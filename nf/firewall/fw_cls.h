@@ -26,6 +26,27 @@ int32_t fw_cls_classify(const struct fw_cls *c, const struct fw_key *k);
 void fw_cls_classify_burst(const struct fw_cls *c, const struct fw_key *k, uint32_t n,
 			   int32_t *out);
 
+/* How IPv4 bursts are classified: 128-bit SSE4 compares (every x86-64-v2
+ * CPU), 256-bit AVX2, or 512-bit AVX-512 (F, BW, VL, DQ) compares into
+ * mask registers.  All give the same answers; a classifier is built with
+ * the widest one that the CPU has and the kernel saves the state of. */
+enum fw_cls_path { FW_CLS_SSE, FW_CLS_AVX2, FW_CLS_AVX512, FW_CLS_PATHS };
+
+/* Can this CPU (and kernel) run path p? */
+bool fw_cls_path_ok(enum fw_cls_path p);
+const char *fw_cls_path_name(enum fw_cls_path p);
+enum fw_cls_path fw_cls_path_of(const struct fw_cls *c);
+
+/* Tests: classify with path p from now on; -ENOTSUP (and no change) if
+ * this CPU cannot run it. */
+int fw_cls_use_path(struct fw_cls *c, enum fw_cls_path p);
+
+/* Tests: classifiers built from now on (also inside a function's
+ * configure) start with path p instead of the widest one; FW_CLS_PATHS
+ * goes back to the widest.  -ENOTSUP (and no change) if this CPU cannot
+ * run p. */
+int fw_cls_default_path(enum fw_cls_path p);
+
 /* Bytes held, a one-line summary (trees, nodes, depth, boxes, memory), and
  * one line of detail per IPv4 tree (benchmarks, debugging).  snprintf's
  * return convention. */

@@ -7,10 +7,22 @@
 #include "nf/firewall/fw_cls_int.h"
 
 /* ---- building a tree (cold) -------------------------------------------------- */
+/* A plan (build_family) stops being built once it cannot win: its cost
+ * so far reaches the best plan's, or its memory passes the cap. */
+struct plan_bound {
+	double base_cost; /* trees built, and 3 for each tree to come (this one too) */
+	size_t base_mem;  /* of the trees built */
+	double limit;     /* the best plan's cost */
+	size_t cap;
+};
+
 struct tbuild {
+	const struct plan_bound *bound; /* NULL: build whatever it costs */
+	bool over;                      /* stopped by the bound */
 	struct cls_tree *t;
 	const struct bbox *b;
-	uint64_t *tmp_lo, *tmp_hi; /* scratch, one per box */
+	uint64_t *tmp_lo, *tmp_hi, *tmp_sort; /* scratch, one per box */
+	uint64_t *node_lo, *node_hi;          /* split8's, one per box */
 	bool nomem;
 };
 
@@ -72,48 +84,47 @@ static void make_leaf(struct tbuild *tb, uint32_t node, const uint32_t *ids, uin
 	t->n_leaf += n;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* LSD radix sort, a byte per pass, skipping the bytes in which all values
+ * agree (deep in a tree a region is narrow: one or two passes); small
+ * arrays by insertion.  No recursion, no libc qsort in the image.  `tmp`
+ * holds n values. */
+static void sort_u64(uint64_t *v, uint64_t *tmp, uint32_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Heapsort: no recursion, no libc qsort in the image. */
-static void sort_u64(uint64_t *v, uint32_t n)
-{
-	for (uint32_t start = n / 2; start-- > 0;) {
-		for (uint32_t r = start;;) {
-			uint32_t c = 2 * r + 1;
-			if (c >= n)
-				break;
-			if (c + 1 < n && cmp_u64(&v[c], &v[c + 1]) < 0)
-				c++;
-			if (cmp_u64(&v[r], &v[c]) >= 0)
-				break;
-			uint64_t tmp = v[r];
-			v[r] = v[c];
-			v[c] = tmp;
-			r = c;
+	if (n < 32) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint64_t x = v[i];
+			uint32_t j = i;
+			for (; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
 		}
+		return;
 	}
-	for (uint32_t end = n; end-- > 1;) {
-		uint64_t tmp = v[0];
-		v[0] = v[end];
-		v[end] = tmp;
-		for (uint32_t r = 0;;) {
-			uint32_t c = 2 * r + 1;
-			if (c >= end)
-				break;
-			if (c + 1 < end && cmp_u64(&v[c], &v[c + 1]) < 0)
-				c++;
-			if (cmp_u64(&v[r], &v[c]) >= 0)
-				break;
-			tmp = v[r];
-			v[r] = v[c];
-			v[c] = tmp;
-			r = c;
+	uint64_t any = 0, all = UINT64_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		any |= v[i];
+		all &= v[i];
+	}
+	uint64_t vary = any ^ all, *src = v, *dst = tmp;
+	for (unsigned sh = 0; sh < 64; sh += 8) {
+		if (!((vary >> sh) & 0xff))
+			continue;
+		uint32_t pos[256] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			pos[(src[i] >> sh) & 0xff]++;
+		for (uint32_t d = 0, sum = 0; d < 256; d++) {
+			uint32_t c = pos[d];
+			pos[d] = sum;
+			sum += c;
 		}
+		for (uint32_t i = 0; i < n; i++)
+			dst[pos[(src[i] >> sh) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
 	}
+	if (src != v)
+		memcpy(v, src, (size_t)n * sizeof(*v));
 }
 
 struct split {
@@ -123,20 +134,26 @@ struct split {
 	uint64_t cost;
 };
 
-/* The best threshold on `dim`: scan every boundary with the clipped lows and
- * highs sorted, counting boxes on each side. */
-static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
-			const uint64_t *bhi, int dim, struct split *best)
+/* A field's clipped lows and highs of boxes `ids` in a region, sorted. */
+static void sorted_ends(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
+			const uint64_t *bhi, int dim, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t *lo = tb->tmp_lo, *hi = tb->tmp_hi;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct bbox *x = &tb->b[ids[i]];
 		lo[i] = x->lo[dim] > blo[dim] ? x->lo[dim] : blo[dim];
 		hi[i] = x->hi[dim] < bhi[dim] ? x->hi[dim] : bhi[dim];
 	}
-	sort_u64(lo, n);
-	sort_u64(hi, n);
-	/* Candidate thresholds t: the left side is [blo, t].  Useful ones are
+	sort_u64(lo, tb->tmp_sort, n);
+	sort_u64(hi, tb->tmp_sort, n);
+}
+
+/* The best threshold in [rlo, rhi) on `dim` for n boxes whose clipped
+ * lows and highs are lo and hi, sorted: scan every boundary, counting
+ * boxes on each side. */
+static void scan_split(const uint64_t *lo, const uint64_t *hi, uint32_t n, uint64_t rlo, uint64_t rhi,
+		       int dim, struct split *best)
+{
+	/* Candidate thresholds t: the left side is [rlo, t].  Useful ones are
 	 * hi[i] (a box ends there) and lo[i] - 1 (one starts after).  Walk
 	 * both sorted lists as one merged sequence. */
 	uint32_t a = 0, b = 0; /* lows <= t, highs <= t */
@@ -144,13 +161,13 @@ static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, cons
 		uint64_t c1 = b < n ? hi[b] : UINT64_MAX;
 		uint64_t c2 = a < n && lo[a] > 0 ? lo[a] - 1 : UINT64_MAX;
 		uint64_t t = c1 < c2 ? c1 : c2;
-		if (t >= bhi[dim])
+		if (t >= rhi)
 			break;
 		while (a < n && lo[a] <= t)
 			a++;
 		while (b < n && hi[b] <= t)
 			b++;
-		if (t >= blo[dim]) {
+		if (t >= rlo) {
 			uint32_t nl = a, nr = n - b;
 			uint32_t big = nl > nr ? nl : nr;
 			uint64_t cost = (uint64_t)big * 2 + (nl + nr - n);
@@ -162,6 +179,52 @@ static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, cons
 		while (a < n && lo[a] == t + 1)
 			a++;
 	}
+}
+
+/* The best threshold on `dim` for boxes `ids` in a region. */
+static void best_on_dim(struct tbuild *tb, const uint32_t *ids, uint32_t n, const uint64_t *blo,
+			const uint64_t *bhi, int dim, struct split *best)
+{
+	sorted_ends(tb, ids, n, blo, bhi, dim, tb->tmp_lo, tb->tmp_hi);
+	scan_split(tb->tmp_lo, tb->tmp_hi, n, blo[dim], bhi[dim], dim, best);
+}
+
+/* First index of sorted v[0..n) not below x. */
+static uint32_t lower_bound(const uint64_t *v, uint32_t n, uint64_t x)
+{
+	uint32_t l = 0, r = n;
+	while (l < r) {
+		uint32_t m = l + (r - l) / 2;
+		if (v[m] < x)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l;
+}
+
+/* best_on_dim for the ns boxes of a node (whose ends on `dim`, clipped to
+ * the node, are nlo and nhi, sorted, n of them) that overlap [ilo, ihi],
+ * without sorting again: their lows clipped to the interval are ilo for
+ * those that start before it, then the node's lows inside it (every box
+ * starting inside overlaps); their highs are the node's highs in
+ * [ilo, ihi) (every box ending there overlaps), then ihi for the rest. */
+static void best_in_interval(struct tbuild *tb, const uint64_t *nlo, const uint64_t *nhi, uint32_t n,
+			     uint32_t ns, uint64_t ilo, uint64_t ihi, int dim, struct split *best)
+{
+	uint64_t *lo = tb->tmp_lo, *hi = tb->tmp_hi;
+	uint32_t pa = lower_bound(nlo, n, ilo);
+	uint32_t pe = ihi == UINT64_MAX ? n : lower_bound(nlo, n, ihi + 1);
+	uint32_t inside = pe - pa, before = ns - inside;
+	for (uint32_t i = 0; i < before; i++)
+		lo[i] = ilo;
+	memcpy(lo + before, nlo + pa, (size_t)inside * sizeof(*lo));
+	uint32_t pb = lower_bound(nhi, n, ilo), qe = lower_bound(nhi, n, ihi);
+	uint32_t ends = qe - pb;
+	memcpy(hi, nhi + pb, (size_t)ends * sizeof(*hi));
+	for (uint32_t i = ends; i < ns; i++)
+		hi[i] = ihi;
+	scan_split(lo, hi, ns, ilo, ihi, dim, best);
 }
 
 /* Within the region: keep boxes up to (and with) the first inexact box
@@ -300,7 +363,9 @@ static uint32_t split8(struct tbuild *tb, uint32_t *ids, uint32_t n, const uint6
 	iv[0] = (struct ival){blo[d], bhi[d], ids, n, false};
 	for (int i = 0; i < 8; i++)
 		owned[i] = false;
-	uint64_t lo2[CLS_DIMS], hi2[CLS_DIMS];
+	/* The node's ends on d, sorted once: each interval's best cut is then
+	 * a scan of their part (best_in_interval). */
+	sorted_ends(tb, ids, n, blo, bhi, d, tb->node_lo, tb->node_hi);
 	for (;;) {
 		uint32_t w = UINT32_MAX;
 		for (uint32_t i = 0; i < k; i++)
@@ -308,12 +373,8 @@ static uint32_t split8(struct tbuild *tb, uint32_t *ids, uint32_t n, const uint6
 				w = i;
 		if (w == UINT32_MAX || k == 8)
 			break;
-		memcpy(lo2, blo, sizeof(lo2));
-		memcpy(hi2, bhi, sizeof(hi2));
-		lo2[d] = iv[w].lo;
-		hi2[d] = iv[w].hi;
 		struct split sp = {.cost = UINT64_MAX};
-		best_on_dim(tb, iv[w].ids, iv[w].n, lo2, hi2, d, &sp);
+		best_in_interval(tb, tb->node_lo, tb->node_hi, n, iv[w].n, iv[w].lo, iv[w].hi, d, &sp);
 		if (sp.cost == UINT64_MAX) {
 			iv[w].done = true;
 			continue;
@@ -370,6 +431,31 @@ static uint64_t cut_cost(const struct ival *iv, uint32_t k, uint32_t n)
 
 #define CLS_DIMS_TRIED 3
 
+/* The plan cost's memory part (build_family): two levels' worth per
+ * doubling past 1 MiB. */
+static double mem_cost(size_t mem)
+{
+	double c = 0;
+	for (size_t m = mem >> 20; m > 1; m >>= 1)
+		c += 2.0;
+	return c;
+}
+
+/* Can this plan still win?  Its cost so far counts the depth reached and
+ * the memory it will keep (tree_memory: nodes and blocks), the blocks
+ * estimated at 0.9 per leaf (they are made at the end; identical leaves
+ * share theirs, a few percent seen at 10k rules), so a plan is very
+ * rarely stopped that would have won, and then one that costs about as
+ * much is kept: answers never change. */
+static bool over_bound(struct tbuild *tb)
+{
+	const struct plan_bound *b = tb->bound;
+	const struct cls_tree *t = tb->t;
+	size_t mem = b->base_mem + (size_t)t->n_n8 * sizeof(struct cls_node8) +
+		     (size_t)t->n_leaves * (sizeof(struct leaf4) * 9 / 10);
+	return mem > b->cap || b->base_cost + t->depth + mem_cost(mem) >= b->limit;
+}
+
 static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_t n,
 			const uint64_t *blo, const uint64_t *bhi, uint32_t depth)
 {
@@ -377,6 +463,10 @@ static void build_node8(struct tbuild *tb, uint32_t node, uint32_t *ids, uint32_
 		return;
 	if (depth > tb->t->depth)
 		tb->t->depth = depth;
+	if (tb->bound && over_bound(tb)) {
+		tb->over = tb->nomem = true; /* unwinds like running out of memory */
+		return;
+	}
 	n = prune(tb, ids, n, blo, bhi);
 	/* The fields with a useful binary cut, best first; the few best are
 	 * then cut eight ways and the best eight-way cut is kept. */
@@ -511,27 +601,37 @@ static bool build_blocks(struct cls_tree *t)
 				L->phi[f][lane] = (uint16_t)(x->phi >> (16 * f));
 			}
 			L->rule[lane] = x->rule;
-			if (x->exact)
+			if (x->exact) {
 				L->exact |= 1u << (2 * lane);
+				L->exact8 |= 1u << lane;
+			}
 		}
 		b += lf->nblk;
 	}
 	sys_free(seen);
 	t->n_blk = b;
+	for (uint32_t i = 0; i < t->n_n8; i++)
+		if (t->n8[i].info & CLS_LEAF)
+			t->n8[i].leaf = t->leaves[(t->n8[i].info & ~CLS_LEAF) >> 3];
 	return true;
 }
 
-static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, const uint32_t *sel,
-		       uint32_t n)
+/* 0, -SYS_ENOMEM, or 1: stopped by the bound (IPv4 only). */
+static int build_tree(struct cls_tree *t, int fam, const struct bbox *all, const uint32_t *sel,
+		      uint32_t n, const struct plan_bound *bound)
 {
-	struct tbuild tb = {.t = t};
+	struct tbuild tb = {.t = t, .bound = bound};
 	struct bbox *b = sys_alloc((size_t)(n + 1) * sizeof(*b), 16);
 	uint32_t *ids = sys_alloc((size_t)(n + 1) * sizeof(*ids), 8);
 	tb.tmp_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
 	tb.tmp_hi = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.tmp_sort = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.node_lo = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
+	tb.node_hi = sys_alloc((size_t)(n + 1) * sizeof(uint64_t), 8);
 	t->boxes = sys_alloc((size_t)(n + 1) * sizeof(*t->boxes), SYS_CACHE_LINE);
 	bool ok = false;
-	if (!b || !ids || !tb.tmp_lo || !tb.tmp_hi || !t->boxes)
+	if (!b || !ids || !tb.tmp_lo || !tb.tmp_hi || !tb.tmp_sort || !tb.node_lo || !tb.node_hi ||
+	    !t->boxes)
 		goto out;
 	tb.b = b;
 	t->min_rule = UINT32_MAX;
@@ -558,12 +658,30 @@ static bool build_tree(struct cls_tree *t, int fam, const struct bbox *all, cons
 		build_node8(&tb, 0, ids, n, lo, hi, 0);
 	}
 	ok = !tb.nomem && (fam || build_blocks(t));
+	if (ok && !fam) {
+		/* An IPv4 lookup reads nodes and blocks only: the box lists and
+		 * the boxes were for building them (10% of the memory at 10k
+		 * random rules). */
+		for (uint32_t i = 0; i < t->n_leaves; i++)
+			t->max_leaf = SYS_MAX(t->max_leaf, t->leaves[i].n);
+		sys_free(t->nodes);
+		sys_free(t->leaf);
+		sys_free(t->leaves);
+		sys_free(t->boxes);
+		t->nodes = NULL;
+		t->leaf = NULL;
+		t->leaves = NULL;
+		t->boxes = NULL;
+	}
 out:
 	sys_free(b);
 	sys_free(ids);
 	sys_free(tb.tmp_lo);
 	sys_free(tb.tmp_hi);
-	return ok;
+	sys_free(tb.tmp_sort);
+	sys_free(tb.node_lo);
+	sys_free(tb.node_hi);
+	return tb.over ? 1 : ok ? 0 : -SYS_ENOMEM;
 }
 
 /* Group of a box: 0 narrow destination, 1 wide destination and narrow
@@ -587,34 +705,53 @@ static void tree_free(struct cls_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Bytes a tree holds (an IPv4 tree keeps its nodes and blocks only). */
 static size_t tree_memory(const struct cls_tree *t)
 {
-	return (size_t)t->n_nodes * sizeof(struct cls_node) +
-	       (size_t)t->n_n8 * sizeof(struct cls_node8) + (size_t)t->n_leaf * sizeof(uint32_t) +
-	       (size_t)t->n_leaves * sizeof(struct cls_leaf) + (size_t)t->n_blk * sizeof(struct leaf4) +
-	       (size_t)t->n_boxes * sizeof(struct cls_box);
+	return (t->nodes ? (size_t)t->n_nodes * sizeof(struct cls_node) : 0) +
+	       (size_t)t->n_n8 * sizeof(struct cls_node8) +
+	       (t->leaf ? (size_t)t->n_leaf * sizeof(uint32_t) : 0) +
+	       (t->leaves ? (size_t)t->n_leaves * sizeof(struct cls_leaf) : 0) +
+	       (size_t)t->n_blk * sizeof(struct leaf4) +
+	       (t->boxes ? (size_t)t->n_boxes * sizeof(struct cls_box) : 0);
 }
 
 /* Which tree each group goes to, per plan: separate trees cost a walk and
  * a leaf test each per packet, merged ones cost copies of boxes.  Every
- * plan is built and the cheapest kept (cold path: configure). */
-static const uint8_t plans[][CLS_GROUPS] = {{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 2}};
+ * plan is built, the cheapest kept (cold path: configure).  The most
+ * separated first: they are the quickest to build, and the bound they set
+ * stops most of the big merged trees that cannot win early. */
+static const uint8_t plans[][CLS_GROUPS] = {{0, 1, 2}, {0, 1, 1}, {0, 0, 1}, {0, 0, 0}};
+#define PLAN_ONE_TREE 3
 
-static bool build_plan(struct cls_tree *trees, uint32_t *n_trees, int fam, const struct builder *bl,
-		       const uint8_t *plan, uint32_t *sel)
+/* 0, -SYS_ENOMEM, or 1: stopped by `bound` (trees[] then holds what was
+ * built, for tree_free). */
+static int build_plan(struct cls_tree *trees, uint32_t *n_trees, int fam, const struct builder *bl,
+		      const uint8_t *plan, uint32_t *sel, const struct plan_bound *bound)
 {
+	uint32_t in[CLS_GROUPS] = {0}, left = 0;
+	for (uint32_t i = 0; i < bl->n; i++)
+		in[plan[group_of(&bl->b[i], fam)]]++;
+	for (unsigned slot = 0; slot < CLS_GROUPS; slot++)
+		left += in[slot] > 0 || (slot == 0 && bl->n == 0);
+	struct plan_bound b = bound ? *bound : (struct plan_bound){0};
+	b.base_cost = 3.0 * left;
 	*n_trees = 0;
 	for (unsigned slot = 0; slot < CLS_GROUPS; slot++) {
+		if (in[slot] == 0 && (slot > 0 || bl->n > 0))
+			continue;
 		uint32_t n = 0;
 		for (uint32_t i = 0; i < bl->n; i++)
 			if (plan[group_of(&bl->b[i], fam)] == slot)
 				sel[n++] = i;
-		if (n == 0 && (slot > 0 || bl->n > 0))
-			continue;
-		if (!build_tree(&trees[(*n_trees)++], fam, bl->b, sel, n))
-			return false;
+		struct cls_tree *t = &trees[(*n_trees)++];
+		int rc = build_tree(t, fam, bl->b, sel, n, bound ? &b : NULL);
+		if (rc)
+			return rc;
+		b.base_cost += t->depth;
+		b.base_mem += tree_memory(t);
 	}
-	return true;
+	return 0;
 }
 
 static bool build_family(struct fw_cls *c, int fam)
@@ -630,28 +767,31 @@ static bool build_family(struct fw_cls *c, int fam)
 	double best_cost = 0;
 	size_t best_mem = 0;
 	bool best_fits = false;
-	unsigned n_plans = bl.n <= CLS_GROUP_MIN ? 1 : sizeof(plans) / sizeof(plans[0]);
-	for (unsigned p = 0; p < n_plans && ok; p++) {
+	/* Plans too big for the rule count are taken only if nothing smaller
+	 * was built. */
+	size_t cap = SYS_MAX((size_t)16 << 20, (size_t)bl.n * 3072);
+	bool one = bl.n <= CLS_GROUP_MIN;
+	for (unsigned p = one ? PLAN_ONE_TREE : 0; p < sizeof(plans) / sizeof(plans[0]) && ok; p++) {
 		struct cls_tree trees[CLS_GROUPS];
 		uint32_t n = 0;
 		memset(trees, 0, sizeof(trees));
-		ok = build_plan(trees, &n, fam, &bl, plans[p], sel);
+		/* Only a plan cheaper than a best that fits can be taken. */
+		struct plan_bound bound = {.limit = best_cost, .cap = cap};
+		bool bounded = c->n_trees[fam] > 0 && best_fits;
+		int rc = build_plan(trees, &n, fam, &bl, plans[p], sel, bounded ? &bound : NULL);
+		ok = rc >= 0;
 		/* A level costs about a third of a leaf test; memory past the
-		 * L2 size costs misses: two levels' worth per doubling.  Plans
-		 * too big for the rule count are taken only if nothing smaller
-		 * was built. */
+		 * L2 size costs misses (mem_cost). */
 		double cost = 0;
 		size_t mem = 0;
 		for (uint32_t i = 0; i < n; i++) {
 			cost += trees[i].depth + 3.0;
 			mem += tree_memory(&trees[i]);
 		}
-		for (size_t m = mem >> 20; m > 1; m >>= 1)
-			cost += 2.0;
-		size_t cap = SYS_MAX((size_t)16 << 20, (size_t)bl.n * 3072);
+		cost += mem_cost(mem);
 		bool fits = mem <= cap;
-		bool take = ok && (c->n_trees[fam] == 0 || (fits && (!best_fits || cost < best_cost)) ||
-				   (!fits && !best_fits && mem < best_mem));
+		bool take = rc == 0 && (c->n_trees[fam] == 0 || (fits && (!best_fits || cost < best_cost)) ||
+					(!fits && !best_fits && mem < best_mem));
 		if (take) {
 			for (uint32_t i = 0; i < c->n_trees[fam]; i++)
 				tree_free(&c->t[fam][i]);
@@ -677,7 +817,7 @@ struct fw_cls *fw_cls_build(const struct fw_rules *rs)
 	if (!c)
 		return NULL;
 	c->rs = rs;
-	c->avx2 = fw_cls_has_avx2();
+	c->path = (uint8_t)fw_cls_initial_path();
 	if (!build_family(c, 0) || !build_family(c, 1)) {
 		fw_cls_free(c);
 		return NULL;
@@ -699,17 +839,9 @@ void fw_cls_free(struct fw_cls *c)
 size_t fw_cls_memory(const struct fw_cls *c)
 {
 	size_t s = sizeof(*c);
-	for (int f = 0; f < 2; f++) {
-		for (uint32_t g = 0; g < c->n_trees[f]; g++) {
-			const struct cls_tree *t = &c->t[f][g];
-			s += (size_t)t->n_nodes * sizeof(struct cls_node) +
-			     (size_t)t->n_n8 * sizeof(struct cls_node8) +
-			     (size_t)t->n_leaf * sizeof(uint32_t) +
-			     (size_t)t->n_leaves * sizeof(struct cls_leaf) +
-			     (size_t)t->n_blk * sizeof(struct leaf4) +
-			     (size_t)t->n_boxes * sizeof(struct cls_box);
-		}
-	}
+	for (int f = 0; f < 2; f++)
+		for (uint32_t g = 0; g < c->n_trees[f]; g++)
+			s += tree_memory(&c->t[f][g]);
 	return s;
 }
 
@@ -727,8 +859,8 @@ int fw_cls_describe(const struct fw_cls *c, char *buf, size_t size)
 				 f ? ", " : "", f ? 6 : 4, c->n_trees[f], nodes, depth, boxes);
 		o += w > 0 ? (size_t)w : 0;
 	}
-	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB%s", fw_cls_memory(c) / 1024,
-			 c->avx2 ? ", avx2" : "");
+	int w = snprintf(buf + o, o < size ? size - o : 0, ", %zu KiB, %s", fw_cls_memory(c) / 1024,
+			 fw_cls_path_name((enum fw_cls_path)c->path));
 	return (int)o + (w > 0 ? w : 0);
 }
 
@@ -739,9 +871,7 @@ int fw_cls_describe_trees(const struct fw_cls *c, char *buf, size_t size)
 		buf[0] = '\0';
 	for (uint32_t g = 0; g < c->n_trees[0]; g++) {
 		const struct cls_tree *t = &c->t[0][g];
-		uint32_t mx = 0;
-		for (uint32_t i = 0; i < t->n_leaves; i++)
-			mx = SYS_MAX(mx, t->leaves[i].n);
+		uint32_t mx = t->max_leaf;
 		int w = snprintf(buf + o, o < size ? size - o : 0,
 				 "%sv4 tree %u: %u boxes, %u nodes, depth %u, %u leaves of %u.%u boxes on average "
 				 "(max %u), first rule %u",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fw_cls_int.h - the fast classifier's layout, shared by its builder
- * (fw_cls_build.c) and its lookups (fw_cls.c, fw_cls_avx2.c).
+ * (fw_cls_build.c) and its lookups (fw_cls.c, fw_cls_avx2.c, fw_cls_avx512.c).
  *
  * Boxes.  Each rule becomes one or more boxes: a range per field (source,
  * destination, source port, destination port, protocol, ingress port).
@@ -92,15 +92,22 @@ struct cls_leaf {
 
 
 /* Eight IPv4 boxes, field by field, so one leaf is tested with a handful of
- * vector compares and no branch.  Unused lanes never match (lo > hi). */
+ * vector compares and no branch.  Unused lanes never match (lo > hi).  The
+ * lows of both addresses share the first cache line and their highs the
+ * second, and the four 16-bit fields' lows (highs) fill one line each:
+ * the AVX-512 path compares each line as one 512-bit register. */
 struct leaf4 {
-	v4su slo[2], shi[2], dlo[2], dhi[2];
+	v4su slo[2], dlo[2], shi[2], dhi[2];
 	v8hu plo[4], phi[4]; /* sport, dport, proto, ingress port */
 	uint32_t rule[9];    /* rule[8] = UINT32_MAX: "no lane matched" */
 	uint32_t exact;      /* bits 2*lane: lanes needing fw_rule_match */
-	uint32_t pad[6];
+	uint32_t exact8;     /* the same, bit `lane` (the AVX-512 path) */
+	uint32_t pad[5];
 };
 _Static_assert(sizeof(struct leaf4) == 320, "five cache lines");
+_Static_assert(__builtin_offsetof(struct leaf4, dlo) == 32 && __builtin_offsetof(struct leaf4, shi) == 64 &&
+		       __builtin_offsetof(struct leaf4, plo) == 128 && __builtin_offsetof(struct leaf4, phi) == 192,
+	       "fw_cls_avx512.c loads {slo, dlo}, {shi, dhi}, plo and phi as one line each");
 
 /* IPv4 trees: up to eight children per node, all split on one field at
  * ascending thresholds; the child is the number of thresholds the key's
@@ -112,7 +119,9 @@ struct cls_node8 {
 	v4si thr[2];
 	uint32_t child;
 	uint32_t info;
-	uint32_t pad[6];
+	struct cls_leaf leaf; /* a leaf's copy of its `leaves` entry: a walk
+			       * ends on this line, so no load depends on another */
+	uint32_t pad[2];
 };
 _Static_assert(sizeof(struct cls_node8) == 64, "one cache line per node");
 
@@ -130,6 +139,7 @@ struct cls_tree {
 	struct cls_box *boxes;
 	uint32_t n_boxes;
 	uint32_t depth;
+	uint32_t max_leaf; /* most boxes in a leaf (IPv4: the lists are freed) */
 	uint32_t min_rule; /* no box here belongs to an earlier rule */
 	bool empty;
 };
@@ -144,7 +154,7 @@ struct fw_cls {
 	const struct fw_rules *rs;
 	struct cls_tree t[2][CLS_GROUPS]; /* [IPv4, IPv6][group] */
 	uint32_t n_trees[2];
-	bool avx2; /* IPv4 bursts through fw_cls_avx2.c */
+	uint8_t path; /* enum fw_cls_path: how IPv4 bursts are classified */
 };
 
 
@@ -187,7 +197,9 @@ static inline void key8(const struct fw_key *k, int32_t *kb)
 	kb[6] = kb[7] = INT32_MIN;
 }
 
-#define CLS_BURST 16
+/* Keys walked in lockstep: the firewall classifies up to a chunk of 32
+ * packets at once (FW_CHUNK), so all of them overlap their misses. */
+#define CLS_BURST 32
 
 /* Blocks with several lanes to check one by one (fw_cls.c). */
 int32_t fw_cls_leaf4_slow(const struct fw_cls *c, const struct cls_tree *t,
@@ -197,5 +209,20 @@ int32_t fw_cls_leaf4_slow(const struct fw_cls *c, const struct cls_tree *t,
  * kernels) with AVX2 enabled; fw_cls_has_avx2() says whether to use it. */
 void fw_cls_burst4_avx2(const struct fw_cls *c, const struct fw_key *k, uint32_t m, int32_t *out);
 bool fw_cls_has_avx2(void);
+
+/* fw_cls_avx512.c: the same with 512-bit compares into mask registers, for
+ * CPUs with AVX-512 F, BW, VL and DQ whose kernel saves the opmask and ZMM
+ * state; fw_cls_has_avx512() says whether to use it. */
+void fw_cls_burst4_avx512(const struct fw_cls *c, const struct fw_key *k, uint32_t m, int32_t *out);
+bool fw_cls_has_avx512(void);
+
+/* The path fw_cls_build gives a new classifier (fw_cls_default_path). */
+enum fw_cls_path fw_cls_initial_path(void);
+
+/* CPUID (leaf, subleaf) and XCR0, for the paths' checks. */
+static inline void fw_cls_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
 
 #endif

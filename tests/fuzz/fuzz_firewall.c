@@ -3,7 +3,7 @@
  * libFuzzer: packets through a configured firewall.
  *
  * Input (nf_harness.h): one byte of options (bit 0: the stateless
- * config), then records that become bursts of up to 8 frames, each burst
+ * config, bits 1-2: the classifier paths, below), then records that become bursts of up to 8 frames, each burst
  * at its own time (so timeouts, the fragment table and the log limiter are
  * exercised), with expire() between bursts.  The configs use every
  * feature: sets, reject, log, fragments, a flow table of 16 so it fills
@@ -13,6 +13,13 @@
  * decide exactly as its packets would in order (the fast path, the bulk
  * lookup and the up-front classification are shortcuts, not semantics),
  * so every verdict and, at the end, every counter must agree.
+ *
+ * The two firewalls classify with different paths of fw_cls (SSE, AVX2,
+ * AVX-512: every one this CPU has, each on both sides in turn), so the
+ * oracle compares the paths with each other too.  Each firewall's
+ * counters name the path it used; a path other than the one asked for
+ * aborts, and so does a CPU whose AVX-512 (or AVX2) fw_cls refuses while
+ * the compiler's own check finds it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +29,7 @@
 #include "dataplane/nf.h"
 #include "dataplane/parse.h"
 #include "dataplane/stats.h"
+#include "nf/firewall/fw_cls.h"
 #include "tests/fuzz/nf_harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,15 +60,70 @@ static const char *const configs[2] = {
 static struct cfg *cfgs[2];
 static struct pkt_pool *pool;
 
+/* The classifier paths this CPU runs, narrowest first. */
+static enum fw_cls_path paths[FW_CLS_PATHS];
+static unsigned n_paths;
+
+static void find_paths(void)
+{
+	__builtin_cpu_init();
+	bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		      __builtin_cpu_supports("avx512vl");
+	bool avx2 = __builtin_cpu_supports("avx2");
+	if (fw_cls_path_ok(FW_CLS_AVX512) != avx512 || fw_cls_path_ok(FW_CLS_AVX2) != avx2) {
+		fprintf(stderr, "fw_cls paths disagree with the CPU: avx2 %d/%d avx512 %d/%d\n",
+			fw_cls_path_ok(FW_CLS_AVX2), avx2, fw_cls_path_ok(FW_CLS_AVX512), avx512);
+		abort();
+	}
+	for (int p = 0; p < FW_CLS_PATHS; p++)
+		if (fw_cls_path_ok((enum fw_cls_path)p))
+			paths[n_paths++] = (enum fw_cls_path)p;
+	fprintf(stderr, "fuzz_firewall: classifier paths compared:");
+	for (unsigned i = 0; i < n_paths; i++)
+		fprintf(stderr, " %s", fw_cls_path_name(paths[i]));
+	fprintf(stderr, "\n");
+}
+
+/* A firewall whose classifier uses path p. */
+static void *start(const struct nf_ops *nf, const struct cfg *cfg, enum fw_cls_path p)
+{
+	if (fw_cls_default_path(p) != 0)
+		abort();
+	void *st = fuzz_nf_start(nf, pool, cfg);
+	fw_cls_default_path(FW_CLS_PATHS);
+	return st;
+}
+
+/* The counters' text without the classifier's line (it names the path),
+ * after checking that line names `p`. */
+static const char *without_path(const char *stats, enum fw_cls_path p, char *out, size_t size)
+{
+	const char *line = strstr(stats, "classifier");
+	const char *end = line ? strchr(line, '\n') : NULL;
+	char want[32];
+	snprintf(want, sizeof(want), ", %s\n", fw_cls_path_name(p));
+	if (!end || (size_t)(end + 1 - line) < strlen(want) ||
+	    strncmp(end + 1 - strlen(want), want, strlen(want)) != 0) {
+		fprintf(stderr, "the classifier did not use the %s path:\n%s\n", fw_cls_path_name(p), stats);
+		abort();
+	}
+	snprintf(out, size, "%.*s%s", (int)(line - stats), stats, end + 1);
+	return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!pool)
+	if (!pool) {
 		pool = fuzz_setup(cfgs, configs, 2);
+		find_paths();
+	}
 	if (size < 1)
 		return 0;
 	const struct nf_ops *nf = nf_find("firewall");
-	void *st = fuzz_nf_start(nf, pool, cfgs[data[0] & 1]);
-	void *one = fuzz_nf_start(nf, pool, cfgs[data[0] & 1]);
+	unsigned sel = (unsigned)(data[0] >> 1) & 3;
+	enum fw_cls_path p_burst = paths[sel % n_paths], p_one = paths[(sel + 1) % n_paths];
+	void *st = start(nf, cfgs[data[0] & 1], p_burst);
+	void *one = start(nf, cfgs[data[0] & 1], p_one);
 	struct fuzz_feed f;
 	struct fuzz_burst fb;
 	fuzz_feed_init(&f, data, size);
@@ -94,9 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} /* a burst decided otherwise than its packets alone */
 		}
 	}
-	static char buf[1 << 16], buf1[1 << 16];
-	const char *a = fuzz_stats(nf, st, buf, sizeof(buf));
-	const char *a1 = fuzz_stats(nf, one, buf1, sizeof(buf1));
+	static char buf[1 << 16], buf1[1 << 16], cut[1 << 16], cut1[1 << 16];
+	const char *a = without_path(fuzz_stats(nf, st, buf, sizeof(buf)), p_burst, cut, sizeof(cut));
+	const char *a1 = without_path(fuzz_stats(nf, one, buf1, sizeof(buf1)), p_one, cut1, sizeof(cut1));
 	if (strcmp(a, a1)) {
 		fprintf(stderr, "BURST\n%s\nSINGLE\n%s\n", a, a1);
 		abort();

@@ -277,6 +277,18 @@ static void rand_key(const struct fw_rules *rs, struct fw_key *k)
 }
 
 static unsigned long total_keys, total_hits;
+static unsigned long path_runs[FW_CLS_PATHS];
+
+/* The widest path by the compiler's own CPU check (libgcc: CPUID and
+ * XGETBV), to catch fw_cls's check refusing a path this host has. */
+static enum fw_cls_path widest_path(void)
+{
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl"))
+		return FW_CLS_AVX512;
+	return __builtin_cpu_supports("avx2") ? FW_CLS_AVX2 : FW_CLS_SSE;
+}
 
 static void compare(unsigned n_rules, unsigned n_keys)
 {
@@ -285,16 +297,29 @@ static void compare(unsigned n_rules, unsigned n_keys)
 	int32_t *got = calloc(n_keys, sizeof(*got));
 	for (unsigned i = 0; i < n_keys; i++)
 		rand_key(rs, &keys[i]);
+	/* Every path this CPU runs gives the same answers, bit for bit (and
+	 * each of them the reference's, below). */
+	enum fw_cls_path built = fw_cls_path_of(rs->cls);
+	assert_int_equal(built, widest_path());
 	fw_cls_classify_burst(rs->cls, keys, n_keys, got);
-	if (rs->cls->avx2) {
-		/* The SSE path must agree with the AVX2 one, bit for bit. */
-		int32_t *sse = calloc(n_keys, sizeof(*sse));
-		rs->cls->avx2 = false;
-		fw_cls_classify_burst(rs->cls, keys, n_keys, sse);
-		rs->cls->avx2 = true;
-		assert_memory_equal(sse, got, n_keys * sizeof(*got));
-		free(sse);
+	int32_t *other = calloc(n_keys, sizeof(*other));
+	for (int p = 0; p < FW_CLS_PATHS; p++) {
+		if (!fw_cls_path_ok((enum fw_cls_path)p))
+			continue;
+		assert_int_equal(fw_cls_use_path(rs->cls, (enum fw_cls_path)p), 0);
+		memset(other, 0x55, n_keys * sizeof(*other));
+		fw_cls_classify_burst(rs->cls, keys, n_keys, other);
+		path_runs[p]++;
+		for (unsigned i = 0; i < n_keys; i++)
+			if (other[i] != got[i]) {
+				fprintf(stderr, "%u rules, key %u: %s path %d, %s path %d\n", n_rules, i,
+					fw_cls_path_name(built), got[i], fw_cls_path_name((enum fw_cls_path)p),
+					other[i]);
+				fail();
+			}
 	}
+	assert_int_equal(fw_cls_use_path(rs->cls, built), 0);
+	free(other);
 	unsigned hits = 0;
 	for (unsigned i = 0; i < n_keys; i++) {
 		int32_t want = fw_ref_classify(rs, &keys[i]);
@@ -335,6 +360,41 @@ static void test_medium(void **state)
 		compare(50 + rn(300), 3000);
 }
 
+/* The paths: the widest is what a build picks, the others can be chosen,
+ * and every one the CPU has was compared above. */
+static void test_paths(void **state)
+{
+	(void)state;
+	enum fw_cls_path w = widest_path();
+	fprintf(stderr, "classifier paths on this CPU: sse%s%s (compared %lu, %lu, %lu times)\n",
+		w >= FW_CLS_AVX2 ? " avx2" : "", w >= FW_CLS_AVX512 ? " avx512" : "", path_runs[0],
+		path_runs[1], path_runs[2]);
+	for (int p = 0; p < FW_CLS_PATHS; p++) {
+		assert_int_equal(fw_cls_path_ok((enum fw_cls_path)p), p <= (int)w);
+		if (p <= (int)w)
+			assert_true(path_runs[p] >= 220);
+		else
+			assert_int_equal(path_runs[p], 0);
+	}
+	struct fw_rules *rs = random_rules(20);
+	assert_int_equal(fw_cls_path_of(rs->cls), w);
+	assert_int_equal(fw_cls_use_path(rs->cls, FW_CLS_PATHS), -SYS_ENOTSUP);
+	assert_int_equal(fw_cls_path_of(rs->cls), w);
+	fw_rules_free(rs);
+	/* A default path holds for classifiers built later, until reset. */
+	assert_int_equal(fw_cls_default_path(FW_CLS_SSE), 0);
+	rs = random_rules(20);
+	assert_int_equal(fw_cls_path_of(rs->cls), FW_CLS_SSE);
+	char d[160];
+	fw_cls_describe(rs->cls, d, sizeof(d));
+	assert_non_null(strstr(d, ", sse"));
+	fw_rules_free(rs);
+	assert_int_equal(fw_cls_default_path(FW_CLS_PATHS), 0);
+	rs = random_rules(20);
+	assert_int_equal(fw_cls_path_of(rs->cls), w);
+	fw_rules_free(rs);
+}
+
 static void test_large(void **state)
 {
 	(void)state;
@@ -367,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_small),
 		cmocka_unit_test(test_medium),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
