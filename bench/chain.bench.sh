@@ -5,22 +5,23 @@
 #
 #   gen [1] -> [10] f1 [11] -> [20] f2 [21] -> ... -> counted at fN's out port
 #
-# Generator and counter live in the chain's own OVS: a DPDK net_pcap port
+# Each chain is measured by `nfbox bench CHAINFILE` (tools/bench_chain.h):
+# generator and counter live in the chain's own OVS, a DPDK net_pcap port
 # replaying a one-flow trace of 64-byte frames forever (infinite_rx=1) as
 # OpenFlow port 1, its rate set by OVS ingress policing.  Offered = frames
 # OVS handed (or tried to hand: ring full) to f1's port 0; received = frames
 # OVS got from fN's port 1.  A trial: policing rate set, frames let in
-# (drop flow removed), 0.3 s to settle, rate read over a steady window of
-# --duration seconds (default 3), frames stopped, 0.3 s drain, loss =
-# offered - received over the whole trial.
+# (drop flow removed), 0.3 s to settle, --duration seconds (default 3),
+# frames stopped, 0.3 s drain, loss = offered - received over the whole
+# trial.
 #
 # Robustness (these two cores are shared; earlier single-second trials with
 # one retry measured other people's load as much as the chain):
 #   - warm-up: --warmup S (default 3) of unpoliced traffic first, discarded
 #     (images leave their idle path, OVS caches its datapath flows, the
 #     vCPUs' host pages are touched);
-#   - the search is nfbox bench's (tools/rfc2544.h, `nfbox bench --trial-cmd`
-#     running this script's trial): unpoliced trial -> maximum receive rate
+#   - each configuration is `nfbox bench CHAINFILE`: its search is every nfbox
+#     bench's (tools/rfc2544.h): unpoliced trial -> maximum receive rate
 #     (MRR); binary search for the highest offered rate with at most 0.5 %
 #     loss (PDR), then with zero loss (NDR), to 1 % of the rate;
 #   - retries at the boundary: a trial that fails is run again, up to
@@ -60,7 +61,8 @@
 #                                        core at rising SCHED_FIFO priorities
 #                                        down the chain, the default, or not)
 # CSV: build/bench/chain_tput.csv (trials: how many the row took, warm-up,
-# MRR and calibration included).  Needs root, OVS-DPDK, QEMU, testpmd.
+# MRR and calibration included).  VERBOSE=1: nfbox bench's progress and,
+# per OVS port, the frames from it, to it and dropped into it (ring full).  Needs root, OVS-DPDK, QEMU, testpmd.
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -73,7 +75,6 @@ RETRIES=2
 ROUNDS=1
 IMAGE_OPTS=${IMAGE_OPTS:-}
 SHARE=downstream
-TRIAL=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lengths) LENGTHS=$2; shift 2 ;;
@@ -83,7 +84,6 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--image-opts) IMAGE_OPTS=$2; shift 2 ;;
 	--share) SHARE=$2; shift 2 ;;
-	--trial) TRIAL=("$2" "$3"); shift 3 ;; # internal: one trial for nfbox bench --trial-cmd
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "chain.bench: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -99,95 +99,15 @@ if [ "$(id -u)" != 0 ] || [ ! -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-d
 fi
 export NFBOX_IMAGES=$TOP/$B/images
 
-# ---- OVS helpers (the chain's private OVS) ----------------------------------------------
-vsctl() { ovs-vsctl --db="unix:$RUNDIR/db.sock" --timeout=20 "$@"; }
-ofctl() { ovs-ofctl "$@"; }
-# counters PORT...: "tx+txdrop rx" per port, in that order, live from the switch
-counters() {
-	ofctl dump-ports "$BR" | awk -v want="$*" '
-		BEGIN { n = split(want, w, " ") }
-		/port/ { gsub(":", "", $2); p = $2; for (i = 1; i <= NF; i++) if ($i ~ /^pkts=/) { split($i, a, "="); rx[p] = a[2] + 0 } }
-		/tx pkts/ { for (i = 1; i <= NF; i++) { if ($i ~ /^pkts=/) { split($i, a, "="); tx[p] = a[2] + 0 } if ($i ~ /^drop=/) { split($i, a, "="); td[p] = a[2] + 0 } } }
-		END { for (i = 1; i <= n; i++) printf "%s %s ", tx[w[i]] + td[w[i]], rx[w[i]]; print "" }'
-}
-now() { date +%s.%N; }
-# hops BEFORE: per OVS port, frames received from it, sent to it and dropped
-# on the way into it (its ring full) since the dump in BEFORE: where a
-# chain loses its frames.
-hops() {
-	ofctl dump-ports "$BR" | cat "$1" - | awk '
-		function num(re,   i, a) { for (i = 1; i <= NF; i++) if ($i ~ re) { split($i, a, "="); return a[2] + 0 } return 0 }
-		/port/ { gsub(":", "", $2); p = $2; k = (p in rx); v = num("^pkts="); rx[p] = k ? v - rx[p] : v }
-		/tx pkts/ { v = num("^pkts="); w = num("^drop=")
-			if (k) { tx[p] = v - tx[p]; td[p] = w - td[p] } else { tx[p] = v; td[p] = w } }
-		END { for (p in rx) if (p ~ /^[0-9]+$/) printf "      port %-3s from it %11d  to it %11d  dropped into it %11d\n", p, rx[p], tx[p], td[p] }' | sort -k2n
-}
-
-# trial KBPS [SECONDS] (0: unpoliced) -> "offered_pps received_pps loss_frames offered_frames"
-trial() {
-	local kbps=$1 dur=${2:-$DURATION} burst
-	burst=$((kbps / 1000))
-	[ $burst -lt 64 ] && burst=64
-	vsctl set Interface gen ingress_policing_rate="$kbps" ingress_policing_burst="$burst"
-	local a0 b0 a1 b1 a2 b2 t1 t2 x
-	read -r a0 x y b0 <<<"$(counters "$P_IN" "$P_OUT")"
-	ofctl --strict del-flows "$BR" "priority=200,in_port=1"
-	sleep 0.3
-	t1=$(now)
-	read -r a1 x y b1 <<<"$(counters "$P_IN" "$P_OUT")"
-	sleep "$dur"
-	read -r a2 x y b2 <<<"$(counters "$P_IN" "$P_OUT")"
-	t2=$(now)
-	ofctl add-flow "$BR" "priority=200,in_port=1,actions=drop"
-	sleep 0.3
-	local a3 b3
-	read -r a3 x y b3 <<<"$(counters "$P_IN" "$P_OUT")"
-	awk -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" -v a2="$a2" -v b2="$b2" -v a3="$a3" -v b3="$b3" \
-		-v t1="$t1" -v t2="$t2" 'BEGIN {
-		d = t2 - t1; off = (a2 - a1) / d; rcv = (b2 - b1) / d; lost = (a3 - a0) - (b3 - b0)
-		printf "%.0f %.0f %d %d\n", off, rcv, lost, a3 - a0 }'
-}
-
-# The trial `nfbox bench --trial-cmd "$0 --trial"` runs (its search is the
-# one of tools/rfc2544.c, as for every nfbox bench): RATE frames/s (0:
-# unpoliced) for SECS, through the chain measure() set up (CB_* in the
-# environment) -> "OFFERED RECEIVED BYTES SECS": frames offered to f1 and
-# received from fN over the whole trial, settling and drain included;
-# 64-byte frames (FCS included); SECS the time frames flowed.
-if [ ${#TRIAL[@]} = 2 ]; then
-	RUNDIR=$CB_RUNDIR BR=$CB_BR P_IN=$CB_PIN P_OUT=$CB_POUT
-	export OVS_RUNDIR=$RUNDIR
-	DURATION=${TRIAL[1]}
-	kbps=$(awk -v r="${TRIAL[0]}" -v k="$CB_KBPS_PER_PPS" 'BEGIN { printf "%d", r * k }')
-	[ "${TRIAL[0]}" != 0 ] && [ "$kbps" -lt 1 ] && kbps=1
-	read -r _ _ lost tot <<<"$(trial "$kbps")"
-	echo "$tot $((tot - lost)) $((tot * 64)) $(awk -v d="$DURATION" 'BEGIN { print d + 0.3 }')"
-	exit 0
-fi
-
 WORK=$(mktemp -d /tmp/nfbox-chainbench.XXXXXX)
-CUR=""
-cleanup() {
-	[ -n "$CUR" ] && "$NFBOX" chain down "$CUR" >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-TRACE=$WORK/t64.pcap
-if [ -x "$B/rel/bench/mktrace" ]; then
-	"$B/rel/bench/mktrace" --size 64 --flows 1 --packets 1024 -o "$TRACE" >/dev/null
-else
-	/usr/bin/python3 -c "
-from scapy.all import Ether, IP, UDP, Raw, wrpcap
-wrpcap('$TRACE', [Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02') / IP(src='10.0.0.1', dst='10.0.1.1') /
-                  UDP(sport=1024, dport=4096) / Raw(b'\0' * 18)] * 1024)"
-fi
-
-# measure KIND N -> appends "kind,n,ndr,pdr,mrr,offered_max,load1,others,trials" to all.csv
+# measure KIND N -> appends "kind,n,ndr,pdr,mrr,offered_max,load1,others,trials" to all.csv.
+# `nfbox bench CHAIN` brings the chain up, adds its generator port, searches
+# and takes the chain down again (tools/bench_chain.h).
 measure() {
 	local kind=$1 n=$2 f=$WORK/$1$2.chain i load others
-	KIND=$kind N=$n
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	# Pollers of others (their chains' OVS, images, testpmd) share our cores.
 	others=$(pgrep -c -f 'ovs-vswitchd-dpdk|qemu-system|dpdk-testpmd')
@@ -195,57 +115,27 @@ measure() {
 	for i in $(seq "$n"); do
 		if [ "$kind" = image ]; then echo "nf f$i image fwd $IMAGE_OPTS" >>"$f"; else echo "nf f$i testpmd" >>"$f"; fi
 	done
-	CUR=$f
-	if ! "$NFBOX" chain up "$f" >"$WORK/up.log" 2>&1; then
-		echo "chain.bench: $kind x$n: chain up failed:" >&2
-		sed 's/^/    /' "$WORK/up.log" >&2
-		"$NFBOX" chain down "$f" >/dev/null 2>&1
-		CUR=""
+	local quick=()
+	[ "${MRR_ONLY:-0}" = 1 ] && quick=(--mrr-only)
+	if ! "$NFBOX" bench "$f" --duration "$DURATION" --warmup "$WARMUP" --retries "$RETRIES" "${quick[@]}" \
+		--json >"$WORK/$kind$n.json" 2>"$WORK/search.err"; then
+		echo "chain.bench: $kind x$n: nfbox bench failed:" >&2
+		tail -n 5 "$WORK/search.err" | sed 's/^/    /' >&2
+		echo "$kind,$n,0,0,0,0,$load,$others,0" >>"$WORK/all.csv"
 		return 1
 	fi
-	RUNDIR=$(sed -n 's/.*run directory \(.*\)$/\1/p' "$WORK/up.log" | head -1)
-	BR=$(sed -n 's/^bridge //p' "$RUNDIR/chain")
-	export OVS_RUNDIR=$RUNDIR
-	P_IN=10 P_OUT=$((10 * n + 1))
-	ofctl add-flow "$BR" "priority=200,in_port=1,actions=drop"
-	vsctl add-port "$BR" gen -- set Interface gen type=dpdk \
-		"options:dpdk-devargs=net_pcap_gen,rx_pcap=$TRACE,infinite_rx=1" ofport_request=1 >/dev/null
-	sleep 1
-	local r off rcv lost tot
-	if [ "${MRR_ONLY:-0}" = 1 ]; then
-		# MRR only (quick comparisons): warm-up, one unpoliced trial.
-		trial 0 "$WARMUP" >/dev/null
-		[ "${VERBOSE:-0}" = 1 ] && ofctl dump-ports "$BR" >"$WORK/ports0"
-		read -r off rcv lost tot <<<"$(trial 0)"
-		[ "${VERBOSE:-0}" = 1 ] && hops "$WORK/ports0" >&2
-		[ "${VERBOSE:-0}" = 1 ] && echo "    $kind x$n unpoliced: offered $off/s received $rcv/s lost $lost of $tot" >&2
-		echo "$kind,$n,0,0,$rcv,$off,$load,$others,2" >>"$WORK/all.csv"
-	else
-		# Policing is set in kbps: calibrate kbps per frame/s with one
-		# policed trial at a known rate, then let nfbox bench search.
-		read -r off rcv lost tot <<<"$(trial 100000)"
-		export CB_RUNDIR=$RUNDIR CB_BR=$BR CB_PIN=$P_IN CB_POUT=$P_OUT
-		export CB_KBPS_PER_PPS
-		CB_KBPS_PER_PPS=$(awk -v o="$off" 'BEGIN { printf "%.6f", (o > 0 ? 100000 / o : 0.5) }')
-		local progress=/dev/null
-		[ "${VERBOSE:-0}" = 1 ] && progress=/dev/stderr
-		if ! "$NFBOX" bench --trial-cmd "$TOP/bench/chain.bench.sh --trial" --duration "$DURATION" \
-			--warmup "$WARMUP" --retries "$RETRIES" --json >"$WORK/$kind$n.json" 2>"$WORK/search.err"; then
-			echo "chain.bench: $kind x$n: the search failed:" >&2
-			tail -n 3 "$WORK/search.err" >&2
-		fi
-		cat "$WORK/search.err" >"$progress"
-		/usr/bin/python3 -c '
+	[ "${VERBOSE:-0}" = 1 ] && cat "$WORK/search.err" >&2
+	/usr/bin/python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 mrr_pt = [p for p in j["points"] if p["phase"] == "mrr"][0]
 print("%s,%s,%.0f,%.0f,%.0f,%.0f,%s,%s,%d" % (sys.argv[2], sys.argv[3], j["ndr"]["mpps"] * 1e6, j["pdr"]["mpps"] * 1e6,
-      j["mrr"]["mpps"] * 1e6, mrr_pt["offered_mpps"] * 1e6, sys.argv[4], sys.argv[5], j["trials"] + 1))' \
-			"$WORK/$kind$n.json" "$kind" "$n" "$load" "$others" >>"$WORK/all.csv" ||
-			echo "$kind,$n,0,0,0,0,$load,$others,0" >>"$WORK/all.csv"
-	fi
-	"$NFBOX" chain down "$f" >/dev/null 2>&1
-	CUR=""
+      j["mrr"]["mpps"] * 1e6, mrr_pt["offered_mpps"] * 1e6, sys.argv[4], sys.argv[5], j["trials"] + 1))
+if sys.argv[6] == "1":
+    # Where a chain loses its frames: per OVS port over the whole run.
+    for p, c in sorted(j["ports"].items(), key=lambda kv: int(kv[0][4:])):
+        print("      %-7s from it %11d  to it %11d  dropped into it %11d" % (p, c["rx_pkts"], c["tx_pkts"], c["tx_dropped"]), file=sys.stderr)' \
+		"$WORK/$kind$n.json" "$kind" "$n" "$load" "$others" "${VERBOSE:-0}" >>"$WORK/all.csv"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2); else print 0}'; }

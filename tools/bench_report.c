@@ -15,10 +15,10 @@
 
 static double mpps(double pps) { return pps / 1e6; }
 
-static void row(FILE *to, const char *what, const struct rfc_trial *t, double pps)
+static void row(FILE *to, const char *what, const struct rfc_trial *t, double pps, bool skipped)
 {
 	if (!t->offered) {
-		fprintf(to, "  %-4s        none found\n", what);
+		fprintf(to, "  %-4s        %s\n", what, skipped ? "not searched (--mrr-only)" : "none found");
 		return;
 	}
 	fprintf(to, "  %-4s %9.3f Mpps %8.3f Gb/s   loss %.4f %%  (trial of %.1f s)\n", what, mpps(pps),
@@ -29,9 +29,9 @@ void bench_report_table(const struct bench_report *b, FILE *to)
 {
 	const struct rfc_result *r = b->r;
 	fprintf(to, "nfbox bench %s: %s\n", b->target, b->traffic);
-	row(to, "NDR", &r->ndr, rfc_offered_pps(&r->ndr));
-	row(to, "PDR", &r->pdr, rfc_offered_pps(&r->pdr));
-	row(to, "MRR", &r->mrr, rfc_received_pps(&r->mrr));
+	row(to, "NDR", &r->ndr, rfc_offered_pps(&r->ndr), b->mrr_only);
+	row(to, "PDR", &r->pdr, rfc_offered_pps(&r->pdr), b->mrr_only);
+	row(to, "MRR", &r->mrr, rfc_received_pps(&r->mrr), false);
 	fprintf(to, "  NDR: highest offered rate without loss; PDR: with at most %.2f %% loss; MRR: received\n"
 		    "  at the highest offered rate (%.3f Mpps offered); Gb/s at layer 1 (+20 B per frame);\n"
 		    "  %d trials%s\n",
@@ -108,8 +108,9 @@ void bench_report_json(const struct bench_report *b, FILE *to)
 	json_str(to, b->target);
 	fprintf(to, ",\n  \"traffic\": ");
 	json_str(to, b->traffic);
-	fprintf(to, ",\n  \"pdr_loss_pct\": %.4f,\n  \"generator_bound\": %s,\n  \"trials\": %d,\n",
-		100 * b->pdr_loss, r->generator_bound ? "true" : "false", r->trials);
+	fprintf(to, ",\n  \"pdr_loss_pct\": %.4f,\n  \"mrr_only\": %s,\n  \"generator_bound\": %s,\n  \"trials\": %d,\n",
+		100 * b->pdr_loss, b->mrr_only ? "true" : "false", r->generator_bound ? "true" : "false",
+		r->trials);
 	json_rate(to, "ndr", &r->ndr, rfc_offered_pps(&r->ndr), false);
 	json_rate(to, "pdr", &r->pdr, rfc_offered_pps(&r->pdr), false);
 	json_rate(to, "mrr", &r->mrr, rfc_received_pps(&r->mrr), false);

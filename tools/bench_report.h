@@ -15,6 +15,7 @@ struct bench_report {
 	const char *target;     /* as the user named it */
 	const char *traffic;    /* "FILE.pcap (N frames)" or "64-byte UDP, 1 flow" */
 	double pdr_loss;        /* the PDR's loss ratio */
+	bool mrr_only;          /* NDR and PDR not searched */
 	const struct rfc_result *r;
 	const char *ports;      /* the target's port counter lines, or NULL */
 };

@@ -9,6 +9,9 @@
  *     net_vhost0 (server) ==frames of the pcap==> NIC 0 [function] NIC 1
  *     net_vhost1 (server) <===== counted ======== NIC 1
  *
+ * A chain file (TARGET ending in .chain) is brought up with `nfbox chain
+ * up` and fed by a generator inside its own OVS (tools/bench_chain.h).
+ *
  * Two spinning threads (the generator, the image's vCPU) on two cores.
  * The generator replays the pcap's frames round and round at the rate a
  * trial asks for (tools/gen/nfbox_gen.c); a trial's loss is what it
@@ -30,7 +33,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tools/bench_chain.h"
 #include "tools/bench_report.h"
+#include "tools/bench_trace.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
 #include "tools/rfc2544.h"
@@ -40,7 +45,7 @@
 
 struct bench_args {
 	const char *pcap, *config, *json_out, *plot, *csv, *trial_cmd, *machine, *loss;
-	bool json;
+	bool json, mrr_only;
 	unsigned frame_size, retries, mem, flows;
 	int cpu, gen_cpu;
 	unsigned duration_ms, warmup_ms, ready_ms;
@@ -64,10 +69,11 @@ static const struct opt bench_opt[] = {
 	OPT_STRING("--loss", struct bench_args, loss, "PCT", "the PDR's loss in percent (default 0.5)"),
 	OPT_UINT("--retries", struct bench_args, retries, 0, 10, "N",
 		 "a rate fails only after 1 + N failed trials (default 2)"),
+	OPT_FLAG("--mrr-only", struct bench_args, mrr_only, "warm-up and the full-speed trial only (quick)"),
 	OPT_FLAG("--json", struct bench_args, json, "the results as JSON on stdout (progress stays on stderr)"),
 	OPT_STRING("--plot", struct bench_args, plot, "FILE.png", "loss vs offered load, NDR and PDR marked (gnuplot)"),
 	OPT_STRING("--csv", struct bench_args, csv, "FILE", "append one row of results"),
-	OPT_INT("--cpu", struct bench_args, cpu, 0, 4095, "N", "the image's core (default 1)"),
+	OPT_INT("--cpu", struct bench_args, cpu, 0, 4095, "N", "the image's core (default 1; a chain file says its own)"),
 	OPT_INT("--gen-cpu", struct bench_args, gen_cpu, 0, 4095, "N",
 		"the generator's core (default the other of 0 and 1)"),
 	OPT_CHOICE("--machine", struct bench_args, machine, machines, "M", "QEMU machine (default microvm)"),
@@ -94,7 +100,11 @@ static const struct opts bench_opts = {
 		 "20 bytes of preamble and gap).  Needs root, QEMU and Debian's dpdk-dev.\n\n"
 		 "TARGET: a function name (its image from $NFBOX_IMAGES, images/ next to\n"
 		 "nfbox, else built now) or an image file.  The image's vCPU runs on --cpu,\n"
-		 "the generator on --gen-cpu: two pollers, one per core.\n\n",
+		 "the generator on --gen-cpu: two pollers, one per core.  Or a chain file\n"
+		 "(FILE.chain, topology/README.md): brought up with 'nfbox chain up' and\n"
+		 "taken down after; its generator is a DPDK pcap port of the chain's own OVS\n"
+		 "feeding the first function, policed to each trial's rate, and frames are\n"
+		 "counted leaving the last (the OVS PMD is generator, counter and every hop).\n\n",
 	.opt = bench_opt,
 	.help_col = 22,
 	.epilog = "\nJSON keys: ndr, pdr, mrr ({mpps, gbps, loss_pct, secs}), ports (the image's\n"
@@ -109,6 +119,7 @@ struct bench {
 	pid_t gen, vm;
 	FILE *gen_in, *gen_out;
 	char *image;
+	struct bench_chain chain;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -428,6 +439,12 @@ static char *port_counters(const struct bench *b)
 	return out;
 }
 
+static bool is_chain_file(const char *target)
+{
+	size_t n = strlen(target);
+	return n > 6 && strcmp(target + n - 6, ".chain") == 0;
+}
+
 static int parse_loss(const char *s, double *ratio)
 {
 	char *end;
@@ -476,6 +493,7 @@ static int run_bench(int argc, char **argv)
 	ro.warmup = a.warmup_ms / 1000.0;
 	ro.retries = (int)a.retries;
 	ro.progress = progress;
+	ro.mrr_only = a.mrr_only;
 	if (ro.duration <= 0) {
 		fprintf(stderr, PROG ": --duration must be above 0\n");
 		return 2;
@@ -506,17 +524,32 @@ static int run_bench(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct rfc_result res = {0};
+	char *chain_ports = NULL;
 	char traffic[PATH_MAX + 64];
-	int rc = 1, found;
-	if (a.trial_cmd) {
+	int rc = 1, found = -1;
+	if (a.trial_cmd)
 		snprintf(traffic, sizeof(traffic), "trials by '%s'", a.trial_cmd);
+	else if (a.pcap)
+		snprintf(traffic, sizeof(traffic), "%s%s", a.pcap, a.frame_size ? " (padded)" : "");
+	else
+		snprintf(traffic, sizeof(traffic), "%u-byte UDP frames, %u flow(s)", a.frame_size ? a.frame_size : 64,
+			 a.flows);
+	if (a.trial_cmd) {
 		found = rfc2544_search(&ro, cmd_trial_fn, (void *)a.trial_cmd, &res);
+	} else if (is_chain_file(argv[1])) {
+		char trace[96];
+		double mean;
+		snprintf(trace, sizeof(trace), "%s/trace.pcap", b.dir);
+		if (bench_trace_write(trace, a.pcap, a.frame_size, a.flows, &mean) < 0)
+			goto out;
+		if (bench_chain_start(&b.chain, argv[1], trace, mean) == 0) {
+			found = rfc2544_search(&ro, bench_chain_trial, &b.chain, &res);
+			chain_ports = bench_chain_ports(&b.chain);
+		}
+		bench_chain_stop(&b.chain);
+		if (!res.trials)
+			goto out;
 	} else {
-		if (a.pcap)
-			snprintf(traffic, sizeof(traffic), "%s%s", a.pcap, a.frame_size ? " (padded)" : "");
-		else
-			snprintf(traffic, sizeof(traffic), "%u-byte UDP frames, %u flow(s)",
-				 a.frame_size ? a.frame_size : 64, a.flows);
 		b.image = find_image(&b, argv[1]);
 		if (!b.image || start(&b) < 0) {
 			teardown(&b);
@@ -532,12 +565,14 @@ static int run_bench(int argc, char **argv)
 		rc = interrupted ? 130 : 1;
 		goto out;
 	}
-	char *ports = a.trial_cmd ? NULL : port_counters(&b);
+	char *ports = a.trial_cmd ? NULL : chain_ports ? chain_ports : port_counters(&b);
 	struct bench_report rep = {.target = a.trial_cmd ? "trial-cmd" : argv[1], .traffic = traffic,
-				   .pdr_loss = ro.pdr_loss, .r = &res, .ports = ports};
+				   .pdr_loss = ro.pdr_loss, .mrr_only = a.mrr_only, .r = &res, .ports = ports};
 	rc = report(&a, &rep, b.dir);
 	free(ports);
+	chain_ports = NULL;
 out:
+	free(chain_ports);
 	free(res.points);
 	free(b.image);
 	hostsys_rmtree(b.dir);

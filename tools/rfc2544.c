@@ -119,6 +119,8 @@ int rfc2544_search(const struct rfc_opts *o, rfc_trial_fn trial, void *ctx, stru
 	if (run(&s, RFC_MRR, 0, o->duration, &r->mrr) < 0)
 		return -1;
 	double max = rfc_offered_pps(&r->mrr);
+	if (o->mrr_only)
+		return 0;
 	if (r->mrr.offered && rfc_loss(&r->mrr) == 0) {
 		r->generator_bound = true;
 		r->ndr = r->pdr = r->mrr;

@@ -52,6 +52,7 @@ struct rfc_opts {
 	double pdr_loss;  /* PDR's loss ratio (default 0.005) */
 	double precision; /* relative width where a search stops (default 0.01) */
 	int retries;      /* extra tries before a rate fails (default 2) */
+	bool mrr_only;    /* stop after the MRR trial (no NDR/PDR search) */
 	/* Called after every trial (progress); may be NULL. */
 	void (*progress)(void *ctx, int k, enum rfc_phase phase, const struct rfc_trial *t);
 	void *progress_ctx;

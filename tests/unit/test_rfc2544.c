@@ -136,6 +136,21 @@ static void confirmation_steps_down(void **state)
 	free(r.points);
 }
 
+static void mrr_only(void **state)
+{
+	(void)state;
+	struct sim s = {.cap = 1e6, .gen = 3e6};
+	struct rfc_opts o = opts();
+	o.mrr_only = true;
+	struct rfc_result r;
+	assert_int_equal(rfc2544_search(&o, sim_trial, &s, &r), 0);
+	assert_int_equal(r.trials, 2);
+	assert_true(rfc_received_pps(&r.mrr) > 0.999e6);
+	assert_int_equal(r.ndr.offered, 0);
+	assert_int_equal(r.pdr.offered, 0);
+	free(r.points);
+}
+
 static void stops_when_a_trial_fails(void **state)
 {
 	(void)state;
@@ -155,6 +170,7 @@ int main(void)
 		cmocka_unit_test(generator_bound),
 		cmocka_unit_test(rides_out_bursts),
 		cmocka_unit_test(confirmation_steps_down),
+		cmocka_unit_test(mrr_only),
 		cmocka_unit_test(stops_when_a_trial_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,11 @@
 #                  at least what came back over all trials (the counts are
 #                  the image's, not a formula's), gbps = mpps x 84 x 8 / 1000
 #   bench-plot     --plot writes a PNG (gnuplot), --csv a header and a row
+#   bench-trial-cmd  the search through --trial-cmd against a simulated
+#                  target of 1 Mpps: NDR within 2 % below it, PDR and MRR
+#   bench-chain    `nfbox bench CHAINFILE --mrr-only` on a one-image chain:
+#                  the chain up, its OVS generator port feeding it, frames
+#                  back, the chain down again, nothing left running
 #   bench-errors   a missing pcap, an unknown function, --gen-cpu = --cpu,
 #                  a bad --loss: each a clear one-line error, exit 1 or 2,
 #                  no QEMU left; a firewall that drops everything: "no frame
@@ -102,6 +107,58 @@ PY
 		ok bench-plot "$(file -b "$D/loss.png" | cut -d, -f1-2), CSV header and one row"
 	else
 		ko bench-plot "png: $(file -b "$D/loss.png" 2>&1); csv: $(head -c 200 "$D/b.csv" 2>&1 | tr '\n' ' ')"
+	fi
+fi
+
+# ---- bench-trial-cmd: the search alone, against a known limit ------------------------
+cat >"$D/sim.sh" <<'SIM'
+#!/bin/sh
+# RATE SECS -> OFFERED RECEIVED BYTES SECS of a target carrying 1 Mpps
+# behind a generator of 3 Mpps.
+awk -v r="$1" -v s="$2" 'BEGIN { if (r == 0 || r > 3e6) r = 3e6; c = r < 1e6 ? r : 1e6
+	printf "%d %d %d %s\n", r * s, c * s, r * s * 64, s }'
+SIM
+chmod +x "$D/sim.sh"
+if "$NFBOX" bench --trial-cmd "$D/sim.sh" --duration 1 --warmup 0 --json >"$D/sim.json" 2>"$D/sim.err"; then
+	why=$(/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+n, p, m = j["ndr"]["mpps"], j["pdr"]["mpps"], j["mrr"]["mpps"]
+ok = 0.98 <= n <= 1.0 and n <= p <= 1.0 / 0.995 + 1e-6 and abs(m - 1.0) < 1e-3
+print(("OK " if ok else "") + "NDR %.4f PDR %.4f MRR %.4f Mpps, %d trials" % (n, p, m, j["trials"]))' "$D/sim.json")
+	case $why in
+	OK*) ok bench-trial-cmd "simulated 1 Mpps target: ${why#OK }" ;;
+	*) ko bench-trial-cmd "simulated 1 Mpps target: $why" ;;
+	esac
+else
+	ko bench-trial-cmd "exited non-zero: $(tail -n 3 "$D/sim.err" | tr '\n' ' ')"
+fi
+
+# ---- bench-chain: a chain file as TARGET ------------------------------------------------
+if [ ! -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then
+	sk bench-chain "needs ovs-vswitchd-dpdk (Debian: openvswitch-switch-dpdk)"
+else
+	printf 'nf b1 image fwd\n' >"$D/one.chain"
+	NFBOX_CHAIN_DIR=$D/chains NFBOX_IMAGES=$(dirname "$NFBOX")/images \
+		"$NFBOX" bench "$D/one.chain" --mrr-only --warmup 0.5 --duration 1 --json >"$D/chain.json" 2>"$D/chain.err"
+	rc=$?
+	left=$(pgrep -f "$D/chains" | wc -l)
+	why=$( [ $rc = 0 ] && /usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+p = j["ports"]
+back = p.get("port11", {}).get("rx_pkts", 0)
+ok = j["mrr_only"] and j["trials"] == 2 and j["mrr"]["mpps"] > 0 and back > 0 and p["port10"]["tx_pkts"] >= back
+print(("OK " if ok else "") + "MRR %.3f Mpps, f1 gave back %d frames, %d trials" % (j["mrr"]["mpps"], back, j["trials"]))' "$D/chain.json")
+	if [ $rc != 0 ]; then
+		ko bench-chain "exited $rc: $(tail -n 4 "$D/chain.err" | tr '\n' ' ')"
+	elif [ "$left" != 0 ]; then
+		ko bench-chain "$left processes of the chain left running"
+	else
+		case $why in
+		OK*) ok bench-chain "${why#OK }; chain down, nothing left" ;;
+		*) ko bench-chain "$why" ;;
+		esac
 	fi
 fi
 
