@@ -88,6 +88,7 @@ struct vq {
 	uint16_t avail_idx;             /* next avail slot (shadow of avail->idx) */
 	uint16_t last_used;             /* next used entry to consume */
 	uint16_t kicked_idx;            /* avail_idx when we last decided on a kick */
+	uint16_t fenced_idx;            /* ... when we last did after a real barrier (TCG) */
 	uint16_t n_free;                /* descriptors on the free stack */
 	uint16_t event_mark;            /* last_used when used_event was last moved */
 	bool event_idx;                 /* VIRTIO_F_EVENT_IDX negotiated */
@@ -167,6 +168,33 @@ static inline void vq_publish(struct vq *vq)
 	 * avail->idx" when it re-enables notifications. */
 	sys_mb();
 	vq->kicked_idx = new_idx;
+	bool kick = vq->event_idx
+		? vq_need_event(*vq->avail_event, new_idx, old_idx)
+		: !(*(volatile const uint16_t *)&vq->used->flags & VRING_USED_F_NO_NOTIFY);
+	if (kick) {
+		vq->kicks++;
+		vq->notify(vq);
+	}
+}
+
+/*
+ * vq_publish's store->load under TCG has the hole vq_arm's has (below):
+ * MFENCE is no host barrier there, so a device that re-enabled kicks and
+ * went to sleep may have read our old avail->idx while we read its old
+ * avail_event and decided not to kick -- and every later publish starts
+ * past its event, so it would never be kicked again.  A device register
+ * read per publish would cost an exit per burst on the fast path; instead,
+ * before we wait (a halt, a full TX ring), the kick decision for
+ * everything published since the last such check is made once more after a
+ * real barrier.  At worst one spurious kick; nothing under KVM.
+ */
+static inline void vq_kick_recheck(struct vq *vq)
+{
+	uint16_t new_idx = vq->avail_idx, old_idx = vq->fenced_idx;
+	if (!vq->fence_addr || new_idx == old_idx)
+		return;
+	(void)*(volatile const uint32_t *)vq->fence_addr;
+	vq->fenced_idx = new_idx;
 	bool kick = vq->event_idx
 		? vq_need_event(*vq->avail_event, new_idx, old_idx)
 		: !(*(volatile const uint16_t *)&vq->used->flags & VRING_USED_F_NO_NOTIFY);

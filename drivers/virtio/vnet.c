@@ -217,8 +217,10 @@ static uint16_t vnet_tx_burst(struct port *port, struct pkt **pkts, uint16_t n)
 
 	if (vq->n_free < n)
 		vnet_tx_reclaim_vq(vn);
-	if (n > vq->n_free)
+	if (n > vq->n_free) {
+		vq_kick_recheck(vq); /* full: the device may be asleep on a lost kick */
 		n = vq->n_free;
+	}
 
 	uint16_t sent = 0;
 	for (; sent < n; sent++) {
@@ -302,6 +304,9 @@ static bool vnet_can_interrupt(const struct port *port)
 static enum port_rx_arm vnet_arm_rx(struct port *port, uint16_t batch)
 {
 	struct vnet *vn = port->priv;
+	/* About to halt: no kick of ours may be lost while we sleep. */
+	vq_kick_recheck(&vn->tx);
+	vq_kick_recheck(&vn->rx);
 	if (!vn->dev->has_irq)
 		return vq_used_pending(&vn->rx) ? PORT_RX_READY : PORT_RX_NO_IRQ;
 	return vnet_rx_arm(vn, batch) ? PORT_RX_READY : PORT_RX_ARMED;
