@@ -135,17 +135,22 @@ int rfc2544_search(const struct rfc_opts *o, rfc_trial_fn trial, void *ctx, stru
 		return -1;
 	/* Confirm the NDR over a longer trial; step down while it loses. */
 	double rate = r->ndr.rate;
-	for (int step = 0; step < 5 && r->ndr.offered; step++) {
+	bool confirmed = false;
+	for (int step = 0; step < 5 && r->ndr.offered && !confirmed; step++) {
 		int ok = judge(&s, RFC_CONFIRM, rate, 3 * o->duration, 0, &t);
 		if (ok < 0)
 			return -1;
 		if (ok) {
 			r->ndr = t;
-			return 0;
+			confirmed = true;
 		}
 		rate *= 0.98;
 	}
-	if (r->ndr.offered) /* never confirmed */
+	if (!confirmed)
 		memset(&r->ndr, 0, sizeof(r->ndr));
+	/* A rate carried without loss also meets the PDR's bound: on a noisy
+	 * machine the PDR search can end below an NDR found later. */
+	if (rfc_offered_pps(&r->ndr) > rfc_offered_pps(&r->pdr))
+		r->pdr = r->ndr;
 	return 0;
 }

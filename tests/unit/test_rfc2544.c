@@ -115,6 +115,39 @@ static void rides_out_bursts(void **state)
 	free(r.points);
 }
 
+/* Bursts hit two PDR trials (0.75 and 0.375 Mpps, below the 1 Mpps
+ * limit): the PDR search ends near 0.375; the NDR search, bounded by 1.05x
+ * that, ends above it, and the PDR, whose bound a zero-loss rate meets
+ * too, is raised to it. */
+static int noisy_pdr_trial(void *ctx, double rate, double secs, struct rfc_trial *t)
+{
+	struct sim *s = ctx;
+	int rc = sim_trial(ctx, rate, secs, t);
+	if (s->n == 4 || s->n == 5)
+		t->received = t->offered * 9 / 10;
+	return rc;
+}
+
+static void pdr_never_below_ndr(void **state)
+{
+	(void)state;
+	struct sim s = {.cap = 1e6, .gen = 3e6};
+	struct rfc_opts o = opts();
+	o.retries = 0;
+	struct rfc_result r;
+	assert_int_equal(rfc2544_search(&o, noisy_pdr_trial, &s, &r), 0);
+	assert_true(rfc_offered_pps(&r.ndr) > 0.38e6);
+	assert_true(rfc_offered_pps(&r.pdr) >= rfc_offered_pps(&r.ndr));
+	/* The PDR search's own best was lower: it came from the NDR. */
+	double pdr_search = 0;
+	for (int i = 0; i < r.n_points; i++)
+		if (r.points[i].phase == RFC_PDR && rfc_loss(&r.points[i].t) <= o.pdr_loss &&
+		    rfc_offered_pps(&r.points[i].t) > pdr_search)
+			pdr_search = rfc_offered_pps(&r.points[i].t);
+	assert_true(pdr_search < rfc_offered_pps(&r.ndr));
+	free(r.points);
+}
+
 /* A target that loses over long trials below the short trials' limit:
  * the confirmation steps down 2 % at a time to what holds. */
 static void confirmation_steps_down(void **state)
@@ -171,6 +204,7 @@ int main(void)
 		cmocka_unit_test(rides_out_bursts),
 		cmocka_unit_test(confirmation_steps_down),
 		cmocka_unit_test(mrr_only),
+		cmocka_unit_test(pdr_never_below_ndr),
 		cmocka_unit_test(stops_when_a_trial_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
