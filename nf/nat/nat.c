@@ -40,6 +40,7 @@
 #include "nf/nat/nat_flows.h"
 #include "nf/reply.h"
 #include "nf/xlate.h"
+#include "nf/xlate64.h"
 
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -110,16 +111,18 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
  * target this way; the mapping is looked up when the session opens and
  * the session keeps its target while it lives.  Filtering is endpoint-
  * independent for these: the sender is an inside host, which could ask T
- * directly.  False if E:I is nobody's (or only an IPv6 host's) mapping.
+ * directly.  NAT64 (nat64.h) the same way between IPv6 hosts, mapping
+ * class mcls.  False if E:I is nobody's mapping of that class.
  */
-static bool nat_hairpin_query_key(struct nat *n, const struct flow_key *k, struct flow_key *ok)
+static bool nat_hairpin_query_key(struct nat *n, uint32_t e, uint16_t id, unsigned mcls,
+				  struct flow_key *ok)
 {
-	int32_t ai = nat_pool_find(n->nc->pool, k->dst.v4);
+	int32_t ai = nat_pool_find(n->nc->pool, e);
 	struct nat_map_ent *m =
-		ai < 0 ? NULL : nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(k->sport), NAT_CLS_ICMP);
+		ai < 0 ? NULL : nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(id), mcls);
 	if (!m)
 		return false;
-	ok->dst.v4 = m->int_addr.v4;
+	ok->dst = m->int_addr;
 	return true;
 }
 
@@ -237,7 +240,23 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 		if (cls == NAT_CLS_ICMP) {
 			ok.src.v4 = nc->pool->a[ai].addr;
 			ok.sport = sys_be16((uint16_t)port);
-			if (!nat_hairpin_query_key(n, k, &ok)) {
+			if (!nat_hairpin_query_key(n, k->dst.v4, k->sport, NAT_CLS_ICMP, &ok)) {
+				nat_drop(n, p, NAT_DROP_NO_MAPPING);
+				return -1;
+			}
+		}
+	} else if (unlikely(out && out->zone == NAT_ZONE_HAIRPIN)) {
+		/* NAT64 to PREFIX + one of our addresses (nat64_hairpin): the
+		 * same, in IPv6 (an IPv4 key would be an outside host's
+		 * answer). */
+		u |= NAT_U_HAIRPIN;
+		ok = *k;
+		ok.zone = NAT_ZONE_HAIRPIN;
+		if (cls == NAT_CLS_ICMP) {
+			xlate64_embed(&nc->pref64, nc->pool->a[ai].addr, ok.src.v6);
+			ok.sport = sys_be16((uint16_t)port);
+			if (!nat_hairpin_query_key(n, out->dst.v4, k->sport, NAT_CLS_ICMP | NAT_MAP_V6,
+						   &ok)) {
 				nat_drop(n, p, NAT_DROP_NO_MAPPING);
 				return -1;
 			}

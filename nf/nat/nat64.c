@@ -42,6 +42,11 @@ static void nat64_icmp_error_out(struct nat *n, struct pkt *p, uint64_t now)
 		return;
 	}
 	uint64_t u = ft_entry(n->cn.ft, (uint32_t)idx)->user;
+	if (u & NAT_U_HAIRPIN) {
+		/* About a hairpinned packet: not translated (nat64.h). */
+		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
+		return;
+	}
 	if (!nat_send(n, p, nc->out_port))
 		return;
 	uint32_t ext = nc->pool->a[nat_u_addr(u)].addr;
@@ -53,6 +58,131 @@ static void nat64_icmp_error_out(struct nat *n, struct pkt *p, uint64_t now)
 		return;
 	}
 	n->c.icmp_errors_out++;
+}
+
+/* ---- hairpinning (RFC 6146 3.8) --------------------------------------------- */
+/* IPv6 packet `p` (TCP, UDP or ICMPv6 echo with its header, no extension
+ * header) from src:sport to dst:dport, hop limit one less, its transport
+ * checksum following every change (the pseudo-header's addresses too). */
+static void nat64_rewrite6(struct pkt *p, const uint8_t src[16], uint16_t sport,
+			   const uint8_t dst[16], uint16_t dport)
+{
+	uint8_t *ip = pkt_l3(p), *l4 = pkt_l4(p);
+	const uint8_t proto = p->l4_proto;
+	const uint32_t so = proto == IPPROTO_TCP_ ? 16 : proto == IPPROTO_UDP_ ? 6 : 2;
+	uint16_t sum = sys_ld16(l4 + so);
+	sum = csum_update128(sum, ip + 8, src);
+	sum = csum_update128(sum, ip + 24, dst);
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	if (proto == IPPROTO_ICMPV6_) {
+		sum = csum_update16(sum, sys_ld16(l4 + 4), sport); /* the identifier */
+		sys_st16(l4 + 4, sport);
+	} else {
+		sum = csum_update16(sum, sys_ld16(l4), sport);
+		sum = csum_update16(sum, sys_ld16(l4 + 2), dport);
+		sys_st16(l4, sport);
+		sys_st16(l4 + 2, dport);
+		if (proto == IPPROTO_UDP_ && sum == 0)
+			sum = 0xffff;
+	}
+	sys_st16(l4 + so, sum);
+	/* As translated to IPv4 and back: flow label 0 (RFC 7915 4.1). */
+	sys_st32(ip, sys_ld32(ip) & sys_be32(0xfff00000u));
+	ip[7]--;
+}
+
+/*
+ * An inside IPv6 packet of hairpinned session `e` (RFC 6146 3.8): to
+ * PREFIX + E2 (dst4, one of our pool addresses), port p2, which is the
+ * external endpoint of another IPv6 inside host's mapping.  As NAT44
+ * hairpinning (nat.c) does it: the target T:t behind E2:p2 gets the packet
+ * from the sender's external endpoint, PREFIX + E1 : p1 (the session's), as
+ * IPv6, back out of the inside port; it passes only if T has a live
+ * session to that endpoint (filtering address-and-port-dependent), which
+ * it refreshes as an answer.  An echo request goes to the target its
+ * session opened with (nat_hairpin_query_key), its answer comes back
+ * through nat64_hairpin_answer.  The translation to IPv4 and back that RFC
+ * 6146 describes is done as one IPv6 rewrite, the hop limit decremented
+ * once (one router).  Only IPv6 hosts' mappings are targets: an IPv4 inside
+ * host's endpoint is no_mapping, as is an endpoint nobody holds.
+ */
+static void nat64_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e, uint32_t dst4,
+			  uint64_t now)
+{
+	const struct nat_conf *nc = n->nc;
+	const uint64_t u = e->user;
+	const unsigned cls = nat_u_cls(u);
+	uint8_t from[16];
+	xlate64_embed(&nc->pref64, nc->pool->a[nat_u_addr(u)].addr, from);
+	const uint16_t sport = sys_be16(nat_u_port(u));
+	union flow_addr to;
+	uint16_t dport = 0;
+	if (cls == NAT_CLS_ICMP) {
+		const struct ft_entry *s = ft_entry(n->cn.ft, conn2_partner(u));
+		if (s->key.zone != NAT_ZONE_HAIRPIN) { /* a reload made its remote ours */
+			nat_drop(n, p, NAT_DROP_NO_MAPPING);
+			return;
+		}
+		to = s->key.dst;
+	} else {
+		int32_t ai = nat_pool_find(nc->pool, dst4);
+		const uint16_t p2 = sys_ld16(pkt_l4(p) + 2);
+		struct nat_map_ent *m =
+			ai < 0 ? NULL
+			       : nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(p2), cls | NAT_MAP_V6);
+		int32_t x = FT_MISS;
+		int dir = -1;
+		if (m) {
+			/* The target's session to the sender, as it would send it. */
+			struct flow_key t = e->key;
+			t.src = m->int_addr;
+			t.sport = sys_be16(m->int_port);
+			memcpy(t.dst.v6, from, 16);
+			t.dport = sport;
+			t.zone = NAT_ZONE_IN;
+			x = ft_lookup(n->cn.ft, &t, flow_hash(&t), now, &dir);
+		}
+		if (x < 0 || dir != FT_DIR_ORIG) {
+			nat_drop(n, p, NAT_DROP_NO_MAPPING);
+			return;
+		}
+		nat_step(n, ft_entry(n->cn.ft, (uint32_t)x), p, true, now);
+		to = m->int_addr;
+		dport = sys_be16(m->int_port);
+	}
+	if (!nat_send(n, p, nc->in_port))
+		return;
+	nat64_rewrite6(p, from, sport, to.v6, dport);
+	n->c.translated_out++;
+	n->c.hairpinned++;
+}
+
+/* An ICMPv6 echo reply from the inside to PREFIX + one of our addresses:
+ * the target of a hairpinned echo request answering the sender's external
+ * endpoint, which the request's session's second entry is as the target
+ * got it.  Back to the sender from the address it asked, with its
+ * identifier. */
+static void nat64_hairpin_answer(struct nat *n, struct pkt *p, uint64_t now)
+{
+	struct flow_key k;
+	int dir = -1;
+	int32_t x = FT_MISS;
+	struct ft_entry *f = NULL;
+	if (flow_key_from_pkt(p, NAT_ZONE_HAIRPIN, &k) == 0)
+		x = ft_lookup(n->cn.ft, &k, flow_hash(&k), now, &dir);
+	if (x >= 0 && dir == FT_DIR_REPLY)
+		f = conn2_first_of(&n->cn, (uint32_t)x, conn2_tick(now));
+	if (!f || f->key.family == FLOW_FAMILY_V4) {
+		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	nat_step(n, f, p, true, now);
+	if (!nat_send(n, p, n->nc->in_port))
+		return;
+	nat64_rewrite6(p, f->key.dst.v6, f->key.sport, f->key.src.v6, 0);
+	n->c.translated_out++;
+	n->c.hairpinned++;
 }
 
 /* Why inside IPv6 packet `p` is not translated, the first reason of the
@@ -71,8 +201,6 @@ static enum nat_drop nat64_out_check(const struct nat_conf *nc, const struct pkt
 		return NAT_DROP_NAT64_IPV6_EXT;
 	if (xlate64_match(&nc->pref64, ip + 8) || !xlate64_v4_ok(&nc->pref64, *dst))
 		return NAT_DROP_NAT64_BAD_ADDR;
-	if (nat_pool_find(nc->pool, *dst) >= 0)
-		return NAT_DROP_NAT64_HAIRPIN;
 	if (ip[7] <= 1)
 		return NAT_DROP_NAT64_HOP_LIMIT;
 	if (!(p->flags & PKT_F_L4))
@@ -86,8 +214,11 @@ static enum nat_drop nat64_out_check(const struct nat_conf *nc, const struct pkt
 	case IPPROTO_ICMPV6_:
 		/* Echo requests and errors; an echo reply opens nothing; ND,
 		 * MLD... stay inside. */
+		/* An echo reply only answers a hairpinned request
+		 * (nat64_hairpin_answer). */
 		return l4[0] <= 128 ? NAT_DROP_COUNT
-		       : l4[0] == 129 ? NAT_DROP_UNSUPPORTED
+		       : l4[0] == 129 ? (nat_pool_find(nc->pool, *dst) >= 0 ? NAT_DROP_COUNT
+									   : NAT_DROP_UNSUPPORTED)
 				      : NAT_DROP_ICMP_UNKNOWN;
 	default:
 		return NAT_DROP_UNSUPPORTED;
@@ -109,8 +240,12 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 		return;
 	}
 	if (!k) {
-		/* Not keyed (nat64_cold), yet it passed: an ICMPv6 error. */
-		nat64_icmp_error_out(n, p, now);
+		/* Not keyed (nat64_cold), yet it passed: an ICMPv6 error, or
+		 * the answer to a hairpinned echo request. */
+		if (p->l4_proto == IPPROTO_ICMPV6_ && pkt_l4(p)[0] == 129)
+			nat64_hairpin_answer(n, p, now);
+		else
+			nat64_icmp_error_out(n, p, now);
 		return;
 	}
 	if (x >= 0 && dir != FT_DIR_ORIG) {
@@ -126,11 +261,17 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 		ok.proto = proto;
 		ok.dst.v4 = dst;
 		ok.dport = proto == IPPROTO_ICMP_ ? flow_icmp_tag(IPPROTO_ICMP_, 8) : k->dport;
+		if (nat_pool_find(nc->pool, dst) >= 0)
+			ok.zone = NAT_ZONE_HAIRPIN; /* nat_open: a hairpinned session */
 		if ((x = nat_new(n, p, k, hash, now, &ok)) < 0)
 			return;
 	}
 	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
 	nat_step(n, e, p, false, now);
+	if (unlikely(e->user & NAT_U_HAIRPIN)) {
+		nat64_hairpin(n, p, e, dst, now);
+		return;
+	}
 	if (!nat_send(n, p, nc->out_port))
 		return;
 	uint64_t u = e->user;

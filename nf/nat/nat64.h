@@ -14,13 +14,18 @@
  *
  * What is dropped, counted (nat_stats.h): inside IPv6 not to the prefix
  * (nat64_not_prefix, unless `ipv6 pass`), a source inside the prefix or a
- * destination that is no translatable IPv4 address (nat64_bad_addr), a
- * destination that is one of our pool addresses (nat64_hairpin: RFC 6146
- * 3.8 hairpinning is not done), extension headers (nat64_ipv6_ext),
+ * destination that is no translatable IPv4 address (nat64_bad_addr),
+ * extension headers (nat64_ipv6_ext),
  * fragments either way (nat64_fragment: not translated), a hop limit or
  * TTL of 1 or less (nat64_hop_limit; no ICMP error is sent), an IPv4
  * source route (nat64_ipv4_options), ICMP messages without counterpart
  * (nat64_icmp), IPv6 UDP with checksum 0 (bad_checksum).
+ *
+ * Hairpinning (RFC 6146 3.8): a destination PREFIX + one of our pool
+ * addresses is another IPv6 inside host's external endpoint; its session
+ * is marked NAT_U_HAIRPIN and its packets go back inside as IPv6
+ * (nat64.c, nat64_hairpin), or are dropped as no_mapping.  ICMPv6 errors
+ * about hairpinned packets are not translated (unsupported).
  *
  * Established sessions go the NAT's bulk way (conn2.h) both ways: an
  * inside IPv6 packet that may be a session's (nat64_cold: TCP, UDP with a
@@ -31,7 +36,7 @@
  * addresses were checked when the session opened, and a reload that
  * changes the prefix ends the session), except that a reload may make its
  * remote a pool address: such a session is marked NAT_U_HAIRPIN
- * (nat64_rebind_user) and its packets go the slow way, which drops them.
+ * (nat64_rebind_user) and its packets go the slow way, hairpinned.
  * Everything else goes the slow way in its turn, through every check in
  * the order above (nat64_out), so a drop's reason is as it always was.
  */

@@ -24,7 +24,6 @@
 	X(BAD_CHECKSUM, "bad_checksum") /* an ICMP error with a bad checksum; IPv6 UDP checksum 0 */ \
 	X(NAT64_NOT_PREFIX, "nat64_not_prefix") /* inside IPv6 not to the NAT64 prefix (`ipv6 drop`) */ \
 	X(NAT64_BAD_ADDR, "nat64_bad_addr")     /* source in the prefix, or no unicast (global) IPv4 */ \
-	X(NAT64_HAIRPIN, "nat64_hairpin")       /* to prefix + one of our pool addresses */ \
 	X(NAT64_IPV6_EXT, "nat64_ipv6_ext")     /* IPv6 extension headers: not translated */ \
 	X(NAT64_FRAGMENT, "nat64_fragment")     /* a fragment of (or for) a NAT64 session */ \
 	X(NAT64_HOP_LIMIT, "nat64_hop_limit")   /* hop limit / TTL would reach 0 */ \

@@ -125,7 +125,8 @@ def case_basic():
     del q[UDP].chksum
     c.send(0, p4, q)
     # Dropped, each counted: not to the prefix, to a private IPv4 address
-    # through the well-known prefix, to our own pool address, hop limit 1,
+    # through the well-known prefix, to our own pool address where no IPv6
+    # host's mapping is (hairpinning: no_mapping, its session kept), hop limit 1,
     # an extension header, a fragment, a source no rule covers, an
     # unsolicited IPv4 packet, an inside echo reply.
     c.send(0, in6(dst="2001:db8:ff::1") / udp(1, 2), None)
@@ -137,14 +138,14 @@ def case_basic():
     c.send(0, in6(src="2001:db8:2::1") / udp(1, 2), None)
     c.send(1, out4() / udp(53, 2222), None)
     c.send(0, in6() / ICMPv6EchoReply(id=9), None)
-    c.stats = ["nat.sessions_created 5", "nat.sessions_active 5", "nat.translated_out 6",
+    c.stats = ["nat.sessions_created 6", "nat.sessions_active 6", "nat.translated_out 6",
                "nat.translated_in 5", "nat.nat64_out 5", "nat.nat64_in 5",
                "nat.nat64_udp_csum_computed 1", "nat.nat64_prefix 64:ff9b::/96",
                "nat.drop_nat64_not_prefix 1", "nat.drop_nat64_bad_addr 1",
-               "nat.drop_nat64_hairpin 1", "nat.drop_nat64_hop_limit 1",
+               "nat.drop_nat64_hop_limit 1",
                "nat.drop_nat64_ipv6_ext 1", "nat.drop_nat64_fragment 1", "nat.drop_no_rule 1",
-               "nat.drop_no_mapping 1", "nat.drop_unsupported 1",
-               f"nat_pool.{EXT}_tcp_ports_used 2", f"nat_pool.{EXT}_udp_ports_used 2",
+               "nat.drop_no_mapping 2", "nat.drop_unsupported 1",
+               f"nat_pool.{EXT}_tcp_ports_used 2", f"nat_pool.{EXT}_udp_ports_used 3",
                f"nat_pool.{EXT}_icmp_ports_used 1"]
     return c
 
@@ -328,6 +329,55 @@ def case_established():
     return c
 
 
+def hairpinned(pkt6, src, dst, l4):
+    """Inside packet pkt6 as hairpinning delivers it back inside: IPv6 from
+    `src` to `dst`, transport header `l4`, hop limit one less, traffic class
+    kept, flow label 0; the input's Ethernet header."""
+    ip = pkt6[IPv6]
+    return eth(0) / IPv6(src=src, dst=dst, hlim=ip.hlim - 1, tc=ip.tc, fl=0) / l4
+
+
+def case_hairpin():
+    """NAT64 hairpinning (RFC 6146 3.8): IPv6 inside hosts reach each other
+    through PREFIX + the pool address and the other's external port; the
+    packet comes back inside as IPv6 from the sender's external endpoint
+    (PREFIX + EXT : its port).  Filtering as NAT44's: H6B's first packet to
+    H6's endpoint is dropped and opens the way for H6's.  An echo request
+    to H6B's external ICMP mapping reaches H6B from H6's external
+    identifier (1024: H6B holds 7000) and the reply comes back.  An IPv4
+    inside host's endpoint is no IPv6 host's: dropped."""
+    c = Case64("nat64-hairpin")
+    u = in6(src=H6B) / udp(6000, 3478)
+    c.send(0, u, to4(c, u, udp(6000, 3478)))                     # H6B: EXT:6000
+    u = in6(dst=C) / udp(5000, 3478)
+    c.send(0, u, to4(c, u, udp(5000, 3478), dst=C))              # H6: EXT:5000
+    c.send(0, in6(src=H6B, dst=EXT) / udp(6000, 5000), None)     # H6 never sent to 6000
+    h = in6(dst=EXT, tc=0x28) / udp(5000, 6000, load=b"hairpin!")
+    c.send(0, h, hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"hairpin!")), to=0)
+    h = in6(src=H6B, dst=EXT) / udp(6000, 5000, load=b"back")
+    c.send(0, h, hairpinned(h, v6(EXT), H6, udp(6000, 5000, load=b"back")), to=0)
+    h = in6(dst=EXT) / udp(5000, 6000, load=b"again")
+    c.send(0, h, hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"again")), to=0)
+    c.send(0, in6(dst=EXT) / tcp(5001, 6000, "S"), None)        # no TCP mapping at 6000
+    e = in6(src=H6B) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
+    c.send(0, e, to4(c, e, ICMP(type=8, id=7000, seq=1) / Raw(PING)))  # H6B: EXT:7000
+    e = in6(dst=EXT) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
+    c.send(0, e, hairpinned(e, v6(EXT), H6B, ICMPv6EchoRequest(id=1024, seq=1, data=PING)), to=0)
+    r = in6(src=H6B, dst=EXT) / ICMPv6EchoReply(id=1024, seq=1, data=PING)
+    c.send(0, r, hairpinned(r, v6(EXT), H6, ICMPv6EchoReply(id=7000, seq=1, data=PING)), to=0)
+    c.send(0, in6(dst=EXT) / ICMPv6EchoRequest(id=9999, data=PING), None)       # nobody's
+    c.send(0, in6(src=H6B, dst=EXT) / ICMPv6EchoReply(id=4242, data=PING), None)  # no request
+    p4 = eth(0) / IP(src="10.0.0.1", dst=C, id=3) / UDP(sport=7777, dport=53) / Raw(b"v4")
+    q = Ether(bytes(p4))
+    q[IP].src = EXT
+    del q[IP].chksum
+    del q[UDP].chksum
+    c.send(0, p4, q)                                             # 10.0.0.1: EXT:7777
+    c.send(0, in6(dst=EXT) / udp(5002, 7777), None)              # an IPv4 host's endpoint
+    c.stats = ["nat.hairpinned 5", "nat.drop_no_mapping 5", "nat.nat64_out 3"]
+    return c
+
+
 def case_bad_config():
     c = Case64("nat64-bad-config", PORTS +
                f"snat from 2001:db8:1::/48 to {EXT}\n"
@@ -356,7 +406,8 @@ def case_bad_config_no_mode():
 
 
 def main():
-    for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_bad_config(),
+    for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_hairpin(),
+              case_bad_config(),
               case_bad_config_no_mode()):
         c.write()
 

@@ -3,9 +3,10 @@
  * test_nat64.c - the NAT's NAT64 sessions across a reload (nf/nat/nat64.h):
  * established packets go the bulk way, which trusts what the session's key
  * says, so a reload that makes a session's remote one of the pool's
- * addresses must still see its packets dropped as nat64_hairpin, as they
- * were before the session took the bulk way, and pass again once the
- * address leaves the pool.  The golden cases (nat64-*) cover the packets.
+ * addresses must still see its packets go the hairpinning way (nat64.h),
+ * as they would before the session took the bulk way - dropped as
+ * no_mapping here, no inside host holding that endpoint - and pass again
+ * once the address leaves the pool.  The golden cases (nat64-*) cover the packets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,7 +75,7 @@ static void test_reload_makes_remote_ours(void **state)
 	assert_int_equal(nf_configure_text(nf, n, conf_ours), 0);
 	assert_int_equal(n->cn.c.active, 1); /* kept: its address is still there */
 	assert_int_equal(udp6_out(n, 3 * SEC), PKT_DROP);
-	assert_int_equal(n->c.drop[NAT_DROP_NAT64_HAIRPIN], 1);
+	assert_int_equal(n->c.drop[NAT_DROP_NO_MAPPING], 1);
 	assert_int_equal(nf_configure_text(nf, n, conf), 0);
 	assert_int_equal(udp6_out(n, 4 * SEC), 1);
 	assert_int_equal(n->c.nat64_out, 3);
