@@ -75,6 +75,50 @@ int xlate64_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16], ui
 	return xlate64_4to6_proto(p, pkt_l3(p)[9], src, dst, dport);
 }
 
+int xlate64_skip_ext(struct pkt *p)
+{
+	uint8_t *ip = pkt_l3(p);
+	const uint32_t at = p->l3_off, end = p->l4_off;
+	uint8_t next = ip[6];
+	/* The parser walked the chain (dataplane/parse.h): every header is
+	 * whole and the last one ends at l4_off. */
+	for (uint32_t cur = at + V6_HLEN; cur < end;) {
+		const uint8_t *h = p->data + cur;
+		uint32_t len;
+		switch (next) {
+		case 0:  /* hop-by-hop options */
+		case 60: /* destination options */
+			len = ((uint32_t)h[1] + 1) * 8;
+			break;
+		case 43: /* routing */
+			if (h[3] != 0)
+				return XLATE64_EXT_ROUTE;
+			len = ((uint32_t)h[1] + 1) * 8;
+			break;
+		case 44: /* fragment: only an atomic one gets here (not PKT_F_FRAG) */
+			len = 8;
+			break;
+		default: /* AH, and anything the parser may walk one day */
+			return XLATE64_EXT_OTHER;
+		}
+		next = h[0];
+		cur += len;
+	}
+	const uint32_t ext = end - at - V6_HLEN;
+	uint8_t h6[V6_HLEN];
+	memcpy(h6, ip, V6_HLEN);
+	if (pkt_resize_hdr(p, at, V6_HLEN + ext, V6_HLEN))
+		return XLATE64_EXT_OTHER; /* cannot happen: a pull within the frame */
+	ip = pkt_l3(p);
+	memcpy(ip, h6, V6_HLEN);
+	sys_st16(ip + 4, sys_be16((uint16_t)(sys_be16(sys_ld16(h6 + 4)) - ext)));
+	ip[6] = next;
+	p->l3_len = (uint16_t)(p->l3_len - ext);
+	p->l4_off = (uint16_t)(at + V6_HLEN);
+	p->flags &= (uint16_t)~PKT_F_IPV6_EXT;
+	return XLATE64_EXT_OK;
+}
+
 bool xlate64_v4_source_route(const struct pkt *p)
 {
 	if (!(p->flags & PKT_F_IPV4_OPTS))

@@ -80,6 +80,25 @@ enum xlate64_err {
 	XLATE64_QUOTE,       /* an ICMP error whose quote cannot be translated */
 };
 
+/* RFC 7915 5.1: the IPv6 extension headers a translator skips - hop-by-
+ * hop options, destination options, a routing header with no segments
+ * left, and an atomic fragment header (RFC 6946: offset 0, M clear; its
+ * identification is not carried, as RFC 8021 deprecates them) - are
+ * removed from parsed IPv6 packet `p` (not a fragment), so it is an IPv6
+ * packet without extension headers: the fixed header moves forward over
+ * them (with the L2 header), its payload length and next header follow,
+ * and so do the metadata (l3_len, l4_off, len, PKT_F_IPV6_EXT cleared).
+ * Nothing is removed if any header is of another kind (AH: it covers the
+ * addresses, which translation changes; XLATE64_EXT_OTHER) or a routing
+ * header still has segments to visit (XLATE64_EXT_ROUTE: the packet is
+ * not for the destination it names). */
+enum xlate64_ext_err {
+	XLATE64_EXT_OK = 0,
+	XLATE64_EXT_OTHER,
+	XLATE64_EXT_ROUTE,
+};
+int xlate64_skip_ext(struct pkt *p);
+
 /* Translate a parsed IPv6 TCP, UDP or ICMPv6 echo packet (no extension
  * header, no fragment, hop limit > 1) to IPv4 from src to dst (network
  * order); its source port (ICMP: identifier) becomes `sport` (network

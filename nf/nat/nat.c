@@ -594,7 +594,7 @@ static inline enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
 {
 	struct nat *n = st;
 	if (p->l3 == PKT_L3_IPV6 && n->nc->nat64 && n->from_inside)
-		return nat64_cold(p);
+		return nat64_cold(n, p);
 	return nat_cold_other(n, p, now);
 }
 

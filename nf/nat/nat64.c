@@ -185,6 +185,24 @@ static void nat64_hairpin_answer(struct nat *n, struct pkt *p, uint64_t now)
 	n->c.hairpinned++;
 }
 
+/* (nat64.h) Out of line: no packet of an established session has them. */
+__attribute__((noinline)) enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p)
+{
+	if (!xlate64_match(&n->nc->pref64, pkt_l3(p) + 24))
+		return CONN2_IN_TURN; /* nat64_out: not_prefix, or `ipv6 pass` as it came */
+	switch (xlate64_skip_ext(p)) {
+	case XLATE64_EXT_OK:
+		n->c.nat64_ext_skipped++;
+		return nat64_cold(n, p);
+	case XLATE64_EXT_ROUTE:
+		nat_drop(n, p, NAT_DROP_NAT64_IPV6_ROUTE);
+		return CONN2_DECIDED;
+	default:
+		nat_drop(n, p, NAT_DROP_NAT64_IPV6_EXT);
+		return CONN2_DECIDED;
+	}
+}
+
 /* Why inside IPv6 packet `p` is not translated, the first reason of the
  * order nat64.h gives; NAT_DROP_COUNT if it is (*dst: its IPv4
  * destination), an ICMPv6 error (type < 128) included. */

@@ -15,7 +15,10 @@
  * What is dropped, counted (nat_stats.h): inside IPv6 not to the prefix
  * (nat64_not_prefix, unless `ipv6 pass`), a source inside the prefix or a
  * destination that is no translatable IPv4 address (nat64_bad_addr),
- * extension headers (nat64_ipv6_ext),
+ * extension headers RFC 7915 5.1 does not skip (nat64_ipv6_ext: AH; hop-
+ * by-hop, destination options, routing with no segments left and atomic
+ * fragment headers are removed) or a routing header with segments left
+ * (nat64_ipv6_route),
  * fragments either way (nat64_fragment: not translated), a hop limit or
  * TTL of 1 or less (nat64_hop_limit; no ICMP error is sent), an IPv4
  * source route (nat64_ipv4_options), ICMP messages without counterpart
@@ -48,9 +51,16 @@
 
 /* An IPv6 packet from the inside with NAT64 on (nat's `cold`): keyed if it
  * may be a session's packet, else left to nat64_out in its turn (it may
- * be an ICMPv6 error about a session an earlier packet opens). */
-static inline enum conn2_cold nat64_cold(const struct pkt *p)
+ * be an ICMPv6 error about a session an earlier packet opens).  One with
+ * extension headers (not a fragment) to the prefix has those RFC 7915
+ * skips removed first (xlate64_skip_ext), then goes on as any other, or
+ * is dropped here (nat64_ipv6_ext, nat64_ipv6_route). */
+enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p);
+
+static inline enum conn2_cold nat64_cold(struct nat *n, struct pkt *p)
 {
+	if (unlikely((p->flags & (PKT_F_FRAG | PKT_F_IPV6_EXT)) == PKT_F_IPV6_EXT))
+		return nat64_cold_ext(n, p);
 	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG | PKT_F_IPV6_EXT)) != PKT_F_L4 || pkt_l3(p)[7] <= 1)
 		return CONN2_IN_TURN;
 	const uint8_t *l4 = pkt_l4(p);

@@ -31,7 +31,9 @@ from make_nat_golden import PORTS, Case, eth  # noqa: E402
 
 from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply,  # noqa: E402
                        ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6ParamProblem,
-                       ICMPv6TimeExceeded, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw)
+                       ICMPv6TimeExceeded, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw)
+from scapy.layers.ipsec import AH  # noqa: E402
 
 H6, H6B = "2001:db8:1::5", "2001:db8:1::6"
 B, C, R = "192.0.2.10", "192.0.2.20", "198.18.0.1"
@@ -127,13 +129,13 @@ def case_basic():
     # Dropped, each counted: not to the prefix, to a private IPv4 address
     # through the well-known prefix, to our own pool address where no IPv6
     # host's mapping is (hairpinning: no_mapping, its session kept), hop limit 1,
-    # an extension header, a fragment, a source no rule covers, an
+    # an extension header not skipped (AH), a fragment, a source no rule covers, an
     # unsolicited IPv4 packet, an inside echo reply.
     c.send(0, in6(dst="2001:db8:ff::1") / udp(1, 2), None)
     c.send(0, in6(dst="10.1.2.3") / udp(1, 2), None)
     c.send(0, in6(dst=EXT) / udp(1, 2), None)
     c.send(0, in6(hlim=1) / udp(1, 2), None)
-    c.send(0, in6() / IPv6ExtHdrHopByHop() / udp(1, 2), None)
+    c.send(0, in6() / AH(nh=17, payloadlen=4, spi=1, seq=1, icv=b"\0" * 12) / udp(1, 2), None)
     c.send(0, in6() / IPv6ExtHdrFragment(m=1, id=7) / udp(1, 2), None)
     c.send(0, in6(src="2001:db8:2::1") / udp(1, 2), None)
     c.send(1, out4() / udp(53, 2222), None)
@@ -378,6 +380,43 @@ def case_hairpin():
     return c
 
 
+def case_ext_headers():
+    """IPv6 extension headers (RFC 7915 5.1): hop-by-hop options,
+    destination options, a routing header with no segments left and an
+    atomic fragment header are skipped - the IPv4 packet is the upper layer
+    alone, its pseudo-header checksum the upper layer's - also on an
+    established session's packets.  A routing header with segments left
+    and AH are dropped, each by its counter."""
+    c = Case64("nat64-ext-headers")
+    D = b"payload!"
+    p = in6() / IPv6ExtHdrHopByHop() / udp(5000, 53, load=D)
+    c.send(0, p, to4(c, p, udp(5000, 53, load=D)))
+    r = out4() / udp(53, 5000, load=D)
+    c.send(1, r, to6(r, udp(53, 5000, load=D)))
+    p = in6() / IPv6ExtHdrDestOpt() / udp(5000, 53, load=D + D)     # the session's
+    c.send(0, p, to4(c, p, udp(5000, 53, load=D + D)))
+    p = in6() / IPv6ExtHdrHopByHop() / IPv6ExtHdrRouting(segleft=0) / IPv6ExtHdrDestOpt() / \
+        tcp(41000, 80, "S", seq=5)
+    c.send(0, p, to4(c, p, tcp(41000, 80, "S", seq=5)))
+    p = in6() / IPv6ExtHdrDestOpt() / ICMPv6EchoRequest(id=4000, seq=1, data=PING)
+    c.send(0, p, to4(c, p, ICMP(type=8, id=4000, seq=1) / Raw(PING)))
+    p = in6(src=H6B) / IPv6ExtHdrFragment(offset=0, m=0, id=99) / udp(6000, 123, load=D)
+    c.send(0, p, to4(c, p, udp(6000, 123, load=D)))
+    # Several packets in one burst, headers and none mixed.
+    for i in range(3):
+        p = (in6() / IPv6ExtHdrHopByHop() / udp(5000, 53, load=bytes([i]) * 5) if i != 1 else
+             in6() / udp(5000, 53, load=bytes([i]) * 5))
+        c.send(0, p, to4(c, p, udp(5000, 53, load=bytes([i]) * 5)), dt=0 if i else 0.001)
+    c.send(0, in6() / IPv6ExtHdrRouting(segleft=1, addresses=["2001:db8::1"]) / udp(5000, 53),
+           None)
+    c.send(0, in6() / AH(nh=17, payloadlen=4, spi=7, seq=1, icv=b"\0" * 12) / udp(5000, 53), None)
+    # Not to the prefix: no NAT64, dropped as before (`ipv6 drop`).
+    c.send(0, in6(dst="2001:db8:ff::1") / IPv6ExtHdrHopByHop() / udp(1, 2), None)
+    c.stats = ["nat.nat64_ext_skipped 7", "nat.nat64_out 8", "nat.drop_nat64_ipv6_route 1",
+               "nat.drop_nat64_ipv6_ext 1", "nat.drop_nat64_not_prefix 1", "nat.sessions_created 4"]
+    return c
+
+
 def case_bad_config():
     c = Case64("nat64-bad-config", PORTS +
                f"snat from 2001:db8:1::/48 to {EXT}\n"
@@ -407,7 +446,7 @@ def case_bad_config_no_mode():
 
 def main():
     for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_hairpin(),
-              case_bad_config(),
+              case_ext_headers(), case_bad_config(),
               case_bad_config_no_mode()):
         c.write()
 
