@@ -548,6 +548,7 @@ nat_cold_other(struct nat *n, struct pkt *p, uint64_t now)
 	const struct nat_conf *nc = n->nc;
 	uint16_t other = from_inside ? nc->out_port : nc->in_port;
 	if (p->l3 != PKT_L3_IPV4) {
+		p->nf_data = 0; /* not a noted first fragment (nat_frag_burst_end_) */
 		nat_other(n, p, other);
 		return CONN2_DECIDED;
 	}
@@ -594,7 +595,7 @@ static inline enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
 {
 	struct nat *n = st;
 	if (p->l3 == PKT_L3_IPV6 && n->nc->nat64 && n->from_inside)
-		return nat64_cold(n, p);
+		return nat64_cold(n, p, now);
 	return nat_cold_other(n, p, now);
 }
 

@@ -186,14 +186,25 @@ static void nat64_hairpin_answer(struct nat *n, struct pkt *p, uint64_t now)
 }
 
 /* (nat64.h) Out of line: no packet of an established session has them. */
-__attribute__((noinline)) enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p)
+__attribute__((noinline)) enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p,
+							    uint64_t now)
 {
+	p->nf_data = 0; /* not a noted first fragment (nat_frag_burst_end_) */
 	if (!xlate64_match(&n->nc->pref64, pkt_l3(p) + 24))
 		return CONN2_IN_TURN; /* nat64_out: not_prefix, or `ipv6 pass` as it came */
+	if (p->flags & PKT_F_FRAG) {
+		/* A later one decided, a first one in its turn (nat_frag.h). */
+		const uint8_t *fh = xlate64_frag_hdr(p);
+		if (!fh) { /* cannot happen: the parser flagged one */
+			nat_drop(n, p, NAT_DROP_NAT64_FRAGMENT);
+			return CONN2_DECIDED;
+		}
+		return nat_frag_cold6(n, p, fh, now) ? CONN2_DECIDED : CONN2_IN_TURN;
+	}
 	switch (xlate64_skip_ext(p)) {
 	case XLATE64_EXT_OK:
 		n->c.nat64_ext_skipped++;
-		return nat64_cold(n, p);
+		return nat64_cold(n, p, now);
 	case XLATE64_EXT_ROUTE:
 		nat_drop(n, p, NAT_DROP_NAT64_IPV6_ROUTE);
 		return CONN2_DECIDED;
@@ -213,7 +224,7 @@ static enum nat_drop nat64_out_check(const struct nat_conf *nc, const struct pkt
 	if (!xlate64_match(&nc->pref64, ip + 24))
 		return NAT_DROP_NAT64_NOT_PREFIX;
 	*dst = xlate64_extract(&nc->pref64, ip + 24);
-	if (p->flags & PKT_F_FRAG)
+	if (p->flags & PKT_F_FRAG_LATER) /* cannot happen: nat_frag_cold6 decides them */
 		return NAT_DROP_NAT64_FRAGMENT;
 	if (p->flags & PKT_F_IPV6_EXT)
 		return NAT_DROP_NAT64_IPV6_EXT;
@@ -257,7 +268,18 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 		nat_drop(n, p, why);
 		return;
 	}
-	if (!k) {
+	struct flow_key fk;
+	const bool frag = p->flags & PKT_F_FRAG;
+	if (frag) {
+		/* A first fragment, left in turn (nat_frag_cold6): keyed here. */
+		if (flow_key_from_pkt(p, NAT_ZONE_IN, &fk) != 0) {
+			nat_drop(n, p, NAT_DROP_UNSUPPORTED);
+			return;
+		}
+		k = &fk;
+		hash = flow_hash(&fk);
+		x = ft_lookup(n->cn.ft, &fk, hash, now, &dir);
+	} else if (!k) {
 		/* Not keyed (nat64_cold), yet it passed: an ICMPv6 error, or
 		 * the answer to a hairpinned echo request. */
 		if (p->l4_proto == IPPROTO_ICMPV6_ && pkt_l4(p)[0] == 129)
@@ -287,18 +309,25 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
 	nat_step(n, e, p, false, now);
 	if (unlikely(e->user & NAT_U_HAIRPIN)) {
-		nat64_hairpin(n, p, e, dst, now);
+		if (frag) /* its later fragments would go out as IPv4 */
+			nat_drop(n, p, NAT_DROP_NAT64_FRAGMENT);
+		else
+			nat64_hairpin(n, p, e, dst, now);
 		return;
 	}
 	if (!nat_send(n, p, nc->out_port))
 		return;
 	uint64_t u = e->user;
+	/* A fragment keeps its datagram's identification (RFC 7915 5.1.1). */
+	const uint16_t fid = frag ? nat_frag_id4(&n->frag, p) : 0;
 	int rc = xlate64_6to4(p, nc->pool->a[nat_u_addr(u)].addr, dst, sys_be16(nat_u_port(u)),
-			      nat64_ip_id(n));
+			      frag ? sys_be16(fid) : nat64_ip_id(n));
 	if (rc) {
 		nat64_failed(n, p, rc);
 		return;
 	}
+	if (frag)
+		xlate64_v4_first_frag(p, fid);
 	n->c.translated_out++;
 	n->c.nat64_out++;
 }
@@ -313,7 +342,12 @@ uint64_t nat64_rebind_user(const struct nat_conf *nc, const struct ft_entry *e)
 /* What stops an IPv4 packet from the outside on its way to IPv6. */
 static enum nat_drop nat64_v4_check(const struct pkt *p)
 {
-	if (p->flags & PKT_F_FRAG)
+	/* A first fragment (the later ones are nat_frag.h's) of TCP, or of
+	 * UDP with a checksum: an ICMPv6 checksum, or one computed for UDP,
+	 * needs the whole datagram. */
+	if ((p->flags & PKT_F_FRAG) &&
+	    (p->l4_proto == IPPROTO_ICMP_ ||
+	     (p->l4_proto == IPPROTO_UDP_ && sys_ld16(pkt_l4(p) + 6) == 0)))
 		return NAT_DROP_NAT64_FRAGMENT;
 	if (xlate64_v4_source_route(p))
 		return NAT_DROP_NAT64_IPV4_OPTIONS;
@@ -334,8 +368,12 @@ void nat64_in(struct nat *n, struct pkt *p, struct ft_entry *e, uint64_t now)
 		return;
 	if (p->l4_proto == IPPROTO_UDP_ && sys_ld16(pkt_l4(p) + 6) == 0)
 		n->c.nat64_udp_csum_computed++;
+	const bool frag = p->flags & PKT_F_FRAG;
+	const uint16_t fid = sys_ld16(pkt_l3(p) + 4);
 	/* From the address the host sent to, to the host. */
 	int rc = xlate64_4to6(p, e->key.dst.v6, e->key.src.v6, e->key.sport);
+	if (!rc && frag)
+		rc = xlate64_v6_first_frag(p, fid); /* RFC 7915 4.1 */
 	if (rc) {
 		nat64_failed(n, p, rc);
 		return;

@@ -19,7 +19,11 @@
  * by-hop, destination options, routing with no segments left and atomic
  * fragment headers are removed) or a routing header with segments left
  * (nat64_ipv6_route),
- * fragments either way (nat64_fragment: not translated), a hop limit or
+ * fragments of ICMP either way and of IPv4 UDP without a checksum
+ * (nat64_fragment: their checksum needs the whole datagram; TCP and UDP
+ * fragments are translated both ways by nat_frag.h's virtual reassembly,
+ * a Fragment header <-> IPv4 fragment fields, RFC 7915 4.1 / 5.1.1), a
+ * hop limit or
  * TTL of 1 or less (nat64_hop_limit; no ICMP error is sent), an IPv4
  * source route (nat64_ipv4_options), ICMP messages without counterpart
  * (nat64_icmp), IPv6 UDP with checksum 0 (bad_checksum).
@@ -55,14 +59,18 @@
  * extension headers (not a fragment) to the prefix has those RFC 7915
  * skips removed first (xlate64_skip_ext), then goes on as any other, or
  * is dropped here (nat64_ipv6_ext, nat64_ipv6_route). */
-enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p);
+enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p, uint64_t now);
 
-static inline enum conn2_cold nat64_cold(struct nat *n, struct pkt *p)
+static inline enum conn2_cold nat64_cold(struct nat *n, struct pkt *p, uint64_t now)
 {
-	if (unlikely((p->flags & (PKT_F_FRAG | PKT_F_IPV6_EXT)) == PKT_F_IPV6_EXT))
-		return nat64_cold_ext(n, p);
-	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG | PKT_F_IPV6_EXT)) != PKT_F_L4 || pkt_l3(p)[7] <= 1)
+	const unsigned f = p->flags & (PKT_F_L4 | PKT_F_FRAG | PKT_F_IPV6_EXT);
+	if (f != PKT_F_L4 || pkt_l3(p)[7] <= 1) {
+		/* Extension headers, fragments' too (a Fragment header): off
+		 * the established sessions' way, which never has them. */
+		if (unlikely(f & PKT_F_IPV6_EXT))
+			return nat64_cold_ext(n, p, now);
 		return CONN2_IN_TURN;
+	}
 	const uint8_t *l4 = pkt_l4(p);
 	switch (p->l4_proto) {
 	case IPPROTO_TCP_:

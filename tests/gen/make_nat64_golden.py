@@ -27,7 +27,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_nat_golden import PORTS, Case, eth  # noqa: E402
+from make_nat_golden import PORTS, Case, eth, frags  # noqa: E402
 
 from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply,  # noqa: E402
                        ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6ParamProblem,
@@ -129,14 +129,14 @@ def case_basic():
     # Dropped, each counted: not to the prefix, to a private IPv4 address
     # through the well-known prefix, to our own pool address where no IPv6
     # host's mapping is (hairpinning: no_mapping, its session kept), hop limit 1,
-    # an extension header not skipped (AH), a fragment, a source no rule covers, an
+    # an extension header not skipped (AH), an echo fragment, a source no rule covers, an
     # unsolicited IPv4 packet, an inside echo reply.
     c.send(0, in6(dst="2001:db8:ff::1") / udp(1, 2), None)
     c.send(0, in6(dst="10.1.2.3") / udp(1, 2), None)
     c.send(0, in6(dst=EXT) / udp(1, 2), None)
     c.send(0, in6(hlim=1) / udp(1, 2), None)
     c.send(0, in6() / AH(nh=17, payloadlen=4, spi=1, seq=1, icv=b"\0" * 12) / udp(1, 2), None)
-    c.send(0, in6() / IPv6ExtHdrFragment(m=1, id=7) / udp(1, 2), None)
+    c.send(0, in6() / IPv6ExtHdrFragment(m=1, id=7) / ICMPv6EchoRequest(id=9, data=PING), None)
     c.send(0, in6(src="2001:db8:2::1") / udp(1, 2), None)
     c.send(1, out4() / udp(53, 2222), None)
     c.send(0, in6() / ICMPv6EchoReply(id=9), None)
@@ -417,6 +417,111 @@ def case_ext_headers():
     return c
 
 
+def frags6(p6, size, ident):
+    """IPv6 packet p6 (Ether/IPv6/upper layer, its checksum scapy's over the
+    whole datagram) cut into fragments of `size` bytes of the upper layer
+    (a multiple of 8), each with a Fragment header."""
+    ip = p6[IPv6]
+    payload = bytes(ip.payload)
+    out = []
+    for off in range(0, len(payload), size):
+        chunk = payload[off:off + size]
+        more = off + len(chunk) < len(payload)
+        f = Ether(src=p6.src, dst=p6.dst) / IPv6(src=ip.src, dst=ip.dst, hlim=ip.hlim, tc=ip.tc) / \
+            IPv6ExtHdrFragment(nh=ip.nh, offset=off // 8, m=int(more), id=ident) / Raw(chunk)
+        out.append(Ether(bytes(f)))
+    return out
+
+
+def frags4(p4, size, ident):
+    """IPv4 packet p4 cut into fragments, identification `ident`, no DF:
+    what a translated IPv6 fragment series becomes."""
+    q = Ether(bytes(p4))
+    q[IP].id = ident
+    q[IP].flags = 0
+    return frags(q, size)
+
+
+def released(c, port, held):
+    for inp, out in held:
+        o = Ether(bytes(out))
+        o.time = inp.time
+        c.out[port ^ 1].append(o)
+
+
+def case_frag():
+    """NAT64 fragments (RFC 7915 4.1 / 5.1.1) by virtual reassembly, as
+    NAT44's (nf/nat/nat_frag.h): an IPv6 first fragment is translated as a
+    whole packet (session by its ports, the transport checksum updated for
+    the whole datagram), into an IPv4 first fragment with the low 16 bits
+    of the Fragment header's identification and MF; later fragments get the
+    first's addresses, offset, M and identification.  IPv4 fragments the
+    other way get a Fragment header with the IPv4 identification.  In order
+    and out of order (later ones held until their first); ICMP echo
+    fragments, whose ICMPv6/ICMP checksum needs the whole datagram's
+    length, are dropped."""
+    c = Case64("nat64-frag")
+    data = bytes((i * 7) & 255 for i in range(100))
+    # In order, IPv6 -> IPv4: UDP, 3 fragments.
+    d6 = in6() / udp(5000, 53, load=data)
+    d4 = eth(0) / IP(src=EXT, dst=B, ttl=63) / udp(5000, 53, load=data)
+    for i, o in zip(frags6(d6, 48, 0x12345678), frags4(d4, 48, 0x5678)):
+        c.send(0, i, o)
+    # In order, IPv4 -> IPv6: the answer, 4 fragments.
+    ans = bytes((i * 3) & 255 for i in range(140))
+    r4 = out4(ident=0x4242) / udp(53, 5000, load=ans)
+    r6 = eth(1) / IPv6(src=v6(B), dst=H6, hlim=63) / udp(53, 5000, load=ans)
+    for i, o in zip(frags(r4, 40), frags6(r6, 40, 0x4242)):
+        c.send(1, i, o)
+    # Out of order, IPv6 -> IPv4: the later fragments first, held, then
+    # they leave after their first.
+    e6 = in6() / udp(5000, 53, load=data[:90])
+    e4 = eth(0) / IP(src=EXT, dst=B, ttl=63) / udp(5000, 53, load=data[:90])
+    fi, fo = frags6(e6, 32, 0x9abc0001), frags4(e4, 32, 0x0001)
+    held = [(c.send(0, fi[2], None), fo[2]), (c.send(0, fi[1], None), fo[1])]
+    c.send(0, fi[0], fo[0])
+    released(c, 0, held)
+    c.send(0, fi[3], fo[3])
+    # Out of order, IPv4 -> IPv6: second, first, third.
+    q4 = out4(ident=0x0777) / udp(53, 5000, load=ans[:100])
+    q6 = eth(1) / IPv6(src=v6(B), dst=H6, hlim=63) / udp(53, 5000, load=ans[:100])
+    ri, ro = frags(q4, 48), frags6(q6, 48, 0x0777)
+    held = [(c.send(1, ri[1], None), ro[1])]
+    c.send(1, ri[0], ro[0])
+    released(c, 1, held)
+    c.send(1, ri[2], ro[2])
+    # TCP, a session of its own: the SYN whole, then data in fragments
+    # (each first holds the whole TCP header).
+    s = in6() / tcp(41000, 80, "S", seq=7)
+    c.send(0, s, to4(c, s, tcp(41000, 80, "S", seq=7)))
+    t6 = in6() / tcp(41000, 80, "PA", seq=8, load=data)
+    t4 = eth(0) / IP(src=EXT, dst=B, ttl=63) / tcp(41000, 80, "PA", seq=8, load=data)
+    for i, o in zip(frags6(t6, 64, 0x00010002), frags4(t4, 64, 0x0002)):
+        c.send(0, i, o)
+    # A first fragment after a Destination Options header (skipped).
+    x6 = in6() / IPv6ExtHdrDestOpt() / udp(5000, 53, load=data[:40])
+    x = frags6(in6() / udp(5000, 53, load=data[:40]), 24, 0x55)
+    first = Ether(bytes(eth(0) / IPv6(src=H6, dst=v6(B), hlim=64) / IPv6ExtHdrDestOpt() /
+                        IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=0x55) /
+                        Raw(bytes(x6[UDP])[:24])))
+    x4 = frags4(eth(0) / IP(src=EXT, dst=B, ttl=63) / udp(5000, 53, load=data[:40]), 24, 0x55)
+    c.send(0, first, x4[0])
+    c.send(0, x[1], x4[1])
+    # Dropped: an echo request in fragments (both), an unsolicited IPv4
+    # datagram (its first: no mapping; the later one with it).
+    pe = frags6(in6() / ICMPv6EchoRequest(id=4000, data=data), 56, 0x77)
+    c.send(0, pe[0], None)
+    c.send(0, pe[1], None)
+    u = frags(out4(src=C, ident=0x999) / udp(53, 6666, load=data), 48)
+    c.send(1, u[0], None)
+    c.send(1, u[1], None)
+    c.stats = ["nat.frag_firsts 7", "nat.frag_held 3", "nat.frag_released 3",
+               "nat.frag_translated 12", "nat.drop_nat64_fragment 2",
+               "nat.frag_drop_first_dropped 1", "nat.drop_no_mapping 1",
+               "nat.frag_held_now 0", "nat.sessions_created 2"]
+    return c
+
+
 def case_bad_config():
     c = Case64("nat64-bad-config", PORTS +
                f"snat from 2001:db8:1::/48 to {EXT}\n"
@@ -446,7 +551,7 @@ def case_bad_config_no_mode():
 
 def main():
     for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_hairpin(),
-              case_ext_headers(), case_bad_config(),
+              case_ext_headers(), case_frag(), case_bad_config(),
               case_bad_config_no_mode()):
         c.write()
 
