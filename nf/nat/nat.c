@@ -780,6 +780,20 @@ static bool nat_rebind_one(struct nat *n, struct nat_conf *old, struct nat_conf 
 	return false;
 }
 
+/* Session `e` opened hairpinned (its second entry is no outside key) to a
+ * remote that is none of nc's pool addresses: nothing could answer it. */
+static bool nat_rebind_stale_hairpin(struct nat *n, const struct nat_conf *nc,
+				     const struct ft_entry *e)
+{
+	uint32_t second = conn2_partner(e->user);
+	if (second == CONN2_NO_PARTNER || ft_entry(n->cn.ft, second)->key.zone != NAT_ZONE_HAIRPIN)
+		return false;
+	uint32_t remote = e->key.family == FLOW_FAMILY_V4
+				  ? e->key.dst.v4
+				  : (nc->nat64 ? xlate64_extract(&nc->pref64, e->key.dst.v6) : 0);
+	return nat_pool_find(nc->pool, remote) < 0;
+}
+
 /* Sessions survive a reload where their external address and port fit the
  * new pools (the port is taken there); the others end now.  Mappings are
  * rebuilt from the sessions that survive (whatever the new `mapping`:
@@ -793,6 +807,11 @@ static void nat_rebind(struct nat *n, struct nat_conf *old, struct nat_conf *nc)
 		if (e->key.zone != NAT_ZONE_IN)
 			continue;
 		uint32_t ai;
+		if (nat_rebind_stale_hairpin(n, nc, e)) {
+			conn2_close(&n->cn, (uint32_t)i);
+			n->cn.c.dropped_by_reload++;
+			continue;
+		}
 		if (nat_rebind_one(n, old, nc, e, &ai)) {
 			e->user = (e->user & ~(0xffffull << NAT_U_ADDR_SHIFT)) |
 				  (uint64_t)ai << NAT_U_ADDR_SHIFT;

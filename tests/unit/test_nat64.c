@@ -83,12 +83,36 @@ static void test_reload_makes_remote_ours(void **state)
 	nf->destroy(n);
 }
 
+/* A session opened hairpinned (to PREFIX + a pool address) has no outside
+ * key; a reload that takes that address out of the pool ends it (nothing
+ * could answer it), and the next packet opens an ordinary session. */
+static void test_reload_ends_stale_hairpin(void **state)
+{
+	(void)state;
+	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
+	struct nat *n = nf->create(&env);
+	assert_non_null(n);
+	const char *conf = "nat64\nsnat from 2001:db8:1::/48 to 198.51.100.1\n";
+	const char *conf_ours = "nat64\nsnat from 2001:db8:1::/48 to { 198.51.100.1 192.0.2.10 }\n";
+	assert_int_equal(nf_configure_text(nf, n, conf_ours), 0);
+	assert_int_equal(udp6_out(n, 1 * SEC), PKT_DROP); /* nobody's endpoint */
+	assert_int_equal(n->c.drop[NAT_DROP_NO_MAPPING], 1);
+	assert_int_equal(n->cn.c.active, 1); /* the session stays (hole punching) */
+	assert_int_equal(nf_configure_text(nf, n, conf), 0);
+	assert_int_equal(n->cn.c.active, 0);
+	assert_int_equal(n->cn.c.dropped_by_reload, 1);
+	assert_int_equal(udp6_out(n, 2 * SEC), 1);
+	assert_int_equal(n->cn.c.created, 2);
+	nf->destroy(n);
+}
+
 int main(void)
 {
 	nf = nf_find("nat");
 	pkts = pkt_pool_create(16);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_makes_remote_ours),
+		cmocka_unit_test(test_reload_ends_stale_hairpin),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pkts);
