@@ -23,6 +23,9 @@ static inline uint16_t nat64_ip_id(struct nat *n)
 
 /* From the inside: an ICMPv6 error about a reply we translated (the quote
  * is PREFIX+remote -> host, the error goes back to the remote). */
+static void nat64_icmp_error_hairpin(struct nat *n, struct pkt *p, const struct xlate_inner *q,
+				     uint64_t now);
+
 static void nat64_icmp_error_out(struct nat *n, struct pkt *p, uint64_t now)
 {
 	const struct nat_conf *nc = n->nc;
@@ -36,17 +39,19 @@ static void nat64_icmp_error_out(struct nat *n, struct pkt *p, uint64_t now)
 		nat_drop(n, p, NAT_DROP_BAD_CHECKSUM);
 		return;
 	}
+	/* The quote came from PREFIX + one of our own addresses:
+	 * hairpinned. */
+	if (memcmp(ip + 24, q.key.src.v6, 16) == 0 && xlate64_match(&nc->pref64, q.key.src.v6) &&
+	    nat_pool_find(nc->pool, xlate64_extract(&nc->pref64, q.key.src.v6)) >= 0) {
+		nat64_icmp_error_hairpin(n, p, &q, now);
+		return;
+	}
 	int32_t idx = conn2_lookup_quote(&n->cn, &q, NAT_ZONE_IN, FT_DIR_REPLY, now);
 	if (idx < 0 || memcmp(ip + 24, q.key.src.v6, 16) != 0) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
 	}
 	uint64_t u = ft_entry(n->cn.ft, (uint32_t)idx)->user;
-	if (u & NAT_U_HAIRPIN) {
-		/* About a hairpinned packet: not translated (nat64.h). */
-		nat_drop(n, p, NAT_DROP_UNSUPPORTED);
-		return;
-	}
 	if (!nat_send(n, p, nc->out_port))
 		return;
 	uint32_t ext = nc->pool->a[nat_u_addr(u)].addr;
@@ -64,13 +69,12 @@ static void nat64_icmp_error_out(struct nat *n, struct pkt *p, uint64_t now)
 /* IPv6 packet `p` (TCP, UDP or ICMPv6 echo with its header, no extension
  * header) from src:sport to dst:dport, hop limit one less, its transport
  * checksum following every change (the pseudo-header's addresses too). */
-static void nat64_rewrite6(struct pkt *p, const uint8_t src[16], uint16_t sport,
-			   const uint8_t dst[16], uint16_t dport)
+static void nat64_rewrite6_at(uint8_t *ip, uint8_t *l4, uint32_t avail, uint8_t proto,
+			      const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+			      uint16_t dport)
 {
-	uint8_t *ip = pkt_l3(p), *l4 = pkt_l4(p);
-	const uint8_t proto = p->l4_proto;
 	const uint32_t so = proto == IPPROTO_TCP_ ? 16 : proto == IPPROTO_UDP_ ? 6 : 2;
-	uint16_t sum = sys_ld16(l4 + so);
+	uint16_t sum = avail >= so + 2 ? sys_ld16(l4 + so) : 0;
 	sum = csum_update128(sum, ip + 8, src);
 	sum = csum_update128(sum, ip + 24, dst);
 	memcpy(ip + 8, src, 16);
@@ -86,7 +90,16 @@ static void nat64_rewrite6(struct pkt *p, const uint8_t src[16], uint16_t sport,
 		if (proto == IPPROTO_UDP_ && sum == 0)
 			sum = 0xffff;
 	}
-	sys_st16(l4 + so, sum);
+	if (avail >= so + 2) /* else a quote cut before the checksum */
+		sys_st16(l4 + so, sum);
+}
+
+static void nat64_rewrite6(struct pkt *p, const uint8_t src[16], uint16_t sport,
+			   const uint8_t dst[16], uint16_t dport)
+{
+	uint8_t *ip = pkt_l3(p);
+	nat64_rewrite6_at(ip, pkt_l4(p), p->l3_len - (uint32_t)(p->l4_off - p->l3_off),
+			  p->l4_proto, src, sport, dst, dport);
 	/* As translated to IPv4 and back: flow label 0 (RFC 7915 4.1). */
 	sys_st32(ip, sys_ld32(ip) & sys_be32(0xfff00000u));
 	ip[7]--;
@@ -182,6 +195,80 @@ static void nat64_hairpin_answer(struct nat *n, struct pkt *p, uint64_t now)
 		return;
 	nat64_rewrite6(p, f->key.dst.v6, f->key.sport, f->key.src.v6, 0);
 	n->c.translated_out++;
+	n->c.hairpinned++;
+}
+
+/*
+ * From the inside, an ICMPv6 error about a hairpinned packet (as NAT44's
+ * nat_icmp_error_hairpin, nat.c): the quote is the packet as the erring
+ * host H got it, from PREFIX + the sender's external endpoint.  Back
+ * inside to the sender S as from H's external endpoint, the quote as S
+ * sent it, its transport checksum following; outer hop limit one less,
+ * the ICMPv6 checksum computed whole (the incoming one was verified).
+ */
+static void nat64_icmp_error_hairpin(struct nat *n, struct pkt *p, const struct xlate_inner *q,
+				     uint64_t now)
+{
+	const struct nat_conf *nc = n->nc;
+	uint8_t e_h[16], s_addr[16];
+	uint16_t h_port = 0, s_port = 0;
+	bool ok = false;
+	if (q->key.proto != IPPROTO_ICMPV6_) {
+		int32_t x = conn2_lookup_quote(&n->cn, q, NAT_ZONE_IN, FT_DIR_REPLY, now);
+		int32_t ai = nat_pool_find(nc->pool, xlate64_extract(&nc->pref64, q->key.src.v6));
+		unsigned cls = (q->key.proto == IPPROTO_TCP_ ? NAT_CLS_TCP : NAT_CLS_UDP) | NAT_MAP_V6;
+		struct nat_map_ent *m =
+			ai < 0 ? NULL
+			       : nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(q->key.sport), cls);
+		uint64_t u = x >= 0 ? ft_entry(n->cn.ft, (uint32_t)x)->user : 0;
+		if (m && (u & NAT_U_HAIRPIN)) {
+			xlate64_embed(&nc->pref64, nc->pool->a[nat_u_addr(u)].addr, e_h);
+			h_port = sys_be16(nat_u_port(u));
+			memcpy(s_addr, m->int_addr.v6, 16);
+			s_port = sys_be16(m->int_port);
+			ok = true;
+		}
+	} else if (flow_icmp_tag_is_request(q->key.dport)) {
+		/* H was asked: the query session's second entry. */
+		int32_t x = conn2_lookup_quote(&n->cn, q, NAT_ZONE_HAIRPIN, FT_DIR_ORIG, now);
+		const struct ft_entry *f =
+			x >= 0 ? conn2_first_of(&n->cn, (uint32_t)x, conn2_tick(now)) : NULL;
+		if (f && f->key.family == FLOW_FAMILY_V6) {
+			memcpy(e_h, f->key.dst.v6, 16);
+			memcpy(s_addr, f->key.src.v6, 16);
+			h_port = s_port = f->key.sport;
+			ok = true;
+		}
+	} else {
+		/* H asked: its own query session. */
+		int32_t x = conn2_lookup_quote(&n->cn, q, NAT_ZONE_IN, FT_DIR_REPLY, now);
+		const struct ft_entry *f = x >= 0 ? ft_entry(n->cn.ft, (uint32_t)x) : NULL;
+		const struct ft_entry *s =
+			f && (f->user & NAT_U_HAIRPIN) ? ft_entry(n->cn.ft, conn2_partner(f->user)) : NULL;
+		if (s && s->key.zone == NAT_ZONE_HAIRPIN) {
+			memcpy(e_h, s->key.src.v6, 16);
+			memcpy(s_addr, s->key.dst.v6, 16);
+			h_port = s_port = s->key.sport;
+			ok = true;
+		}
+	}
+	if (!ok) {
+		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	if (!nat_send(n, p, nc->in_port))
+		return;
+	uint8_t *ip = pkt_l3(p), *ic = pkt_l4(p);
+	nat64_rewrite6_at(p->data + q->ip, p->data + q->l4, q->avail, q->key.proto, s_addr, s_port,
+			  e_h, h_port);
+	memcpy(ip + 8, e_h, 16);
+	memcpy(ip + 24, s_addr, 16);
+	ip[7]--;
+	uint32_t plen = p->l3_len - XLATE64_V6_HLEN;
+	sys_st16(ic + 2, 0);
+	sys_st16(ic + 2, csum_fold(csum_partial(ic, plen, csum_pseudo_v6(e_h, s_addr,
+									  IPPROTO_ICMPV6_, plen))));
+	n->c.icmp_errors_out++;
 	n->c.hairpinned++;
 }
 

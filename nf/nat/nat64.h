@@ -32,7 +32,8 @@
  * addresses is another IPv6 inside host's external endpoint; its session
  * is marked NAT_U_HAIRPIN and its packets go back inside as IPv6
  * (nat64.c, nat64_hairpin), or are dropped as no_mapping.  ICMPv6 errors
- * about hairpinned packets are not translated (unsupported).
+ * about hairpinned packets go back inside to their sender
+ * (nat64_icmp_error_hairpin).
  *
  * Established sessions go the NAT's bulk way (conn2.h) both ways: an
  * inside IPv6 packet that may be a session's (nat64_cold: TCP, UDP with a

@@ -346,7 +346,8 @@ def case_hairpin():
     (PREFIX + EXT : its port).  Filtering as NAT44's: H6B's first packet to
     H6's endpoint is dropped and opens the way for H6's.  An echo request
     to H6B's external ICMP mapping reaches H6B from H6's external
-    identifier (1024: H6B holds 7000) and the reply comes back.  An IPv4
+    identifier (1024: H6B holds 7000) and the reply comes back.  ICMPv6
+    errors about hairpinned packets go back to their sender.  An IPv4
     inside host's endpoint is no IPv6 host's: dropped."""
     c = Case64("nat64-hairpin")
     u = in6(src=H6B) / udp(6000, 3478)
@@ -359,14 +360,34 @@ def case_hairpin():
     h = in6(src=H6B, dst=EXT) / udp(6000, 5000, load=b"back")
     c.send(0, h, hairpinned(h, v6(EXT), H6, udp(6000, 5000, load=b"back")), to=0)
     h = in6(dst=EXT) / udp(5000, 6000, load=b"again")
-    c.send(0, h, hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"again")), to=0)
+    hd = hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"again"))
+    c.send(0, h, hd, to=0)
     c.send(0, in6(dst=EXT) / tcp(5001, 6000, "S"), None)        # no TCP mapping at 6000
     e = in6(src=H6B) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
     c.send(0, e, to4(c, e, ICMP(type=8, id=7000, seq=1) / Raw(PING)))  # H6B: EXT:7000
     e = in6(dst=EXT) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
-    c.send(0, e, hairpinned(e, v6(EXT), H6B, ICMPv6EchoRequest(id=1024, seq=1, data=PING)), to=0)
+    ed = hairpinned(e, v6(EXT), H6B, ICMPv6EchoRequest(id=1024, seq=1, data=PING))
+    c.send(0, e, ed, to=0)
     r = in6(src=H6B, dst=EXT) / ICMPv6EchoReply(id=1024, seq=1, data=PING)
-    c.send(0, r, hairpinned(r, v6(EXT), H6, ICMPv6EchoReply(id=7000, seq=1, data=PING)), to=0)
+    rd = hairpinned(r, v6(EXT), H6, ICMPv6EchoReply(id=7000, seq=1, data=PING))
+    c.send(0, r, rd, to=0)
+    # ICMPv6 errors about hairpinned packets go back inside to the sender,
+    # from the erring host's external address, the quote as the sender
+    # sent it (its hop limit as it was delivered, not translated back).
+    def err(src, quoted, msg):
+        return in6(src=src, dst=EXT) / msg / Raw(bytes(quoted[IPv6]))
+
+    def back(dst, quoted, msg):
+        return eth(0) / IPv6(src=v6(EXT), dst=dst, hlim=63) / msg / Raw(bytes(quoted))
+    c.send(0, err(H6B, hd, ICMPv6DestUnreach(code=4)),
+           back(H6, IPv6(src=H6, dst=v6(EXT), hlim=63) / udp(5000, 6000, load=b"again"),
+                ICMPv6DestUnreach(code=4)), to=0)
+    c.send(0, err(H6B, ed, ICMPv6DestUnreach(code=1)),
+           back(H6, IPv6(src=H6, dst=v6(EXT), hlim=63) /
+                ICMPv6EchoRequest(id=7000, seq=1, data=PING), ICMPv6DestUnreach(code=1)), to=0)
+    c.send(0, err(H6, rd, ICMPv6TimeExceeded(code=0)),
+           back(H6B, IPv6(src=H6B, dst=v6(EXT), hlim=63) /
+                ICMPv6EchoReply(id=1024, seq=1, data=PING), ICMPv6TimeExceeded(code=0)), to=0)
     c.send(0, in6(dst=EXT) / ICMPv6EchoRequest(id=9999, data=PING), None)       # nobody's
     c.send(0, in6(src=H6B, dst=EXT) / ICMPv6EchoReply(id=4242, data=PING), None)  # no request
     p4 = eth(0) / IP(src="10.0.0.1", dst=C, id=3) / UDP(sport=7777, dport=53) / Raw(b"v4")
@@ -376,7 +397,8 @@ def case_hairpin():
     del q[UDP].chksum
     c.send(0, p4, q)                                             # 10.0.0.1: EXT:7777
     c.send(0, in6(dst=EXT) / udp(5002, 7777), None)              # an IPv4 host's endpoint
-    c.stats = ["nat.hairpinned 5", "nat.drop_no_mapping 5", "nat.nat64_out 3"]
+    c.stats = ["nat.hairpinned 8", "nat.icmp_errors_out 3", "nat.drop_no_mapping 5",
+               "nat.nat64_out 3"]
     return c
 
 
