@@ -75,6 +75,154 @@ int xlate64_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16], ui
 	return xlate64_4to6_proto(p, pkt_l3(p)[9], src, dst, dport);
 }
 
+/* The last header's next header, or -XLATE64_EXT_*. */
+static int ext_walk(const struct pkt *p)
+{
+	const uint32_t at = p->l3_off, end = p->l4_off;
+	uint8_t next = pkt_l3(p)[6];
+	/* The parser walked the chain (dataplane/parse.h): every header is
+	 * whole and the last one ends at l4_off. */
+	for (uint32_t cur = at + V6_HLEN; cur < end;) {
+		const uint8_t *h = p->data + cur;
+		uint32_t len;
+		switch (next) {
+		case 0:  /* hop-by-hop options */
+		case 60: /* destination options */
+			len = ((uint32_t)h[1] + 1) * 8;
+			break;
+		case 43: /* routing */
+			if (h[3] != 0)
+				return -XLATE64_EXT_ROUTE;
+			len = ((uint32_t)h[1] + 1) * 8;
+			break;
+		case 44: /* fragment: atomic, or a first fragment's (nat_frag.h) */
+			len = 8;
+			break;
+		default: /* AH, and anything the parser may walk one day */
+			return -XLATE64_EXT_OTHER;
+		}
+		next = h[0];
+		cur += len;
+	}
+	return next;
+}
+
+int xlate64_ext_check(const struct pkt *p)
+{
+	int next = ext_walk(p);
+	return next < 0 ? -next : XLATE64_EXT_OK;
+}
+
+int xlate64_skip_ext(struct pkt *p)
+{
+	int r = ext_walk(p);
+	if (r < 0)
+		return -r;
+	const uint8_t next = (uint8_t)r;
+	uint8_t *ip = pkt_l3(p);
+	const uint32_t at = p->l3_off, end = p->l4_off;
+	const uint32_t ext = end - at - V6_HLEN;
+	uint8_t h6[V6_HLEN];
+	memcpy(h6, ip, V6_HLEN);
+	if (pkt_resize_hdr(p, at, V6_HLEN + ext, V6_HLEN))
+		return XLATE64_EXT_OTHER; /* cannot happen: a pull within the frame */
+	ip = pkt_l3(p);
+	memcpy(ip, h6, V6_HLEN);
+	sys_st16(ip + 4, sys_be16((uint16_t)(sys_be16(sys_ld16(h6 + 4)) - ext)));
+	ip[6] = next;
+	p->l3_len = (uint16_t)(p->l3_len - ext);
+	p->l4_off = (uint16_t)(at + V6_HLEN);
+	p->flags &= (uint16_t)~PKT_F_IPV6_EXT;
+	return XLATE64_EXT_OK;
+}
+
+const uint8_t *xlate64_frag_hdr(const struct pkt *p)
+{
+	const uint8_t *ip = pkt_l3(p);
+	uint8_t next = ip[6];
+	for (uint32_t cur = (uint32_t)p->l3_off + V6_HLEN; cur < p->l4_off;) {
+		const uint8_t *h = p->data + cur;
+		if (next == 44)
+			return h;
+		cur += next == 51 ? ((uint32_t)h[1] + 2) * 4 : ((uint32_t)h[1] + 1) * 8;
+		next = h[0];
+	}
+	return NULL;
+}
+
+void xlate64_v4_first_frag(struct pkt *p, uint32_t id)
+{
+	uint8_t *ip = pkt_l3(p);
+	sys_st16(ip + 4, (uint16_t)id);
+	sys_st16(ip + 6, SYS_BE16(IPV4_MF));
+	sys_st16(ip + 10, 0);
+	sys_st16(ip + 10, csum_ipv4_hdr(ip, IPV4_HLEN));
+}
+
+int xlate64_v6_first_frag(struct pkt *p, uint16_t id)
+{
+	const uint32_t at = p->l3_off;
+	uint8_t h6[V6_HLEN];
+	memcpy(h6, pkt_l3(p), V6_HLEN);
+	if (pkt_resize_hdr(p, at, V6_HLEN, V6_HLEN + 8))
+		return XLATE64_NO_ROOM;
+	uint8_t *ip = pkt_l3(p), *fh = ip + V6_HLEN;
+	memcpy(ip, h6, V6_HLEN);
+	sys_st16(ip + 4, sys_be16((uint16_t)(sys_be16(sys_ld16(h6 + 4)) + 8)));
+	ip[6] = 44;
+	fh[0] = h6[6];
+	fh[1] = 0;
+	sys_st16(fh + 2, SYS_BE16(1)); /* offset 0, M */
+	sys_st16(fh + 4, 0);
+	sys_st16(fh + 6, id);
+	p->l3_len = (uint16_t)(p->l3_len + 8);
+	p->l4_off = (uint16_t)(at + V6_HLEN + 8);
+	p->flags |= PKT_F_IPV6_EXT;
+	return XLATE64_OK;
+}
+
+int xlate64_frag_6to4(struct pkt *p, uint32_t src, uint32_t dst)
+{
+	const uint8_t *h6 = pkt_l3(p), *fh = pkt_l4(p) - 8;
+	const uint32_t at = p->l3_off, hlen = (uint32_t)p->l4_off - at;
+	const uint32_t len = p->l3_len - hlen;
+	uint8_t tc = (uint8_t)(sys_be32(sys_ld32(h6)) >> 20), hop = h6[7], proto = fh[0];
+	uint16_t fo = sys_be16(sys_ld16(fh + 2)); /* offset << 3 | M */
+	uint16_t id = sys_ld16(fh + 6);
+	if (pkt_resize_hdr(p, at, hlen, IPV4_HLEN))
+		return XLATE64_NO_ROOM;
+	uint8_t *ip = pkt_l3(p);
+	xlate64_put_v4(ip, tc, IPV4_HLEN + len, sys_be16(id), (uint8_t)(hop - 1),
+		       xlate64_proto_to4(proto), src, dst);
+	sys_st16(ip + 6, sys_be16((uint16_t)((fo >> 3) | (fo & 1 ? IPV4_MF : 0))));
+	sys_st16(ip + 10, 0);
+	sys_st16(ip + 10, csum_ipv4_hdr(ip, IPV4_HLEN));
+	xlate64_set_meta(p, false, IPV4_HLEN, IPV4_HLEN + len, xlate64_proto_to4(proto));
+	return XLATE64_OK;
+}
+
+int xlate64_frag_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16])
+{
+	const uint8_t *ip4 = pkt_l3(p);
+	const uint32_t at = p->l3_off, ihl = (uint32_t)p->l4_off - at;
+	const uint32_t len = p->l3_len - ihl;
+	uint8_t tos = ip4[1], ttl = ip4[8], proto = ip4[9];
+	uint16_t ff = sys_be16(sys_ld16(ip4 + 6)), id = sys_ld16(ip4 + 4);
+	if (pkt_resize_hdr(p, at, ihl, V6_HLEN + 8))
+		return XLATE64_NO_ROOM;
+	uint8_t *ip = pkt_l3(p), *fh = ip + V6_HLEN;
+	uint8_t next = xlate64_proto_to6(proto);
+	xlate64_put_v6(ip, tos, 8 + len, 44, (uint8_t)(ttl - 1), src, dst);
+	fh[0] = next;
+	fh[1] = 0;
+	sys_st16(fh + 2, sys_be16((uint16_t)((ff & IPV4_OFFMASK) << 3 | (ff & IPV4_MF ? 1 : 0))));
+	sys_st16(fh + 4, 0);
+	sys_st16(fh + 6, id);
+	xlate64_set_meta(p, true, V6_HLEN + 8, V6_HLEN + 8 + len, next);
+	p->flags |= PKT_F_IPV6_EXT;
+	return XLATE64_OK;
+}
+
 bool xlate64_v4_source_route(const struct pkt *p)
 {
 	if (!(p->flags & PKT_F_IPV4_OPTS))

@@ -80,6 +80,54 @@ enum xlate64_err {
 	XLATE64_QUOTE,       /* an ICMP error whose quote cannot be translated */
 };
 
+/* RFC 7915 5.1: the IPv6 extension headers a translator skips - hop-by-
+ * hop options, destination options, a routing header with no segments
+ * left, and an atomic fragment header (RFC 6946: offset 0, M clear; its
+ * identification is not carried, as RFC 8021 deprecates them) - are
+ * removed from parsed IPv6 packet `p` (not a fragment), so it is an IPv6
+ * packet without extension headers: the fixed header moves forward over
+ * them (with the L2 header), its payload length and next header follow,
+ * and so do the metadata (l3_len, l4_off, len, PKT_F_IPV6_EXT cleared).
+ * Nothing is removed if any header is of another kind (AH: it covers the
+ * addresses, which translation changes; XLATE64_EXT_OTHER) or a routing
+ * header still has segments to visit (XLATE64_EXT_ROUTE: the packet is
+ * not for the destination it names). */
+enum xlate64_ext_err {
+	XLATE64_EXT_OK = 0,
+	XLATE64_EXT_OTHER,
+	XLATE64_EXT_ROUTE,
+};
+int xlate64_skip_ext(struct pkt *p);
+/* What xlate64_skip_ext would say, nothing changed (a later fragment: the
+ * headers up to its Fragment header). */
+int xlate64_ext_check(const struct pkt *p);
+
+/* ---- fragments (RFC 7915 4.1 / 5.1.1) ---------------------------------------- */
+/* The Fragment header of a parsed IPv6 fragment (PKT_F_FRAG), or NULL. */
+const uint8_t *xlate64_frag_hdr(const struct pkt *p);
+
+/* After xlate64_6to4 of a first fragment: the IPv4 header says MF, offset
+ * 0, no DF, identification the low 16 bits of the Fragment header's
+ * (`id`, network order, as in the header). */
+void xlate64_v4_first_frag(struct pkt *p, uint32_t id);
+
+/* After xlate64_4to6 of an IPv4 first fragment: a Fragment header (offset
+ * 0, M set, identification `id`, the IPv4 one, network order) follows the
+ * IPv6 header.  XLATE64_NO_ROOM if the headroom is short. */
+int xlate64_v6_first_frag(struct pkt *p, uint16_t id);
+
+/* A later IPv6 fragment (PKT_F_FRAG_LATER, hop limit > 1) to an IPv4 one
+ * from src to dst (network order): its offset, M and identification's low
+ * 16 bits carried, TTL the hop limit less one, no DF; extension headers
+ * before the Fragment header dropped (xlate64_skip_ext's kinds, which the
+ * caller checked). */
+int xlate64_frag_6to4(struct pkt *p, uint32_t src, uint32_t dst);
+
+/* A later IPv4 fragment (TTL > 1) to an IPv6 one from src to dst with a
+ * Fragment header: offset, MF and identification (high 16 bits zero)
+ * carried; options dropped.  XLATE64_NO_ROOM if the headroom is short. */
+int xlate64_frag_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16]);
+
 /* Translate a parsed IPv6 TCP, UDP or ICMPv6 echo packet (no extension
  * header, no fragment, hop limit > 1) to IPv4 from src to dst (network
  * order); its source port (ICMP: identifier) becomes `sport` (network

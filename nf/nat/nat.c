@@ -40,6 +40,7 @@
 #include "nf/nat/nat_flows.h"
 #include "nf/reply.h"
 #include "nf/xlate.h"
+#include "nf/xlate64.h"
 
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -97,6 +98,33 @@ static unsigned nat_class(uint8_t proto)
 static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
 			const struct flow_key *out, uint64_t now, uint32_t ai, uint16_t port,
 			unsigned cls, bool mapped);
+
+/*
+ * A hairpinned ICMP query (RFC 5508 REQ-7): inside host A asks one of our
+ * pool addresses E with identifier I, and E:I is the external side of
+ * another inside host's ICMP mapping (endpoint-independent mapping), its
+ * inside endpoint T:J.  The query goes to T as if from A's own external
+ * endpoint (A's pool address and the identifier its session was given,
+ * ok's source), so T's answer comes back to that endpoint, where the
+ * session's second entry - the query as T gets it, ok here, in zone
+ * NAT_ZONE_HAIRPIN - finds it (nat_hairpin_answer).  Only a query names a
+ * target this way; the mapping is looked up when the session opens and
+ * the session keeps its target while it lives.  Filtering is endpoint-
+ * independent for these: the sender is an inside host, which could ask T
+ * directly.  NAT64 (nat64.h) the same way between IPv6 hosts, mapping
+ * class mcls.  False if E:I is nobody's mapping of that class.
+ */
+static bool nat_hairpin_query_key(struct nat *n, uint32_t e, uint16_t id, unsigned mcls,
+				  struct flow_key *ok)
+{
+	int32_t ai = nat_pool_find(n->nc->pool, e);
+	struct nat_map_ent *m =
+		ai < 0 ? NULL : nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(id), mcls);
+	if (!m)
+		return false;
+	ok->dst = m->int_addr;
+	return true;
+}
 
 /* No mapping can be made for inside packet `p` (no port, no room): drop it
  * and, with `unreachable on`, tell its sender: ICMP destination unreachable,
@@ -209,6 +237,30 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 		u |= NAT_U_HAIRPIN;
 		ok = *k;
 		ok.zone = NAT_ZONE_HAIRPIN;
+		if (cls == NAT_CLS_ICMP) {
+			ok.src.v4 = nc->pool->a[ai].addr;
+			ok.sport = sys_be16((uint16_t)port);
+			if (!nat_hairpin_query_key(n, k->dst.v4, k->sport, NAT_CLS_ICMP, &ok)) {
+				nat_drop(n, p, NAT_DROP_NO_MAPPING);
+				return -1;
+			}
+		}
+	} else if (unlikely(out && out->zone == NAT_ZONE_HAIRPIN)) {
+		/* NAT64 to PREFIX + one of our addresses (nat64_hairpin): the
+		 * same, in IPv6 (an IPv4 key would be an outside host's
+		 * answer). */
+		u |= NAT_U_HAIRPIN;
+		ok = *k;
+		ok.zone = NAT_ZONE_HAIRPIN;
+		if (cls == NAT_CLS_ICMP) {
+			xlate64_embed(&nc->pref64, nc->pool->a[ai].addr, ok.src.v6);
+			ok.sport = sys_be16((uint16_t)port);
+			if (!nat_hairpin_query_key(n, out->dst.v4, k->sport, NAT_CLS_ICMP | NAT_MAP_V6,
+						   &ok)) {
+				nat_drop(n, p, NAT_DROP_NO_MAPPING);
+				return -1;
+			}
+		}
 	}
 	int32_t in = conn2_open(&n->cn, k, hash, &ok, now, tmo_ns, u);
 	if (in < 0) {
@@ -236,15 +288,29 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
  * target has a live session to the sender's external endpoint (hole
  * punching: each sends to the other first), which it refreshes as a reply.
  * Without a mapping (address-port-dependent mapping) it is dropped as
- * no_mapping.
+ * no_mapping.  ICMP queries (RFC 5508 REQ-7) name their target when their
+ * session opens (nat_hairpin_query_key); its answers come back through
+ * nat_hairpin_answer, and ICMP errors about hairpinned packets through
+ * nat_icmp_error_hairpin.
  */
-static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now)
+static void nat_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e, uint64_t now)
 {
+	unsigned cls = nat_u_cls(e->user);
+	if (cls == NAT_CLS_ICMP) {
+		/* A query: to the target its session opened with
+		 * (nat_hairpin_query_key), the second entry's destination. */
+		const struct ft_entry *s = ft_entry(n->cn.ft, conn2_partner(e->user));
+		if (!nat_send(n, p, n->nc->in_port))
+			return;
+		xlate_rewrite_addr(p, false, s->key.dst.v4);
+		n->c.hairpinned++;
+		return;
+	}
 	struct flow_key k, t;
 	int32_t ai = -1, x = FT_MISS;
 	struct nat_map_ent *m = NULL;
 	int dir = -1;
-	if (cls != NAT_CLS_ICMP && flow_key_from_pkt(p, NAT_ZONE_IN, &k) == 0 &&
+	if (flow_key_from_pkt(p, NAT_ZONE_IN, &k) == 0 &&
 	    (ai = nat_pool_find(n->nc->pool, k.dst.v4)) >= 0)
 		m = nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(k.dport), cls);
 	if (m) {
@@ -267,6 +333,34 @@ static void nat_hairpin(struct nat *n, struct pkt *p, unsigned cls, uint64_t now
 	n->c.hairpinned++;
 }
 
+/* An inside ICMP query answer (echo or timestamp reply) to one of our pool
+ * addresses: the target of a hairpinned query answering its sender's
+ * external endpoint, which the query's session's second entry is as the
+ * target got it.  Back to the sender, as an answer from the address it
+ * asked, with the identifier it used. */
+static void nat_hairpin_answer(struct nat *n, struct pkt *p, uint64_t now)
+{
+	struct flow_key k;
+	int dir = -1;
+	int32_t x = FT_MISS;
+	struct ft_entry *f = NULL;
+	if (flow_key_from_pkt(p, NAT_ZONE_HAIRPIN, &k) == 0)
+		x = ft_lookup(n->cn.ft, &k, flow_hash(&k), now, &dir);
+	if (x >= 0 && dir == FT_DIR_REPLY)
+		f = conn2_first_of(&n->cn, (uint32_t)x, conn2_tick(now));
+	if (!f || f->key.family != FLOW_FAMILY_V4) {
+		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	nat_step(n, f, p, true, now);
+	if (!nat_send(n, p, n->nc->in_port))
+		return;
+	xlate_rewrite(p, true, f->key.dst.v4, f->key.sport);
+	xlate_rewrite_addr(p, false, f->key.src.v4);
+	n->c.translated_out++;
+	n->c.hairpinned++;
+}
+
 /* An inside packet of session `idx`: step, refresh, translate, pass. */
 static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t now)
 {
@@ -279,7 +373,7 @@ static inline void nat_out(struct nat *n, struct pkt *p, uint32_t idx, uint64_t 
 	xlate_rewrite(p, true, n->nc->pool->a[nat_u_addr(u)].addr, sys_be16(nat_u_port(u)));
 	n->c.translated_out++;
 	if (unlikely(hairpin))
-		nat_hairpin(n, p, nat_u_cls(u), now); /* decides where it goes */
+		nat_hairpin(n, p, e, now); /* decides where it goes */
 }
 
 /* An outside packet that matched outside entry `idx` as a reply. */
@@ -334,9 +428,17 @@ static void nat_icmp_error_in(struct nat *n, struct pkt *p, const struct xlate_i
 
 /* From the inside, about a reply we translated back: the quote is
  * remote -> int addr:port, and the error goes back to the remote. */
+static void nat_icmp_error_hairpin(struct nat *n, struct pkt *p, const struct xlate_inner *q,
+				   uint64_t now);
+
 static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_inner *q,
 			       uint64_t now)
 {
+	/* The quote came from one of our own addresses: hairpinned. */
+	if (unlikely(nat_pool_find(n->nc->pool, q->key.src.v4) >= 0)) {
+		nat_icmp_error_hairpin(n, p, q, now);
+		return;
+	}
 	int32_t idx = conn2_lookup_quote(&n->cn, q, NAT_ZONE_IN, FT_DIR_REPLY, now);
 	const struct ipv4_hdr *oip = (const struct ipv4_hdr *)pkt_l3(p);
 	if (idx < 0 || sys_ld32(&oip->dst) != q->key.src.v4) {
@@ -349,6 +451,77 @@ static void nat_icmp_error_out(struct nat *n, struct pkt *p, const struct xlate_
 	uint32_t ext = n->nc->pool->a[nat_u_addr(u)].addr;
 	xlate_icmp_rewrite(p, q, true, ext, false, ext, sys_be16(nat_u_port(u)));
 	n->c.icmp_errors_out++;
+}
+
+/*
+ * From the inside, about a hairpinned packet (RFC 5508 REQ-7: all NATs
+ * MUST pass these): the quote is the packet as the erring host H got it,
+ * from the sender's external endpoint.  The error goes back inside to the
+ * sender S as if it came from H's external endpoint, the quote as S sent
+ * it: outer H -> E_S becomes E_H -> S, quote E_S:s -> H:h becomes
+ * S:s' -> E_H:h'.  Who S and E_H are, by the quote's protocol:
+ *   TCP, UDP: H's session to E_S:s (hairpinning's filtering made sure it
+ *     exists) holds E_H:h'; S:s' is the mapping behind E_S:s;
+ *   an ICMP query H was asked: the query session's second entry
+ *     (nat_hairpin_query_key), its first the query as S sent it;
+ *   an ICMP answer H got: H was the sender, the query session its own.
+ */
+static void nat_icmp_error_hairpin(struct nat *n, struct pkt *p, const struct xlate_inner *q,
+				   uint64_t now)
+{
+	const struct nat_conf *nc = n->nc;
+	const struct ipv4_hdr *oip = (const struct ipv4_hdr *)pkt_l3(p);
+	uint32_t e_h = 0, s_addr = 0;
+	uint16_t h_port = 0, s_port = 0;
+	bool ok = false;
+	if (sys_ld32(&oip->dst) != q->key.src.v4) {
+		/* not addressed to the quote's source */
+	} else if (q->key.proto != IPPROTO_ICMP_) {
+		int32_t x = conn2_lookup_quote(&n->cn, q, NAT_ZONE_IN, FT_DIR_REPLY, now);
+		int32_t ai = nat_pool_find(nc->pool, q->key.src.v4);
+		struct nat_map_ent *m =
+			ai < 0 ? NULL
+			       : nat_map_find_ext(&n->map, (uint32_t)ai, sys_be16(q->key.sport),
+						  nat_class(q->key.proto));
+		if (x >= 0 && m) {
+			uint64_t u = ft_entry(n->cn.ft, (uint32_t)x)->user;
+			e_h = nc->pool->a[nat_u_addr(u)].addr;
+			h_port = sys_be16(nat_u_port(u));
+			s_addr = m->int_addr.v4;
+			s_port = sys_be16(m->int_port);
+			ok = (u & NAT_U_HAIRPIN) != 0;
+		}
+	} else if (flow_icmp_tag_is_request(q->key.dport)) {
+		int32_t x = conn2_lookup_quote(&n->cn, q, NAT_ZONE_HAIRPIN, FT_DIR_ORIG, now);
+		const struct ft_entry *f =
+			x >= 0 ? conn2_first_of(&n->cn, (uint32_t)x, conn2_tick(now)) : NULL;
+		if (f && f->key.family == FLOW_FAMILY_V4) {
+			e_h = f->key.dst.v4;
+			s_addr = f->key.src.v4;
+			h_port = s_port = f->key.sport;
+			ok = true;
+		}
+	} else {
+		int32_t x = conn2_lookup_quote(&n->cn, q, NAT_ZONE_IN, FT_DIR_REPLY, now);
+		const struct ft_entry *f = x >= 0 ? ft_entry(n->cn.ft, (uint32_t)x) : NULL;
+		if (f && (f->user & NAT_U_HAIRPIN)) {
+			const struct ft_entry *s = ft_entry(n->cn.ft, conn2_partner(f->user));
+			e_h = s->key.src.v4;
+			s_addr = s->key.dst.v4;
+			h_port = s_port = s->key.sport;
+			ok = true;
+		}
+	}
+	if (!ok) {
+		nat_drop(n, p, NAT_DROP_NO_MAPPING);
+		return;
+	}
+	if (!nat_send(n, p, nc->in_port))
+		return;
+	xlate_icmp_rewrite(p, q, true, e_h, false, e_h, h_port);
+	xlate_icmp_rewrite(p, q, false, s_addr, true, s_addr, s_port);
+	n->c.icmp_errors_out++;
+	n->c.hairpinned++;
 }
 
 /* ---- per packet ----------------------------------------------------------- */
@@ -375,6 +548,7 @@ nat_cold_other(struct nat *n, struct pkt *p, uint64_t now)
 	const struct nat_conf *nc = n->nc;
 	uint16_t other = from_inside ? nc->out_port : nc->in_port;
 	if (p->l3 != PKT_L3_IPV4) {
+		p->nf_data = 0; /* not a noted first fragment (nat_frag_burst_end_) */
 		nat_other(n, p, other);
 		return CONN2_DECIDED;
 	}
@@ -396,6 +570,9 @@ nat_cold_other(struct nat *n, struct pkt *p, uint64_t now)
 		 * request has none, an inside reply would open one. */
 		if (flow_icmp_tag_is_request(flow_icmp_tag(IPPROTO_ICMP_, type)) == from_inside)
 			return CONN2_KEY;
+		/* ... but a hairpinned query's answer (nat_hairpin_answer). */
+		if (from_inside && nat_pool_find(nc->pool, sys_ld32(pkt_l3(p) + 16)) >= 0)
+			return CONN2_IN_TURN;
 		nat_drop(n, p, from_inside ? NAT_DROP_UNSUPPORTED : NAT_DROP_NO_MAPPING);
 		return CONN2_DECIDED;
 	}
@@ -418,7 +595,7 @@ static inline enum conn2_cold nat_cold(void *st, struct pkt *p, uint64_t now)
 {
 	struct nat *n = st;
 	if (p->l3 == PKT_L3_IPV6 && n->nc->nat64 && n->from_inside)
-		return nat64_cold(p);
+		return nat64_cold(n, p, now);
 	return nat_cold_other(n, p, now);
 }
 
@@ -489,6 +666,10 @@ static void nat_slow(void *st, struct pkt *p, const struct flow_key *k, uint32_t
 	}
 	if (p->l3 != PKT_L3_IPV4) {
 		nat64_out(n, p, k, hash, x, dir, now);
+		return;
+	}
+	if (unlikely(!k)) { /* left in turn by nat_cold_other */
+		nat_hairpin_answer(n, p, now);
 		return;
 	}
 	if (likely(x >= 0 && dir == FT_DIR_ORIG)) {
@@ -599,6 +780,20 @@ static bool nat_rebind_one(struct nat *n, struct nat_conf *old, struct nat_conf 
 	return false;
 }
 
+/* Session `e` opened hairpinned (its second entry is no outside key) to a
+ * remote that is none of nc's pool addresses: nothing could answer it. */
+static bool nat_rebind_stale_hairpin(struct nat *n, const struct nat_conf *nc,
+				     const struct ft_entry *e)
+{
+	uint32_t second = conn2_partner(e->user);
+	if (second == CONN2_NO_PARTNER || ft_entry(n->cn.ft, second)->key.zone != NAT_ZONE_HAIRPIN)
+		return false;
+	uint32_t remote = e->key.family == FLOW_FAMILY_V4
+				  ? e->key.dst.v4
+				  : (nc->nat64 ? xlate64_extract(&nc->pref64, e->key.dst.v6) : 0);
+	return nat_pool_find(nc->pool, remote) < 0;
+}
+
 /* Sessions survive a reload where their external address and port fit the
  * new pools (the port is taken there); the others end now.  Mappings are
  * rebuilt from the sessions that survive (whatever the new `mapping`:
@@ -612,6 +807,11 @@ static void nat_rebind(struct nat *n, struct nat_conf *old, struct nat_conf *nc)
 		if (e->key.zone != NAT_ZONE_IN)
 			continue;
 		uint32_t ai;
+		if (nat_rebind_stale_hairpin(n, nc, e)) {
+			conn2_close(&n->cn, (uint32_t)i);
+			n->cn.c.dropped_by_reload++;
+			continue;
+		}
 		if (nat_rebind_one(n, old, nc, e, &ai)) {
 			e->user = (e->user & ~(0xffffull << NAT_U_ADDR_SHIFT)) |
 				  (uint64_t)ai << NAT_U_ADDR_SHIFT;

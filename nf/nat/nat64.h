@@ -14,13 +14,26 @@
  *
  * What is dropped, counted (nat_stats.h): inside IPv6 not to the prefix
  * (nat64_not_prefix, unless `ipv6 pass`), a source inside the prefix or a
- * destination that is no translatable IPv4 address (nat64_bad_addr), a
- * destination that is one of our pool addresses (nat64_hairpin: RFC 6146
- * 3.8 hairpinning is not done), extension headers (nat64_ipv6_ext),
- * fragments either way (nat64_fragment: not translated), a hop limit or
+ * destination that is no translatable IPv4 address (nat64_bad_addr),
+ * extension headers RFC 7915 5.1 does not skip (nat64_ipv6_ext: AH; hop-
+ * by-hop, destination options, routing with no segments left and atomic
+ * fragment headers are removed) or a routing header with segments left
+ * (nat64_ipv6_route),
+ * fragments of ICMP either way and of IPv4 UDP without a checksum
+ * (nat64_fragment: their checksum needs the whole datagram; TCP and UDP
+ * fragments are translated both ways by nat_frag.h's virtual reassembly,
+ * a Fragment header <-> IPv4 fragment fields, RFC 7915 4.1 / 5.1.1), a
+ * hop limit or
  * TTL of 1 or less (nat64_hop_limit; no ICMP error is sent), an IPv4
  * source route (nat64_ipv4_options), ICMP messages without counterpart
  * (nat64_icmp), IPv6 UDP with checksum 0 (bad_checksum).
+ *
+ * Hairpinning (RFC 6146 3.8): a destination PREFIX + one of our pool
+ * addresses is another IPv6 inside host's external endpoint; its session
+ * is marked NAT_U_HAIRPIN and its packets go back inside as IPv6
+ * (nat64.c, nat64_hairpin), or are dropped as no_mapping.  ICMPv6 errors
+ * about hairpinned packets go back inside to their sender
+ * (nat64_icmp_error_hairpin).
  *
  * Established sessions go the NAT's bulk way (conn2.h) both ways: an
  * inside IPv6 packet that may be a session's (nat64_cold: TCP, UDP with a
@@ -31,7 +44,7 @@
  * addresses were checked when the session opened, and a reload that
  * changes the prefix ends the session), except that a reload may make its
  * remote a pool address: such a session is marked NAT_U_HAIRPIN
- * (nat64_rebind_user) and its packets go the slow way, which drops them.
+ * (nat64_rebind_user) and its packets go the slow way, hairpinned.
  * Everything else goes the slow way in its turn, through every check in
  * the order above (nat64_out), so a drop's reason is as it always was.
  */
@@ -43,11 +56,22 @@
 
 /* An IPv6 packet from the inside with NAT64 on (nat's `cold`): keyed if it
  * may be a session's packet, else left to nat64_out in its turn (it may
- * be an ICMPv6 error about a session an earlier packet opens). */
-static inline enum conn2_cold nat64_cold(const struct pkt *p)
+ * be an ICMPv6 error about a session an earlier packet opens).  One with
+ * extension headers (not a fragment) to the prefix has those RFC 7915
+ * skips removed first (xlate64_skip_ext), then goes on as any other, or
+ * is dropped here (nat64_ipv6_ext, nat64_ipv6_route). */
+enum conn2_cold nat64_cold_ext(struct nat *n, struct pkt *p, uint64_t now);
+
+static inline enum conn2_cold nat64_cold(struct nat *n, struct pkt *p, uint64_t now)
 {
-	if ((p->flags & (PKT_F_L4 | PKT_F_FRAG | PKT_F_IPV6_EXT)) != PKT_F_L4 || pkt_l3(p)[7] <= 1)
+	const unsigned f = p->flags & (PKT_F_L4 | PKT_F_FRAG | PKT_F_IPV6_EXT);
+	if (f != PKT_F_L4 || pkt_l3(p)[7] <= 1) {
+		/* Extension headers, fragments' too (a Fragment header): off
+		 * the established sessions' way, which never has them. */
+		if (unlikely(f & PKT_F_IPV6_EXT))
+			return nat64_cold_ext(n, p, now);
 		return CONN2_IN_TURN;
+	}
 	const uint8_t *l4 = pkt_l4(p);
 	switch (p->l4_proto) {
 	case IPPROTO_TCP_:

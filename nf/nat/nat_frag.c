@@ -7,6 +7,7 @@
 #include "nf/drop_stats.h"
 #include "nf/nat/nat.h"
 #include "nf/xlate.h"
+#include "nf/xlate64.h"
 
 /* pkt.nf_mark of a packet kept in the burst in progress: it is still the
  * burst's, so it is sent or dropped by its verdict (nf.h). */
@@ -23,7 +24,8 @@ int nat_frag_init(struct nat_frag *t, uint32_t flow_capacity)
 		cap <<= 1;
 	t->e = sys_alloc((size_t)cap * sizeof(*t->e), SYS_CACHE_LINE);
 	t->bucket = sys_alloc((size_t)cap * 2 * sizeof(*t->bucket), SYS_CACHE_LINE);
-	if (!t->e || !t->bucket) {
+	t->a6 = sys_alloc((size_t)cap * sizeof(*t->a6), SYS_CACHE_LINE);
+	if (!t->e || !t->bucket || !t->a6) {
 		nat_frag_fini(t);
 		return -SYS_ENOMEM;
 	}
@@ -72,8 +74,10 @@ void nat_frag_fini(struct nat_frag *t)
 	free_chain(t->ready);
 	sys_free(t->e);
 	sys_free(t->bucket);
+	sys_free(t->a6);
 	t->e = NULL;
 	t->bucket = NULL;
+	t->a6 = NULL;
 	t->ready = t->ready_last = NULL;
 	t->n = t->n_held = 0;
 }
@@ -88,6 +92,21 @@ void nat_frag_key_of(const struct pkt *p, uint8_t zone, struct nat_frag_key *k)
 	k->zone = zone;
 }
 
+void nat_frag_key6_of(struct nat_frag *t, const struct pkt *p, const uint8_t *fh, uint8_t zone,
+		      struct nat_frag_key *k)
+{
+	const uint8_t *ip = pkt_l3(p);
+	memcpy(t->cur6, ip + 8, 32);
+	memcpy(t->cur6 + 32, fh + 4, 4);
+	uint32_t f[8];
+	memcpy(f, ip + 8, 32);
+	k->src = f[0] ^ f[1] ^ f[2] ^ f[3];
+	k->dst = f[4] ^ f[5] ^ f[6] ^ f[7];
+	k->id = sys_ld16(fh + 6);
+	k->proto = p->l4_proto;
+	k->zone = (uint8_t)(zone | NAT_FRAG_ZONE_V6);
+}
+
 static uint32_t key_hash(const struct nat_frag_key *k)
 {
 	uint64_t h = __builtin_ia32_crc32di(0x9e3779b9u, (uint64_t)k->src << 32 | k->dst);
@@ -95,18 +114,27 @@ static uint32_t key_hash(const struct nat_frag_key *k)
 							   (uint64_t)k->zone << 24);
 }
 
-static bool key_eq(const struct nat_frag_key *a, const struct nat_frag_key *b)
+/* Entry i's key is k (an IPv6 one: with a6's addresses and id). */
+static bool key_eq(const struct nat_frag *t, uint32_t i, const struct nat_frag_key *k,
+		   const uint8_t *a6)
 {
-	return a->src == b->src && a->dst == b->dst && a->id == b->id && a->proto == b->proto &&
-	       a->zone == b->zone;
+	const struct nat_frag_key *a = &t->e[i].k;
+	return a->src == k->src && a->dst == k->dst && a->id == k->id && a->proto == k->proto &&
+	       a->zone == k->zone &&
+	       (!(k->zone & NAT_FRAG_ZONE_V6) || memcmp(t->a6[i], a6, NAT_FRAG_A6) == 0);
+}
+
+static uint32_t find_a6(const struct nat_frag *t, const struct nat_frag_key *k, const uint8_t *a6)
+{
+	uint32_t i = t->bucket[key_hash(k) & t->mask];
+	while (i != NAT_FRAG_NONE && !key_eq(t, i, k, a6))
+		i = t->e[i].hnext;
+	return i;
 }
 
 static uint32_t find(const struct nat_frag *t, const struct nat_frag_key *k)
 {
-	uint32_t i = t->bucket[key_hash(k) & t->mask];
-	while (i != NAT_FRAG_NONE && !key_eq(&t->e[i].k, k))
-		i = t->e[i].hnext;
-	return i;
+	return find_a6(t, k, t->cur6);
 }
 
 static void count_drop(struct nat_frag *t, enum nat_frag_drop why)
@@ -197,6 +225,8 @@ static struct nat_frag_ent *alloc_entry(struct nat_frag *t, const struct nat_fra
 	*e = (struct nat_frag_ent){.k = *k, .hnext = *b, .older = t->newest, .newer = NAT_FRAG_NONE,
 				   .state = NAT_FRAG_WAIT, .born = now};
 	*b = i;
+	if (k->zone & NAT_FRAG_ZONE_V6)
+		memcpy(t->a6[i], t->cur6, NAT_FRAG_A6);
 	if (t->newest != NAT_FRAG_NONE)
 		t->e[t->newest].newer = i;
 	else
@@ -261,19 +291,47 @@ static void doom(struct nat_frag *t, struct nat_frag_ent *e, struct pkt *p,
 	e->why = (uint8_t)why;
 }
 
-static void translate(struct nat_frag *t, const struct nat_frag_ent *e, struct pkt *p)
+/* A later fragment of passing datagram `e` as its first left; false if it
+ * cannot be (dropped, counted: NAT64's hop limit, headroom). */
+static bool translate(struct nat_frag *t, const struct nat_frag_ent *e, struct pkt *p)
 {
-	xlate_rewrite_addr(p, true, e->new_src);
-	xlate_rewrite_addr(p, false, e->new_dst);
+	int rc = 0;
+	switch (e->xl) {
+	case NAT_FRAG_XL_44:
+		xlate_rewrite_addr(p, true, e->new_src);
+		xlate_rewrite_addr(p, false, e->new_dst);
+		break;
+	case NAT_FRAG_XL_TO4:
+		if (pkt_l3(p)[7] <= 1) {
+			drop_now(t, p, NAT_FRAG_DROP_HOP_LIMIT);
+			return false;
+		}
+		rc = xlate64_frag_6to4(p, e->new_src, e->new_dst);
+		break;
+	default:
+		if (pkt_l3(p)[8] <= 1) {
+			drop_now(t, p, NAT_FRAG_DROP_HOP_LIMIT);
+			return false;
+		}
+		rc = xlate64_frag_4to6(p, t->a6[e - t->e], t->a6[e - t->e] + 16);
+	}
+	if (rc) {
+		drop_now(t, p, NAT_FRAG_DROP_NO_ROOM);
+		return false;
+	}
 	p->out_port = e->out_port;
 	t->c.translated++;
+	return true;
 }
 
 void nat_frag_later(struct nat_frag *t, const struct nat_frag_key *k, struct pkt *p,
 		    uint64_t now)
 {
-	const struct ipv4_hdr *ip = (const struct ipv4_hdr *)pkt_l3(p);
-	uint32_t off = (uint32_t)(sys_be16(sys_ld16(&ip->frag_off)) & IPV4_OFFMASK) * 8;
+	uint32_t off;
+	if (p->l3 == PKT_L3_IPV6) /* the Fragment header's offset, in 8-byte units << 3 */
+		off = sys_be16(sys_ld16(pkt_l4(p) - 6)) & 0xfff8u;
+	else
+		off = (uint32_t)(sys_be16(sys_ld16(pkt_l3(p) + 6)) & IPV4_OFFMASK) * 8;
 	/* RFC 1858 3.2: on reassembly these bytes would replace the
 	 * translated ports or checksum.  UDP and ICMP headers are 8 bytes:
 	 * a later fragment never reaches them. */
@@ -319,14 +377,26 @@ void nat_frag_later(struct nat_frag *t, const struct nat_frag_key *k, struct pkt
 /* The first fragment `p` left through `port`: the datagram passes. */
 static void pass(struct nat_frag *t, struct nat_frag_ent *e, const struct pkt *p, uint16_t port)
 {
-	const struct ipv4_hdr *ip = (const struct ipv4_hdr *)pkt_l3(p);
+	const uint8_t *ip = pkt_l3(p);
 	e->state = NAT_FRAG_PASS;
 	e->out_port = port;
-	e->new_src = sys_ld32(&ip->src);
-	e->new_dst = sys_ld32(&ip->dst);
+	if (p->l3 == PKT_L3_IPV6) {
+		/* NAT64 from the outside: the first left as IPv6. */
+		e->xl = NAT_FRAG_XL_TO6;
+		memcpy(t->a6[e - t->e], ip + 8, 32);
+	} else {
+		e->xl = e->k.zone & NAT_FRAG_ZONE_V6 ? NAT_FRAG_XL_TO4 : NAT_FRAG_XL_44;
+		e->new_src = sys_ld32(ip + 12);
+		e->new_dst = sys_ld32(ip + 16);
+	}
 	for (struct pkt *q = e->held, *next; q; q = next) {
 		next = chain_next(q);
-		translate(t, e, q);
+		if (!translate(t, e, q)) {
+			t->n_held--;
+			if (q->nf_mark != MARK_NOW)
+				pkt_free(q);
+			continue;
+		}
 		t->c.released++;
 		if (q->nf_mark == MARK_NOW) {
 			t->n_held--; /* the burst's again: it goes by its verdict */
@@ -344,7 +414,7 @@ void nat_frag_burst_end_(struct nat_frag *t, struct nf_batch *b)
 	if (t->n_waiting) {
 		for (uint16_t i = 0; i < b->n; i++) {
 			struct pkt *p = b->pkts[i];
-			if (p->l3 != PKT_L3_IPV4 ||
+			if ((p->l3 != PKT_L3_IPV4 && p->l3 != PKT_L3_IPV6) ||
 			    (p->flags & (PKT_F_FRAG | PKT_F_FRAG_LATER)) != PKT_F_FRAG || !p->nf_data ||
 			    p->nf_data > t->cap)
 				continue;
@@ -382,7 +452,7 @@ int nat_frag_check(const struct nat_frag *t)
 	for (uint32_t i = t->oldest; i != NAT_FRAG_NONE; prev = i, i = t->e[i].newer) {
 		const struct nat_frag_ent *e = &t->e[i];
 		if (i >= t->cap || e->older != prev || e->state == NAT_FRAG_FREE || e->noted ||
-		    find(t, &e->k) != i || ++live > t->cap)
+		    find_a6(t, &e->k, t->a6[i]) != i || ++live > t->cap)
 			return -1;
 		if (prev != NAT_FRAG_NONE && t->e[prev].born > e->born)
 			return -1;
@@ -452,4 +522,39 @@ uint64_t nat_frag_timers(struct nat *n, uint64_t now)
 {
 	nat_frag_expire(&n->frag, now);
 	return nat_frag_next_expiry(&n->frag);
+}
+
+bool nat_frag_cold6(struct nat *n, struct pkt *p, const uint8_t *fh, uint64_t now)
+{
+	if (p->l4_proto != IPPROTO_TCP_ && p->l4_proto != IPPROTO_UDP_) {
+		/* ICMPv6: its IPv4 checksum needs the whole datagram's length,
+		 * which no first fragment says. */
+		nat_drop(n, p, NAT_DROP_NAT64_FRAGMENT);
+		return true;
+	}
+	struct nat_frag_key k;
+	nat_frag_key6_of(&n->frag, p, fh, NAT_ZONE_IN, &k);
+	int ext = xlate64_ext_check(p);
+	if (p->flags & PKT_F_FRAG_LATER) {
+		if (ext)
+			nat_drop(n, p, ext == XLATE64_EXT_ROUTE ? NAT_DROP_NAT64_IPV6_ROUTE
+								  : NAT_DROP_NAT64_IPV6_EXT);
+		else
+			nat_frag_later(&n->frag, &k, p, now);
+		return true;
+	}
+	if (nat_frag_first(&n->frag, &k, p, now) < 0)
+		return true;
+	/* Noted: its verdict decides the datagram, a drop here too. */
+	if (ext)
+		nat_drop(n, p, ext == XLATE64_EXT_ROUTE ? NAT_DROP_NAT64_IPV6_ROUTE
+							  : NAT_DROP_NAT64_IPV6_EXT);
+	else
+		xlate64_skip_ext(p);
+	return ext != 0;
+}
+
+uint16_t nat_frag_id4(const struct nat_frag *t, const struct pkt *p)
+{
+	return t->e[p->nf_data - 1].k.id;
 }

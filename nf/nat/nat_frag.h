@@ -37,8 +37,21 @@
  * receiver's reassembly discards them); a repeated first fragment does not
  * change the datagram's outcome.
  *
- * Memory: `cap` entries of 64 bytes and 2 * cap 4-byte buckets, taken at
- * creation; nothing per packet.  cap = flow capacity / 8 within 64-16384
+ * NAT64 (nat64.h) uses the same table.  An inside IPv6 fragment is keyed
+ * by its addresses and 32-bit identification (NAT_FRAG_ZONE_V6: folded
+ * into the key, the whole kept beside the entry in a6); its first, its
+ * extension headers removed, is translated to an IPv4 first fragment by
+ * the NAT64 path, and the later ones follow it as IPv4 fragments
+ * (NAT_FRAG_XL_TO4: the first's IPv4 addresses, the Fragment header's
+ * offset, M and identification's low 16 bits).  An outside IPv4 datagram
+ * whose first fragment left as IPv6 sends its later ones as IPv6 with a
+ * Fragment header (NAT_FRAG_XL_TO6: the first's IPv6 addresses, in a6).
+ * A later fragment that would leave with hop limit 0 is dropped
+ * (hop_limit).  Only TCP and UDP: an ICMPv6 checksum covers a pseudo-
+ * header with the whole datagram's length, which no first fragment says.
+ *
+ * Memory: `cap` entries of 64 bytes, 40 bytes of a6 each and 2 * cap
+ * 4-byte buckets, taken at creation; nothing per packet.  cap = flow capacity / 8 within 64-16384
  * (a power of two), held_max = cap / 2 within 16-256.
  *
  * Per burst (nat.c): nat_frag_cold() from the cold path for every IPv4
@@ -68,7 +81,9 @@ struct nat;
 	X(HELD_FULL, "held_full")         /* held_max held already (all datagrams) */          \
 	X(TABLE_FULL, "table_full")       /* no datagram entry free */                         \
 	X(FIRST_DROPPED, "first_dropped") /* the datagram's first fragment was dropped */      \
-	X(OVERLAP, "overlap")             /* TCP, offset below 20 */
+	X(OVERLAP, "overlap")             /* TCP, offset below 20 */                           \
+	X(HOP_LIMIT, "hop_limit")         /* NAT64: hop limit / TTL would reach 0 */            \
+	X(NO_ROOM, "no_room")             /* NAT64: headroom short (never with our buffers) */
 
 enum nat_frag_drop {
 #define NAT_FRAG_DROP_ENUM_(n, s) NAT_FRAG_DROP_##n,
@@ -84,10 +99,25 @@ enum nat_frag_state {
 	NAT_FRAG_DROP, /* dropped (entry.why): later ones too */
 };
 
+/* An IPv6 datagram's key (NAT64 from the inside) has this zone bit; its
+ * src and dst are its addresses folded, id the low 16 bits of its
+ * identification, and the whole of them (NAT_FRAG_A6 bytes: source,
+ * destination, identification) is in nat_frag.cur6 while it is looked up
+ * (nat_frag_key6_of) and in the entry's a6 slot. */
+#define NAT_FRAG_ZONE_V6 0x80
+#define NAT_FRAG_A6 36
+
 struct nat_frag_key {
 	uint32_t src, dst; /* network order, as received */
 	uint16_t id;       /* network order */
 	uint8_t proto, zone;
+};
+
+/* How a passing datagram's later fragments are translated (NAT_FRAG_PASS). */
+enum nat_frag_xl {
+	NAT_FRAG_XL_44,  /* IPv4 addresses rewritten (xlate_rewrite_addr) */
+	NAT_FRAG_XL_TO4, /* NAT64, IPv6 to IPv4 (xlate64_frag_6to4) */
+	NAT_FRAG_XL_TO6, /* NAT64, IPv4 to IPv6 (xlate64_frag_4to6), the addresses in a6 */
 };
 
 struct nat_frag_ent {
@@ -99,8 +129,9 @@ struct nat_frag_ent {
 	uint8_t n_held;
 	uint8_t noted;                /* a first fragment of the burst in progress points here */
 	uint16_t out_port;            /* NAT_FRAG_PASS */
-	uint16_t pad;
-	uint32_t new_src, new_dst;    /* NAT_FRAG_PASS: the first's addresses as it left */
+	uint8_t xl;                   /* NAT_FRAG_PASS: enum nat_frag_xl */
+	uint8_t pad;
+	uint32_t new_src, new_dst;    /* NAT_FRAG_PASS: the first's IPv4 addresses as it left */
 	uint64_t born;                /* ns; the entry ends at born + timeout */
 	struct pkt *held, *held_last; /* chained through pkt.nf_data */
 };
@@ -128,6 +159,9 @@ struct nat_frag {
 	uint64_t tmo_ns;
 	struct pkt *ready, *ready_last; /* released, waiting for emit room */
 	uint64_t *sink[2];         /* also counted here on every drop (the NAT's totals) */
+	uint8_t (*a6)[40];         /* per entry: an IPv6 key's NAT_FRAG_A6 bytes, or XL_TO6's
+				    * source and destination */
+	uint8_t cur6[NAT_FRAG_A6]; /* the IPv6 key being looked up */
 	struct nat_frag_counters c;
 };
 
@@ -139,6 +173,10 @@ void nat_frag_fini(struct nat_frag *t);
 
 /* The key of IPv4 fragment `p` arriving on the side of `zone`. */
 void nat_frag_key_of(const struct pkt *p, uint8_t zone, struct nat_frag_key *k);
+/* The key of IPv6 fragment `p` (Fragment header fh) arriving on the side
+ * of `zone`; fills t->cur6, which the next nat_frag_first/_later uses. */
+void nat_frag_key6_of(struct nat_frag *t, const struct pkt *p, const uint8_t *fh, uint8_t zone,
+		      struct nat_frag_key *k);
 
 /* A first fragment, before it is decided: its datagram's entry (made if
  * new) is noted for nat_frag_burst_end_().  Returns the entry, or -1 when
@@ -185,5 +223,15 @@ bool nat_frag_cold(struct nat *n, struct pkt *p, uint64_t now);
 /* expire(): the timeout in force, then nat_frag_expire; returns
  * nat_frag_next_expiry. */
 uint64_t nat_frag_timers(struct nat *n, uint64_t now);
+/* NAT64 (nat64.h): the cold path of an inside IPv6 fragment to the prefix
+ * (fragment header fh): true if decided (a later fragment; a first
+ * without an entry), false if nat64_out decides it, a first fragment,
+ * noted, whose extension headers are removed (xlate64_skip_ext) as an
+ * unfragmented packet's: nat64_out translates it with the datagram's
+ * identification (nat_frag_id4) and MF. */
+bool nat_frag_cold6(struct nat *n, struct pkt *p, const uint8_t *fh, uint64_t now);
+/* The IPv4 identification (network order) of noted first fragment `p`'s
+ * datagram. */
+uint16_t nat_frag_id4(const struct nat_frag *t, const struct pkt *p);
 
 #endif

@@ -38,6 +38,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 		stats_u64(w, "nat64_out", c->nat64_out);
 		stats_u64(w, "nat64_in", c->nat64_in);
 		stats_u64(w, "nat64_udp_csum_computed", c->nat64_udp_csum_computed);
+		stats_u64(w, "nat64_ext_skipped", c->nat64_ext_skipped);
 	}
 	stats_u64(w, "ipv6_passed", c->ipv6_passed);
 	stats_u64(w, "non_ip_passed", c->non_ip_passed);

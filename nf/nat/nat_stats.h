@@ -24,8 +24,8 @@
 	X(BAD_CHECKSUM, "bad_checksum") /* an ICMP error with a bad checksum; IPv6 UDP checksum 0 */ \
 	X(NAT64_NOT_PREFIX, "nat64_not_prefix") /* inside IPv6 not to the NAT64 prefix (`ipv6 drop`) */ \
 	X(NAT64_BAD_ADDR, "nat64_bad_addr")     /* source in the prefix, or no unicast (global) IPv4 */ \
-	X(NAT64_HAIRPIN, "nat64_hairpin")       /* to prefix + one of our pool addresses */ \
-	X(NAT64_IPV6_EXT, "nat64_ipv6_ext")     /* IPv6 extension headers: not translated */ \
+	X(NAT64_IPV6_EXT, "nat64_ipv6_ext")     /* an extension header RFC 7915 does not skip (AH) */ \
+	X(NAT64_IPV6_ROUTE, "nat64_ipv6_route") /* a routing header with segments left */ \
 	X(NAT64_FRAGMENT, "nat64_fragment")     /* a fragment of (or for) a NAT64 session */ \
 	X(NAT64_HOP_LIMIT, "nat64_hop_limit")   /* hop limit / TTL would reach 0 */ \
 	X(NAT64_IPV4_OPTIONS, "nat64_ipv4_options") /* a source route (or bad options) */ \
@@ -48,6 +48,7 @@ struct nat_counters {
 	uint64_t ipv6_passed, non_ip_passed;
 	uint64_t nat64_out, nat64_in;            /* of translated_*: NAT64 (both kinds) */
 	uint64_t nat64_udp_csum_computed;        /* IPv4 UDP without checksum, to IPv6 */
+	uint64_t nat64_ext_skipped;              /* IPv6 packets whose extension headers were skipped */
 	uint64_t dropped;
 	uint64_t drop[NAT_DROP_COUNT];
 };

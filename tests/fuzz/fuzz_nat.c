@@ -3,7 +3,10 @@
  * libFuzzer: packets through a configured NAT.
  *
  * Input (nf_harness.h): one byte of options (bit 0: the second config;
- * bit 1: the third, NAT64 with a /64 prefix beside NAT44),
+ * bit 1: the third, NAT64 with a /64 prefix beside NAT44; bit 2: the
+ * fourth, the NAT64 golden cases' own - the well-known prefix,
+ * endpoint-independent mapping - so their seeds reach hairpinning,
+ * fragments and extension headers),
  * then records that become bursts of up to 8 frames, each burst at its own
  * time (so timeouts and the fragment table are exercised), with expire()
  * between bursts.  The configs use pools, sets, tiny port ranges
@@ -22,7 +25,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define N_CONFIGS 3
+#define N_CONFIGS 4
 static const char *const configs[N_CONFIGS] = {
 	"port 0 name inside\nport 1 name outside\n"
 	"timeout tcp-established 20 tcp-transitory 3 udp 2 icmp 1 fragment 1\n"
@@ -40,6 +43,11 @@ static const char *const configs[N_CONFIGS] = {
 	"snat from { 2001:db8:1::/48 10.0.0.0/8 } to 198.51.100.1 ports 1000-1003\n"
 	"snat from ::/0 to 203.0.113.0/31\n"
 	"ipv6 drop\n",
+	"port 0 name inside\nport 1 name outside\n"
+	"nat64\n"
+	"timeout tcp-established 20 tcp-transitory 3 udp 2 icmp 1 fragment 1\n"
+	"snat from { 2001:db8:1::/48 10.0.0.0/8 } to 198.51.100.1\n"
+	"mapping endpoint-independent\n",
 };
 
 static struct cfg *cfgs[N_CONFIGS];
@@ -49,10 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!pool)
 		pool = fuzz_setup(cfgs, configs, N_CONFIGS);
+	fuzz_back_port = 0; /* hairpinned packets go back inside (all configs: port 0) */
 	if (size < 1)
 		return 0;
 	const struct nf_ops *nf = nf_find("nat");
-	void *st = fuzz_nf_start(nf, pool, cfgs[data[0] & 2 ? 2 : data[0] & 1]);
+	void *st = fuzz_nf_start(nf, pool, cfgs[data[0] & 4 ? 3 : data[0] & 2 ? 2 : data[0] & 1]);
 	struct fuzz_feed f;
 	struct fuzz_burst fb;
 	fuzz_feed_init(&f, data, size);

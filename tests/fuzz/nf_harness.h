@@ -62,10 +62,13 @@ static inline uint16_t fuzz_out(const struct nf_batch *nb, uint16_t i)
 {
 	return nb->out_all != NF_OUT_PER_PKT ? nb->out_all : nb->pkts[i]->out_port;
 }
+/* A function that may send a packet back out of port P it came in on (the
+ * NAT's hairpinning, inside to inside) sets this to P; -1: none. */
+extern int fuzz_back_port;
 /* The burst through process() at `now`, then expire(): aborts unless every
- * packet went to the other port, was dropped or kept (NF_KEPT), every
- * generated or released packet parses and every released one goes to the
- * other port.  Each packet's out port goes to out[i] if out is not NULL.
+ * packet went to the other port (or, from fuzz_back_port, that one), was
+ * dropped or kept (NF_KEPT), every generated or released packet parses
+ * and every released one goes to the other port (the same).  Each packet's out port goes to out[i] if out is not NULL.
  * Frees the burst's packets but the kept ones, their frames, and the
  * generated and released packets. */
 void fuzz_burst_run(const struct nf_ops *nf, void *st, struct fuzz_burst *b, uint64_t now,

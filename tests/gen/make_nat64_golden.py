@@ -27,11 +27,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_nat_golden import PORTS, Case, eth  # noqa: E402
+from make_nat_golden import PORTS, Case, eth, frags  # noqa: E402
 
 from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply,  # noqa: E402
                        ICMPv6EchoRequest, ICMPv6PacketTooBig, ICMPv6ParamProblem,
-                       ICMPv6TimeExceeded, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw)
+                       ICMPv6TimeExceeded, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw)
+from scapy.layers.ipsec import AH  # noqa: E402
 
 H6, H6B = "2001:db8:1::5", "2001:db8:1::6"
 B, C, R = "192.0.2.10", "192.0.2.20", "198.18.0.1"
@@ -125,26 +127,27 @@ def case_basic():
     del q[UDP].chksum
     c.send(0, p4, q)
     # Dropped, each counted: not to the prefix, to a private IPv4 address
-    # through the well-known prefix, to our own pool address, hop limit 1,
-    # an extension header, a fragment, a source no rule covers, an
+    # through the well-known prefix, to our own pool address where no IPv6
+    # host's mapping is (hairpinning: no_mapping, its session kept), hop limit 1,
+    # an extension header not skipped (AH), an echo fragment, a source no rule covers, an
     # unsolicited IPv4 packet, an inside echo reply.
     c.send(0, in6(dst="2001:db8:ff::1") / udp(1, 2), None)
     c.send(0, in6(dst="10.1.2.3") / udp(1, 2), None)
     c.send(0, in6(dst=EXT) / udp(1, 2), None)
     c.send(0, in6(hlim=1) / udp(1, 2), None)
-    c.send(0, in6() / IPv6ExtHdrHopByHop() / udp(1, 2), None)
-    c.send(0, in6() / IPv6ExtHdrFragment(m=1, id=7) / udp(1, 2), None)
+    c.send(0, in6() / AH(nh=17, payloadlen=4, spi=1, seq=1, icv=b"\0" * 12) / udp(1, 2), None)
+    c.send(0, in6() / IPv6ExtHdrFragment(m=1, id=7) / ICMPv6EchoRequest(id=9, data=PING), None)
     c.send(0, in6(src="2001:db8:2::1") / udp(1, 2), None)
     c.send(1, out4() / udp(53, 2222), None)
     c.send(0, in6() / ICMPv6EchoReply(id=9), None)
-    c.stats = ["nat.sessions_created 5", "nat.sessions_active 5", "nat.translated_out 6",
+    c.stats = ["nat.sessions_created 6", "nat.sessions_active 6", "nat.translated_out 6",
                "nat.translated_in 5", "nat.nat64_out 5", "nat.nat64_in 5",
                "nat.nat64_udp_csum_computed 1", "nat.nat64_prefix 64:ff9b::/96",
                "nat.drop_nat64_not_prefix 1", "nat.drop_nat64_bad_addr 1",
-               "nat.drop_nat64_hairpin 1", "nat.drop_nat64_hop_limit 1",
+               "nat.drop_nat64_hop_limit 1",
                "nat.drop_nat64_ipv6_ext 1", "nat.drop_nat64_fragment 1", "nat.drop_no_rule 1",
-               "nat.drop_no_mapping 1", "nat.drop_unsupported 1",
-               f"nat_pool.{EXT}_tcp_ports_used 2", f"nat_pool.{EXT}_udp_ports_used 2",
+               "nat.drop_no_mapping 2", "nat.drop_unsupported 1",
+               f"nat_pool.{EXT}_tcp_ports_used 2", f"nat_pool.{EXT}_udp_ports_used 3",
                f"nat_pool.{EXT}_icmp_ports_used 1"]
     return c
 
@@ -328,6 +331,219 @@ def case_established():
     return c
 
 
+def hairpinned(pkt6, src, dst, l4):
+    """Inside packet pkt6 as hairpinning delivers it back inside: IPv6 from
+    `src` to `dst`, transport header `l4`, hop limit one less, traffic class
+    kept, flow label 0; the input's Ethernet header."""
+    ip = pkt6[IPv6]
+    return eth(0) / IPv6(src=src, dst=dst, hlim=ip.hlim - 1, tc=ip.tc, fl=0) / l4
+
+
+def case_hairpin():
+    """NAT64 hairpinning (RFC 6146 3.8): IPv6 inside hosts reach each other
+    through PREFIX + the pool address and the other's external port; the
+    packet comes back inside as IPv6 from the sender's external endpoint
+    (PREFIX + EXT : its port).  Filtering as NAT44's: H6B's first packet to
+    H6's endpoint is dropped and opens the way for H6's.  An echo request
+    to H6B's external ICMP mapping reaches H6B from H6's external
+    identifier (1024: H6B holds 7000) and the reply comes back.  ICMPv6
+    errors about hairpinned packets go back to their sender.  An IPv4
+    inside host's endpoint is no IPv6 host's: dropped."""
+    c = Case64("nat64-hairpin")
+    u = in6(src=H6B) / udp(6000, 3478)
+    c.send(0, u, to4(c, u, udp(6000, 3478)))                     # H6B: EXT:6000
+    u = in6(dst=C) / udp(5000, 3478)
+    c.send(0, u, to4(c, u, udp(5000, 3478), dst=C))              # H6: EXT:5000
+    c.send(0, in6(src=H6B, dst=EXT) / udp(6000, 5000), None)     # H6 never sent to 6000
+    h = in6(dst=EXT, tc=0x28) / udp(5000, 6000, load=b"hairpin!")
+    c.send(0, h, hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"hairpin!")), to=0)
+    h = in6(src=H6B, dst=EXT) / udp(6000, 5000, load=b"back")
+    c.send(0, h, hairpinned(h, v6(EXT), H6, udp(6000, 5000, load=b"back")), to=0)
+    h = in6(dst=EXT) / udp(5000, 6000, load=b"again")
+    hd = hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"again"))
+    c.send(0, h, hd, to=0)
+    c.send(0, in6(dst=EXT) / tcp(5001, 6000, "S"), None)        # no TCP mapping at 6000
+    e = in6(src=H6B) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
+    c.send(0, e, to4(c, e, ICMP(type=8, id=7000, seq=1) / Raw(PING)))  # H6B: EXT:7000
+    e = in6(dst=EXT) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
+    ed = hairpinned(e, v6(EXT), H6B, ICMPv6EchoRequest(id=1024, seq=1, data=PING))
+    c.send(0, e, ed, to=0)
+    r = in6(src=H6B, dst=EXT) / ICMPv6EchoReply(id=1024, seq=1, data=PING)
+    rd = hairpinned(r, v6(EXT), H6, ICMPv6EchoReply(id=7000, seq=1, data=PING))
+    c.send(0, r, rd, to=0)
+    # ICMPv6 errors about hairpinned packets go back inside to the sender,
+    # from the erring host's external address, the quote as the sender
+    # sent it (its hop limit as it was delivered, not translated back).
+    def err(src, quoted, msg):
+        return in6(src=src, dst=EXT) / msg / Raw(bytes(quoted[IPv6]))
+
+    def back(dst, quoted, msg):
+        return eth(0) / IPv6(src=v6(EXT), dst=dst, hlim=63) / msg / Raw(bytes(quoted))
+    c.send(0, err(H6B, hd, ICMPv6DestUnreach(code=4)),
+           back(H6, IPv6(src=H6, dst=v6(EXT), hlim=63) / udp(5000, 6000, load=b"again"),
+                ICMPv6DestUnreach(code=4)), to=0)
+    c.send(0, err(H6B, ed, ICMPv6DestUnreach(code=1)),
+           back(H6, IPv6(src=H6, dst=v6(EXT), hlim=63) /
+                ICMPv6EchoRequest(id=7000, seq=1, data=PING), ICMPv6DestUnreach(code=1)), to=0)
+    c.send(0, err(H6, rd, ICMPv6TimeExceeded(code=0)),
+           back(H6B, IPv6(src=H6B, dst=v6(EXT), hlim=63) /
+                ICMPv6EchoReply(id=1024, seq=1, data=PING), ICMPv6TimeExceeded(code=0)), to=0)
+    c.send(0, in6(dst=EXT) / ICMPv6EchoRequest(id=9999, data=PING), None)       # nobody's
+    c.send(0, in6(src=H6B, dst=EXT) / ICMPv6EchoReply(id=4242, data=PING), None)  # no request
+    p4 = eth(0) / IP(src="10.0.0.1", dst=C, id=3) / UDP(sport=7777, dport=53) / Raw(b"v4")
+    q = Ether(bytes(p4))
+    q[IP].src = EXT
+    del q[IP].chksum
+    del q[UDP].chksum
+    c.send(0, p4, q)                                             # 10.0.0.1: EXT:7777
+    c.send(0, in6(dst=EXT) / udp(5002, 7777), None)              # an IPv4 host's endpoint
+    c.stats = ["nat.hairpinned 8", "nat.icmp_errors_out 3", "nat.drop_no_mapping 5",
+               "nat.nat64_out 3"]
+    return c
+
+
+def case_ext_headers():
+    """IPv6 extension headers (RFC 7915 5.1): hop-by-hop options,
+    destination options, a routing header with no segments left and an
+    atomic fragment header are skipped - the IPv4 packet is the upper layer
+    alone, its pseudo-header checksum the upper layer's - also on an
+    established session's packets.  A routing header with segments left
+    and AH are dropped, each by its counter."""
+    c = Case64("nat64-ext-headers")
+    D = b"payload!"
+    p = in6() / IPv6ExtHdrHopByHop() / udp(5000, 53, load=D)
+    c.send(0, p, to4(c, p, udp(5000, 53, load=D)))
+    r = out4() / udp(53, 5000, load=D)
+    c.send(1, r, to6(r, udp(53, 5000, load=D)))
+    p = in6() / IPv6ExtHdrDestOpt() / udp(5000, 53, load=D + D)     # the session's
+    c.send(0, p, to4(c, p, udp(5000, 53, load=D + D)))
+    p = in6() / IPv6ExtHdrHopByHop() / IPv6ExtHdrRouting(segleft=0) / IPv6ExtHdrDestOpt() / \
+        tcp(41000, 80, "S", seq=5)
+    c.send(0, p, to4(c, p, tcp(41000, 80, "S", seq=5)))
+    p = in6() / IPv6ExtHdrDestOpt() / ICMPv6EchoRequest(id=4000, seq=1, data=PING)
+    c.send(0, p, to4(c, p, ICMP(type=8, id=4000, seq=1) / Raw(PING)))
+    p = in6(src=H6B) / IPv6ExtHdrFragment(offset=0, m=0, id=99) / udp(6000, 123, load=D)
+    c.send(0, p, to4(c, p, udp(6000, 123, load=D)))
+    # Several packets in one burst, headers and none mixed.
+    for i in range(3):
+        p = (in6() / IPv6ExtHdrHopByHop() / udp(5000, 53, load=bytes([i]) * 5) if i != 1 else
+             in6() / udp(5000, 53, load=bytes([i]) * 5))
+        c.send(0, p, to4(c, p, udp(5000, 53, load=bytes([i]) * 5)), dt=0 if i else 0.001)
+    c.send(0, in6() / IPv6ExtHdrRouting(segleft=1, addresses=["2001:db8::1"]) / udp(5000, 53),
+           None)
+    c.send(0, in6() / AH(nh=17, payloadlen=4, spi=7, seq=1, icv=b"\0" * 12) / udp(5000, 53), None)
+    # Not to the prefix: no NAT64, dropped as before (`ipv6 drop`).
+    c.send(0, in6(dst="2001:db8:ff::1") / IPv6ExtHdrHopByHop() / udp(1, 2), None)
+    c.stats = ["nat.nat64_ext_skipped 7", "nat.nat64_out 8", "nat.drop_nat64_ipv6_route 1",
+               "nat.drop_nat64_ipv6_ext 1", "nat.drop_nat64_not_prefix 1", "nat.sessions_created 4"]
+    return c
+
+
+def frags6(p6, size, ident):
+    """IPv6 packet p6 (Ether/IPv6/upper layer, its checksum scapy's over the
+    whole datagram) cut into fragments of `size` bytes of the upper layer
+    (a multiple of 8), each with a Fragment header."""
+    ip = p6[IPv6]
+    payload = bytes(ip.payload)
+    out = []
+    for off in range(0, len(payload), size):
+        chunk = payload[off:off + size]
+        more = off + len(chunk) < len(payload)
+        f = Ether(src=p6.src, dst=p6.dst) / IPv6(src=ip.src, dst=ip.dst, hlim=ip.hlim, tc=ip.tc) / \
+            IPv6ExtHdrFragment(nh=ip.nh, offset=off // 8, m=int(more), id=ident) / Raw(chunk)
+        out.append(Ether(bytes(f)))
+    return out
+
+
+def frags4(p4, size, ident):
+    """IPv4 packet p4 cut into fragments, identification `ident`, no DF:
+    what a translated IPv6 fragment series becomes."""
+    q = Ether(bytes(p4))
+    q[IP].id = ident
+    q[IP].flags = 0
+    return frags(q, size)
+
+
+def released(c, port, held):
+    for inp, out in held:
+        o = Ether(bytes(out))
+        o.time = inp.time
+        c.out[port ^ 1].append(o)
+
+
+def case_frag():
+    """NAT64 fragments (RFC 7915 4.1 / 5.1.1) by virtual reassembly, as
+    NAT44's (nf/nat/nat_frag.h): an IPv6 first fragment is translated as a
+    whole packet (session by its ports, the transport checksum updated for
+    the whole datagram), into an IPv4 first fragment with the low 16 bits
+    of the Fragment header's identification and MF; later fragments get the
+    first's addresses, offset, M and identification.  IPv4 fragments the
+    other way get a Fragment header with the IPv4 identification.  In order
+    and out of order (later ones held until their first); ICMP echo
+    fragments, whose ICMPv6/ICMP checksum needs the whole datagram's
+    length, are dropped."""
+    c = Case64("nat64-frag")
+    data = bytes((i * 7) & 255 for i in range(100))
+    # In order, IPv6 -> IPv4: UDP, 3 fragments.
+    d6 = in6() / udp(5000, 53, load=data)
+    d4 = eth(0) / IP(src=EXT, dst=B, ttl=63) / udp(5000, 53, load=data)
+    for i, o in zip(frags6(d6, 48, 0x12345678), frags4(d4, 48, 0x5678)):
+        c.send(0, i, o)
+    # In order, IPv4 -> IPv6: the answer, 4 fragments.
+    ans = bytes((i * 3) & 255 for i in range(140))
+    r4 = out4(ident=0x4242) / udp(53, 5000, load=ans)
+    r6 = eth(1) / IPv6(src=v6(B), dst=H6, hlim=63) / udp(53, 5000, load=ans)
+    for i, o in zip(frags(r4, 40), frags6(r6, 40, 0x4242)):
+        c.send(1, i, o)
+    # Out of order, IPv6 -> IPv4: the later fragments first, held, then
+    # they leave after their first.
+    e6 = in6() / udp(5000, 53, load=data[:90])
+    e4 = eth(0) / IP(src=EXT, dst=B, ttl=63) / udp(5000, 53, load=data[:90])
+    fi, fo = frags6(e6, 32, 0x9abc0001), frags4(e4, 32, 0x0001)
+    held = [(c.send(0, fi[2], None), fo[2]), (c.send(0, fi[1], None), fo[1])]
+    c.send(0, fi[0], fo[0])
+    released(c, 0, held)
+    c.send(0, fi[3], fo[3])
+    # Out of order, IPv4 -> IPv6: second, first, third.
+    q4 = out4(ident=0x0777) / udp(53, 5000, load=ans[:100])
+    q6 = eth(1) / IPv6(src=v6(B), dst=H6, hlim=63) / udp(53, 5000, load=ans[:100])
+    ri, ro = frags(q4, 48), frags6(q6, 48, 0x0777)
+    held = [(c.send(1, ri[1], None), ro[1])]
+    c.send(1, ri[0], ro[0])
+    released(c, 1, held)
+    c.send(1, ri[2], ro[2])
+    # TCP, a session of its own: the SYN whole, then data in fragments
+    # (each first holds the whole TCP header).
+    s = in6() / tcp(41000, 80, "S", seq=7)
+    c.send(0, s, to4(c, s, tcp(41000, 80, "S", seq=7)))
+    t6 = in6() / tcp(41000, 80, "PA", seq=8, load=data)
+    t4 = eth(0) / IP(src=EXT, dst=B, ttl=63) / tcp(41000, 80, "PA", seq=8, load=data)
+    for i, o in zip(frags6(t6, 64, 0x00010002), frags4(t4, 64, 0x0002)):
+        c.send(0, i, o)
+    # A first fragment after a Destination Options header (skipped).
+    x6 = in6() / IPv6ExtHdrDestOpt() / udp(5000, 53, load=data[:40])
+    x = frags6(in6() / udp(5000, 53, load=data[:40]), 24, 0x55)
+    first = Ether(bytes(eth(0) / IPv6(src=H6, dst=v6(B), hlim=64) / IPv6ExtHdrDestOpt() /
+                        IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=0x55) /
+                        Raw(bytes(x6[UDP])[:24])))
+    x4 = frags4(eth(0) / IP(src=EXT, dst=B, ttl=63) / udp(5000, 53, load=data[:40]), 24, 0x55)
+    c.send(0, first, x4[0])
+    c.send(0, x[1], x4[1])
+    # Dropped: an echo request in fragments (both), an unsolicited IPv4
+    # datagram (its first: no mapping; the later one with it).
+    pe = frags6(in6() / ICMPv6EchoRequest(id=4000, data=data), 56, 0x77)
+    c.send(0, pe[0], None)
+    c.send(0, pe[1], None)
+    u = frags(out4(src=C, ident=0x999) / udp(53, 6666, load=data), 48)
+    c.send(1, u[0], None)
+    c.send(1, u[1], None)
+    c.stats = ["nat.frag_firsts 7", "nat.frag_held 3", "nat.frag_released 3",
+               "nat.frag_translated 12", "nat.drop_nat64_fragment 2",
+               "nat.frag_drop_first_dropped 1", "nat.drop_no_mapping 1",
+               "nat.frag_held_now 0", "nat.sessions_created 2"]
+    return c
+
+
 def case_bad_config():
     c = Case64("nat64-bad-config", PORTS +
                f"snat from 2001:db8:1::/48 to {EXT}\n"
@@ -356,7 +572,8 @@ def case_bad_config_no_mode():
 
 
 def main():
-    for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_bad_config(),
+    for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_hairpin(),
+              case_ext_headers(), case_frag(), case_bad_config(),
               case_bad_config_no_mode()):
         c.write()
 

@@ -562,6 +562,70 @@ def case_hairpin():
     return c
 
 
+def rewrite(p, src=None, dst=None, ident=None):
+    """ICMP query `p` with its addresses and identifier replaced, every
+    checksum recomputed."""
+    q = Ether(bytes(p))
+    if src:
+        q[IP].src = src
+    if dst:
+        q[IP].dst = dst
+    if ident is not None:
+        q[ICMP].id = ident
+    del q[IP].chksum
+    del q[ICMP].chksum
+    return Ether(bytes(q))
+
+
+def case_hairpin_icmp():
+    """Hairpinned ICMP (RFC 5508 REQ-7): A pings A2's external ICMP
+    mapping EXT:7000 (A2's ping to R made it); the request reaches A2 from
+    A's own external endpoint (EXT, and the identifier A's session got:
+    1024, since A2 holds 7000) and A2's reply comes back to A from EXT with
+    A's identifier.  ICMP errors about hairpinned packets go back inside,
+    both ends translated, the quote as its sender sent it: A2 about A's
+    UDP datagram and about A's echo request, A about A2's echo reply."""
+    c = Case("nat-hairpin-icmp", PORTS + f"snat from 10.0.0.0/8 to {EXT}\n"
+             "mapping endpoint-independent\n")
+    p = echo(0, A2, R, 7000)
+    c.send(0, p, snat(p, EXT, 7000))                 # A2's ICMP mapping: EXT:7000
+    req = echo(0, A, EXT, 7000, seq=1)
+    got = rewrite(req, EXT, A2, 1024)
+    c.send(0, req, got, to=0)
+    rep = echo(0, A2, EXT, 1024, seq=1, reply=True)
+    c.send(0, rep, rewrite(rep, EXT, A, 7000), to=0)
+    req2 = echo(0, A, EXT, 7000, seq=2)              # the session, once more
+    c.send(0, req2, rewrite(req2, EXT, A2, 1024), to=0)
+    rep2 = echo(0, A2, EXT, 1024, seq=2, reply=True)
+    c.send(0, rep2, rewrite(rep2, EXT, A, 7000), to=0)
+    c.send(0, echo(0, A, EXT, 9999), None)           # nobody's mapping
+    c.send(0, echo(0, A2, EXT, 4242, reply=True), None)  # no such query
+    # UDP hairpinning as in nat-hairpin, then errors about what was hairpinned.
+    a = udp(0, A, B, 5000, 3478)
+    c.send(0, a, snat(a, EXT, 5000))
+    a2 = udp(0, A2, R, 6000, 3478)
+    c.send(0, a2, snat(a2, EXT, 6000))
+    c.send(0, udp(0, A2, EXT, 6000, 5000), None)     # A2 opens the way for A
+    h = udp(0, A, EXT, 5000, 6000)
+    hd = unsnat(snat(h, EXT, 5000), A2, 6000)        # as A2 gets it
+    c.send(0, h, hd, to=0)
+    # A2: port unreachable about A's datagram; A gets it from EXT about the
+    # datagram as A sent it.
+    c.send(0, icmp_err(0, A2, EXT, hd), icmp_err(0, EXT, A, h), to=0)
+    # A2: host unreachable about A's echo request; A: time exceeded about
+    # A2's echo reply.
+    c.send(0, icmp_err(0, A2, EXT, got, code=1), icmp_err(0, EXT, A, req, code=1), to=0)
+    back = rewrite(rep, EXT, A, 7000)
+    c.send(0, icmp_err(0, A, EXT, back, typ=11, code=0),
+           icmp_err(0, EXT, A2, rep, typ=11, code=0), to=0)
+    # About a packet from EXT no session knows: dropped.
+    c.send(0, icmp_err(0, A2, EXT, unsnat(snat(udp(0, A3, EXT, 5555, 6000), EXT, 5555), A2, 6000)),
+           None)
+    c.stats = ["nat.hairpinned 8", "nat.icmp_errors_out 3", "nat.drop_no_mapping 4",
+               "nat.sessions_created 6"]
+    return c
+
+
 # ---- fragments (nf/nat/nat_frag.h) ----------------------------------------------
 class FragCase(Case):
     """A case replayed with `--flows N` (the fragment table's size follows
@@ -894,7 +958,7 @@ def main():
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),
-              case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin(),
+              case_reuse_after_expiry(), case_timeout_never_early(), case_hairpin(), case_hairpin_icmp(),
               case_icmp_bad_checksum(), case_icmp_queries(), case_port_class_parity(), case_early_drop(),
               case_unreachable()):
         c.write()

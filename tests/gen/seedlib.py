@@ -43,10 +43,11 @@ def encode(opts, pkts, end_bursts=True, round_dt=True):
     return out
 
 
-def write_corpus(target, case_prefix, options):
+def write_corpus(target, case_prefix, options, options_for=None):
     """Replace the corpus of TARGET with one seed per case named
     CASE_PREFIX* and per options byte: the case's first 64 packets, each its
-    own burst, named by their SHA-1."""
+    own burst, named by their SHA-1.  options_for(case), if given, names
+    the options bytes of each case instead."""
     out_dir = corpus_dir(target)
     os.makedirs(out_dir, exist_ok=True)
     for f in os.listdir(out_dir):
@@ -57,7 +58,7 @@ def write_corpus(target, case_prefix, options):
         pkts = case_packets(case)
         if not pkts:
             continue
-        for opts in options:
+        for opts in (options_for(case) if options_for else options):
             out = encode(opts, pkts[:64])
             with open(os.path.join(out_dir, hashlib.sha1(out).hexdigest()[:16]), "wb") as f:
                 f.write(out)

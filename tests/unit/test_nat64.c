@@ -3,9 +3,10 @@
  * test_nat64.c - the NAT's NAT64 sessions across a reload (nf/nat/nat64.h):
  * established packets go the bulk way, which trusts what the session's key
  * says, so a reload that makes a session's remote one of the pool's
- * addresses must still see its packets dropped as nat64_hairpin, as they
- * were before the session took the bulk way, and pass again once the
- * address leaves the pool.  The golden cases (nat64-*) cover the packets.
+ * addresses must still see its packets go the hairpinning way (nat64.h),
+ * as they would before the session took the bulk way - dropped as
+ * no_mapping here, no inside host holding that endpoint - and pass again
+ * once the address leaves the pool.  The golden cases (nat64-*) cover the packets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,11 +75,34 @@ static void test_reload_makes_remote_ours(void **state)
 	assert_int_equal(nf_configure_text(nf, n, conf_ours), 0);
 	assert_int_equal(n->cn.c.active, 1); /* kept: its address is still there */
 	assert_int_equal(udp6_out(n, 3 * SEC), PKT_DROP);
-	assert_int_equal(n->c.drop[NAT_DROP_NAT64_HAIRPIN], 1);
+	assert_int_equal(n->c.drop[NAT_DROP_NO_MAPPING], 1);
 	assert_int_equal(nf_configure_text(nf, n, conf), 0);
 	assert_int_equal(udp6_out(n, 4 * SEC), 1);
 	assert_int_equal(n->c.nat64_out, 3);
 	assert_int_equal(n->cn.c.created, 1);
+	nf->destroy(n);
+}
+
+/* A session opened hairpinned (to PREFIX + a pool address) has no outside
+ * key; a reload that takes that address out of the pool ends it (nothing
+ * could answer it), and the next packet opens an ordinary session. */
+static void test_reload_ends_stale_hairpin(void **state)
+{
+	(void)state;
+	struct nf_env env = {.pool = pkts, .n_ports = 2, .flow_capacity = 64};
+	struct nat *n = nf->create(&env);
+	assert_non_null(n);
+	const char *conf = "nat64\nsnat from 2001:db8:1::/48 to 198.51.100.1\n";
+	const char *conf_ours = "nat64\nsnat from 2001:db8:1::/48 to { 198.51.100.1 192.0.2.10 }\n";
+	assert_int_equal(nf_configure_text(nf, n, conf_ours), 0);
+	assert_int_equal(udp6_out(n, 1 * SEC), PKT_DROP); /* nobody's endpoint */
+	assert_int_equal(n->c.drop[NAT_DROP_NO_MAPPING], 1);
+	assert_int_equal(n->cn.c.active, 1); /* the session stays (hole punching) */
+	assert_int_equal(nf_configure_text(nf, n, conf), 0);
+	assert_int_equal(n->cn.c.active, 0);
+	assert_int_equal(n->cn.c.dropped_by_reload, 1);
+	assert_int_equal(udp6_out(n, 2 * SEC), 1);
+	assert_int_equal(n->cn.c.created, 2);
 	nf->destroy(n);
 }
 
@@ -88,6 +112,7 @@ int main(void)
 	pkts = pkt_pool_create(16);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reload_makes_remote_ours),
+		cmocka_unit_test(test_reload_ends_stale_hairpin),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	pkt_pool_destroy(pkts);

@@ -18,6 +18,7 @@
 #include "dataplane/parse.h"
 #include "nf/nat/nat_frag.h"
 #include "nf/xlate.h"
+#include "nf/xlate64.h"
 
 #define SEC 1000000000ull
 #define POOL 512
@@ -514,6 +515,69 @@ static void test_fini_frees_held(void **state)
 	done_table(&t);
 }
 
+/* An IPv6 first fragment (UDP) from `src` to 64:ff9b::192.0.2.10,
+ * Fragment header identification `id`. */
+static struct pkt *frag6(const uint8_t src[16], uint32_t id)
+{
+	uint8_t f[14 + 40 + 8 + 16] = {[12] = 0x86, [13] = 0xdd};
+	uint8_t *ip = f + 14, *fh = ip + 40, *u = fh + 8;
+	ip[0] = 0x60;
+	ip[5] = 24;
+	ip[6] = 44;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	const uint8_t dst[16] = {0, 0x64, 0xff, 0x9b, [12] = 192, 0, 2, 10};
+	memcpy(ip + 24, dst, 16);
+	fh[0] = IPPROTO_UDP_;
+	fh[3] = 1; /* offset 0, M */
+	sys_st32(fh + 4, sys_htonl(id));
+	u[5] = 64; /* the datagram's UDP length */
+	struct pkt *p = pkt_alloc(pool);
+	assert_non_null(p);
+	assert_int_equal(pkt_set_data(p, f, sizeof(f)), 0);
+	assert_int_equal(parse_pkt(p), PARSE_OK);
+	assert_true(p->flags & PKT_F_FRAG);
+	return p;
+}
+
+/* IPv6 datagrams' keys are folded to 32-bit addresses and a 16-bit id; the
+ * entry keeps the whole (a6): two sources folding alike, or ids that
+ * differ in their high 16 bits, are different datagrams, and the same one
+ * finds its entry again. */
+static void test_v6_keys(void **state)
+{
+	(void)state;
+	struct nat_frag t;
+	setup_table(&t, 1024);
+	const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 5};
+	const uint8_t b[16] = {0, 0, 0, 1, 0x20, 0x01, 0x0d, 0xb8, [15] = 5}; /* words swapped */
+	struct pkt *p[4] = {frag6(a, 0x00010007), frag6(b, 0x00010007), frag6(a, 0x00020007),
+			    frag6(a, 0x00010007)};
+	int32_t at[4];
+	struct nat_frag_key k[4];
+	for (int i = 0; i < 4; i++) {
+		p[i]->nf_data = 0;
+		nat_frag_key6_of(&t, p[i], xlate64_frag_hdr(p[i]), ZONE, &k[i]);
+		at[i] = nat_frag_first(&t, &k[i], p[i], SEC);
+		assert_true(at[i] >= 0);
+	}
+	assert_memory_equal(&k[0], &k[1], sizeof(k[0])); /* the folds collide */
+	assert_int_equal(k[0].id, k[2].id);
+	assert_true(k[0].zone & NAT_FRAG_ZONE_V6);
+	assert_int_not_equal(at[0], at[1]);
+	assert_int_not_equal(at[0], at[2]);
+	assert_int_not_equal(at[1], at[2]);
+	assert_int_equal(at[0], at[3]);
+	assert_int_equal(t.n, 3);
+	struct nf_batch bt = {.pkts = p, .n = 4, .out_all = PKT_DROP};
+	nat_frag_burst_end_(&t, &bt);
+	assert_int_equal(nat_frag_check(&t), 0);
+	assert_int_equal(t.c.drop[NAT_FRAG_DROP_FIRST_DROPPED], 0); /* none held */
+	for (int i = 0; i < 4; i++)
+		pkt_free(p[i]);
+	done_table(&t);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -532,6 +596,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_v6_keys),
 		cmocka_unit_test(test_in_order),
 		cmocka_unit_test(test_first_last),
 		cmocka_unit_test(test_same_burst),

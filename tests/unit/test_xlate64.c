@@ -556,10 +556,66 @@ static void test_source_route(void **state)
 	assert_false(xlate64_v4_source_route(p));
 }
 
+/* udp6's packet with extension headers `ext` (ext_len bytes, its first
+ * header's type `first`, the last one's next header UDP) after the fixed
+ * header. */
+static size_t udp6_ext(uint8_t *f, uint8_t first, const uint8_t *ext, size_t ext_len)
+{
+	uint8_t plain[128];
+	size_t n = udp6(plain, 64, 0);
+	memcpy(f, plain, 14 + 40);
+	memcpy(f + 54, ext, ext_len);
+	memcpy(f + 54 + ext_len, plain + 54, n - 54);
+	f[14 + 5] = (uint8_t)(16 + ext_len);
+	f[14 + 6] = first;
+	return n + ext_len;
+}
+
+/* RFC 7915 5.1: hop-by-hop, routing (no segments left), destination
+ * options and an atomic fragment header are removed, leaving exactly the
+ * packet without them (the L2 header moved along); AH and a routing header
+ * with segments left are refused, the packet untouched. */
+static void test_skip_ext(void **state)
+{
+	(void)state;
+	uint8_t plain[128], f[256], before[256];
+	size_t n = udp6(plain, 64, 0);
+	/* HBH (8, PadN) -> routing type 4, segments left 0 (8) -> fragment
+	 * offset 0 M 0 (8) -> destination options (16) -> UDP */
+	const uint8_t ext[40] = {43, 0, 1, 4, 0, 0, 0, 0,  44, 0, 4, 0, 0, 0, 0, 0,
+				 60, 0, 0, 0, 0, 0, 0, 7,  IPPROTO_UDP_, 1, 1, 12};
+	size_t m = udp6_ext(f, 0, ext, sizeof(ext));
+	struct pkt *p = frame(f, (uint32_t)m, 64);
+	assert_true(p->flags & PKT_F_IPV6_EXT);
+	assert_false(p->flags & PKT_F_FRAG);
+	assert_int_equal(xlate64_skip_ext(p), XLATE64_EXT_OK);
+	assert_int_equal(p->len, n);
+	assert_memory_equal(p->data, plain, n);
+	assert_int_equal(p->l4_off, 54);
+	assert_int_equal(p->l3_len, n - 14);
+	assert_false(p->flags & PKT_F_IPV6_EXT);
+	assert_int_equal(pkt_headroom(p), 64 + sizeof(ext));
+	/* Segments left 1: refused, nothing changed. */
+	const uint8_t route[24] = {IPPROTO_UDP_, 2, 0, 1};
+	m = udp6_ext(f, 43, route, sizeof(route));
+	p = frame(f, (uint32_t)m, 64);
+	memcpy(before, p->data, m);
+	assert_int_equal(xlate64_skip_ext(p), XLATE64_EXT_ROUTE);
+	assert_int_equal(p->len, m);
+	assert_memory_equal(p->data, before, m);
+	/* AH (RFC 4302: 24 bytes, length field 4). */
+	const uint8_t ah[24] = {IPPROTO_UDP_, 4};
+	m = udp6_ext(f, 51, ah, sizeof(ah));
+	p = frame(f, (uint32_t)m, 64);
+	assert_int_equal(xlate64_skip_ext(p), XLATE64_EXT_OTHER);
+	assert_int_equal(p->len, m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc6052_examples),
+		cmocka_unit_test(test_skip_ext),
 		cmocka_unit_test(test_v4_ok),
 		cmocka_unit_test(test_udp_6to4),
 		cmocka_unit_test(test_udp_4to6_zero_checksum),
