@@ -94,6 +94,36 @@ static bool conn2_early_drop(struct conn2 *c, uint32_t hash, uint32_t keep)
 	return true;
 }
 
+bool conn2_early_drop_where(struct conn2 *c, uint32_t *cursor, uint32_t budget, uint64_t now,
+			    bool (*fits)(void *ctx, const struct ft_entry *first), void *ctx)
+{
+	if (!c->answered)
+		return false;
+	const uint32_t tick = conn2_tick(now);
+	bool wrapped = false;
+	for (uint32_t n = 0; n < budget; n++) {
+		int32_t i = ft_next(c->ft, *cursor);
+		if (i == FT_MISS) {
+			if (wrapped || *cursor == 0)
+				return false;
+			*cursor = 0;
+			wrapped = true;
+			continue;
+		}
+		*cursor = (uint32_t)i + 1;
+		struct ft_entry *e = ft_entry(c->ft, (uint32_t)i);
+		if (e->key.zone != c->zone_first || (e->user & c->answered) || !conn2_live(e, tick) ||
+		    !fits(ctx, e))
+			continue;
+		c->now = now;
+		c->ended(c->ctx, e);
+		conn2_close(c, (uint32_t)i);
+		c->c.early_dropped++;
+		return true;
+	}
+	return false;
+}
+
 /* The table is full: expired entries keep their slots until the wheel
  * reaps them, and the loop runs the wheel after the burst.  Reap now;
  * then, with early drop on, end an unanswered connection. */

@@ -87,6 +87,14 @@ static inline void conn2_set_early_drop(struct conn2 *c, uint64_t answered_bit)
 	c->answered = answered_bit;
 }
 
+/* Early drop for a resource other than the table (a NAT's external
+ * ports): walk at most `budget` entries from *cursor (it moves on, round
+ * the table), and end the first live connection nobody answered for which
+ * `fits` says yes, as an expiry would (`ended` told).  True if one was
+ * ended; false without early drop on or none found in the window. */
+bool conn2_early_drop_where(struct conn2 *c, uint32_t *cursor, uint32_t budget, uint64_t now,
+			    bool (*fits)(void *ctx, const struct ft_entry *first), void *ctx);
+
 /* Run the wheel (at most CONN2_EXPIRE_BUDGET visits); returns the entries
  * deleted. */
 uint32_t conn2_expire(struct conn2 *c, uint64_t now);

@@ -149,6 +149,53 @@ static void nat_refuse(struct nat *n, struct pkt *p, enum nat_drop why)
 		n->c.unreachable_not_sent++;
 }
 
+/* Port early drop: an address whose ports of a class are all held.  Under
+ * a flood of new inside endpoints (one port each) the pool runs out long
+ * before the table, so, as the table does (conn2_set_early_drop), end
+ * sessions nobody answered that hold a port of that address and class,
+ * at most a few per new session, each found within a bounded walk of the
+ * table; answered sessions are never ended for it.  A session sharing
+ * its mapping with others frees no port (the mapping outlives it): the
+ * next candidate is tried. */
+#define NAT_RECLAIM_TRIES 4
+#define NAT_RECLAIM_WALK 256
+
+struct nat_reclaim {
+	struct nat *n;
+	uint32_t ai;
+	unsigned cls;
+};
+
+/* A session holding a port of the address and class, alone: one whose
+ * mapping other sessions share would end without freeing it. */
+static bool nat_reclaim_fits(void *ctx, const struct ft_entry *first)
+{
+	const struct nat_reclaim *r = ctx;
+	if (nat_u_addr(first->user) != r->ai || nat_u_cls(first->user) != r->cls)
+		return false;
+	if (!(first->user & NAT_U_MAPPED))
+		return true;
+	const struct flow_key *k = &first->key;
+	const struct nat_map_ent *m =
+		nat_map_find(&r->n->map, &k->src, sys_be16(k->sport), nat_map_cls(k, r->cls));
+	return m && m->refs == 1;
+}
+
+static int32_t nat_reclaim_port(struct nat *n, uint32_t ai, unsigned cls, uint16_t want, uint64_t now)
+{
+	struct nat_reclaim r = {n, ai, cls};
+	for (int t = 0; t < NAT_RECLAIM_TRIES; t++) {
+		if (!conn2_early_drop_where(&n->cn, &n->reclaim_at, NAT_RECLAIM_WALK, now, nat_reclaim_fits, &r))
+			return -1;
+		int32_t port = nat_pool_alloc(n->nc->pool, ai, cls, want);
+		if (port >= 0) {
+			n->c.ports_reclaimed++;
+			return port;
+		}
+	}
+	return -1;
+}
+
 /* (nat.h) */
 int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash,
 		uint64_t now, const struct flow_key *out)
@@ -192,6 +239,8 @@ int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t
 			port = want;
 		}
 	}
+	if (unlikely(port < 0))
+		port = nat_reclaim_port(n, ai, cls, want, now);
 	if (port < 0) {
 		nat_refuse(n, p, NAT_DROP_PORTS_EXHAUSTED);
 		return -1;

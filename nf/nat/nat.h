@@ -69,6 +69,7 @@ struct nat {
 	struct nf_batch *batch; /* the burst being processed: answers go out with it */
 	struct nat_counters c;
 	struct nat_frag frag;   /* IPv4 fragments' datagrams */
+	uint32_t reclaim_at;    /* where the port reclaim's walk goes on (nat_reclaim_port) */
 };
 
 /* ---- verdicts ------------------------------------------------------------- */

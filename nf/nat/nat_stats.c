@@ -27,6 +27,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "icmp_errors_out", c->icmp_errors_out);
 	stats_u64(w, "icmp_errors_in", c->icmp_errors_in);
 	stats_u64(w, "hairpinned", c->hairpinned);
+	stats_u64(w, "ports_reclaimed", c->ports_reclaimed);
 	stats_u64(w, "unreachable_sent", c->unreachable_sent);
 	stats_u64(w, "unreachable_not_sent", c->unreachable_not_sent);
 	if (nc->nat64) {

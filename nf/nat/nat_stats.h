@@ -44,6 +44,7 @@ struct nat_counters {
 	uint64_t translated_out, translated_in;  /* packets */
 	uint64_t icmp_errors_out, icmp_errors_in;
 	uint64_t hairpinned;                     /* inside -> inside through the outside */
+	uint64_t ports_reclaimed;                /* new sessions given a port an unanswered one held */
 	uint64_t unreachable_sent, unreachable_not_sent; /* ICMP 3/13 for no mapping */
 	uint64_t ipv6_passed, non_ip_passed;
 	uint64_t nat64_out, nat64_in;            /* of translated_*: NAT64 (both kinds) */

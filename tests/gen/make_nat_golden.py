@@ -301,6 +301,10 @@ def case_exhaustion():
     c.send(0, u1, snat(u1, EXT, 2001))       # preserved
     u2 = udp(0, A2, B, 2001, 53)
     c.send(0, u2, snat(u2, EXT, 2000))       # 2001 taken: the other one
+    # Both answered: no port may be reclaimed from them (nat-port-early-drop).
+    for port, src in ((2001, A), (2000, A2)):
+        r = udp(1, B, EXT, 53, port)
+        c.send(1, r, unsnat(r, src, 2001))
     c.send(0, udp(0, A3, B, 3000, 53), None)  # no port left
     c.send(0, udp(0, A3, B, 3001, 53), None)
     t = tcp(0, A3, B, 3000, 80, "S")           # TCP has its own ports
@@ -921,6 +925,8 @@ def case_unreachable():
              "unreachable on\n")
     u1 = udp(0, A, B, 2000, 53)
     c.send(0, u1, snat(u1, EXT, 2000))
+    r1 = udp(1, B, EXT, 53, 2000)
+    c.send(1, r1, unsnat(r1, A, 2000))  # answered: its port is not reclaimed
     u2 = udp(0, A2, B, 3000, 53)
     l3 = u2[IP]
     ans = (Ether(src=u2.dst, dst=u2.src) / IP(src=l3.dst, dst=l3.src, ttl=64, id=0, flags="DF", proto=1) /
@@ -929,6 +935,28 @@ def case_unreachable():
     t = tcp(0, A2, B, 3000, 80, "S")
     c.send(0, t, snat(t, EXT, 2000))
     c.stats = ["nat.unreachable_sent 1", "nat.unreachable_not_sent 0", "nat.drop_ports_exhausted 1"]
+    return c
+
+
+def case_port_early_drop():
+    # Every port of the pool held: a new session takes the port of one the
+    # outside never answered (that session ends, as in the table's early
+    # drop); answered sessions keep theirs and go on.
+    c = Case("nat-port-early-drop", PORTS + f"snat from 10.0.0.0/8 to {EXT} ports 2000-2001\n"
+             "timeout udp 30\n")
+    u1 = udp(0, A, B, 2001, 53)
+    c.send(0, u1, snat(u1, EXT, 2001))
+    r1 = udp(1, B, EXT, 53, 2001)
+    c.send(1, r1, unsnat(r1, A, 2001))            # answered
+    u2 = udp(0, A2, B, 2001, 53)
+    c.send(0, u2, snat(u2, EXT, 2000))            # unanswered
+    u3 = udp(0, A3, "192.0.2.99", 3000, 53)
+    c.send(0, u3, snat(u3, EXT, 2000))            # pool full: u2's port
+    r3 = udp(1, "192.0.2.99", EXT, 53, 2000)
+    c.send(1, r3, unsnat(r3, A3, 3000))
+    c.send(1, r1.copy(), unsnat(r1, A, 2001))     # the answered one goes on
+    c.stats = ["nat.ports_reclaimed 1", "nat.sessions_early_dropped 1", "nat.drop_ports_exhausted 0",
+               "nat.sessions_active 2", f"nat_pool.{EXT}_udp_ports_used 2"]
     return c
 
 
@@ -954,7 +982,7 @@ def case_early_drop():
 
 
 def main():
-    for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_pool(),
+    for c in (case_basic(), case_icmp_errors(), case_timeouts(), case_exhaustion(), case_port_early_drop(), case_pool(),
               case_passthrough("nat-ipv6-pass", "pass", "drop"),
               case_passthrough("nat-ipv6-drop", "drop", "pass"), case_bad_config(),
               case_eim_mapping(), case_eim_apdm(), case_eim_release(),

@@ -159,6 +159,9 @@ static void test_release_on_expiry(void **state)
 	assert_int_equal(x, 2001);
 	assert_int_equal(udp1(n, A + 1, B, 2001, 53, 0, 1 * SEC, &x), 1);
 	assert_int_equal(x, 2000);
+	/* Both answered: neither port may be reclaimed (test_port_reclaim). */
+	assert_int_equal(udp1(n, B, EXT, 53, 2000, 1, 1 * SEC, &x), 0);
+	assert_int_equal(udp1(n, B, EXT, 53, 2001, 1, 1 * SEC, &x), 0);
 	assert_int_equal(udp1(n, A + 2, B, 7, 53, 0, 1 * SEC, &x), PKT_DROP);
 	assert_int_equal(n->c.drop[NAT_DROP_PORTS_EXHAUSTED], 1);
 	/* A reply keeps the first session alive. */
@@ -275,10 +278,14 @@ static void test_eim_refcount(void **state)
 	assert_int_equal(x, 2001);
 	assert_int_equal(udp1(n, B + 2, EXT, 53, 2001, 1, 4 * SEC, &x), PKT_DROP);
 	assert_int_equal(n->c.drop[NAT_DROP_NO_MAPPING], 1);
-	/* Another endpoint on the other port; then none is left. */
+	/* Another endpoint on the other port, answered; then none is left
+	 * (A's unanswered sessions share their mapping: ending one frees
+	 * no port, so none is ended for it). */
 	assert_int_equal(udp1(n, A + 1, B, 2001, 53, 0, 4 * SEC, &x), 1);
 	assert_int_equal(x, 2000);
+	assert_int_equal(udp1(n, B, EXT, 53, 2000, 1, 4 * SEC, &x), 0);
 	assert_int_equal(udp1(n, A + 2, B, 2001, 53, 0, 4 * SEC, &x), PKT_DROP);
+	assert_int_equal(n->cn.c.early_dropped, 0);
 	/* The first session expires (11 s): the mapping lives on. */
 	nf->expire(n, 11 * SEC + SEC / 2);
 	assert_int_equal(n->cn.c.expired, 1);
