@@ -38,6 +38,19 @@
  *                         the lines).  The image keeps no dump state; a
  *                         client follows each round with "end NONCE".
  *
+ *   capture start PORT DIRS COUNT SNAPLEN
+ *                         arm a capture (dataplane/capture.h) of port PORT
+ *                         (name or index), DIRS rx|tx|drop or a comma list,
+ *                         COUNT frames (0: until stopped), SNAPLEN bytes of
+ *                         each at most: "capture armed ..." or "capture
+ *                         none WHY" (one capture at a time; one nobody reads
+ *                         for 10 s is dropped)
+ *   capture read MAX      one round of the ring, about MAX bytes of lines
+ *                         (0: a default), "capture frame ..." lines then
+ *                         "capture more|wait|done COPIED LOST"
+ *                         (control/capture.h has the lines)
+ *   capture stop          copy no more; later rounds drain what is left
+ *
  * Other lines keep their meaning during a transfer.  A line longer than
  * CONTROL_LINE_MAX is ignored whole (never run as its first characters),
  * and spoils the transfer if it was a data line.  The blob is what
