@@ -108,7 +108,8 @@ static void reload_begin(struct control_server *s, const char *args)
 	s->xfer.t0_ns = sys_now_ns();
 	if (s->ops->bulk)
 		s->ops->bulk(s->ctx, true);
-	say(s, "nfbox: reload: receiving %lu bytes\n", (unsigned long)len);
+	say(s, "nfbox: reload: receiving %lu bytes (data lines of up to %u bytes)\n",
+	    (unsigned long)len, CONTROL_CHUNK_LONG);
 }
 
 static void reload_data(struct control_server *s, const char *b64)
@@ -120,7 +121,10 @@ static void reload_data(struct control_server *s, const char *b64)
 	if (s->xfer.bad)
 		return;
 	if (s->line_long) {
-		reload_spoil(s, "a data line longer than 63 characters");
+		char m[64];
+		snprintf(m, sizeof(m), "a data line longer than %u characters",
+			 (unsigned)CONTROL_DATA_LINE_MAX);
+		reload_spoil(s, m);
 		return;
 	}
 	uint8_t *at = (uint8_t *)s->xfer.buf + s->xfer.got;
@@ -308,13 +312,16 @@ static int run_line(struct control_server *s, const char *l)
 int control_server_putc(struct control_server *s, int ch)
 {
 	if (ch != '\r' && ch != '\n') {
-		if (s->line_len < CONTROL_LINE_MAX)
+		if (s->line_len < CONTROL_DATA_LINE_MAX)
 			s->line[s->line_len++] = (char)ch;
 		else
 			s->line_long = true;
 		return 0;
 	}
 	s->line[s->line_len] = '\0';
+	/* Only a data line may pass CONTROL_LINE_MAX. */
+	if (s->line_len > CONTROL_LINE_MAX && strncmp(s->line, "reload data ", 12) != 0)
+		s->line_long = true;
 	s->line_len = 0;
 	/* An overflowed line is not run as its first 63 characters ("stats
 	 * ..." would answer "end" with a cut nonce); a data line's overflow

@@ -69,7 +69,7 @@ struct control_ops {
 struct control_server {
 	const struct control_ops *ops;
 	void *ctx;
-	char line[CONTROL_LINE_MAX + 1];
+	char line[CONTROL_DATA_LINE_MAX + 1]; /* only data lines pass CONTROL_LINE_MAX */
 	unsigned line_len;
 	bool line_long; /* the line being read did not fit */
 	struct {
