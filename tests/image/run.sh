@@ -80,6 +80,13 @@
 #   capture-tx-drop  `--port outside --dir tx,drop --count 80`: the 40
 #                  forwarded frames (outbound) and the 40 the policy drops,
 #                  each commented "drop: firewall:policy", bytes as sent
+#   reload-large   a firewall image (--mem 256) reloads a config with a
+#                  1M-entry set (~13 MiB, past the old 8 MiB cap;
+#                  RELOAD_LARGE_ENTRIES to change): "reload ok", the new
+#                  rules in force.  Slow under TCG (the serial console moves
+#                  ~60 KB/s: ~4-5 min), so it runs with RELOAD_LARGE=1 only
+#   reload-nomem   the same config into an image with --mem 16: refused at
+#                  "reload begin" (no memory), nothing sent, rules unchanged
 #   capture-errors an unknown port names the ports; a second capture while
 #                  one runs is refused; a target that is not running, a
 #                  missing -w and a bad --dir are clear errors
@@ -942,6 +949,59 @@ else
 	for t in reload-bad reload-cut reload-corrupt reload-verdict expiry-idle; do
 		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
 	done
+fi
+
+# ---- reloads past 8 MiB -------------------------------------------------------------
+reload_large() {
+	local n=${RELOAD_LARGE_ENTRIES:-1000000} conf=$WORK/big.conf
+	/usr/bin/python3 -c '
+import sys
+n = int(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    f.write("port 0 name inside\nport 1 name outside\ndefault accept\nset big {\n")
+    for i in range(n):
+        f.write("10.%d.%d.%d\n" % (i >> 16 & 255, i >> 8 & 255, i & 255))
+    f.write("}\ndrop from outside src @big\n")' "$n" "$conf"
+	local bytes
+	bytes=$(stat -c %s "$conf")
+	# reload-nomem: too little memory is refused before anything is sent.
+	if start_image reload-nomem "$WORK/rn.log" "ready in" "$WORK/fw.img" --config config/examples/firewall.conf \
+		--mem 16 --name rnomem$$; then
+		local pid=$PID before after out rc
+		before=$(stat_of "rnomem$$" firewall.rules)
+		out=$("$NFBOX" reload "rnomem$$" "$conf" 2>&1)
+		rc=$?
+		after=$(stat_of "rnomem$$" firewall.rules)
+		stop_image "$pid" >/dev/null
+		if [ $rc = 1 ] && grep -q "no memory for [0-9]* bytes of config" <<<"$out" && [ -n "$before" ] && [ "$before" = "$after" ]; then
+			ok reload-nomem "refused at once: $(grep -o 'no memory for [0-9]* bytes' <<<"$out"); rules still $after"
+		else
+			ko reload-nomem "rc $rc: $out; rules '$before' -> '$after'"
+		fi
+	fi
+	if [ "${RELOAD_LARGE:-0}" != 1 ]; then
+		sk reload-large "$n-entry set, $bytes bytes over the serial console: minutes under TCG (RELOAD_LARGE=1 runs it)"
+		return
+	fi
+	start_image reload-large "$WORK/rl.log" "ready in" "$WORK/fw.img" --config config/examples/firewall.conf \
+		--mem 256 --name rlarge$$ || return
+	local pid=$PID t0 t1 out rc rules
+	t0=$(date +%s.%N)
+	out=$("$NFBOX" reload "rlarge$$" "$conf" 2>&1)
+	rc=$?
+	t1=$(date +%s.%N)
+	rules=$(stat_of "rlarge$$" firewall.rules)
+	stop_image "$pid" >/dev/null
+	if [ $rc = 0 ] && grep -qF "reload ok ($conf, $bytes bytes" <<<"$out" && [ "$bytes" -gt 8388608 ] && [ "$rules" = 1 ]; then
+		ok reload-large "$n entries, $bytes bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f s", b - a }'): $(grep -o 'received in.*' <<<"$out")"
+	else
+		ko reload-large "rc $rc: $out; firewall.rules '$rules' (want 1)"
+	fi
+}
+if [ -f "$WORK/fw.img" ]; then
+	export NFBOX_RUN_DIR=$WORK/run
+	reload_large
+	unset NFBOX_RUN_DIR
 fi
 
 # ---- nfbox export libvirt, and libvirtd running the domain (tests/image/libvirt.sh) ----
