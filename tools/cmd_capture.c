@@ -73,7 +73,6 @@ static const struct opts capture_opts = {
 		 "  CHAINFILE:NAME  function NAME of a chain started by 'nfbox chain up'\n\n",
 	.opt = capture_opt,
 	.help_col = 20,
-	.epilog = "\nThe same capture of a hosted replay: nfbox replay ... --capture PORT=FILE.\n",
 };
 
 static volatile int stop_flag;
