@@ -106,6 +106,7 @@ $(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(call obj,asan,$(TESTLIB_SRC)) $(AS
 # A unit test of a host module links that module's objects too.
 $(B)/asan/tests/test_chain_relay: $(B)/asan/topology/relay.o $(B)/asan/topology/ctl_sock.o
 $(B)/asan/tests/test_opts: $(B)/asan/tools/opts.o
+$(B)/asan/tests/test_capture: $(B)/asan/tools/capfile.o
 $(B)/asan/tests/test_prom: $(B)/asan/tools/prom.o
 $(B)/asan/tests/test_rfc2544: $(B)/asan/tools/rfc2544.o
 $(B)/asan/tests/test_flows_match: $(B)/asan/tools/flows_match.o $(B)/asan/tools/flows_view.o

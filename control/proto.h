@@ -17,7 +17,10 @@
  *   reload begin LEN CRC  a new config follows: LEN bytes (1 ..
  *                         CONTROL_RELOAD_MAX, decimal) of the blob
  *                         "NAME\0TEXT", CRC its CRC-32 (IEEE, as zlib) in hex
- *   reload data B64       up to CONTROL_CHUNK bytes of it, base64
+ *   reload data B64       up to CONTROL_CHUNK bytes of it, base64 (up to
+ *                         CONTROL_CHUNK_LONG in a line of at most
+ *                         CONTROL_DATA_LINE_MAX characters, where the
+ *                         image's "receiving" answer says it takes them)
  *   reload end            check length and CRC, parse, configure; the image
  *                         answers "nfbox: reload ok (...)" or, after its
  *                         FILE:LINE:COL errors, "nfbox: reload rejected (...)"
@@ -38,6 +41,19 @@
  *                         the lines).  The image keeps no dump state; a
  *                         client follows each round with "end NONCE".
  *
+ *   capture start PORT DIRS COUNT SNAPLEN
+ *                         arm a capture (dataplane/capture.h) of port PORT
+ *                         (name or index), DIRS rx|tx|drop or a comma list,
+ *                         COUNT frames (0: until stopped), SNAPLEN bytes of
+ *                         each at most: "capture armed ..." or "capture
+ *                         none WHY" (one capture at a time; one nobody reads
+ *                         for 10 s is dropped)
+ *   capture read MAX      one round of the ring, about MAX bytes of lines
+ *                         (0: a default), "capture frame ..." lines then
+ *                         "capture more|wait|done COPIED LOST"
+ *                         (control/capture.h has the lines)
+ *   capture stop          copy no more; later rounds drain what is left
+ *
  * Other lines keep their meaning during a transfer.  A line longer than
  * CONTROL_LINE_MAX is ignored whole (never run as its first characters),
  * and spoils the transfer if it was a data line.  The blob is what
@@ -54,8 +70,21 @@
 #include "nfb/sys.h"
 
 #define CONTROL_LINE_MAX 63              /* characters, without the '\n' */
-#define CONTROL_RELOAD_MAX (8u << 20)    /* bytes of one reload blob */
+/* Bytes of one reload blob: a firewall config with a 1M-entry set is
+ * ~13 MiB of text.  The image takes what its memory holds (it answers "no
+ * memory" at "reload begin" otherwise); the parser and the function need
+ * more on top while the old config stays in force (measured: --mem 256
+ * for a 1M-entry set). */
+#define CONTROL_RELOAD_MAX (64u << 20)
 #define CONTROL_CHUNK 36                 /* blob bytes per "reload data" line */
+/* A "reload data" line may be longer than other lines: an image that
+ * takes them says so in its "reload: receiving LEN bytes (data lines of
+ * up to CONTROL_CHUNK_LONG bytes)" answer, and a client that sees it
+ * sends CONTROL_CHUNK_LONG bytes a line (the console's bytes then carry
+ * 74 % blob instead of 59 %: the serial console's ~14 bytes per QEMU
+ * main-loop round are the bound of a transfer). */
+#define CONTROL_CHUNK_LONG 768
+#define CONTROL_DATA_LINE_MAX (12 + CONTROL_B64_LEN(CONTROL_CHUNK_LONG))
 #define CONTROL_NAME_SCAN 1024           /* a blob's NAME ends within this */
 
 /* "reload data " + base64 of one chunk fits in a line. */

@@ -2,6 +2,8 @@
 /* server.c - lines, commands and reload transfers of the control protocol. */
 #include "control/server.h"
 
+#include "control/capture.h"
+
 #define SAY_MAX 192
 _Static_assert(sizeof("nfbox: nf failed: \n") - 1 + CONTROL_ANSWER_MAX <= SAY_MAX,
 	       "an nf answer is cut");
@@ -106,7 +108,8 @@ static void reload_begin(struct control_server *s, const char *args)
 	s->xfer.t0_ns = sys_now_ns();
 	if (s->ops->bulk)
 		s->ops->bulk(s->ctx, true);
-	say(s, "nfbox: reload: receiving %lu bytes\n", (unsigned long)len);
+	say(s, "nfbox: reload: receiving %lu bytes (data lines of up to %u bytes)\n",
+	    (unsigned long)len, CONTROL_CHUNK_LONG);
 }
 
 static void reload_data(struct control_server *s, const char *b64)
@@ -118,7 +121,10 @@ static void reload_data(struct control_server *s, const char *b64)
 	if (s->xfer.bad)
 		return;
 	if (s->line_long) {
-		reload_spoil(s, "a data line longer than 63 characters");
+		char m[64];
+		snprintf(m, sizeof(m), "a data line longer than %u characters",
+			 (unsigned)CONTROL_DATA_LINE_MAX);
+		reload_spoil(s, m);
 		return;
 	}
 	uint8_t *at = (uint8_t *)s->xfer.buf + s->xfer.got;
@@ -221,6 +227,54 @@ static void flows_round(struct control_server *s, const char *args)
 	s->ops->flows(s->ctx, pos, (unsigned)max);
 }
 
+/* "capture start PORT DIRS COUNT SNAPLEN", "capture read MAX", "capture
+ * stop" (control/capture.h). */
+static void capture_cmd(struct control_server *s, const char *args)
+{
+	if (!s->ops->capture_start || !s->ops->capture_read || !s->ops->capture_stop) {
+		say(s, "capture none this image cannot capture\n");
+		return;
+	}
+	const char *p = args;
+	uint64_t count, snaplen, max;
+	if (strncmp(p, "start ", 6) == 0) {
+		p += 6;
+		const char *port = p, *sp = strchr(p, ' ');
+		if (!sp || sp == p || sp - p >= (long)CONTROL_ANSWER_MAX / 4) {
+			say(s, "capture none want 'capture start PORT DIRS COUNT SNAPLEN'\n");
+			return;
+		}
+		char name[CONTROL_ANSWER_MAX / 4];
+		memcpy(name, port, (size_t)(sp - port));
+		name[sp - port] = '\0';
+		const char *dirs = sp + 1, *sp2 = strchr(dirs, ' ');
+		unsigned mask = sp2 ? cap_dirs_parse(dirs, (size_t)(sp2 - dirs)) : 0;
+		p = sp2 ? sp2 + 1 : dirs;
+		if (!mask || !parse_num(&p, &count, 10) || *p++ != ' ' || !parse_num(&p, &snaplen, 10) ||
+		    *p || !snaplen || snaplen > CAP_SNAPLEN_MAX) {
+			say(s, "capture none want 'capture start PORT rx|tx|drop[,...] COUNT SNAPLEN' "
+			       "(SNAPLEN 1 to %u)\n", CAP_SNAPLEN_MAX);
+			return;
+		}
+		char ans[CONTROL_ANSWER_MAX];
+		ans[0] = '\0';
+		int rc = s->ops->capture_start(s->ctx, name, mask, count, (uint32_t)snaplen, ans,
+					       sizeof(ans));
+		say(s, "capture %s %s\n", rc < 0 ? "none" : "armed", ans);
+	} else if (strncmp(p, "read ", 5) == 0) {
+		p += 5;
+		if (!parse_num(&p, &max, 10) || *p || max > CONTROL_CAP_ROUND_MAX) {
+			say(s, "capture none want 'capture read MAX' (MAX 0 to %u)\n", CONTROL_CAP_ROUND_MAX);
+			return;
+		}
+		s->ops->capture_read(s->ctx, (unsigned)max);
+	} else if (strcmp(p, "stop") == 0) {
+		s->ops->capture_stop(s->ctx);
+	} else {
+		say(s, "capture none want 'capture start|read|stop ...'\n");
+	}
+}
+
 /* One complete line.  Returns CONTROL_QUIT on "quit". */
 static int run_line(struct control_server *s, const char *l)
 {
@@ -243,11 +297,14 @@ static int run_line(struct control_server *s, const char *l)
 		reload_drop(s);
 	} else if (strncmp(l, "flows ", 6) == 0) {
 		flows_round(s, l + 6);
+	} else if (strncmp(l, "capture ", 8) == 0) {
+		capture_cmd(s, l + 8);
 	} else if (strcmp(l, "nf") == 0 || strncmp(l, "nf ", 3) == 0) {
 		nf_command(s, l + (l[2] ? 3 : 2));
 	} else if (l[0]) {
 		say(s, "nfbox: unknown command '%s' (stats [NONCE], end NONCE, quit, "
-		       "reload begin|data|end|abort, nf FUNCTION ARGS, flows POS [MAX])\n", l);
+		       "reload begin|data|end|abort, nf FUNCTION ARGS, flows POS [MAX], "
+		       "capture start|read|stop)\n", l);
 	}
 	return 0;
 }
@@ -255,13 +312,16 @@ static int run_line(struct control_server *s, const char *l)
 int control_server_putc(struct control_server *s, int ch)
 {
 	if (ch != '\r' && ch != '\n') {
-		if (s->line_len < CONTROL_LINE_MAX)
+		if (s->line_len < CONTROL_DATA_LINE_MAX)
 			s->line[s->line_len++] = (char)ch;
 		else
 			s->line_long = true;
 		return 0;
 	}
 	s->line[s->line_len] = '\0';
+	/* Only a data line may pass CONTROL_LINE_MAX. */
+	if (s->line_len > CONTROL_LINE_MAX && strncmp(s->line, "reload data ", 12) != 0)
+		s->line_long = true;
 	s->line_len = 0;
 	/* An overflowed line is not run as its first 63 characters ("stats
 	 * ..." would answer "end" with a cut nonce); a data line's overflow

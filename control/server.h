@@ -49,12 +49,27 @@ struct control_ops {
 	 * (nf/flows.h says the lines).  May be NULL: the server answers
 	 * "flows none ...". */
 	void (*flows)(void *ctx, uint64_t pos, unsigned max);
+	/* `nfbox capture` (control/capture.h).  "capture start PORT DIRS
+	 * COUNT SNAPLEN": arm a capture of port PORT (its name or index),
+	 * directions `dirs` (CAP_* mask), count frames (0: until stopped), at
+	 * most snaplen bytes each; 0 with a one-line answer in ans[n] (no
+	 * '\n': the port and what was armed), or a negative SYS_E* with ans
+	 * saying why.  The server answers "capture armed ANS" or "capture
+	 * none ANS".  "capture read MAX": one round of the ring, printed
+	 * through out (control_cap_round, or "capture none WHY").  "capture
+	 * stop": copy no more frames (what the ring holds stays readable);
+	 * one line answers it.  All three may be NULL: "capture none this
+	 * image cannot capture". */
+	int (*capture_start)(void *ctx, const char *port, unsigned dirs, uint64_t count,
+			     uint32_t snaplen, char *ans, size_t n);
+	void (*capture_read)(void *ctx, unsigned max);
+	void (*capture_stop)(void *ctx);
 };
 
 struct control_server {
 	const struct control_ops *ops;
 	void *ctx;
-	char line[CONTROL_LINE_MAX + 1];
+	char line[CONTROL_DATA_LINE_MAX + 1]; /* only data lines pass CONTROL_LINE_MAX */
 	unsigned line_len;
 	bool line_long; /* the line being read did not fit */
 	struct {

@@ -41,6 +41,10 @@ static void txq_flush(struct loop *l, uint16_t port_id)
 		 * here rather than retrying keeps the loop from stalling behind
 		 * a slow peer; it is counted where the operator looks first. */
 		port->stats.tx_full += (uint64_t)(q->n - sent);
+		if (unlikely(l->cap))
+			for (uint16_t i = sent; i < q->n; i++)
+				cap_frame(l->cap, q->pkts[i], q->pkts[i]->port, CAP_DROP,
+					  CAP_WHY_TX_FULL, l->cap_now);
 		pkt_free_bulk(q->pkts + sent, (uint32_t)(q->n - sent));
 	}
 	q->n = 0;
@@ -98,16 +102,38 @@ static void txq_push_all(struct loop *l, uint16_t o, struct pkt **pkts, uint16_t
 	q->n = (uint16_t)(q->n + n);
 }
 
+/* A capture's view of a batch the function decided (capture.h): what
+ * goes out of the captured port, what came in on it and is dropped. */
+static void capture_verdicts(struct loop *l, const struct nf_batch *b, uint64_t now)
+{
+	struct capture *c = l->cap;
+	for (unsigned i = 0; i < (unsigned)b->n + b->n_emit; i++) {
+		struct pkt *p = i < b->n ? b->pkts[i] : b->emit[i - b->n];
+		uint16_t o = i < b->n && b->out_all != NF_OUT_PER_PKT ? b->out_all : p->out_port;
+		if (o < l->n_ports)
+			cap_frame(c, p, o, CAP_TX, CAP_WHY_NONE, now);
+		else if (o == PKT_DROP)
+			cap_frame(c, p, b->port, CAP_DROP,
+				  p->nf_why ? CAP_WHY_NF_REASON + p->nf_why - 1u : CAP_WHY_NF, now);
+		else if (o != NF_KEPT)
+			cap_frame(c, p, b->port, CAP_DROP, CAP_WHY_BAD_PORT, now);
+	}
+}
+
 /*
  * Process at most PORT_BURST_MAX packets that all arrived on `port` (the
  * batch arrays are that big).  Returns the bytes received, for the port's
- * counters.
+ * counters.  `cap`: a capture is armed (l->cap); the loop calls this
+ * twice, inlined, so that the copies cost nothing when none is (one
+ * branch per burst, process_chunk below).
  */
-static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n,
-			      uint64_t now)
+static inline __attribute__((always_inline)) uint64_t
+process_chunk_(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n, uint64_t now,
+	       const bool cap)
 {
 	struct pkt *good[PORT_BURST_MAX];
 	struct pkt *drops[PORT_BURST_MAX + NF_EMIT_MAX];
+	uint8_t why[PORT_BURST_MAX];
 	unsigned n_good = 0;
 	uint16_t n_drops = 0;
 	uint64_t bytes = 0, bad_bytes = 0;
@@ -126,11 +152,22 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 		} else {
 			l->parse.by_reason[r]++;
 			bad_bytes += p->len;
+			if (cap)
+				why[n_drops] = (uint8_t)r;
 			drops[n_drops++] = p;
 		}
 	}
 	uint64_t good_bytes = bytes - bad_bytes;
 	l->parse.by_reason[PARSE_OK] += n_good;
+	if (cap) {
+		l->cap_now = now;
+		for (uint16_t i = 0; i < n_drops; i++)
+			cap_frame(l->cap, drops[i], port, CAP_DROP, CAP_WHY_MALFORMED + why[i], now);
+		for (unsigned i = 0; i < n_good; i++) {
+			good[i]->nf_why = 0;
+			cap_frame(l->cap, good[i], port, CAP_RX, CAP_WHY_NONE, now);
+		}
+	}
 
 	struct nf_batch b;
 	b.pkts = good;
@@ -139,8 +176,11 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 	b.out_all = NF_OUT_PER_PKT;
 	b.resized = false;
 	b.n_emit = 0;
-	if (likely(n_good)) {
+	if (likely(n_good))
 		l->nf->process(l->nf_st, &b, now);
+	if (cap)
+		capture_verdicts(l, &b, now);
+	if (likely(n_good)) {
 		uint16_t o = b.out_all;
 		if (likely(o < l->n_ports)) {
 			if (unlikely(b.resized)) {
@@ -169,6 +209,14 @@ static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, 
 	if (n_drops)
 		pkt_free_bulk(drops, n_drops);
 	return bytes;
+}
+
+static uint64_t process_chunk(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n,
+			      uint64_t now)
+{
+	if (unlikely(l->cap))
+		return process_chunk_(l, port, pkts, n, now, true);
+	return process_chunk_(l, port, pkts, n, now, false);
 }
 
 void loop_process(struct loop *l, uint16_t port, struct pkt **pkts, uint16_t n, uint64_t now)

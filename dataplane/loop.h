@@ -47,6 +47,11 @@ struct loop {
 	struct parse_counters parse;
 	struct loop_counters c;
 	uint64_t last_expire;       /* `now` of the last nf->expire() call */
+	/* An armed capture (capture.h), or NULL: set and cleared between
+	 * bursts by whoever drains it.  cap_now: the clock of the burst in
+	 * progress, for frames the TX flush drops. */
+	struct capture *cap;
+	uint64_t cap_now;
 	uint64_t expire_interval;   /* ns between expire() calls (default 1 ms) */
 };
 

@@ -55,6 +55,7 @@
 #ifndef NFB_NF_H
 #define NFB_NF_H
 
+#include "dataplane/capture.h"
 #include "dataplane/flow.h"
 #include "nfb/pkt.h"
 #include "nfb/port.h"
@@ -213,6 +214,13 @@ struct nf_ops {
 	 * *pos is missed, as a conntrack dump behaves.  May be NULL: the
 	 * function keeps no flows. */
 	bool (*flow_next)(void *st, uint64_t *pos, uint64_t now, struct nf_flow *f);
+	/* The names of the function's drop reasons (its drop_REASON
+	 * counters), for `nfbox capture --dir drop`: a function that stores
+	 * a reason's index in pkt.nf_why (cap_set_why, dataplane/capture.h)
+	 * when it drops names it here.  May be NULL: drops show as the
+	 * function's, no reason. */
+	const char *const *drop_names;
+	unsigned n_drop_names;
 };
 
 /* Registration: a pointer in section "nfb_nf"; the linker provides

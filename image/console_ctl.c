@@ -9,6 +9,7 @@
  * that keeps polling reads it on the main loop's 10 ms tick, more of it
  * while a reload is being received.
  */
+#include "control/capture.h"
 #include "dataplane/stats.h"
 #include "image/image.h"
 #include "nf/flows.h"
@@ -86,6 +87,93 @@ static void ctl_flows(void *ctx, uint64_t pos, unsigned max)
 	nf_flows_round(app->nf, app->st, pos, max, sys_now_ns(), ctl_out, NULL);
 }
 
+/* ---- nfbox capture -------------------------------------------------------------
+ * One capture at a time; its ring (CAPTURE_RING bytes) is allocated when
+ * armed and freed when read to its end, so an image that never captures
+ * spends no memory on it.  The loop copies into it between nothing else
+ * (dataplane/capture.h); rounds drain it between bursts, as `flows` does.
+ * A capture nobody has read for CAPTURE_IDLE_NS (the client went away) is
+ * dropped by image_ctl_poll. */
+#define CAPTURE_RING (256u << 10)
+#define CAPTURE_IDLE_NS (10ull * 1000 * 1000 * 1000)
+
+static void capture_drop(struct image_ctl *c)
+{
+	c->app->loop.cap = NULL;
+	sys_free(c->cap.buf);
+	memset(&c->cap, 0, sizeof(c->cap));
+	c->cap_on = false;
+}
+
+static int ctl_capture_start(void *ctx, const char *port, unsigned dirs, uint64_t count,
+			     uint32_t snaplen, char *ans, size_t n)
+{
+	struct image_ctl *c = ctx;
+	struct app *app = c->app;
+	if (c->cap_on) {
+		snprintf(ans, n, "busy: another capture is running (dropped 10 s after its last read)");
+		return -SYS_EBUSY;
+	}
+	int id = -1;
+	for (uint16_t i = 0; i < app->n_ports; i++)
+		if (strcmp(app->ports[i]->name, port) == 0)
+			id = i;
+	if (id < 0 && port[0] >= '0' && port[0] <= '9' && !port[1] && port[0] - '0' < app->n_ports)
+		id = port[0] - '0';
+	if (id < 0) {
+		int k = snprintf(ans, n, "no port '%s' (ports:", port);
+		for (uint16_t i = 0; i < app->n_ports && k > 0 && (size_t)k < n; i++)
+			k += snprintf(ans + k, n - (size_t)k, " %s", app->ports[i]->name);
+		if (k > 0 && (size_t)k < n)
+			snprintf(ans + k, n - (size_t)k, "%s)", app->n_ports ? "" : " none");
+		return -SYS_ENOENT;
+	}
+	void *buf = sys_alloc(CAPTURE_RING, 64);
+	if (!buf) {
+		snprintf(ans, n, "no memory for a %u KiB ring", CAPTURE_RING >> 10);
+		return -SYS_ENOMEM;
+	}
+	cap_init(&c->cap, buf, CAPTURE_RING);
+	if (cap_arm(&c->cap, (uint16_t)id, dirs, count, snaplen) < 0) {
+		sys_free(buf);
+		snprintf(ans, n, "bad capture arguments");
+		return -SYS_EINVAL;
+	}
+	c->cap_on = true;
+	c->cap_read_ns = sys_now_ns();
+	app->loop.cap = &c->cap;
+	snprintf(ans, n, "port %d %s ring %u snaplen %u", id, app->ports[id]->name, CAPTURE_RING,
+		 (unsigned)c->cap.snaplen);
+	return 0;
+}
+
+/* One round, between bursts: its lines go out before the loop polls
+ * again, at most about `max` bytes of them. */
+static void ctl_capture_read(void *ctx, unsigned max)
+{
+	struct image_ctl *c = ctx;
+	if (!c->cap_on) {
+		k_printf("capture none no capture is armed\n");
+		return;
+	}
+	control_cap_round(&c->cap, c->app->nf, max, ctl_out, NULL);
+	c->cap_read_ns = sys_now_ns();
+	if (cap_done(&c->cap))
+		capture_drop(c);
+}
+
+static void ctl_capture_stop(void *ctx)
+{
+	struct image_ctl *c = ctx;
+	if (!c->cap_on) {
+		k_printf("capture none no capture is armed\n");
+		return;
+	}
+	cap_stop(&c->cap);
+	k_printf("capture stopping %lu %lu\n", (unsigned long)c->cap.copied,
+		 (unsigned long)c->cap.lost);
+}
+
 static const struct control_ops image_ctl_ops = {
 	.out = ctl_out,
 	.stats = ctl_stats,
@@ -93,11 +181,15 @@ static const struct control_ops image_ctl_ops = {
 	.reload = ctl_reload,
 	.nf = ctl_nf,
 	.flows = ctl_flows,
+	.capture_start = ctl_capture_start,
+	.capture_read = ctl_capture_read,
+	.capture_stop = ctl_capture_stop,
 };
 
 void image_ctl_init(struct image_ctl *c, struct app *app)
 {
 	c->app = app;
+	c->cap_on = false;
 	control_server_init(&c->srv, &image_ctl_ops, c);
 }
 
@@ -113,6 +205,11 @@ void image_ctl_init(struct image_ctl *c, struct app *app)
 int image_ctl_poll(struct image_ctl *c, bool busy)
 {
 	const bool wait = control_server_receiving(&c->srv) && busy;
+	if (c->cap_on && sys_now_ns() - c->cap_read_ns > CAPTURE_IDLE_NS) {
+		k_printf("nfbox: capture: not read for %llu s, dropped (%lu frames copied)\n",
+			 CAPTURE_IDLE_NS / 1000000000ull, (unsigned long)c->cap.copied);
+		capture_drop(c);
+	}
 	const uint64_t budget_ns = 200 * 1000;
 	uint64_t t0 = wait ? sys_now_ns() : 0;
 	for (unsigned i = 0; i < (wait ? 4096u : 64u); i++) {

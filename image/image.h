@@ -34,6 +34,10 @@ uint64_t image_cmdline_u64(const char *key, uint64_t dflt);
 struct image_ctl {
 	struct control_server srv;
 	struct app *app;
+	/* `nfbox capture` (console_ctl.c): the ring, when one is armed. */
+	struct capture cap;
+	bool cap_on;
+	uint64_t cap_read_ns; /* the last round read */
 };
 void image_ctl_init(struct image_ctl *c, struct app *app);
 /* Read console input and run what it says.  `busy`: frames flowed in the

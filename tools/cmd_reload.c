@@ -63,6 +63,17 @@ static int run_reload(int argc, char **argv)
 		free(blob);
 		return 1;
 	}
+	/* An image that takes long data lines says so (control/proto.h). */
+	char want[64];
+	snprintf(want, sizeof(want), "(data lines of up to %u bytes)", CONTROL_CHUNK_LONG);
+	const size_t chunk = strstr(ans, want) ? CONTROL_CHUNK_LONG : CONTROL_CHUNK;
+	if (strstr(ans, "reload: no memory for")) {
+		fprintf(stderr, PROG ": %s: the image has no memory for %zu bytes of config (run it "
+				"with a larger --mem); its running config is untouched\n", t.label, len);
+		free(ans);
+		free(blob);
+		return 1;
+	}
 	if (strstr(ans, "unknown command 'reload")) {
 		fprintf(stderr, PROG ": %s: this image cannot reload (its console knows no 'reload' "
 				"command); its running config is untouched\n", t.label);
@@ -72,11 +83,16 @@ static int run_reload(int argc, char **argv)
 	}
 	free(ans);
 	/* 3. The blob, then "reload end"; the answer comes before our marker. */
-	size_t n_lines = (len + CONTROL_CHUNK - 1) / CONTROL_CHUNK;
-	char *req = malloc(n_lines * (CONTROL_LINE_MAX + 1) + 32), *o = req;
-	for (size_t off = 0; off < len; off += CONTROL_CHUNK) {
+	size_t n_lines = (len + chunk - 1) / chunk;
+	char *req = malloc(n_lines * (CONTROL_DATA_LINE_MAX + 1) + 32), *o = req;
+	if (!req) {
+		fprintf(stderr, PROG ": out of memory\n");
+		free(blob);
+		return 1;
+	}
+	for (size_t off = 0; off < len; off += chunk) {
 		o += sprintf(o, "reload data ");
-		o += control_b64_encode(blob + off, len - off < CONTROL_CHUNK ? len - off : CONTROL_CHUNK, o);
+		o += control_b64_encode(blob + off, len - off < chunk ? len - off : chunk, o);
 		*o++ = '\n';
 	}
 	strcpy(o, "reload end\n");
@@ -84,7 +100,8 @@ static int run_reload(int argc, char **argv)
 	/* During a transfer the image reads its console on every idle turn
 	 * (200 us per 10 ms when packets flow); the bound is the VM exits,
 	 * two per byte: ~5 ms per line at 40 us an exit (kvm_pvm). */
-	rc = ctl_exchange(&t, req, "end", &ans, 3000 + (unsigned)n_lines * 20);
+	/* The console's bytes, at no less than 10 KB/s (TCG measured ~60). */
+	rc = ctl_exchange(&t, req, "end", &ans, 3000 + (unsigned)(strlen(req) / 10));
 	free(req);
 	if (rc) {
 		fprintf(stderr, PROG ": %s: %s\n", t.label,

@@ -71,6 +71,32 @@ void ctl_perror(const char *prog, const struct ctl_target *t, int rc, unsigned t
 int ctl_flows(const struct ctl_target *t, unsigned timeout_ms, unsigned chunk,
 	      bool (*line)(void *ctx, const char *l, size_t n), void *ctx, const char **why);
 
+/* ---- ctl_capture.c: frames of a running image (`nfbox capture`) ---- */
+struct control_cap_frame;
+struct ctl_capture_req {
+	const char *port;  /* a port's name or index */
+	const char *dirs;  /* "rx", "tx", "drop" or a comma list */
+	uint64_t count;    /* frames (0: until *stop) */
+	uint32_t snaplen;
+	unsigned timeout_ms;
+	volatile int *stop; /* set (by a signal handler): stop copying, drain, end */
+};
+struct ctl_capture_res {
+	bool armed;        /* the image armed it */
+	char msg[192];     /* its "capture armed ..." answer, or why not */
+	uint64_t frames;   /* frame lines handed to frame() */
+	uint64_t copied, lost; /* the image's count: copied, ring full */
+	uint64_t bad;      /* frame lines that did not decode */
+};
+/* Arm a capture ("capture start ...", control/capture.h) and read its
+ * rounds until "capture done", handing each frame to frame(ctx, ...)
+ * (a non-zero return stops, returned).  0; -EPROTO when the image refuses
+ * (res->msg says why) or its answers make no sense; ctl_exchange's
+ * errors. */
+int ctl_capture(const struct ctl_target *t, const struct ctl_capture_req *q,
+		int (*frame)(void *ctx, const struct control_cap_frame *f, const uint8_t *data),
+		void *ctx, struct ctl_capture_res *res);
+
 /* Type "quit" (no answer awaited).  0 or -errno. */
 int ctl_quit(const char *sock);
 /* Print "section.name value" lines as one JSON object. */

@@ -69,7 +69,8 @@ struct pkt {
 	struct pkt_pool *pool;  /* where to return it */
 	uint64_t nf_data;       /* free for the function (e.g. a flow index) */
 	uint64_t rx_ts;         /* receive time (ns) if the port knows it (pcap), else 0 */
-	uint8_t reserved[8];
+	uint8_t nf_why;         /* why the function dropped it, +1 (dataplane/capture.h) */
+	uint8_t reserved[7];
 } sys_cache_aligned;
 
 _Static_assert(sizeof(struct pkt) == PKT_META_SIZE, "metadata must be one cache line");

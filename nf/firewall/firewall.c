@@ -39,6 +39,7 @@
 static inline void fw_drop(struct fw *fw, struct pkt *p, enum fw_drop why)
 {
 	p->out_port = PKT_DROP;
+	cap_set_why(p, why);
 	fw->c.dropped++;
 	fw->c.drop[why]++;
 	fw->c.port[p->port & (PORT_MAX - 1)].dropped++;
@@ -763,5 +764,7 @@ static const struct nf_ops fw_ops = {
 	.stats = fw_stats,
 	.destroy = fw_destroy,
 	.flow_next = fw_flow_next,
+	.drop_names = fw_drop_names,
+	.n_drop_names = FW_DROP_COUNT,
 };
 NF_REGISTER(fw_ops);

@@ -3,7 +3,7 @@
 #include "nf/firewall/fw.h"
 #include "nf/firewall/fw_cls.h"
 
-static const char *const drop_names[FW_DROP_COUNT] = {
+const char *const fw_drop_names[FW_DROP_COUNT] = {
 #define FW_DROP_NAME_(n, s) s,
 	FW_DROPS(FW_DROP_NAME_)
 #undef FW_DROP_NAME_
@@ -35,7 +35,7 @@ void fw_stats_write(struct fw *fw, struct stats_writer *w)
 	stats_u64(w, "flows_reopened", c->flows_reopened);
 	stats_u64(w, "flows_early_dropped", c->flows_early_dropped);
 	for (int i = 0; i < FW_DROP_COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
+		snprintf(name, sizeof(name), "drop_%s", fw_drop_names[i]);
 		stats_u64(w, name, c->drop[i]);
 	}
 	stats_u64(w, "drop_invalid_out_of_window", c->invalid_window);

@@ -58,5 +58,7 @@ struct fw_counters {
 
 struct fw;
 void fw_stats_write(struct fw *fw, struct stats_writer *w);
+/* The reasons' names, by enum fw_drop (nf_ops.drop_names). */
+extern const char *const fw_drop_names[FW_DROP_COUNT];
 
 #endif

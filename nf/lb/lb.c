@@ -50,6 +50,7 @@
 static inline void lb_drop(struct lb *l, struct pkt *p, enum lb_drop why)
 {
 	p->out_port = PKT_DROP;
+	cap_set_why(p, why);
 	l->c.dropped++;
 	l->c.drop[why]++;
 }
@@ -682,6 +683,8 @@ static const struct nf_ops lb_ops = {
 	.stats = lb_stats,
 	.destroy = lb_destroy,
 	.flow_next = lb_flow_next,
+	.drop_names = lb_drop_names,
+	.n_drop_names = LB_DROP_COUNT,
 	.control = lb_control,
 };
 NF_REGISTER(lb_ops);

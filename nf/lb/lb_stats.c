@@ -4,7 +4,7 @@
 
 #include "nf/drop_stats.h"
 
-static const char *const drop_names[LB_DROP_COUNT] = {NF_DROP_NAMES(LB_DROPS)};
+const char *const lb_drop_names[LB_DROP_COUNT] = {NF_DROP_NAMES(LB_DROPS)};
 
 static void counters(struct stats_writer *w, const char *prefix, const struct lb_counters *c)
 {
@@ -64,7 +64,7 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "too_big_not_answered", c->too_big_not_answered);
 	stats_u64(w, "mtu", lc->mtu);
 	stats_u64(w, "dropped", c->dropped);
-	nf_drop_stats_write(w, "", drop_names, c->drop, LB_DROP_COUNT);
+	nf_drop_stats_write(w, "", lb_drop_names, c->drop, LB_DROP_COUNT);
 
 	stats_section(w, "lb_vip");
 	for (uint32_t v = 0; v < lc->n_vips; v++) {

@@ -58,6 +58,8 @@ struct lb_global {
 
 struct lb;
 struct lb_conf;
+/* The reasons' names, by enum lb_drop (nf_ops.drop_names). */
+extern const char *const lb_drop_names[LB_DROP_COUNT];
 void lb_stats_write(struct lb *l, struct stats_writer *w);
 
 /* Vip `v`'s counters as reported: its own, plus its backends' packets and

@@ -953,5 +953,7 @@ static const struct nf_ops nat_ops = {
 	.stats = nat_stats,
 	.destroy = nat_destroy,
 	.flow_next = nat_flow_next,
+	.drop_names = nat_drop_names,
+	.n_drop_names = NAT_DROP_COUNT,
 };
 NF_REGISTER(nat_ops);

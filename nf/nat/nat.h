@@ -76,6 +76,7 @@ struct nat {
 static inline void nat_drop(struct nat *n, struct pkt *p, enum nat_drop why)
 {
 	p->out_port = PKT_DROP;
+	cap_set_why(p, why);
 	n->c.dropped++;
 	n->c.drop[why]++;
 }

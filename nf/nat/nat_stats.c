@@ -4,7 +4,7 @@
 
 #include "nf/drop_stats.h"
 
-static const char *const drop_names[NAT_DROP_COUNT] = {NF_DROP_NAMES(NAT_DROPS)};
+const char *const nat_drop_names[NAT_DROP_COUNT] = {NF_DROP_NAMES(NAT_DROPS)};
 
 static const char *const cls_names[NAT_CLS_COUNT] = {"tcp", "udp", "icmp"};
 
@@ -44,7 +44,7 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "ipv6_passed", c->ipv6_passed);
 	stats_u64(w, "non_ip_passed", c->non_ip_passed);
 	stats_u64(w, "dropped", c->dropped);
-	nf_drop_stats_write(w, "", drop_names, c->drop, NAT_DROP_COUNT);
+	nf_drop_stats_write(w, "", nat_drop_names, c->drop, NAT_DROP_COUNT);
 	nat_frag_stats_write(&n->frag, w);
 
 	/* Ports in use per address and class: where exhaustion comes from.

@@ -55,6 +55,8 @@ struct nat_counters {
 };
 
 struct nat;
+/* The reasons' names, by enum nat_drop (nf_ops.drop_names). */
+extern const char *const nat_drop_names[NAT_DROP_COUNT];
 void nat_stats_write(struct nat *n, struct stats_writer *w);
 
 #endif

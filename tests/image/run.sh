@@ -73,6 +73,23 @@
 #                  and --match cut it; fwd answers it keeps no flows
 #   flows-20k      20,000 UDP flows into that image: `nfbox flows` gets
 #                  every one, in many console rounds (root, scapy)
+#   capture-rx     that firewall image between two taps: `nfbox capture
+#                  --port inside --dir rx --count 40` while 40 UDP frames go
+#                  in (and 40 into outside): tshark reads 40 frames, byte for
+#                  byte the ones sent (tests/image/capture_send.py)
+#   capture-tx-drop  `--port outside --dir tx,drop --count 80`: the 40
+#                  forwarded frames (outbound) and the 40 the policy drops,
+#                  each commented "drop: firewall:policy", bytes as sent
+#   reload-large   a firewall image (--mem 256) reloads a config with a
+#                  1M-entry set (~13 MiB, past the old 8 MiB cap;
+#                  RELOAD_LARGE_ENTRIES to change): "reload ok", the new
+#                  rules in force.  Slow under TCG (the serial console moves
+#                  ~60 KB/s: ~4-5 min), so it runs with RELOAD_LARGE=1 only
+#   reload-nomem   the same config into an image with --mem 16: refused at
+#                  "reload begin" (no memory), nothing sent, rules unchanged
+#   capture-errors an unknown port names the ports; a second capture while
+#                  one runs is refused; a target that is not running, a
+#                  missing -w and a bad --dir are clear errors
 #   expiry-idle    a firewall image with a 2 s UDP timeout, between two taps:
 #                  a UDP flow opens, then nothing arrives for 4 s; the image
 #                  halts, its timer wakes it for the expiry (idle.wake_timer
@@ -833,13 +850,94 @@ flows_test() {
 		fi
 	fi
 }
+# ---- nfbox capture ---------------------------------------------------------------
+# hexdump FILE: the frames' bytes as tshark dumps them (no timestamps).
+hexdump() { tshark -r "$1" -x 2>/dev/null | grep -E '^[0-9a-f]{4}  '; }
+capture_test() {
+	local conf=$WORK/flows.conf name=capture$$ log=$WORK/capture.log t0=nfbc$$a t1=nfbc$$b
+	local in=$WORK/capture.in bad=""
+	mkdir -p "$in"
+	start_image capture-rx "$log" "ready in" "$WORK/fw.img" --config "$conf" \
+		--net "tap:$t0" --net "tap:$t1" --name "$name" || return
+	local pid=$PID
+	for t in $t0 $t1; do
+		ip link set "$t" up
+		sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1" 2>/dev/null
+	done
+	local s0 s1
+	s0=$(date +%s.%N)
+	"$NFBOX" capture "$name" --port inside --dir rx --count 40 -w "$WORK/rx.pcapng" \
+		>"$WORK/cap-rx.out" 2>&1 &
+	local cpid=$!
+	PIDS+=("$cpid")
+	sleep 1
+	# While it runs: a second capture is refused.
+	"$NFBOX" capture "$name" --port outside -w "$WORK/busy.pcapng" >"$WORK/cap-busy.out" 2>&1
+	local busy_rc=$?
+	/usr/bin/python3 tests/image/capture_send.py "$t0" "$t1" "$in" 40 2>"$WORK/cap-send.err"
+	wait_exit "$cpid" >/dev/null
+	local rx_rc=$?
+	s1=$(date +%s.%N)
+	if [ $rx_rc != 0 ]; then
+		ko capture-rx "exit $rx_rc: $(tr '\n' ' ' <"$WORK/cap-rx.out")"
+	elif [ "$(tshark -r "$WORK/rx.pcapng" 2>/dev/null | wc -l)" != 40 ]; then
+		ko capture-rx "tshark reads $(tshark -r "$WORK/rx.pcapng" 2>&1 | wc -l) frames, want 40: $(tr '\n' ' ' <"$WORK/cap-rx.out")"
+	elif [ "$(hexdump "$WORK/rx.pcapng")" != "$(hexdump "$in/sent.pcap")" ]; then
+		ko capture-rx "the frames differ from those sent"
+	else
+		ok capture-rx "40 frames as sent, $(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.1f s", b - a }'); $(grep -o '[0-9]* lost' "$WORK/cap-rx.out")"
+	fi
+	"$NFBOX" capture "$name" --port outside --dir tx,drop --count 80 -w "$WORK/txd.pcapng" \
+		>"$WORK/cap-txd.out" 2>&1 &
+	cpid=$!
+	PIDS+=("$cpid")
+	sleep 1
+	/usr/bin/python3 tests/image/capture_send.py "$t0" "$t1" "$in" 40 2>>"$WORK/cap-send.err"
+	wait_exit "$cpid" >/dev/null
+	local txd_rc=$?
+	local drops tx
+	drops=$(tshark -r "$WORK/txd.pcapng" -Y 'frame.comment == "drop: firewall:policy"' 2>/dev/null | wc -l)
+	tx=$(tshark -r "$WORK/txd.pcapng" -Y 'frame.packet_flags_direction == 2 && !frame.comment' 2>/dev/null | wc -l)
+	if [ $txd_rc != 0 ]; then
+		ko capture-tx-drop "exit $txd_rc: $(tr '\n' ' ' <"$WORK/cap-txd.out")"
+	elif [ "$drops" != 40 ] || [ "$tx" != 40 ]; then
+		ko capture-tx-drop "$tx outbound and $drops 'drop: firewall:policy' frames, want 40 and 40"
+	elif [ "$(tshark -r "$WORK/txd.pcapng" -Y 'frame.comment' -w "$WORK/d.pcapng" 2>/dev/null; hexdump "$WORK/d.pcapng")" != "$(hexdump "$in/dropped.pcap")" ] ||
+		[ "$(tshark -r "$WORK/txd.pcapng" -Y '!frame.comment' -w "$WORK/t.pcapng" 2>/dev/null; hexdump "$WORK/t.pcapng")" != "$(hexdump "$in/sent.pcap")" ]; then
+		ko capture-tx-drop "the frames differ from those sent"
+	else
+		ok capture-tx-drop "40 forwarded (outbound), 40 dropped with their reason, bytes as sent"
+	fi
+	# Errors.
+	"$NFBOX" capture "$name" --port nope -w "$WORK/x.pcapng" >"$WORK/cap-e1.out" 2>&1
+	local e1=$?
+	"$NFBOX" capture nosuch$$ --port inside -w "$WORK/x.pcapng" >"$WORK/cap-e2.out" 2>&1
+	local e2=$?
+	"$NFBOX" capture "$name" --port inside >"$WORK/cap-e3.out" 2>&1
+	local e3=$?
+	"$NFBOX" capture "$name" --port inside --dir sideways -w "$WORK/x.pcapng" >"$WORK/cap-e4.out" 2>&1
+	local e4=$?
+	stop_image "$pid" >/dev/null
+	[ $busy_rc = 1 ] && grep -q "busy: another capture is running" "$WORK/cap-busy.out" || bad="$bad busy: rc $busy_rc $(cat "$WORK/cap-busy.out");"
+	[ $e1 = 1 ] && grep -q "no port 'nope' (ports: inside outside)" "$WORK/cap-e1.out" || bad="$bad unknown port: rc $e1 $(cat "$WORK/cap-e1.out");"
+	[ $e2 = 1 ] && grep -q "no image named 'nosuch$$'" "$WORK/cap-e2.out" || bad="$bad not running: rc $e2 $(cat "$WORK/cap-e2.out");"
+	[ $e3 = 2 ] && grep -q -- "-w FILE is required" "$WORK/cap-e3.out" || bad="$bad no -w: rc $e3 $(cat "$WORK/cap-e3.out");"
+	[ $e4 = 2 ] && grep -q -- "--dir 'sideways'" "$WORK/cap-e4.out" || bad="$bad bad --dir: rc $e4 $(cat "$WORK/cap-e4.out");"
+	[ ! -e "$WORK/x.pcapng" ] || bad="$bad a refused capture left its file;"
+	if [ -n "$bad" ]; then ko capture-errors "$bad"; else
+		ok capture-errors "unknown port, busy, not running, no -w, bad --dir"
+	fi
+}
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null &&
 	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
 	export NFBOX_RUN_DIR=$WORK/run
 	flows_test
+	if command -v tshark >/dev/null; then capture_test; else
+		for t in capture-rx capture-tx-drop capture-errors; do sk "$t" "needs tshark (Debian: tshark)"; done
+	fi
 	unset NFBOX_RUN_DIR
 else
-	for t in flows-match-replay flows-20k; do
+	for t in flows-match-replay flows-20k capture-rx capture-tx-drop capture-errors; do
 		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
 	done
 fi
@@ -851,6 +949,59 @@ else
 	for t in reload-bad reload-cut reload-corrupt reload-verdict expiry-idle; do
 		sk "$t" "needs root, /dev/net/tun, ip(8) and /usr/bin/python3 with scapy (Debian: iproute2 python3-scapy)"
 	done
+fi
+
+# ---- reloads past 8 MiB -------------------------------------------------------------
+reload_large() {
+	local n=${RELOAD_LARGE_ENTRIES:-1000000} conf=$WORK/big.conf
+	/usr/bin/python3 -c '
+import sys
+n = int(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    f.write("port 0 name inside\nport 1 name outside\ndefault accept\nset big {\n")
+    for i in range(n):
+        f.write("10.%d.%d.%d\n" % (i >> 16 & 255, i >> 8 & 255, i & 255))
+    f.write("}\ndrop from outside src @big\n")' "$n" "$conf"
+	local bytes
+	bytes=$(stat -c %s "$conf")
+	# reload-nomem: too little memory is refused before anything is sent.
+	if start_image reload-nomem "$WORK/rn.log" "ready in" "$WORK/fw.img" --config config/examples/firewall.conf \
+		--mem 16 --name rnomem$$; then
+		local pid=$PID before after out rc
+		before=$(stat_of "rnomem$$" firewall.rules)
+		out=$("$NFBOX" reload "rnomem$$" "$conf" 2>&1)
+		rc=$?
+		after=$(stat_of "rnomem$$" firewall.rules)
+		stop_image "$pid" >/dev/null
+		if [ $rc = 1 ] && grep -q "no memory for [0-9]* bytes of config" <<<"$out" && [ -n "$before" ] && [ "$before" = "$after" ]; then
+			ok reload-nomem "refused at once: $(grep -o 'no memory for [0-9]* bytes' <<<"$out"); rules still $after"
+		else
+			ko reload-nomem "rc $rc: $out; rules '$before' -> '$after'"
+		fi
+	fi
+	if [ "${RELOAD_LARGE:-0}" != 1 ]; then
+		sk reload-large "$n-entry set, $bytes bytes over the serial console: minutes under TCG (RELOAD_LARGE=1 runs it)"
+		return
+	fi
+	start_image reload-large "$WORK/rl.log" "ready in" "$WORK/fw.img" --config config/examples/firewall.conf \
+		--mem 256 --name rlarge$$ || return
+	local pid=$PID t0 t1 out rc rules
+	t0=$(date +%s.%N)
+	out=$("$NFBOX" reload "rlarge$$" "$conf" 2>&1)
+	rc=$?
+	t1=$(date +%s.%N)
+	rules=$(stat_of "rlarge$$" firewall.rules)
+	stop_image "$pid" >/dev/null
+	if [ $rc = 0 ] && grep -qF "reload ok ($conf, $bytes bytes" <<<"$out" && [ "$bytes" -gt 8388608 ] && [ "$rules" = 1 ]; then
+		ok reload-large "$n entries, $bytes bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f s", b - a }'): $(grep -o 'received in.*' <<<"$out")"
+	else
+		ko reload-large "rc $rc: $out; firewall.rules '$rules' (want 1)"
+	fi
+}
+if [ -f "$WORK/fw.img" ]; then
+	export NFBOX_RUN_DIR=$WORK/run
+	reload_large
+	unset NFBOX_RUN_DIR
 fi
 
 # ---- nfbox export libvirt, and libvirtd running the domain (tests/image/libvirt.sh) ----

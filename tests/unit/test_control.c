@@ -99,6 +99,7 @@ struct console {
 	char got_name[64];
 	char got_text[256];
 	size_t got_len;
+	uint32_t got_crc;
 	unsigned nf_calls;
 	int nf_rc;
 	char got_cmd[128];
@@ -134,9 +135,10 @@ static int c_reload(void *ctx, const char *name, const char *text, size_t len, u
 	struct console *c = ctx;
 	c->reloads++;
 	snprintf(c->got_name, sizeof(c->got_name), "%s", name);
-	assert_true(len < sizeof(c->got_text));
-	memcpy(c->got_text, text, len);
+	/* The start of the text, its length and its CRC (a large one too). */
+	memcpy(c->got_text, text, len < sizeof(c->got_text) ? len : sizeof(c->got_text));
 	c->got_len = len;
+	c->got_crc = control_crc32(0, text, len);
 	*n_errors = c->reload_errors;
 	return c->reload_rc;
 }
@@ -289,10 +291,65 @@ static void test_reload_ok(void **state)
 	assert_int_equal(c->got_len, len - 8);
 	assert_memory_equal(c->got_text, blob + 8, len - 8);
 	char want[96];
-	snprintf(want, sizeof(want), "nfbox: reload: receiving %zu bytes\n", len);
+	snprintf(want, sizeof(want), "nfbox: reload: receiving %zu bytes (data lines of up to %u bytes)\n",
+		 len, CONTROL_CHUNK_LONG);
 	assert_non_null(strstr(c->out, want));
 	snprintf(want, sizeof(want), "nfbox: reload ok (fw.conf, %zu bytes, received in ", len - 8);
 	assert_non_null(strstr(c->out, want));
+}
+
+/* A blob past the old 8 MiB limit, in long data lines (CONTROL_CHUNK_LONG
+ * bytes each, as `nfbox reload` sends them to an image that says it takes
+ * them), arrives whole; a long line that is not a data line is still
+ * ignored, and a data line longer than CONTROL_DATA_LINE_MAX spoils the
+ * transfer. */
+static void test_reload_large_long_lines(void **state)
+{
+	struct console *c = *state;
+	const size_t len = (12u << 20) + 5;
+	char *blob = malloc(len);
+	assert_non_null(blob);
+	memcpy(blob, "big.conf", 9);
+	for (size_t i = 9; i < len; i++)
+		blob[i] = (char)('a' + i % 26);
+	char line[CONTROL_DATA_LINE_MAX + 64];
+	snprintf(line, sizeof(line), "reload begin %zu %08x\n", len, control_crc32(0, blob, len));
+	type(c, line);
+	assert_true(control_server_receiving(&c->srv));
+	for (size_t off = 0; off < len; off += CONTROL_CHUNK_LONG) {
+		size_t n = len - off < CONTROL_CHUNK_LONG ? len - off : CONTROL_CHUNK_LONG;
+		int k = sprintf(line, "reload data ");
+		control_b64_encode(blob + off, n, line + k);
+		assert_true(strlen(line) <= CONTROL_DATA_LINE_MAX);
+		strcat(line, "\n");
+		for (const char *p = line; *p; p++)
+			control_server_putc(&c->srv, *p);
+	}
+	clear(c);
+	type(c, "reload end\n");
+	assert_int_equal(c->reloads, 1);
+	assert_int_equal(c->got_len, len - 9);
+	assert_int_equal(c->got_crc, control_crc32(0, blob + 9, len - 9));
+	assert_non_null(strstr(c->out, "nfbox: reload ok (big.conf, "));
+	/* Not a data line: ignored, even within the data line limit. */
+	clear(c);
+	snprintf(line, sizeof(line), "stats %0100d\n", 1);
+	type(c, line);
+	assert_int_equal(c->stats_calls, 0);
+	assert_non_null(strstr(c->out, "longer than 63 characters is ignored"));
+	/* A data line past its limit spoils the transfer. */
+	clear(c);
+	type(c, "reload begin 10 00000000\n");
+	memset(line, 'A', sizeof(line));
+	memcpy(line, "reload data ", 12);
+	line[CONTROL_DATA_LINE_MAX + 8] = '\n';
+	line[CONTROL_DATA_LINE_MAX + 9] = '\0';
+	type(c, line);
+	type(c, "reload end\n");
+	assert_non_null(strstr(c->out, "data line longer than"));
+	assert_non_null(strstr(c->out, "reload rejected (transfer failed)"));
+	assert_int_equal(c->reloads, 1);
+	free(blob);
 }
 
 static void test_reload_rejected_by_the_function(void **state)
@@ -367,15 +424,15 @@ static void test_reload_bad_lines_spoil_once(void **state)
 	assert_non_null(strstr(c->out, "more data than announced"));
 	clear(c);
 	/* An overlong data line spoils the transfer. */
-	char line[200];
+	char line[CONTROL_DATA_LINE_MAX + 40];
 	memset(line, 'A', sizeof(line));
 	memcpy(line, "reload data ", 12);
-	line[100] = '\n';
-	line[101] = '\0';
+	line[CONTROL_DATA_LINE_MAX + 4] = '\n';
+	line[CONTROL_DATA_LINE_MAX + 5] = '\0';
 	type(c, "reload begin 3 0\n");
 	type(c, line);
 	type(c, "reload end\n");
-	assert_non_null(strstr(c->out, "a data line longer than 63 characters"));
+	assert_non_null(strstr(c->out, "a data line longer than 1036 characters"));
 	assert_int_equal(c->reloads, 0);
 }
 
@@ -399,10 +456,10 @@ static void test_reload_framing_errors(void **state)
 	}
 	clear(c);
 	type(c, "reload begin 0 0\n");
-	assert_non_null(strstr(c->out, "0 bytes: want 1 to 8388608"));
+	assert_non_null(strstr(c->out, "0 bytes: want 1 to 67108864"));
 	clear(c);
-	type(c, "reload begin 8388609 0\n");
-	assert_non_null(strstr(c->out, "8388609 bytes: want 1 to 8388608"));
+	type(c, "reload begin 67108865 0\n");
+	assert_non_null(strstr(c->out, "67108865 bytes: want 1 to 67108864"));
 	assert_false(control_server_receiving(&c->srv));
 }
 
@@ -477,6 +534,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_is_never_run_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_large_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_rejected_by_the_function, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_bad_crc_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_cut_off_changes_nothing, setup, teardown),
