@@ -146,6 +146,19 @@ static inline bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
+/* Kick the device if it asked to be told when avail->idx moved from old_idx
+ * to new_idx (its avail_event, or without EVENT_IDX its NO_NOTIFY flag). */
+static inline void vq_kick_if_asked(struct vq *vq, uint16_t new_idx, uint16_t old_idx)
+{
+	bool kick = vq->event_idx
+		? vq_need_event(*vq->avail_event, new_idx, old_idx)
+		: !(*(volatile const uint16_t *)&vq->used->flags & VRING_USED_F_NO_NOTIFY);
+	if (kick) {
+		vq->kicks++;
+		vq->notify(vq);
+	}
+}
+
 /*
  * Expose what vq_push_avail() placed and kick the device if it asked for it:
  * at most one notification per call (per burst).
@@ -168,13 +181,7 @@ static inline void vq_publish(struct vq *vq)
 	 * avail->idx" when it re-enables notifications. */
 	sys_mb();
 	vq->kicked_idx = new_idx;
-	bool kick = vq->event_idx
-		? vq_need_event(*vq->avail_event, new_idx, old_idx)
-		: !(*(volatile const uint16_t *)&vq->used->flags & VRING_USED_F_NO_NOTIFY);
-	if (kick) {
-		vq->kicks++;
-		vq->notify(vq);
-	}
+	vq_kick_if_asked(vq, new_idx, old_idx);
 }
 
 /*
@@ -195,13 +202,7 @@ static inline void vq_kick_recheck(struct vq *vq)
 		return;
 	(void)*(volatile const uint32_t *)vq->fence_addr;
 	vq->fenced_idx = new_idx;
-	bool kick = vq->event_idx
-		? vq_need_event(*vq->avail_event, new_idx, old_idx)
-		: !(*(volatile const uint16_t *)&vq->used->flags & VRING_USED_F_NO_NOTIFY);
-	if (kick) {
-		vq->kicks++;
-		vq->notify(vq);
-	}
+	vq_kick_if_asked(vq, new_idx, old_idx);
 }
 
 /*
