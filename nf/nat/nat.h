@@ -72,6 +72,11 @@ struct nat {
 	uint32_t reclaim_at;    /* where the port reclaim's walk goes on (nat_reclaim_port) */
 };
 
+/* The first entry of the hairpinned query session an inside answer `p`
+ * (its key in NAT_ZONE_HAIRPIN) replies to, if live; else NULL.  NAT44
+ * and NAT64 echo answers both go back to their sender through it. */
+struct ft_entry *nat_hairpin_query_of(struct nat *n, const struct pkt *p, uint64_t now);
+
 /* ---- verdicts ------------------------------------------------------------- */
 static inline void nat_drop(struct nat *n, struct pkt *p, enum nat_drop why)
 {

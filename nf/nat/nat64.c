@@ -178,14 +178,7 @@ static void nat64_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e
  * identifier. */
 static void nat64_hairpin_answer(struct nat *n, struct pkt *p, uint64_t now)
 {
-	struct flow_key k;
-	int dir = -1;
-	int32_t x = FT_MISS;
-	struct ft_entry *f = NULL;
-	if (flow_key_from_pkt(p, NAT_ZONE_HAIRPIN, &k) == 0)
-		x = ft_lookup(n->cn.ft, &k, flow_hash(&k), now, &dir);
-	if (x >= 0 && dir == FT_DIR_REPLY)
-		f = conn2_first_of(&n->cn, (uint32_t)x, conn2_tick(now));
+	struct ft_entry *f = nat_hairpin_query_of(n, p, now);
 	if (!f || f->key.family == FLOW_FAMILY_V4) {
 		nat_drop(n, p, NAT_DROP_NO_MAPPING);
 		return;
