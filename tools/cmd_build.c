@@ -366,6 +366,7 @@ static int link_twice(const struct build *b, const char *cfgo, const char *k0o, 
 
 /* The image from the linked `elf`: stripped unless --debug (the table
  * above is what backtraces use; QEMU loads only the PT_LOAD segments),
+ * and its symbols file next to it,
  * with .nfbox_info (not loaded) telling `nfbox run` which function's
  * checks a config must pass. */
 static int write_image(const struct build *b, const char *elf)
@@ -387,6 +388,15 @@ static int write_image(const struct build *b, const char *elf)
 		return 1;
 	}
 	chmod(b->out, 0755);
+	/* IMAGE.sym: symbols and DWARF for gdb on a running image
+	 * (`nfbox run --gdb`); the image itself stays small. */
+	char sym[PATH_MAX];
+	snprintf(sym, sizeof(sym), "%s.sym", b->out);
+	char *keep[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), "--only-keep-debug", (char *)elf, sym, NULL};
+	if (run_tool(keep, NULL, NULL)) {
+		fprintf(stderr, PROG ": cannot write %s\n", sym);
+		return 1;
+	}
 	struct stat sb;
 	stat(b->out, &sb);
 	printf("%s: %s image, %lld KiB%s%s\n", b->out, b->nf_name ? b->nf_name : b->nf_arg,
@@ -404,7 +414,8 @@ static const struct opt build_opt[] = {
 	OPT_STRING("--config", struct build_args, config, "FILE", NULL),
 	OPT_STRING("-o", struct build_args, out, "IMAGE", "output (default NF.img)"),
 	OPT_FLAG("--debug", struct build_args, debug,
-		 "keep the ELF symbol table (for gdb); backtraces work either way"),
+		 "keep the ELF symbol table in the image too (IMAGE.sym always\n"
+		 "has it, with DWARF, for gdb); backtraces work either way"),
 	OPT_END,
 };
 

@@ -2,7 +2,7 @@
 /*
  * nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]
  *           [--machine microvm|microvm-pcie|q35] [--queue-size N] [--pin CPU] [--rt PRIO]
- *           [--log FILE] [--append ARGS]
+ *           [--log FILE] [--append ARGS] [--gdb PORT [--gdb-wait]]
  *
  * Boots an image under QEMU and stays with it until it ends:
  *   - KVM when /dev/kvm can be opened (-cpu host,-arch-capabilities: QEMU
@@ -33,6 +33,9 @@
  *     counters and exits), then stop QEMU if it does not end within 3 s.
  *     QEMU runs in its own process group, so Ctrl-C reaches only us, and
  *     dies with us (PR_SET_PDEATHSIG);
+ *   - --gdb PORT: QEMU's gdb stub on 127.0.0.1:PORT (--gdb-wait: stopped
+ *     before the first instruction); `nfbox build` leaves IMAGE.sym, the
+ *     symbols and DWARF gdb wants, next to the image;
  *   - --pin CPU runs QEMU, all its threads, on that CPU; --rt PRIO at
  *     SCHED_FIFO priority PRIO (`nfbox chain up` gives images that share a
  *     core rising priorities down the chain: see topology/README.md), only
@@ -59,6 +62,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "tools/cfgblob.h"
 #include "tools/cmd.h"
@@ -175,8 +181,8 @@ struct run_args {
 	const char *config, *log, *machine, *append, *control, *name, *bios;
 	const char *nets[MAX_NETS];
 	const char *extra[32];
-	int n_nets, n_extra, pin, rt;
-	bool dry, no_check;
+	int n_nets, n_extra, pin, rt, gdb;
+	bool dry, no_check, gdb_wait;
 	unsigned queue_size; /* 0: by backend */
 	unsigned mem;
 };
@@ -228,6 +234,11 @@ static const struct opt run_opt[] = {
 		   "(a loaded image halts for a batch of frames at most N us,\n"
 		   "default 200; 0: off), nfbox.pool=N (packet buffers),\n"
 		   "nfbox.verbose=1 (boot timing)"),
+	OPT_INT("--gdb", struct run_args, gdb, 1, 65535, "PORT",
+		"QEMU's gdb stub on 127.0.0.1:PORT; symbols in IMAGE.sym"),
+	OPT_FLAG("--gdb-wait", struct run_args, gdb_wait,
+		 "with --gdb: the vCPU waits for gdb's 'continue' before\n"
+		 "the image's first instruction"),
 	OPT_LIST("--qemu-arg", struct run_args, extra, n_extra, 32, "ARG", NULL),
 	OPT_FLAG("--no-check", struct run_args, no_check,
 		 "hand the config over unchecked (tests of the image's checks)"),
@@ -240,7 +251,8 @@ static const struct opts run_opts = {
 	.usage = "usage: nfbox run IMAGE [--config FILE] --net SPEC ... [--mem MB]\n"
 		 "                 [--machine microvm|microvm-pcie|q35] [--queue-size N]\n"
 		 "                 [--pin CPU] [--rt PRIO] [--log FILE] [--name NAME | --control SOCK]\n"
-		 "                 [--append ARGS] [--bios FILE] [--no-check] [--dry-run]\n\n"
+		 "                 [--append ARGS] [--bios FILE] [--gdb PORT [--gdb-wait]]\n"
+		 "                 [--no-check] [--dry-run]\n\n"
 		 "Boot IMAGE (from 'nfbox build') and stay with it until it stops.  The exit\n"
 		 "status is the image's: 0 after 'quit', 1 for a rejected config, 3 for a crash.\n\n"
 		 "  --net vhost-user:SOCKET       a NIC whose backend listens on SOCKET\n"
@@ -520,8 +532,48 @@ static int qemu_argv(const struct run_args *a, struct argv_b *q)
 	int rc = add_nics(q, &vm);
 	if (rc)
 		return rc;
+	if (a->gdb) {
+		add(q, "-gdb");
+		add(q, "tcp:127.0.0.1:%d", a->gdb);
+		if (a->gdb_wait)
+			add(q, "-S");
+	}
 	for (int i = 0; i < a->n_extra; i++)
 		add(q, "%s", a->extra[i]);
+	return 0;
+}
+
+/* --gdb: the port must be free (QEMU's own message would come after the
+ * NICs are set up and say little), and the user is told how to attach. */
+static int gdb_prepare(const struct run_args *a)
+{
+	if (a->gdb_wait && !a->gdb) {
+		fprintf(stderr, PROG ": --gdb-wait needs --gdb PORT\n");
+		return 2;
+	}
+	if (!a->gdb || a->dry)
+		return 0;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)a->gdb),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int rc = s < 0 ? -1 : bind(s, (struct sockaddr *)&sin, sizeof(sin));
+	int err = errno;
+	if (s >= 0)
+		close(s);
+	if (rc) {
+		fprintf(stderr, PROG ": --gdb %d: cannot listen on 127.0.0.1:%d: %s\n", a->gdb, a->gdb,
+			strerror(err));
+		return 1;
+	}
+	char sym[PATH_MAX];
+	snprintf(sym, sizeof(sym), "%s.sym", a->image);
+	bool have_sym = access(sym, R_OK) == 0;
+	fprintf(stderr, PROG ": gdb stub on 127.0.0.1:%d%s: gdb %s -ex 'target remote 127.0.0.1:%d'\n",
+		a->gdb, a->gdb_wait ? " (waiting for 'continue')" : "", have_sym ? sym : a->image, a->gdb);
+	if (!have_sym)
+		fprintf(stderr, PROG ": no %s next to the image (built before symbols files?): "
+				"rebuild it with 'nfbox build' for names and source lines\n",
+			sym);
 	return 0;
 }
 
@@ -793,7 +845,8 @@ static int run_run(int argc, char **argv)
 	char name_sock[SOCK_MAX];
 	struct argv_b q = {{0}, 0};
 	int rc;
-	if ((rc = control_socket(&a, name_sock)) || (rc = stage_config(&a)) || (rc = qemu_argv(&a, &q))) {
+	if ((rc = gdb_prepare(&a)) || (rc = control_socket(&a, name_sock)) || (rc = stage_config(&a)) ||
+	    (rc = qemu_argv(&a, &q))) {
 		argv_free(&q);
 		return rc;
 	}

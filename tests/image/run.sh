@@ -623,6 +623,80 @@ else
 	done
 fi
 
+# ---- gdb on a running image (nfbox run --gdb) ------------------------------------------
+# gdb_test: the image waits for gdb before its first instruction; gdb, fed
+# IMAGE.sym, stops in the function's configure step (boot), then on its
+# packet path when a frame comes in on tap 0, with names, arguments and
+# source lines; detached, the image runs on and stops cleanly.
+gdb_test() {
+	local name=gdb-break out=$WORK/gdb-break.out log=$WORK/gdb.log t0=nfbg$$a t1=nfbg$$b port
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$NFBOX" run "$WORK/fwd.img" --net "tap:$t0" --net "tap:$t1" --gdb "$port" --gdb-wait \
+		--log "$log" </dev/null >"$out" 2>&1 &
+	local pid=$! t=0
+	PIDS+=("$pid")
+	until ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; do
+		t=$((t + 1))
+		if [ $t -gt $((TIMEOUT * 10)) ] || ! kill -0 "$pid" 2>/dev/null; then
+			ko "$name" "no gdb stub on port $port: $(tr '\n' ' ' <"$out")"
+			return
+		fi
+		sleep 0.1
+	done
+	# gdb-errors: the port taken, --gdb-wait alone, port 0.
+	local e1 e2 e3 r1 r2 r3
+	e1=$("$NFBOX" run "$WORK/fwd.img" --gdb "$port" 2>&1 </dev/null); r1=$?
+	e2=$("$NFBOX" run "$WORK/fwd.img" --gdb-wait 2>&1 </dev/null); r2=$?
+	e3=$("$NFBOX" run "$WORK/fwd.img" --gdb 0 2>&1 </dev/null); r3=$?
+	if [ $r1 = 1 ] && grep -q "cannot listen on 127.0.0.1:$port: Address already in use" <<<"$e1" &&
+		[ $r2 = 2 ] && grep -q -- "--gdb-wait needs --gdb PORT" <<<"$e2" && [ $r3 = 2 ] && grep -q -- "--gdb" <<<"$e3"; then
+		ok gdb-errors "port taken, --gdb-wait alone and port 0 refused"
+	else
+		ko gdb-errors "rc $r1/$r2/$r3: $e1 | $e2 | $e3"
+	fi
+	# Frames into tap 0 every 0.2 s once the image is up, until gdb is done.
+	(wait_for "$log" "ready in" "$pid" || exit
+	 for t in $t0 $t1; do ip link set "$t" up; sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1"; done
+	 exec /usr/bin/python3 -c '
+import sys, time
+from scapy.all import Ether, IP, UDP, sendp
+f = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1, dport=2)
+while True:
+    sendp(f, iface=sys.argv[1], verbose=False)
+    time.sleep(0.2)' "$t0") >/dev/null 2>&1 &
+	local sender=$!
+	PIDS+=("$sender")
+	local g
+	g=$(timeout "$TIMEOUT" gdb -q -batch -nx "$WORK/fwd.img.sym" -ex "target remote 127.0.0.1:$port" \
+		-ex 'break fwd_configure' -ex continue -ex bt -ex delete -ex 'break fwd_process' -ex continue \
+		-ex 'print b->port' -ex 'print b->n > 0' -ex detach 2>&1)
+	local grc=$?
+	kill "$sender" 2>/dev/null
+	wait_for "$log" "ready in" "$pid"
+	stop_image "$pid"
+	local rc=$?
+	if [ $grc != 0 ]; then
+		ko "$name" "gdb rc $grc: $(tail -n 5 <<<"$g" | tr '\n' ' ')"
+	elif ! grep -q "^Breakpoint 1, fwd_configure (.*) at nf/fwd/fwd.c:[0-9]*" <<<"$g" || ! grep -q "k_app_main () at image/main.c:" <<<"$g"; then
+		ko "$name" "no stop in fwd_configure with its caller: $(head -n 8 <<<"$g" | tr '\n' ' ')"
+	elif ! grep -Eq "^Breakpoint 2(\.[0-9]+)?, fwd_process \(st=.*, b=.*\) at nf/fwd/fwd.c:" <<<"$g" ||
+		! grep -q '^\$1 = 0$' <<<"$g" || ! grep -q '^\$2 = 1$' <<<"$g"; then
+		ko "$name" "no stop in fwd_process for a frame on port 0: $(grep -A3 'Breakpoint 2' <<<"$g" | tr '\n' ' ')"
+	elif [ $rc != 0 ] || ! grep -q '^loop\.' "$log"; then
+		ko "$name" "after detach: exit status $rc, $(tail -n 3 "$log" | tr '\n' ' ')"
+	else
+		ok "$name" "stopped in fwd_configure at boot and in fwd_process on a frame; ran on after detach"
+	fi
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null && command -v gdb >/dev/null &&
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	gdb_test
+else
+	for t in gdb-errors gdb-break; do
+		sk "$t" "needs root, /dev/net/tun, gdb and /usr/bin/python3 with scapy (Debian: gdb iproute2 python3-scapy)"
+	done
+fi
+
 # ---- reload over the console --------------------------------------------------------
 # reload_verdict: a firewall between two taps, reloaded while flow A is open.
 reload_verdict() {
