@@ -70,8 +70,38 @@
 	.asciz "Xen"
 	.quad pvh_start32
 
+/* Multiboot2 for a bootloader: `nfbox build --format raw` puts the image
+ * on a disk that GRUB boots with its `multiboot2` command.  Version 2, not
+ * 1: QEMU's -kernel takes a version-1 header first and refuses it on a
+ * 64-bit ELF file, and knows nothing of version 2, so PVH stays QEMU's
+ * way in.  The header must sit 8-aligned in the file's first 32 KiB: it
+ * opens .text, file offset 4 KiB.  Only the end tag: GRUB loads the ELF's
+ * PT_LOAD segments at their physical addresses and enters at e_entry,
+ * mb_start32 (image.ld).  The machine state it promises (Multiboot2 spec
+ * 3.3) is PVH's: 32-bit protected mode, paging off, flat segments,
+ * interrupts off, %ebx the boot information; %eax says which, and boot.c
+ * reads either. */
+#define MB2_MAGIC 0xe85250d6
+#define MB2_ARCH_I386 0
+#define MB2_HDR_LEN 24
 	.section .text.nfb_entry, "ax", @progbits
+	.balign 8
+multiboot2_header:
+	.long MB2_MAGIC
+	.long MB2_ARCH_I386
+	.long MB2_HDR_LEN
+	.long -(MB2_MAGIC + MB2_ARCH_I386 + MB2_HDR_LEN)
+	.short 0, 0             /* end tag: type 0, flags 0 */
+	.long 8                 /* ... size 8 */
+
 	.code32
+	.globl mb_start32
+	.type mb_start32, @function
+mb_start32:
+	movl %eax, k_boot_mb_magic      /* 0x36d76289; stays 0 under PVH */
+	jmp pvh_start32
+	.size mb_start32, . - mb_start32
+
 	.globl pvh_start32
 	.type pvh_start32, @function
 pvh_start32:

@@ -11,11 +11,12 @@ NFBOX_PKGS_BUILD=(build-essential binutils pkg-config libpcap-dev)
 # taps, procps (pgrep) for the teardown checks, curl and prometheus's
 # promtool for `nfbox metrics`, libvirt's daemon, QEMU driver, virsh and
 # virt-xml-validate (+ xmllint) for `nfbox export libvirt`, gnuplot for
-# `nfbox bench --plot`, gdb for `nfbox run --gdb`.
+# `nfbox bench --plot`, gdb for `nfbox run --gdb`, GRUB (BIOS) and xorriso
+# for `nfbox build --format raw`.
 NFBOX_PKGS_TEST=(libcmocka-dev python3-scapy tshark clang libclang-rt-14-dev
 	qemu-system-x86 dpdk-dev libdpdk-dev iproute2 procps curl prometheus
 	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils
-	gnuplot-nox gdb)
+	gnuplot-nox gdb grub-common grub-pc-bin xorriso)
 # Chains (OVS-DPDK) and benchmarks (valgrind's callgrind, bc in image_size).
 NFBOX_PKGS_ALL=(openvswitch-switch-dpdk valgrind bc)
 

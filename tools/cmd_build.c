@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nfbox build NF [--config FILE] [-o IMAGE] [--debug]
+ * nfbox build NF [--config FILE] [-o IMAGE] [--format elf|raw [--append ARGS]] [--debug]
  *
  * Makes a bootable image for one function by linking prebuilt objects --
  * nothing is compiled here, only binutils run (ld, nm, objcopy):
@@ -35,6 +35,7 @@
 #include "tools/cfgfile.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
+#include "tools/raw_disk.h"
 
 #define PROG "nfbox build"
 
@@ -235,7 +236,8 @@ static void cleanup_tmp(void)
 	if (!tmpdir[0])
 		return;
 	static const char *files[] = {"config.bin", "config.o", "ksyms0.bin", "ksyms0.o",
-				      "ksyms.bin", "ksyms.o", "pass1.elf", "pass2.elf", "info.txt"};
+				      "ksyms.bin", "ksyms.o", "pass1.elf", "pass2.elf", "info.txt",
+				      "image.elf"};
 	char p[PATH_MAX + 32];
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", tmpdir, files[i]);
@@ -270,7 +272,7 @@ struct build {
 	const char *nf_arg;  /* as given: a registered name or a path to an object */
 	const char *nf_name; /* the registered name, or NULL for a path */
 	const char *config, *out;
-	bool debug;
+	bool debug, raw;
 	char base[PATH_MAX], script[PATH_MAX], nfo[PATH_MAX], dflt_out[PATH_MAX];
 };
 
@@ -305,7 +307,8 @@ static int find_inputs(struct build *b)
 	if (!b->out) {
 		const char *base = strrchr(b->nf_arg, '/');
 		base = base ? base + 1 : b->nf_arg;
-		snprintf(b->dflt_out, sizeof(b->dflt_out), "%.*s.img", (int)strcspn(base, "."), base);
+		snprintf(b->dflt_out, sizeof(b->dflt_out), "%.*s.%s", (int)strcspn(base, "."), base,
+			 b->raw ? "raw" : "img");
 		b->out = b->dflt_out;
 	}
 	return 0;
@@ -364,17 +367,24 @@ static int link_twice(const struct build *b, const char *cfgo, const char *k0o, 
 	return 0;
 }
 
-/* The image from the linked `elf`: stripped unless --debug (the table
- * above is what backtraces use; QEMU loads only the PT_LOAD segments),
- * and its symbols file next to it,
- * with .nfbox_info (not loaded) telling `nfbox run` which function's
- * checks a config must pass. */
-static int write_image(const struct build *b, const char *elf)
+/* The function's name: registered, or the object's file name without
+ * directory and suffix. */
+static void nf_short_name(const struct build *b, char name[64])
 {
-	char p_info[TMP_PATH], info_arg[PATH_MAX + 64], info[128];
+	const char *s = strrchr(b->nf_arg, '/') ? strrchr(b->nf_arg, '/') + 1 : b->nf_arg;
+	snprintf(name, 64, "%.*s", (int)strcspn(s, "."), s);
+}
+
+/* The image `img` from the linked `elf`: stripped unless --debug (the
+ * table above is what backtraces use; QEMU loads only the PT_LOAD
+ * segments), with .nfbox_info (not loaded) telling `nfbox run` which
+ * function's checks a config must pass; and OUT.sym next to the output. */
+static int write_image(const struct build *b, const char *elf, const char *img)
+{
+	char p_info[TMP_PATH], info_arg[PATH_MAX + 64], info[128], nf[64];
 	tmp_file(p_info, "info.txt");
-	const char *short_nf = strrchr(b->nf_arg, '/') ? strrchr(b->nf_arg, '/') + 1 : b->nf_arg;
-	int il = snprintf(info, sizeof(info), "nf=%.*s\n", (int)strcspn(short_nf, "."), short_nf);
+	nf_short_name(b, nf);
+	int il = snprintf(info, sizeof(info), "nf=%s\n", nf);
 	if (write_file(p_info, info, (size_t)il, NULL, 0)) {
 		fprintf(stderr, PROG ": cannot write %s\n", p_info);
 		return 1;
@@ -382,12 +392,12 @@ static int write_image(const struct build *b, const char *elf)
 	snprintf(info_arg, sizeof(info_arg), ".nfbox_info=%s", p_info);
 	char *oc[] = {(char *)tool("NFBOX_OBJCOPY", "objcopy"), b->debug ? "--strip-debug" : "--strip-all",
 		      "--add-section", info_arg, "--set-section-flags", ".nfbox_info=noload,readonly",
-		      (char *)elf, (char *)b->out, NULL};
+		      (char *)elf, (char *)img, NULL};
 	if (run_tool(oc, NULL, NULL)) {
-		fprintf(stderr, PROG ": cannot write %s\n", b->out);
+		fprintf(stderr, PROG ": cannot write %s\n", img);
 		return 1;
 	}
-	chmod(b->out, 0755);
+	chmod(img, 0755);
 	/* IMAGE.sym: symbols and DWARF for gdb on a running image
 	 * (`nfbox run --gdb`); the image itself stays small. */
 	char sym[PATH_MAX];
@@ -397,22 +407,33 @@ static int write_image(const struct build *b, const char *elf)
 		fprintf(stderr, PROG ": cannot write %s\n", sym);
 		return 1;
 	}
-	struct stat sb;
-	stat(b->out, &sb);
-	printf("%s: %s image, %lld KiB%s%s\n", b->out, b->nf_name ? b->nf_name : b->nf_arg,
-	       (long long)(sb.st_size + 1023) / 1024, b->config ? ", config " : ", no config",
-	       b->config ? b->config : "");
 	return 0;
 }
 
+/* --format raw: the image (in the temporary directory) on a disk at OUT. */
+static int write_disk(const struct build *b, const char *elf, const char *append)
+{
+	char img[TMP_PATH], nf[64];
+	nf_short_name(b, nf);
+	int rc = write_image(b, elf, tmp_file(img, "image.elf"));
+	return rc ? rc : raw_disk_make(img, nf, append, b->out, tmpdir);
+}
+
 struct build_args {
-	const char *config, *out;
+	const char *config, *out, *format, *append;
 	bool debug;
 };
 
+static const char *const build_formats[] = {"elf", "raw", NULL};
+
 static const struct opt build_opt[] = {
 	OPT_STRING("--config", struct build_args, config, "FILE", NULL),
-	OPT_STRING("-o", struct build_args, out, "IMAGE", "output (default NF.img)"),
+	OPT_STRING("-o", struct build_args, out, "IMAGE", "output (default NF.img, NF.raw for a disk)"),
+	OPT_CHOICE("--format", struct build_args, format, build_formats, "F",
+		   "elf (default: what 'nfbox run' and libvirt boot directly)\n"
+		   "or raw: a disk a BIOS boots (GRUB loads the image)"),
+	OPT_STRING("--append", struct build_args, append, "ARGS",
+		   "raw only: the kernel command line on the disk"),
 	OPT_FLAG("--debug", struct build_args, debug,
 		 "keep the ELF symbol table in the image too (IMAGE.sym always\n"
 		 "has it, with DWARF, for gdb); backtraces work either way"),
@@ -421,14 +442,15 @@ static const struct opt build_opt[] = {
 
 static const struct opts build_opts = {
 	.prog = PROG,
-	.usage = "usage: nfbox build NF [--config FILE] [-o IMAGE] [--debug]\n\n"
+	.usage = "usage: nfbox build NF [--config FILE] [-o IMAGE] [--format elf|raw [--append ARGS]]\n"
+		 "                   [--debug]\n\n"
 		 "Link a unikernel image that runs function NF (fwd, firewall, ...) from the\n"
 		 "prebuilt objects in the library directory; nothing is compiled.  FILE is\n"
 		 "checked first exactly as 'nfbox check NF FILE' would, then baked into the\n"
 		 "image (includes and set files flattened).  A config given to 'nfbox run\n"
 		 "--config' replaces the baked one at boot.\n\n",
 	.opt = build_opt,
-	.help_col = 13,
+	.help_col = 17,
 	.epilog = "\nEnvironment: NFBOX_LIBDIR (image objects), NFBOX_LD, NFBOX_NM, NFBOX_OBJCOPY.\n",
 };
 
@@ -448,9 +470,20 @@ static int build_run(int argc, char **argv)
 		fprintf(stderr, PROG ": which function? (try 'nfbox build --help')\n");
 		return 2;
 	}
-	struct build b = {.nf_arg = argv[1], .config = a.config, .out = a.out, .debug = a.debug};
+	bool raw = a.format && strcmp(a.format, "raw") == 0;
+	if (a.append && !raw) {
+		fprintf(stderr, PROG ": --append is for --format raw (an ELF image gets its command "
+				"line from 'nfbox run --append')\n");
+		return 2;
+	}
+	struct build b = {.nf_arg = argv[1], .config = a.config, .out = a.out, .debug = a.debug,
+			  .raw = raw};
 	int rc = find_inputs(&b);
 	if (rc)
+		return rc;
+	char nf[64];
+	nf_short_name(&b, nf);
+	if (raw && (rc = raw_disk_check(nf, a.append ? a.append : "")))
 		return rc;
 
 	char *blob;
@@ -462,9 +495,15 @@ static int build_run(int argc, char **argv)
 	    (rc = config_objects(blob, blob_len, tmp_file(p_cfgo, "config.o"), tmp_file(p_k0o, "ksyms0.o"))))
 		return rc;
 	free(blob);
-	if ((rc = link_twice(&b, p_cfgo, p_k0o, tmp_file(p_2, "pass2.elf"))))
+	if ((rc = link_twice(&b, p_cfgo, p_k0o, tmp_file(p_2, "pass2.elf"))) ||
+	    (rc = raw ? write_disk(&b, p_2, a.append ? a.append : "") : write_image(&b, p_2, b.out)))
 		return rc;
-	return write_image(&b, p_2);
+	struct stat sb;
+	stat(b.out, &sb);
+	printf("%s: %s %s, %lld KiB%s%s\n", b.out, b.nf_name ? b.nf_name : b.nf_arg,
+	       raw ? "disk (raw, GRUB)" : "image", (long long)(sb.st_size + 1023) / 1024,
+	       b.config ? ", config " : ", no config", b.config ? b.config : "");
+	return 0;
 }
 
 static const struct nfbox_cmd build_cmd = {

@@ -328,6 +328,12 @@ static int run_export(int argc, char **argv)
 							: "one image at a time");
 		return 2;
 	}
+	if (image_is_raw_disk(argv[2])) {
+		fprintf(stderr, PROG ": %s is a disk (nfbox build --format raw); the domain boots the "
+				"image directly: export the ELF image from 'nfbox build'\n",
+			argv[2]);
+		return 2;
+	}
 	return export_libvirt(&a, argv[2]);
 }
 

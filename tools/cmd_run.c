@@ -183,6 +183,7 @@ struct run_args {
 	const char *extra[32];
 	int n_nets, n_extra, pin, rt, gdb;
 	bool dry, no_check, gdb_wait;
+	bool raw; /* IMAGE is a disk from `nfbox build --format raw` */
 	unsigned queue_size; /* 0: by backend */
 	unsigned mem;
 };
@@ -335,6 +336,7 @@ struct vm {
 	const struct run_args *a;
 	bool q35, pcie_microvm; /* PCI machines: virtio-net-pci */
 	bool vhost_user;        /* a NIC is vhost-user: guest RAM it can map */
+	bool raw;               /* a disk the BIOS boots (q35 only) */
 	unsigned ring;          /* ring entries per NIC queue */
 };
 
@@ -342,6 +344,7 @@ static void vm_init(struct vm *vm, const struct run_args *a)
 {
 	vm->a = a;
 	vm->q35 = strcmp(a->machine, "q35") == 0;
+	vm->raw = a->raw;
 	vm->pcie_microvm = strcmp(a->machine, "microvm-pcie") == 0;
 	/* Guest RAM a vhost-user backend can map: a shared memfd.  Only when
 	 * needed: it costs ~60 ms of QEMU start-up here. */
@@ -394,7 +397,8 @@ static void add_machine(struct argv_b *q, const struct vm *vm)
 	 * they interrupt on GSI 5-12).  microvm-pcie keeps ACPI: QEMU 7.2
 	 * builds no PCIe host bridge without it.  q35 keeps ACPI: its MCFG
 	 * gives the image ECAM, half the exits of port CF8 per config access.
-	 * q35: PVH boot through its ROM. */
+	 * q35: PVH boot through its ROM; a raw disk through SeaBIOS (qboot
+	 * boots no disks). */
 	add(q, "-M");
 	add(q, "%s%s%s", vm->q35 ? "q35" : vm->pcie_microvm ? "microvm,pcie=on" : "microvm",
 	    vm->vhost_user ? ",memory-backend=mem" : "",
@@ -405,7 +409,7 @@ static void add_machine(struct argv_b *q, const struct vm *vm)
 		 * firmware runs emulated (kvm_pvm); qboot, QEMU's minimal
 		 * firmware, boots a PVH kernel in ~0.1 s.  --bios default keeps
 		 * SeaBIOS. */
-		if (!bios)
+		if (!bios && !vm->raw)
 			bios = qemu_qboot_rom();
 	}
 	if (bios && strcmp(bios, "default") != 0) {
@@ -440,6 +444,20 @@ static void add_machine(struct argv_b *q, const struct vm *vm)
 static void add_boot(struct argv_b *q, const struct vm *vm)
 {
 	const struct run_args *a = vm->a;
+	if (a->config) {
+		add(q, "-fw_cfg");
+		add(q, "name=opt/nfbox/config,file=%s", cfg_tmp);
+	}
+	if (vm->raw) {
+		/* The BIOS boots the disk (GRUB, then the image, with the
+		 * command line on the disk); writes, if any, go to a
+		 * temporary overlay, so the disk can back many VMs. */
+		add(q, "-drive");
+		add(q, "file=%s,format=raw,if=none,id=disk,snapshot=on", a->image);
+		add(q, "-device");
+		add(q, "ide-hd,drive=disk,bootindex=0");
+		return;
+	}
 	add(q, "-kernel");
 	add(q, "%s", a->image);
 	/* On PCI machines the image also learns how many virtio-net
@@ -450,10 +468,6 @@ static void add_boot(struct argv_b *q, const struct vm *vm)
 		snprintf(pci_nics, sizeof(pci_nics), " nfbox.pci_nics=%d", a->n_nets);
 	add(q, "-append");
 	add(q, "%s%snfbox.queue_size=%u%s", a->append, *a->append ? " " : "", vm->ring, pci_nics);
-	if (a->config) {
-		add(q, "-fw_cfg");
-		add(q, "name=opt/nfbox/config,file=%s", cfg_tmp);
-	}
 }
 
 /* A tap NIC's backend; the tap is made (and removed at exit) if missing,
@@ -540,6 +554,32 @@ static int qemu_argv(const struct run_args *a, struct argv_b *q)
 	}
 	for (int i = 0; i < a->n_extra; i++)
 		add(q, "%s", a->extra[i]);
+	return 0;
+}
+
+/* A disk from `nfbox build --format raw` boots on q35 through the BIOS;
+ * its kernel command line is on the disk. */
+static int raw_disk_options(struct run_args *a)
+{
+	a->raw = image_is_raw_disk(a->image);
+	if (!a->raw) {
+		if (!a->machine)
+			a->machine = "microvm";
+		return 0;
+	}
+	if (a->machine && strcmp(a->machine, "q35") != 0) {
+		fprintf(stderr, PROG ": %s is a disk (nfbox build --format raw): it boots through the "
+				"BIOS on --machine q35, not %s\n",
+			a->image, a->machine);
+		return 2;
+	}
+	if (*a->append) {
+		fprintf(stderr, PROG ": %s is a disk: its kernel command line is the one 'nfbox build "
+				"--format raw --append' put on it, not --append\n",
+			a->image);
+		return 2;
+	}
+	a->machine = "q35";
 	return 0;
 }
 
@@ -818,7 +858,7 @@ static int exit_status(int status, bool saw_output)
  * print it) -> outputs -> start QEMU -> supervise it -> its exit status. */
 static int run_run(int argc, char **argv)
 {
-	struct run_args a = {.machine = "microvm", .append = "", .pin = -1, .mem = 64};
+	struct run_args a = {.append = "", .pin = -1, .mem = 64};
 	int npos;
 	enum opts_result res = opts_parse(&run_opts, &a, argc, argv, &npos);
 	if (res != OPTS_OK)
@@ -832,6 +872,7 @@ static int run_run(int argc, char **argv)
 		return 2;
 	}
 	a.image = argv[1];
+	int rc;
 	if (a.rt && !hostsys_rt_throttled()) {
 		fprintf(stderr, PROG ": --rt: this kernel does not throttle real-time tasks "
 				"(kernel.sched_rt_runtime_us is -1 or unreadable), so a vCPU that "
@@ -842,9 +883,10 @@ static int run_run(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot read %s: %s\n", a.image, strerror(errno));
 		return 1;
 	}
+	if ((rc = raw_disk_options(&a)))
+		return rc;
 	char name_sock[SOCK_MAX];
 	struct argv_b q = {{0}, 0};
-	int rc;
 	if ((rc = gdb_prepare(&a)) || (rc = control_socket(&a, name_sock)) || (rc = stage_config(&a)) ||
 	    (rc = qemu_argv(&a, &q))) {
 		argv_free(&q);

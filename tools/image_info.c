@@ -4,10 +4,43 @@
  */
 #include "tools/image_info.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tools/raw_disk.h"
+
+/* ISO 9660 (ECMA-119 8.4): the primary volume descriptor in sector 16 of
+ * 2048 bytes: type 1, "CD001", ..., the volume identifier at offset 40,
+ * 32 characters padded with spaces.  The function's name in capitals
+ * after RAW_DISK_LABEL (raw_disk.c). */
+static char *raw_disk_nf(FILE *f)
+{
+	unsigned char pvd[72];
+	size_t pl = strlen(RAW_DISK_LABEL);
+	if (fseek(f, 16 * 2048, SEEK_SET) || fread(pvd, 1, sizeof(pvd), f) != sizeof(pvd) || pvd[0] != 1 ||
+	    memcmp(pvd + 1, "CD001", 5) != 0 || memcmp(pvd + 40, RAW_DISK_LABEL, pl) != 0)
+		return NULL;
+	char nf[33];
+	size_t n = 0;
+	for (size_t i = 40 + pl; i < 72 && pvd[i] != ' '; i++)
+		nf[n++] = (char)tolower(pvd[i]);
+	nf[n] = '\0';
+	return n ? strdup(nf) : NULL;
+}
+
+bool image_is_raw_disk(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char *nf = raw_disk_nf(f);
+	fclose(f);
+	free(nf);
+	return nf != NULL;
+}
 
 char *image_nf(const char *path)
 {
@@ -16,8 +49,12 @@ char *image_nf(const char *path)
 		return NULL;
 	unsigned char eh[64];
 	char *res = NULL;
-	if (fread(eh, 1, 64, f) != 64 || memcmp(eh, "\177ELF\2\1", 6) != 0)
+	if (fread(eh, 1, 64, f) != 64)
 		goto out;
+	if (memcmp(eh, "\177ELF\2\1", 6) != 0) {
+		res = raw_disk_nf(f);
+		goto out;
+	}
 	uint64_t shoff;
 	uint16_t shentsize, shnum, shstrndx;
 	memcpy(&shoff, eh + 0x28, 8);

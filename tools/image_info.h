@@ -5,9 +5,16 @@
 #ifndef NFB_TOOLS_IMAGE_INFO_H
 #define NFB_TOOLS_IMAGE_INFO_H
 
+#include <stdbool.h>
+
 /* The function an image runs, from the .nfbox_info section `nfbox build`
- * adds ("nf=NAME\n"): malloc'd, or NULL if the image has none (or is not
- * a 64-bit ELF file). */
+ * adds ("nf=NAME\n"), or from the label of a disk from `nfbox build
+ * --format raw`: malloc'd, or NULL if the image has none (or is neither a
+ * 64-bit ELF file nor such a disk). */
 char *image_nf(const char *path);
+
+/* A disk from `nfbox build --format raw` (booted by the BIOS, not by
+ * QEMU's -kernel). */
+bool image_is_raw_disk(const char *path);
 
 #endif

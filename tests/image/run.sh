@@ -697,6 +697,80 @@ else
 	done
 fi
 
+# ---- a bootable disk (nfbox build --format raw) ----------------------------------------
+# raw_disk_test: raw-build: an MBR (boot signature, a partition) and the
+# symbols file; raw-errors: what does not fit a disk is refused; raw-boot:
+# SeaBIOS boots it on q35 (GRUB, Multiboot), with the command line from the
+# disk (nfbox.pool=2048) and the config through fw_cfg, and it forwards 20
+# frames each way between two taps.
+raw_disk_test() {
+	local disk=$WORK/fwd.raw t0=nfbd$$a t1=nfbd$$b log=$WORK/raw.log sock=$WORK/raw.sock
+	if ! "$NFBOX" build fwd --format raw --append nfbox.pool=2048 -o "$disk" >"$WORK/raw.build.log" 2>&1; then
+		ko raw-build "$(tr '\n' ' ' <"$WORK/raw.build.log")"
+		return
+	fi
+	local sig ptype
+	sig=$(od -An -tx1 -j510 -N2 "$disk" | tr -d ' ')
+	ptype=$(od -An -tx1 -j450 -N1 "$disk" | tr -d ' ')
+	if [ "$sig" = 55aa ] && [ "$ptype" != 00 ] && [ -s "$disk.sym" ] && grep -q "fwd disk (raw, GRUB)" "$WORK/raw.build.log"; then
+		ok raw-build "$(cat "$WORK/raw.build.log"): MBR signature 55aa, partition type 0x$ptype, $(basename "$disk").sym"
+	else
+		ko raw-build "MBR signature '$sig', partition 1 type '$ptype', sym $(ls -s "$disk.sym" 2>&1): $(cat "$WORK/raw.build.log")"
+	fi
+	local e1 e2 e3 e4 e5 r1 r2 r3 r4 r5
+	e1=$("$NFBOX" build fwd --append nfbox.pool=1 -o "$WORK/x.img" 2>&1); r1=$?
+	e2=$("$NFBOX" build fwd --format raw --append 'nfbox.pool=1;reboot' -o "$WORK/x.raw" 2>&1); r2=$?
+	e3=$("$NFBOX" run "$disk" --machine microvm 2>&1 </dev/null); r3=$?
+	e4=$("$NFBOX" run "$disk" --append nfbox.pool=1 2>&1 </dev/null); r4=$?
+	e5=$("$NFBOX" export libvirt "$disk" --name raw 2>&1); r5=$?
+	if [ $r1 = 2 ] && grep -q -- "--append is for --format raw" <<<"$e1" && [ $r2 = 1 ] && grep -q "only letters" <<<"$e2" &&
+		[ ! -e "$WORK/x.raw" ] && [ $r3 = 2 ] && grep -q "boots through the BIOS on --machine q35" <<<"$e3" &&
+		[ $r4 = 2 ] && grep -q "its kernel command line is the one" <<<"$e4" && [ $r5 = 2 ] &&
+		grep -q "export the ELF image" <<<"$e5"; then
+		ok raw-errors "--append without raw, a bad command line, microvm, --append on a disk and exporting a disk refused"
+	else
+		ko raw-errors "rc $r1/$r2/$r3/$r4/$r5: $e1 | $e2 | $e3 | $e4 | $e5"
+	fi
+	# The taps made here, quiet (no IPv6) before the image sees them.
+	for t in $t0 $t1; do
+		ip tuntap add dev "$t" mode tap
+		sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1" 2>/dev/null
+		ip link set "$t" up
+	done
+	start_image raw-boot "$log" "ready in" "$disk" --config config/examples/fwd.conf --mem 32 \
+		--net "tap:$t0" --net "tap:$t1" --control "$sock" || { ip link del "$t0"; ip link del "$t1"; return; }
+	local pid=$PID why=""
+	grep -q "fwd: 2 ports, 2048 packet buffers" "$log" || why="no '2 ports, 2048 packet buffers': $(grep 'fwd:' "$log");"
+	mkdir -p "$WORK/rawio"
+	/usr/bin/python3 tests/vhost/mkpcaps.py "$WORK/rawio" 20
+	/usr/bin/python3 tests/vhost/tapio.py "$t0" "$t1" "$WORK/rawio" >"$WORK/rawio.log" 2>&1
+	local r
+	r=$(/usr/bin/python3 tests/vhost/pcap_same.py "$WORK/rawio/in0.pcap" "$WORK/rawio/out1.pcap" 2>&1) || why="$why west->east: $r;"
+	r=$(/usr/bin/python3 tests/vhost/pcap_same.py "$WORK/rawio/in1.pcap" "$WORK/rawio/out0.pcap" 2>&1) || why="$why east->west: $r;"
+	local st
+	st=$("$NFBOX" stats "$sock" 2>&1)
+	grep -qx "port0.name west" <<<"$st" && grep -qx "port0.rx_pkts 20" <<<"$st" ||
+		why="$why stats: $(grep -E '^port[01]\.(name|rx_pkts)' <<<"$st" | tr '\n' ' ');"
+	stop_image "$pid"
+	local rc=$?
+	ip link del "$t0"
+	ip link del "$t1"
+	[ $rc = 0 ] || why="$why exit status $rc;"
+	if [ -z "$why" ]; then
+		ok raw-boot "SeaBIOS + GRUB on q35, $(grep -o 'ready in [0-9]* us' "$log" | head -1) after the loader; nfbox.pool=2048 from the disk; 20 frames each way; ports west/east from fw_cfg"
+	else
+		ko raw-boot "$why $(tail -n 3 "$log" | tr '\n' ' ')"
+	fi
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null && command -v grub-mkrescue >/dev/null &&
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	raw_disk_test
+else
+	for t in raw-build raw-errors raw-boot; do
+		sk "$t" "needs root, /dev/net/tun, grub-mkrescue and /usr/bin/python3 with scapy (Debian: grub-common grub-pc-bin xorriso iproute2 python3-scapy)"
+	done
+fi
+
 # ---- reload over the console --------------------------------------------------------
 # reload_verdict: a firewall between two taps, reloaded while flow A is open.
 reload_verdict() {
