@@ -37,6 +37,22 @@ void bench_report_table(const struct bench_report *b, FILE *to)
 		    "  %d trials%s\n",
 		100 * b->pdr_loss, mpps(rfc_offered_pps(&r->mrr)), r->trials,
 		r->generator_bound ? "; nothing lost at full speed: the generator, not the target, is the limit" : "");
+	if (b->n_lat) {
+		fprintf(to, "  latency, round trip through the target (a probe every ms):\n"
+			    "    load          offered Mpps  probes  back    p50 us    p90 us    p99 us    max us\n");
+		for (int i = 0; i < b->n_lat; i++) {
+			const struct bench_latency *l = &b->lat[i];
+			fprintf(to, "    %3.0f %% of %s  %12.3f  %6llu  %6llu", l->load_pct, l->of, mpps(l->pps),
+				l->probes, l->back);
+			if (l->back)
+				fprintf(to, "  %8.1f  %8.1f  %8.1f  %8.1f\n", l->p50_us, l->p90_us, l->p99_us,
+					l->max_us);
+			else
+				fprintf(to, "  none came back with its tail\n");
+		}
+	} else if (b->lat_none) {
+		fprintf(to, "  latency: %s\n", b->lat_none);
+	}
 	if (b->ports && *b->ports) {
 		fprintf(to, "  the target's port counters at the end:\n");
 		for (const char *l = b->ports; *l;) {
@@ -101,6 +117,30 @@ static void json_ports(FILE *to, const char *ports)
 	fprintf(to, "%s\n  },\n", first_port ? "" : "}");
 }
 
+/* "latency": [per load], or null and "latency_none": why. */
+static void json_latency(FILE *to, const struct bench_report *b)
+{
+	if (!b->n_lat) {
+		fprintf(to, "  \"latency\": null,\n  \"latency_none\": ");
+		json_str(to, b->lat_none ? b->lat_none : "not measured");
+		fprintf(to, ",\n");
+		return;
+	}
+	fprintf(to, "  \"latency\": [");
+	for (int i = 0; i < b->n_lat; i++) {
+		const struct bench_latency *l = &b->lat[i];
+		fprintf(to, "%s\n    {\"load_pct\": %.0f, \"of\": \"%s\", \"mpps\": %.6f, \"probes\": %llu, "
+			    "\"back\": %llu",
+			i ? "," : "", l->load_pct, l->of, mpps(l->pps), l->probes, l->back);
+		if (l->back)
+			fprintf(to, ", \"p50_us\": %.3f, \"p90_us\": %.3f, \"p99_us\": %.3f, \"max_us\": %.3f}",
+				l->p50_us, l->p90_us, l->p99_us, l->max_us);
+		else
+			fprintf(to, ", \"p50_us\": null, \"p90_us\": null, \"p99_us\": null, \"max_us\": null}");
+	}
+	fprintf(to, "\n  ],\n");
+}
+
 void bench_report_json(const struct bench_report *b, FILE *to)
 {
 	const struct rfc_result *r = b->r;
@@ -115,6 +155,7 @@ void bench_report_json(const struct bench_report *b, FILE *to)
 	json_rate(to, "pdr", &r->pdr, rfc_offered_pps(&r->pdr), false);
 	json_rate(to, "mrr", &r->mrr, rfc_received_pps(&r->mrr), false);
 	json_ports(to, b->ports);
+	json_latency(to, b);
 	fprintf(to, "  \"points\": [");
 	for (int i = 0; i < r->n_points; i++) {
 		const struct rfc_point *p = &r->points[i];
@@ -136,11 +177,16 @@ int bench_report_csv(const struct bench_report *b, const char *path)
 	const struct rfc_result *r = b->r;
 	if (fresh)
 		fprintf(f, "target,traffic,ndr_pps,pdr_pps,mrr_pps,offered_max_pps,ndr_gbps_l1,pdr_loss_pct,"
-			   "generator_bound,trials\n");
-	fprintf(f, "%s,\"%s\",%.0f,%.0f,%.0f,%.0f,%.4f,%.3f,%d,%d\n", b->target, b->traffic,
+			   "generator_bound,trials,lat_load,lat_p50_us,lat_p99_us\n");
+	/* Latency at the middle load (50 %), empty if none. */
+	const struct bench_latency *l = b->n_lat > 1 && b->lat[1].back ? &b->lat[1] : NULL;
+	char lat[96] = ",,";
+	if (l)
+		snprintf(lat, sizeof(lat), "%.0f%% %s,%.3f,%.3f", l->load_pct, l->of, l->p50_us, l->p99_us);
+	fprintf(f, "%s,\"%s\",%.0f,%.0f,%.0f,%.0f,%.4f,%.3f,%d,%d,%s\n", b->target, b->traffic,
 		rfc_offered_pps(&r->ndr), rfc_offered_pps(&r->pdr), rfc_received_pps(&r->mrr),
 		rfc_offered_pps(&r->mrr), rfc_l1_bps(&r->ndr, rfc_offered_pps(&r->ndr)) / 1e9,
-		100 * b->pdr_loss, r->generator_bound, r->trials);
+		100 * b->pdr_loss, r->generator_bound, r->trials, lat);
 	return fclose(f) ? -errno : 0;
 }
 

@@ -11,6 +11,15 @@
 
 #include "tools/rfc2544.h"
 
+/* Latency at one load (an image target: tools/gen/gen.h's probes). */
+struct bench_latency {
+	const char *of;         /* "NDR", "PDR" or "MRR": the rate the load is a share of */
+	double load_pct, pps;   /* that share, and the rate offered */
+	unsigned long long probes, back;
+	double p50_us, p90_us, p99_us, max_us;
+};
+#define BENCH_LAT_LOADS 3 /* 10, 50 and 90 % */
+
 struct bench_report {
 	const char *target;     /* as the user named it */
 	const char *traffic;    /* "FILE.pcap (N frames)" or "64-byte UDP, 1 flow" */
@@ -18,6 +27,9 @@ struct bench_report {
 	bool mrr_only;          /* NDR and PDR not searched */
 	const struct rfc_result *r;
 	const char *ports;      /* the target's port counter lines, or NULL */
+	const struct bench_latency *lat; /* n_lat loads, or none: */
+	int n_lat;
+	const char *lat_none;   /* why there is no latency (n_lat 0) */
 };
 
 void bench_report_table(const struct bench_report *b, FILE *to);

@@ -45,7 +45,7 @@
 
 struct bench_args {
 	const char *pcap, *config, *json_out, *plot, *csv, *trial_cmd, *machine, *loss;
-	bool json, mrr_only;
+	bool json, mrr_only, no_latency;
 	unsigned frame_size, retries, mem, flows;
 	int cpu, gen_cpu;
 	unsigned duration_ms, warmup_ms, ready_ms;
@@ -70,6 +70,9 @@ static const struct opt bench_opt[] = {
 	OPT_UINT("--retries", struct bench_args, retries, 0, 10, "N",
 		 "a rate fails only after 1 + N failed trials (default 2)"),
 	OPT_FLAG("--mrr-only", struct bench_args, mrr_only, "warm-up and the full-speed trial only (quick)"),
+	OPT_FLAG("--no-latency", struct bench_args, no_latency,
+		 "skip the latency trials (an image: at 10, 50 and 90 % of\n"
+		 "the NDR, one probe frame per ms timed through the target)"),
 	OPT_FLAG("--json", struct bench_args, json, "the results as JSON on stdout (progress stays on stderr)"),
 	OPT_STRING("--plot", struct bench_args, plot, "FILE.png", "loss vs offered load, NDR and PDR marked (gnuplot)"),
 	OPT_STRING("--csv", struct bench_args, csv, "FILE", "append one row of results"),
@@ -378,6 +381,50 @@ static int gen_trial_fn(void *ctx, double rate, double secs, struct rfc_trial *t
 	return 0;
 }
 
+/* One latency trial at `rate`: the generator's trial line with its
+ * latency part. */
+static int gen_latency_fn(struct bench *b, double rate, double secs, struct bench_latency *l)
+{
+	if (interrupted)
+		return -1;
+	fprintf(b->gen_in, "latency %.3f %.3f\n", rate, secs);
+	fflush(b->gen_in);
+	char line[512];
+	unsigned long long off, rcv, refused, bytes;
+	double s;
+	if (!fgets(line, sizeof(line), b->gen_out) ||
+	    sscanf(line, "trial %llu %llu %llu %llu %lf latency %llu %llu %lf %lf %lf %lf", &off, &rcv, &refused,
+		   &bytes, &s, &l->probes, &l->back, &l->p50_us, &l->p90_us, &l->p99_us, &l->max_us) != 11) {
+		fprintf(stderr, PROG ": the generator stopped answering%s\n", interrupted ? " (interrupted)" : "");
+		return -1;
+	}
+	l->pps = s > 0 ? (double)off / s : rate;
+	return 0;
+}
+
+/* Latency at 10, 50 and 90 % of the NDR (of the PDR if there is none, of
+ * the MRR after --mrr-only), as CSIT reports it; how many loads measured. */
+static int measure_latency(struct bench *b, const struct rfc_result *r, double secs,
+			   struct bench_latency lat[BENCH_LAT_LOADS])
+{
+	static const double pct[BENCH_LAT_LOADS] = {10, 50, 90};
+	const char *of = "NDR";
+	double base = rfc_offered_pps(&r->ndr);
+	if (!r->ndr.offered) {
+		of = r->pdr.offered ? "PDR" : "MRR";
+		base = r->pdr.offered ? rfc_offered_pps(&r->pdr) : rfc_received_pps(&r->mrr);
+	}
+	for (int i = 0; i < BENCH_LAT_LOADS; i++) {
+		lat[i] = (struct bench_latency){.of = of, .load_pct = pct[i]};
+		if (gen_latency_fn(b, base * pct[i] / 100, secs, &lat[i]) < 0)
+			return i;
+		fprintf(stderr, PROG ": latency at %.0f %% of %s (%.3f Mpps): %llu of %llu probes back, p50 %.1f us, "
+				"p99 %.1f us\n",
+			pct[i], of, lat[i].pps / 1e6, lat[i].back, lat[i].probes, lat[i].p50_us, lat[i].p99_us);
+	}
+	return BENCH_LAT_LOADS;
+}
+
 /* --trial-cmd: CMD RATE SECS prints "OFFERED RECEIVED BYTES SECS". */
 static int cmd_trial_fn(void *ctx, double rate, double secs, struct rfc_trial *t)
 {
@@ -524,6 +571,9 @@ static int run_bench(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct rfc_result res = {0};
+	struct bench_latency lat[BENCH_LAT_LOADS];
+	int n_lat = 0;
+	const char *lat_none = a.no_latency ? "not measured (--no-latency)" : NULL;
 	char *chain_ports = NULL;
 	char traffic[PATH_MAX + 64];
 	int rc = 1, found = -1;
@@ -536,6 +586,7 @@ static int run_bench(int argc, char **argv)
 			 a.flows);
 	if (a.trial_cmd) {
 		found = rfc2544_search(&ro, cmd_trial_fn, (void *)a.trial_cmd, &res);
+		lat_none = lat_none ? lat_none : "not measured: --trial-cmd trials count frames, they time none";
 	} else if (is_chain_file(argv[1])) {
 		char trace[96];
 		double mean;
@@ -545,6 +596,8 @@ static int run_bench(int argc, char **argv)
 		if (bench_chain_start(&b.chain, argv[1], trace, mean) == 0) {
 			found = rfc2544_search(&ro, bench_chain_trial, &b.chain, &res);
 			chain_ports = bench_chain_ports(&b.chain);
+			lat_none = lat_none ? lat_none
+					    : "not measured: a chain is fed by OVS's pcap port, which times no frames";
 		}
 		bench_chain_stop(&b.chain);
 		if (!res.trials)
@@ -557,6 +610,8 @@ static int run_bench(int argc, char **argv)
 		}
 		ro.progress_ctx = &b;
 		found = rfc2544_search(&ro, gen_trial_fn, &b, &res);
+		if (found >= 0 && !a.no_latency && !interrupted)
+			n_lat = measure_latency(&b, &res, ro.duration, lat);
 		teardown(&b);
 	}
 	if (found < 0 || interrupted) {
@@ -567,7 +622,8 @@ static int run_bench(int argc, char **argv)
 	}
 	char *ports = a.trial_cmd ? NULL : chain_ports ? chain_ports : port_counters(&b);
 	struct bench_report rep = {.target = a.trial_cmd ? "trial-cmd" : argv[1], .traffic = traffic,
-				   .pdr_loss = ro.pdr_loss, .mrr_only = a.mrr_only, .r = &res, .ports = ports};
+				   .pdr_loss = ro.pdr_loss, .mrr_only = a.mrr_only, .r = &res, .ports = ports,
+				   .lat = lat, .n_lat = n_lat, .lat_none = lat_none};
 	rc = report(&a, &rep, b.dir);
 	free(ports);
 	chain_ports = NULL;

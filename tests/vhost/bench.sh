@@ -9,9 +9,13 @@
 #                  PDR <= offered maximum, the frames the image's port 0 took
 #                  at least what came back over all trials (the counts are
 #                  the image's, not a formula's), gbps = mpps x 84 x 8 / 1000
+#   bench-latency  three latency trials at 10/50/90 % of the NDR: probes sent
+#                  at one per ms (±20 %), nearly all back with their tail,
+#                  p50 <= p90 <= p99 <= max, all above 0
 #   bench-plot     --plot writes a PNG (gnuplot), --csv a header and a row
 #   bench-trial-cmd  the search through --trial-cmd against a simulated
-#                  target of 1 Mpps: NDR within 2 % below it, PDR and MRR
+#                  target of 1 Mpps: NDR within 2 % below it, PDR and MRR;
+#                  latency null with the reason
 #   bench-chain    `nfbox bench CHAINFILE --mrr-only` on a one-image chain:
 #                  the chain up, its OVS generator port feeding it, frames
 #                  back, the chain down again, nothing left running
@@ -102,6 +106,27 @@ PY
 	OK*) ok bench-json "${why#OK }" ;;
 	*) ko bench-json "$why" ;;
 	esac
+	why=$(/usr/bin/python3 - "$D/b.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+lat = j.get("latency") or []
+bad = []
+if [(l["load_pct"], l["of"]) for l in lat] != [(10, "NDR"), (50, "NDR"), (90, "NDR")]:
+    bad.append(f"loads {[(l['load_pct'], l['of']) for l in lat]}, want 10/50/90 % of NDR ({j.get('latency_none')})")
+for l in lat:
+    want = 0.2 * 1000  # --duration 0.2, one probe per ms
+    if not (0.8 * want <= l["probes"] <= 1.2 * want + 1) or l["back"] < 0.95 * l["probes"]:
+        bad.append(f"{l['load_pct']} %: {l['back']} of {l['probes']} probes back (want ~{want:.0f}, nearly all)")
+    elif not (0 < l["p50_us"] <= l["p90_us"] <= l["p99_us"] <= l["max_us"]):
+        bad.append(f"{l['load_pct']} %: p50 {l['p50_us']} p90 {l['p90_us']} p99 {l['p99_us']} max {l['max_us']}")
+print("; ".join(bad) if bad else "OK " + ", ".join(
+    f"{l['load_pct']} %: p50 {l['p50_us']:.0f} p99 {l['p99_us']:.0f} us ({l['back']}/{l['probes']})" for l in lat))
+PY
+)
+	case $why in
+	OK*) ok bench-latency "${why#OK }" ;;
+	*) ko bench-latency "$why" ;;
+	esac
 	if file "$D/loss.png" 2>/dev/null | grep -q 'PNG image data' &&
 		[ "$(wc -l <"$D/b.csv")" = 2 ] && head -1 "$D/b.csv" | grep -q '^target,traffic,ndr_pps,'; then
 		ok bench-plot "$(file -b "$D/loss.png" | cut -d, -f1-2), CSV header and one row"
@@ -125,7 +150,8 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 n, p, m = j["ndr"]["mpps"], j["pdr"]["mpps"], j["mrr"]["mpps"]
 ok = 0.98 <= n <= 1.0 and n <= p <= 1.0 / 0.995 + 1e-6 and abs(m - 1.0) < 1e-3
-print(("OK " if ok else "") + "NDR %.4f PDR %.4f MRR %.4f Mpps, %d trials" % (n, p, m, j["trials"]))' "$D/sim.json")
+ok = ok and j["latency"] is None and "--trial-cmd" in j["latency_none"]
+print(("OK " if ok else "") + "NDR %.4f PDR %.4f MRR %.4f Mpps, %d trials; latency %s" % (n, p, m, j["trials"], j["latency_none"]))' "$D/sim.json")
 	case $why in
 	OK*) ok bench-trial-cmd "simulated 1 Mpps target: ${why#OK }" ;;
 	*) ko bench-trial-cmd "simulated 1 Mpps target: $why" ;;

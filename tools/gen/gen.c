@@ -202,16 +202,74 @@ static bool link_up(uint16_t port)
 	return rte_eth_link_get_nowait(port, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
 }
 
-uint64_t gen_drain(double secs)
+/* Latency probes: a template's copy with a trailer after its last byte
+ * (past the IP datagram: Ethernet padding, which functions forward as it
+ * is), found again at the tail of what comes back. */
+#define PROBE_MAGIC 0x6e66627870726f62ull /* "nfbxprob" */
+#define PROBE_EVERY_US 1000
+#define PROBE_MAX 200000u
+
+struct probes {
+	uint64_t *cycles; /* round trips of the probes back so far */
+	uint32_t n_back;
+	uint64_t sent, every, next_at;
+};
+
+struct probe_trailer {
+	uint64_t magic, tsc;
+};
+
+/* A probe in place of template m (whose reference we own), or m itself
+ * if no buffer is free. */
+static struct rte_mbuf *make_probe(struct gen *g, struct rte_mbuf *m, uint64_t now)
+{
+	struct rte_mbuf *p = rte_pktmbuf_alloc(g->mp);
+	if (!p)
+		return m;
+	uint8_t *d = (uint8_t *)rte_pktmbuf_append(p, (uint16_t)(m->pkt_len + sizeof(struct probe_trailer)));
+	if (!d) {
+		rte_pktmbuf_free(p);
+		return m;
+	}
+	memcpy(d, rte_pktmbuf_mtod(m, const void *), m->pkt_len); /* templates are one segment */
+	struct probe_trailer tr = {PROBE_MAGIC, now};
+	memcpy(d + m->pkt_len, &tr, sizeof(tr));
+	rte_pktmbuf_free(m);
+	return p;
+}
+
+static void probe_back(struct probes *pr, struct rte_mbuf *m, uint64_t now)
+{
+	struct probe_trailer tr;
+	if (m->pkt_len < sizeof(tr) + 14)
+		return;
+	const struct probe_trailer *t = rte_pktmbuf_read(m, m->pkt_len - sizeof(tr), sizeof(tr), &tr);
+	if (!t || t->magic != PROBE_MAGIC || t->tsc > now || pr->n_back == PROBE_MAX)
+		return;
+	pr->cycles[pr->n_back++] = now - t->tsc;
+}
+
+/* Received frames on port 1 freed (probes timed); how many. */
+static uint16_t rx_port1(struct probes *pr)
+{
+	struct rte_mbuf *rx[BURST];
+	uint16_t r = rte_eth_rx_burst(1, 0, rx, BURST);
+	if (r && pr) {
+		uint64_t now = rte_rdtsc();
+		for (uint16_t i = 0; i < r; i++)
+			probe_back(pr, rx[i], now);
+	}
+	if (r)
+		rte_pktmbuf_free_bulk(rx, r);
+	return r;
+}
+
+static uint64_t drain(double secs, struct probes *pr)
 {
 	struct rte_mbuf *rx[BURST];
 	uint64_t n = 0, end = rte_rdtsc() + (uint64_t)(secs * (double)rte_get_tsc_hz());
 	while (rte_rdtsc() < end) {
-		uint16_t r = rte_eth_rx_burst(1, 0, rx, BURST);
-		if (r) {
-			rte_pktmbuf_free_bulk(rx, r);
-			n += r;
-		}
+		n += rx_port1(pr);
 		uint16_t r0 = rte_eth_rx_burst(0, 0, rx, BURST);
 		if (r0)
 			rte_pktmbuf_free_bulk(rx, r0);
@@ -219,12 +277,14 @@ uint64_t gen_drain(double secs)
 	return n;
 }
 
+uint64_t gen_drain(double secs) { return drain(secs, NULL); }
+
 static bool stopped(const struct gen *g) { return g->stop && *g->stop; }
 
-int gen_trial(void *gp, double rate, double secs, struct rfc_trial *t)
+/* One trial; with `pr`, one frame every pr->every cycles is a probe. */
+static int run_trial(struct gen *g, double rate, double secs, struct rfc_trial *t, struct probes *pr)
 {
-	struct gen *g = gp;
-	struct rte_mbuf *tx[BURST], *rx[BURST];
+	struct rte_mbuf *tx[BURST];
 	const uint64_t hz = rte_get_tsc_hz();
 	const uint64_t t0 = rte_rdtsc(), end = t0 + (uint64_t)(secs * (double)hz);
 	const double per_cycle = rate / (double)hz;
@@ -250,22 +310,68 @@ int gen_trial(void *gp, double rate, double secs, struct rfc_trial *t)
 				tx[i] = m;
 				t->bytes += m->pkt_len + 4u;
 			}
+			bool probe = false;
+			if (pr && now >= pr->next_at) {
+				struct rte_mbuf *p = make_probe(g, tx[0], now);
+				probe = p != tx[0];
+				tx[0] = p;
+				t->bytes += probe ? sizeof(struct probe_trailer) : 0;
+				pr->next_at = now + pr->every;
+			}
 			uint16_t sent = rte_eth_tx_burst(0, 0, tx, (uint16_t)want);
 			for (uint32_t i = sent; i < want; i++)
-				rte_pktmbuf_free(tx[i]); /* drops our extra reference */
+				rte_pktmbuf_free(tx[i]); /* our extra reference, or the probe */
+			if (probe && sent)
+				pr->sent++; /* a refused probe is no sample */
 			t->offered += want;
 			g->refused += want - sent;
 		}
-		uint16_t r = rte_eth_rx_burst(1, 0, rx, BURST);
-		if (r) {
-			rte_pktmbuf_free_bulk(rx, r);
-			t->received += r;
-		}
+		t->received += rx_port1(pr);
 	}
 	t->secs = (double)(rte_rdtsc() - t0) / (double)hz;
-	t->received += gen_drain(0.05);
-	gen_drain(0.05); /* late frames: neither counted nor carried over */
+	t->received += drain(0.05, pr);
+	drain(0.05, NULL); /* late frames: neither counted nor carried over */
 	return stopped(g) ? -1 : 0;
+}
+
+int gen_trial(void *gp, double rate, double secs, struct rfc_trial *t)
+{
+	return run_trial(gp, rate, secs, t, NULL);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The value at quantile q of n sorted samples (nearest rank). */
+static double quantile_us(const uint64_t *v, uint32_t n, double q)
+{
+	uint32_t i = (uint32_t)(q * n + 0.999999);
+	i = i ? i - 1 : 0;
+	return (double)v[i < n ? i : n - 1] * 1e6 / (double)rte_get_tsc_hz();
+}
+
+int gen_latency_trial(struct gen *g, double rate, double secs, struct rfc_trial *t, struct gen_latency *l)
+{
+	struct probes pr = {.every = rte_get_tsc_hz() / (1000000 / PROBE_EVERY_US)};
+	pr.cycles = calloc(PROBE_MAX, sizeof(*pr.cycles));
+	if (!pr.cycles)
+		return -1;
+	int rc = run_trial(g, rate, secs, t, &pr);
+	memset(l, 0, sizeof(*l));
+	l->probes = pr.sent;
+	l->back = pr.n_back;
+	if (pr.n_back) {
+		qsort(pr.cycles, pr.n_back, sizeof(*pr.cycles), cmp_u64);
+		l->p50_us = quantile_us(pr.cycles, pr.n_back, 0.50);
+		l->p90_us = quantile_us(pr.cycles, pr.n_back, 0.90);
+		l->p99_us = quantile_us(pr.cycles, pr.n_back, 0.99);
+		l->max_us = quantile_us(pr.cycles, pr.n_back, 1.0);
+	}
+	free(pr.cycles);
+	return rc;
 }
 
 int gen_wait(struct gen *g, double timeout, char *err, size_t errlen)

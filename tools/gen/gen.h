@@ -48,6 +48,17 @@ int gen_ports(struct gen *g);
 int gen_wait(struct gen *g, double timeout, char *err, size_t errlen);
 /* One trial (rfc_trial_fn-shaped); g->refused says how many the ring refused. */
 int gen_trial(void *g, double rate, double secs, struct rfc_trial *t);
+/* Latency through the target during a trial: one offered frame per
+ * millisecond is a probe, a copy of its template with 16 bytes more after
+ * its end (a magic number and the TSC when sent: Ethernet padding past
+ * the IP datagram), timed when it comes back with that tail on port 1.
+ * Probes that come back changed at the tail (a function that trims
+ * padding or rewrites it) are not samples; `back` says how many were. */
+struct gen_latency {
+	uint64_t probes, back; /* sent, timed on return */
+	double p50_us, p90_us, p99_us, max_us;
+};
+int gen_latency_trial(struct gen *g, double rate, double secs, struct rfc_trial *t, struct gen_latency *l);
 /* Receive and free on both ports for `secs` seconds; frames seen on port 1. */
 uint64_t gen_drain(double secs);
 /* Ports stopped, EAL cleaned up. */

@@ -15,6 +15,8 @@
  *                        sockets and forwards; or "error WHY", exit 1
  *   "trial RATE SECS" -> "trial OFFERED RECEIVED REFUSED BYTES SECS"
  *                        (RATE frames/s, 0: as fast as it can)
+ *   "latency RATE SECS" -> the same line, then " latency PROBES BACK P50 P90
+ *                        P99 MAX" (probes sent, timed back, microseconds)
  *   "quit" or EOF     -> exit 0
  */
 #define _GNU_SOURCE
@@ -22,6 +24,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,16 +135,23 @@ int main(int argc, char **argv)
 		double rate, secs;
 		if (strncmp(line, "quit", 4) == 0)
 			break;
-		if (sscanf(line, "trial %lf %lf", &rate, &secs) != 2 || rate < 0 || secs <= 0) {
+		bool lat = strncmp(line, "latency ", 8) == 0;
+		if (sscanf(line + (lat ? 8 : 0), lat ? "%lf %lf" : "trial %lf %lf", &rate, &secs) != 2 || rate < 0 ||
+		    secs <= 0) {
 			printf("error bad command: %s", line);
 			fflush(stdout);
 			continue;
 		}
 		struct rfc_trial t;
-		if (gen_trial(&g, rate, secs, &t) < 0)
+		struct gen_latency l;
+		if ((lat ? gen_latency_trial(&g, rate, secs, &t, &l) : gen_trial(&g, rate, secs, &t)) < 0)
 			break;
-		printf("trial %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %.6f\n", t.offered, t.received,
+		printf("trial %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %.6f", t.offered, t.received,
 		       g.refused, t.bytes, t.secs);
+		if (lat)
+			printf(" latency %" PRIu64 " %" PRIu64 " %.3f %.3f %.3f %.3f", l.probes, l.back, l.p50_us,
+			       l.p90_us, l.p99_us, l.max_us);
+		printf("\n");
 		fflush(stdout);
 	}
 	gen_drain(0.5); /* a quiet moment before the ports go away */
