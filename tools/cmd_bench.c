@@ -362,17 +362,18 @@ static int start(struct bench *b)
 	return 0;
 }
 
-static int gen_trial_fn(void *ctx, double rate, double secs, struct rfc_trial *t)
+/* One exchange with the generator: "KIND RATE SECS" -> its trial line into
+ * `line`, the trial in `t`; -1 if it stopped answering. */
+static int gen_ask(struct bench *b, const char *kind, double rate, double secs, char line[512],
+		   struct rfc_trial *t)
 {
-	struct bench *b = ctx;
 	if (interrupted)
 		return -1;
-	fprintf(b->gen_in, "trial %.3f %.3f\n", rate, secs);
+	fprintf(b->gen_in, "%s %.3f %.3f\n", kind, rate, secs);
 	fflush(b->gen_in);
-	char line[256];
 	unsigned long long off, rcv, refused, bytes;
 	double s;
-	if (!fgets(line, sizeof(line), b->gen_out) ||
+	if (!fgets(line, 512, b->gen_out) ||
 	    sscanf(line, "trial %llu %llu %llu %llu %lf", &off, &rcv, &refused, &bytes, &s) != 5) {
 		fprintf(stderr, PROG ": the generator stopped answering%s\n", interrupted ? " (interrupted)" : "");
 		return -1;
@@ -381,24 +382,27 @@ static int gen_trial_fn(void *ctx, double rate, double secs, struct rfc_trial *t
 	return 0;
 }
 
-/* One latency trial at `rate`: the generator's trial line with its
- * latency part. */
+static int gen_trial_fn(void *ctx, double rate, double secs, struct rfc_trial *t)
+{
+	char line[512];
+	return gen_ask(ctx, "trial", rate, secs, line, t);
+}
+
+/* One latency trial at `rate`: the trial line, then " latency PROBES BACK
+ * P50 P90 P99 MAX". */
 static int gen_latency_fn(struct bench *b, double rate, double secs, struct bench_latency *l)
 {
-	if (interrupted)
-		return -1;
-	fprintf(b->gen_in, "latency %.3f %.3f\n", rate, secs);
-	fflush(b->gen_in);
 	char line[512];
-	unsigned long long off, rcv, refused, bytes;
-	double s;
-	if (!fgets(line, sizeof(line), b->gen_out) ||
-	    sscanf(line, "trial %llu %llu %llu %llu %lf latency %llu %llu %lf %lf %lf %lf", &off, &rcv, &refused,
-		   &bytes, &s, &l->probes, &l->back, &l->p50_us, &l->p90_us, &l->p99_us, &l->max_us) != 11) {
-		fprintf(stderr, PROG ": the generator stopped answering%s\n", interrupted ? " (interrupted)" : "");
+	struct rfc_trial t;
+	if (gen_ask(b, "latency", rate, secs, line, &t) < 0)
+		return -1;
+	const char *lp = strstr(line, " latency ");
+	if (!lp || sscanf(lp, " latency %llu %llu %lf %lf %lf %lf", &l->probes, &l->back, &l->p50_us, &l->p90_us,
+			  &l->p99_us, &l->max_us) != 6) {
+		fprintf(stderr, PROG ": the generator gave no latency: %s", line);
 		return -1;
 	}
-	l->pps = s > 0 ? (double)off / s : rate;
+	l->pps = rfc_offered_pps(&t) > 0 ? rfc_offered_pps(&t) : rate;
 	return 0;
 }
 
