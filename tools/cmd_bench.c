@@ -40,6 +40,7 @@
 #include "tools/opts.h"
 #include "tools/rfc2544.h"
 #include "topology/hostsys.h"
+#include "topology/image_find.h"
 
 #define PROG "nfbox bench"
 
@@ -222,33 +223,9 @@ static char *find_image(struct bench *b, const char *target)
 		}
 		return strdup(target);
 	}
-	char *cand = NULL;
-	const char *env = getenv("NFBOX_IMAGES");
-	if (env && *env && asprintf(&cand, "%s/%s.img", env, target) >= 0 && access(cand, R_OK) == 0)
-		return cand;
-	free(cand);
-	char exe[PATH_MAX];
-	snprintf(exe, sizeof(exe), "%s", hostsys_self_exe());
-	char *slash = strrchr(exe, '/');
-	if (slash) {
-		*slash = '\0';
-		if (asprintf(&cand, "%s/images/%s.img", exe, target) >= 0 && access(cand, R_OK) == 0)
-			return cand;
-		free(cand);
-	}
 	char log[128];
 	snprintf(log, sizeof(log), "%s/build.log", b->dir);
-	if (asprintf(&cand, "%s/%s.img", b->dir, target) < 0)
-		return NULL;
-	fprintf(stderr, PROG ": building the %s image\n", target);
-	if (hostsys_runv(NULL, log, hostsys_self_exe(), "build", target, "-o", cand, NULL) != 0) {
-		fprintf(stderr, PROG ": '%s' is neither an image file nor a function nfbox can build:\n",
-			target);
-		hostsys_tail_file(log, 3, stderr);
-		free(cand);
-		return NULL;
-	}
-	return cand;
+	return image_find(target, b->dir, log, PROG, stderr);
 }
 
 static bool exists(const char *p)

@@ -14,45 +14,16 @@
 
 #include "topology/fabric_priv.h"
 #include "topology/hostsys.h"
+#include "topology/image_find.h"
 #include "topology/relay.h"
 
 static char *find_image(const struct chain_paths *p, const struct chain_nf *f, FILE *msg)
 {
 	if (f->image_path)
 		return strdup(f->image_path);
-	char *cand;
-	const char *env = getenv("NFBOX_IMAGES");
-	if (env && *env) {
-		if (asprintf(&cand, "%s/%s.img", env, f->image) >= 0 && access(cand, R_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	char exe[PATH_MAX];
-	snprintf(exe, sizeof(exe), "%s", hostsys_self_exe());
-	for (int up = 0; up < 2; up++) {
-		char *slash = strrchr(exe, '/');
-		if (!slash)
-			break;
-		*slash = '\0';
-		if (asprintf(&cand, "%s/images/%s.img", exe, f->image) >= 0 && access(cand, R_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	/* Not built yet: link one now (no config baked in; ours goes by fw_cfg). */
-	if (asprintf(&cand, "%s/%s.img", p->dir, f->image) < 0)
-		return NULL;
-	if (access(cand, R_OK) == 0)
-		return cand;
 	char log[400];
 	fabric_path(log, sizeof(log), p, "%s.build.log", f->name);
-	if (hostsys_runv(NULL, log, hostsys_self_exe(), "build", f->image, "-o", cand, NULL) != 0) {
-		fprintf(msg, PROG ": no image for '%s' and 'nfbox build %s' failed:\n", f->image,
-			f->image);
-		hostsys_tail_file(log, 5, msg);
-		free(cand);
-		return NULL;
-	}
-	return cand;
+	return image_find(f->image, p->dir, log, PROG, msg);
 }
 
 int fabric_start_image(const struct chain *c, const struct chain_paths *p, unsigned i, FILE *msg)

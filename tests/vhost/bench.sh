@@ -205,7 +205,7 @@ expect() {
 	fi
 }
 expect 1 "nfbox bench: $D/none.pcap: No such file or directory" fwd --pcap "$D/none.pcap"
-expect 1 "is neither an image file nor a function" nosuchfn --pcap "$D/t.pcap"
+expect 1 "no image for .nosuchfn.: neither an image file nor a function" nosuchfn --pcap "$D/t.pcap"
 expect 2 "both 1: two pollers on one core" fwd --cpu 1 --gen-cpu 1
 expect 2 "loss is a percentage" fwd --loss x
 printf 'default drop\n' >"$D/drop.conf"
