@@ -75,8 +75,10 @@ int xlate64_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16], ui
 	return xlate64_4to6_proto(p, pkt_l3(p)[9], src, dst, dport);
 }
 
-/* The last header's next header, or -XLATE64_EXT_*. */
-static int ext_walk(const struct pkt *p)
+/* The last header's next header, or -XLATE64_EXT_*; for
+ * -XLATE64_EXT_ROUTE *route_at is where the routing header's Segments
+ * Left is, from the start of the IPv6 header. */
+static int ext_walk(const struct pkt *p, uint32_t *route_at)
 {
 	const uint32_t at = p->l3_off, end = p->l4_off;
 	uint8_t next = pkt_l3(p)[6];
@@ -91,8 +93,10 @@ static int ext_walk(const struct pkt *p)
 			len = ((uint32_t)h[1] + 1) * 8;
 			break;
 		case 43: /* routing */
-			if (h[3] != 0)
+			if (h[3] != 0) {
+				*route_at = cur + 3 - at;
 				return -XLATE64_EXT_ROUTE;
+			}
 			len = ((uint32_t)h[1] + 1) * 8;
 			break;
 		case 44: /* fragment: atomic, or a first fragment's (nat_frag.h) */
@@ -109,13 +113,21 @@ static int ext_walk(const struct pkt *p)
 
 int xlate64_ext_check(const struct pkt *p)
 {
-	int next = ext_walk(p);
+	uint32_t route_at;
+	int next = ext_walk(p, &route_at);
 	return next < 0 ? -next : XLATE64_EXT_OK;
+}
+
+int xlate64_route_pointer(const struct pkt *p)
+{
+	uint32_t route_at = 0;
+	return ext_walk(p, &route_at) == -XLATE64_EXT_ROUTE ? (int)route_at : -1;
 }
 
 int xlate64_skip_ext(struct pkt *p)
 {
-	int r = ext_walk(p);
+	uint32_t route_at;
+	int r = ext_walk(p, &route_at);
 	if (r < 0)
 		return -r;
 	const uint8_t next = (uint8_t)r;

@@ -98,6 +98,10 @@ enum xlate64_ext_err {
 	XLATE64_EXT_ROUTE,
 };
 int xlate64_skip_ext(struct pkt *p);
+/* For XLATE64_EXT_ROUTE: the offset of the routing header's Segments Left
+ * from the start of the IPv6 header, the pointer of the ICMPv6 parameter
+ * problem RFC 7915 5.1 asks for; -1 if p has no such header. */
+int xlate64_route_pointer(const struct pkt *p);
 /* What xlate64_skip_ext would say, nothing changed (a later fragment: the
  * headers up to its Fragment header). */
 int xlate64_ext_check(const struct pkt *p);

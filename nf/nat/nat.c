@@ -130,23 +130,63 @@ static bool nat_hairpin_query_key(struct nat *n, uint32_t e, uint16_t id, unsign
  * and, with `unreachable on`, tell its sender: ICMP destination unreachable,
  * communication administratively prohibited (3/13; ICMPv6 1/1 for NAT64),
  * RFC 5508 REQ-8.  Never for what must not be answered (nf_reply_due). */
-static void nat_refuse(struct nat *n, struct pkt *p, enum nat_drop why)
+static void nat_refuse(struct nat *n, struct pkt *p, enum nat_drop why, uint64_t now)
 {
 	nat_drop(n, p, why);
 	if (!n->nc->unreachable)
 		return;
-	struct pkt *r;
 	bool v4 = p->l3 == PKT_L3_IPV4;
-	enum nf_reply_result rr = n->batch ? nf_reply_icmp_error(n->pool, p, v4 ? 3 : 1, v4 ? 13 : 1, 0, &r)
-					   : NF_REPLY_NO_BUF;
-	if (rr == NF_REPLY_SENT && r->out_port < n->n_ports && nf_batch_emit(n->batch, r)) {
+	enum nf_reply_result rr = nat_icmp_error(n, p, v4 ? 3 : 1, v4 ? 13 : 1, 0, now);
+	if (rr == NF_REPLY_SENT)
 		n->c.unreachable_sent++;
-		return;
-	}
-	if (rr == NF_REPLY_SENT && r->out_port >= n->n_ports)
-		pkt_free(r);
-	if (rr != NF_REPLY_NOT_DUE)
+	else if (rr != NF_REPLY_NOT_DUE)
 		n->c.unreachable_not_sent++;
+}
+
+/* RFC 4443 2.4(f) (MUST for ICMPv6; RFC 1812 4.3.2.8 for ICMP): errors
+ * at a bounded rate, a token bucket of NAT_ERR_BURST refilled at
+ * NAT_ERR_PER_S, so a flood of packets that earn one cannot turn the NAT
+ * into a reflector. */
+#define NAT_ERR_PER_S 1000u
+#define NAT_ERR_BURST 100u
+
+static bool nat_err_token(struct nat *n, uint64_t now)
+{
+	const uint64_t every = 1000000000ull / NAT_ERR_PER_S;
+	if (now > n->err_at) {
+		uint64_t add = (now - n->err_at) / every;
+		if (add) {
+			n->err_tokens = add >= NAT_ERR_BURST - n->err_tokens ? NAT_ERR_BURST
+									  : n->err_tokens + (uint32_t)add;
+			n->err_at += add * every;
+		}
+	}
+	if (!n->err_tokens)
+		return false;
+	n->err_tokens--;
+	return true;
+}
+
+enum nf_reply_result nat_icmp_error(struct nat *n, struct pkt *p, uint8_t type, uint8_t code, uint32_t rest,
+				    uint64_t now)
+{
+	if (!nf_reply_due(p))
+		return NF_REPLY_NOT_DUE;
+	if (!n->batch)
+		return NF_REPLY_NO_BUF;
+	if (!nat_err_token(n, now)) {
+		n->c.icmp_errors_limited++;
+		return NF_REPLY_NO_BUF;
+	}
+	struct pkt *r;
+	enum nf_reply_result rr = nf_reply_icmp_error(n->pool, p, type, code, rest, &r);
+	if (rr != NF_REPLY_SENT)
+		return rr;
+	if (r->out_port < n->n_ports && nf_batch_emit(n->batch, r))
+		return NF_REPLY_SENT;
+	if (r->out_port >= n->n_ports)
+		pkt_free(r);
+	return NF_REPLY_NO_BUF;
 }
 
 /* Port early drop: an address whose ports of a class are all held.  Under
@@ -242,7 +282,7 @@ int32_t nat_new(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t
 	if (unlikely(port < 0))
 		port = nat_reclaim_port(n, ai, cls, want, now);
 	if (port < 0) {
-		nat_refuse(n, p, NAT_DROP_PORTS_EXHAUSTED);
+		nat_refuse(n, p, NAT_DROP_PORTS_EXHAUSTED, now);
 		return -1;
 	}
 	int32_t in = nat_open(n, p, k, hash, out, now, ai, (uint16_t)port, cls, false);
@@ -318,7 +358,7 @@ static int32_t nat_open(struct nat *n, struct pkt *p, const struct flow_key *k, 
 		 * the remote is part of it): judged as a drop rather than
 		 * trusted. */
 		if (in == -SYS_ENOSPC)
-			nat_refuse(n, p, NAT_DROP_TABLE_FULL);
+			nat_refuse(n, p, NAT_DROP_TABLE_FULL, now);
 		else
 			nat_drop(n, p, NAT_DROP_INVALID);
 		return -1;
@@ -917,6 +957,7 @@ static void *nat_create(const struct nf_env *env)
 	memset(n, 0, sizeof(*n));
 	n->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	n->pool = env->pool;
+	n->err_tokens = NAT_ERR_BURST;
 	int rc = conn2_init(&n->cn, env->flow_capacity, NAT_ZONE_IN, nat_ended, n);
 	/* A full table ends a session the outside never answered (a flood's)
 	 * rather than refuse a new one; answered sessions are never ended. */

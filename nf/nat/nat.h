@@ -27,6 +27,7 @@
 #include "dataplane/parse.h"
 #include "dataplane/nf.h"
 #include "nf/conn2.h"
+#include "nf/reply.h"
 #include "nf/nat/nat_config.h"
 #include "nf/nat/nat_frag.h"
 #include "nf/nat/nat_map.h"
@@ -70,7 +71,16 @@ struct nat {
 	struct nat_counters c;
 	struct nat_frag frag;   /* IPv4 fragments' datagrams */
 	uint32_t reclaim_at;    /* where the port reclaim's walk goes on (nat_reclaim_port) */
+	uint64_t err_at;        /* ICMP errors' rate limit (nat_icmp_error): refilled up to */
+	uint32_t err_tokens;    /* ... and what is left */
 };
+
+/* Answer `p` with an ICMP (IPv4) or ICMPv6 error type/code, `rest` the
+ * word after its checksum (network order): sent with the burst, unless
+ * none is due (nf_reply_due), the rate limit says no (counted
+ * icmp_errors_limited) or no buffer is free. */
+enum nf_reply_result nat_icmp_error(struct nat *n, struct pkt *p, uint8_t type, uint8_t code, uint32_t rest,
+				    uint64_t now);
 
 /* The first entry of the hairpinned query session an inside answer `p`
  * (its key in NAT_ZONE_HAIRPIN) replies to, if live; else NULL.  NAT44

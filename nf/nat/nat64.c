@@ -286,12 +286,20 @@ __attribute__((noinline)) enum conn2_cold nat64_cold_ext(struct nat *n, struct p
 		n->c.nat64_ext_skipped++;
 		return nat64_cold(n, p, now);
 	case XLATE64_EXT_ROUTE:
-		nat_drop(n, p, NAT_DROP_NAT64_IPV6_ROUTE);
+		nat64_route_refuse(n, p, now);
 		return CONN2_DECIDED;
 	default:
 		nat_drop(n, p, NAT_DROP_NAT64_IPV6_EXT);
 		return CONN2_DECIDED;
 	}
+}
+
+void nat64_route_refuse(struct nat *n, struct pkt *p, uint64_t now)
+{
+	int at = xlate64_route_pointer(p);
+	if (at >= 0 && nat_icmp_error(n, p, 4, 0, sys_be32((uint32_t)at), now) == NF_REPLY_SENT)
+		n->c.nat64_param_problem_sent++;
+	nat_drop(n, p, NAT_DROP_NAT64_IPV6_ROUTE);
 }
 
 /* Why inside IPv6 packet `p` is not translated, the first reason of the

@@ -90,6 +90,11 @@ static inline enum conn2_cold nat64_cold(struct nat *n, struct pkt *p, uint64_t 
 void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t hash, int32_t x,
 	       int dir, uint64_t now);
 
+/* Inside IPv6 packet `p` with a routing header that still has segments
+ * left (RFC 7915 5.1: not translated): dropped, and answered with an
+ * ICMPv6 parameter problem (4/0) pointing at its Segments Left. */
+void nat64_route_refuse(struct nat *n, struct pkt *p, uint64_t now);
+
 /* The fast path (conn2.h's `fast`) of a keyed inside packet `p` that hit
  * NAT64 session `e` (user u, no TCP state change, not NAT_U_HAIRPIN):
  * refresh and translate, counted.  False leaves it to nat64_out. */

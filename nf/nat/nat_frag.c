@@ -6,6 +6,7 @@
 #include "dataplane/stats.h"
 #include "nf/drop_stats.h"
 #include "nf/nat/nat.h"
+#include "nf/nat/nat64.h"
 #include "nf/xlate.h"
 #include "nf/xlate64.h"
 
@@ -546,9 +547,10 @@ bool nat_frag_cold6(struct nat *n, struct pkt *p, const uint8_t *fh, uint64_t no
 	if (nat_frag_first(&n->frag, &k, p, now) < 0)
 		return true;
 	/* Noted: its verdict decides the datagram, a drop here too. */
-	if (ext)
-		nat_drop(n, p, ext == XLATE64_EXT_ROUTE ? NAT_DROP_NAT64_IPV6_ROUTE
-							  : NAT_DROP_NAT64_IPV6_EXT);
+	if (ext == XLATE64_EXT_ROUTE)
+		nat64_route_refuse(n, p, now);
+	else if (ext)
+		nat_drop(n, p, NAT_DROP_NAT64_IPV6_EXT);
 	else
 		xlate64_skip_ext(p);
 	return ext != 0;

@@ -30,6 +30,8 @@ void nat_stats_write(struct nat *n, struct stats_writer *w)
 	stats_u64(w, "ports_reclaimed", c->ports_reclaimed);
 	stats_u64(w, "unreachable_sent", c->unreachable_sent);
 	stats_u64(w, "unreachable_not_sent", c->unreachable_not_sent);
+	stats_u64(w, "nat64_param_problem_sent", c->nat64_param_problem_sent);
+	stats_u64(w, "icmp_errors_limited", c->icmp_errors_limited);
 	if (nc->nat64) {
 		char pfx[64];
 		struct cfg_addr a = {.family = CFG_AF_V6, .prefix = nc->pref64.len};

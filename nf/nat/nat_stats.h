@@ -46,6 +46,8 @@ struct nat_counters {
 	uint64_t hairpinned;                     /* inside -> inside through the outside */
 	uint64_t ports_reclaimed;                /* new sessions given a port an unanswered one held */
 	uint64_t unreachable_sent, unreachable_not_sent; /* ICMP 3/13 for no mapping */
+	uint64_t nat64_param_problem_sent;       /* ICMPv6 4/0 for a routing header with segments left */
+	uint64_t icmp_errors_limited;            /* errors not sent: over the rate limit */
 	uint64_t ipv6_passed, non_ip_passed;
 	uint64_t nat64_out, nat64_in;            /* of translated_*: NAT64 (both kinds) */
 	uint64_t nat64_udp_csum_computed;        /* IPv4 UDP without checksum, to IPv6 */

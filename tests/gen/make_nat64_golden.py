@@ -408,7 +408,8 @@ def case_ext_headers():
     atomic fragment header are skipped - the IPv4 packet is the upper layer
     alone, its pseudo-header checksum the upper layer's - also on an
     established session's packets.  A routing header with segments left
-    and AH are dropped, each by its counter."""
+    is dropped and answered with an ICMPv6 parameter problem pointing at
+    its Segments Left (RFC 7915 5.1 SHOULD); AH is dropped; each counted."""
     c = Case64("nat64-ext-headers")
     D = b"payload!"
     p = in6() / IPv6ExtHdrHopByHop() / udp(5000, 53, load=D)
@@ -429,13 +430,46 @@ def case_ext_headers():
         p = (in6() / IPv6ExtHdrHopByHop() / udp(5000, 53, load=bytes([i]) * 5) if i != 1 else
              in6() / udp(5000, 53, load=bytes([i]) * 5))
         c.send(0, p, to4(c, p, udp(5000, 53, load=bytes([i]) * 5)), dt=0 if i else 0.001)
-    c.send(0, in6() / IPv6ExtHdrRouting(segleft=1, addresses=["2001:db8::1"]) / udp(5000, 53),
-           None)
+    # Its one address the packet's destination: the quote's UDP checksum is
+    # then right both by RFC 8200 8.1 (final destination) and by tshark.
+    rt = in6() / IPv6ExtHdrRouting(segleft=1, addresses=[v6(B)]) / udp(5000, 53)
+    c.send(0, rt, param_problem(rt, 40 + 3), to=0)
+    # The same in a first fragment (the routing header before the
+    # fragment header, RFC 8200 4.1): its datagram is dropped, answered.
+    rf = in6() / IPv6ExtHdrRouting(segleft=1, addresses=[v6(B)]) / IPv6ExtHdrFragment(offset=0, m=1, id=7) / \
+        udp(7000, 53, load=D * 2)
+    c.send(0, rf, param_problem(rf, 40 + 3), to=0)
     c.send(0, in6() / AH(nh=17, payloadlen=4, spi=7, seq=1, icv=b"\0" * 12) / udp(5000, 53), None)
     # Not to the prefix: no NAT64, dropped as before (`ipv6 drop`).
     c.send(0, in6(dst="2001:db8:ff::1") / IPv6ExtHdrHopByHop() / udp(1, 2), None)
-    c.stats = ["nat.nat64_ext_skipped 7", "nat.nat64_out 8", "nat.drop_nat64_ipv6_route 1",
+    c.stats = ["nat.nat64_ext_skipped 7", "nat.nat64_out 8", "nat.drop_nat64_ipv6_route 2",
+               "nat.nat64_param_problem_sent 2", "nat.icmp_errors_limited 0",
                "nat.drop_nat64_ipv6_ext 1", "nat.drop_nat64_not_prefix 1", "nat.sessions_created 4"]
+    return c
+
+
+def param_problem(p6, ptr):
+    """The ICMPv6 parameter problem (4/0, RFC 4443 3.4) the NAT answers
+    inside packet p6 with: back to its sender, hop limit 64, quoting it
+    (up to 1280 bytes in all)."""
+    ip = p6[IPv6]
+    return (Ether(src=p6.dst, dst=p6.src) / IPv6(src=ip.dst, dst=ip.src, hlim=64) /
+            ICMPv6ParamProblem(code=0, ptr=ptr) / Raw(bytes(ip)[:1280 - 48]))
+
+
+def case_error_rate():
+    """ICMP errors at a bounded rate (RFC 4443 2.4(f)): 100 at once, then
+    one per millisecond; the rest are dropped all the same, counted
+    icmp_errors_limited."""
+    c = Case64("nat64-error-rate")
+    rt = lambda i: in6() / IPv6ExtHdrRouting(segleft=1, addresses=[v6(B)]) / udp(5000 + i, 53)  # noqa: E731
+    for i in range(105):
+        p = rt(i)
+        c.send(0, p, param_problem(p, 43) if i < 100 else None, to=0, dt=0.001 if i == 0 else 0)
+    p = rt(105)
+    c.send(0, p, param_problem(p, 43), to=0, dt=0.0011)  # a token back
+    c.stats = ["nat.nat64_param_problem_sent 101", "nat.icmp_errors_limited 5",
+               "nat.drop_nat64_ipv6_route 106"]
     return c
 
 
@@ -573,7 +607,7 @@ def case_bad_config_no_mode():
 
 def main():
     for c in (case_basic(), case_icmp_errors(), case_established(), case_timeouts(), case_hairpin(),
-              case_ext_headers(), case_frag(), case_bad_config(),
+              case_ext_headers(), case_error_rate(), case_frag(), case_bad_config(),
               case_bad_config_no_mode()):
         c.write()
 
