@@ -66,7 +66,7 @@ row() { # CASE NF TRACE CAPACITY [replay_bench args]
 		detail="flows $(stat "$s" firewall.flows); memory $(stat "$s" firewall.flow_memory_bytes) B" ;;
 	nat) ref=$(( $(stat "$s" nat.drop_ports_exhausted) + $(stat "$s" nat.drop_table_full) ))
 		early=$(stat "$s" nat.sessions_early_dropped)
-		detail="sessions $(stat "$s" nat.sessions_active); ports_exhausted $(stat "$s" nat.drop_ports_exhausted); table_full $(stat "$s" nat.drop_table_full)" ;;
+		detail="sessions $(stat "$s" nat.sessions_active); ports_reclaimed $(stat "$s" nat.ports_reclaimed); ports_exhausted $(stat "$s" nat.drop_ports_exhausted); table_full $(stat "$s" nat.drop_table_full)" ;;
 	lb) ref=$(stat "$s" lb.drop_table_full); early=$(stat "$s" lb.connections_early_dropped)
 		detail="connections $(stat "$s" lb.connections_active); table_full $ref" ;;
 	esac

@@ -204,15 +204,17 @@ struct nat_reclaim {
 	struct nat *n;
 	uint32_t ai;
 	unsigned cls;
+	uint16_t port; /* the port of the session chosen last */
 };
 
 /* A session holding a port of the address and class, alone: one whose
  * mapping other sessions share would end without freeing it. */
 static bool nat_reclaim_fits(void *ctx, const struct ft_entry *first)
 {
-	const struct nat_reclaim *r = ctx;
+	struct nat_reclaim *r = ctx;
 	if (nat_u_addr(first->user) != r->ai || nat_u_cls(first->user) != r->cls)
 		return false;
+	r->port = nat_u_port(first->user);
 	if (!(first->user & NAT_U_MAPPED))
 		return true;
 	const struct flow_key *k = &first->key;
@@ -227,7 +229,11 @@ static int32_t nat_reclaim_port(struct nat *n, uint32_t ai, unsigned cls, uint16
 	for (int t = 0; t < NAT_RECLAIM_TRIES; t++) {
 		if (!conn2_early_drop_where(&n->cn, &n->reclaim_at, NAT_RECLAIM_WALK, now, nat_reclaim_fits, &r))
 			return -1;
-		int32_t port = nat_pool_alloc(n->nc->pool, ai, cls, want);
+		/* The port just freed, if of want's class: no search of a
+		 * bitmap that is full but for it. */
+		int32_t port = nat_pool_take_for(n->nc->pool, ai, cls, want, r.port)
+				       ? r.port
+				       : nat_pool_alloc(n->nc->pool, ai, cls, want);
 		if (port >= 0) {
 			n->c.ports_reclaimed++;
 			return port;

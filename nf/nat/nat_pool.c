@@ -67,6 +67,7 @@ bool nat_pool_take(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t port)
 		return false;
 	*w |= m;
 	a->used[cls]++;
+	a->used_wk[cls] += port < NAT_PORT_WELL_KNOWN_END;
 	return true;
 }
 
@@ -81,6 +82,7 @@ bool nat_pool_release(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t po
 		return false;
 	*w &= ~m;
 	a->used[cls]--;
+	a->used_wk[cls] -= port < NAT_PORT_WELL_KNOWN_END;
 	return true;
 }
 
@@ -120,6 +122,16 @@ static void class_window(const struct nat_pool_addr *a, unsigned cls, uint16_t w
 	*whi = hi - a->lo;
 }
 
+/* Ports in use in window [wlo, whi] (offsets): the window is all of the
+ * range, or the range's well-known ports, or the others (class_window). */
+static uint32_t window_used(const struct nat_pool_addr *a, unsigned cls, uint32_t wlo, uint32_t whi)
+{
+	uint32_t lo = a->lo + wlo, hi = a->lo + whi;
+	if (lo <= a->lo && hi >= a->hi)
+		return a->used[cls];
+	return hi < NAT_PORT_WELL_KNOWN_END ? a->used_wk[cls] : a->used[cls] - a->used_wk[cls];
+}
+
 int32_t nat_pool_alloc(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t want)
 {
 	struct nat_pool_addr *a = &p->a[ai];
@@ -130,6 +142,10 @@ int32_t nat_pool_alloc(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t w
 		return want;
 	uint32_t wlo, whi;
 	class_window(a, cls, want, &wlo, &whi);
+	/* A full window is known without a scan of its bitmap (a flood
+	 * against a full pool asks for every packet). */
+	if (window_used(a, cls, wlo, whi) > whi - wlo)
+		return -SYS_ENOSPC;
 	/* Offsets of want's parity: port = lo + off, so off's parity is
 	 * want's xor lo's.  ICMP identifiers have no parity to keep. */
 	uint64_t same = ((want ^ a->lo) & 1) ? 0xaaaaaaaaaaaaaaaaull : 0x5555555555555555ull;
@@ -152,6 +168,16 @@ int32_t nat_pool_alloc(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t w
 		}
 	}
 	return -SYS_ENOSPC; /* want's class has no free port left */
+}
+
+bool nat_pool_take_for(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t want, uint16_t port)
+{
+	struct nat_pool_addr *a = &p->a[ai];
+	uint32_t wlo, whi;
+	class_window(a, cls, want, &wlo, &whi);
+	if (port < a->lo + wlo || port > a->lo + whi)
+		return false;
+	return nat_pool_take(p, ai, cls, port);
 }
 
 int32_t nat_pool_find(const struct nat_pool *p, uint32_t addr)

@@ -37,6 +37,7 @@ struct nat_pool_addr {
 	uint16_t lo, hi;                /* port range, inclusive */
 	uint32_t words;                 /* 64-bit words per bitmap */
 	uint32_t used[NAT_CLS_COUNT];
+	uint32_t used_wk[NAT_CLS_COUNT]; /* of those, well-known ports (< 1024) */
 	uint32_t cursor[NAT_CLS_COUNT]; /* where the next search starts (offset) */
 	uint64_t *bits;                 /* NAT_CLS_COUNT bitmaps of `words` */
 };
@@ -63,6 +64,9 @@ bool nat_pool_release(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t po
 /* Mark a given port in use (re-registering sessions after a reload); false
  * if it is out of range or already taken. */
 bool nat_pool_take(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t port);
+/* Take `port` for a session of inside port `want` if it is free and of
+ * the ports nat_pool_alloc would give it (want's class window). */
+bool nat_pool_take_for(struct nat_pool *p, uint32_t ai, unsigned cls, uint16_t want, uint16_t port);
 /* Index of external address `addr` (network order), or -1; O(log n). */
 int32_t nat_pool_find(const struct nat_pool *p, uint32_t addr);
 

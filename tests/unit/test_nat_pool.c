@@ -119,6 +119,31 @@ static void test_class_and_parity(void **state)
 	nat_pool_free(p);
 }
 
+/* take_for (the NAT's port reclaim: the port a session just gave back)
+ * keeps the inside port's class; a full class window is refused at once,
+ * with the other class's ports still free (counted per class). */
+static void test_take_for_and_full_window(void **state)
+{
+	(void)state;
+	struct nat_pool *p = pool2(1000, 1030);
+	assert_true(nat_pool_take_for(p, 0, NAT_CLS_UDP, 40000, 1025));
+	assert_false(nat_pool_take_for(p, 0, NAT_CLS_UDP, 40000, 1025)); /* held */
+	assert_false(nat_pool_take_for(p, 0, NAT_CLS_UDP, 40000, 1001)); /* well-known for a high port */
+	assert_false(nat_pool_take_for(p, 0, NAT_CLS_UDP, 80, 1026));    /* and the other way */
+	assert_true(nat_pool_take_for(p, 0, NAT_CLS_UDP, 80, 1001));
+	assert_false(nat_pool_take_for(p, 0, NAT_CLS_UDP, 80, 999));     /* out of range */
+	for (int i = 0; i < 6; i++)
+		assert_true(nat_pool_alloc(p, 0, NAT_CLS_UDP, 40000) >= 1024);
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 40000), -SYS_ENOSPC); /* 7 of 7 high */
+	assert_int_equal(nat_pool_used(p, 0, NAT_CLS_UDP), 8);
+	assert_true(nat_pool_alloc(p, 0, NAT_CLS_UDP, 80) < 1024); /* 22 well-known left */
+	assert_true(nat_pool_release(p, 0, NAT_CLS_UDP, 1030));
+	assert_int_equal(nat_pool_alloc(p, 0, NAT_CLS_UDP, 40000), 1030); /* the window counts again */
+	/* The ICMP window is the whole range. */
+	assert_true(nat_pool_take_for(p, 0, NAT_CLS_ICMP, 40000, 1001));
+	nat_pool_free(p);
+}
+
 /* ---- through the function ---------------------------------------------------- */
 static const struct nf_ops *nf;
 static struct pkt_pool *pkts;
@@ -365,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_preserve_and_exhaust),
 		cmocka_unit_test(test_release_and_reuse),
 		cmocka_unit_test(test_class_and_parity),
+		cmocka_unit_test(test_take_for_and_full_window),
 		cmocka_unit_test(test_release_on_expiry),
 		cmocka_unit_test(test_reap_before_exhaustion),
 		cmocka_unit_test(test_reload),
