@@ -562,6 +562,11 @@ int32_t ft_near_oldest(struct ft *t, uint32_t hash, ft_pick_fn pick, void *ctx)
 	/* n_buckets is even: home ^ 1 exists. */
 	for (uint32_t bi = home, lap = 0; lap < 2 && best == FT_MISS; bi = home ^ 1, lap++) {
 		const struct ft_bucket *b = &t->buckets[bi];
+		/* Every candidate is a cache miss under a flood (a full table
+		 * of random keys): ask for all of them before pick reads the
+		 * first, so the misses overlap. */
+		for (uint32_t m = b->used; m; m &= m - 1)
+			sys_prefetch(&t->pub.entries[b->idx[__builtin_ctz(m)]]);
 		for (uint32_t m = b->used; m; m &= m - 1) {
 			int32_t c = pick(ctx, b->idx[__builtin_ctz(m)]);
 			if (c == FT_MISS)
