@@ -235,6 +235,27 @@ int xlate64_frag_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16
 	return XLATE64_OK;
 }
 
+int xlate64_frag_6to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16])
+{
+	const uint8_t *h6 = pkt_l3(p), *fh = pkt_l4(p) - 8;
+	const uint32_t at = p->l3_off, hlen = (uint32_t)p->l4_off - at;
+	const uint32_t len = p->l3_len - hlen;
+	uint8_t tc = (uint8_t)(sys_be32(sys_ld32(h6)) >> 20), hop = h6[7], next = fh[0];
+	uint16_t fo = sys_ld16(fh + 2) & SYS_BE16(0xfff9), id = sys_ld16(fh + 6);
+	if (pkt_resize_hdr(p, at, hlen, V6_HLEN + 8))
+		return XLATE64_NO_ROOM;
+	uint8_t *ip = pkt_l3(p), *nfh = ip + V6_HLEN;
+	xlate64_put_v6(ip, tc, 8 + len, 44, (uint8_t)(hop - 1), src, dst);
+	nfh[0] = next;
+	nfh[1] = 0;
+	sys_st16(nfh + 2, fo);
+	sys_st16(nfh + 4, 0);
+	sys_st16(nfh + 6, id);
+	xlate64_set_meta(p, true, V6_HLEN + 8, V6_HLEN + 8 + len, next);
+	p->flags |= PKT_F_IPV6_EXT;
+	return XLATE64_OK;
+}
+
 bool xlate64_v4_source_route(const struct pkt *p)
 {
 	if (!(p->flags & PKT_F_IPV4_OPTS))

@@ -132,6 +132,13 @@ int xlate64_frag_6to4(struct pkt *p, uint32_t src, uint32_t dst);
  * carried; options dropped.  XLATE64_NO_ROOM if the headroom is short. */
 int xlate64_frag_4to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16]);
 
+/* A later IPv6 fragment (hop limit > 1) of a hairpinned datagram (RFC
+ * 6146 3.8): as translated to IPv4 and back in one hop - from src to dst,
+ * flow label 0, hop limit less one, extension headers before the Fragment
+ * header dropped, the identification's low 16 bits kept (the high ones
+ * zero), offset and M carried.  XLATE64_NO_ROOM if the headroom is short. */
+int xlate64_frag_6to6(struct pkt *p, const uint8_t src[16], const uint8_t dst[16]);
+
 /* Translate a parsed IPv6 TCP, UDP or ICMPv6 echo packet (no extension
  * header, no fragment, hop limit > 1) to IPv4 from src to dst (network
  * order); its source port (ICMP: identifier) becomes `sport` (network

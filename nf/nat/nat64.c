@@ -397,10 +397,15 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
 	nat_step(n, e, p, false, now);
 	if (unlikely(e->user & NAT_U_HAIRPIN)) {
-		if (frag) /* its later fragments would go out as IPv4 */
-			nat_drop(n, p, NAT_DROP_NAT64_FRAGMENT);
-		else
-			nat64_hairpin(n, p, e, dst, now);
+		nat64_hairpin(n, p, e, dst, now);
+		/* A first fragment leaves as one again, as translated to IPv4
+		 * and back: the datagram's 16-bit identification; its later
+		 * fragments follow (nat_frag.h, NAT_FRAG_XL_66). */
+		int rc = frag && p->out_port == n->nc->in_port
+				 ? xlate64_v6_first_frag(p, nat_frag_id4(&n->frag, p))
+				 : XLATE64_OK;
+		if (rc)
+			nat64_failed(n, p, rc);
 		return;
 	}
 	if (!nat_send(n, p, nc->out_port))

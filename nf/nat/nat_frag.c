@@ -26,7 +26,8 @@ int nat_frag_init(struct nat_frag *t, uint32_t flow_capacity)
 	t->e = sys_alloc((size_t)cap * sizeof(*t->e), SYS_CACHE_LINE);
 	t->bucket = sys_alloc((size_t)cap * 2 * sizeof(*t->bucket), SYS_CACHE_LINE);
 	t->a6 = sys_alloc((size_t)cap * sizeof(*t->a6), SYS_CACHE_LINE);
-	if (!t->e || !t->bucket || !t->a6) {
+	t->x6 = sys_alloc((size_t)cap * sizeof(*t->x6), SYS_CACHE_LINE);
+	if (!t->e || !t->bucket || !t->a6 || !t->x6) {
 		nat_frag_fini(t);
 		return -SYS_ENOMEM;
 	}
@@ -76,9 +77,11 @@ void nat_frag_fini(struct nat_frag *t)
 	sys_free(t->e);
 	sys_free(t->bucket);
 	sys_free(t->a6);
+	sys_free(t->x6);
 	t->e = NULL;
 	t->bucket = NULL;
 	t->a6 = NULL;
+	t->x6 = NULL;
 	t->ready = t->ready_last = NULL;
 	t->n = t->n_held = 0;
 }
@@ -309,6 +312,13 @@ static bool translate(struct nat_frag *t, const struct nat_frag_ent *e, struct p
 		}
 		rc = xlate64_frag_6to4(p, e->new_src, e->new_dst);
 		break;
+	case NAT_FRAG_XL_66:
+		if (pkt_l3(p)[7] <= 1) {
+			drop_now(t, p, NAT_FRAG_DROP_HOP_LIMIT);
+			return false;
+		}
+		rc = xlate64_frag_6to6(p, t->x6[e - t->e], t->x6[e - t->e] + 16);
+		break;
 	default:
 		if (pkt_l3(p)[8] <= 1) {
 			drop_now(t, p, NAT_FRAG_DROP_HOP_LIMIT);
@@ -382,9 +392,15 @@ static void pass(struct nat_frag *t, struct nat_frag_ent *e, const struct pkt *p
 	e->state = NAT_FRAG_PASS;
 	e->out_port = port;
 	if (p->l3 == PKT_L3_IPV6) {
-		/* NAT64 from the outside: the first left as IPv6. */
-		e->xl = NAT_FRAG_XL_TO6;
-		memcpy(t->a6[e - t->e], ip + 8, 32);
+		/* The first left as IPv6: NAT64 from the outside, or an inside
+		 * IPv6 datagram hairpinned. */
+		if (e->k.zone & NAT_FRAG_ZONE_V6) { /* a6 is its key */
+			e->xl = NAT_FRAG_XL_66;
+			memcpy(t->x6[e - t->e], ip + 8, 32);
+		} else {
+			e->xl = NAT_FRAG_XL_TO6;
+			memcpy(t->a6[e - t->e], ip + 8, 32);
+		}
 	} else {
 		e->xl = e->k.zone & NAT_FRAG_ZONE_V6 ? NAT_FRAG_XL_TO4 : NAT_FRAG_XL_44;
 		e->new_src = sys_ld32(ip + 12);

@@ -46,11 +46,14 @@
  * offset, M and identification's low 16 bits).  An outside IPv4 datagram
  * whose first fragment left as IPv6 sends its later ones as IPv6 with a
  * Fragment header (NAT_FRAG_XL_TO6: the first's IPv6 addresses, in a6).
+ * An inside IPv6 datagram hairpinned to another IPv6 host (its first left
+ * as IPv6 through the inside port) sends its later ones the same way
+ * (NAT_FRAG_XL_66: the first's new addresses, in x6: a6 holds its key).
  * A later fragment that would leave with hop limit 0 is dropped
  * (hop_limit).  Only TCP and UDP: an ICMPv6 checksum covers a pseudo-
  * header with the whole datagram's length, which no first fragment says.
  *
- * Memory: `cap` entries of 64 bytes, 40 bytes of a6 each and 2 * cap
+ * Memory: `cap` entries of 64 bytes, 40 bytes of a6 and 32 of x6 each and 2 * cap
  * 4-byte buckets, taken at creation; nothing per packet.  cap = flow capacity / 8 within 64-16384
  * (a power of two), held_max = cap / 2 within 16-256.
  *
@@ -118,6 +121,7 @@ enum nat_frag_xl {
 	NAT_FRAG_XL_44,  /* IPv4 addresses rewritten (xlate_rewrite_addr) */
 	NAT_FRAG_XL_TO4, /* NAT64, IPv6 to IPv4 (xlate64_frag_6to4) */
 	NAT_FRAG_XL_TO6, /* NAT64, IPv4 to IPv6 (xlate64_frag_4to6), the addresses in a6 */
+	NAT_FRAG_XL_66,  /* NAT64 hairpinned, IPv6 to IPv6 (xlate64_frag_6to6), the addresses in x6 */
 };
 
 struct nat_frag_ent {
@@ -161,6 +165,7 @@ struct nat_frag {
 	uint64_t *sink[2];         /* also counted here on every drop (the NAT's totals) */
 	uint8_t (*a6)[40];         /* per entry: an IPv6 key's NAT_FRAG_A6 bytes, or XL_TO6's
 				    * source and destination */
+	uint8_t (*x6)[32];         /* per entry: XL_66's source and destination (a6 is its key) */
 	uint8_t cur6[NAT_FRAG_A6]; /* the IPv6 key being looked up */
 	struct nat_frag_counters c;
 };

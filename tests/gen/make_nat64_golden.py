@@ -346,7 +346,8 @@ def case_hairpin():
     (PREFIX + EXT : its port).  Filtering as NAT44's: H6B's first packet to
     H6's endpoint is dropped and opens the way for H6's.  An echo request
     to H6B's external ICMP mapping reaches H6B from H6's external
-    identifier (1024: H6B holds 7000) and the reply comes back.  ICMPv6
+    identifier (1024: H6B holds 7000) and the reply comes back.  A
+    fragmented datagram is hairpinned fragment by fragment.  ICMPv6
     errors about hairpinned packets go back to their sender.  An IPv4
     inside host's endpoint is no IPv6 host's: dropped."""
     c = Case64("nat64-hairpin")
@@ -362,6 +363,15 @@ def case_hairpin():
     h = in6(dst=EXT) / udp(5000, 6000, load=b"again")
     hd = hairpinned(h, v6(EXT), H6B, udp(5000, 6000, load=b"again"))
     c.send(0, h, hd, to=0)
+    # A fragmented datagram the same way: its first fragment hairpinned
+    # (the transport checksum updated for the whole datagram), the later
+    # ones after it, each with the Fragment header it would have had
+    # through IPv4 and back (the identification's low 16 bits).
+    data = bytes((i * 5) & 255 for i in range(100))
+    h2 = in6(dst=EXT) / udp(5000, 6000, load=data)
+    for i, o in zip(frags6(h2, 48, 0x12340007),
+                    frags6(hairpinned(h2, v6(EXT), H6B, udp(5000, 6000, load=data)), 48, 0x0007)):
+        c.send(0, i, o, to=0)
     c.send(0, in6(dst=EXT) / tcp(5001, 6000, "S"), None)        # no TCP mapping at 6000
     e = in6(src=H6B) / ICMPv6EchoRequest(id=7000, seq=1, data=PING)
     c.send(0, e, to4(c, e, ICMP(type=8, id=7000, seq=1) / Raw(PING)))  # H6B: EXT:7000
@@ -397,8 +407,8 @@ def case_hairpin():
     del q[UDP].chksum
     c.send(0, p4, q)                                             # 10.0.0.1: EXT:7777
     c.send(0, in6(dst=EXT) / udp(5002, 7777), None)              # an IPv4 host's endpoint
-    c.stats = ["nat.hairpinned 8", "nat.icmp_errors_out 3", "nat.drop_no_mapping 5",
-               "nat.nat64_out 3"]
+    c.stats = ["nat.hairpinned 9", "nat.icmp_errors_out 3", "nat.drop_no_mapping 5",
+               "nat.nat64_out 3", "nat.frag_firsts 1", "nat.frag_translated 2", "nat.drop_nat64_fragment 0"]
     return c
 
 
