@@ -125,3 +125,19 @@ enum nf_reply_result nf_reply_icmp_error(struct pkt_pool *pool, const struct pkt
 	*out = r;
 	return NF_REPLY_SENT;
 }
+
+bool nf_reply_limit_take(struct nf_reply_limit *l, uint64_t now)
+{
+	const uint64_t every = 1000000000ull / NF_REPLY_PER_S;
+	if (now > l->at) {
+		uint64_t add = (now - l->at) / every;
+		if (add) {
+			l->tokens = add >= NF_REPLY_BURST - l->tokens ? NF_REPLY_BURST : l->tokens + (uint32_t)add;
+			l->at += add * every;
+		}
+	}
+	if (!l->tokens)
+		return false;
+	l->tokens--;
+	return true;
+}

@@ -42,4 +42,22 @@ enum nf_reply_result nf_reply_icmp_error(struct pkt_pool *pool, const struct pkt
 					 uint8_t type, uint8_t code, uint32_t rest,
 					 struct pkt **out);
 
+/* Answers at a bounded rate (RFC 4443 2.4(f), a MUST for ICMPv6 errors;
+ * RFC 1812 4.3.2.8 for ICMP): a token bucket of NF_REPLY_BURST refilled
+ * at NF_REPLY_PER_S, one per function, so a flood of packets that earn an
+ * answer cannot turn the appliance into a reflector.  `now` in ns. */
+#define NF_REPLY_PER_S 1000u
+#define NF_REPLY_BURST 100u
+struct nf_reply_limit {
+	uint64_t at;     /* refilled up to this time */
+	uint32_t tokens; /* answers left */
+};
+static inline void nf_reply_limit_init(struct nf_reply_limit *l)
+{
+	l->at = 0;
+	l->tokens = NF_REPLY_BURST;
+}
+/* True (and a token taken) if an answer may go now. */
+bool nf_reply_limit_take(struct nf_reply_limit *l, uint64_t now);
+
 #endif

@@ -57,10 +57,14 @@ static inline void fw_pass(struct fw *fw, struct pkt *p)
 	fw->c.port[p->port & (PORT_MAX - 1)].accepted++;
 }
 
-static void fw_reject(struct fw *fw, struct nf_batch *b, struct pkt *p)
+static void fw_reject(struct fw *fw, struct nf_batch *b, struct pkt *p, uint64_t now)
 {
 	fw_drop(fw, p, FW_DROP_REJECT);
 	struct pkt *r;
+	if (nf_reply_due(p) && !nf_reply_limit_take(&fw->reply_limit, now)) {
+		fw->c.rejects_limited++;
+		return;
+	}
 	switch (fw_reject_build(fw->pool, p, &r)) {
 	case NF_REPLY_SENT:
 		if (nf_batch_emit(b, r)) {
@@ -139,7 +143,7 @@ static void fw_judge(struct fw *fw, struct nf_batch *b, struct pkt *p, int32_t r
 		fw_drop(fw, p, FW_DROP_POLICY);
 		break;
 	default:
-		fw_reject(fw, b, p);
+		fw_reject(fw, b, p, now);
 		break;
 	}
 }
@@ -276,7 +280,7 @@ static void fw_new(struct fw *fw, struct nf_batch *b, struct pkt *p, const struc
 		return;
 	}
 	if (action == FW_ACT_REJECT) {
-		fw_reject(fw, b, p);
+		fw_reject(fw, b, p, now);
 		return;
 	}
 	if (!fw_opens_flow(p)) {
@@ -720,6 +724,7 @@ static void *fw_create(const struct nf_env *env)
 	if (!fw)
 		return NULL;
 	fw->pool = env->pool;
+	nf_reply_limit_init(&fw->reply_limit);
 	fw->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	uint32_t cap = env->flow_capacity ? env->flow_capacity : 1;
 	fw->frag_entries = SYS_MIN(SYS_MAX(cap / 16, FW_FRAG_MIN), FW_FRAG_MAX);

@@ -16,6 +16,7 @@
 #include "nf/firewall/fw_rules.h"
 #include "nf/firewall/fw_stats.h"
 #include "nf/firewall/fw_tcpwin.h"
+#include "nf/reply.h"
 
 struct fw {
 	struct fw_rules *rs;
@@ -24,6 +25,7 @@ struct fw {
 	struct fw_tcpwin *tcpw;    /* [flow capacity]: TCP windows, by flow index */
 	uint32_t *born;            /* [flow capacity]: the tick each flow opened, for `flows` */
 	struct pkt_pool *pool;
+	struct nf_reply_limit reply_limit; /* the rate of reject answers */
 	uint16_t n_ports;
 	uint32_t frag_entries;
 	uint64_t now;              /* latest `now` seen, for stats */

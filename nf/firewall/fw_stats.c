@@ -42,6 +42,7 @@ void fw_stats_write(struct fw *fw, struct stats_writer *w)
 	stats_u64(w, "rejects_sent", c->rejects_sent);
 	stats_u64(w, "rejects_not_due", c->rejects_not_due);
 	stats_u64(w, "rejects_nobuf", c->rejects_nobuf);
+	stats_u64(w, "rejects_limited", c->rejects_limited);
 	stats_u64(w, "frags_tracked", c->frags_tracked);
 	stats_u64(w, "frags_followed", c->frags_followed);
 	stats_u64(w, "frags_evicted", c->frags_evicted);

@@ -49,6 +49,7 @@ struct fw_counters {
 	uint64_t flows_created, flows_expired, flows_reopened;
 	uint64_t flows_early_dropped; /* unreplied flows deleted for a new one */
 	uint64_t rejects_sent, rejects_not_due, rejects_nobuf;
+	uint64_t rejects_limited; /* not answered: over the rate limit (nf/reply.h) */
 	uint64_t frags_tracked, frags_followed, frags_evicted;
 	uint64_t non_ip_accepted;
 	uint64_t invalid_window;  /* of drop[INVALID]: TCP seq/ack outside the window */

@@ -174,8 +174,10 @@ static void lb_too_big(struct lb *l, struct pkt *p, uint32_t mtu)
 	/* frag-needed: the next-hop MTU in the low 16 bits (RFC 1191);
 	 * packet too big: 32 bits (RFC 4443 3.2). */
 	struct pkt *r;
-	if (l->batch &&
-	    nf_reply_icmp_error(l->pool, p, v4 ? 3 : 2, v4 ? 4 : 0, sys_be32(mtu), &r) == NF_REPLY_SENT) {
+	if (l->batch && nf_reply_due(p) && !nf_reply_limit_take(&l->err_limit, l->now)) {
+		l->c.too_big_limited++;
+	} else if (l->batch &&
+		   nf_reply_icmp_error(l->pool, p, v4 ? 3 : 2, v4 ? 4 : 0, sys_be32(mtu), &r) == NF_REPLY_SENT) {
 		if (r->out_port < l->n_ports && nf_batch_emit(l->batch, r)) {
 			if (v4)
 				l->c.frag_needed_sent++;
@@ -517,6 +519,7 @@ static void lb_process(void *st, struct nf_batch *b, uint64_t now)
 	}
 	l->from_clients = from_clients;
 	l->batch = b;
+	l->now = now;
 	struct lb_fast fc = {.entries = ft_entry(l->cn.ft, 0), .lc = lc, .tick = conn2_tick(now)};
 	for (unsigned i = 0; i < LB_TMO_COUNT; i++)
 		fc.dl[i] = ft_deadline(now, lc->tmo_ticks[i]);
@@ -645,6 +648,7 @@ static void *lb_create(const struct nf_env *env)
 	memset(l, 0, sizeof(*l));
 	l->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	l->pool = env->pool;
+	nf_reply_limit_init(&l->err_limit);
 	int rc = conn2_init(&l->cn, env->flow_capacity, LB_ZONE_CLIENT, lb_ended, l);
 	/* A full table ends a connection no backend has answered (a flood's,
 	 * or an encapsulated one, whose answers bypass us: Maglev sends its

@@ -26,6 +26,7 @@
 #include "dataplane/flowtable.h"
 #include "dataplane/nf.h"
 #include "nf/conn2.h"
+#include "nf/reply.h"
 #include "nf/lb/lb_config.h"
 #include "nf/lb/lb_stats.h"
 
@@ -54,6 +55,8 @@ struct lb {
 	bool from_clients;      /* the burst being processed */
 	struct nf_batch *batch; /* the burst being processed: ICMP errors go with it */
 	struct pkt_pool *pool;  /* for ICMP errors */
+	struct nf_reply_limit err_limit; /* ... at a bounded rate */
+	uint64_t now;           /* the burst being processed: its time */
 	struct lb_global c;
 };
 

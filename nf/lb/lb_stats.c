@@ -62,6 +62,7 @@ void lb_stats_write(struct lb *l, struct stats_writer *w)
 	stats_u64(w, "frag_needed_sent", c->frag_needed_sent);
 	stats_u64(w, "packet_too_big_sent", c->packet_too_big_sent);
 	stats_u64(w, "too_big_not_answered", c->too_big_not_answered);
+	stats_u64(w, "too_big_limited", c->too_big_limited);
 	stats_u64(w, "mtu", lc->mtu);
 	stats_u64(w, "dropped", c->dropped);
 	nf_drop_stats_write(w, "", lb_drop_names, c->drop, LB_DROP_COUNT);

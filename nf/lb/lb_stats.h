@@ -51,6 +51,7 @@ struct lb_global {
 	uint64_t frag_needed_sent;               /* ICMP 3/4 for an IPv4 packet too big (DF) */
 	uint64_t packet_too_big_sent;            /* ICMPv6 2/0 for an IPv6 packet too big */
 	uint64_t too_big_not_answered;           /* no answer due (DF clear, multicast...) or no buffer */
+	uint64_t too_big_limited;                /* not answered: over the rate limit (nf/reply.h) */
 	uint64_t backend_state_changes;          /* set down or up at run time (lb_admin.h) */
 	uint64_t dropped;
 	uint64_t drop[LB_DROP_COUNT];

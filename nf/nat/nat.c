@@ -143,30 +143,6 @@ static void nat_refuse(struct nat *n, struct pkt *p, enum nat_drop why, uint64_t
 		n->c.unreachable_not_sent++;
 }
 
-/* RFC 4443 2.4(f) (MUST for ICMPv6; RFC 1812 4.3.2.8 for ICMP): errors
- * at a bounded rate, a token bucket of NAT_ERR_BURST refilled at
- * NAT_ERR_PER_S, so a flood of packets that earn one cannot turn the NAT
- * into a reflector. */
-#define NAT_ERR_PER_S 1000u
-#define NAT_ERR_BURST 100u
-
-static bool nat_err_token(struct nat *n, uint64_t now)
-{
-	const uint64_t every = 1000000000ull / NAT_ERR_PER_S;
-	if (now > n->err_at) {
-		uint64_t add = (now - n->err_at) / every;
-		if (add) {
-			n->err_tokens = add >= NAT_ERR_BURST - n->err_tokens ? NAT_ERR_BURST
-									  : n->err_tokens + (uint32_t)add;
-			n->err_at += add * every;
-		}
-	}
-	if (!n->err_tokens)
-		return false;
-	n->err_tokens--;
-	return true;
-}
-
 enum nf_reply_result nat_icmp_error(struct nat *n, struct pkt *p, uint8_t type, uint8_t code, uint32_t rest,
 				    uint64_t now)
 {
@@ -174,7 +150,7 @@ enum nf_reply_result nat_icmp_error(struct nat *n, struct pkt *p, uint8_t type, 
 		return NF_REPLY_NOT_DUE;
 	if (!n->batch)
 		return NF_REPLY_NO_BUF;
-	if (!nat_err_token(n, now)) {
+	if (!nf_reply_limit_take(&n->err_limit, now)) {
 		n->c.icmp_errors_limited++;
 		return NF_REPLY_NO_BUF;
 	}
@@ -963,7 +939,7 @@ static void *nat_create(const struct nf_env *env)
 	memset(n, 0, sizeof(*n));
 	n->n_ports = env->n_ports > PORT_MAX ? PORT_MAX : env->n_ports;
 	n->pool = env->pool;
-	n->err_tokens = NAT_ERR_BURST;
+	nf_reply_limit_init(&n->err_limit);
 	int rc = conn2_init(&n->cn, env->flow_capacity, NAT_ZONE_IN, nat_ended, n);
 	/* A full table ends a session the outside never answered (a flood's)
 	 * rather than refuse a new one; answered sessions are never ended. */

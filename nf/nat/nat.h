@@ -71,8 +71,7 @@ struct nat {
 	struct nat_counters c;
 	struct nat_frag frag;   /* IPv4 fragments' datagrams */
 	uint32_t reclaim_at;    /* where the port reclaim's walk goes on (nat_reclaim_port) */
-	uint64_t err_at;        /* ICMP errors' rate limit (nat_icmp_error): refilled up to */
-	uint32_t err_tokens;    /* ... and what is left */
+	struct nf_reply_limit err_limit; /* ICMP errors' rate (nat_icmp_error) */
 };
 
 /* Answer `p` with an ICMP (IPv4) or ICMPv6 error type/code, `rest` the
