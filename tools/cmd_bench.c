@@ -618,7 +618,7 @@ out:
 
 static const struct nfbox_cmd bench_cmd = {
 	.name = "bench",
-	.summary = "NDR/PDR/MRR of a function's image behind a DPDK generator",
+	.summary = "NDR/PDR/MRR and latency of an image behind a DPDK generator",
 	.opts = &bench_opts,
 	.run = run_bench,
 };

@@ -508,7 +508,7 @@ static int build_run(int argc, char **argv)
 
 static const struct nfbox_cmd build_cmd = {
 	.name = "build",
-	.summary = "link a bootable unikernel image for one function",
+	.summary = "link a bootable unikernel image (or a raw disk) for one function",
 	.opts = &build_opts,
 	.run = build_run,
 };
