@@ -18,22 +18,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tools/raw_disk.h"
+#include "topology/hostsys.h"
 
 #define PROG "nfbox build"
 #define GRUB_BIOS_DIR "/usr/lib/grub/i386-pc"
 #define PKGS "grub-common grub-pc-bin xorriso"
-
-extern char **environ;
 
 static bool in_path(const char *name)
 {
@@ -76,37 +72,16 @@ static int copy_file(const char *from, const char *to)
 	return rc;
 }
 
-/* grub-mkrescue's chatter goes to `log`; its exit status, -1 if it did not run. */
-static int run_mkrescue(const char *out, const char *root, const char *label, const char *log)
+/* The last line of `text` that says something. */
+static void last_line(const char *text, char *line, size_t len)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	char *argv[] = {"grub-mkrescue", "-o", (char *)out, (char *)root, "--", "-volid", (char *)label, NULL};
-	pid_t pid;
-	int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err)
-		return -1;
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The last line of grub-mkrescue's output that says something. */
-static void show_log(const char *log)
-{
-	FILE *f = fopen(log, "r");
-	char line[512], last[512] = "";
-	while (f && fgets(line, sizeof(line), f))
-		if (strspn(line, " \t\n") < strlen(line))
-			snprintf(last, sizeof(last), "%s", line);
-	if (f)
-		fclose(f);
-	fprintf(stderr, PROG ": grub-mkrescue failed%s%s", *last ? ": " : "\n", last);
+	*line = '\0';
+	for (const char *l = text; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		if (strspn(l, " \t") < n)
+			snprintf(line, len, "%.*s", (int)n, l);
+		l += n + (l[n] == '\n');
+	}
 }
 
 int raw_disk_check(const char *nf, const char *append)
@@ -138,18 +113,14 @@ int raw_disk_make(const char *elf, const char *nf, const char *append, const cha
 	for (int i = 0; i < l && i < 32; i++)
 		label[i] = (char)toupper((unsigned char)label[i]);
 
-	char root[PATH_MAX], boot[PATH_MAX + 8], grub[PATH_MAX + 16], img[PATH_MAX + 32],
-		cfg[PATH_MAX + 32], log[PATH_MAX + 16];
+	char root[PATH_MAX], grub[PATH_MAX + 16], img[PATH_MAX + 32], cfg[PATH_MAX + 32];
 	snprintf(root, sizeof(root), "%s/disk", tmpdir);
-	snprintf(boot, sizeof(boot), "%s/boot", root);
-	snprintf(grub, sizeof(grub), "%s/grub", boot);
-	snprintf(img, sizeof(img), "%s/nfbox.img", boot);
+	snprintf(grub, sizeof(grub), "%s/boot/grub", root);
+	snprintf(img, sizeof(img), "%s/boot/nfbox.img", root);
 	snprintf(cfg, sizeof(cfg), "%s/grub.cfg", grub);
-	snprintf(log, sizeof(log), "%s/grub.log", tmpdir);
 	int rc = 1;
 	FILE *f = NULL;
-	if (mkdir(root, 0755) || mkdir(boot, 0755) || mkdir(grub, 0755) || copy_file(elf, img) ||
-	    !(f = fopen(cfg, "w"))) {
+	if (hostsys_mkdir_p(grub) || copy_file(elf, img) || !(f = fopen(cfg, "w"))) {
 		fprintf(stderr, PROG ": cannot stage the disk in %s: %s\n", root, strerror(errno));
 		goto out;
 	}
@@ -164,16 +135,15 @@ int raw_disk_make(const char *elf, const char *nf, const char *append, const cha
 		fprintf(stderr, PROG ": cannot write %s: %s\n", cfg, strerror(errno));
 		goto out;
 	}
-	if (run_mkrescue(out, root, label, log) != 0)
-		show_log(log);
-	else
+	char *said = NULL, line[512];
+	if (hostsys_runv(&said, NULL, "grub-mkrescue", "-o", out, root, "--", "-volid", label, NULL) == 0) {
 		rc = 0;
+	} else {
+		last_line(said, line, sizeof(line));
+		fprintf(stderr, PROG ": grub-mkrescue failed%s%s\n", *line ? ": " : "", line);
+	}
+	free(said);
 out:
-	unlink(log);
-	unlink(cfg);
-	unlink(img);
-	rmdir(grub);
-	rmdir(boot);
-	rmdir(root);
+	hostsys_rmtree(root);
 	return rc;
 }
