@@ -324,7 +324,7 @@ static bool translate(struct nat_frag *t, const struct nat_frag_ent *e, struct p
 			drop_now(t, p, NAT_FRAG_DROP_HOP_LIMIT);
 			return false;
 		}
-		rc = xlate64_frag_4to6(p, t->a6[e - t->e], t->a6[e - t->e] + 16);
+		rc = xlate64_frag_4to6(p, t->x6[e - t->e], t->x6[e - t->e] + 16);
 	}
 	if (rc) {
 		drop_now(t, p, NAT_FRAG_DROP_NO_ROOM);
@@ -394,13 +394,8 @@ static void pass(struct nat_frag *t, struct nat_frag_ent *e, const struct pkt *p
 	if (p->l3 == PKT_L3_IPV6) {
 		/* The first left as IPv6: NAT64 from the outside, or an inside
 		 * IPv6 datagram hairpinned. */
-		if (e->k.zone & NAT_FRAG_ZONE_V6) { /* a6 is its key */
-			e->xl = NAT_FRAG_XL_66;
-			memcpy(t->x6[e - t->e], ip + 8, 32);
-		} else {
-			e->xl = NAT_FRAG_XL_TO6;
-			memcpy(t->a6[e - t->e], ip + 8, 32);
-		}
+		e->xl = e->k.zone & NAT_FRAG_ZONE_V6 ? NAT_FRAG_XL_66 : NAT_FRAG_XL_TO6;
+		memcpy(t->x6[e - t->e], ip + 8, 32);
 	} else {
 		e->xl = e->k.zone & NAT_FRAG_ZONE_V6 ? NAT_FRAG_XL_TO4 : NAT_FRAG_XL_44;
 		e->new_src = sys_ld32(ip + 12);

@@ -45,10 +45,10 @@
  * (NAT_FRAG_XL_TO4: the first's IPv4 addresses, the Fragment header's
  * offset, M and identification's low 16 bits).  An outside IPv4 datagram
  * whose first fragment left as IPv6 sends its later ones as IPv6 with a
- * Fragment header (NAT_FRAG_XL_TO6: the first's IPv6 addresses, in a6).
+ * Fragment header (NAT_FRAG_XL_TO6: the first's IPv6 addresses, in x6).
  * An inside IPv6 datagram hairpinned to another IPv6 host (its first left
  * as IPv6 through the inside port) sends its later ones the same way
- * (NAT_FRAG_XL_66: the first's new addresses, in x6: a6 holds its key).
+ * (NAT_FRAG_XL_66: the first's new addresses, in x6; a6 holds only keys).
  * A later fragment that would leave with hop limit 0 is dropped
  * (hop_limit).  Only TCP and UDP: an ICMPv6 checksum covers a pseudo-
  * header with the whole datagram's length, which no first fragment says.
@@ -120,7 +120,7 @@ struct nat_frag_key {
 enum nat_frag_xl {
 	NAT_FRAG_XL_44,  /* IPv4 addresses rewritten (xlate_rewrite_addr) */
 	NAT_FRAG_XL_TO4, /* NAT64, IPv6 to IPv4 (xlate64_frag_6to4) */
-	NAT_FRAG_XL_TO6, /* NAT64, IPv4 to IPv6 (xlate64_frag_4to6), the addresses in a6 */
+	NAT_FRAG_XL_TO6, /* NAT64, IPv4 to IPv6 (xlate64_frag_4to6), the addresses in x6 */
 	NAT_FRAG_XL_66,  /* NAT64 hairpinned, IPv6 to IPv6 (xlate64_frag_6to6), the addresses in x6 */
 };
 
@@ -163,9 +163,9 @@ struct nat_frag {
 	uint64_t tmo_ns;
 	struct pkt *ready, *ready_last; /* released, waiting for emit room */
 	uint64_t *sink[2];         /* also counted here on every drop (the NAT's totals) */
-	uint8_t (*a6)[40];         /* per entry: an IPv6 key's NAT_FRAG_A6 bytes, or XL_TO6's
-				    * source and destination */
-	uint8_t (*x6)[32];         /* per entry: XL_66's source and destination (a6 is its key) */
+	uint8_t (*a6)[40];         /* per entry: an IPv6 key's NAT_FRAG_A6 bytes */
+	uint8_t (*x6)[32];         /* per entry: the IPv6 source and destination later
+				    * fragments leave with (XL_TO6, XL_66) */
 	uint8_t cur6[NAT_FRAG_A6]; /* the IPv6 key being looked up */
 	struct nat_frag_counters c;
 };
