@@ -118,9 +118,10 @@ static void nat64_rewrite6(struct pkt *p, const uint8_t src[16], uint16_t sport,
  * through nat64_hairpin_answer.  The translation to IPv4 and back that RFC
  * 6146 describes is done as one IPv6 rewrite, the hop limit decremented
  * once (one router).  Only IPv6 hosts' mappings are targets: an IPv4 inside
- * host's endpoint is no_mapping, as is an endpoint nobody holds.
+ * host's endpoint is no_mapping, as is an endpoint nobody holds.  True if
+ * it was sent (false: dropped, counted).
  */
-static void nat64_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e, uint32_t dst4,
+static bool nat64_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e, uint32_t dst4,
 			  uint64_t now)
 {
 	const struct nat_conf *nc = n->nc;
@@ -135,7 +136,7 @@ static void nat64_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e
 		const struct ft_entry *s = ft_entry(n->cn.ft, conn2_partner(u));
 		if (s->key.zone != NAT_ZONE_HAIRPIN) { /* a reload made its remote ours */
 			nat_drop(n, p, NAT_DROP_NO_MAPPING);
-			return;
+			return false;
 		}
 		to = s->key.dst;
 	} else {
@@ -158,17 +159,18 @@ static void nat64_hairpin(struct nat *n, struct pkt *p, const struct ft_entry *e
 		}
 		if (x < 0 || dir != FT_DIR_ORIG) {
 			nat_drop(n, p, NAT_DROP_NO_MAPPING);
-			return;
+			return false;
 		}
 		nat_step(n, ft_entry(n->cn.ft, (uint32_t)x), p, true, now);
 		to = m->int_addr;
 		dport = sys_be16(m->int_port);
 	}
 	if (!nat_send(n, p, nc->in_port))
-		return;
+		return false;
 	nat64_rewrite6(p, from, sport, to.v6, dport);
 	n->c.translated_out++;
 	n->c.hairpinned++;
+	return true;
 }
 
 /* An ICMPv6 echo reply from the inside to PREFIX + one of our addresses:
@@ -397,14 +399,12 @@ void nat64_out(struct nat *n, struct pkt *p, const struct flow_key *k, uint32_t 
 	struct ft_entry *e = ft_entry(n->cn.ft, (uint32_t)x);
 	nat_step(n, e, p, false, now);
 	if (unlikely(e->user & NAT_U_HAIRPIN)) {
-		nat64_hairpin(n, p, e, dst, now);
 		/* A first fragment leaves as one again, as translated to IPv4
 		 * and back: the datagram's 16-bit identification; its later
 		 * fragments follow (nat_frag.h, NAT_FRAG_XL_66). */
-		int rc = frag && p->out_port == n->nc->in_port
-				 ? xlate64_v6_first_frag(p, nat_frag_id4(&n->frag, p))
-				 : XLATE64_OK;
-		if (rc)
+		int rc;
+		if (nat64_hairpin(n, p, e, dst, now) && frag &&
+		    (rc = xlate64_v6_first_frag(p, nat_frag_id4(&n->frag, p))))
 			nat64_failed(n, p, rc);
 		return;
 	}
